@@ -1,0 +1,102 @@
+import type { Command } from 'commander';
+import { outputFor } from '../context.ts';
+import { addServerSettingsOptions, serverSettingsFrom } from '../options.ts';
+import type { ServerSettingsOptions } from '../options.ts';
+import { cleanStaleInstances, listInstances, startEmbedded, stopInstanceRecord } from '../../db/embedded.ts';
+import { NotFoundError, UsageError } from '../../errors.ts';
+import { parseDsn, formatDsn } from '../../db/dsn.ts';
+import { resolvePassword } from '../../db/credentials.ts';
+import { connect } from '../../db/connect.ts';
+import { confirmationMatches, isMarkedTestInstance, markAsTestInstance } from '../../db/interlock.ts';
+
+export function register(program: Command): void {
+  const group = program
+    .command('instance')
+    .description('manage embedded throwaway MariaDB servers kept between commands, and mark test servers')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ glpi-ocs-upgrade instance start --name lab --sql-mode ''    # prints its address; stays up
+  $ glpi-ocs-upgrade restore snap/ --instance embedded:lab      # use it from other commands
+  $ glpi-ocs-upgrade instance status
+  $ glpi-ocs-upgrade instance stop lab                          # stops it and deletes its files
+  $ glpi-ocs-upgrade instance mark --instance mysql://root@10.0.0.9/ --confirm 10.0.0.9:3306`,
+    );
+
+  addServerSettingsOptions(
+    group
+      .command('start')
+      .description('start an embedded server that stays up until `instance stop` (its datadir is temporary)')
+      .option('--name <name>', 'a name to refer to it (embedded:NAME)'),
+  ).action(async (opts: ServerSettingsOptions & { name?: string }, cmd: Command) => {
+    const out = outputFor(cmd);
+    if (opts.name && listInstances().some((r) => r.alive && r.name === opts.name)) {
+      throw new UsageError(`an embedded instance named "${opts.name}" is already running`);
+    }
+    const inst = await startEmbedded({ serverBin: opts.serverBin, settings: serverSettingsFrom(opts), keep: true, name: opts.name });
+    const r = inst.record;
+    out.result({ id: r.id, name: r.name, port: r.port, socket: r.socket, dsn: formatDsn(inst.dsn), serverVersion: r.serverVersion, pid: r.pid });
+    out.say(`started ${r.serverVersion} "${r.name}" on 127.0.0.1:${r.port} (socket ${r.socket})`);
+    out.say(`use it with --instance embedded:${r.name}, or connect as ${formatDsn(inst.dsn)}`);
+  });
+
+  group
+    .command('status')
+    .description('list embedded servers (cleaning up those left by a crashed run)')
+    .action((_opts: unknown, cmd: Command) => {
+      const out = outputFor(cmd);
+      const cleaned = cleanStaleInstances();
+      const list = listInstances();
+      out.result({ cleaned, instances: list.map(({ settings: _s, ...r }) => r) });
+      if (cleaned) out.say(`cleaned ${cleaned} stale instance(s)`);
+      if (list.length === 0) {
+        out.say('no embedded instance running');
+        return;
+      }
+      out.table(
+        ['name', 'port', 'pid', 'kept', 'server', 'started'],
+        list.map((r) => [r.name, r.port, r.pid, r.keep ? 'yes' : 'no', r.serverVersion, r.startedAt]),
+      );
+    });
+
+  group
+    .command('stop')
+    .description('stop embedded servers and delete their files')
+    .argument('[name]', 'name or id of the instance (default: all kept instances)')
+    .action(async (name: string | undefined, _opts: unknown, cmd: Command) => {
+      const out = outputFor(cmd);
+      const list = listInstances().filter((r) => (name ? r.name === name || r.id === name : r.keep));
+      if (name && list.length === 0) throw new NotFoundError(`no embedded instance named "${name}"`, { hint: 'see: glpi-ocs-upgrade instance status' });
+      for (const r of list) {
+        await stopInstanceRecord(r);
+        out.say(`stopped ${r.name} (port ${r.port})`);
+      }
+      out.result({ stopped: list.map((r) => r.name) });
+      if (list.length === 0) out.say('nothing to stop');
+    });
+
+  group
+    .command('mark')
+    .description('mark an existing server as a throwaway test instance, so that writing commands accept it')
+    .requiredOption('--instance <dsn>', 'the test server, e.g. mysql://root@10.0.0.9:3306/')
+    .requiredOption('--confirm <host:port>', 'type the server\'s host:port again (or "localhost" for a socket) to confirm')
+    .option('--defaults-file <file>', 'MySQL option file holding user/password')
+    .option('--password-env <name>', 'environment variable holding the password')
+    .action(async (opts: { instance: string; confirm: string; defaultsFile?: string; passwordEnv?: string }, cmd: Command) => {
+      const out = outputFor(cmd);
+      const dsn = resolvePassword(parseDsn(opts.instance), 'instance', opts).dsn;
+      if (!confirmationMatches(dsn, opts.confirm)) {
+        throw new UsageError(`--confirm "${opts.confirm}" does not match the server ${dsn.socket ? 'localhost' : `${dsn.host}:${dsn.port}`}`);
+      }
+      const conn = await connect(dsn);
+      try {
+        const already = await isMarkedTestInstance(conn);
+        await markAsTestInstance(conn, `marked by glpi-ocs-upgrade instance mark`);
+        out.say(already ? `${formatDsn(dsn)} was already marked as a test instance` : `${formatDsn(dsn)} is now marked as a test instance`);
+        out.result({ marked: true, already });
+      } finally {
+        await conn.end();
+      }
+    });
+}

@@ -1,0 +1,126 @@
+/**
+ * Opening connections with mysql2, with every driver failure turned into one typed, password-free error.
+ */
+import mysql from 'mysql2/promise';
+import type { Connection, ConnectionOptions, Pool, PoolOptions } from 'mysql2/promise';
+import { ConnectionError, NotFoundError, ToolError, UnsupportedError } from '../errors.ts';
+import type { Dsn } from './dsn.ts';
+import { formatDsn } from './dsn.ts';
+import { promptPassword } from './credentials.ts';
+
+export type { Connection, Pool } from 'mysql2/promise';
+
+export interface ConnectOptions {
+  /** Passed to mysql2; defaults suit byte-exact work (no timezone conversion, dates as strings). */
+  extra?: Partial<ConnectionOptions>;
+  /** Prompt for a password on a TTY when the server refuses the one we have (default true). */
+  promptOnDenied?: boolean;
+  connectTimeoutMs?: number;
+}
+
+export function baseOptions(dsn: Dsn, opts: ConnectOptions = {}): ConnectionOptions {
+  return {
+    user: dsn.user,
+    password: dsn.password ?? '',
+    database: dsn.database,
+    ...(dsn.socket ? { socketPath: dsn.socket } : { host: dsn.host, port: dsn.port }),
+    connectTimeout: opts.connectTimeoutMs ?? 10_000,
+    dateStrings: true,
+    supportBigNumbers: true,
+    bigNumberStrings: true,
+    multipleStatements: false,
+    charset: 'utf8mb4_general_ci',
+    timezone: 'local',
+    ...opts.extra,
+  };
+}
+
+/** Translates a mysql2/Node error into a ToolError naming the server (never the password). */
+export function translateDbError(err: unknown, dsn: Dsn): ToolError {
+  if (err instanceof ToolError) return err;
+  const e = err as { code?: string; errno?: number; message?: string; sqlMessage?: string };
+  const where = formatDsn(dsn);
+  switch (e.code) {
+    case 'ECONNREFUSED':
+      return new ConnectionError(`cannot connect to ${where}: connection refused`, {
+        hint: 'is the server running and listening on that host and port?',
+        cause: err,
+      });
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return new ConnectionError(`cannot connect to ${where}: unknown host "${dsn.host}"`, { cause: err });
+    case 'ETIMEDOUT':
+    case 'ECONNRESET':
+    case 'EHOSTUNREACH':
+    case 'ENETUNREACH':
+      return new ConnectionError(`cannot connect to ${where}: ${e.code}`, { hint: 'check the network path and firewall', cause: err });
+    case 'ENOENT':
+      return new ConnectionError(`cannot connect to ${where}: socket ${dsn.socket ?? ''} does not exist`, { cause: err });
+    case 'ER_ACCESS_DENIED_ERROR':
+    case 'ER_DBACCESS_DENIED_ERROR':
+    case 'ER_ACCESS_DENIED_NO_PASSWORD_ERROR':
+      return new ConnectionError(`access denied for user "${dsn.user}" on ${where}`, {
+        hint: 'check the user and the password source (environment variable, --defaults-file, --glpi-dir/--ocs-dir)',
+        cause: err,
+      });
+    case 'ER_BAD_DB_ERROR':
+      return new NotFoundError(`database "${dsn.database ?? ''}" does not exist on ${where}`, { cause: err });
+    case 'ER_NOT_SUPPORTED_AUTH_MODE':
+      return new UnsupportedError(`the server at ${where} asks for an authentication method the driver does not support`, { cause: err });
+    default:
+      return new ConnectionError(`database error on ${where}: ${e.sqlMessage ?? e.message ?? String(err)}`, { cause: err });
+  }
+}
+
+function isAccessDenied(err: unknown): boolean {
+  const code = (err as { code?: string })?.code;
+  return code === 'ER_ACCESS_DENIED_ERROR' || code === 'ER_ACCESS_DENIED_NO_PASSWORD_ERROR';
+}
+
+/** Opens one connection; on "access denied" without a password and on a TTY, prompts once. */
+export async function connect(dsn: Dsn, opts: ConnectOptions = {}): Promise<Connection> {
+  try {
+    return await mysql.createConnection(baseOptions(dsn, opts));
+  } catch (err) {
+    const canPrompt = (opts.promptOnDenied ?? true) && process.stdin.isTTY && !dsn.password && isAccessDenied(err);
+    if (!canPrompt) throw translateDbError(err, dsn);
+    const password = await promptPassword(formatDsn(dsn));
+    const retried: Dsn = { ...dsn, password };
+    try {
+      return await mysql.createConnection(baseOptions(retried, opts));
+    } catch (err2) {
+      throw translateDbError(err2, retried);
+    }
+  }
+}
+
+export function createPool(dsn: Dsn, size: number, opts: ConnectOptions = {}): Pool {
+  const poolOptions: PoolOptions = { ...baseOptions(dsn, opts), connectionLimit: size, waitForConnections: true };
+  return mysql.createPool(poolOptions);
+}
+
+/** Runs a query and returns rows as plain objects; errors become ToolErrors. */
+export async function queryRows<T = Record<string, unknown>>(conn: Connection | Pool, sql: string, params: unknown[] = []): Promise<T[]> {
+  const [rows] = await conn.query(sql, params);
+  return rows as T[];
+}
+
+/** Quotes an identifier for MySQL/MariaDB. */
+export function qi(name: string): string {
+  return '`' + name.replace(/`/g, '``') + '`';
+}
+
+/**
+ * A connection for reading production: the session is put in READ ONLY transaction mode, so that even a
+ * bug in the tool cannot write (the server refuses with error 1792). Session-only: nothing persists.
+ */
+export async function connectReadOnly(dsn: Dsn, opts: ConnectOptions = {}): Promise<Connection> {
+  const conn = await connect(dsn, opts);
+  try {
+    await conn.query('SET SESSION TRANSACTION READ ONLY');
+  } catch (err) {
+    await conn.end().catch(() => undefined);
+    throw translateDbError(err, dsn);
+  }
+  return conn;
+}
