@@ -1,0 +1,82 @@
+/**
+ * A rehearsal's run directory, read by `dossier` and `dat` (format 1). Documented in docs/formats.md.
+ *
+ *   run.yaml            RunSummary: what was run, where, with what, and each step's result
+ *   journal.jsonl       one JournalEvent per line, appended as things happen (resumability)
+ *   plan.yaml           copy of the plan that was rehearsed
+ *   findings.yaml       copy of the audit findings used (if any)
+ *   evidence/<step>/…   updater output, row counts before/after, checksums, schema diffs
+ */
+import type { Severity, LocalizedText } from '../audit/finding-types.ts';
+
+export type StepStatus = 'passed' | 'failed' | 'not-run' | 'skipped';
+
+export interface TableDelta {
+  table: string;
+  before: number | null;
+  after: number | null;
+  /** "expected" when the plan's catalog explains it, "anomaly" otherwise. */
+  verdict: 'unchanged' | 'expected' | 'anomaly';
+  explanation?: string;
+}
+
+export interface Anomaly {
+  /** Stable id within a run, e.g. "A-ocs-7037-softwares". */
+  id: string;
+  stepId?: string;
+  findingId?: string;
+  severity: Severity;
+  title: LocalizedText;
+  detail: LocalizedText;
+  remedy?: LocalizedText;
+  /** Resolved during the rehearsal (e.g. by a corrective migration); residual otherwise. */
+  resolved: boolean;
+}
+
+export interface StepResult {
+  stepId: string;
+  status: StepStatus;
+  startedAt?: string;
+  finishedAt?: string;
+  durationMs?: number;
+  /** Why not run / skipped / failed, in one line; for not-run steps, the exact command the user must run. */
+  reason?: string;
+  commandForUser?: string;
+  versionBefore?: string;
+  versionAfter?: string;
+  statements?: { total: number; ok: number; expectedErrors: number; failed: number };
+  tableDeltas: TableDelta[];
+  /** Tables that must not change and did not (count), or that changed (names). */
+  untouchedChecked?: number;
+  untouchedChanged?: string[];
+  /** Evidence files, relative to the run directory. */
+  evidence: string[];
+  /** Short excerpt of the updater's output, for the dossier. */
+  outputExcerpt?: string;
+}
+
+export interface RunSummary {
+  format: 1;
+  tool: { name: 'glpi-ocs-upgrade'; version: string };
+  runId: string;
+  startedAt: string;
+  finishedAt?: string;
+  dryRun: boolean;
+  complete: boolean;
+  snapshot: { dir: string; id: string };
+  plan: { file: string; steps: number };
+  instance: { kind: 'embedded' | 'external'; serverVersion: string; settings: Record<string, unknown> };
+  distributions: Array<{ product: string; version: string; path: string; sha256?: string }>;
+  /** Checks before the first step (restore checksums vs manifest, etc.). */
+  preChecks: Array<{ id: string; title: string; status: 'passed' | 'failed'; detail: string }>;
+  steps: StepResult[];
+  anomalies: Anomaly[];
+}
+
+export type JournalEvent =
+  | { t: string; event: 'run-started'; runId: string; plan: string; snapshot: string; instance: string }
+  | { t: string; event: 'restore-finished'; tables: number; ok: boolean }
+  | { t: string; event: 'step-started'; stepId: string }
+  | { t: string; event: 'step-finished'; stepId: string; status: StepStatus; durationMs: number; fingerprint?: string }
+  | { t: string; event: 'run-interrupted'; stepId?: string; signal: string }
+  | { t: string; event: 'run-finished'; complete: boolean };
