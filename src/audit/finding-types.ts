@@ -35,12 +35,27 @@ export interface Finding {
   remedy: Remedy;
 }
 
+export interface CheckRun {
+  id: string;
+  family: FindingFamily;
+  title: LocalizedText;
+  status: 'ok' | 'finding' | 'skipped';
+  /** Why a check was skipped (no such table, no reference schema, database not given…). */
+  reason?: string;
+  /** Severity the check gives when it finds something (optional: absent in files written by older tools). */
+  severity?: Severity;
+  /** Informational evidence of a check that found nothing (e.g. which OCS fields are synchronised). */
+  evidence?: Record<string, unknown>;
+  /** Wall-clock time of the check, in ms (for benchmarks; never asserted on). */
+  ms?: number;
+}
+
 export interface FindingsFile {
   format: 1;
   tool: { name: 'glpi-ocs-upgrade'; version: string };
   createdAt: string;
   /** The snapshot manifest id, or "live" with the addresses audited. */
   source: { snapshotId?: string; live?: { glpi?: string; ocs?: string } };
-  checksRun: Array<{ id: string; family: FindingFamily; title: LocalizedText; status: 'ok' | 'finding' | 'skipped'; reason?: string }>;
+  checksRun: CheckRun[];
   findings: Finding[];
 }

@@ -11,6 +11,7 @@
  *   precheck: "SELECT COUNT(*) …"               # > 0: there is something to fix
  *   statements: ["DELETE …", "…"]               # run in order, in the target database
  *   postcheck: "SELECT COUNT(*) …"              # must return 0 afterwards
+ *   optional: true                              # (optional, default false) the plan may leave it out
  *
  * `before` names a step kind: glpi-db-update, ocs-bridge, ocs-update-file, plugin-install, any.
  * SQL may use {{db}} for the database being fixed and {{ocs_db}} / {{glpi_db}} for the other one.
@@ -35,6 +36,8 @@ export interface CorrectiveMigration {
   precheck: string;
   statements: string[];
   postcheck: string;
+  /** Not needed on the default path (e.g. GLPI 10.0 already does it): the plan may leave it out. */
+  optional?: boolean;
   /** sha256 of the file: recorded in journals so a changed migration is noticed (Flyway-style validate). */
   checksum: string;
 }
@@ -62,6 +65,7 @@ export function parseCorrectiveMigration(file: string, text: string, checksum: s
   };
   if (!BEFORE.includes(doc.before as CorrectiveBefore)) fail(file, `before must be one of ${BEFORE.join(', ')}`);
   for (const k of ['precheck', 'postcheck']) if (typeof doc[k] !== 'string' || !/^\s*select/i.test(doc[k] as string)) fail(file, `${k} must be a SELECT`);
+  if (doc.optional !== undefined && typeof doc.optional !== 'boolean') fail(file, 'optional must be true or false');
   const statements = strings('statements');
   if (statements.length === 0) fail(file, 'statements must not be empty');
   return {
@@ -74,6 +78,7 @@ export function parseCorrectiveMigration(file: string, text: string, checksum: s
     precheck: doc.precheck as string,
     statements,
     postcheck: doc.postcheck as string,
+    ...(doc.optional === true ? { optional: true } : {}),
     checksum,
   };
 }

@@ -13,8 +13,12 @@ export type StepRunner =
   | { kind: 'ocs-update-file'; guiVersion: number; file: string }
   /** Schema changes the official OCS updater does in PHP rather than SQL, replicated by the tool. */
   | { kind: 'ocs-php-change'; guiVersion: number; change: string }
-  /** `php bin/console <command>` of a GLPI release (db:update, migration:*, db:check_schema_integrity). */
-  | { kind: 'glpi-console'; release: string; command: string; args: string[] }
+  /**
+   * `php bin/console <command>` of a GLPI release (db:update, migration:*, db:check_schema_integrity).
+   * `entry` (absent = bin/console) names the older CLI updaters instead: `php scripts/cliupdate.php` (9.2.2–9.3)
+   * or `php tools/cliupdate.php` (≤ 9.1, git only); `command` is then empty and `args` are the script's.
+   */
+  | { kind: 'glpi-console'; release: string; command: string; args: string[]; entry?: 'bin/console' | 'scripts/cliupdate.php' | 'tools/cliupdate.php' }
   /** Install + activate the ocsinventoryng plugin release through GLPI's console. */
   | { kind: 'plugin-install'; pluginVersion: string; glpiRelease: string }
   /** One of the project's corrective migrations (migrations/corrective/<id>.yaml). */
@@ -59,6 +63,8 @@ export interface PlanStep {
   hazards: string[];
   /** Why this step is here (shown in the plan table and the dossier). */
   explanation: string;
+  /** What a sysadmin runs by hand for this step, in order (no password ever; <placeholders> in angle brackets). */
+  shell?: string[];
 }
 
 export interface PlanFile {
@@ -75,4 +81,6 @@ export interface PlanFile {
   steps: PlanStep[];
   /** Choices the planner made and why (fewest supported hops, skipped releases, alternatives). */
   notes: string[];
+  /** Text of every hazard id used by the steps (id → English sentence). */
+  hazards?: Record<string, string>;
 }

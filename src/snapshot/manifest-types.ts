@@ -3,10 +3,14 @@
  *
  * Layout of a snapshot directory:
  *   manifest.yaml
- *   glpi/<table>.schema.sql.gz        CREATE TABLE as rendered by the source server
- *   glpi/<table>.<chunk>.sql.gz       data, loadable by the standard client (`zcat f | mariadb db`)
+ *   glpi/<table>.schema.sql.gz        CREATE TABLE as rendered by the source server (`zcat f | mariadb db`)
+ *   glpi/<table>.<chunk>.tsv.gz       data: LOAD DATA format (tab-separated, backslash escapes, \N for NULL,
+ *                                     raw bytes: CHARACTER SET binary), loadable by the standard client with
+ *                                     LOAD DATA LOCAL INFILE (docs/snapshot.md shows the command)
+ *   glpi/<name>.view.sql.gz           CREATE VIEW; <name>.trigger.sql.gz, <name>.procedure.sql.gz, <name>.function.sql.gz
  *   ocs/…                             same for the OCS database
- * (the data file naming and encoding are the snapshot module's choice; every file is listed in the manifest)
+ *   SNAPSHOT-INCOMPLETE               present only while a snapshot is being written (or after a crash)
+ * Names that are not [A-Za-z0-9_$-] are written as @xxxx (hex of the UTF-8 byte), like the server's own files.
  */
 import type { GlpiVersionInfo, ConnectorInfo, OcsVersionInfo } from '../inspect/detect.ts';
 
@@ -23,6 +27,17 @@ export interface ManifestFile {
   rows?: number;
 }
 
+/** How one column's values are written in the data files and read back. */
+export interface ManifestColumn {
+  name: string;
+  /**
+   * raw: the server's text form, byte for byte; float: `col + 0e0` (the 17-digit form, which the server's FLOAT
+   * text form is not); bit: the unsigned integer (loaded through a variable and CAST); geometry: the internal
+   * binary form (loaded through a variable).
+   */
+  encoding: 'raw' | 'float' | 'bit' | 'geometry';
+}
+
 export interface ManifestTable {
   name: string;
   engine: string | null;
@@ -34,6 +49,10 @@ export interface ManifestTable {
   checksum: string | null;
   /** The schema file, then data files in load order. */
   files: ManifestFile[];
+  /** Columns in the order of the data files (generated columns are not dumped). Absent in hand-made manifests: all columns, raw. */
+  columns?: ManifestColumn[];
+  /** The integer primary key the data was split on, when it was split into several files. */
+  chunkedBy?: string;
 }
 
 export interface ManifestDatabase {
@@ -48,6 +67,20 @@ export interface ManifestDatabase {
   views: Array<{ name: string; file: ManifestFile }>;
   triggers: Array<{ name: string; table: string; file: ManifestFile }>;
   routines: Array<{ name: string; type: 'PROCEDURE' | 'FUNCTION'; file: ManifestFile }>;
+  /** Things the snapshot could not capture for this database (e.g. routines without the privilege to read them). */
+  warnings?: string[];
+}
+
+/** How data files are encoded (LOAD DATA options that read them back byte for byte). */
+export interface ManifestDataFormat {
+  format: 'tsv';
+  /** The session time zone the values were read in; TIMESTAMP columns must be loaded in the same one. */
+  timeZone: '+00:00';
+  characterSet: 'binary';
+  fieldsTerminatedBy: '\t';
+  escapedBy: '\\';
+  linesTerminatedBy: '\n';
+  nullAs: '\\N';
 }
 
 export interface Manifest {
@@ -73,7 +106,16 @@ export interface Manifest {
     warning?: string;
   };
   compression: { algorithm: 'gzip'; level: number };
+  /** Encoding of data files; absent means the format-1 default (tsv, see ManifestDataFormat). */
+  data?: ManifestDataFormat;
+  /** Parallel readers used and wall time of the snapshot, for the record. */
+  stats?: { jobs: number; elapsedMs: number; rows: number; bytes: number };
   databases: ManifestDatabase[];
   /** Set by `fixtures` for generated snapshots: seed, scale, hazards. */
   generated?: { generator: string; seed: number; computers: number; hazards: string[] };
+  /**
+   * Set by `anonymize`: this snapshot's personal data was rewritten by the rules whose checksum is given
+   * (never the salt). `source` is the id of the snapshot it was made from.
+   */
+  anonymized?: { rulesChecksum: string; at: string; source: string };
 }

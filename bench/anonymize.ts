@@ -1,0 +1,85 @@
+/**
+ * Anonymization throughput on a generated GLPI 0.83.8 + OCS 2.1 snapshot, against a plain restore of the same
+ * snapshot measured in the same run, on the same embedded server.
+ *
+ *   node bin/run-ts.js bench/anonymize.ts [--computers 5000] [--jobs N] [--json]
+ *
+ * Figures are recorded in docs/benchmarks.md ("Anonymization").
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import crypto from 'node:crypto';
+import { startEmbedded } from '../src/db/embedded.ts';
+import { generateFixtures, writeFixtureSnapshot } from '../src/fixtures/index.ts';
+import { defaultJobs, restoreSnapshot } from '../src/snapshot/index.ts';
+import { anonymizeSnapshot } from '../src/anonymize/index.ts';
+
+function arg(name: string, fallback: number): number {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? Number(process.argv[i + 1]) : fallback;
+}
+
+export interface AnonymizeBenchResult {
+  computers: number;
+  jobs: number;
+  rows: number;
+  valuesChanged: number;
+  columns: number;
+  plainRestoreMs: number;
+  anonymize: { totalMs: number; restoreMs: number; anonymizeMs: number; snapshotMs: number };
+  ratioToRestore: number;
+  machine: string;
+}
+
+export async function benchAnonymize(computers: number, jobs: number, log: (s: string) => void = () => undefined): Promise<AnonymizeBenchResult> {
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'gou-bench-anon-'));
+  const inst = await startEmbedded({ name: 'bench-anonymize' });
+  try {
+    log(`generating ${computers} computers…`);
+    const gen = await generateFixtures(inst.dsn, { seed: 1, computers, hazards: 'all', glpiDb: 'bench_glpi', ocsDb: 'bench_ocs' });
+    const inDir = path.join(tmp, 'in');
+    const manifest = await writeFixtureSnapshot(inst.dsn, gen, inDir, { jobs, compressionLevel: 1 });
+    const rows = manifest.databases.reduce((s, d) => s + d.tables.reduce((t, x) => t + x.rows, 0), 0);
+
+    log('plain restore…');
+    const t0 = Date.now();
+    await restoreSnapshot(inDir, inst.dsn, { databases: { glpi: 'bench_plain_glpi', ocs: 'bench_plain_ocs' }, jobs });
+    const plainRestoreMs = Date.now() - t0;
+
+    log('anonymize (restore + rewrite + snapshot)…');
+    const salt = crypto.randomBytes(32).toString('hex');
+    const r = await anonymizeSnapshot(inDir, path.join(tmp, 'out'), { salt, instance: inst.dsn, jobs });
+    return {
+      computers,
+      jobs,
+      rows,
+      valuesChanged: r.report.totals.rowsChanged,
+      columns: r.report.totals.columns,
+      plainRestoreMs,
+      anonymize: r.timings,
+      ratioToRestore: r.timings.totalMs / plainRestoreMs,
+      machine: `${os.cpus().length} × ${os.cpus()[0]?.model ?? '?'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, MariaDB ${inst.record.serverVersion}`,
+    };
+  } finally {
+    await inst.stop();
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+const isMain = process.argv[1] && path.resolve(process.argv[1]).endsWith(path.join('bench', 'anonymize.ts'));
+if (isMain) {
+  const computers = arg('computers', 5000);
+  const jobs = arg('jobs', defaultJobs());
+  const r = await benchAnonymize(computers, jobs, (s) => process.stderr.write(`${s}\n`));
+  if (process.argv.includes('--json')) process.stdout.write(JSON.stringify(r, null, 2) + '\n');
+  else {
+    const s = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+    console.log(`computers ${computers}, rows ${r.rows}, jobs ${r.jobs} — ${r.machine}`);
+    console.log(`plain restore            ${s(r.plainRestoreMs)}`);
+    console.log(`anonymize, total         ${s(r.anonymize.totalMs)}  (${r.ratioToRestore.toFixed(2)}× the plain restore)`);
+    console.log(`  restore                ${s(r.anonymize.restoreMs)}`);
+    console.log(`  rewrite                ${s(r.anonymize.anonymizeMs)}  (${r.valuesChanged} values in ${r.columns} columns, ${Math.round(r.valuesChanged / (r.anonymize.anonymizeMs / 1000))} values/s)`);
+    console.log(`  new snapshot           ${s(r.anonymize.snapshotMs)}`);
+  }
+}

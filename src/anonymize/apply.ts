@@ -1,0 +1,204 @@
+/**
+ * Applies anonymization rules in place, on databases of a test instance (never production: the interlock
+ * is checked first). One pass to count what each rule will rewrite, then one set-based UPDATE per table.
+ */
+import type { Connection } from 'mysql2/promise';
+import type { Dsn } from '../db/dsn.ts';
+import { assertWritable } from '../db/interlock.ts';
+import type { AnonymizeRule, RuleSet } from './rules.ts';
+import { namespaceOf } from './rules.ts';
+import type { ColumnInfo } from './sql.ts';
+import { IPAD_VAR, OPAD_VAR, conditionExpr, hmacPads, isStringColumn, qi, valueExpr } from './sql.ts';
+
+export type ColumnStatus = 'anonymized' | 'kept' | 'table-absent' | 'column-absent' | 'not-a-string-column';
+
+export interface ColumnReport {
+  database: 'glpi' | 'ocs';
+  table: string;
+  column: string;
+  method: AnonymizeRule['method'];
+  format?: string;
+  namespace?: string;
+  status: ColumnStatus;
+  /** Rows whose value was rewritten (not NULL, not empty, not a kept value). */
+  rowsChanged: number;
+  /** Rows in the table. */
+  rows: number;
+}
+
+export interface AnonymizationReport {
+  format: 1;
+  rulesChecksum: string;
+  rulesSources: string[];
+  at: string;
+  elapsedMs: number;
+  columns: ColumnReport[];
+  totals: { columns: number; rowsChanged: number; tables: number };
+}
+
+export interface DatabaseNames {
+  glpi?: string;
+  ocs?: string;
+}
+
+interface Planned {
+  rule: AnonymizeRule;
+  column: ColumnInfo;
+}
+
+async function describeTable(conn: Connection, db: string, table: string): Promise<{ columns: ColumnInfo[]; onUpdate: string[] } | undefined> {
+  const [rows] = await conn.query(
+    `SELECT COLUMN_NAME AS name, DATA_TYPE AS dataType, CHARACTER_MAXIMUM_LENGTH AS maxLength, CHARACTER_SET_NAME AS charset, COLLATION_NAME AS collation, EXTRA AS extra
+       FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION`,
+    [db, table],
+  );
+  const list = rows as Array<{ name: string; dataType: string; maxLength: string | number | null; charset: string | null; collation: string | null; extra: string | null }>;
+  if (list.length === 0) return undefined;
+  return {
+    columns: list.map((r) => ({
+      name: r.name,
+      dataType: String(r.dataType).toLowerCase(),
+      maxLength: r.maxLength === null ? null : Number(r.maxLength),
+      charset: r.charset,
+      collation: r.collation,
+    })),
+    onUpdate: list.filter((r) => /on update/i.test(r.extra ?? '')).map((r) => r.name),
+  };
+}
+
+/** Matches a rule's column (name or `prefix*`) against a table's columns, case-insensitively like the server. */
+function matchColumns(rule: AnonymizeRule, columns: ColumnInfo[]): ColumnInfo[] {
+  if (rule.column.endsWith('*')) {
+    const p = rule.column.slice(0, -1).toLowerCase();
+    return columns.filter((c) => c.name.toLowerCase().startsWith(p));
+  }
+  return columns.filter((c) => c.name.toLowerCase() === rule.column.toLowerCase());
+}
+
+/** Loads the HMAC pads into session variables through a prepared statement (no SQL text carries them). */
+async function loadSalt(conn: Connection, salt: string): Promise<void> {
+  const { ipad, opad } = hmacPads(salt);
+  await conn.execute(`SET ${IPAD_VAR} = ?`, [ipad]);
+  await conn.execute(`SET ${OPAD_VAR} = ?`, [opad]);
+  ipad.fill(0);
+  opad.fill(0);
+}
+
+async function clearSalt(conn: Connection): Promise<void> {
+  await conn.query(`SET ${IPAD_VAR} = NULL, ${OPAD_VAR} = NULL`).catch(() => undefined);
+}
+
+/**
+ * Rewrites the personal-data columns of the given databases. `dsn` names the server for the interlock message.
+ * Rules whose table or column does not exist are reported as absent, not errors (installations differ).
+ */
+export async function anonymizeDatabases(
+  conn: Connection,
+  dsn: Dsn,
+  names: DatabaseNames,
+  ruleSet: RuleSet,
+  salt: string,
+  opts: { onTable?: (database: string, table: string, index: number, total: number) => void } = {},
+): Promise<AnonymizationReport> {
+  if (!salt) throw new Error('anonymizeDatabases: empty salt');
+  await assertWritable(conn, dsn, 'anonymize databases');
+  const started = Date.now();
+  await conn.query("SET SESSION sql_mode = ''");
+  await loadSalt(conn, salt);
+  const columns: ColumnReport[] = [];
+  try {
+    // Group the rules by table, in a stable order.
+    const byTable = new Map<string, AnonymizeRule[]>();
+    for (const rule of ruleSet.rules) {
+      if (!names[rule.database]) continue;
+      const k = `${rule.database}\u0000${rule.table}`;
+      byTable.set(k, [...(byTable.get(k) ?? []), rule]);
+    }
+    const tables = [...byTable.keys()].sort();
+    let index = 0;
+    for (const key of tables) {
+      const rules = byTable.get(key)!;
+      const role = rules[0].database;
+      const table = rules[0].table;
+      const db = names[role]!;
+      opts.onTable?.(role, table, index++, tables.length);
+      const base = (rule: AnonymizeRule, column: string): ColumnReport => ({
+        database: role,
+        table,
+        column,
+        method: rule.method,
+        ...(rule.format ? { format: rule.format } : {}),
+        ...(rule.method === 'pseudonym' || rule.method === 'hash' ? { namespace: namespaceOf(rule) } : {}),
+        status: 'anonymized',
+        rowsChanged: 0,
+        rows: 0,
+      });
+      const desc = await describeTable(conn, db, table);
+      if (!desc) {
+        for (const r of rules) columns.push({ ...base(r, r.column), status: 'table-absent' });
+        continue;
+      }
+      // Exact names win over globs.
+      const explicit = new Set(rules.filter((r) => !r.column.endsWith('*')).map((r) => r.column.toLowerCase()));
+      const planned: Planned[] = [];
+      const reports: ColumnReport[] = [];
+      for (const r of rules) {
+        let found = matchColumns(r, desc.columns);
+        if (r.column.endsWith('*')) found = found.filter((c) => !explicit.has(c.name.toLowerCase()));
+        if (found.length === 0) {
+          if (!r.column.endsWith('*')) reports.push({ ...base(r, r.column), status: 'column-absent' });
+          continue;
+        }
+        for (const c of found) {
+          if (r.method === 'keep') reports.push({ ...base(r, c.name), status: 'kept' });
+          else if (!isStringColumn(c)) reports.push({ ...base(r, c.name), status: 'not-a-string-column' });
+          else {
+            planned.push({ rule: r, column: c });
+            reports.push(base(r, c.name));
+          }
+        }
+      }
+      const t = `${qi(db)}.${qi(table)}`;
+      const [countRows] = await conn.query(
+        `SELECT COUNT(*) AS n${planned.map((p, i) => `, SUM(${conditionExpr(p.rule, p.column)}) AS c${i}`).join('')} FROM ${t}`,
+      );
+      const counts = (countRows as Array<Record<string, string | number | null>>)[0];
+      const total = Number(counts.n ?? 0);
+      for (const rep of reports) rep.rows = total;
+      planned.forEach((p, i) => {
+        const rep = reports.find((r) => r.column === p.column.name && r.status === 'anonymized')!;
+        rep.rowsChanged = Number(counts[`c${i}`] ?? 0);
+      });
+      const active = planned.filter((_, i) => Number(counts[`c${i}`] ?? 0) > 0);
+      if (active.length > 0) {
+        const sets = active.map((p) => {
+          const col = qi(p.column.name);
+          const cond = conditionExpr(p.rule, p.column);
+          return active.length === 1 ? `${col} = ${valueExpr(p.rule, p.column)}` : `${col} = IF(${cond}, ${valueExpr(p.rule, p.column)}, ${col})`;
+        });
+        // Columns with ON UPDATE CURRENT_TIMESTAMP keep their value (assigning them to themselves).
+        for (const c of desc.onUpdate) if (!active.some((p) => p.column.name === c)) sets.push(`${qi(c)} = ${qi(c)}`);
+        const where = active.length === 1 ? conditionExpr(active[0].rule, active[0].column) : active.map((p) => `(${conditionExpr(p.rule, p.column)})`).join(' OR ');
+        await conn.query(`UPDATE ${t} SET ${sets.join(', ')} WHERE ${where}`);
+      }
+      columns.push(...reports);
+    }
+  } finally {
+    await clearSalt(conn);
+  }
+  const anonymized = columns.filter((c) => c.status === 'anonymized');
+  return {
+    format: 1,
+    rulesChecksum: ruleSet.checksum,
+    rulesSources: ruleSet.sources,
+    at: new Date().toISOString(),
+    elapsedMs: Date.now() - started,
+    columns,
+    totals: {
+      columns: anonymized.length,
+      rowsChanged: anonymized.reduce((s, c) => s + c.rowsChanged, 0),
+      tables: new Set(anonymized.map((c) => `${c.database}.${c.table}`)).size,
+    },
+  };
+}
+

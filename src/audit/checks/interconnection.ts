@@ -1,0 +1,450 @@
+/**
+ * Health of the GLPI–OCS interconnection: the link table against GLPI's computers and OCS's hardware,
+ * OCS settings the connector needs, and what the rehearsal and the plugin migration will need or lose.
+ *
+ * GLPI and OCS may live on different servers: cross-database facts are computed by reading the two key
+ * sets (ids and dates only, a few MB for 50,000 computers) and comparing them in memory.
+ */
+import type { AuditCheck, CheckOutcome } from '../check-types.ts';
+import { clean, skip } from '../check-types.ts';
+import type { AuditContext, LinkTables } from '../context.ts';
+import { qi } from '../../db/connect.ts';
+import { compareDotted } from '../../inspect/detect.ts';
+import { ocsReleasesForGuiVersion } from '../../catalog/ocs-releases.ts';
+
+interface LinkRow {
+  id: number;
+  computers_id: number;
+  ocsid: number;
+  last_update: string | null;
+}
+
+interface HardwareRow {
+  ID: number;
+  LASTDATE: string | null;
+  DEVICEID: string;
+  hasAccountinfo: number;
+}
+
+const linkCache = new WeakMap<AuditContext, Promise<{ lt: LinkTables; serverId: number; links: LinkRow[] } | { reason: string }>>();
+const hardwareCache = new WeakMap<AuditContext, Promise<HardwareRow[]>>();
+
+async function linksOfServer(ctx: AuditContext): Promise<{ lt: LinkTables; serverId: number; links: LinkRow[] } | { reason: string }> {
+  let p = linkCache.get(ctx);
+  if (!p) {
+    p = (async () => {
+      const lt = await ctx.linkTables();
+      if (!lt) return { reason: 'no GLPI–OCS connector tables in the GLPI database' };
+      const server = await ctx.ocsServerId();
+      if (server.id === undefined) return { reason: server.reason ?? 'no OCS server' };
+      const links = await ctx.rows<LinkRow>(
+        'glpi',
+        `SELECT id, computers_id, ocsid, last_update FROM ${ctx.t('glpi', lt.links)} WHERE ${qi(lt.serverColumn)} = ?`,
+        [server.id],
+      );
+      return { lt, serverId: server.id, links: links.map((l) => ({ ...l, id: Number(l.id), computers_id: Number(l.computers_id), ocsid: Number(l.ocsid) })) };
+    })();
+    linkCache.set(ctx, p);
+  }
+  return p;
+}
+
+async function hardware(ctx: AuditContext): Promise<HardwareRow[]> {
+  let p = hardwareCache.get(ctx);
+  if (!p) {
+    p = (async () => {
+      const hasAi = await ctx.hasTable('ocs', 'accountinfo');
+      const rows = await ctx.rows<HardwareRow>(
+        'ocs',
+        `SELECT h.ID, h.LASTDATE, h.DEVICEID, ${hasAi ? '(a.HARDWARE_ID IS NOT NULL)' : '0'} AS hasAccountinfo
+           FROM ${ctx.t('ocs', 'hardware')} h ${hasAi ? `LEFT JOIN ${ctx.t('ocs', 'accountinfo')} a ON a.HARDWARE_ID = h.ID` : ''}`,
+      );
+      return rows.map((h) => ({ ...h, ID: Number(h.ID), hasAccountinfo: Number(h.hasAccountinfo) }));
+    })();
+    hardwareCache.set(ctx, p);
+  }
+  return p;
+}
+
+/** "YYYY-MM-DD HH:MM:SS" (server-local) → epoch ms; zero or missing dates → undefined. */
+function when(s: string | null | undefined): number | undefined {
+  if (!s || s.startsWith('0000')) return undefined;
+  const t = Date.parse(s.replace(' ', 'T') + 'Z');
+  return Number.isNaN(t) ? undefined : t;
+}
+
+const DAY = 86_400_000;
+
+/** glpi_ocsservers import switch → glpi_computers column, and what "empty" means for it. */
+export const SYNCHRONISED_FIELDS: Array<{ switch: string; column: string; empty: 'text' | 'zero' }> = [
+  { switch: 'import_general_name', column: 'name', empty: 'text' },
+  { switch: 'import_general_serial', column: 'serial', empty: 'text' },
+  { switch: 'import_general_os', column: 'operatingsystems_id', empty: 'zero' },
+  { switch: 'import_os_serial', column: 'os_license_number', empty: 'text' },
+  { switch: 'import_general_model', column: 'computermodels_id', empty: 'zero' },
+  { switch: 'import_general_manufacturer', column: 'manufacturers_id', empty: 'zero' },
+  { switch: 'import_general_type', column: 'computertypes_id', empty: 'zero' },
+  { switch: 'import_general_domain', column: 'domains_id', empty: 'zero' },
+  { switch: 'import_general_contact', column: 'contact', empty: 'text' },
+  { switch: 'import_general_comment', column: 'comment', empty: 'text' },
+  { switch: 'import_general_uuid', column: 'uuid', empty: 'text' },
+];
+
+const OCS_RIGHTS = ['ocsng', 'sync_ocsng', 'view_ocsng', 'clean_ocsng', 'rule_ocs'];
+
+const coreOnlyMigration = (lt: LinkTables | undefined, id: string): CheckOutcome['remedy'] =>
+  lt?.mode === 'core-0.83'
+    ? { migration: id }
+    : {
+        manual: {
+          fr: `Même correction que la migration ${id}, à appliquer à la table ${lt?.links ?? 'des liens'}.`,
+          en: `The same fix as migration ${id}, applied to the ${lt?.links ?? 'links'} table.`,
+        },
+      };
+
+export const INTERCONNECTION_CHECKS: AuditCheck[] = [
+  {
+    id: 'link.orphan_links',
+    family: 'interconnection',
+    title: { fr: 'Liens OCS vers un ordinateur GLPI qui n’existe plus', en: 'OCS links to a GLPI computer that no longer exists' },
+    appliesTo: { needs: ['glpi'], steps: ['glpi-db-update', 'plugin-install'] },
+    severity: 'majeure',
+    remedy: { migration: 'glpi-ocslinks-orphans' },
+    async run(ctx) {
+      const lt = await ctx.linkTables();
+      if (!lt) return skip('no GLPI–OCS connector tables');
+      const rows = await ctx.rows<{ id: number; computers_id: number }>(
+        'glpi',
+        `SELECT l.id, l.computers_id FROM ${ctx.t('glpi', lt.links)} l LEFT JOIN ${ctx.t('glpi', 'glpi_computers')} c ON c.id = l.computers_id WHERE c.id IS NULL ORDER BY l.id`,
+      );
+      if (rows.length === 0) return clean();
+      return {
+        count: rows.length,
+        evidence: { table: lt.links, sampleLinkIds: rows.slice(0, ctx.options.samples).map((r) => Number(r.id)) },
+        remedy: coreOnlyMigration(lt, 'glpi-ocslinks-orphans'),
+      };
+    },
+  },
+  {
+    id: 'link.multiple_links',
+    family: 'interconnection',
+    title: { fr: 'Ordinateurs GLPI liés plusieurs fois à OCS', en: 'GLPI computers linked to OCS more than once' },
+    appliesTo: { needs: ['glpi'], steps: ['plugin-install'] },
+    severity: 'majeure',
+    remedy: { migration: 'glpi-ocslinks-dedup' },
+    async run(ctx) {
+      const lt = await ctx.linkTables();
+      if (!lt) return skip('no GLPI–OCS connector tables');
+      const [agg] = await ctx.rows<{ g: number; x: number | null }>(
+        'glpi',
+        `SELECT COUNT(*) AS g, SUM(n - 1) AS x FROM (SELECT COUNT(*) AS n FROM ${ctx.t('glpi', lt.links)} GROUP BY computers_id HAVING COUNT(*) > 1) d`,
+      );
+      const extra = Number(agg?.x ?? 0);
+      if (extra === 0) return clean();
+      const samples = await ctx.rows<{ computers_id: number; n: number }>(
+        'glpi',
+        `SELECT computers_id, COUNT(*) AS n FROM ${ctx.t('glpi', lt.links)} GROUP BY computers_id HAVING COUNT(*) > 1 ORDER BY computers_id LIMIT ${ctx.options.samples}`,
+      );
+      return {
+        count: extra,
+        evidence: { table: lt.links, computers: Number(agg.g), linksToRemove: extra, samples: samples.map((s) => ({ computers_id: Number(s.computers_id), links: Number(s.n) })) },
+        remedy: coreOnlyMigration(lt, 'glpi-ocslinks-dedup'),
+      };
+    },
+  },
+  {
+    id: 'link.vanished_hardware',
+    family: 'interconnection',
+    title: { fr: 'Liens vers une machine OCS qui n’existe plus', en: 'Links to OCS hardware that no longer exists' },
+    appliesTo: { needs: ['glpi', 'ocs'], steps: ['plugin-install'] },
+    severity: 'majeure',
+    remedy: {
+      manual: {
+        fr: "Avant la migration, lancer en production le nettoyage des liens du connecteur (Outils > OCSNG > Nettoyer les liens, ou le script checkocslinks.php) pour appliquer le comportement de suppression choisi ; sinon ces ordinateurs resteront « dynamiques » sans source.",
+        en: "Before the migration, run the connector's link cleaning in production (Tools > OCSNG > Clean links, or the checkocslinks.php script) so the chosen deletion behaviour is applied; otherwise these computers stay 'dynamic' without a source.",
+      },
+    },
+    async run(ctx) {
+      const l = await linksOfServer(ctx);
+      if ('reason' in l) return skip(l.reason);
+      const ids = new Set((await hardware(ctx)).map((h) => h.ID));
+      const gone = l.links.filter((x) => !ids.has(x.ocsid));
+      if (gone.length === 0) return clean({ links: l.links.length });
+      return { count: gone.length, evidence: { serverId: l.serverId, links: l.links.length, sample: gone.slice(0, ctx.options.samples).map((x) => ({ link: x.id, ocsid: x.ocsid })) } };
+    },
+  },
+  {
+    id: 'link.never_imported',
+    family: 'interconnection',
+    title: { fr: 'Machines OCS jamais importées dans GLPI', en: 'OCS hardware never imported into GLPI' },
+    appliesTo: { needs: ['glpi', 'ocs'], steps: ['plugin-install'] },
+    severity: 'mineure',
+    remedy: {
+      manual: {
+        fr: "Vérifier avec la DSI si ces machines doivent être gérées dans GLPI (filtres TAG, règles d'import) ; sinon rien à faire. Les machines sans ligne accountinfo sont invisibles du connecteur.",
+        en: 'Check with the IT department whether these machines should be managed in GLPI (TAG filters, import rules); otherwise nothing to do. Machines without an accountinfo row are invisible to the connector.',
+      },
+    },
+    async run(ctx) {
+      const l = await linksOfServer(ctx);
+      if ('reason' in l) return skip(l.reason);
+      const linked = new Set(l.links.map((x) => x.ocsid));
+      const machines = (await hardware(ctx)).filter((h) => !h.DEVICEID.startsWith('_'));
+      const never = machines.filter((h) => !linked.has(h.ID));
+      if (never.length === 0) return clean({ machines: machines.length });
+      return {
+        count: never.length,
+        evidence: {
+          machines: machines.length,
+          neverImported: never.length,
+          withoutAccountinfo: never.filter((h) => !h.hasAccountinfo).length,
+          sampleOcsIds: never.slice(0, ctx.options.samples).map((h) => h.ID),
+        },
+      };
+    },
+  },
+  {
+    id: 'link.stale',
+    family: 'interconnection',
+    title: {
+      fr: 'Liens non synchronisés depuis le dernier inventaire OCS (retard au-delà du seuil)',
+      en: 'Links not synchronised since the last OCS inventory (late beyond the threshold)',
+    },
+    appliesTo: { needs: ['glpi', 'ocs'], steps: ['plugin-install'] },
+    severity: 'mineure',
+    remedy: {
+      manual: {
+        fr: "Vérifier que l'action automatique ocsng tourne (glpi_crontasks) et lancer une synchronisation complète avant l'instantané de production, pour migrer des données à jour.",
+        en: 'Check that the ocsng automatic action runs (glpi_crontasks) and run a full synchronisation before the production snapshot, so up-to-date data is migrated.',
+      },
+    },
+    async run(ctx) {
+      const l = await linksOfServer(ctx);
+      if ('reason' in l) return skip(l.reason);
+      const lastdate = new Map((await hardware(ctx)).map((h) => [h.ID, when(h.LASTDATE)]));
+      const threshold = ctx.options.staleDays * DAY;
+      const stale = l.links.filter((x) => {
+        const ocs = lastdate.get(x.ocsid);
+        if (ocs === undefined) return false;
+        const glpi = when(x.last_update);
+        return glpi === undefined || ocs - glpi > threshold;
+      });
+      if (stale.length === 0) return clean({ staleDays: ctx.options.staleDays });
+      return { count: stale.length, evidence: { staleDays: ctx.options.staleDays, links: l.links.length, sampleLinkIds: stale.slice(0, ctx.options.samples).map((x) => x.id) } };
+    },
+  },
+  {
+    id: 'ocs.trace_deleted_off',
+    family: 'interconnection',
+    title: { fr: 'TRACE_DELETED désactivé dans OCS (exigé par le connecteur)', en: 'TRACE_DELETED is off in OCS (the connector requires it)' },
+    appliesTo: { needs: ['ocs'], steps: ['plugin-install'] },
+    severity: 'majeure',
+    remedy: {
+      manual: {
+        fr: "Dans la console OCS (Configuration > Serveur), activer TRACE_DELETED, ou UPDATE config SET IVALUE = 1 WHERE NAME = 'TRACE_DELETED' ; sans lui les machines supprimées ou fusionnées restent liées dans GLPI.",
+        en: "In the OCS console (Configuration > Server), enable TRACE_DELETED, or UPDATE config SET IVALUE = 1 WHERE NAME = 'TRACE_DELETED'; without it, deleted or merged machines stay linked in GLPI.",
+      },
+    },
+    async run(ctx) {
+      if (!(await ctx.hasTable('ocs', 'config'))) return skip('no config table');
+      const r = await ctx.rows<{ IVALUE: number | null }>('ocs', `SELECT IVALUE FROM ${ctx.t('ocs', 'config')} WHERE NAME = 'TRACE_DELETED'`);
+      const v = r[0]?.IVALUE;
+      if (v !== undefined && v !== null && Number(v) === 1) return clean({ TRACE_DELETED: 1 });
+      return { count: 1, evidence: { TRACE_DELETED: r.length === 0 ? 'absent' : v } };
+    },
+  },
+  {
+    id: 'ocs.deleted_equiv_backlog',
+    family: 'interconnection',
+    title: {
+      fr: 'Suppressions OCS en attente dans deleted_equiv (le connecteur refuse import et synchronisation tant qu’il en reste)',
+      en: 'OCS deletions waiting in deleted_equiv (the connector refuses import and sync while any remain)',
+    },
+    appliesTo: { needs: ['ocs'], steps: ['plugin-install'] },
+    severity: 'majeure',
+    remedy: {
+      manual: {
+        fr: "En production, avant l'instantané : lancer le nettoyage des machines supprimées du connecteur (action automatique ocsng ou « Nettoyer les liens »), qui applique les remplacements puis vide deleted_equiv.",
+        en: "In production, before the snapshot: run the connector's deleted-machines processing (ocsng automatic action or 'Clean links'), which applies the replacements and empties deleted_equiv.",
+      },
+    },
+    async run(ctx) {
+      if (!(await ctx.hasTable('ocs', 'deleted_equiv'))) return skip('no deleted_equiv table');
+      const [r] = await ctx.rows<{ n: number; m: string | null; merged: number | null }>(
+        'ocs',
+        `SELECT COUNT(*) AS n, MIN(DATE) AS m, SUM(EQUIVALENT IS NOT NULL AND EQUIVALENT <> '' AND EQUIVALENT <> 'NULL') AS merged FROM ${ctx.t('ocs', 'deleted_equiv')}`,
+      );
+      const n = Number(r?.n ?? 0);
+      if (n === 0) return clean();
+      return { count: n, evidence: { rows: n, oldest: r.m, replacedByAnother: Number(r.merged ?? 0), deletedOutright: n - Number(r.merged ?? 0) } };
+    },
+  },
+  {
+    id: 'link.declared_version',
+    family: 'interconnection',
+    title: {
+      fr: 'Version OCS déclarée dans GLPI différente de la version réelle (GUI_VERSION)',
+      en: 'OCS version declared in GLPI differs from the real one (GUI_VERSION)',
+    },
+    appliesTo: { needs: ['glpi', 'ocs'], steps: ['plugin-install'] },
+    severity: 'mineure',
+    remedy: {
+      manual: {
+        fr: "Sans conséquence sur les données : le connecteur réécrit ocs_version au test de connexion. Vérifier que le serveur OCS déclaré est bien la base auditée (hôte, base).",
+        en: 'No effect on data: the connector rewrites ocs_version when it tests the connection. Check that the declared OCS server is the audited database (host, database).',
+      },
+    },
+    async run(ctx) {
+      const lt = await ctx.linkTables();
+      if (!lt) return skip('no GLPI–OCS connector tables');
+      const server = await ctx.ocsServerId();
+      if (server.id === undefined) return skip(server.reason ?? 'no OCS server');
+      const gui = (await ctx.ocsVersion()).guiVersion;
+      if (gui === undefined) return skip('the OCS GUI_VERSION is unknown');
+      const [row] = await ctx.rows<{ ocs_version: string | null }>('glpi', `SELECT ocs_version FROM ${ctx.t('glpi', lt.servers)} WHERE id = ?`, [server.id]);
+      const declared = (row?.ocs_version ?? '').trim();
+      const releases = ocsReleasesForGuiVersion(gui);
+      const matches = declared === String(gui) || releases.includes(declared) || releases.some((r) => r.startsWith(declared + '.'));
+      if (matches) return clean({ declared, guiVersion: gui });
+      return { count: 1, evidence: { serverId: server.id, declared: declared || '(empty)', guiVersion: gui, releases } };
+    },
+  },
+  {
+    id: 'link.synchronised_fields_empty',
+    family: 'interconnection',
+    title: {
+      fr: 'Champs synchronisés depuis OCS mais vides dans GLPI sur des ordinateurs liés',
+      en: 'Fields synchronised from OCS but empty in GLPI on linked computers',
+    },
+    appliesTo: { needs: ['glpi'], connector: ['core-0.83', 'renamed-0.84', 'plugin'], steps: ['plugin-install'] },
+    severity: 'mineure',
+    remedy: {
+      manual: {
+        fr: "Vérifier avec la DSI que ces champs sont attendus : soit l'information manque dans OCS (agents), soit le champ est verrouillé dans GLPI (computer_update) ; une synchronisation complète après la migration les remplit si OCS les connaît.",
+        en: 'Check with the IT department that these fields are expected: either OCS lacks the information (agents), or the field is locked in GLPI (computer_update); a full synchronisation after the migration fills them if OCS knows them.',
+      },
+    },
+    async run(ctx) {
+      const lt = await ctx.linkTables();
+      if (!lt) return skip('no GLPI–OCS connector tables');
+      const server = await ctx.ocsServerId();
+      if (server.id === undefined) return skip(server.reason ?? 'no OCS server');
+      const switches = SYNCHRONISED_FIELDS.filter((f) => f.switch);
+      const haveSwitch = await Promise.all(switches.map((f) => ctx.hasColumns('glpi', lt.servers, [f.switch])));
+      const haveCol = await Promise.all(switches.map((f) => ctx.hasColumns('glpi', 'glpi_computers', [f.column])));
+      const fields = switches.filter((_, i) => haveSwitch[i] && haveCol[i]);
+      if (fields.length === 0) return skip('no import switches known in this connector form');
+      const [sw] = await ctx.rows<Record<string, number>>('glpi', `SELECT ${fields.map((f) => qi(f.switch)).join(', ')} FROM ${ctx.t('glpi', lt.servers)} WHERE id = ?`, [server.id]);
+      const emptyExpr = (f: (typeof fields)[number]) =>
+        f.empty === 'zero' ? `c.${qi(f.column)} = 0` : `(c.${qi(f.column)} IS NULL OR c.${qi(f.column)} = '')`;
+      const [counts] = await ctx.rows<Record<string, number | string | null>>(
+        'glpi',
+        `SELECT COUNT(*) AS linked, ${fields.map((f, i) => `COALESCE(SUM(${emptyExpr(f)}), 0) AS e${i}`).join(', ')}
+           FROM ${ctx.t('glpi', lt.links)} l JOIN ${ctx.t('glpi', 'glpi_computers')} c ON c.id = l.computers_id
+          WHERE l.${qi(lt.serverColumn)} = ?`,
+        [server.id],
+      );
+      const linked = Number(counts?.linked ?? 0);
+      const table: Record<string, { synchronised: boolean; empty: number }> = {};
+      let emptySynced = 0;
+      fields.forEach((f, i) => {
+        const on = Number(sw?.[f.switch] ?? 0) === 1;
+        const empty = Number(counts?.[`e${i}`] ?? 0);
+        table[f.column] = { synchronised: on, empty };
+        if (on && empty > 0) emptySynced++;
+      });
+      const evidence = { linkedComputers: linked, fields: table };
+      return emptySynced === 0 ? clean(evidence) : { count: emptySynced, evidence };
+    },
+  },
+  {
+    id: 'link.glpicrypt_key_needed',
+    family: 'interconnection',
+    title: {
+      fr: 'Mot de passe de la base OCS stocké dans GLPI : la répétition a besoin de la clé glpicrypt.key',
+      en: "OCS database password stored in GLPI: the rehearsal needs the glpicrypt.key",
+    },
+    appliesTo: { needs: ['glpi'], steps: ['plugin-install'] },
+    severity: 'mineure',
+    remedy: {
+      manual: {
+        fr: "GLPI ≥ 9.4 : fournir à la répétition le fichier config/glpicrypt.key de production (--glpi-dir), sinon le mot de passe OCS est illisible. GLPI 0.83 : conserver avec la base répétée la clé glpicrypt.key créée par db:update, qui chiffre le mot de passe lors de la migration du connecteur.",
+        en: 'GLPI ≥ 9.4: give the rehearsal the production config/glpicrypt.key (--glpi-dir), otherwise the OCS password cannot be read. GLPI 0.83: keep with the rehearsed database the glpicrypt.key that db:update creates, which encrypts the password during the connector migration.',
+      },
+    },
+    async run(ctx) {
+      const lt = await ctx.linkTables();
+      if (!lt) return skip('no GLPI–OCS connector tables');
+      const rows = await ctx.rows<{ id: number }>('glpi', `SELECT id FROM ${ctx.t('glpi', lt.servers)} WHERE ocs_db_passwd IS NOT NULL AND ocs_db_passwd <> '' ORDER BY id`);
+      if (rows.length === 0) return clean();
+      const v = (await ctx.glpiVersion()).version;
+      const encrypted = v !== undefined && compareDotted(v, '9.4') >= 0;
+      return {
+        count: rows.length,
+        severity: encrypted ? 'majeure' : 'mineure',
+        evidence: { servers: rows.map((r) => Number(r.id)), glpiVersion: v, passwordEncryptedInSource: encrypted },
+      };
+    },
+  },
+  {
+    id: 'plugin.lost_profile_rights',
+    family: 'interconnection',
+    title: {
+      fr: "Droits OCS de profils autres que celui de l'installateur : la migration du plugin les perd",
+      en: "OCS rights of profiles other than the installer's: the plugin migration loses them",
+    },
+    appliesTo: { needs: ['glpi'], connector: ['core-0.83', 'renamed-0.84'], steps: ['plugin-install'] },
+    severity: 'majeure',
+    remedy: {
+      manual: {
+        fr: "Après l'installation du plugin, recréer pour chaque profil listé les droits plugin_ocsinventoryng (ocsng), _sync, _view, _clean, _rule dans glpi_profilerights ('w' → 23 ou 3, 'r' → 1) et une ligne glpi_plugin_ocsinventoryng_ocsservers_profiles par serveur.",
+        en: "After the plugin install, recreate for each listed profile the plugin_ocsinventoryng (ocsng), _sync, _view, _clean, _rule rights in glpi_profilerights ('w' → 23 or 3, 'r' → 1) and one glpi_plugin_ocsinventoryng_ocsservers_profiles row per server.",
+      },
+    },
+    async run(ctx) {
+      const lt = await ctx.linkTables();
+      if (!lt || lt.mode === 'plugin') return skip('the connector is already the plugin (or absent)');
+      const table = lt.mode === 'core-0.83' ? 'glpi_profiles' : 'ocs_glpi_profiles';
+      if (!(await ctx.hasTable('glpi', table))) return skip(`no ${table} table`);
+      const cols: string[] = [];
+      for (const c of OCS_RIGHTS) if (await ctx.hasColumns('glpi', table, [c])) cols.push(c);
+      if (cols.length === 0) return skip(`${table} has no OCS right columns`);
+      const any = cols.map((c) => `(${qi(c)} IS NOT NULL AND ${qi(c)} <> '')`).join(' OR ');
+      const rows = await ctx.rows<Record<string, unknown>>('glpi', `SELECT id, ${cols.map(qi).join(', ')} FROM ${ctx.t('glpi', table)} WHERE (${any}) AND id <> ? ORDER BY id`, [
+        ctx.options.installerProfileId,
+      ]);
+      if (rows.length === 0) return clean({ installerProfileId: ctx.options.installerProfileId });
+      return {
+        count: rows.length,
+        evidence: {
+          installerProfileId: ctx.options.installerProfileId,
+          profiles: rows.map((r) => ({ id: Number(r.id), rights: Object.fromEntries(cols.filter((c) => r[c]).map((c) => [c, r[c]])) })),
+        },
+      };
+    },
+  },
+  {
+    id: 'plugin.password_special_chars',
+    family: 'interconnection',
+    title: {
+      fr: 'Mot de passe OCS avec caractères spéciaux : la migration du plugin l’encode deux fois (connexion refusée)',
+      en: 'OCS password with special characters: the plugin migration URL-encodes it twice (connection refused)',
+    },
+    appliesTo: { needs: ['glpi'], connector: ['core-0.83', 'renamed-0.84'], steps: ['plugin-install'] },
+    severity: 'majeure',
+    remedy: {
+      manual: {
+        fr: "Après l'installation du plugin, ressaisir le mot de passe de la base OCS dans le formulaire du serveur OCS (ou stocker encrypt(rawurldecode(decrypt(valeur)))), puis tester la connexion.",
+        en: 'After the plugin install, type the OCS database password again in the OCS server form (or store encrypt(rawurldecode(decrypt(value)))), then test the connection.',
+      },
+    },
+    async run(ctx) {
+      const lt = await ctx.linkTables();
+      if (!lt || lt.mode === 'plugin') return skip('the connector is already the plugin (or absent)');
+      // 0.8x stores rawurlencode(password): a '%' means the clear password has characters outside [A-Za-z0-9-_.~].
+      const rows = await ctx.rows<{ id: number }>('glpi', `SELECT id FROM ${ctx.t('glpi', lt.servers)} WHERE ocs_db_passwd LIKE '%\\%%' ORDER BY id`);
+      if (rows.length === 0) return clean();
+      return { count: rows.length, evidence: { servers: rows.map((r) => Number(r.id)) } };
+    },
+  },
+];

@@ -1,0 +1,105 @@
+/**
+ * OCS Inventory NG upgrade hazards: rows the official update files delete on their way, drift against
+ * the 2.1 schema, and what makes the target OCS refuse the database.
+ */
+import type { AuditCheck } from '../check-types.ts';
+import { clean, skip } from '../check-types.ts';
+import { newestOcsGuiVersion } from '../../catalog/ocs-releases.ts';
+import { compareDotted } from '../../inspect/detect.ts';
+import { driftOutcome } from './glpi.ts';
+
+export const OCS_CHECKS: AuditCheck[] = [
+  {
+    id: 'ocs.software.null_fields',
+    family: 'ocs-upgrade',
+    title: {
+      fr: 'Logiciels OCS sans éditeur, nom ou version (NULL) : la mise à jour 7037 les supprime sans le dire',
+      en: 'OCS software rows with a NULL publisher, name or version: update 7037 deletes them silently',
+    },
+    appliesTo: { needs: ['ocs'], ocsGuiVersions: [0, 7037], steps: ['ocs-update-file'] },
+    severity: 'majeure',
+    remedy: { migration: 'ocs-softwares-fill-nulls' },
+    async run(ctx) {
+      if (!(await ctx.hasTable('ocs', 'softwares'))) return skip('no softwares table (already migrated by 7037?)');
+      const [r] = await ctx.rows<Record<string, string | number | null>>(
+        'ocs',
+        `SELECT COUNT(*) AS n, COALESCE(SUM(PUBLISHER IS NULL), 0) AS p, COALESCE(SUM(NAME IS NULL), 0) AS nm, COALESCE(SUM(VERSION IS NULL), 0) AS v,
+                COUNT(DISTINCT HARDWARE_ID) AS h
+           FROM ${ctx.t('ocs', 'softwares')} WHERE PUBLISHER IS NULL OR NAME IS NULL OR VERSION IS NULL`,
+      );
+      const n = Number(r?.n ?? 0);
+      if (n === 0) return clean();
+      return { count: n, evidence: { table: 'softwares', nullPublisher: Number(r.p), nullName: Number(r.nm), nullVersion: Number(r.v), computers: Number(r.h), lostIn: '7037.sql' } };
+    },
+  },
+  {
+    id: 'ocs.batteries.dropped',
+    family: 'ocs-upgrade',
+    title: {
+      fr: 'Batteries inventoriées : la mise à jour 7080 supprime et recrée la table batteries',
+      en: 'Inventoried batteries: update 7080 drops and recreates the batteries table',
+    },
+    appliesTo: { needs: ['ocs'], ocsGuiVersions: [0, 7080], steps: ['ocs-update-file'] },
+    severity: 'mineure',
+    remedy: {
+      manual: {
+        fr: "Accepter la perte (les agents réinventorient les batteries au prochain inventaire) ou exporter la table batteries avant la mise à jour si l'historique compte.",
+        en: 'Accept the loss (agents inventory batteries again at their next run) or export the batteries table before the update if its history matters.',
+      },
+    },
+    async run(ctx) {
+      if (!(await ctx.hasTable('ocs', 'batteries'))) return skip('no batteries table');
+      const n = await ctx.count('ocs', `SELECT COUNT(*) FROM ${ctx.t('ocs', 'batteries')}`);
+      return n === 0 ? clean() : { count: n, evidence: { table: 'batteries', rows: n, droppedBy: '7080.sql' } };
+    },
+  },
+  {
+    id: 'ocs.schema.drift',
+    family: 'ocs-upgrade',
+    title: {
+      fr: 'Écarts de schéma OCS avec le schéma de référence de sa version (les fichiers de mise à jour peuvent échouer en silence)',
+      en: 'OCS schema drift against the reference schema of its version (update files may fail silently)',
+    },
+    appliesTo: { needs: ['ocs'], steps: ['ocs-bridge', 'ocs-update-file'] },
+    severity: 'majeure',
+    remedy: {
+      manual: {
+        fr: "Ramener les tables listées à leur définition de référence avant la mise à jour, ou vérifier dans la répétition que chaque fichier de mise à jour concerné s'applique sans erreur.",
+        en: 'Bring the listed tables back to their reference definition before the update, or check in the rehearsal that each update file concerned applies without error.',
+      },
+    },
+    async run(ctx) {
+      const ref = await ctx.reference('ocs');
+      if ('missing' in ref) return skip(ref.missing);
+      const { describeSchema } = await import('../../db/schema.ts');
+      const actual = await describeSchema(ctx.ocs!.conn, ctx.ocs!.database);
+      return driftOutcome(ref.shape, actual, ref.file, () => true);
+    },
+  },
+  {
+    id: 'ocs.version.target_refuses',
+    family: 'ocs-upgrade',
+    title: {
+      fr: "Version d'OCS ou du serveur de base de données que la cible refuse",
+      en: 'OCS or database server version the target refuses',
+    },
+    appliesTo: { needs: ['ocs'], steps: ['ocs-bridge', 'ocs-update-file'] },
+    severity: 'bloquante',
+    remedy: {
+      manual: {
+        fr: "GUI_VERSION doit être un numéro connu (7005 pour OCS 2.1) ; le serveur doit accepter les index FULLTEXT sur InnoDB (fichier 7022 : MySQL ≥ 5.6 ou MariaDB ≥ 10.0.5) — répéter sur un serveur plus récent.",
+        en: 'GUI_VERSION must be a known number (7005 for OCS 2.1); the server must accept FULLTEXT indexes on InnoDB (file 7022: MySQL ≥ 5.6 or MariaDB ≥ 10.0.5) — rehearse on a newer server.',
+      },
+    },
+    async run(ctx) {
+      const v = await ctx.ocsVersion();
+      const problems: string[] = [...v.problems];
+      if (v.guiVersion !== undefined && v.guiVersion > newestOcsGuiVersion()) problems.push(`GUI_VERSION ${v.guiVersion} is newer than the newest release the catalog knows`);
+      const s = await ctx.ocsServerInfo();
+      const min = s.flavor === 'MariaDB' ? '10.0.5' : '5.6.0';
+      if (compareDotted(s.versionNumber, min) < 0) problems.push(`${s.flavor} ${s.versionNumber} cannot create FULLTEXT indexes on InnoDB (update 7022 needs ${s.flavor} ≥ ${min})`);
+      if (problems.length === 0) return clean({ guiVersion: v.guiVersion, releases: v.releases, server: s.version });
+      return { count: problems.length, evidence: { guiVersion: v.guiVersion ?? v.rawGuiVersion, server: s.version, problems } };
+    },
+  },
+];

@@ -1,0 +1,85 @@
+/**
+ * The human report of a findings file: grouped by family, worst first, with counts, the main evidence
+ * and the remedy; then the checks that were skipped and why. French by default.
+ */
+import type { CheckRun, Finding, FindingFamily, FindingsFile, Severity } from './finding-types.ts';
+
+export type Lang = 'fr' | 'en';
+
+const FAMILY: Record<FindingFamily, Record<Lang, string>> = {
+  'glpi-upgrade': { fr: 'Mise à jour de GLPI', en: 'GLPI upgrade' },
+  'ocs-upgrade': { fr: "Mise à jour d'OCS Inventory NG", en: 'OCS Inventory NG upgrade' },
+  interconnection: { fr: 'Interconnexion GLPI–OCS', en: 'GLPI–OCS interconnection' },
+  environment: { fr: 'Environnement', en: 'Environment' },
+};
+
+const SEVERITY: Record<Severity, Record<Lang, string>> = {
+  bloquante: { fr: 'BLOQUANTE', en: 'BLOCKING' },
+  majeure: { fr: 'MAJEURE', en: 'MAJOR' },
+  mineure: { fr: 'mineure', en: 'minor' },
+};
+
+const T = {
+  none: { fr: 'Aucune anomalie.', en: 'No finding.' },
+  remedy: { fr: 'remède', en: 'remedy' },
+  migration: { fr: 'migration corrective', en: 'corrective migration' },
+  evidence: { fr: 'preuves', en: 'evidence' },
+  skipped: { fr: 'Contrôles non exécutés', en: 'Checks not run' },
+  summary: { fr: 'Bilan', en: 'Summary' },
+  checks: { fr: 'contrôles', en: 'checks' },
+};
+
+/** A compact one-line rendering of evidence (first keys only). */
+export function summariseEvidence(e: Record<string, unknown>, max = 400): string {
+  const s = Object.entries(e)
+    .map(([k, v]) => `${k}=${typeof v === 'object' ? JSON.stringify(v) : String(v)}`)
+    .join('; ');
+  return s.length > max ? s.slice(0, max - 1) + '…' : s;
+}
+
+export interface RenderStyle {
+  bold?: (s: string) => string;
+  red?: (s: string) => string;
+  yellow?: (s: string) => string;
+  dim?: (s: string) => string;
+}
+
+export function renderFindings(file: FindingsFile, lang: Lang = 'fr', style: RenderStyle = {}): string[] {
+  const id = (s: string) => s;
+  const bold = style.bold ?? id;
+  const colour = (sev: Severity) => (sev === 'bloquante' ? (style.red ?? id) : sev === 'majeure' ? (style.yellow ?? id) : (style.dim ?? id));
+  const lines: string[] = [];
+  const counts = { bloquante: 0, majeure: 0, mineure: 0 } as Record<Severity, number>;
+  for (const f of file.findings) counts[f.severity]++;
+  const ok = file.checksRun.filter((c) => c.status === 'ok').length;
+  const skipped = file.checksRun.filter((c) => c.status === 'skipped');
+  lines.push(
+    bold(T.summary[lang]) +
+      `: ${file.checksRun.length} ${T.checks[lang]} — ${SEVERITY.bloquante[lang]} ${counts.bloquante}, ${SEVERITY.majeure[lang]} ${counts.majeure}, ${SEVERITY.mineure[lang]} ${counts.mineure}, ok ${ok}, ${lang === 'fr' ? 'non exécutés' : 'skipped'} ${skipped.length}`,
+  );
+  if (file.findings.length === 0) lines.push(T.none[lang]);
+  const families = [...new Set(file.findings.map((f) => f.family))];
+  for (const fam of families) {
+    lines.push('');
+    lines.push(bold(FAMILY[fam][lang]));
+    for (const f of file.findings.filter((x) => x.family === fam)) lines.push(...renderFinding(f, lang, colour));
+  }
+  if (skipped.length) {
+    lines.push('');
+    lines.push(bold(T.skipped[lang]));
+    for (const s of skipped) lines.push(`  - ${s.id}: ${s.reason ?? ''}`);
+  }
+  return lines;
+}
+
+function renderFinding(f: Finding, lang: Lang, colour: (s: Severity) => (s: string) => string): string[] {
+  const out = [`  ${colour(f.severity)(`[${SEVERITY[f.severity][lang]}]`)} ${f.id} (${f.count}) — ${f.title[lang]}`];
+  out.push(`      ${T.evidence[lang]}: ${summariseEvidence(f.evidence)}`);
+  if (f.remedy.migration) out.push(`      ${T.remedy[lang]}: ${T.migration[lang]} ${f.remedy.migration}`);
+  if (f.remedy.manual) out.push(`      ${T.remedy[lang]}: ${f.remedy.manual[lang]}`);
+  return out;
+}
+
+export function checkLine(run: CheckRun): string {
+  return `${run.status.padEnd(8)} ${run.id}${run.reason ? ` (${run.reason})` : ''}`;
+}

@@ -1,0 +1,160 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Command } from 'commander';
+import { outputFor } from '../context.ts';
+import type { Output } from '../output.ts';
+import { formatDuration } from '../output.ts';
+import { addServerSettingsOptions, serverSettingsFrom, CREDENTIALS_HELP } from '../options.ts';
+import type { ServerSettingsOptions } from '../options.ts';
+import { addDistOptions, resolveDists } from '../dist-options.ts';
+import type { DistOptions } from '../dist-options.ts';
+import { parseDsn } from '../../db/dsn.ts';
+import { resolvePassword } from '../../db/credentials.ts';
+import { readPlan } from '../../plan/index.ts';
+import { readManifest } from '../../snapshot/index.ts';
+import { readFindings } from '../../audit/index.ts';
+import type { RunnerEvent } from '../../rehearse/runner.ts';
+import { rehearse } from '../../rehearse/runner.ts';
+import type { RunSummary } from '../../rehearse/run-types.ts';
+import { runToJUnit } from '../../rehearse/junit.ts';
+import { onInterrupt } from '../../util/shutdown.ts';
+import { StepFailedError } from '../../errors.ts';
+
+interface RehearseCliOptions extends ServerSettingsOptions, DistOptions {
+  snapshot: string;
+  out?: string;
+  findings?: string;
+  instance?: string;
+  dryRun?: boolean;
+  resume?: boolean;
+  keepInstance?: boolean;
+  junit?: string;
+  passwordEnv?: string;
+  defaultsFile?: string;
+}
+
+export function register(program: Command): void {
+  const cmd = program
+    .command('rehearse')
+    .description('apply a plan, step by step, to a throwaway copy restored from a snapshot; resumable, with evidence')
+    .argument('<plan>', 'plan.yaml made by `plan` for this snapshot')
+    .requiredOption('--snapshot <dir>', 'the snapshot directory the plan was made for')
+    .option('-o, --out <dir>', 'run directory (journal, evidence, run.yaml)', 'run')
+    .option('--findings <file>', 'findings.yaml from `audit` (its findings enter the anomaly register)')
+    .option('--instance <dsn>', 'an existing test server (must be marked: see `instance mark`) instead of an embedded one')
+    .option('--dry-run', 'run what needs no external distribution; list the rest as not run')
+    .option('--resume', 'continue an interrupted or failed run in --out, after rolling back a half-run step')
+    .option('--keep-instance', 'keep the embedded server running after a complete run (for inspection)')
+    .option('--junit <file>', 'also write the steps as JUnit XML (for CI)')
+    .option('--password-env <name>', 'environment variable holding the --instance password')
+    .option('--defaults-file <file>', 'MySQL option file for the --instance account');
+  addDistOptions(cmd);
+  addServerSettingsOptions(cmd);
+  cmd.addHelpText(
+    'after',
+    `
+Examples:
+  $ glpi-ocs-upgrade rehearse plan.yaml --snapshot snap/ -o run-1 --ocs-dist debian --dry-run
+  $ glpi-ocs-upgrade rehearse plan.yaml --snapshot snap/ -o run-1 --findings findings.yaml \\
+      --ocs-dist ~/dist/ocsreports-2.12.4 --glpi-dist ~/dist/glpi-10.0.22 --php /usr/bin/php8.2
+  $ glpi-ocs-upgrade rehearse plan.yaml --snapshot snap/ -o run-1 --resume        # after Ctrl-C or a fix
+
+The embedded server copies production's sql_mode and character set from the snapshot manifest unless
+--sql-mode / --character-set-server say otherwise. Steps whose distribution is missing are "not run",
+with the exact command to run by hand; the run is then incomplete, never passed.
+Exit codes: 0 complete or incomplete without failure, 7 a step failed, 130 interrupted (then --resume).
+${CREDENTIALS_HELP}`,
+  );
+  cmd.action(async (planFile: string, opts: RehearseCliOptions, command: Command) => {
+    const out = outputFor(command);
+    const plan = readPlan(planFile);
+    const manifest = await readManifest(opts.snapshot);
+    const findings = opts.findings ? readFindings(opts.findings) : undefined;
+    const dists = await resolveDists(opts);
+    const instance = opts.instance
+      ? resolvePassword(parseDsn(opts.instance), 'instance', { passwordEnv: opts.passwordEnv, defaultsFile: opts.defaultsFile }).dsn
+      : undefined;
+    const controller = new AbortController();
+    const stopListening = onInterrupt((signal) => {
+      out.warn(`${signal} received: stopping after the current statement (press again to stop at once)`);
+      controller.abort();
+    });
+    try {
+      const run = await rehearse({
+        plan,
+        planPath: planFile,
+        manifest,
+        snapshotDir: opts.snapshot,
+        runDir: opts.out ?? 'run',
+        instance,
+        serverBin: opts.serverBin,
+        serverSettings: pickSettings(opts),
+        dryRun: opts.dryRun,
+        resume: opts.resume,
+        keepInstance: opts.keepInstance,
+        dists,
+        php: opts.php,
+        findings,
+        signal: controller.signal,
+        onEvent: progressPrinter(out),
+      });
+      finish(out, run, opts);
+    } finally {
+      stopListening();
+    }
+  });
+}
+
+/** Only the settings the user set explicitly (the rest come from the manifest). */
+function pickSettings(o: ServerSettingsOptions) {
+  const s = serverSettingsFrom(o);
+  return Object.fromEntries(Object.entries(s).filter(([, v]) => v !== undefined));
+}
+
+export function progressPrinter(out: Output): (e: RunnerEvent) => void {
+  return (e) => {
+    if (out.json || out.quiet) return;
+    const width = (n: number) => String(n).length;
+    switch (e.kind) {
+      case 'info':
+        process.stderr.write(`${out.c.dim('·')} ${e.message}\n`);
+        break;
+      case 'step-skip':
+        if (out.verbose) process.stderr.write(`[${String(e.index + 1).padStart(width(e.total))}/${e.total}] ${e.step.id} ${out.c.dim(e.reason)}\n`);
+        break;
+      case 'step-end': {
+        const r = e.result;
+        const status =
+          r.status === 'passed' ? out.c.green('passed') : r.status === 'failed' ? out.c.red('FAILED') : out.c.yellow(r.status);
+        const extra = r.status === 'passed' ? (r.durationMs !== undefined ? ` (${formatDuration(r.durationMs)})` : '') : r.reason ? ` — ${r.reason}` : '';
+        process.stderr.write(`[${String(e.index + 1).padStart(width(e.total))}/${e.total}] ${e.step.id} ${status}${extra}\n`);
+        break;
+      }
+      default:
+        break;
+    }
+  };
+}
+
+function finish(out: Output, run: RunSummary, opts: { out?: string; junit?: string }): void {
+  const runDir = opts.out ?? 'run';
+  if (opts.junit) {
+    fs.mkdirSync(path.dirname(path.resolve(opts.junit)), { recursive: true });
+    fs.writeFileSync(opts.junit, runToJUnit(run));
+  }
+  const count = (s: string) => run.steps.filter((x) => x.status === s).length;
+  const residual = run.anomalies.filter((a) => !a.resolved);
+  out.result({ runDir, complete: run.complete, steps: { passed: count('passed'), failed: count('failed'), notRun: count('not-run') }, anomalies: { residual: residual.length, total: run.anomalies.length }, summary: run });
+  out.say('');
+  out.say(
+    `${run.complete ? out.c.green('complete') : out.c.yellow('incomplete')}: ${count('passed')} passed, ${count('failed')} failed, ${count('not-run')} not run; ` +
+      `${residual.length} residual anomal${residual.length === 1 ? 'y' : 'ies'} (${residual.filter((a) => a.severity === 'bloquante').length} bloquante, ${residual.filter((a) => a.severity === 'majeure').length} majeure)`,
+  );
+  out.say(`run directory: ${runDir} (run.yaml, journal.jsonl, evidence/)`);
+  out.say(`next: glpi-ocs-upgrade dossier ${runDir}`);
+  if (count('failed') > 0) {
+    throw new StepFailedError(`${count('failed')} step(s) failed: ${run.steps.filter((s) => s.status === 'failed').map((s) => s.stepId).join(', ')}`, {
+      hint: `read ${path.join(runDir, 'run.yaml')} and the evidence; fix the cause, then --resume or rehearse again`,
+    });
+  }
+}

@@ -1,0 +1,64 @@
+/**
+ * From a plan step to the code that runs it: the executors of src/rehearse/executors, and the project's
+ * corrective migrations (src/audit). Also answers which tables a step may touch (savepoint scope).
+ */
+import type { PlanStep } from '../plan/plan-types.ts';
+import { correctiveMigration } from '../catalog/corrective.ts';
+import { applyCorrectiveMigration } from '../audit/index.ts';
+import { executorFor, ocsStepTables } from './executors/index.ts';
+import type { ExecutorContext, ExecutorDistributions, ExecutorResult } from './executors/types.ts';
+import { writeEvidence } from './executors/common.ts';
+
+/** Steps that need a product distribution the tool does not fetch by itself (skipped by --dry-run). */
+const EXTERNAL_KINDS = new Set(['glpi-console', 'plugin-install']);
+
+export async function stepTables(step: PlanStep, dists: ExecutorDistributions): Promise<string[] | 'all'> {
+  switch (step.runner.kind) {
+    case 'ocs-bridge':
+    case 'ocs-update-file':
+      return ocsStepTables(step, dists);
+    case 'corrective-migration': {
+      const m = correctiveMigration(step.runner.migration);
+      return m ? m.touches : 'all';
+    }
+    default: {
+      const t = step.expected.tablesTouched;
+      return Array.isArray(t) ? t : 'all';
+    }
+  }
+}
+
+async function runCorrective(step: PlanStep & { runner: { kind: 'corrective-migration'; migration: string } }, ctx: ExecutorContext): Promise<ExecutorResult> {
+  const m = correctiveMigration(step.runner.migration);
+  if (!m) return { status: 'failed', reason: `corrective migration ${step.runner.migration} is not in migrations/corrective/`, evidence: [] };
+  const db = ctx.databases[m.database];
+  if (!db) return { status: 'not-run', reason: `no ${m.database} database in this rehearsal`, evidence: [] };
+  const r = await applyCorrectiveMigration(ctx.conn, m, { db, glpi_db: ctx.databases.glpi, ocs_db: ctx.databases.ocs }, { dsn: ctx.dsn });
+  const evidence = writeEvidence(ctx, 'corrective.json', r);
+  const changed = Object.keys(r.rowsBefore).filter((t) => r.rowsBefore[t] !== r.rowsAfter[t]);
+  return {
+    status: r.ok ? 'passed' : 'failed',
+    reason: !r.applied
+      ? 'nothing to fix: the pre-check found no row'
+      : r.ok
+        ? `pre-check ${r.precheck} → post-check ${r.postcheck}; ${r.statementsRun} statement(s)`
+        : `post-check still finds ${r.postcheck} row(s)`,
+    evidence: [evidence],
+    details: { checksum: r.checksum, changedTables: changed },
+  };
+}
+
+export async function executeStep(step: PlanStep, ctx: ExecutorContext, options: { dryRun: boolean }): Promise<ExecutorResult> {
+  if (step.runner.kind === 'corrective-migration') {
+    return runCorrective(step as PlanStep & { runner: { kind: 'corrective-migration'; migration: string } }, ctx);
+  }
+  const executor = executorFor(step.runner.kind);
+  if (!executor) return { status: 'failed', reason: `no executor for runner kind ${step.runner.kind}`, evidence: [] };
+  if (options.dryRun && EXTERNAL_KINDS.has(step.runner.kind)) {
+    // Ask the executor without distributions: it answers "not run" with the exact command to run by hand.
+    const r = await executor.execute(step as never, { ...ctx, dists: { ...ctx.dists, glpi: [], plugin: [] } });
+    return { ...r, status: 'not-run', reason: `dry run: ${r.reason ?? 'needs a product distribution'}` };
+  }
+  return executor.execute(step as never, ctx);
+}
+

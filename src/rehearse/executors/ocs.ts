@@ -1,0 +1,269 @@
+/**
+ * The OCS step executors: the 7005 → 7006 bridge, one official update file, and the PHP-side changes.
+ *
+ *   ocs-bridge       the official 2.1/2.2 legacy `ocsbase.sql` when a distribution provides one (run to its end,
+ *                    like install.php: stopping half-way leaves dropped keys behind), else the tool's own
+ *                    bridge, migrations/ocs/bridge-7005-7006.sql (stops at the first real failure).
+ *   ocs-update-file  files/update/NNNN.sql from the distribution that reaches furthest; stops at the first real
+ *                    failure; GUI_VERSION bumped to NNNN only when every statement succeeded or failed with an
+ *                    "already applied" error.
+ *   ocs-php-change   the changes ocsreports makes in PHP (src/rehearse/executors/ocs-catalog.ts).
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Connection } from 'mysql2/promise';
+import { MIGRATIONS_DIR } from '../../catalog/ocs-releases.ts';
+import { resolveOcsSources, sha256File } from '../../dist/ocs.ts';
+import type { PlanStep } from '../../plan/plan-types.ts';
+import { failed, notRun, openWritable, writeEvidence } from './common.ts';
+import { OCS_BRIDGE_DELETIONS, OCS_BRIDGE_WARNINGS, OCS_PHP_CHANGES, OCS_UPDATE_DELETIONS, type DeletionCounter } from './ocs-catalog.ts';
+import { applyOcsSession, readGuiVersion, runOcsSql, writeGuiVersion, type RunOcsSqlResult } from './ocs-sql.ts';
+import type { ExecutorContext, ExecutorResult, RowsDeletedOnPurpose, StepExecutor } from './types.ts';
+
+export const OWN_BRIDGE_FILE = path.join(MIGRATIONS_DIR, 'ocs', 'bridge-7005-7006.sql');
+
+type Step<K extends PlanStep['runner']['kind']> = PlanStep & { runner: Extract<PlanStep['runner'], { kind: K }> };
+
+function needOcsDb(ctx: ExecutorContext): string | undefined {
+  return ctx.databases.ocs;
+}
+
+async function countDeletions(conn: Connection, counters: DeletionCounter[]): Promise<RowsDeletedOnPurpose[]> {
+  const out: RowsDeletedOnPurpose[] = [];
+  for (const c of counters) {
+    try {
+      const [rows] = await conn.query(c.countSql);
+      out.push({ table: c.table, rows: Number((rows as Array<{ n: number | string }>)[0].n), why: c.why });
+    } catch (err) {
+      // Table absent at this version: nothing to lose.
+      if ((err as { errno?: number }).errno !== 1146) throw err;
+    }
+  }
+  return out;
+}
+
+function sqlEvidence(ctx: ExecutorContext, name: string, info: Record<string, unknown>, run: RunOcsSqlResult): string {
+  return writeEvidence(ctx, name, { ...info, statements: run.statements, errors: run.errors, stoppedAt: run.stoppedAt ?? null });
+}
+
+function summary(run: RunOcsSqlResult): string {
+  const s = run.statements;
+  return `${s.total} statements: ${s.ok} ok, ${s.expectedErrors} expected errors (already applied), ${s.failed} failed`;
+}
+
+export const ocsBridgeExecutor: StepExecutor<'ocs-bridge'> = {
+  kind: 'ocs-bridge',
+  async execute(step: Step<'ocs-bridge'>, ctx: ExecutorContext): Promise<ExecutorResult> {
+    const db = needOcsDb(ctx);
+    if (!db) return failed(`step ${step.id} writes the OCS database, but the rehearsal has none`);
+    const sources = resolveOcsSources(ctx.dists.ocs ?? []);
+    const conn = await openWritable(ctx, db, `run the OCS bridge on ${db}`);
+    try {
+      await applyOcsSession(conn);
+      const before = await readGuiVersion(conn);
+      if (before === undefined) return failed(`${db} has no GUI_VERSION row in table config: not an OCS database`);
+      if (before >= 7006) {
+        return { status: 'passed', reason: `GUI_VERSION is already ${before}: no bridge needed`, versionBefore: String(before), versionAfter: String(before), statements: { total: 0, ok: 0, expectedErrors: 0, failed: 0 }, evidence: [] };
+      }
+      if (sources.bridge) {
+        const file = sources.bridge.file;
+        ctx.log(`OCS bridge: official ${path.basename(file)} from ${sources.bridge.dist.dir}`);
+        const deleted = await countDeletions(conn, OCS_BRIDGE_DELETIONS);
+        const run = await runOcsSql(conn, fs.readFileSync(file, 'utf8'), { mode: 'bridge', continueOnFailure: true, signal: ctx.signal, log: ctx.log });
+        const after = await readGuiVersion(conn);
+        const ev = sqlEvidence(ctx, 'bridge.json', { source: 'official', file, sha256: sources.bridge.sha256, warnings: OCS_BRIDGE_WARNINGS, rowsDeletedOnPurpose: deleted }, run);
+        const ok = run.statements.failed === 0 && after === 7006;
+        return {
+          status: ok ? 'passed' : 'failed',
+          reason: ok
+            ? `official bridge: ${summary(run)}`
+            : run.statements.failed > 0
+              ? `official bridge: ${run.statements.failed} statement(s) failed for real (first: #${run.errors.find((e) => e.classification === 'failure')?.index} ${run.errors.find((e) => e.classification === 'failure')?.message})`
+              : `official bridge ran but GUI_VERSION is ${after ?? 'missing'}, expected 7006`,
+          versionBefore: String(before),
+          versionAfter: after === undefined ? undefined : String(after),
+          statements: run.statements,
+          errors: run.errors,
+          evidence: [ev],
+          rowsDeletedOnPurpose: deleted,
+          details: { source: 'official', file, sha256: sources.bridge.sha256, warnings: OCS_BRIDGE_WARNINGS },
+        };
+      }
+      if (before !== 7005) {
+        return failed(`GUI_VERSION is ${before}: the tool's own bridge covers OCS 2.1/2.1.1 (7005) only`, {
+          versionBefore: String(before),
+          commandForUser: 'pass --ocs-dist DIR with an unpacked OCS 2.2 release (its files/ocsbase.sql is the official bridge)',
+        });
+      }
+      ctx.log(`OCS bridge: the tool's own ${path.relative(path.dirname(MIGRATIONS_DIR), OWN_BRIDGE_FILE)}`);
+      const run = await runOcsSql(conn, fs.readFileSync(OWN_BRIDGE_FILE, 'utf8'), { signal: ctx.signal, log: ctx.log });
+      if (!run.stoppedAt) await writeGuiVersion(conn, 7006);
+      const after = await readGuiVersion(conn);
+      const sha256 = sha256File(OWN_BRIDGE_FILE);
+      const ev = sqlEvidence(ctx, 'bridge.json', { source: 'tool', file: 'migrations/ocs/bridge-7005-7006.sql', sha256 }, run);
+      const ok = !run.stoppedAt && after === 7006;
+      return {
+        status: ok ? 'passed' : 'failed',
+        reason: ok ? `tool's bridge: ${summary(run)}` : `tool's bridge failed at statement ${run.stoppedAt?.index}: ${run.stoppedAt?.message}`,
+        versionBefore: String(before),
+        versionAfter: after === undefined ? undefined : String(after),
+        statements: run.statements,
+        errors: run.errors,
+        evidence: [ev],
+        rowsDeletedOnPurpose: [],
+        details: { source: 'tool', sha256 },
+      };
+    } finally {
+      await conn.end().catch(() => undefined);
+    }
+  },
+};
+
+export const ocsUpdateFileExecutor: StepExecutor<'ocs-update-file'> = {
+  kind: 'ocs-update-file',
+  async execute(step: Step<'ocs-update-file'>, ctx: ExecutorContext): Promise<ExecutorResult> {
+    const db = needOcsDb(ctx);
+    const target = step.runner.guiVersion;
+    if (!db) return failed(`step ${step.id} writes the OCS database, but the rehearsal has none`);
+    const sources = resolveOcsSources(ctx.dists.ocs ?? []);
+    const source = sources.updates.get(target);
+    const file = source?.file ?? (path.isAbsolute(step.runner.file) && fs.existsSync(step.runner.file) ? step.runner.file : undefined);
+    if (!file) {
+      const have = (ctx.dists.ocs ?? []).length === 0 ? 'no --ocs-dist was given' : `no given OCS distribution has files/update/${target}.sql`;
+      return notRun(`${have}`, `glpi-ocs-upgrade rehearse PLAN --resume --ocs-dist DIR   # DIR: an unpacked OCS release (or Debian's ocsinventory-reports package) that ships files/update/${target}.sql`);
+    }
+    const sha256 = source?.sha256 ?? sha256File(file);
+    const conn = await openWritable(ctx, db, `run OCS update ${target} on ${db}`);
+    try {
+      await applyOcsSession(conn);
+      const before = await readGuiVersion(conn);
+      if (before === undefined) return failed(`${db} has no GUI_VERSION row in table config: not an OCS database`);
+      if (before >= target) {
+        return { status: 'passed', reason: `GUI_VERSION is already ${before}: ${target}.sql was applied before`, versionBefore: String(before), versionAfter: String(before), statements: { total: 0, ok: 0, expectedErrors: 0, failed: 0 }, evidence: [] };
+      }
+      if (before !== target - 1) {
+        return failed(`GUI_VERSION is ${before}: ${target}.sql applies to ${target - 1} only (apply the files in between first)`, { versionBefore: String(before), versionAfter: String(before) });
+      }
+      const deleted = await countDeletions(conn, OCS_UPDATE_DELETIONS[target] ?? []);
+      const extra: Record<string, number> = {};
+      if (target === 7037) extra.softwaresBefore = await countOrZero(conn, 'softwares');
+      ctx.log(`OCS update ${target}: ${file}`);
+      const run = await runOcsSql(conn, fs.readFileSync(file, 'utf8'), { signal: ctx.signal, log: ctx.log });
+      if (!run.stoppedAt) await writeGuiVersion(conn, target);
+      if (target === 7037) extra.softwareAfter = await countOrZero(conn, 'software');
+      const after = await readGuiVersion(conn);
+      const ev = sqlEvidence(ctx, `update-${target}.json`, { file, sha256, distribution: source?.dist.dir, rowsDeletedOnPurpose: deleted, counts: extra }, run);
+      const ok = !run.stoppedAt && after === target;
+      return {
+        status: ok ? 'passed' : 'failed',
+        reason: ok
+          ? summary(run)
+          : run.stoppedAt
+            ? `${target}.sql statement ${run.stoppedAt.index} failed (${run.stoppedAt.code} ${run.stoppedAt.message}); GUI_VERSION left at ${after}`
+            : `GUI_VERSION reads ${after ?? 'nothing'} after ${target}.sql, expected ${target}`,
+        versionBefore: String(before),
+        versionAfter: after === undefined ? undefined : String(after),
+        statements: run.statements,
+        errors: run.errors,
+        evidence: [ev],
+        rowsDeletedOnPurpose: deleted,
+        details: { file, sha256, ...extra },
+      };
+    } finally {
+      await conn.end().catch(() => undefined);
+    }
+  },
+};
+
+async function countOrZero(conn: Connection, table: string): Promise<number> {
+  try {
+    const [rows] = await conn.query(`SELECT COUNT(*) AS n FROM \`${table}\``);
+    return Number((rows as Array<{ n: number | string }>)[0].n);
+  } catch {
+    return 0;
+  }
+}
+
+async function tableExists(conn: Connection, table: string): Promise<boolean> {
+  const [rows] = await conn.query(
+    "SELECT COUNT(*) AS n FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? AND TABLE_TYPE = 'BASE TABLE'",
+    [table],
+  );
+  return Number((rows as Array<{ n: number | string }>)[0].n) > 0;
+}
+
+/** Applies one PHP-side change; returns the statements run and notes. Idempotent. */
+export async function applyOcsPhpChange(conn: Connection, id: string): Promise<{ statements: number; changedRows: number; notes: string[] }> {
+  const notes: string[] = [];
+  switch (id) {
+    case 'accountinfo-types-2.5': {
+      if (!(await tableExists(conn, 'accountinfo_config'))) return { statements: 0, changedRows: 0, notes: ['no accountinfo_config table'] };
+      const [res] = await conn.query('UPDATE accountinfo_config SET TYPE = CASE TYPE WHEN 4 THEN 5 WHEN 6 THEN 14 WHEN 7 THEN 11 END WHERE TYPE IN (4, 6, 7)');
+      const changed = Number((res as { affectedRows?: number }).affectedRows ?? 0);
+      notes.push(`${changed} accountinfo_config row(s) converted to the 2.5 field types`);
+      return { statements: 1, changedRows: changed, notes };
+    }
+    case 'snmp-lastdate-2.10': {
+      const [cfg] = await conn.query("SELECT IVALUE FROM config WHERE NAME = 'SNMP'");
+      const enabled = Number((cfg as Array<{ IVALUE: number | null }>)[0]?.IVALUE ?? 0) !== 0;
+      if (!enabled) return { statements: 0, changedRows: 0, notes: ['SNMP is not enabled (config SNMP): the official console does nothing either'] };
+      if (!(await tableExists(conn, 'snmp_types'))) return { statements: 0, changedRows: 0, notes: ['no snmp_types table'] };
+      const [types] = await conn.query('SELECT DISTINCT TABLE_TYPE_NAME AS t FROM snmp_types WHERE TABLE_TYPE_NAME IS NOT NULL');
+      let statements = 0;
+      for (const { t } of types as Array<{ t: string }>) {
+        if (!(await tableExists(conn, t))) {
+          notes.push(`SNMP type table ${t} does not exist: skipped`);
+          continue;
+        }
+        const [has] = await conn.query(
+          "SELECT COUNT(*) AS n FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? AND COLUMN_NAME = 'LASTDATE'",
+          [t],
+        );
+        if (Number((has as Array<{ n: number | string }>)[0].n) > 0) continue;
+        await conn.query(`ALTER TABLE \`${t.replace(/`/g, '``')}\` ADD COLUMN \`LASTDATE\` DATETIME DEFAULT CURRENT_TIMESTAMP ON UPDATE CURRENT_TIMESTAMP AFTER \`ID\``);
+        statements++;
+        notes.push(`LASTDATE added to ${t}`);
+      }
+      return { statements, changedRows: 0, notes };
+    }
+    default:
+      throw new Error(`unknown OCS PHP-side change "${id}" (known: ${OCS_PHP_CHANGES.map((c) => c.id).join(', ')})`);
+  }
+}
+
+export const ocsPhpChangeExecutor: StepExecutor<'ocs-php-change'> = {
+  kind: 'ocs-php-change',
+  async execute(step: Step<'ocs-php-change'>, ctx: ExecutorContext): Promise<ExecutorResult> {
+    const db = needOcsDb(ctx);
+    if (!db) return failed(`step ${step.id} writes the OCS database, but the rehearsal has none`);
+    if (!OCS_PHP_CHANGES.some((c) => c.id === step.runner.change)) {
+      return failed(`unknown OCS PHP-side change "${step.runner.change}" (known: ${OCS_PHP_CHANGES.map((c) => c.id).join(', ')})`);
+    }
+    const conn = await openWritable(ctx, db, `apply the OCS change ${step.runner.change} on ${db}`);
+    try {
+      await applyOcsSession(conn);
+      const before = await readGuiVersion(conn);
+      let r: Awaited<ReturnType<typeof applyOcsPhpChange>>;
+      try {
+        r = await applyOcsPhpChange(conn, step.runner.change);
+      } catch (err) {
+        const e = err as { errno?: number; sqlMessage?: string; message?: string };
+        return failed(`${step.runner.change}: ${e.sqlMessage ?? e.message}`, { versionBefore: before === undefined ? undefined : String(before) });
+      }
+      for (const n of r.notes) ctx.log(`  ${n}`);
+      const ev = writeEvidence(ctx, `php-change-${step.runner.change}.json`, { change: step.runner.change, ...r });
+      const v = before === undefined ? undefined : String(before);
+      return {
+        status: 'passed',
+        reason: r.notes.join('; ') || 'nothing to change',
+        versionBefore: v,
+        versionAfter: v,
+        statements: { total: r.statements, ok: r.statements, expectedErrors: 0, failed: 0 },
+        evidence: [ev],
+        details: { changedRows: r.changedRows },
+      };
+    } finally {
+      await conn.end().catch(() => undefined);
+    }
+  },
+};

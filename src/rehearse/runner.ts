@@ -1,0 +1,493 @@
+/**
+ * The rehearsal runner: restores a snapshot into a test instance and applies a plan step by step —
+ * checks before, the step (through its executor), checks after, evidence — with a journal that makes the
+ * run resumable after a crash, Ctrl-C or a failed step fixed by the user (kysely Migrator / umzug style:
+ * every step returns a typed result, and what ran is stored).
+ *
+ * Around every step: exact row counts and CHECKSUM TABLE of every table of the database it writes; each
+ * row-count difference is explained by the plan (expected) or raised as an anomaly; tables outside the
+ * step's reach must keep their checksum. A savepoint of the tables the step may touch is taken first, so a
+ * failed or interrupted step is rolled back before anything else.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import YAML from 'yaml';
+import type { Connection } from 'mysql2/promise';
+import mysql from 'mysql2/promise';
+import { baseOptions } from '../db/connect.ts';
+import type { Dsn } from '../db/dsn.ts';
+import { formatDsn } from '../db/dsn.ts';
+import { assertWritable } from '../db/interlock.ts';
+import type { EmbeddedInstance, ServerSettings } from '../db/embedded.ts';
+import { attachInstance, startEmbedded } from '../db/embedded.ts';
+import { serverInfo } from '../db/introspect.ts';
+import { InterruptedError, StepFailedError, UsageError, VerificationError, fromSystemError } from '../errors.ts';
+import type { FindingsFile } from '../audit/finding-types.ts';
+import type { PlanFile, PlanStep } from '../plan/plan-types.ts';
+import type { Manifest } from '../snapshot/manifest-types.ts';
+import { TOOL_VERSION } from '../version.ts';
+import type { Anomaly, RunSummary, StepResult } from './run-types.ts';
+import { Journal, journalState } from './journal.ts';
+import type { DatabaseState } from './checks.ts';
+import { databaseState, fingerprint, tableDeltas, untouchedChanged } from './checks.ts';
+import type { Savepoint } from './savepoint.ts';
+import { createSavepoint, dropSavepoint, rollbackSavepoint } from './savepoint.ts';
+import type { ExecutorDistributions, ExecutorResult } from './executors/types.ts';
+import { executeStep, stepTables } from './dispatch.ts';
+import { restoreForRehearsal } from './restore.ts';
+import { findingsToAnomalies } from './anomalies.ts';
+
+export interface RehearseOptions {
+  plan: PlanFile;
+  planPath: string;
+  manifest: Manifest;
+  snapshotDir: string;
+  runDir: string;
+  /** An external test server (DSN with password resolved); default: an embedded instance kept for the run. */
+  instance?: Dsn;
+  serverBin?: string;
+  serverSettings?: ServerSettings;
+  dryRun?: boolean;
+  resume?: boolean;
+  /** Keep the embedded instance after a complete run (it is always kept after a failed or interrupted one). */
+  keepInstance?: boolean;
+  dists: ExecutorDistributions;
+  php?: string;
+  findings?: FindingsFile;
+  signal?: AbortSignal;
+  onEvent?: (e: RunnerEvent) => void;
+  clock?: () => Date;
+}
+
+export type RunnerEvent =
+  | { kind: 'info'; message: string }
+  | { kind: 'step-start'; index: number; total: number; step: PlanStep }
+  | { kind: 'step-end'; index: number; total: number; step: PlanStep; result: StepResult }
+  | { kind: 'step-skip'; index: number; total: number; step: PlanStep; reason: string };
+
+export const RUN_FILE = 'run.yaml';
+
+function isoNow(clock: () => Date): string {
+  return clock().toISOString();
+}
+
+function writeYaml(file: string, doc: unknown): void {
+  try {
+    fs.writeFileSync(file + '.tmp', YAML.stringify(doc, { lineWidth: 0 }));
+    fs.renameSync(file + '.tmp', file);
+  } catch (err) {
+    throw fromSystemError(err, `writing ${file}`) ?? err;
+  }
+}
+
+export function readRunSummary(runDir: string): RunSummary | undefined {
+  const file = path.join(runDir, RUN_FILE);
+  if (!fs.existsSync(file)) return undefined;
+  return YAML.parse(fs.readFileSync(file, 'utf8')) as RunSummary;
+}
+
+function instanceLabel(embedded: EmbeddedInstance | undefined, dsn: Dsn): string {
+  return embedded ? `embedded:${embedded.record.name}` : formatDsn(dsn);
+}
+
+/** Names of the databases on the test instance: the snapshot's own names. */
+function databaseNames(manifest: Manifest): { glpi?: string; ocs?: string } {
+  const out: { glpi?: string; ocs?: string } = {};
+  for (const d of manifest.databases) out[d.role] = d.name;
+  return out;
+}
+
+async function statesOf(conn: Connection, dbs: { glpi?: string; ocs?: string }): Promise<Record<string, DatabaseState>> {
+  const out: Record<string, DatabaseState> = {};
+  for (const role of ['glpi', 'ocs'] as const) {
+    const db = dbs[role];
+    if (db) out[role] = await databaseState(conn, db);
+  }
+  return out;
+}
+
+export async function rehearse(opts: RehearseOptions): Promise<RunSummary> {
+  const clock = opts.clock ?? (() => new Date());
+  const emit = opts.onEvent ?? (() => undefined);
+  const { plan, manifest } = opts;
+
+  if (plan.source.snapshotId && plan.source.snapshotId !== manifest.id) {
+    throw new VerificationError(`the plan was made for snapshot ${plan.source.snapshotId.slice(0, 12)}…, not for ${manifest.id.slice(0, 12)}…`, {
+      hint: 'make a new plan for this snapshot: glpi-ocs-upgrade plan SNAPSHOT_DIR',
+    });
+  }
+
+  fs.mkdirSync(opts.runDir, { recursive: true });
+  const journal = new Journal(opts.runDir, clock);
+  const previous = journalState(journal.read());
+  if (opts.resume && !previous.runId) throw new UsageError(`nothing to resume in ${opts.runDir}: no journal`);
+  if (!opts.resume && previous.runId) {
+    throw new UsageError(`${opts.runDir} already holds a rehearsal (${previous.runId})`, {
+      hint: 'continue it with --resume, or choose another run directory with -o',
+    });
+  }
+  if (opts.resume && previous.complete) throw new UsageError(`the rehearsal in ${opts.runDir} is already complete`);
+  const priorSummary = opts.resume ? readRunSummary(opts.runDir) : undefined;
+  const runId = previous.runId ?? `run-${isoNow(clock).replace(/[-:]/g, '').replace(/\..*$/, '')}`;
+
+  // The test instance.
+  let embedded: EmbeddedInstance | undefined;
+  let dsn: Dsn;
+  if (opts.resume) {
+    const label = previous.instance ?? '';
+    if (label.startsWith('embedded:')) {
+      embedded = attachInstance(label.slice('embedded:'.length));
+      if (!embedded) {
+        throw new VerificationError(`the test instance of ${runId} (${label}) is no longer running`, {
+          hint: 'start the rehearsal again in a new run directory (the snapshot is intact)',
+        });
+      }
+      dsn = embedded.dsn;
+    } else {
+      if (!opts.instance) throw new UsageError(`this run used ${label}: pass the same --instance to resume it`);
+      dsn = opts.instance;
+    }
+  } else if (opts.instance) {
+    dsn = opts.instance;
+  } else {
+    embedded = await startEmbedded({
+      serverBin: opts.serverBin,
+      keep: true,
+      name: `rehearse-${runId.replace(/^run-/, '')}`,
+      settings: {
+        // Mimic production unless told otherwise: its sql_mode and character set.
+        sqlMode: manifest.source.sqlMode,
+        characterSetServer: manifest.source.characterSetServer,
+        collationServer: manifest.source.collationServer,
+        ...opts.serverSettings,
+      },
+    });
+    dsn = embedded.dsn;
+  }
+
+  const conn = await mysql.createConnection(baseOptions(dsn, { extra: { multipleStatements: false } }));
+  let summary: RunSummary | undefined;
+  let interrupted = false;
+  /** Something worth resuming exists on the instance (the snapshot was restored). */
+  let resumable = Boolean(previous.restored);
+  let finishedCleanly = false;
+  try {
+    await assertWritable(conn, dsn, 'rehearse');
+    const info = await serverInfo(conn);
+    const dbs = databaseNames(manifest);
+    const planCopy = path.join(opts.runDir, 'plan.yaml');
+    if (!opts.resume) {
+      fs.copyFileSync(opts.planPath, planCopy);
+      if (opts.findings) writeYaml(path.join(opts.runDir, 'findings.yaml'), opts.findings);
+      journal.append({ event: 'run-started', runId, plan: path.resolve(opts.planPath), snapshot: manifest.id, instance: instanceLabel(embedded, dsn) });
+    } else {
+      if (previous.snapshot !== manifest.id) throw new VerificationError(`--snapshot is not the snapshot this run was started with`);
+      emit({ kind: 'info', message: `resuming ${runId} on ${instanceLabel(embedded, dsn)}` });
+    }
+
+    summary = {
+      format: 1,
+      tool: { name: 'glpi-ocs-upgrade', version: TOOL_VERSION },
+      runId,
+      startedAt: priorSummary?.startedAt ?? isoNow(clock),
+      dryRun: Boolean(opts.dryRun),
+      complete: false,
+      snapshot: { dir: path.resolve(opts.snapshotDir), id: manifest.id },
+      plan: { file: 'plan.yaml', steps: plan.steps.length },
+      instance: {
+        kind: embedded ? 'embedded' : 'external',
+        serverVersion: info.version,
+        settings: { sqlMode: info.sqlMode, characterSetServer: info.characterSetServer, collationServer: info.collationServer, lowerCaseTableNames: info.lowerCaseTableNames },
+      },
+      distributions: describeDists(opts.dists),
+      preChecks: priorSummary?.preChecks ?? [],
+      steps: [],
+      anomalies: [],
+    };
+    const summaryFile = path.join(opts.runDir, RUN_FILE);
+
+    // 1. Restore the snapshot (once).
+    if (!previous.restored) {
+      emit({ kind: 'info', message: `restoring snapshot ${manifest.id.slice(0, 12)} into ${instanceLabel(embedded, dsn)}` });
+      const restored = await restoreForRehearsal(opts.snapshotDir, dsn, dbs);
+      summary.preChecks.push(...restored.checks);
+      journal.append({ event: 'restore-finished', tables: restored.tables, ok: restored.ok });
+      writeYaml(summaryFile, summary);
+      if (!restored.ok) throw new VerificationError('the restored snapshot does not match its manifest: see run.yaml pre-checks');
+      resumable = true;
+    }
+
+    // 2. Resume: undo a step that was cut mid-way, then prove the instance still matches the journal.
+    const priorResults = new Map((priorSummary?.steps ?? []).map((s) => [s.stepId, s]));
+    if (opts.resume) {
+      if (previous.inFlight) {
+        const spFile = path.join(opts.runDir, 'evidence', previous.inFlight, 'savepoint.json');
+        if (fs.existsSync(spFile)) {
+          const sp = JSON.parse(fs.readFileSync(spFile, 'utf8')) as Savepoint;
+          emit({ kind: 'info', message: `rolling back the interrupted step ${previous.inFlight}` });
+          await rollbackSavepoint(conn, sp);
+          await dropSavepoint(conn, sp);
+        }
+      }
+      const lastPassed = [...previous.finished.values()].filter((f) => f.fingerprint).pop();
+      if (lastPassed?.fingerprint) {
+        const now = fingerprint(await statesOf(conn, dbs));
+        if (now !== lastPassed.fingerprint) {
+          throw new VerificationError('the test instance no longer matches the journal (its tables changed since the last finished step)', {
+            hint: 'start the rehearsal again in a new run directory',
+          });
+        }
+      }
+    }
+
+    // 3. The steps. Nothing else writes to the instance between steps, so a step's "after" state is the
+    // next step's "before" state: each step costs one full count+checksum pass of its database.
+    const cache: StateCache = {};
+    const blockedBy = new Map<'glpi' | 'ocs', string>();
+    const total = plan.steps.length;
+    for (let index = 0; index < total; index++) {
+      const step = plan.steps[index];
+      const done = previous.finished.get(step.id);
+      if (done?.status === 'passed' && priorResults.has(step.id)) {
+        summary.steps.push(priorResults.get(step.id)!);
+        emit({ kind: 'step-skip', index, total, step, reason: 'already passed' });
+        continue;
+      }
+      if (opts.signal?.aborted) {
+        interrupted = true;
+        break;
+      }
+      const blocker = blockedBy.get(step.database);
+      if (blocker) {
+        const result: StepResult = {
+          stepId: step.id,
+          status: 'not-run',
+          reason: `not run: it depends on step ${blocker}, which did not pass`,
+          tableDeltas: [],
+          evidence: [],
+        };
+        summary.steps.push(result);
+        emit({ kind: 'step-end', index, total, step, result });
+        continue;
+      }
+      emit({ kind: 'step-start', index, total, step });
+      const result = await runOneStep(step, { conn, dsn, dbs, runDir: opts.runDir, opts, journal, clock, cache });
+      summary.steps.push(result.step);
+      summary.anomalies.push(...result.anomalies);
+      emit({ kind: 'step-end', index, total, step, result: result.step });
+      writeYaml(summaryFile, summary);
+      if (result.interrupted) {
+        interrupted = true;
+        break;
+      }
+      if (result.step.status !== 'passed') blockedBy.set(step.database, step.id);
+      if (result.step.status === 'failed') {
+        // A failed step stops its product's chain; the other product may still go on.
+        continue;
+      }
+    }
+
+    // 4. Audit findings → anomaly register (resolved when their corrective migration passed).
+    summary.anomalies.push(...findingsToAnomalies(opts.findings, plan, summary.steps));
+    summary.anomalies = dedupeAnomalies(summary.anomalies);
+    summary.complete = !interrupted && summary.steps.length === total && summary.steps.every((s) => s.status === 'passed');
+    summary.finishedAt = interrupted ? undefined : isoNow(clock);
+    writeYaml(summaryFile, summary);
+    if (interrupted) {
+      journal.append({ event: 'run-interrupted', signal: 'SIGINT' });
+    } else {
+      journal.append({ event: 'run-finished', complete: summary.complete });
+    }
+    finishedCleanly = true;
+  } finally {
+    await conn.end().catch(() => undefined);
+    const failed = summary?.steps.some((s) => s.status === 'failed');
+    // Keep the instance when there is something to resume or inspect; stop it otherwise.
+    const keep = resumable && (interrupted || failed || !finishedCleanly || opts.keepInstance);
+    if (embedded && !keep) await embedded.stop();
+    else if (embedded) emit({ kind: 'info', message: `test instance kept: embedded:${embedded.record.name} (stop it with: glpi-ocs-upgrade instance stop ${embedded.record.name})` });
+  }
+  if (interrupted) {
+    throw new InterruptedError(`rehearsal interrupted; the test instance is kept`, {
+      hint: `continue with: glpi-ocs-upgrade rehearse ${opts.planPath} --snapshot ${opts.snapshotDir} -o ${opts.runDir} --resume`,
+    });
+  }
+  return summary!;
+}
+
+function describeDists(d: ExecutorDistributions): RunSummary['distributions'] {
+  const out: RunSummary['distributions'] = [];
+  for (const x of d.ocs ?? []) out.push({ product: 'ocs', ...(describeOne(x)) });
+  for (const x of d.glpi ?? []) out.push({ product: 'glpi', ...(describeOne(x)) });
+  for (const x of d.plugin ?? []) out.push({ product: 'ocsinventoryng', ...(describeOne(x)) });
+  return out;
+}
+
+function describeOne(x: unknown): { version: string; path: string; sha256?: string } {
+  const o = x as { version?: string; release?: string; root?: string; dir?: string; path?: string; sha256?: string; layout?: string; newestReachable?: number };
+  const ocsVersion = o.release ? `${o.release}${o.newestReachable ? ` (GUI_VERSION ${o.newestReachable})` : ''}` : o.newestReachable ? `GUI_VERSION ${o.newestReachable}` : undefined;
+  return {
+    version: String(o.version ?? ocsVersion ?? 'unknown'),
+    path: String(o.root ?? o.dir ?? o.path ?? ''),
+    ...(o.sha256 ? { sha256: o.sha256 } : {}),
+  };
+}
+
+function dedupeAnomalies(list: Anomaly[]): Anomaly[] {
+  const seen = new Map<string, Anomaly>();
+  for (const a of list) seen.set(a.id, a);
+  return [...seen.values()];
+}
+
+type StateCache = Partial<Record<'glpi' | 'ocs', DatabaseState>>;
+
+async function cachedStates(conn: Connection, dbs: { glpi?: string; ocs?: string }, cache: StateCache): Promise<Record<string, DatabaseState>> {
+  for (const role of ['glpi', 'ocs'] as const) {
+    if (dbs[role] && !cache[role]) cache[role] = await databaseState(conn, dbs[role]!);
+  }
+  return Object.fromEntries(Object.entries(cache)) as Record<string, DatabaseState>;
+}
+
+interface StepRun {
+  cache: StateCache;
+  conn: Connection;
+  dsn: Dsn;
+  dbs: { glpi?: string; ocs?: string };
+  runDir: string;
+  opts: RehearseOptions;
+  journal: Journal;
+  clock: () => Date;
+}
+
+async function runOneStep(step: PlanStep, r: StepRun): Promise<{ step: StepResult; anomalies: Anomaly[]; interrupted: boolean }> {
+  const started = r.clock();
+  const database = r.dbs[step.database];
+  const evidenceRel = path.join('evidence', step.id);
+  const evidenceDir = path.join(r.runDir, evidenceRel);
+  fs.mkdirSync(evidenceDir, { recursive: true });
+  const anomalies: Anomaly[] = [];
+  if (!database) {
+    return {
+      step: { stepId: step.id, status: 'not-run', reason: `the snapshot has no ${step.database} database`, tableDeltas: [], evidence: [] },
+      anomalies,
+      interrupted: false,
+    };
+  }
+
+  const mayTouch = await stepTables(step, r.opts.dists);
+  const before = r.cache[step.database] ?? (await databaseState(r.conn, database));
+  r.journal.append({ event: 'step-started', stepId: step.id });
+  const sp = await createSavepoint(r.conn, database, mayTouch);
+  fs.writeFileSync(path.join(evidenceDir, 'savepoint.json'), JSON.stringify(sp, null, 2));
+
+  let exec: ExecutorResult;
+  try {
+    exec = await executeStep(step, {
+      conn: r.conn,
+      dsn: r.dsn,
+      databases: r.dbs,
+      runDir: r.runDir,
+      evidenceDir,
+      dists: r.opts.dists,
+      php: r.opts.php,
+      signal: r.opts.signal,
+      log: () => undefined,
+    }, { dryRun: Boolean(r.opts.dryRun) });
+  } catch (err) {
+    exec = { status: 'failed', reason: (err as Error).message, evidence: [] };
+  }
+  const wasInterrupted = Boolean(r.opts.signal?.aborted) && exec.status !== 'passed';
+  if (wasInterrupted) {
+    // Leave the savepoint in place: --resume rolls the step back first.
+    return {
+      step: { stepId: step.id, status: 'failed', reason: 'interrupted', tableDeltas: [], evidence: [] },
+      anomalies,
+      interrupted: true,
+    };
+  }
+  if (exec.status === 'failed') {
+    await rollbackSavepoint(r.conn, sp);
+  }
+  await dropSavepoint(r.conn, sp);
+  fs.rmSync(path.join(evidenceDir, 'savepoint.json'), { force: true });
+
+  const after = await databaseState(r.conn, database);
+  r.cache[step.database] = after;
+  const deletedOnPurpose = Object.fromEntries((exec.rowsDeletedOnPurpose ?? []).map((d) => [d.table, d.rows]));
+  const deltas = exec.status === 'passed' ? tableDeltas(before, after, { expected: step.expected, deletedOnPurpose }) : [];
+  const untouched = exec.status === 'passed' ? untouchedChanged(before, after, mayTouch === 'all' ? 'all' : new Set(mayTouch)) : { checked: 0, changed: [] };
+
+  for (const d of deltas.filter((x) => x.verdict === 'anomaly')) {
+    anomalies.push({
+      id: `A-${step.id}-${d.table}`,
+      stepId: step.id,
+      severity: 'majeure',
+      title: { fr: `Variation inexpliquée du nombre de lignes de ${d.table}`, en: `Unexplained row count change in ${d.table}` },
+      detail: {
+        fr: `${d.before ?? 'absente'} → ${d.after ?? 'absente'} ligne(s) lors de l'étape ${step.id}, sans que le plan ne le prévoie.`,
+        en: `${d.before ?? 'absent'} → ${d.after ?? 'absent'} row(s) during step ${step.id}, not expected by the plan.`,
+      },
+      resolved: false,
+    });
+  }
+  for (const t of untouched.changed) {
+    anomalies.push({
+      id: `A-${step.id}-untouched-${t}`,
+      stepId: step.id,
+      severity: 'majeure',
+      title: { fr: `Table ${t} modifiée hors du périmètre de l'étape`, en: `Table ${t} changed outside the step's scope` },
+      detail: { fr: `La somme de contrôle de ${t} a changé pendant l'étape ${step.id}.`, en: `The checksum of ${t} changed during step ${step.id}.` },
+      resolved: false,
+    });
+  }
+  for (const d of exec.rowsDeletedOnPurpose ?? []) {
+    if (d.rows <= 0) continue;
+    anomalies.push({
+      id: `A-${step.id}-deleted-${d.table}`,
+      stepId: step.id,
+      severity: 'majeure',
+      title: { fr: `${d.rows} ligne(s) de ${d.table} supprimée(s) par la mise à jour officielle`, en: `${d.rows} row(s) of ${d.table} deleted by the official update` },
+      detail: { fr: `Perte de données connue de l'outil de mise à jour : ${d.why}`, en: `Known data loss of the official updater: ${d.why}` },
+      remedy: {
+        fr: 'Exporter ces lignes avant la mise à jour de production ou compléter les valeurs manquantes à la source.',
+        en: 'Export these rows before the production update, or fill in the missing values at the source.',
+      },
+      resolved: false,
+    });
+  }
+  if (exec.status === 'failed') {
+    anomalies.push({
+      id: `A-${step.id}-failed`,
+      stepId: step.id,
+      severity: 'bloquante',
+      title: { fr: `Échec de l'étape ${step.id}`, en: `Step ${step.id} failed` },
+      detail: { fr: exec.reason ?? 'échec', en: exec.reason ?? 'failure' },
+      resolved: false,
+    });
+  }
+
+  const states = await cachedStates(r.conn, r.dbs, r.cache);
+  const finished = r.clock();
+  const result: StepResult = {
+    stepId: step.id,
+    status: exec.status,
+    startedAt: started.toISOString(),
+    finishedAt: finished.toISOString(),
+    durationMs: finished.getTime() - started.getTime(),
+    reason: exec.reason,
+    commandForUser: exec.commandForUser,
+    versionBefore: exec.versionBefore,
+    versionAfter: exec.versionAfter,
+    statements: exec.statements,
+    tableDeltas: deltas.filter((d) => d.verdict !== 'unchanged'),
+    untouchedChecked: untouched.checked,
+    untouchedChanged: untouched.changed,
+    evidence: [...exec.evidence, path.join(evidenceRel, 'result.json')],
+    outputExcerpt: exec.outputExcerpt,
+  };
+  fs.writeFileSync(path.join(evidenceDir, 'result.json'), JSON.stringify({ result, executor: exec, rowsBefore: Object.fromEntries([...before].map(([t, s]) => [t, s.rows])) }, null, 2));
+  r.journal.append({ event: 'step-finished', stepId: step.id, status: exec.status, durationMs: result.durationMs ?? 0, fingerprint: fingerprint(states) });
+  return { step: result, anomalies, interrupted: false };
+}
+
+export { StepFailedError };

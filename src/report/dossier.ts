@@ -1,0 +1,565 @@
+/**
+ * The test dossier (dossier de tests) of lot MAJSER, rendered from a run directory's inputs.
+ * Pure: same inputs and options → same bytes. Wording in i18n/{fr,en}.ts.
+ */
+import type { RunInputs } from './inputs.ts';
+import type { Lang } from './format.ts';
+import { baseName, bytes, duration, stringsFor } from './format.ts';
+import type { Strings } from './i18n/fr.ts';
+import type { DossierModel, TestCase } from './model.ts';
+import { buildDossierModel } from './model.ts';
+import { bullets, code, doc, esc, fence, heading, quote, redact, table } from './md.ts';
+import { ACCEPTANCE_RULE, DEFAULT_LOT } from './verdict.ts';
+import type { PlanStep } from '../plan/plan-types.ts';
+
+export interface RenderOptions {
+  lang?: Lang;
+  /** Customer name for the identification and the PV (else an explicit "to complete" marker). */
+  customer?: string;
+  /** Project name (default: the MAJSER lot's title). */
+  project?: string;
+}
+
+const todo = (s: Strings, hint: string) => `**${s.todo}** (${hint})`;
+
+function caseTitle(s: Strings, c: TestCase): string {
+  const d = s.dossier;
+  if (c.kind === 'pre-check') return c.preCheck!.title;
+  if (c.kind === 'audit-check') return c.auditCheck!.title[s.lang as 'fr' | 'en'];
+  return c.planStep?.title ?? c.ref ?? d.stepNoPlan;
+}
+
+function statusLabel(s: Strings, c: TestCase): string {
+  return (c.kind === 'audit-check' ? s.auditStatus : s.caseStatus)[c.status];
+}
+
+function statusText(s: Strings, c: TestCase): string {
+  return `**${statusLabel(s, c)}**`;
+}
+
+/** Lower-cases the first letter for use after a colon, unless it starts an acronym ("OCS", "GLPI"). */
+function lcfirst(t: string): string {
+  return /^\p{Lu}\p{Ll}/u.test(t) ? t[0].toLowerCase() + t.slice(1) : t;
+}
+
+function distProduct(s: Strings, product: string): string {
+  return product in s.product ? s.product[product as 'glpi' | 'ocs' | 'connector'] : esc(product);
+}
+
+function runnerText(s: Strings, step: PlanStep): string {
+  const r = s.dossier.runnerText;
+  const k = step.runner;
+  switch (k.kind) {
+    case 'ocs-bridge':
+      return r['ocs-bridge'];
+    case 'ocs-update-file':
+      return r['ocs-update-file'](code(k.file));
+    case 'ocs-php-change':
+      return r['ocs-php-change'](esc(k.change));
+    case 'glpi-console':
+      return r['glpi-console'](esc(k.release));
+    case 'plugin-install':
+      return r['plugin-install'](esc(k.pluginVersion), esc(k.glpiRelease));
+    case 'corrective-migration':
+      return r['corrective-migration'](code(k.migration), code(`migrations/corrective/${k.migration}.yaml`));
+  }
+}
+
+function targetsText(s: Strings, m: DossierModel): string {
+  const t = m.inputs.plan.targets;
+  const parts: string[] = [];
+  if (t.glpi) parts.push(`${s.product.glpi} ${esc(t.glpi)}`);
+  if (t.ocs) parts.push(`${s.product.ocs} ${esc(t.ocs)}`);
+  parts.push(`${s.product.connector}${s.colon} ${s.connectorTarget[t.connector] ?? esc(t.connector)}`);
+  return parts.join(', ');
+}
+
+function identification(s: Strings, m: DossierModel, o: RenderOptions): string[] {
+  const d = s.dossier;
+  const { run, plan, manifest } = m.inputs;
+  const rows: string[][] = [
+    [d.customer, o.customer ? esc(o.customer) : todo(s, d.customerHint)],
+    [d.project, esc(o.project ?? d.projectDefault)],
+    [d.lot, d.lotValue],
+    [d.runRef, code(run.runId)],
+    [d.runDates, run.finishedAt && s.day(run.finishedAt) === s.day(run.startedAt) ? d.runSameDay(s.day(run.startedAt), d.time(run.startedAt), d.time(run.finishedAt)) : d.runDatesValue(s.date(run.startedAt), run.finishedAt ? s.date(run.finishedAt) : undefined)],
+    [d.mode, run.dryRun ? d.modeDry : d.modeReal],
+    [d.toolVersion, d.toolValue(run.tool.name, esc(run.tool.version))],
+    [d.planRef, d.planValue(s.date(plan.createdAt), esc(plan.tool.version))],
+    [d.snapshot, d.snapshotValue(code(run.snapshot.id), manifest ? s.date(manifest.createdAt) : undefined)],
+    [d.docDate, s.day(m.date)],
+  ];
+  const versions = m.versions.map((v) => [
+    s.product[v.product],
+    v.before ? (v.product === 'connector' ? (s.connectorMode[v.before] ?? esc(v.before)) : esc(v.before)) : s.unknown,
+    v.target ? (v.product === 'connector' ? (s.connectorTarget[v.target] ?? esc(v.target)) : esc(v.target)) : s.notApplicable,
+    v.reached ? (v.product === 'ocs' && /^\d+$/.test(v.reached) ? esc(`GUI_VERSION ${v.reached}`) : esc(v.reached)) : v.target && v.target !== 'none' ? d.notReached : s.notApplicable,
+  ]);
+  return [
+    heading(2, d.identification),
+    table([d.idItem, d.idValue], rows),
+    heading(3, d.versions),
+    table([d.component, d.before, d.target, d.reached], versions),
+    heading(3, d.revisions),
+    table([d.revVersion, d.revDate, d.revAuthor, d.revObject], [
+      ['1.0', s.day(m.date), `${run.tool.name} ${esc(run.tool.version)}`, d.revFirst(code(run.runId))],
+      ['1.1', '', '', d.revNext],
+    ]),
+    heading(3, d.sources),
+    d.sourcesIntro,
+    table([d.file, d.size, 'SHA-256'], m.inputs.sources.map((f) => [code(f.path), bytes(s, f.bytes), code(f.sha256)])),
+  ];
+}
+
+function environment(s: Strings, m: DossierModel): string[] {
+  const d = s.dossier;
+  const { run, manifest } = m.inputs;
+  const out: string[] = [heading(2, d.environment), heading(3, d.sourceData), d.sourceDataIntro];
+  if (manifest) {
+    out.push(
+      table(
+        [d.database, d.role, d.version, d.tables, d.rows, d.compressed, d.charset],
+        manifest.databases.map((db) => {
+          const version =
+            db.role === 'glpi'
+              ? `GLPI ${db.glpi?.version.version ?? s.unknown}`
+              : `OCS ${db.ocs?.version.releases?.join(' / ') || s.unknown} (GUI_VERSION ${db.ocs?.version.guiVersion ?? '?'})`;
+          const size = db.tables.reduce((a, t) => a + t.files.reduce((b, f) => b + f.bytes, 0), 0);
+          return [
+            code(db.name),
+            db.role === 'glpi' ? 'GLPI' : 'OCS',
+            esc(version),
+            s.count(db.tables.length),
+            s.count(db.tables.reduce((a, t) => a + t.rows, 0)),
+            bytes(s, size),
+            esc(`${db.charset ?? '?'} / ${db.collation ?? '?'}`),
+          ];
+        }),
+      ),
+      table([d.parameter, d.idValue], [
+        [d.sourceServer, esc(manifest.source.serverVersion)],
+        [d.sqlMode, manifest.source.sqlMode ? code(manifest.source.sqlMode) : d.emptySqlMode],
+        [d.serverCharset, esc(`${manifest.source.characterSetServer ?? '?'} / ${manifest.source.collationServer ?? '?'}`)],
+        [d.lowerCase, String(manifest.source.lowerCaseTableNames ?? '?')],
+        [d.consistency, d.consistencyValue(code(manifest.consistency.method), duration(s, manifest.consistency.lockHeldMs ?? 0))],
+      ]),
+    );
+    if (manifest.generated) {
+      const g = manifest.generated;
+      out.push(d.generated(esc(g.generator), g.seed, s.count(g.computers), g.hazards.length ? g.hazards.map(code).join(', ') : s.none));
+    }
+  }
+  if (m.inputs.warnings.length) out.push(quote(m.inputs.warnings.map((w) => d.warnings[w]).join('\n\n')));
+
+  const settings = Object.keys(run.instance.settings)
+    .sort()
+    .filter((k) => !/pass|pwd|secret|key/i.test(k))
+    .map((k) => {
+      const v = run.instance.settings[k];
+      return [code(k), v === null || v === undefined || v === '' ? d.emptySqlMode : code(redact(typeof v === 'string' ? v : JSON.stringify(v)))];
+    });
+  out.push(
+    heading(3, d.instance),
+    table([d.parameter, d.idValue], [
+      [d.instanceKind, run.instance.kind === 'embedded' ? d.kindEmbedded : d.kindExternal],
+      [d.serverVersion, esc(run.instance.serverVersion)],
+      ...settings,
+    ]),
+    heading(3, d.distributions),
+  );
+  if (run.distributions.length) {
+    const dists = [...run.distributions].sort((a, b) => (a.product + a.version < b.product + b.version ? -1 : 1));
+    out.push(table([d.distProduct, d.version, d.distLocation, 'SHA-256'], dists.map((x) => [distProduct(s, x.product), esc(x.version), code(baseName(x.path)), x.sha256 ? code(x.sha256) : d.notComputed])));
+  } else {
+    out.push(d.distNone);
+  }
+  return out;
+}
+
+function requirementsText(s: Strings, step: PlanStep): string {
+  const r = step.requires;
+  const parts: string[] = [];
+  if (r.php) parts.push(`PHP ${code(r.php)}`);
+  if (r.mariadb) parts.push(`MariaDB ≥ ${esc(r.mariadb)}`);
+  if (r.mysql) parts.push(`MySQL ≥ ${esc(r.mysql)}`);
+  if (r.distribution) parts.push(s.dossier.distRequirement(distProduct(s, r.distribution.product), esc(r.distribution.version)));
+  return parts.join(', ') || s.none;
+}
+
+function runnerShort(step: PlanStep): string {
+  const k = step.runner;
+  switch (k.kind) {
+    case 'ocs-bridge':
+      return 'ocsbase.sql 2.2';
+    case 'ocs-update-file':
+      return code(k.file);
+    case 'ocs-php-change':
+      return esc(k.change);
+    case 'glpi-console':
+      return code(`bin/console ${k.command}`);
+    case 'plugin-install':
+      return `ocsinventoryng ${esc(k.pluginVersion)}`;
+    case 'corrective-migration':
+      return code(k.migration);
+  }
+}
+
+function planSection(s: Strings, m: DossierModel): string[] {
+  const d = s.dossier;
+  const plan = m.inputs.plan;
+  const rows = plan.steps.map((st, i) => [
+    String(i + 1),
+    `${esc(st.title)} (${code(st.id)})`,
+    s.product[st.product],
+    esc(st.database),
+    `${esc(st.from)} → ${esc(st.to)}`,
+    runnerShort(st),
+    requirementsText(s, st),
+  ]);
+  return [
+    heading(2, d.plan),
+    d.planIntro(plan.steps.length, targetsText(s, m)),
+    table([d.stepNo, d.step, d.distProduct, d.database, d.fromTo, d.runner, d.requirements], rows),
+    plan.notes.length ? `${d.planNotes}\n\n${bullets(plan.notes.map(esc))}` : undefined,
+  ].filter((x): x is string => Boolean(x));
+}
+
+function labelFor(s: Strings, label: string): string {
+  return `**${label}${s.colon}**`;
+}
+
+function fieldL(s: Strings, label: string, body: string): string {
+  return `${labelFor(s, label)} ${body}`;
+}
+
+function evidenceBlock(s: Strings, m: DossierModel, files: string[]): string {
+  const d = s.dossier;
+  if (!files.length) return fieldL(s, d.evidence, d.evidenceNone + '.');
+  const rows = [...files].sort().map((f) => {
+    const e = m.inputs.evidence[f];
+    return [code(f), e?.missing ? d.evidenceMissing : bytes(s, e?.bytes ?? 0), e?.sha256 ? code(e.sha256) : ''];
+  });
+  return `${labelFor(s, d.evidence)}\n\n${table([d.file, d.size, 'SHA-256'], rows)}`;
+}
+
+function anomaliesLine(s: Strings, c: TestCase): string | undefined {
+  if (!c.anomalies.length) return undefined;
+  return fieldL(
+    s,
+    s.dossier.anomaliesRaised,
+    c.anomalies.map((a) => `${code(a.id)} (${s.severity[a.severity].toLowerCase()}, ${a.resolved ? s.dossier.stateResolved.toLowerCase() : s.dossier.stateResidual.toLowerCase()})`).join(', ') + '.',
+  );
+}
+
+function preCheckCase(s: Strings, c: TestCase): string[] {
+  const d = s.dossier;
+  const p = c.preCheck!;
+  return [
+    heading(4, `${c.id} — ${esc(p.title)}`),
+    fieldL(s, d.objective, d.preObjective(esc(p.title))),
+    fieldL(s, d.procedure, `${d.preProcedure} (${code(p.id)})`),
+    fieldL(s, d.expected, d.preExpected),
+    fieldL(s, d.observed, (esc(redact(p.detail)) || s.none).replace(/([^.!?])$/, '$1.')),
+    anomaliesLine(s, c),
+    fieldL(s, d.status, statusText(s, c)),
+  ].filter((x): x is string => Boolean(x));
+}
+
+function stepCase(s: Strings, m: DossierModel, c: TestCase): string[] {
+  const d = s.dossier;
+  const st = c.planStep;
+  const r = c.result;
+  const out: string[] = [heading(4, `${c.id} — ${esc(st?.title ?? c.ref)} (${code(c.ref)})`)];
+  if (st) {
+    const versionsInTitle = st.from === st.to || (st.title.includes(st.from) && st.title.includes(st.to));
+    const objective = versionsInTitle ? d.stepObjective(esc(st.title)) : d.stepObjectiveVersions(esc(st.title), esc(st.from), esc(st.to));
+    out.push(fieldL(s, d.objective, `${objective} ${esc(st.explanation)}`.trim()));
+    out.push(`${labelFor(s, d.procedure)} ${runnerText(s, st)}`);
+    if (r?.commandForUser) out.push(labelFor(s, c.status === 'not-run' ? d.toRunIt : d.commandRun), fence('sh', redact(r.commandForUser)));
+    else if (st.runner.kind === 'glpi-console') out.push(fence('sh', redact(['php', 'bin/console', st.runner.command, ...st.runner.args].join(' '))));
+    const exp: string[] = [st.from === st.to ? d.expectedVersionSame(esc(st.from)) : d.expectedVersion(esc(st.from), esc(st.to))];
+    if (st.runner.kind !== 'glpi-console' && st.runner.kind !== 'plugin-install') exp.push(d.expectedStatements);
+    const e = st.expected;
+    if (e.tablesCreated?.length) exp.push(d.expectedCreated(e.tablesCreated.map(code).join(', ')));
+    if (e.tablesDropped?.length) exp.push(d.expectedDropped(e.tablesDropped.map(code).join(', ')));
+    if (e.tablesRenamed?.length) exp.push(d.expectedRenamed(e.tablesRenamed.map((x) => `${code(x.from)} → ${code(x.to)}`).join(', ')));
+    if (e.rowsDeleted?.length) exp.push(d.expectedDeleted(e.rowsDeleted.map((x) => `${code(x.table)} (${esc(x.why)})`).join(', ')));
+    if (e.tablesTouched === 'all') exp.push(d.expectedTouchedAll);
+    else if (e.tablesTouched?.length) exp.push(d.expectedTouched(e.tablesTouched.map(code).join(', ')));
+    exp.push(d.expectedCounts);
+    out.push(`${labelFor(s, d.expected)}\n\n${bullets(exp)}`);
+    if (c.findings.length) {
+      out.push(`${labelFor(s, d.hazards)}\n\n${bullets(c.findings.map((f) => `${code(f.id)} — ${esc(f.title[s.lang as 'fr' | 'en'])} (${s.severity[f.severity].toLowerCase()})`))}`);
+    }
+  } else {
+    out.push(d.stepNoPlan);
+  }
+  if (!r) {
+    out.push(fieldL(s, d.observed, d.observedNoResult));
+  } else {
+    const obs: string[] = [];
+    if (r.reason) obs.push(`${d.reason}${s.colon} ${esc(redact(r.reason))}`);
+    if (r.versionBefore || r.versionAfter) obs.push(d.observedVersion(esc(r.versionBefore ?? '?'), esc(r.versionAfter ?? '?')));
+    if (r.statements) {
+      const x = r.statements;
+      obs.push(d.observedStatements(s.count(x.total), s.count(x.ok), s.count(x.expectedErrors), s.count(x.failed)));
+    }
+    if (r.durationMs !== undefined) obs.push(d.observedDuration(duration(s, r.durationMs)));
+    if (r.untouchedChecked !== undefined) obs.push(d.observedUntouched(s.count(r.untouchedChecked)));
+    if (r.untouchedChanged?.length) obs.push(d.observedChanged(r.untouchedChanged.map(code).join(', ')));
+    const changed = r.tableDeltas.filter((t) => t.verdict !== 'unchanged');
+    if (r.tableDeltas.length) obs.push(changed.length ? d.observedDeltas(changed.length, r.tableDeltas.length - changed.length) : d.observedDeltasNone);
+    if (!obs.length) obs.push(d.observedStatus(s.caseStatus[c.status]));
+    out.push(`${labelFor(s, d.observed)}\n\n${bullets(obs)}`);
+    if (changed.length) {
+      const rows = [...changed]
+        .sort((a, b) => (a.table < b.table ? -1 : 1))
+        .map((t) => [
+          code(t.table),
+          t.before === null ? '—' : s.count(t.before),
+          t.after === null ? '—' : s.count(t.after),
+          `${d.deltaVerdicts[t.verdict]}${t.explanation ? `${s.colon} ${esc(t.explanation)}` : ''}`,
+        ]);
+      out.push(table([d.deltaTable, d.deltaBefore, d.deltaAfter, d.deltaVerdict], rows));
+    }
+    if (r.outputExcerpt?.trim()) out.push(d.excerpt, fence('text', redact(r.outputExcerpt)));
+    out.push(evidenceBlock(s, m, r.evidence));
+  }
+  const an = anomaliesLine(s, c);
+  if (an) out.push(an);
+  out.push(fieldL(s, d.status, statusText(s, c)));
+  return out;
+}
+
+function auditCase(s: Strings, c: TestCase): string[] {
+  const d = s.dossier;
+  const k = c.auditCheck!;
+  const lang = s.lang as 'fr' | 'en';
+  let observed: string;
+  if (k.status === 'ok') observed = d.auditOk;
+  else if (k.status === 'skipped') observed = d.auditSkipped(k.reason ? esc(k.reason) : undefined);
+  else
+    observed = c.findings
+      .map((f) => {
+        const remedy = f.remedy.migration ? d.auditRemedyMigration(code(f.remedy.migration)) : f.remedy.manual ? d.auditRemedyManual(esc(f.remedy.manual[lang]).replace(/\.$/, '')) : undefined;
+        return `${d.auditFinding(esc(f.title[lang]), s.count(f.count), s.severity[f.severity].toLowerCase())}${remedy ? ` ${remedy}` : ''}`;
+      })
+      .join(' ');
+  return [
+    heading(4, `${c.id} — ${esc(k.title[lang])}`),
+    fieldL(s, d.objective, d.auditObjective(esc(k.title[lang]), d.families[k.family] ?? esc(k.family))),
+    fieldL(s, d.procedure, `${d.auditProcedure} (${code(k.id)})`),
+    fieldL(s, d.expected, d.auditExpected),
+    fieldL(s, d.observed, observed || s.none),
+    anomaliesLine(s, c),
+    fieldL(s, d.status, statusText(s, c)),
+  ].filter((x): x is string => Boolean(x));
+}
+
+function casesSection(s: Strings, m: DossierModel): string[] {
+  const d = s.dossier;
+  const out: string[] = [heading(2, d.cases), d.casesIntro, heading(3, d.summary)];
+  out.push(table([d.caseId, d.caseObject, d.status], m.cases.map((c) => [c.id, esc(caseTitle(s, c)), statusLabel(s, c)])));
+  out.push(heading(3, d.preChecks));
+  const pre = m.cases.filter((c) => c.kind === 'pre-check');
+  if (!pre.length) out.push(d.preChecksNone);
+  for (const c of pre) out.push(...preCheckCase(s, c));
+  out.push(heading(3, d.steps));
+  for (const c of m.cases.filter((x) => x.kind === 'step')) out.push(...stepCase(s, m, c));
+  const aud = m.cases.filter((c) => c.kind === 'audit-check');
+  if (aud.length) {
+    out.push(heading(3, d.auditChecks), d.auditIntro);
+    for (const c of aud) out.push(...auditCase(s, c));
+  }
+  return out;
+}
+
+function caseOfAnomaly(m: DossierModel, id: string): string | undefined {
+  return m.cases.find((c) => c.anomalies.some((a) => a.id === id))?.id;
+}
+
+function registerSection(s: Strings, m: DossierModel): string[] {
+  const d = s.dossier;
+  const lang = s.lang as 'fr' | 'en';
+  const out: string[] = [heading(2, d.register), d.registerIntro];
+  if (!m.anomalies.length) return [...out, d.registerNone];
+  out.push(
+    table(
+      [d.anomalyId, d.severityCol, d.caseCol, d.titleCol, d.state],
+      m.anomalies.map((a) => [code(a.id), s.severity[a.severity], caseOfAnomaly(m, a.id) ?? '—', esc(a.title[lang]), a.resolved ? d.stateResolved : d.stateResidual]),
+    ),
+  );
+  for (const a of m.anomalies) {
+    const meta = [
+      `${d.severityCol}${s.colon} ${s.severity[a.severity].toLowerCase()}`,
+      `${d.state}${s.colon} ${(a.resolved ? d.stateResolved : d.stateResidual).toLowerCase()}`,
+      a.stepId ? `${d.step}${s.colon} ${code(a.stepId)}${caseOfAnomaly(m, a.id) ? ` (${caseOfAnomaly(m, a.id)})` : ''}` : undefined,
+      a.findingId ? `${d.finding}${s.colon} ${code(a.findingId)}` : undefined,
+    ].filter((x): x is string => Boolean(x));
+    out.push(
+      heading(3, `${code(a.id)} — ${esc(a.title[lang])}`),
+      bullets(meta),
+      fieldL(s, d.detail, esc(redact(a.detail[lang]))),
+      fieldL(s, d.remedy, a.remedy ? esc(redact(a.remedy[lang])) : d.remedyTodo),
+    );
+  }
+  return out;
+}
+
+function verdictSection(s: Strings, m: DossierModel): string[] {
+  const d = s.dossier;
+  const v = m.verdict;
+  const yes = (b: boolean) => (b ? s.yes : `**${s.no}**`);
+  const runCases = m.cases.filter((c) => c.kind !== 'audit-check');
+  const run = runCases.filter((c) => c.status !== 'not-run').length;
+  const passed = runCases.filter((c) => c.status === 'passed').length;
+  const majorRows = (v.majorsByLot.length ? v.majorsByLot : [{ lot: DEFAULT_LOT, major: 0 }]).map((l) => [
+    d.critMajor(l.lot),
+    d.atMost(ACCEPTANCE_RULE.maxMajorPerLot),
+    String(l.major),
+    yes(l.major <= ACCEPTANCE_RULE.maxMajorPerLot),
+  ]);
+  const out: string[] = [
+    heading(2, d.verdict),
+    d.rule,
+    table([d.criterion, d.threshold, d.measured, d.compliant], [
+      [d.critBlocking, d.exactly(ACCEPTANCE_RULE.maxBlocking), String(v.residual.blocking), yes(v.residual.blocking <= ACCEPTANCE_RULE.maxBlocking)],
+      ...majorRows,
+      [d.critResidual, d.lessThan(ACCEPTANCE_RULE.residualLimit), String(v.residual.total), yes(v.residual.total < ACCEPTANCE_RULE.residualLimit)],
+      [d.critRun, d.all, d.outOf(run, runCases.length), yes(run === runCases.length && !m.inputs.run.dryRun && m.inputs.run.complete)],
+      [d.critPassed, d.all, d.outOf(passed, runCases.length), yes(passed === runCases.length)],
+    ]),
+    quote(`**${d.verdictKind[v.kind]}.** ${d.verdictExplain[v.kind]}`),
+  ];
+  const reasons = v.reasons.map((r) => {
+    const n =
+      r === 'steps-not-run' ? v.notRun.length : r === 'failed-steps' ? v.failed.length : r === 'blocking' ? v.residual.blocking : r === 'too-many-majors' ? v.residual.major : v.residual.total;
+    return d.reasons[r](n);
+  });
+  if (reasons.length) out.push(bullets(reasons));
+  if (v.kind === 'incomplete' && !v.thresholdsMet) out.push(d.thresholdsAlready);
+  if (v.notRun.length) out.push(`${d.notRunList} ${v.notRun.map(code).join(', ')}.`);
+  return out;
+}
+
+function exitSection(s: Strings, m: DossierModel): string[] {
+  const d = s.dossier;
+  return [
+    heading(2, d.exit),
+    table(
+      [d.exitCriterion, d.exitStatus, d.exitDetail],
+      m.exitCriteria.map((e) => [d.exitTexts[e.key], e.met === undefined ? d.toReview : e.met ? s.yes : `**${s.no}**`, d.exitDetails[e.key](e.detail ?? '')]),
+    ),
+  ];
+}
+
+function traceSection(s: Strings, m: DossierModel): string[] {
+  const d = s.dossier;
+  const target = (key: string) => {
+    const t = m.inputs.plan.targets;
+    if (key === 'glpiLatest' && t.glpi) return ` (${d.withTarget(esc(t.glpi))})`;
+    if (key === 'ocsLatest' && t.ocs) return ` (${d.withTarget(esc(t.ocs))})`;
+    if (key === 'connectorUpdated') return ` (${d.withTarget(s.connectorTarget[t.connector] ?? esc(t.connector))})`;
+    return '';
+  };
+  return [
+    heading(2, d.trace),
+    d.traceIntro,
+    table(
+      [d.requirement, d.source, d.titleCol, d.caseCol, d.status],
+      m.requirements.map((r) => [r.id, r.ref.replace('§', s.lang === 'fr' ? '§ ' : '§'), `${d.reqTexts[r.key]}${target(r.key)}`, r.cases.map((c) => c.id).join(', ') || '—', d.reqStatus[r.status]]),
+    ),
+  ];
+}
+
+function signoffSection(s: Strings, o: RenderOptions): string[] {
+  const d = s.dossier;
+  const orgs = [d.orgSupplier, d.orgSupplier, o.customer ? esc(o.customer) : d.orgCustomer, o.customer ? esc(o.customer) : d.orgCustomer];
+  return [heading(2, d.signoff), table([d.signRole, d.signName, d.signOrg, d.signDate, d.signVisa], d.signRoles.map((r, i) => [r, '', orgs[i], '', '']))];
+}
+
+function pvSection(s: Strings, m: DossierModel, o: RenderOptions): string[] {
+  const d = s.dossier;
+  const lang = s.lang as 'fr' | 'en';
+  const residual = m.anomalies.filter((a) => !a.resolved);
+  const parties = [d.pvParties[0], o.customer ? esc(o.customer) : d.pvParties[1]];
+  return [
+    heading(2, d.pv),
+    d.pvIntro,
+    table([d.idItem, d.idValue], [
+      [d.pvMarket, d.pvMarketValue],
+      [d.customer, o.customer ? esc(o.customer) : todo(s, d.customerHint)],
+      [d.lot, d.lotValue],
+      [d.pvObject, d.pvObjectValue],
+      [d.pvDossier, d.pvDossierValue(code(m.inputs.run.runId), s.day(m.date))],
+      [d.pvProposed, `**${d.verdictKind[m.verdict.kind]}**`],
+    ]),
+    d.pvDecision,
+    d.pvChoices.map((c) => `- [ ] ${c}`).join('\n'),
+    d.pvReserves,
+    residual.length ? bullets(residual.map((a) => `${code(a.id)} (${s.severity[a.severity].toLowerCase()}) — ${esc(a.title[lang])}`)) : d.pvReservesNone,
+    d.pvSignatures,
+    table([d.pvFor, d.signName, d.pvPlaceDate, d.pvSignature], parties.map((p) => [`${d.pvFor} ${p}`, '', '', ''])),
+  ];
+}
+
+function annexes(s: Strings, m: DossierModel): string[] {
+  const d = s.dossier;
+  const out: string[] = [];
+  const manifest = m.inputs.manifest;
+  if (manifest) {
+    out.push(heading(2, d.annexSnapshot), d.annexSnapshotIntro);
+    for (const db of manifest.databases) {
+      out.push(
+        heading(3, `${db.role === 'glpi' ? 'GLPI' : 'OCS'} — ${code(db.name)}`),
+        table(
+          [d.deltaTable, d.engine, d.rows, d.checksum],
+          [...db.tables].sort((a, b) => (a.name < b.name ? -1 : 1)).map((t) => [code(t.name), esc(t.engine ?? '—'), s.count(t.rows), t.checksum === null ? '—' : code(t.checksum)]),
+        ),
+      );
+    }
+  }
+  if (m.inputs.journal.length) {
+    out.push(
+      heading(2, d.annexJournal),
+      table(
+        [d.journalTime, d.journalEvent, d.journalDetail],
+        m.inputs.journal.map((e) => {
+          const rest = Object.entries(e)
+            .filter(([k]) => k !== 't' && k !== 'event')
+            .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
+            .join(' ');
+          return [esc(e.t), d.events[e.event] ?? esc(e.event), rest ? code(redact(rest)) : ''];
+        }),
+      ),
+    );
+  }
+  return out;
+}
+
+export function renderDossierModel(m: DossierModel, options: RenderOptions = {}): string {
+  const s = stringsFor(options.lang);
+  const d = s.dossier;
+  const v = m.verdict;
+  return doc([
+    heading(1, d.title),
+    d.intro(`${m.inputs.run.tool.name} ${esc(m.inputs.run.tool.version)}`, code(m.inputs.run.runId)),
+    quote(`**${d.verdictBanner}${s.colon} ${lcfirst(d.verdictKind[v.kind])}.** ${d.verdictExplain[v.kind]}`),
+    ...identification(s, m, options),
+    ...environment(s, m),
+    ...planSection(s, m),
+    ...casesSection(s, m),
+    ...registerSection(s, m),
+    ...verdictSection(s, m),
+    ...exitSection(s, m),
+    ...traceSection(s, m),
+    ...signoffSection(s, options),
+    ...pvSection(s, m, options),
+    ...annexes(s, m),
+  ]);
+}
+
+/** The dossier de tests as Markdown (French by default). */
+export function renderDossier(inputs: RunInputs, options: RenderOptions = {}): string {
+  return renderDossierModel(buildDossierModel(inputs), options);
+}

@@ -1,0 +1,394 @@
+/**
+ * Loads what `dossier` and `dat` read: a rehearsal's run directory (run.yaml, journal.jsonl, plan.yaml,
+ * findings.yaml, evidence/…) and the snapshot manifest it points to, or a snapshot directory alone.
+ *
+ * The files are read with the `yaml` package and checked structurally here (format 1, required fields and
+ * their types), so the renderers can trust them. A missing run directory or required file is a
+ * NotFoundError; a file that is not what its format says is a VerificationError naming the file and field.
+ * Nothing here reads the clock or a database: same files in, same inputs out.
+ */
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import YAML from 'yaml';
+import { NotFoundError, VerificationError } from '../errors.ts';
+import type { JournalEvent, RunSummary } from '../rehearse/run-types.ts';
+import type { PlanFile } from '../plan/plan-types.ts';
+import type { FindingsFile } from '../audit/finding-types.ts';
+import type { Manifest } from '../snapshot/manifest-types.ts';
+
+/** A file the document was generated from, with its fingerprint (printed in the dossier). */
+export interface SourceFile {
+  /** Path relative to the run (or snapshot) directory. */
+  path: string;
+  bytes: number;
+  sha256: string;
+}
+
+/** An evidence file named by a step, fingerprinted at load time; `missing` when the run dir lacks it. */
+export interface EvidenceFile {
+  path: string;
+  bytes?: number;
+  sha256?: string;
+  missing?: boolean;
+}
+
+export interface RunInputs {
+  kind: 'run';
+  run: RunSummary;
+  plan: PlanFile;
+  findings?: FindingsFile;
+  /** Absent when the snapshot directory named by run.yaml is not reachable from here (see warnings). */
+  manifest?: Manifest;
+  journal: JournalEvent[];
+  /** Fingerprints of run.yaml, plan.yaml, findings.yaml, journal.jsonl and the manifest, in that order. */
+  sources: SourceFile[];
+  /** Evidence files by path (as written in run.yaml). */
+  evidence: Record<string, EvidenceFile>;
+  /** Inputs that were not available, which the documents mention. */
+  warnings: InputWarning[];
+}
+
+export type InputWarning = 'no-findings' | 'no-manifest';
+
+export interface SnapshotInputs {
+  kind: 'snapshot';
+  manifest: Manifest;
+  sources: SourceFile[];
+  warnings: InputWarning[];
+}
+
+export type ReportInputs = RunInputs | SnapshotInputs;
+
+// ---------------------------------------------------------------------------------------------------------
+// Structural checks
+
+type Obj = Record<string, unknown>;
+
+class Checker {
+  constructor(readonly file: string) {}
+  fail(field: string, what: string): never {
+    throw new VerificationError(`${this.file}: ${field ? `${field} ` : ''}${what}`, {
+      hint: 'the file is not in the documented format (docs/formats.md); regenerate it with the command that writes it',
+    });
+  }
+  obj(v: unknown, field: string): Obj {
+    if (!v || typeof v !== 'object' || Array.isArray(v)) this.fail(field, 'must be a mapping');
+    return v as Obj;
+  }
+  arr(v: unknown, field: string): unknown[] {
+    if (!Array.isArray(v)) this.fail(field, 'must be a list');
+    return v;
+  }
+  str(v: unknown, field: string): string {
+    if (typeof v !== 'string') this.fail(field, 'must be a string');
+    return v;
+  }
+  optStr(v: unknown, field: string): void {
+    if (v !== undefined && v !== null && typeof v !== 'string') this.fail(field, 'must be a string');
+  }
+  num(v: unknown, field: string): number {
+    if (typeof v !== 'number' || !Number.isFinite(v)) this.fail(field, 'must be a number');
+    return v;
+  }
+  bool(v: unknown, field: string): boolean {
+    if (typeof v !== 'boolean') this.fail(field, 'must be true or false');
+    return v;
+  }
+  oneOf<T extends string>(v: unknown, field: string, values: readonly T[]): T {
+    if (typeof v !== 'string' || !values.includes(v as T)) this.fail(field, `must be one of ${values.join(', ')}`);
+    return v as T;
+  }
+  text(v: unknown, field: string): void {
+    const o = this.obj(v, field);
+    this.str(o.fr, `${field}.fr`);
+    this.str(o.en, `${field}.en`);
+  }
+  header(doc: Obj): void {
+    if (doc.format !== 1) this.fail('format', `must be 1 (found ${JSON.stringify(doc.format ?? null)})`);
+    const tool = this.obj(doc.tool, 'tool');
+    this.str(tool.version, 'tool.version');
+  }
+}
+
+const SEVERITIES = ['bloquante', 'majeure', 'mineure'] as const;
+const STEP_STATUSES = ['passed', 'failed', 'not-run', 'skipped'] as const;
+
+function checkRunSummary(c: Checker, doc: Obj): RunSummary {
+  c.header(doc);
+  c.str(doc.runId, 'runId');
+  c.str(doc.startedAt, 'startedAt');
+  c.optStr(doc.finishedAt, 'finishedAt');
+  c.bool(doc.dryRun, 'dryRun');
+  c.bool(doc.complete, 'complete');
+  const snap = c.obj(doc.snapshot, 'snapshot');
+  c.str(snap.dir, 'snapshot.dir');
+  c.str(snap.id, 'snapshot.id');
+  const plan = c.obj(doc.plan, 'plan');
+  c.str(plan.file, 'plan.file');
+  const inst = c.obj(doc.instance, 'instance');
+  c.oneOf(inst.kind, 'instance.kind', ['embedded', 'external'] as const);
+  c.str(inst.serverVersion, 'instance.serverVersion');
+  c.obj(inst.settings ?? {}, 'instance.settings');
+  c.arr(doc.distributions ?? [], 'distributions').forEach((d, i) => {
+    const o = c.obj(d, `distributions[${i}]`);
+    c.str(o.product, `distributions[${i}].product`);
+    c.str(o.version, `distributions[${i}].version`);
+    c.optStr(o.sha256, `distributions[${i}].sha256`);
+  });
+  c.arr(doc.preChecks ?? [], 'preChecks').forEach((p, i) => {
+    const o = c.obj(p, `preChecks[${i}]`);
+    c.str(o.id, `preChecks[${i}].id`);
+    c.str(o.title, `preChecks[${i}].title`);
+    c.oneOf(o.status, `preChecks[${i}].status`, ['passed', 'failed'] as const);
+  });
+  c.arr(doc.steps, 'steps').forEach((s, i) => {
+    const f = `steps[${i}]`;
+    const o = c.obj(s, f);
+    c.str(o.stepId, `${f}.stepId`);
+    c.oneOf(o.status, `${f}.status`, STEP_STATUSES);
+    if (o.durationMs !== undefined) c.num(o.durationMs, `${f}.durationMs`);
+    c.arr(o.tableDeltas ?? [], `${f}.tableDeltas`).forEach((d, j) => {
+      const t = c.obj(d, `${f}.tableDeltas[${j}]`);
+      c.str(t.table, `${f}.tableDeltas[${j}].table`);
+      c.oneOf(t.verdict, `${f}.tableDeltas[${j}].verdict`, ['unchanged', 'expected', 'anomaly'] as const);
+    });
+    c.arr(o.evidence ?? [], `${f}.evidence`).forEach((e, j) => c.str(e, `${f}.evidence[${j}]`));
+    o.tableDeltas ??= [];
+    o.evidence ??= [];
+  });
+  c.arr(doc.anomalies ?? [], 'anomalies').forEach((a, i) => {
+    const f = `anomalies[${i}]`;
+    const o = c.obj(a, f);
+    c.str(o.id, `${f}.id`);
+    c.oneOf(o.severity, `${f}.severity`, SEVERITIES);
+    c.text(o.title, `${f}.title`);
+    c.text(o.detail, `${f}.detail`);
+    if (o.remedy !== undefined) c.text(o.remedy, `${f}.remedy`);
+    c.bool(o.resolved, `${f}.resolved`);
+  });
+  doc.distributions ??= [];
+  doc.preChecks ??= [];
+  doc.anomalies ??= [];
+  inst.settings ??= {};
+  return doc as unknown as RunSummary;
+}
+
+function checkPlan(c: Checker, doc: Obj): PlanFile {
+  c.header(doc);
+  c.str(doc.createdAt, 'createdAt');
+  c.obj(doc.source ?? {}, 'source');
+  const targets = c.obj(doc.targets, 'targets');
+  c.optStr(targets.glpi, 'targets.glpi');
+  c.optStr(targets.ocs, 'targets.ocs');
+  c.arr(doc.steps, 'steps').forEach((s, i) => {
+    const f = `steps[${i}]`;
+    const o = c.obj(s, f);
+    c.str(o.id, `${f}.id`);
+    c.oneOf(o.product, `${f}.product`, ['glpi', 'ocs', 'connector'] as const);
+    c.oneOf(o.database, `${f}.database`, ['glpi', 'ocs'] as const);
+    c.str(o.title, `${f}.title`);
+    c.str(c.obj(o.runner, `${f}.runner`).kind, `${f}.runner.kind`);
+    c.str(String(o.from ?? ''), `${f}.from`);
+    c.str(String(o.to ?? ''), `${f}.to`);
+    o.from = String(o.from);
+    o.to = String(o.to);
+    o.requires ??= {};
+    o.before ??= [];
+    o.expected ??= {};
+    o.hazards ??= [];
+    o.explanation ??= '';
+  });
+  doc.notes ??= [];
+  doc.source ??= {};
+  return doc as unknown as PlanFile;
+}
+
+function checkFindings(c: Checker, doc: Obj): FindingsFile {
+  c.header(doc);
+  c.str(doc.createdAt, 'createdAt');
+  c.arr(doc.checksRun ?? [], 'checksRun').forEach((k, i) => {
+    const o = c.obj(k, `checksRun[${i}]`);
+    c.str(o.id, `checksRun[${i}].id`);
+    c.text(o.title, `checksRun[${i}].title`);
+    c.oneOf(o.status, `checksRun[${i}].status`, ['ok', 'finding', 'skipped'] as const);
+  });
+  c.arr(doc.findings ?? [], 'findings').forEach((x, i) => {
+    const o = c.obj(x, `findings[${i}]`);
+    c.str(o.id, `findings[${i}].id`);
+    c.oneOf(o.severity, `findings[${i}].severity`, SEVERITIES);
+    c.text(o.title, `findings[${i}].title`);
+    c.num(o.count, `findings[${i}].count`);
+    o.evidence ??= {};
+    o.remedy ??= {};
+  });
+  doc.checksRun ??= [];
+  doc.findings ??= [];
+  doc.source ??= {};
+  return doc as unknown as FindingsFile;
+}
+
+function checkManifest(c: Checker, doc: Obj): Manifest {
+  c.header(doc);
+  c.str(doc.id, 'id');
+  c.str(doc.createdAt, 'createdAt');
+  const src = c.obj(doc.source, 'source');
+  c.str(src.serverVersion, 'source.serverVersion');
+  c.arr(doc.databases, 'databases').forEach((d, i) => {
+    const f = `databases[${i}]`;
+    const o = c.obj(d, f);
+    c.oneOf(o.role, `${f}.role`, ['glpi', 'ocs'] as const);
+    c.str(o.name, `${f}.name`);
+    c.arr(o.tables, `${f}.tables`).forEach((t, j) => {
+      const tt = c.obj(t, `${f}.tables[${j}]`);
+      c.str(tt.name, `${f}.tables[${j}].name`);
+      c.num(tt.rows, `${f}.tables[${j}].rows`);
+      tt.files ??= [];
+      if (typeof tt.checksum === 'number') tt.checksum = String(tt.checksum);
+    });
+    o.views ??= [];
+    o.triggers ??= [];
+    o.routines ??= [];
+  });
+  doc.consistency ??= { method: 'no-lock', lockHeldMs: 0 };
+  return doc as unknown as Manifest;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Files
+
+function fingerprint(file: string, rel: string): SourceFile {
+  const buf = fs.readFileSync(file);
+  return { path: rel, bytes: buf.length, sha256: crypto.createHash('sha256').update(buf).digest('hex') };
+}
+
+function readYaml(file: string, label: string): Obj {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (err) {
+    if ((err as { code?: string }).code === 'ENOENT') throw new NotFoundError(`${label} not found`);
+    throw err;
+  }
+  let doc: unknown;
+  try {
+    doc = YAML.parse(text);
+  } catch (err) {
+    throw new VerificationError(`${label}: not valid YAML (${(err as Error).message.split('\n')[0]})`);
+  }
+  if (!doc || typeof doc !== 'object' || Array.isArray(doc)) throw new VerificationError(`${label}: not a YAML mapping`);
+  return doc as Obj;
+}
+
+function assertDir(dir: string, what: string): void {
+  let st: fs.Stats;
+  try {
+    st = fs.statSync(dir);
+  } catch {
+    throw new NotFoundError(`${what} ${dir} does not exist`);
+  }
+  if (!st.isDirectory()) throw new NotFoundError(`${what} ${dir} is not a directory`);
+}
+
+function readJournal(file: string): JournalEvent[] {
+  if (!fs.existsSync(file)) return [];
+  const events: JournalEvent[] = [];
+  fs.readFileSync(file, 'utf8')
+    .split('\n')
+    .forEach((line, i) => {
+      if (!line.trim()) return;
+      let ev: unknown;
+      try {
+        ev = JSON.parse(line);
+      } catch {
+        throw new VerificationError(`journal.jsonl line ${i + 1}: not valid JSON`);
+      }
+      const o = ev as Obj;
+      if (!o || typeof o.event !== 'string' || typeof o.t !== 'string') {
+        throw new VerificationError(`journal.jsonl line ${i + 1}: an event needs "t" and "event"`);
+      }
+      events.push(o as unknown as JournalEvent);
+    });
+  return events;
+}
+
+/** Reads and checks a snapshot directory's manifest.yaml. */
+export function loadSnapshotInputs(snapshotDir: string): SnapshotInputs {
+  assertDir(snapshotDir, 'snapshot directory');
+  const file = path.join(snapshotDir, 'manifest.yaml');
+  const manifest = checkManifest(new Checker('manifest.yaml'), readYaml(file, 'manifest.yaml in the snapshot directory'));
+  return { kind: 'snapshot', manifest, sources: [fingerprint(file, 'manifest.yaml')], warnings: [] };
+}
+
+/**
+ * Reads and checks a run directory. The snapshot named by run.yaml (`snapshot.dir`, relative to the run
+ * directory or absolute) is read when present; when it is not, the documents are still produced, with a
+ * warning, from what run.yaml records. A manifest whose id differs from run.yaml's is refused.
+ */
+export function loadRunInputs(runDir: string, options: { snapshotDir?: string } = {}): RunInputs {
+  assertDir(runDir, 'run directory');
+  const runFile = path.join(runDir, 'run.yaml');
+  if (!fs.existsSync(runFile)) {
+    throw new NotFoundError(`${runDir} is not a run directory: run.yaml not found`, {
+      hint: 'give the directory written by `glpi-ocs-upgrade rehearse` (it holds run.yaml, plan.yaml, journal.jsonl)',
+    });
+  }
+  const warnings: InputWarning[] = [];
+  const run = checkRunSummary(new Checker('run.yaml'), readYaml(runFile, 'run.yaml'));
+  const sources: SourceFile[] = [fingerprint(runFile, 'run.yaml')];
+
+  const planName = path.basename(run.plan.file || 'plan.yaml');
+  const planFile = fs.existsSync(path.join(runDir, 'plan.yaml')) ? path.join(runDir, 'plan.yaml') : path.join(runDir, planName);
+  const plan = checkPlan(new Checker(path.basename(planFile)), readYaml(planFile, `${path.basename(planFile)} in the run directory`));
+  sources.push(fingerprint(planFile, path.basename(planFile)));
+
+  let findings: FindingsFile | undefined;
+  const findingsFile = path.join(runDir, 'findings.yaml');
+  if (fs.existsSync(findingsFile)) {
+    findings = checkFindings(new Checker('findings.yaml'), readYaml(findingsFile, 'findings.yaml'));
+    sources.push(fingerprint(findingsFile, 'findings.yaml'));
+  } else {
+    warnings.push('no-findings');
+  }
+
+  const journalFile = path.join(runDir, 'journal.jsonl');
+  const journal = readJournal(journalFile);
+  if (fs.existsSync(journalFile)) sources.push(fingerprint(journalFile, 'journal.jsonl'));
+
+  let manifest: Manifest | undefined;
+  const snapDir = options.snapshotDir ?? (path.isAbsolute(run.snapshot.dir) ? run.snapshot.dir : path.resolve(runDir, run.snapshot.dir));
+  const manifestFile = path.join(snapDir, 'manifest.yaml');
+  if (fs.existsSync(manifestFile)) {
+    manifest = checkManifest(new Checker('manifest.yaml'), readYaml(manifestFile, 'manifest.yaml of the snapshot'));
+    if (manifest.id !== run.snapshot.id) {
+      throw new VerificationError(
+        `the snapshot at ${run.snapshot.dir} (id ${manifest.id.slice(0, 12)}…) is not the one this run restored (id ${run.snapshot.id.slice(0, 12)}…)`,
+        { hint: 'point to the right snapshot with --snapshot DIR' },
+      );
+    }
+    sources.push(fingerprint(manifestFile, 'snapshot/manifest.yaml'));
+  } else {
+    warnings.push('no-manifest');
+  }
+
+  const evidence: Record<string, EvidenceFile> = {};
+  const paths = [...new Set(run.steps.flatMap((s) => s.evidence))].sort();
+  for (const rel of paths) {
+    const abs = path.resolve(runDir, rel);
+    if (!abs.startsWith(path.resolve(runDir) + path.sep) || !fs.existsSync(abs) || !fs.statSync(abs).isFile()) {
+      evidence[rel] = { path: rel, missing: true };
+    } else {
+      const fp = fingerprint(abs, rel);
+      evidence[rel] = { path: rel, bytes: fp.bytes, sha256: fp.sha256 };
+    }
+  }
+  return { kind: 'run', run, plan, findings, manifest, journal, sources, evidence, warnings };
+}
+
+/** A run directory (run.yaml) or a snapshot directory (manifest.yaml), whichever `dir` is. */
+export function loadReportInputs(dir: string, options: { snapshotDir?: string } = {}): ReportInputs {
+  assertDir(dir, 'directory');
+  if (fs.existsSync(path.join(dir, 'run.yaml'))) return loadRunInputs(dir, options);
+  if (fs.existsSync(path.join(dir, 'manifest.yaml'))) return loadSnapshotInputs(dir);
+  throw new NotFoundError(`${dir} is neither a run directory (run.yaml) nor a snapshot directory (manifest.yaml)`);
+}

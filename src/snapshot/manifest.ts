@@ -1,0 +1,168 @@
+/**
+ * Reading, writing and checking `manifest.yaml`, and verifying a snapshot directory against it.
+ */
+import fsp from 'node:fs/promises';
+import path from 'node:path';
+import crypto from 'node:crypto';
+import YAML from 'yaml';
+import { NotFoundError, VerificationError } from '../errors.ts';
+import type { Manifest, ManifestFile } from './manifest-types.ts';
+import { MANIFEST_FORMAT } from './manifest-types.ts';
+import { COMPANION_FILES, INCOMPLETE_MARKER, MANIFEST_NAME, diskError, hashFile } from './files.ts';
+
+/** Every file a manifest lists, in load order. */
+export function manifestFiles(m: Manifest): ManifestFile[] {
+  const out: ManifestFile[] = [];
+  for (const db of m.databases) {
+    for (const t of db.tables) out.push(...t.files);
+    for (const v of db.views) out.push(v.file);
+    for (const t of db.triggers) out.push(t.file);
+    for (const r of db.routines) out.push(r.file);
+  }
+  return out;
+}
+
+/** sha256 over the sorted "path sha256" lines of every file: the snapshot's identity. */
+export function computeSnapshotId(files: ManifestFile[]): string {
+  const lines = files.map((f) => `${f.path} ${f.sha256}`).sort();
+  return crypto.createHash('sha256').update(lines.join('\n')).digest('hex');
+}
+
+export async function writeManifest(dir: string, m: Manifest): Promise<void> {
+  const text = `# glpi-ocs-upgrade snapshot manifest (format ${m.format}); see docs/formats.md\n` + YAML.stringify(m, { lineWidth: 0 });
+  const tmp = path.join(dir, `.${MANIFEST_NAME}.tmp`);
+  try {
+    await fsp.writeFile(tmp, text);
+    await fsp.rename(tmp, path.join(dir, MANIFEST_NAME));
+  } catch (err) {
+    throw diskError(err, `writing ${MANIFEST_NAME}`);
+  }
+}
+
+function bad(dir: string, what: string): VerificationError {
+  return new VerificationError(`${path.join(dir, MANIFEST_NAME)}: ${what}`, {
+    hint: 'the snapshot is damaged or was not written by this tool; take a new one',
+  });
+}
+
+function checkFile(dir: string, f: unknown, where: string): void {
+  const file = f as ManifestFile;
+  if (!file || typeof file.path !== 'string' || typeof file.sha256 !== 'string' || typeof file.bytes !== 'number') {
+    throw bad(dir, `${where}: a file entry needs path, bytes and sha256`);
+  }
+  if (path.isAbsolute(file.path) || file.path.split(/[\\/]/).includes('..')) throw bad(dir, `${where}: file path "${file.path}" leaves the snapshot directory`);
+}
+
+/** Reads and checks the shape of a snapshot's manifest. NotFoundError when absent, VerificationError when bad. */
+export async function readManifest(dir: string): Promise<Manifest> {
+  let text: string;
+  try {
+    text = await fsp.readFile(path.join(dir, MANIFEST_NAME), 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') {
+      const incomplete = await fsp
+        .access(path.join(dir, INCOMPLETE_MARKER))
+        .then(() => true)
+        .catch(() => false);
+      if (incomplete) {
+        throw new VerificationError(`${dir} is an incomplete snapshot (${INCOMPLETE_MARKER} is present, no manifest)`, {
+          hint: 'the snapshot was interrupted; delete the directory and take it again',
+        });
+      }
+      throw new NotFoundError(`${dir} is not a snapshot: ${MANIFEST_NAME} not found`, { hint: 'give the directory written by `snapshot -o DIR`' });
+    }
+    throw diskError(err, `reading ${path.join(dir, MANIFEST_NAME)}`);
+  }
+  let doc: unknown;
+  try {
+    doc = YAML.parse(text);
+  } catch (err) {
+    throw bad(dir, `not valid YAML (${(err as Error).message.split('\n')[0]})`);
+  }
+  const m = doc as Manifest;
+  if (!m || typeof m !== 'object') throw bad(dir, 'empty');
+  if (m.format !== MANIFEST_FORMAT) throw bad(dir, `format ${String(m.format)} is not supported (this tool reads format ${MANIFEST_FORMAT})`);
+  if (!Array.isArray(m.databases) || m.databases.length === 0) throw bad(dir, 'no databases');
+  for (const db of m.databases) {
+    if (db.role !== 'glpi' && db.role !== 'ocs') throw bad(dir, `unknown database role "${String(db.role)}"`);
+    if (typeof db.name !== 'string' || !Array.isArray(db.tables)) throw bad(dir, `database ${db.role}: name and tables are required`);
+    db.views ??= [];
+    db.triggers ??= [];
+    db.routines ??= [];
+    for (const t of db.tables) {
+      if (typeof t.name !== 'string' || !Array.isArray(t.files) || t.files.length === 0) throw bad(dir, `table entry in ${db.role} without name or files`);
+      t.files.forEach((f, i) => checkFile(dir, f, `${db.role}.${t.name} file ${i + 1}`));
+    }
+    for (const v of [...db.views, ...db.triggers, ...db.routines]) checkFile(dir, v.file, `${db.role}.${v.name}`);
+  }
+  const roles = m.databases.map((d) => d.role);
+  if (new Set(roles).size !== roles.length) throw bad(dir, 'a database role is listed twice');
+  return m;
+}
+
+export type VerifyProblem = { path: string; problem: 'missing' | 'size' | 'sha256' | 'extra' };
+
+export interface VerifyResult {
+  ok: boolean;
+  problems: VerifyProblem[];
+  files: number;
+  bytes: number;
+}
+
+async function walk(dir: string, rel = ''): Promise<string[]> {
+  const out: string[] = [];
+  for (const e of await fsp.readdir(path.join(dir, rel), { withFileTypes: true })) {
+    const r = rel ? `${rel}/${e.name}` : e.name;
+    if (e.isDirectory()) out.push(...(await walk(dir, r)));
+    else out.push(r);
+  }
+  return out;
+}
+
+/**
+ * Checks every file against the manifest: present, same size, same sha256; and no unlisted file.
+ * Throws only when the manifest itself is missing or unreadable.
+ */
+export async function verifySnapshot(dir: string, opts: { concurrency?: number; onFile?: (path: string, bytes: number) => void } = {}): Promise<VerifyResult> {
+  const m = await readManifest(dir);
+  const files = manifestFiles(m);
+  const problems: VerifyProblem[] = [];
+  let bytes = 0;
+  const queue = [...files];
+  const worker = async () => {
+    for (let f = queue.shift(); f; f = queue.shift()) {
+      const full = path.join(dir, f.path);
+      let st;
+      try {
+        st = await fsp.stat(full);
+      } catch {
+        problems.push({ path: f.path, problem: 'missing' });
+        continue;
+      }
+      if (st.size !== f.bytes) {
+        problems.push({ path: f.path, problem: 'size' });
+        continue;
+      }
+      const h = await hashFile(full);
+      bytes += h.bytes;
+      if (h.sha256 !== f.sha256) problems.push({ path: f.path, problem: 'sha256' });
+      opts.onFile?.(f.path, h.bytes);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, opts.concurrency ?? 2) }, worker));
+  const listed = new Set(files.map((f) => f.path));
+  for (const rel of await walk(dir)) {
+    if (rel === MANIFEST_NAME || listed.has(rel) || COMPANION_FILES.has(rel)) continue;
+    problems.push({ path: rel, problem: rel === INCOMPLETE_MARKER ? 'extra' : 'extra' });
+  }
+  problems.sort((a, b) => a.path.localeCompare(b.path));
+  return { ok: problems.length === 0, problems, files: files.length, bytes };
+}
+
+/** One line naming the problems (for errors). */
+export function describeProblems(problems: VerifyProblem[], max = 5): string {
+  const words: Record<VerifyProblem['problem'], string> = { missing: 'missing', size: 'wrong size (truncated?)', sha256: 'content changed (sha256)', extra: 'not in the manifest' };
+  const shown = problems.slice(0, max).map((p) => `${p.path}: ${words[p.problem]}`);
+  return shown.join('; ') + (problems.length > max ? `; and ${problems.length - max} more` : '');
+}

@@ -1,0 +1,462 @@
+/**
+ * anonymize: a GLPI-0.83.8-like and an OCS-2.1-like database built here with personal data in the column of
+ * every default rule, snapshotted with takeSnapshot, anonymized, and the result restored and scanned.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import fs from 'node:fs';
+import fsp from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import zlib from 'node:zlib';
+import type { Connection } from 'mysql2/promise';
+import YAML from 'yaml';
+import { startTestServer, type TestServer } from './helpers/server.ts';
+import { runCli } from './helpers/cli.ts';
+import { sharedPath, SHARED_MISSING_REASON } from './helpers/shared.ts';
+import { withDatabase } from '../src/db/dsn.ts';
+import { readManifest, restoreSnapshot, takeSnapshot, verifySnapshot } from '../src/snapshot/index.ts';
+import type { Manifest } from '../src/snapshot/index.ts';
+import { anonymizeSnapshot, digestHex, loadRules, REPORT_NAME } from '../src/anonymize/index.ts';
+import type { AnonymizationReport, AnonymizeRule } from '../src/anonymize/index.ts';
+import { ExitCode } from '../src/errors.ts';
+
+const SALT_A = 'test-salt-A-9f1c2b7e5d3a4c6b8e0f';
+const SALT_B = 'test-salt-B-0a9b8c7d6e5f4a3b2c1d';
+
+let server: TestServer;
+let root: Connection;
+let tmp: string;
+let glpiDb: string;
+let ocsDb: string;
+let inDir: string;
+let outA: string;
+let outA2: string;
+let outB: string;
+let resultA: Awaited<ReturnType<typeof anonymizeSnapshot>>;
+const defaults = loadRules();
+
+/** Every personal value put in a rule's column (excluding kept values, NULL and ''). */
+const originals = new Set<string>();
+
+// Values shared across tables and databases: the consistency the anonymization must keep.
+const LOGIN = 'jdupontzq';
+const MAC = 'aa:bb:cc:10:20:30';
+const SERIAL = 'CZC1234XYZ';
+const DEVICEID = 'PC-JDUPONTZQ-2012-01-01-10-00-00';
+const HOST = 'pc-jdupontzq';
+const IP = '192.168.77.23';
+const DOUBLE_ENCODED = 'CafÃ© Ã  emporter'; // UTF-8 read as latin1 and saved again: an audit hazard to keep
+
+function valueFor(rule: AnonymizeRule, table: string, column: string, i: number): string {
+  const n = `${i}`;
+  switch (rule.format) {
+    case 'mac':
+      return `aa:bb:cc:${(0x40 + i).toString(16)}:${(0x50 + column.length).toString(16)}:${(table.length % 255).toString(16).padStart(2, '0')}`;
+    case 'ip':
+      return `192.168.${table.length}.${i + 100}`;
+    case 'email':
+      return `prenom.nom${i}.${column.toLowerCase()}@chu-exemple.fr`;
+    case 'phone':
+      return `06 12 ${table.length} ${column.length} 7${n}`;
+    case 'uuid':
+      return `4c4c4544-00${n}${table.length % 10}-3510-8052-b4c04f${column.length}zq${n}`.slice(0, 36);
+    default:
+      return `Zq${table}.${column}.${n}-Jérôme`;
+  }
+}
+
+/** The synthetic primary key (OCS operators has its own ID column: the login). */
+function pkOf(table: string): string {
+  return table === 'operators' ? 'rid' : 'id';
+}
+
+async function buildDatabase(role: 'glpi' | 'ocs', db: string): Promise<void> {
+  const rules = defaults.rules.filter((r) => r.database === role);
+  const tables = [...new Set(rules.map((r) => r.table))];
+  for (const table of tables) {
+    const trules = rules.filter((r) => r.table === table);
+    const cols = trules.map((r) => (r.column.endsWith('*') ? ['fields_3', 'fields_4'] : [r.column])).flat();
+    const charset = role === 'ocs' && table === 'hardware' ? 'latin1' : 'utf8';
+    const typeOf = (c: string) => {
+      if (table === 'glpi_users' && c === 'password') return 'char(40)';
+      if (table === 'glpi_users' && c === 'registration_number') return 'varchar(8)'; // narrower than real: truncation
+      if (table === 'netmap' && c === 'MAC') return 'varchar(17)';
+      if (table === 'netmap' && c === 'IP') return 'varchar(15)';
+      if (/content|text|comment|notepad|message|COMMENTS/i.test(c)) return 'longtext';
+      return 'varchar(255)';
+    };
+    const defs = cols.map((c) => `\`${c}\` ${typeOf(c)} DEFAULT NULL`);
+    const pk = pkOf(table);
+    const keys = [`PRIMARY KEY (${pk})`];
+    if (table === 'glpi_users') keys.push('UNIQUE KEY unicity (name)');
+    if (table === 'netmap') keys.push('UNIQUE KEY mac (MAC)');
+    if (table === 'hardware') keys.push('KEY DEVICEID (DEVICEID)', 'KEY USERID (USERID)');
+    if (table === 'networks') keys.push('KEY MACADDR (MACADDR)');
+    const extra = table === 'glpi_tickets' ? ", ts TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP ON UPDATE CURRENT_TIMESTAMP" : '';
+    const engine = role === 'ocs' && table !== 'operators' ? 'InnoDB' : 'MyISAM';
+    await root.query(
+      `CREATE TABLE \`${db}\`.\`${table}\` (${pk} int NOT NULL AUTO_INCREMENT, keepme varchar(255) DEFAULT NULL${extra}, ${defs.join(', ')}, ${keys.join(', ')}) ENGINE=${engine} DEFAULT CHARSET=${charset}`,
+    );
+    // Rows 1–3: personal data; row 4: NULLs; row 5: empty strings; row 6: kept values where a rule has some.
+    for (let i = 1; i <= 6; i++) {
+      const values = cols.map((c) => {
+        const rule = trules.find((r) => r.column === c) ?? trules.find((r) => r.column.endsWith('*'))!;
+        if (i === 4) return null;
+        if (i === 5) return '';
+        if (i === 6) return rule.keep_values?.[0] ?? null;
+        if (rule.method === 'keep') return null;
+        const v = valueFor(rule, table, c, i);
+        return typeOf(c) === 'char(40)' ? v.slice(0, 40) : typeOf(c) === 'varchar(8)' ? `R${i}zqxwvu` : v;
+      });
+      await root.query(`INSERT INTO \`${db}\`.\`${table}\` (keepme${extra ? ', ts' : ''}, ${cols.map((c) => `\`${c}\``).join(', ')}) VALUES (?${extra ? ", '2012-01-01 00:00:00'" : ''}, ${cols.map(() => '?').join(', ')})`, [
+        DOUBLE_ENCODED,
+        ...values,
+      ]);
+    }
+  }
+  // Untouched tables (no rule): must come out byte-identical.
+  if (role === 'glpi') {
+    await root.query(`CREATE TABLE \`${db}\`.glpi_softwares (id int NOT NULL AUTO_INCREMENT PRIMARY KEY, name varchar(255)) ENGINE=MyISAM DEFAULT CHARSET=utf8`);
+    await root.query(`INSERT INTO \`${db}\`.glpi_softwares (name) VALUES ('MicrosoftÂ® Office'), ('7-Zip'), ('7-Zip')`);
+  } else {
+    await root.query(`CREATE TABLE \`${db}\`.softwares (ID int NOT NULL AUTO_INCREMENT PRIMARY KEY, HARDWARE_ID int, NAME varchar(255)) ENGINE=InnoDB DEFAULT CHARSET=utf8`);
+    await root.query(`INSERT INTO \`${db}\`.softwares (HARDWARE_ID, NAME) VALUES (1, 'Adobe Reader'), (2, NULL)`);
+  }
+}
+
+/** The shared values, placed where the consistency must show. */
+async function placeSharedValues(): Promise<void> {
+  const g = (t: string) => `\`${glpiDb}\`.\`${t}\``;
+  const o = (t: string) => `\`${ocsDb}\`.\`${t}\``;
+  await root.query(`UPDATE ${g('glpi_users')} SET name = ? WHERE id = 1`, [LOGIN]);
+  await root.query(`UPDATE ${g('glpi_computers')} SET contact = ?, name = ?, serial = ? WHERE id IN (1, 2)`, [LOGIN, HOST, SERIAL]);
+  await root.query(`UPDATE ${o('hardware')} SET USERID = ?, NAME = ?, DEVICEID = ?, IPADDR = ? WHERE id = 1`, [LOGIN.toUpperCase(), HOST.toUpperCase(), DEVICEID, IP]);
+  await root.query(`UPDATE ${g('glpi_ocslinks')} SET ocs_deviceid = ? WHERE id = 1`, [DEVICEID]);
+  await root.query(`UPDATE ${o('bios')} SET SSN = ? WHERE id = 1`, [SERIAL]);
+  await root.query(`UPDATE ${o('networks')} SET MACADDR = ?, IPADDRESS = ? WHERE id = 1`, [MAC.toUpperCase(), IP]);
+  await root.query(`UPDATE ${g('glpi_networkports')} SET mac = ?, ip = ? WHERE id = 1`, [MAC, IP]);
+  await root.query(`UPDATE ${o('accesslog')} SET USERID = ? WHERE id = 1`, [LOGIN]);
+  // latin1 column holding UTF-8 bytes (a login with an accent, written by a UTF-8 client into latin1).
+  await root.query(`UPDATE ${o('hardware')} SET WORKGROUP = CONVERT(CAST(CONVERT('Hôpital-Zq' USING utf8mb4) AS BINARY) USING latin1) WHERE id = 2`);
+}
+
+async function collectOriginals(): Promise<void> {
+  for (const [role, db] of [['glpi', glpiDb], ['ocs', ocsDb]] as const) {
+    for (const r of defaults.rules.filter((x) => x.database === role && x.method !== 'keep')) {
+      const cols = r.column.endsWith('*') ? ['fields_3', 'fields_4'] : [r.column];
+      for (const c of cols) {
+        const [rows] = await root.query(`SELECT CAST(\`${c}\` AS BINARY) AS v FROM \`${db}\`.\`${r.table}\``);
+        for (const { v } of rows as Array<{ v: Buffer | null }>) {
+          if (v === null || v.length === 0) continue;
+          const s = v.toString('latin1');
+          if ((r.keep_values ?? []).some((k) => k.toLowerCase() === s.toLowerCase())) continue;
+          if (r.method === 'fixed' && s === r.value) continue;
+          originals.add(s);
+        }
+      }
+    }
+  }
+}
+
+async function dumpAll(db: string): Promise<Buffer> {
+  const parts: Buffer[] = [];
+  const [tables] = await root.query('SELECT TABLE_NAME AS t FROM information_schema.TABLES WHERE TABLE_SCHEMA = ?', [db]);
+  for (const { t } of tables as Array<{ t: string }>) {
+    const [cols] = await root.query('SELECT COLUMN_NAME AS c FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?', [db, t]);
+    const sel = (cols as Array<{ c: string }>).map((x) => `CAST(\`${x.c}\` AS BINARY)`).join(', 0x1f, ');
+    const [rows] = await root.query({ sql: `SELECT CONCAT_WS(0x1e, ${sel}) AS b FROM \`${db}\`.\`${t}\``, rowsAsArray: true });
+    for (const r of rows as Array<[Buffer | null]>) if (r[0]) parts.push(Buffer.from(r[0]));
+  }
+  return Buffer.concat(parts);
+}
+
+async function allFileBytes(dir: string): Promise<Buffer> {
+  const parts: Buffer[] = [];
+  const walk = async (d: string) => {
+    for (const e of await fsp.readdir(d, { withFileTypes: true })) {
+      const full = path.join(d, e.name);
+      if (e.isDirectory()) await walk(full);
+      else {
+        const raw = await fsp.readFile(full);
+        parts.push(raw);
+        if (e.name.endsWith('.gz')) parts.push(zlib.gunzipSync(raw));
+      }
+    }
+  };
+  await walk(dir);
+  return Buffer.concat(parts);
+}
+
+function found(haystack: Buffer, value: string): boolean {
+  const lower = Buffer.from(haystack.toString('latin1').toLowerCase(), 'latin1');
+  for (const enc of ['utf8', 'latin1'] as const) {
+    if (lower.includes(Buffer.from(value.toLowerCase(), enc))) return true;
+  }
+  return false;
+}
+
+async function restoreInto(dir: string, label: string): Promise<{ glpi: string; ocs: string }> {
+  const names = { glpi: `${glpiDb}_${label}g`.slice(0, 64), ocs: `${ocsDb}_${label}o`.slice(0, 64) };
+  await restoreSnapshot(dir, server.dsn, { databases: names, jobs: 2 });
+  return names;
+}
+
+async function one<T = Record<string, unknown>>(sql: string, params: unknown[] = []): Promise<T> {
+  const [rows] = await root.query(sql, params);
+  return (rows as T[])[0];
+}
+
+function tableChecksums(m: Manifest): Map<string, string | null> {
+  return new Map(m.databases.flatMap((d) => d.tables.map((t) => [`${d.role}.${t.name}`, t.checksum] as [string, string | null])));
+}
+
+beforeAll(async () => {
+  server = await startTestServer();
+  root = await server.connect();
+  tmp = await fsp.mkdtemp(path.join(os.tmpdir(), 'gou-anon-'));
+  glpiDb = await server.freshDatabase('glpi');
+  ocsDb = await server.freshDatabase('ocs');
+  await buildDatabase('glpi', glpiDb);
+  await buildDatabase('ocs', ocsDb);
+  await placeSharedValues();
+  await collectOriginals();
+  inDir = path.join(tmp, 'in');
+  await takeSnapshot({
+    sources: [
+      { role: 'glpi', dsn: withDatabase(server.dsn, glpiDb) },
+      { role: 'ocs', dsn: withDatabase(server.dsn, ocsDb) },
+    ],
+    outDir: inDir,
+    jobs: 2,
+  });
+  outA = path.join(tmp, 'outA');
+  outA2 = path.join(tmp, 'outA2');
+  outB = path.join(tmp, 'outB');
+  resultA = await anonymizeSnapshot(inDir, outA, { salt: SALT_A, instance: server.dsn, jobs: 2 });
+});
+
+afterAll(async () => {
+  await root?.end();
+  await server?.stop();
+  if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
+});
+
+describe('anonymize: no personal data survives', () => {
+  it('the fixture has personal data in the column of every default rule', async () => {
+    expect(originals.size).toBeGreaterThan(250);
+    const report = resultA.report;
+    for (const r of defaults.rules.filter((x) => x.method !== 'keep')) {
+      const cols = report.columns.filter((c) => c.database === r.database && c.table === r.table && (r.column.endsWith('*') ? c.column.startsWith('fields_') : c.column === r.column));
+      expect(cols.length, `${r.database}.${r.table}.${r.column}`).toBeGreaterThan(0);
+      for (const c of cols) {
+        expect(c.status, `${c.table}.${c.column}`).toBe('anonymized');
+        // rows 1–3 always, row 6 too when the rule keeps no value (it holds NULL then: not counted).
+        expect(c.rowsChanged, `${c.table}.${c.column}`).toBe(3);
+        expect(c.rows).toBe(6);
+      }
+    }
+  });
+
+  it('scans every table of the restored anonymized databases and every file of the snapshot: no original value anywhere', async () => {
+    const names = await restoreInto(outA, 'a');
+    const bytes = Buffer.concat([await dumpAll(names.glpi), await dumpAll(names.ocs)]);
+    const files = await allFileBytes(outA);
+    const leftInDb = [...originals].filter((v) => found(bytes, v));
+    const leftInFiles = [...originals].filter((v) => found(files, v));
+    expect(leftInDb).toEqual([]);
+    expect(leftInFiles).toEqual([]);
+    // The scan itself works: the originals are found in the input snapshot's files.
+    const inFiles = await allFileBytes(inDir);
+    expect([...originals].filter((v) => !found(inFiles, v))).toEqual([]);
+  });
+
+  it('never writes the salt into the output directory, and records the rules checksum in the manifest', async () => {
+    for (const dir of [outA]) {
+      const files = await allFileBytes(dir);
+      expect(files.includes(Buffer.from(SALT_A))).toBe(false);
+      expect(files.includes(Buffer.from(Buffer.from(SALT_A).toString('hex')))).toBe(false);
+    }
+    const m = await readManifest(outA);
+    expect(m.anonymized).toMatchObject({ rulesChecksum: defaults.checksum, source: (await readManifest(inDir)).id });
+    expect(JSON.stringify(m)).not.toContain(SALT_A);
+    const report = YAML.parse(await fsp.readFile(path.join(outA, REPORT_NAME), 'utf8')) as AnonymizationReport;
+    expect(report.rulesChecksum).toBe(defaults.checksum);
+    expect(report.columns.find((c) => c.table === 'glpi_users' && c.column === 'name')).toMatchObject({ method: 'pseudonym', rowsChanged: 3, status: 'anonymized' });
+    // Every data file is listed and intact; the report beside the manifest is accepted by verify.
+    const v = await verifySnapshot(outA);
+    expect(v.problems).toEqual([]);
+  });
+});
+
+describe('anonymize: consistency and what the upgrade needs', () => {
+  it('maps the same login, host, device id, serial, MAC and IP to the same value across tables and databases (HMAC-SHA256)', async () => {
+    const names = { glpi: `${glpiDb}_ag`.slice(0, 64), ocs: `${ocsDb}_ao`.slice(0, 64) };
+    const login = `user-${digestHex(SALT_A, 'login', LOGIN).slice(0, 16)}`;
+    const u = await one<{ name: string }>(`SELECT name FROM \`${names.glpi}\`.glpi_users WHERE id = 1`);
+    expect(u.name).toBe(login);
+    const c = await one<{ contact: string; name: string; serial: string }>(`SELECT contact, name, serial FROM \`${names.glpi}\`.glpi_computers WHERE id = 1`);
+    expect(c.contact).toBe(login);
+    const h = await one<{ USERID: string; NAME: string; DEVICEID: string; IPADDR: string }>(`SELECT USERID, NAME, DEVICEID, IPADDR FROM \`${names.ocs}\`.hardware WHERE id = 1`);
+    expect(h.USERID).toBe(login.toUpperCase()); // upper case in, upper case out: same value under the _ci collations
+    expect(h.NAME.toLowerCase()).toBe(c.name);
+    expect(c.name).toMatch(/^pc-[0-9a-f]{16}$/);
+    const a = await one<{ USERID: string }>(`SELECT USERID FROM \`${names.ocs}\`.accesslog WHERE id = 1`);
+    expect(a.USERID).toBe(login);
+    const link = await one<{ ocs_deviceid: string }>(`SELECT ocs_deviceid FROM \`${names.glpi}\`.glpi_ocslinks WHERE id = 1`);
+    expect(link.ocs_deviceid.toLowerCase()).toBe(h.DEVICEID.toLowerCase());
+    const b = await one<{ SSN: string }>(`SELECT SSN FROM \`${names.ocs}\`.bios WHERE id = 1`);
+    expect(b.SSN).toBe(c.serial);
+    const n = await one<{ MACADDR: string; IPADDRESS: string }>(`SELECT MACADDR, IPADDRESS FROM \`${names.ocs}\`.networks WHERE id = 1`);
+    const p = await one<{ mac: string; ip: string }>(`SELECT mac, ip FROM \`${names.glpi}\`.glpi_networkports WHERE id = 1`);
+    expect(n.MACADDR).toMatch(/^02(:[0-9A-F]{2}){5}$/);
+    expect(p.mac).toBe(n.MACADDR.toLowerCase());
+    expect(p.ip).toMatch(/^10\.\d{1,3}\.\d{1,3}\.\d{1,3}$/);
+    expect(n.IPADDRESS).toBe(p.ip);
+    expect(h.IPADDR).toBe(p.ip);
+  });
+
+  it('keeps keys, types, row counts, NULLs, empty strings, kept values, duplicates and untouched data', async () => {
+    const orig = await restoreInto(inDir, 'i');
+    const anon = { glpi: `${glpiDb}_ag`.slice(0, 64), ocs: `${ocsDb}_ao`.slice(0, 64) };
+    for (const role of ['glpi', 'ocs'] as const) {
+      const [tables] = await root.query('SELECT TABLE_NAME AS t FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? ORDER BY 1', [orig[role]]);
+      for (const { t } of tables as Array<{ t: string }>) {
+        const [[a]] = (await root.query(`SHOW CREATE TABLE \`${orig[role]}\`.\`${t}\``)) as unknown as [[Record<string, string>]];
+        const [[b]] = (await root.query(`SHOW CREATE TABLE \`${anon[role]}\`.\`${t}\``)) as unknown as [[Record<string, string>]];
+        expect(b['Create Table'].replace(/AUTO_INCREMENT=\d+ /, ''), t).toBe(a['Create Table'].replace(/AUTO_INCREMENT=\d+ /, ''));
+        const [cols] = await root.query('SELECT COLUMN_NAME AS c FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?', [orig[role], t]);
+        const shape = (db: string) =>
+          `SELECT ${(cols as Array<{ c: string }>).map((x) => `SUM(\`${x.c}\` IS NULL) AS \`n_${x.c}\`, SUM(\`${x.c}\` = '') AS \`e_${x.c}\``).join(', ')}, COUNT(*) AS cnt, GROUP_CONCAT(${pkOf(t)} ORDER BY 1) AS ids FROM \`${db}\`.\`${t}\``;
+        expect(await one(shape(anon[role])), t).toEqual(await one(shape(orig[role])));
+      }
+    }
+    // Kept values, double-encoded text in non-personal columns, ON UPDATE timestamps.
+    expect((await one<{ name: string }>(`SELECT name FROM \`${anon.glpi}\`.glpi_users WHERE id = 6`)).name).toBe('glpi');
+    expect((await one<{ DEVICEID: string }>(`SELECT DEVICEID FROM \`${anon.ocs}\`.hardware WHERE id = 6`)).DEVICEID).toBe('_SYSTEMGROUP_');
+    expect((await one<{ mac: string }>(`SELECT mac FROM \`${anon.glpi}\`.glpi_networkports WHERE id = 6`)).mac).toBe('00:00:00:00:00:00');
+    // The non-personal column of every rule table (double-encoded text) is byte-identical, row by row.
+    for (const role of ['glpi', 'ocs'] as const) {
+      for (const t of new Set(defaults.rules.filter((r) => r.database === role).map((r) => r.table))) {
+        const pk = pkOf(t);
+        const q = `SELECT COUNT(*) AS n FROM \`${anon[role]}\`.\`${t}\` a JOIN \`${orig[role]}\`.\`${t}\` o USING (${pk}) WHERE BINARY a.keepme = BINARY o.keepme`;
+        expect(Number((await one<{ n: string }>(q)).n), t).toBe(6);
+      }
+    }
+    expect(Number((await one<{ n: string }>(`SELECT COUNT(*) AS n FROM \`${anon.glpi}\`.glpi_users WHERE BINARY keepme = BINARY ?`, [DOUBLE_ENCODED])).n)).toBe(6);
+    expect((await one<{ ts: string }>(`SELECT MIN(ts) AS ts FROM \`${anon.glpi}\`.glpi_tickets`)).ts).toBe('2012-01-01 00:00:00');
+    // Duplicates stay duplicates (two computers with one serial), distinct stays distinct.
+    const [serials] = await root.query(`SELECT serial FROM \`${anon.glpi}\`.glpi_computers WHERE id IN (1, 2, 3) ORDER BY id`);
+    const s = (serials as Array<{ serial: string }>).map((x) => x.serial);
+    expect(s[0]).toBe(s[1]);
+    expect(s[2]).not.toBe(s[0]);
+    // Lengths: a varchar(8) gets a truncated pseudonym; char(40) a 40-digit hex.
+    const ur = await one<{ registration_number: string; password: string }>(`SELECT registration_number, password FROM \`${anon.glpi}\`.glpi_users WHERE id = 2`);
+    expect(ur.registration_number).toMatch(/^MAT-[0-9a-f]{4}$/);
+    expect(ur.password).toMatch(/^[0-9a-f]{40}$/);
+    // The latin1 column holding UTF-8 bytes now holds ASCII; its charset is unchanged (SHOW CREATE TABLE above).
+    expect((await one<{ w: string }>(`SELECT WORKGROUP AS w FROM \`${anon.ocs}\`.hardware WHERE id = 2`)).w).toMatch(/^dom-[0-9a-f]{16}$/);
+    // Tables without personal data are byte-identical (same CHECKSUM TABLE as the input snapshot).
+    const inSums = tableChecksums(await readManifest(inDir));
+    const outSums = tableChecksums(resultA.manifest);
+    expect(outSums.get('glpi.glpi_softwares')).toBe(inSums.get('glpi.glpi_softwares'));
+    expect(outSums.get('ocs.softwares')).toBe(inSums.get('ocs.softwares'));
+    expect(outSums.get('glpi.glpi_users')).not.toBe(inSums.get('glpi.glpi_users'));
+  });
+
+  it('is deterministic for a salt and different for another salt', async () => {
+    await anonymizeSnapshot(inDir, outA2, { salt: SALT_A, instance: server.dsn, jobs: 2 });
+    await anonymizeSnapshot(inDir, outB, { salt: SALT_B, instance: server.dsn, jobs: 2 });
+    const a = tableChecksums(resultA.manifest);
+    const a2 = tableChecksums(await readManifest(outA2));
+    const b = tableChecksums(await readManifest(outB));
+    expect(a2).toEqual(a);
+    for (const t of ['glpi.glpi_users', 'ocs.hardware', 'ocs.networks', 'glpi.glpi_tickets']) expect(b.get(t), t).not.toBe(a.get(t));
+    expect(b.get('glpi.glpi_softwares')).toBe(a.get('glpi.glpi_softwares'));
+    const filesB = await allFileBytes(outB);
+    expect(filesB.includes(Buffer.from(SALT_B))).toBe(false);
+  });
+
+  it('refuses a non-empty output directory before doing any work', async () => {
+    await expect(anonymizeSnapshot(inDir, outA, { salt: SALT_A, instance: server.dsn })).rejects.toMatchObject({ exitCode: ExitCode.USAGE });
+  });
+});
+
+describe('anonymize: rules and the command line', () => {
+  it('lets a rules file override a default, add a rule and switch one off; rejects inconsistent namespaces', async () => {
+    const f = path.join(tmp, 'rules.yaml');
+    await fsp.writeFile(
+      f,
+      YAML.stringify({
+        format: 1,
+        rules: [
+          { database: 'glpi', table: 'glpi_tickets', column: 'content', method: 'keep' },
+          { database: 'glpi', table: 'glpi_users', column: 'comment', method: 'fixed', value: 'n/a' },
+          { database: 'glpi', table: 'glpi_plugin_x', column: 'owner', method: 'pseudonym', namespace: 'login', prefix: 'user-', keep_values: ['glpi', 'post-only', 'tech', 'normal'] },
+        ],
+      }),
+    );
+    const rs = loadRules({ overrideFile: f });
+    expect(rs.rules.find((r) => r.table === 'glpi_tickets' && r.column === 'content')?.method).toBe('keep');
+    expect(rs.rules.find((r) => r.table === 'glpi_plugin_x')).toBeDefined();
+    expect(rs.checksum).not.toBe(defaults.checksum);
+    await fsp.writeFile(f, YAML.stringify({ format: 1, rules: [{ database: 'ocs', table: 't', column: 'c', method: 'pseudonym', namespace: 'login', prefix: 'x-' }] }));
+    expect(() => loadRules({ overrideFile: f })).toThrow(/share namespace "login"/);
+    await fsp.writeFile(f, YAML.stringify({ format: 1, rules: [{ database: 'ocs', table: 't', column: 'c', method: 'hash', salt: 'x' }] }));
+    expect(() => loadRules({ overrideFile: f })).toThrow(/unknown key "salt"/);
+  });
+
+  it('the command: salt from the environment only (missing → exit 2, one line), --json report, never prints the salt', async () => {
+    const out = path.join(tmp, 'cli-out');
+    const missing = await runCli(['anonymize', inDir, '-o', out], { env: { GOU_ANONYMIZE_SALT: undefined } });
+    expect(missing.exitCode).toBe(ExitCode.USAGE);
+    expect(missing.stderr).toMatch(/^error: no anonymization salt: set the environment variable GOU_ANONYMIZE_SALT/);
+    expect(missing.stderr).not.toMatch(/\n\s+at /);
+    const noSuch = await runCli(['anonymize', path.join(tmp, 'nope'), '-o', out, '--salt-env', 'MY_SALT'], { env: { MY_SALT: SALT_A } });
+    expect(noSuch.exitCode).toBe(ExitCode.NOT_FOUND);
+    const r = await runCli(['anonymize', inDir, '-o', out, '--salt-env', 'MY_SALT', '--json', '--jobs', '2'], { env: { MY_SALT: SALT_A } });
+    expect(r.stderr).toBe('');
+    expect(r.exitCode).toBe(0);
+    const doc = JSON.parse(r.stdout) as { report: AnonymizationReport; outDir: string };
+    expect(doc.report.totals.columns).toBe(resultA.report.totals.columns);
+    expect(r.stdout + r.stderr).not.toContain(SALT_A);
+    // Same salt through the embedded instance → the same data as through the test server.
+    expect(tableChecksums(await readManifest(out))).toEqual(tableChecksums(resultA.manifest));
+    const help = await runCli(['anonymize', '--help']);
+    expect(help.stdout).toMatch(/Examples:/);
+    expect(help.stdout).toMatch(/GOU_ANONYMIZE_SALT/);
+  });
+});
+
+describe('anonymize: default rules against the reference schemas', () => {
+  const GLPI_SQL = sharedPath('reference', 'glpi', 'glpi-0.83.8-empty.sql');
+  const OCS_SQL = sharedPath('reference', 'ocs', 'ocsbase_new-2.1.sql');
+
+  function columnsByTable(sql: string): Map<string, Set<string>> {
+    const out = new Map<string, Set<string>>();
+    for (const m of sql.matchAll(/CREATE TABLE (?:IF NOT EXISTS )?`?(\w+)`?\s*\(([\s\S]*?)\n\)\s*ENGINE/gi)) {
+      const cols = new Set<string>();
+      for (const line of m[2].split('\n')) {
+        const c = /^\s*`?(\w+)`?\s+[a-z]/i.exec(line);
+        if (c && !/^(PRIMARY|UNIQUE|KEY|INDEX|FULLTEXT|CONSTRAINT)$/i.test(c[1])) cols.add(c[1].toLowerCase());
+      }
+      out.set(m[1].toLowerCase(), cols);
+    }
+    return out;
+  }
+
+  it.skipIf(!GLPI_SQL || !OCS_SQL)(`every default rule names a real GLPI 0.83.8 / OCS 2.1 column (${SHARED_MISSING_REASON} when skipped)`, () => {
+    const schemas = {
+      glpi: columnsByTable(fs.readFileSync(GLPI_SQL!, 'latin1')),
+      ocs: columnsByTable(fs.readFileSync(OCS_SQL!, 'latin1')),
+    };
+    expect(schemas.glpi.size).toBeGreaterThan(200);
+    expect(schemas.ocs.size).toBeGreaterThan(50);
+    const missing: string[] = [];
+    for (const r of defaults.rules) {
+      const cols = schemas[r.database].get(r.table.toLowerCase());
+      if (!cols) missing.push(`${r.database}.${r.table}`);
+      else if (!r.column.endsWith('*') && !cols.has(r.column.toLowerCase())) missing.push(`${r.database}.${r.table}.${r.column}`);
+    }
+    expect(missing).toEqual([]);
+  });
+});

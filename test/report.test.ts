@@ -1,0 +1,259 @@
+/**
+ * dossier and DAT: loading run/snapshot directories (typed errors), golden files, Markdown lint, and what
+ * the documents must say (every step and check with evidence, the anomaly register = the anomalies
+ * raised, the §8.11 verdict, "incomplete" when steps were not run, no secrets, same input → same bytes).
+ * UPDATE_GOLDEN=1 rewrites test/golden/*.md.
+ */
+import { afterAll, describe, expect, it } from 'vitest';
+import fs from 'node:fs';
+import path from 'node:path';
+import YAML from 'yaml';
+import { fileURLToPath } from 'node:url';
+import { loadReportInputs, loadRunInputs, loadSnapshotInputs, renderDat, renderDossier, buildDossierModel } from '../src/report/index.ts';
+import { NotFoundError, VerificationError } from '../src/errors.ts';
+import { redact } from '../src/report/md.ts';
+import { fixtureParts, lintMarkdown, SECRET, tempRoot, writeRunDir } from './report-fixture.ts';
+
+const GOLDEN = path.join(path.dirname(fileURLToPath(import.meta.url)), 'golden');
+const roots: string[] = [];
+function root(label: string): string {
+  const r = tempRoot(label);
+  roots.push(r);
+  return r;
+}
+afterAll(() => {
+  for (const r of roots) fs.rmSync(r, { recursive: true, force: true });
+});
+
+function golden(name: string, actual: string): void {
+  const file = path.join(GOLDEN, name);
+  if (process.env.UPDATE_GOLDEN === '1' || !fs.existsSync(file)) {
+    if (process.env.UPDATE_GOLDEN !== '1') throw new Error(`golden file ${name} missing: run with UPDATE_GOLDEN=1 and review it`);
+    fs.writeFileSync(file, actual);
+  }
+  expect(actual, `${name} differs from the golden file (UPDATE_GOLDEN=1 rewrites it; review the diff)`).toBe(fs.readFileSync(file, 'utf8'));
+}
+
+describe('loading inputs', () => {
+  it('reads a run directory, its snapshot manifest, and fingerprints the evidence files', () => {
+    const inputs = loadRunInputs(writeRunDir(root('load')));
+    expect(inputs.run.runId).toBe('run-20260302-0715');
+    expect(inputs.plan.steps).toHaveLength(6);
+    expect(inputs.findings?.checksRun).toHaveLength(5);
+    expect(inputs.manifest?.databases.map((d) => d.role)).toEqual(['glpi', 'ocs']);
+    expect(inputs.journal).toHaveLength(5);
+    expect(inputs.sources.map((s) => s.path)).toEqual(['run.yaml', 'plan.yaml', 'findings.yaml', 'journal.jsonl', 'snapshot/manifest.yaml']);
+    expect(inputs.evidence['evidence/ocs-7037/missing.txt']).toEqual({ path: 'evidence/ocs-7037/missing.txt', missing: true });
+    expect(inputs.evidence['evidence/ocs-7080/statements.log'].sha256).toMatch(/^[0-9a-f]{64}$/);
+    expect(inputs.warnings).toEqual([]);
+  });
+
+  it('NotFoundError for a missing directory or a directory without run.yaml', () => {
+    expect(() => loadRunInputs(path.join(root('nf'), 'nope'))).toThrow(NotFoundError);
+    const empty = root('empty');
+    expect(() => loadRunInputs(empty)).toThrow(/run\.yaml not found/);
+    expect(() => loadReportInputs(empty)).toThrow(NotFoundError);
+    expect(() => loadSnapshotInputs(empty)).toThrow(NotFoundError);
+  });
+
+  it('NotFoundError when plan.yaml is missing', () => {
+    const dir = writeRunDir(root('noplan'));
+    fs.rmSync(path.join(dir, 'plan.yaml'));
+    expect(() => loadRunInputs(dir)).toThrow(NotFoundError);
+  });
+
+  it.each([
+    ['a format other than 1', (r: Record<string, unknown>) => ({ ...r, format: 2 }), /run\.yaml: format must be 1/],
+    ['a step with an unknown status', (r: Record<string, unknown>) => ({ ...r, steps: [{ stepId: 'x', status: 'done', tableDeltas: [], evidence: [] }] }), /steps\[0\]\.status must be one of/],
+    ['an anomaly with an unknown severity', (r: Record<string, unknown>) => ({ ...r, anomalies: [{ id: 'a', severity: 'critique', title: { fr: 'x', en: 'x' }, detail: { fr: 'x', en: 'x' }, resolved: false }] }), /anomalies\[0\]\.severity/],
+    ['a list where a mapping is expected', () => [1, 2, 3], /not a YAML mapping/],
+  ])('VerificationError for %s in run.yaml', (_name, mutate, message) => {
+    const dir = writeRunDir(root('bad'));
+    const runFile = path.join(dir, 'run.yaml');
+    fs.writeFileSync(runFile, YAML.stringify(mutate(YAML.parse(fs.readFileSync(runFile, 'utf8')))));
+    expect(() => loadRunInputs(dir)).toThrow(VerificationError);
+    expect(() => loadRunInputs(dir)).toThrow(message);
+  });
+
+  it('VerificationError for YAML that does not parse, and for a journal line that is not JSON', () => {
+    const dir = writeRunDir(root('yaml'));
+    fs.writeFileSync(path.join(dir, 'findings.yaml'), 'format: 1\n  bad: [indent\n');
+    expect(() => loadRunInputs(dir)).toThrow(/findings\.yaml: not valid YAML/);
+    const dir2 = writeRunDir(root('journal'));
+    fs.appendFileSync(path.join(dir2, 'journal.jsonl'), '{"t": truncated\n');
+    expect(() => loadRunInputs(dir2)).toThrow(/journal\.jsonl line 6/);
+  });
+
+  it('refuses a snapshot whose id is not the one the run restored', () => {
+    const parts = fixtureParts();
+    parts.manifest!.id = 'f'.repeat(64);
+    expect(() => loadRunInputs(writeRunDir(root('mismatch'), parts))).toThrow(/is not the one this run restored/);
+  });
+
+  it('works without the snapshot and without findings, and says so in the dossier', () => {
+    const parts = fixtureParts();
+    delete parts.manifest;
+    delete parts.findings;
+    const inputs = loadRunInputs(writeRunDir(root('partial'), parts));
+    expect(inputs.warnings).toEqual(['no-findings', 'no-manifest']);
+    const md = renderDossier(inputs);
+    expect(md).toContain('n’accompagnait pas la répétition');
+    expect(md).toContain('Le manifeste de l’instantané n’était pas accessible');
+    expect(md).not.toContain('CT-AUD-');
+    expect(lintMarkdown(md)).toEqual([]);
+  });
+});
+
+describe('golden documents from the fixture rehearsal', () => {
+  const inputs = () => loadRunInputs(writeRunDir(root('golden')));
+
+  it.each([
+    ['dossier.fr.md', () => renderDossier(inputs())],
+    ['dossier.en.md', () => renderDossier(inputs(), { lang: 'en' })],
+    ['dat.fr.md', () => renderDat(inputs())],
+    ['dat.en.md', () => renderDat(inputs(), { lang: 'en' })],
+    ['dat-snapshot.fr.md', () => renderDat(loadSnapshotInputs(path.join(path.dirname(writeRunDir(root('snap'))), 'snapshot')))],
+  ])('%s matches the golden file and passes markdownlint', (name, render) => {
+    const md = render();
+    expect(lintMarkdown(md)).toEqual([]);
+    golden(name, md);
+  });
+
+  it('same input → same bytes, wherever the run directory is', () => {
+    const a = renderDossier(loadRunInputs(writeRunDir(root('det-a'))));
+    const b = renderDossier(loadRunInputs(writeRunDir(root('det-b'))));
+    expect(a).toBe(b);
+    expect(renderDat(loadRunInputs(writeRunDir(root('det-c'))))).toBe(renderDat(loadRunInputs(writeRunDir(root('det-d')))));
+    expect(a).not.toMatch(/\/tmp\/|gou-report-/);
+  });
+});
+
+describe('what the dossier says', () => {
+  const inputs = loadRunInputs(writeRunDir(root('content')));
+  const md = renderDossier(inputs);
+
+  it('has every section the acceptance needs', () => {
+    for (const h of [
+      '## 1. Identification',
+      '### 1.1 Versions',
+      '### 1.2 Historique des révisions',
+      '## 2. Environnement de test',
+      '### 2.3 Distributions des produits',
+      '## 3. Plan de mise à jour',
+      '## 4. Cas de test',
+      '## 5. Registre des anomalies',
+      '## 6. Verdict',
+      '## 7. Critères de sortie',
+      '## 8. Matrice de traçabilité',
+      '## 9. Visas',
+      '## 10. Procès-verbal de recette provisoire',
+    ]) {
+      expect(md).toContain(`\n${h}\n`);
+    }
+  });
+
+  it('lists every step, pre-check and audit check as a test case, with its evidence fingerprints', () => {
+    for (const s of inputs.plan.steps) expect(md).toMatch(new RegExp(`#### CT-ETP-\\d\\d — .*\\(\`${s.id.replace(/\./g, '\\.')}\`\\)`));
+    for (const p of inputs.run.preChecks) expect(md).toContain(`(\`${p.id}\`)`);
+    for (const k of inputs.findings!.checksRun) expect(md).toContain(`(\`${k.id}\`)`);
+    for (const e of Object.values(inputs.evidence)) {
+      if (e.sha256) expect(md).toContain(`\`${e.sha256}\``);
+    }
+    expect(md).toContain('fichier absent du répertoire de la répétition');
+    expect(md).toContain('`files/update/7037.sql`');
+    expect(md).toContain('php bin/console db:update -n');
+    expect(md).toContain('| `softwares` | 52\u202f310 | 51\u202f999 | anomalie : 311 lignes supprimées sans éditeur |');
+  });
+
+  it('the anomaly register is exactly the anomalies raised, with severity and state', () => {
+    const section = md.slice(md.indexOf('## 5. Registre des anomalies'), md.indexOf('## 6. Verdict'));
+    const rows = [...section.matchAll(/^\| `([^`]+)` \| (\S+) \| [^|]+ \| [^|]+ \| (\S+) \|$/gm)].map((m) => ({ id: m[1], sev: m[2], state: m[3] }));
+    const label = { bloquante: 'Bloquante', majeure: 'Majeure', mineure: 'Mineure' } as const;
+    expect(rows.map((r) => r.id).sort()).toEqual(inputs.run.anomalies.map((a) => a.id).sort());
+    for (const a of inputs.run.anomalies) {
+      expect(rows.find((r) => r.id === a.id)).toEqual({ id: a.id, sev: label[a.severity], state: a.resolved ? 'Levée' : 'Résiduelle' });
+      expect(section).toContain(`### \`${a.id}\` — `);
+    }
+  });
+
+  it('says the dossier is incomplete when steps were not run, and names them', () => {
+    expect(md).toContain('> **Verdict : dossier incomplet, recette non prononçable en l’état.**');
+    expect(md).toContain('Non exécutés : `glpi-10.0.22-db-update`, `plugin-ocsinventoryng-2.0.5`.');
+    expect(md).toContain('Les seuils du § 8.11 sont d’ores et déjà dépassés');
+    expect(md).toMatch(/\| CT-ETP-05 \| GLPI 0\.83\.8 → 10\.0\.22 \| Non exécuté \|/);
+  });
+
+  it('prints no secret and no absolute path of this machine', () => {
+    expect(md).not.toContain(SECRET);
+    expect(md).toContain('mysql://ocs:***@127.0.0.1:3307/ocsweb');
+    expect(md).not.toContain('/home/admin');
+  });
+
+  it('traces each MAJSER requirement to test cases', () => {
+    const m = buildDossierModel(inputs);
+    expect(m.requirements.map((r) => [r.id, r.status])).toEqual([
+      ['EX-01', 'not-proven'],
+      ['EX-02', 'failed'],
+      ['EX-03', 'not-proven'],
+      ['EX-04', 'failed'],
+      ['EX-05', 'failed'],
+      ['EX-06', 'failed'],
+    ]);
+    expect(md).toContain('| EX-01 | § 6.1.2 | GLPI est porté à la dernière version stable conseillée (cible 10.0.22) | CT-ETP-05 | Non démontrée (tests non exécutés) |');
+  });
+
+  it('pronounces provisional acceptance when every step passed and the thresholds hold', () => {
+    const parts = fixtureParts();
+    for (const s of parts.run.steps) {
+      s.status = 'passed';
+      delete s.reason;
+      delete s.commandForUser;
+    }
+    parts.run.steps.push({ stepId: 'plugin-ocsinventoryng-2.0.5', status: 'passed', tableDeltas: [], evidence: [] });
+    parts.run.anomalies = parts.run.anomalies.filter((a) => a.severity !== 'bloquante' || a.resolved);
+    const m = buildDossierModel(loadRunInputs(writeRunDir(root('accepted'), parts)));
+    expect(m.verdict.kind).toBe('accepted');
+    const out = renderDossier(loadRunInputs(writeRunDir(root('accepted2'), parts)));
+    expect(out).toContain('> **Verdict : recette provisoire prononçable.**');
+    expect(out).toContain('| Verdict établi par le dossier | **Recette provisoire prononçable** |');
+    expect(lintMarkdown(out)).toEqual([]);
+  });
+
+  it('gives acceptance with reservations past 2 majors, and lists them as reserves in the PV', () => {
+    const parts = fixtureParts();
+    for (const s of parts.run.steps) s.status = 'passed';
+    parts.run.steps.push({ stepId: 'plugin-ocsinventoryng-2.0.5', status: 'passed', tableDeltas: [], evidence: [] });
+    parts.run.anomalies = parts.run.anomalies.filter((a) => a.severity !== 'bloquante');
+    parts.run.anomalies.push({ id: 'A-extra-major', severity: 'majeure', title: { fr: 'Troisième majeure', en: 'Third major' }, detail: { fr: 'x', en: 'x' }, resolved: false });
+    const out = renderDossier(loadRunInputs(writeRunDir(root('reserves'), parts)), { customer: 'ARS PACA' });
+    expect(out).toContain('> **Verdict : recette provisoire avec réserves.**');
+    expect(out).toContain('| Anomalies majeures résiduelles (lot MAJSER) | au plus 2 | 3 | **Non** |');
+    const pv = out.slice(out.indexOf('## 10.'));
+    expect(pv).toContain('- `A-extra-major` (majeure) — Troisième majeure');
+    expect(pv).toContain('| Pour ARS PACA | | | |');
+  });
+
+  it('a dry run is incomplete even when nothing failed', () => {
+    const parts = fixtureParts();
+    parts.run.dryRun = true;
+    parts.run.anomalies = [];
+    for (const s of parts.run.steps) s.status = 'passed';
+    parts.run.steps.push({ stepId: 'plugin-ocsinventoryng-2.0.5', status: 'passed', tableDeltas: [], evidence: [] });
+    const m = buildDossierModel(loadRunInputs(writeRunDir(root('dry'), parts)));
+    expect(m.verdict.kind).toBe('incomplete');
+    expect(m.verdict.reasons).toEqual(['dry-run']);
+  });
+});
+
+describe('redaction', () => {
+  it.each([
+    ['mysql://glpi:hunter2@db1/glpi', 'mysql://glpi:***@db1/glpi'],
+    ['mariadb -uroot -phunter2 glpi', 'mariadb -uroot -p*** glpi'],
+    ['--password=hunter2 --password-env GLPI_DB_PASSWORD', '--password=*** --password-env GLPI_DB_PASSWORD'],
+    ['GLPI_DB_PASSWORD=hunter2 glpi-ocs-upgrade', 'GLPI_DB_PASSWORD=*** glpi-ocs-upgrade'],
+    ["CREATE USER x IDENTIFIED BY 'hunter2'", "CREATE USER x IDENTIFIED BY '***'"],
+    ['ocs_db_passwd: hunter2', 'ocs_db_passwd: ***'],
+  ])('%s', (input, expected) => {
+    expect(redact(input)).toBe(expected);
+  });
+});
