@@ -50,6 +50,10 @@ const GLPI_TABLES = [
   `CREATE TABLE glpi_ocslinks (id int(11) NOT NULL AUTO_INCREMENT, computers_id int(11) NOT NULL DEFAULT '0', ocsid int(11) NOT NULL DEFAULT '0',
      ocs_deviceid varchar(255) DEFAULT NULL, last_update datetime DEFAULT NULL, last_ocs_update datetime DEFAULT NULL,
      ocsservers_id int(11) NOT NULL DEFAULT '0', PRIMARY KEY (id), UNIQUE KEY unicity (ocsid, ocsservers_id), KEY computers_id (computers_id)) ${T}`,
+  `CREATE TABLE glpi_documentcategories (id int(11) NOT NULL AUTO_INCREMENT, name varchar(255) DEFAULT NULL, comment text, PRIMARY KEY (id), KEY name (name)) ${T}`,
+  // latin1 in GLPI's own 0.83.8 schema.
+  `CREATE TABLE glpi_notimportedemails (id int(11) NOT NULL AUTO_INCREMENT, \`from\` varchar(255) NOT NULL, subject text, date datetime NOT NULL,
+     PRIMARY KEY (id)) ENGINE=MyISAM DEFAULT CHARSET=latin1`,
   `CREATE TABLE glpi_profiles (id int(11) NOT NULL AUTO_INCREMENT, name varchar(255) DEFAULT NULL, ocsng char(1) DEFAULT NULL,
      view_ocsng char(1) DEFAULT NULL, sync_ocsng char(1) DEFAULT NULL, rule_ocs char(1) DEFAULT NULL, clean_ocsng char(1) DEFAULT NULL, PRIMARY KEY (id)) ${T}`,
 ];
@@ -58,8 +62,8 @@ const O = 'ENGINE=MyISAM DEFAULT CHARSET=utf8';
 const OCS_TABLES = [
   `CREATE TABLE config (NAME varchar(50) NOT NULL, IVALUE int(11) DEFAULT NULL, TVALUE varchar(255) DEFAULT NULL, COMMENTS text, PRIMARY KEY (NAME)) ${O}`,
   `CREATE TABLE hardware (ID int(11) NOT NULL AUTO_INCREMENT, DEVICEID varchar(255) NOT NULL, NAME varchar(255) DEFAULT NULL, LASTDATE datetime DEFAULT NULL,
-     CHECKSUM bigint(20) unsigned DEFAULT '262143', PRIMARY KEY (DEVICEID, ID), KEY NAME (NAME)) ${O}`,
-  `CREATE TABLE accountinfo (HARDWARE_ID int(11) NOT NULL, TAG varchar(255) DEFAULT 'NA', PRIMARY KEY (HARDWARE_ID)) ${O}`,
+     CHECKSUM bigint(20) unsigned DEFAULT '262143', PRIMARY KEY (DEVICEID, ID), KEY ID (ID), KEY NAME (NAME)) ENGINE=InnoDB DEFAULT CHARSET=utf8`,
+  `CREATE TABLE accountinfo (HARDWARE_ID int(11) NOT NULL, TAG varchar(255) DEFAULT 'NA', PRIMARY KEY (HARDWARE_ID)) ENGINE=InnoDB DEFAULT CHARSET=utf8`,
   `CREATE TABLE softwares (ID int(11) NOT NULL AUTO_INCREMENT, HARDWARE_ID int(11) NOT NULL, PUBLISHER varchar(255) DEFAULT NULL, NAME varchar(255) DEFAULT NULL,
      VERSION varchar(255) DEFAULT NULL, PRIMARY KEY (HARDWARE_ID, ID), KEY ID (ID)) ENGINE=InnoDB DEFAULT CHARSET=utf8`,
   `CREATE TABLE batteries (ID int(11) NOT NULL AUTO_INCREMENT, HARDWARE_ID int(11) NOT NULL, NAME varchar(255) DEFAULT NULL, PRIMARY KEY (HARDWARE_ID, ID), KEY ID (ID)) ${O}`,
@@ -109,6 +113,7 @@ export async function buildGlpi(c: Connection, db: string): Promise<void> {
   await c.query('INSERT INTO glpi_tickets_tickets (tickets_id_1, tickets_id_2) VALUES (1, 2), (2, 3)');
   await c.query('INSERT INTO glpi_tickettemplatehiddenfields (tickettemplates_id, num) VALUES (1, 5), (1, 6)');
   await c.query('INSERT INTO glpi_tickettemplatemandatoryfields (tickettemplates_id, num) VALUES (1, 7), (1, 8)');
+  await c.query("INSERT INTO glpi_documentcategories (name) VALUES ('Contrats'), ('Factures')");
   await c.query("INSERT INTO glpi_reservationitems (itemtype, items_id) VALUES ('Computer', 1), ('Computer', 2)");
   await c.query("INSERT INTO glpi_users (id, name, auths_id, authtype) VALUES (2, 'glpi', 0, 1), (3, 'bob', 0, 1)");
   await c.query('INSERT INTO glpi_computers_softwareversions (computers_id, softwareversions_id) VALUES (1, 10), (2, 10)');
@@ -128,6 +133,8 @@ export async function buildGlpi(c: Connection, db: string): Promise<void> {
       `PC-${i}-2026`,
     ]);
   }
+  // A correct latin1 value: "Réseau" with é as the single byte E9.
+  await c.query("INSERT INTO glpi_notimportedemails (`from`, subject, date) VALUES ('a@example.org', X'52E9736561752064E96661696C6C616E74', '2012-05-01 10:00:00')");
   await c.query("INSERT INTO glpi_profiles (id, name, ocsng, view_ocsng, sync_ocsng, rule_ocs, clean_ocsng) VALUES (1, 'Self-Service', NULL, NULL, NULL, NULL, NULL), (4, 'Super-Admin', 'w', 'r', 'w', 'w', 'w')");
 }
 
@@ -184,6 +191,11 @@ export const HAZARDS: Hazard[] = [
     name: 'a reservable item listed twice',
     apply: async (c, g) => void (await q(c, g, "INSERT INTO G.glpi_reservationitems (itemtype, items_id) VALUES ('Computer', 1)")),
     expect: { 'glpi.duplicates.reservationitems': 1 },
+  },
+  {
+    name: 'two document categories with the same name',
+    apply: async (c, g) => void (await q(c, g, "INSERT INTO G.glpi_documentcategories (name) VALUES ('factures')")),
+    expect: { 'glpi.duplicates.documentcategories': 1 },
   },
   {
     name: 'duplicate users once the 0.83.8 key was dropped',
@@ -257,6 +269,25 @@ export const HAZARDS: Hazard[] = [
     expect: { 'glpi.text.double_encoded': 2 },
   },
   {
+    name: 'lost characters (U+FFFD)',
+    apply: async (c, g) => void (await q(c, g, "UPDATE G.glpi_computers SET comment = 'Fen\uFFFDtre ouverte' WHERE id = 3")),
+    expect: { 'glpi.text.replacement_chars': 1 },
+  },
+  {
+    name: 'UTF-8 bytes in the latin1 table',
+    apply: async (c, g) =>
+      void (await q(c, g, "INSERT INTO G.glpi_notimportedemails (`from`, subject, date) VALUES ('b@example.org', X'52C3A9736561752064C3A96661696C6C616E74', '2012-05-02 10:00:00')")),
+    expect: { 'glpi.text.latin1_holding_utf8': 1 },
+  },
+  {
+    name: 'a TEXT value at its limit and a 1 MiB LONGTEXT',
+    apply: async (c, g) => {
+      await q(c, g, "UPDATE G.glpi_computers SET comment = REPEAT('a', 65535) WHERE id = 4");
+      await q(c, g, "UPDATE G.glpi_computers SET notepad = REPEAT('b', 1048576) WHERE id = 1");
+    },
+    expect: { 'glpi.text.large_values': 2 },
+  },
+  {
     name: 'one InnoDB table among MyISAM ones',
     apply: async (c, g) => void (await q(c, g, 'ALTER TABLE G.glpi_states ENGINE=InnoDB ROW_FORMAT=DYNAMIC')),
     expect: { 'glpi.tables.mixed_engines': 1 },
@@ -275,6 +306,14 @@ export const HAZARDS: Hazard[] = [
     name: 'OCS software with NULL publisher or version',
     apply: async (c, _g, o) => void (await q(c, o, "INSERT INTO G.softwares (HARDWARE_ID, PUBLISHER, NAME, VERSION) VALUES (101, NULL, 'Outil', '1.0'), (101, 'X', 'Y', NULL), (102, NULL, NULL, NULL)")),
     expect: { 'ocs.software.null_fields': 3 },
+  },
+  {
+    name: 'OCS inventory tables converted to MyISAM',
+    apply: async (c, _g, o) => {
+      await q(c, o, 'ALTER TABLE G.hardware ENGINE=MyISAM');
+      await q(c, o, 'ALTER TABLE G.softwares ENGINE=MyISAM');
+    },
+    expect: { 'ocs.tables.myisam': 2 },
   },
   {
     name: 'OCS batteries',
@@ -344,8 +383,12 @@ export const HAZARDS: Hazard[] = [
     expect: { 'link.synchronised_fields_empty': 1 },
   },
   {
-    name: 'a stored OCS database password',
-    apply: async (c, g) => void (await q(c, g, "UPDATE G.glpi_ocsservers SET ocs_db_passwd = 'secret' WHERE id = 1")),
+    name: 'a stored OCS database password on a GLPI that encrypts it (≥ 9.4)',
+    apply: async (c, g) => {
+      // On 0.83.8 the password is stored in clear (URL-encoded): informational only. From 9.4 the production key is needed.
+      await q(c, g, "UPDATE G.glpi_ocsservers SET ocs_db_passwd = 'c2VjcmV0LWVuY3J5cHRlZA==' WHERE id = 1");
+      await q(c, g, "UPDATE G.glpi_configs SET version = ' 9.5.13' WHERE id = 1");
+    },
     expect: { 'link.glpicrypt_key_needed': 1 },
   },
   {
@@ -356,6 +399,6 @@ export const HAZARDS: Hazard[] = [
   {
     name: 'an OCS password with special characters',
     apply: async (c, g) => void (await q(c, g, "UPDATE G.glpi_ocsservers SET ocs_db_passwd = 'oc%24pw%21' WHERE id = 1")),
-    expect: { 'plugin.password_special_chars': 1, 'link.glpicrypt_key_needed': 1 },
+    expect: { 'plugin.password_special_chars': 1 },
   },
 ];

@@ -100,6 +100,7 @@ describe('audit on small databases, hazard by hazard', () => {
     expect(sla.evidence).toMatchObject({ table: 'glpi_slalevels_tickets', groups: 2, rowsToRemove: 3 });
     expect((sla.evidence.samples as Array<{ tickets_id: string | number; n: number; ids: number[] }>)[0]).toMatchObject({ n: 3 });
     expect(JSON.stringify(f)).not.toMatch(/oc%24pw|secret/);
+    expect(f.checksRun.find((c) => c.id === 'link.glpicrypt_key_needed')).toMatchObject({ status: 'ok', evidence: { servers: [1], passwordEncryptedInSource: false } });
     expect(f.findings[0].severity).toBe('bloquante');
   });
 
@@ -216,17 +217,22 @@ describe('audit of live DSNs never writes', () => {
       return out;
     };
     const before = await sums();
+    const refDir = fs.mkdtempSync(path.join(os.tmpdir(), 'gou-ref-live-'));
+    const [[ddl]] = (await root.query(`SHOW CREATE TABLE \`${glpi}\`.glpi_displaypreferences`)) as unknown as [[Record<string, string>]];
+    fs.writeFileSync(path.join(refDir, 'glpi-0.83.8-empty.sql'), `${ddl['Create Table']};\n`);
     const [[me]] = (await root.query('SELECT CONNECTION_ID() AS id')) as unknown as [[{ id: number }]];
     await root.query("SET GLOBAL log_output = 'TABLE'");
     await root.query('TRUNCATE mysql.general_log');
     await root.query('SET GLOBAL general_log = 1');
     let f: FindingsFile;
     try {
-      f = await runAudit({ live: { glpi: withDatabase(server.dsn, glpi), ocs: withDatabase(server.dsn, ocs) } });
+      // With a reference directory: the scratch database must go to a separate embedded instance, not here.
+      f = await runAudit({ live: { glpi: withDatabase(server.dsn, glpi), ocs: withDatabase(server.dsn, ocs) } }, { referenceDirs: [refDir] });
     } finally {
       await root.query('SET GLOBAL general_log = 0');
     }
     expect(found(f)).toEqual({ 'glpi.duplicates.slalevels_tickets': 3, 'link.multiple_links': 1, 'ocs.deleted_equiv_backlog': 2 });
+    expect(f.checksRun.find((c) => c.id === 'glpi.schema.drift')?.status).toBe('ok');
     const [log] = await root.query(
       "SELECT thread_id AS t, command_type AS k, CONVERT(argument USING utf8mb4) AS a FROM mysql.general_log WHERE thread_id <> ? AND command_type IN ('Query', 'Connect') ORDER BY event_time, thread_id",
       [me.id],
@@ -281,5 +287,45 @@ describe('audit command', () => {
     expect(gate.stderr).toMatch(/^error: 2 finding\(s\) at or above "majeure"/m);
     const bad = await runCli(['audit', ...args, '--stale-days', 'abc'], { env });
     expect(bad.exitCode).toBe(ExitCode.USAGE);
+  });
+});
+
+describe('other inputs', () => {
+  it('a database that is not GLPI (or is empty) is refused with exit 11', async () => {
+    const other = await server.freshDatabase('notglpi');
+    await root.query(`CREATE TABLE \`${other}\`.wp_posts (id int)`);
+    const empty = await server.freshDatabase('emptydb');
+    const c = await server.connect();
+    try {
+      await expect(runAudit({ connections: { glpi: { conn: c, database: other } } })).rejects.toMatchObject({ exitCode: ExitCode.UNSUPPORTED, message: expect.stringMatching(/is not a GLPI database/) });
+      await expect(runAudit({ connections: { ocs: { conn: c, database: empty } } })).rejects.toMatchObject({ exitCode: ExitCode.UNSUPPORTED, message: expect.stringMatching(/is empty/) });
+    } finally {
+      await c.end();
+    }
+  });
+
+  it('the 0.84 renamed connector tables (ocs_glpi_*) are audited too; the core-only migration becomes a manual remedy', async () => {
+    const { glpi, ocs } = await pair();
+    await HAZARDS.find((h) => h.name === 'a computer linked twice')!.apply(root, glpi, ocs);
+    await root.query(`RENAME TABLE \`${glpi}\`.glpi_ocslinks TO \`${glpi}\`.ocs_glpi_ocslinks, \`${glpi}\`.glpi_ocsservers TO \`${glpi}\`.ocs_glpi_ocsservers`);
+    const f = await audit(glpi, ocs);
+    expect(found(f)).toEqual({ 'link.multiple_links': 1 });
+    expect(f.findings[0].remedy.manual?.en).toMatch(/ocs_glpi_ocslinks/);
+    expect(f.checksRun.find((c) => c.id === 'plugin.lost_profile_rights')?.status).toBe('skipped');
+  });
+
+  it('a snapshot directory is restored into an embedded instance and gives the same findings as the live audit', async () => {
+    const { glpi, ocs } = await pair();
+    for (const h of HAZARDS.filter((x) => /slalevels|never imported|NULL publisher/.test(x.name))) await h.apply(root, glpi, ocs);
+    const live = await audit(glpi, ocs);
+    const { takeSnapshot } = await import('../src/snapshot/index.ts');
+    const dir = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'gou-audit-snap-')), 'snap');
+    await takeSnapshot({ sources: [{ role: 'glpi', dsn: withDatabase(server.dsn, glpi) }, { role: 'ocs', dsn: withDatabase(server.dsn, ocs) }], outDir: dir, jobs: 1 });
+    const r = await runCli(['--json', 'audit', dir]);
+    expect(r.exitCode, r.stderr).toBe(0);
+    const snap = JSON.parse(r.stdout) as FindingsFile;
+    expect(snap.source.snapshotId).toMatch(/^[0-9a-f]{16,}/);
+    expect(found(snap)).toEqual(found(live));
+    expect(found(snap)).toEqual({ 'glpi.duplicates.slalevels_tickets': 3, 'link.never_imported': 2, 'ocs.software.null_fields': 3 });
   });
 });

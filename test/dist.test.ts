@@ -6,8 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { describeDistributions, loadDistributions, classifyOcsBase } from '../src/dist/index.ts';
-import { ExitCode, NotFoundError, UsageError } from '../src/errors.ts';
+import { describeDistributions, loadDistributions, classifyOcsBase, obtainDebianOcsDist } from '../src/dist/index.ts';
+import { ExitCode, MissingDependencyError, NotFoundError, UsageError } from '../src/errors.ts';
 import { pluginSqlErrors } from '../src/rehearse/executors/plugin-install.ts';
 import { classifyOcsError, splitLikeOcsreports, tablesNamedInOcsSql } from '../src/rehearse/executors/ocs-sql.ts';
 
@@ -46,6 +46,21 @@ describe('loadDistributions', () => {
     expect(err).toBeInstanceOf(NotFoundError);
     expect((err as NotFoundError).exitCode).toBe(ExitCode.NOT_FOUND);
     expect(() => loadDistributions({ glpiDist: [glpiTree('10.0.19'), glpiTree('10.0.19')] })).toThrow(UsageError);
+  });
+});
+
+describe('obtainDebianOcsDist', () => {
+  it('ends with MissingDependencyError (exit 9) when apt-get is not on PATH', async () => {
+    const saved = process.env.PATH;
+    process.env.PATH = path.join(base, 'empty-path');
+    try {
+      const err = await obtainDebianOcsDist(path.join(base, 'cache')).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(MissingDependencyError);
+      expect((err as MissingDependencyError).exitCode).toBe(ExitCode.MISSING_DEPENDENCY);
+      expect((err as Error).message).toMatch(/apt-get is not available/);
+    } finally {
+      process.env.PATH = saved;
+    }
   });
 });
 

@@ -249,7 +249,7 @@ describe('real GLPI console (GLPI_DIST)', () => {
     expect(update).toMatchObject({ status: 'passed', versionBefore: '0.83.8', versionAfter: dist.version });
     expect((await run('db:check_schema_integrity')).status).toBe('passed');
     expect(fs.existsSync(path.join(c.privateDir as string, 'glpi', 'config', 'glpicrypt.key'))).toBe(true);
-    // A second db:update on the same version is refused by nothing and changes nothing: still passed, same version.
+    // GLPI's 0.84 migration renamed the 0.83 OCS tables to ocs_glpi_*: the plugin step starts from them.
     const [renamed] = await root.query(`SELECT COUNT(*) AS n FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME LIKE 'ocs\\_glpi\\_%'`, [db]);
     expect(Number((renamed as Array<{ n: number }>)[0].n)).toBeGreaterThanOrEqual(7);
 

@@ -165,6 +165,13 @@ const CASES: Case[] = [
     connector: 'none',
   },
   {
+    name: 'GLPI 9.1.7.1 without connector data, --connector plugin: a fresh install on the final release, then OCS 2.8',
+    input: { glpi: glpi('9.1.7.1'), ocs: ocs(7037) },
+    targets: { connector: 'plugin' },
+    steps: [...TO10, ...TO11_PLUGIN, ...ocsSteps(7037, 7081)],
+    connector: 'plugin',
+  },
+  {
     name: 'OCS 2.1 alone (no GLPI database)',
     input: { ocs: ocs(7005) },
     steps: ocsSteps(7005, 7081),
@@ -401,6 +408,20 @@ describe('plan: clear answers for impossible or unknown situations', () => {
       /1\.6\.1.*OCS ≥ 2\.8 needs plugin ≥ 1\.7\.1/,
     ],
     ['nothing to plan', () => plan({}), UnknownVersionError, ExitCode.UNSUPPORTED, /nothing to plan/],
+    [
+      'a "0.83.8" database that already has 0.84 tables (ocs_glpi_*) and 0.85 ones',
+      () => plan({ glpi: { ...glpi('0.83.8', 'core-0.83')!, tables: ['glpi_configs', 'ocs_glpi_ocsservers', 'glpi_profilerights'].map((name) => ({ name, engine: 'MyISAM', collation: 'utf8_unicode_ci' })) } }),
+      InconsistentDatabaseError,
+      ExitCode.UNSUPPORTED,
+      /version row says 0\.83\.8 but it has tables that only later migrations create: ocs_glpi_ocsservers \(0\.84\), glpi_profilerights \(0\.85\)/,
+    ],
+    [
+      'a "0.85.5" database left by a 9.x migration that died half-way (real run: version left at 0.85)',
+      () => plan({ glpi: { ...glpi('0.85.5')!, tables: ['glpi_configs', 'glpi_apiclients', 'glpi_slms'].map((name) => ({ name, engine: 'InnoDB', collation: 'utf8_unicode_ci' })) } }),
+      InconsistentDatabaseError,
+      ExitCode.UNSUPPORTED,
+      /glpi_apiclients \(9\.1\), glpi_slms \(9\.2\)/,
+    ],
   ];
   it.each(cases)('%s', (_name, fn, cls, code, message) => {
     let err: unknown;
@@ -412,6 +433,17 @@ describe('plan: clear answers for impossible or unknown situations', () => {
     expect(err).toBeInstanceOf(cls);
     expect((err as ToolError).exitCode).toBe(code);
     expect((err as Error).message).toMatch(message);
+  });
+
+  it('unknown engines on a 9.5 database: one hop to 11.0, and the note says what was assumed', () => {
+    const p = plan({ glpi: glpi('9.5.13') });
+    expect(ids(p)).toEqual(['glpi-11.0.7-db-update', ...CONV11, 'glpi-11.0.7-check-schema']);
+    expect(p.notes.join(' ')).toMatch(/engines of this 9\.5\.13 database are unknown and assumed InnoDB.*--glpi-via 10\.0\.22/);
+  });
+
+  it('a --glpi-via waypoint behind the source, or unknown, is refused', () => {
+    expect(() => plan({ glpi: glpi('9.5.13') }, { glpiVia: ['0.84.8'] })).toThrow(DowngradeError);
+    expect(() => plan({ glpi: glpi('0.83.8') }, { glpiVia: ['0.84.99'] })).toThrow(UnknownTargetError);
   });
 
   it('an older OCS target that the GLPI-target plugin can read is fine (GLPI 9.4.6 + OCS 2.7)', () => {

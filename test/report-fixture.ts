@@ -312,8 +312,8 @@ export function run(): RunSummary {
       {
         stepId: 'glpi-10.0.22-db-update',
         status: 'not-run',
-        reason: 'no GLPI 10.0.22 distribution given (--glpi-dist)',
-        commandForUser: 'glpi-ocs-upgrade rehearse plan.yaml --resume --glpi-dist DIR/glpi-10.0.22',
+        reason: 'no GLPI 10.0.22 distribution: pass --glpi-dist DIR with an unpacked GLPI 10.0.22 release',
+        commandForUser: 'cd /path/to/glpi-10.0.22 && php bin/console db:update -n -n --no-ansi --lang=en_GB',
         tableDeltas: [],
         evidence: [],
       },

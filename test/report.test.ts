@@ -161,7 +161,7 @@ describe('what the dossier says', () => {
     }
     expect(md).toContain('fichier absent du répertoire de la répétition');
     expect(md).toContain('`files/update/7037.sql`');
-    expect(md).toContain('php bin/console db:update -n');
+    expect(md).toContain('**Pour l’exécuter :**\n\n```sh\ncd /path/to/glpi-10.0.22 && php bin/console db:update -n');
     expect(md).toContain('| `softwares` | 52\u202f310 | 51\u202f999 | anomalie : 311 lignes supprimées sans éditeur |');
   });
 
@@ -242,6 +242,40 @@ describe('what the dossier says', () => {
     const m = buildDossierModel(loadRunInputs(writeRunDir(root('dry'), parts)));
     expect(m.verdict.kind).toBe('incomplete');
     expect(m.verdict.reasons).toEqual(['dry-run']);
+  });
+});
+
+describe('edge inputs', () => {
+  it('renders a minimal run (no pre-check, no step result, no anomaly, no distribution) without failing', () => {
+    const parts = fixtureParts();
+    parts.run.preChecks = [];
+    parts.run.steps = [];
+    parts.run.anomalies = [];
+    parts.run.distributions = [];
+    parts.run.complete = false;
+    delete parts.run.finishedAt;
+    const inputs = loadRunInputs(writeRunDir(root('minimal'), parts));
+    const md = renderDossier(inputs);
+    expect(lintMarkdown(md)).toEqual([]);
+    expect(md).toContain('Aucun contrôle préalable n’a été consigné');
+    expect(md).toContain('Aucune anomalie n’a été relevée');
+    expect(md).toContain('Aucune distribution des produits n’a été fournie');
+    expect(md).toContain('commencée le 02/03/2026 à 07 h 15 UTC, non terminée');
+    expect(buildDossierModel(inputs).verdict.reasons).toEqual(['steps-not-run', 'run-not-complete']);
+  });
+
+  it('a plan targeting GLPI native inventory draws GLPI Agent instead of the connector in the DAT', () => {
+    const parts = fixtureParts();
+    parts.plan.targets.connector = 'native';
+    const md = renderDat(loadRunInputs(writeRunDir(root('native'), parts)));
+    expect(lintMarkdown(md)).toEqual([]);
+    expect(md).toContain('gagents -- "F8 HTTP(S)" --> inv');
+    expect(md).not.toContain('connector -- "F4 SQL" --> ocsdb');
+    expect(md).toContain('Le plan retenu vise l’inventaire natif de GLPI');
+  });
+
+  it('rejects an unknown language with a usage error', () => {
+    expect(() => renderDossier(loadRunInputs(writeRunDir(root('lang'))), { lang: 'de' as never })).toThrow(/unknown language "de"/);
   });
 });
 

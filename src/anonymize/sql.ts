@@ -9,6 +9,7 @@
 import crypto from 'node:crypto';
 import type { AnonymizeRule, HashFormat } from './rules.ts';
 import { namespaceOf } from './rules.ts';
+import { DOUBLE_ENCODED_PATTERNS, UTF8_IN_LATIN1_PATTERNS } from '../audit/context.ts';
 
 export const IPAD_VAR = '@gou_anon_ipad';
 export const OPAD_VAR = '@gou_anon_opad';
@@ -97,11 +98,39 @@ const DEFAULT_PREFIX: Partial<Record<HashFormat, string>> = { text: 'anon-', ema
  * character set and collation (the results are ASCII: nothing is lost, and a latin1 column stays latin1).
  */
 export function valueExpr(rule: AnonymizeRule, column: ColumnInfo): string {
-  const e = rawValueExpr(rule, column);
+  let e = rawValueExpr(rule, column);
   if (!isTextColumn(column)) return `CAST(${e} AS BINARY)`;
   if (!column.charset || !/^[a-z0-9_]+$/i.test(column.charset)) return e;
   const coll = column.collation && /^[a-z0-9_]+$/i.test(column.collation) ? ` COLLATE ${column.collation}` : '';
+  const keepsHazards = rule.method === 'pseudonym' || (rule.method === 'hash' && rule.format === 'text');
+  if (keepsHazards) {
+    const col = qi(column.name);
+    const marks = hazardMarkers(col, column.charset);
+    if (rule.method === 'hash' && rule.format === 'text') {
+      // Free text keeps its size in bytes (values at the TEXT / max_allowed_packet limits stay there).
+      const core = Math.min((rule.prefix ?? DEFAULT_PREFIX.text ?? '').length + (rule.length ?? 16), column.maxLength ?? Infinity);
+      e = `RPAD(${e}, GREATEST(${core}, LENGTH(${col}) - LENGTH(${marks})), '.')`;
+    }
+    // The markers are bytes of the column's own character set: appended as binary, then read as that charset.
+    const withMarks = `CONVERT(CONCAT(CAST(${e} AS BINARY), ${marks}) USING ${column.charset})`;
+    const max = column.maxLength;
+    return `${max !== null && max < 1_000_000 ? `LEFT(${withMarks}, ${max})` : withMarks}${coll}`;
+  }
   return `CONVERT(${e} USING ${column.charset})${coll}`;
+}
+
+/**
+ * The text-encoding hazards the audit counts (src/audit/context.ts) are kept in anonymized values: a value
+ * that showed double-encoded UTF-8, U+FFFD replacement characters, or UTF-8 bytes in a latin1 column gets a
+ * short marker with the same property ("Ã©", "�", the bytes of "é"), so the audit finds the same rows.
+ */
+export function hazardMarkers(col: string, charset: string): string {
+  const any = (patterns: readonly string[]) => '(' + patterns.map((p) => `LOCATE(X'${p}', BINARY ${col}) > 0`).join(' OR ') + ')';
+  if (/^utf8/i.test(charset)) {
+    return `CONCAT(IF(${any(DOUBLE_ENCODED_PATTERNS)}, X'C383C2A9', X''), IF(LOCATE(X'EFBFBD', BINARY ${col}) > 0, X'EFBFBD', X''))`;
+  }
+  if (/^latin1$/i.test(charset)) return `IF(${any(UTF8_IN_LATIN1_PATTERNS)}, X'C3A9', X'')`;
+  return "X''";
 }
 
 function rawValueExpr(rule: AnonymizeRule, column: ColumnInfo): string {

@@ -8,7 +8,7 @@
  * and double-encoding checks.
  */
 import type { Queryable, TableInfo, ServerInfo } from '../db/introspect.ts';
-import { listTables, serverInfo } from '../db/introspect.ts';
+import { databaseCharset, listTables, serverInfo } from '../db/introspect.ts';
 import { qi } from '../db/connect.ts';
 import type { ConnectorInfo, GlpiVersionInfo, OcsVersionInfo } from '../inspect/detect.ts';
 import { detectConnector, detectGlpiVersion, detectOcsVersion } from '../inspect/detect.ts';
@@ -51,6 +51,12 @@ export interface ColumnCounters {
   negative?: number;
   oversized?: number;
   doubleEncoded?: number;
+  /** U+FFFD replacement characters: text that went through a lossy conversion. */
+  replacementChars?: number;
+  /** UTF-8 byte sequences stored in a latin1 column. */
+  latin1HoldingUtf8?: number;
+  /** TEXT values within 1 KB of the 65,535-byte limit (likely truncated), MEDIUMTEXT/LONGTEXT values of 1 MiB or more. */
+  largeValues?: number;
 }
 
 /** table → column → counters (only columns with at least one counter computed appear). */
@@ -78,10 +84,27 @@ export function isIdColumn(c: ColumnInfo): boolean {
  * UTF-8: "é" (C3 A9) becomes "Ã©" (C3 83 C2 A9), "É" (C3 89) becomes "Ã‰" (C3 83 E2 80 B0), "°" (C2 B0)
  * becomes "Â°" (C3 82 C2 B0)… i.e. Ã or Â followed by a character whose UTF-8 starts with C2, C5, C6, CB or E2.
  */
-export const DOUBLE_ENCODED_PATTERNS = ['C383C2', 'C383C5', 'C383C6', 'C383CB', 'C383E2', 'C382C2'];
+export const DOUBLE_ENCODED_PATTERNS = [
+  'C383C2', 'C383C5', 'C383C6', 'C383CB', 'C383E2', 'C382C2',
+  // Three- and four-byte characters: ’ “ ” … – (E2 80 xx) → "â€", € (E2 82 AC) → "â‚¬", emoji (F0 9F …) → "ðŸ".
+  'C3A2E282AC', 'C3A2E2809A', 'C3B0C5B8',
+];
+
+/**
+ * UTF-8 encodings of the accented letters of French and common symbols, plus the lead bytes of emoji, as they
+ * appear when UTF-8 bytes were stored in a latin1 column: "é" shows as "Ã©" (bytes C3 A9).
+ */
+export const UTF8_IN_LATIN1_PATTERNS = [
+  'C3A0', 'C3A2', 'C3A4', 'C3A7', 'C3A8', 'C3A9', 'C3AA', 'C3AB', 'C3AE', 'C3AF', 'C3B4', 'C3B6', 'C3B9', 'C3BB', 'C3BC',
+  'C380', 'C387', 'C388', 'C389', 'C38A', 'C2B0', 'C2A0', 'E282AC', 'E28099', 'F09F',
+];
+
+export function bytePatternsPredicate(col: string, patterns: string[]): string {
+  return '(' + patterns.map((p) => `LOCATE(X'${p}', BINARY ${col}) > 0`).join(' OR ') + ')';
+}
 
 export function doubleEncodedPredicate(col: string): string {
-  return '(' + DOUBLE_ENCODED_PATTERNS.map((p) => `LOCATE(X'${p}', BINARY ${col}) > 0`).join(' OR ') + ')';
+  return bytePatternsPredicate(col, DOUBLE_ENCODED_PATTERNS);
 }
 
 export function zeroDatePredicate(col: string): string {
@@ -218,14 +241,20 @@ export class AuditContext {
         if (DATE_TYPES.has(c.dataType)) {
           exprs.push({ column: c.column, counter: 'zeroDates', sql: zeroDatePredicate(q) });
           if (c.dataType !== 'date') exprs.push({ column: c.column, counter: 'after2038', sql: `${q} > '${TIMESTAMP_MAX}'` });
-        } else if (isIdColumn(c)) {
+        } else if (isIdColumn(c) && !(c.default ?? '').startsWith('-')) {
+          // A negative default (-1 root entity parent, -2 "inherit from parent") means negative values are by design.
           exprs.push({ column: c.column, counter: 'negative', sql: `${q} < 0` });
           if (c.dataType === 'bigint' || c.columnType.includes('unsigned')) {
             exprs.push({ column: c.column, counter: 'oversized', sql: `${q} > 2147483647` });
           }
         } else if (TEXT_TYPES.has(c.dataType) && c.charset && /^utf8/.test(c.charset)) {
           exprs.push({ column: c.column, counter: 'doubleEncoded', sql: doubleEncodedPredicate(q) });
+          exprs.push({ column: c.column, counter: 'replacementChars', sql: `LOCATE(X'EFBFBD', BINARY ${q}) > 0` });
+        } else if (TEXT_TYPES.has(c.dataType) && c.charset === 'latin1') {
+          exprs.push({ column: c.column, counter: 'latin1HoldingUtf8', sql: bytePatternsPredicate(q, UTF8_IN_LATIN1_PATTERNS) });
         }
+        if (c.dataType === 'text') exprs.push({ column: c.column, counter: 'largeValues', sql: `LENGTH(${q}) >= 64512` });
+        if (c.dataType === 'mediumtext' || c.dataType === 'longtext') exprs.push({ column: c.column, counter: 'largeValues', sql: `LENGTH(${q}) >= 1048576` });
       }
       if (exprs.length === 0) continue;
       const select = exprs.map((e, i) => `COALESCE(SUM(${e.sql}), 0) AS c${i}`).join(', ');
@@ -246,14 +275,17 @@ export class AuditContext {
   /** The reference schema of the version the database claims to be, or why there is none. */
   async reference(which: 'glpi' | 'ocs'): Promise<ReferenceResult> {
     if (!this.references) return { missing: 'no reference schema source was given (--reference-dir or --glpi-dist)' };
+    // The scratch database gets the audited database's defaults: tables without their own charset inherit them.
+    const db = which === 'glpi' ? this.glpi! : this.ocs!;
+    const defaults = await databaseCharset(db.conn, db.database);
     if (which === 'glpi') {
       const v = await this.glpiVersion();
       if (!v.version) return { missing: 'the GLPI version is unknown' };
-      return this.references.glpi(v.version);
+      return this.references.glpi(v.version, defaults);
     }
     const v = await this.ocsVersion();
     if (v.guiVersion === undefined) return { missing: 'the OCS GUI_VERSION is unknown' };
-    return this.references.ocs(v.guiVersion, v.releases);
+    return this.references.ocs(v.guiVersion, v.releases, defaults);
   }
 }
 

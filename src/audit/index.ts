@@ -16,12 +16,12 @@ import { GLPI_CHECKS } from './checks/glpi.ts';
 import { OCS_CHECKS } from './checks/ocs.ts';
 import { INTERCONNECTION_CHECKS } from './checks/interconnection.ts';
 import { TOOL_VERSION } from '../version.ts';
-import { compareDotted } from '../inspect/detect.ts';
+import { classifyDatabase, compareDotted } from '../inspect/detect.ts';
 import type { Dsn } from '../db/dsn.ts';
 import { formatDsn } from '../db/dsn.ts';
 import { connectReadOnly } from '../db/connect.ts';
 import type { Connection } from '../db/connect.ts';
-import { ExitCode, FindingsError, NotFoundError, ToolError, UsageError, fromSystemError } from '../errors.ts';
+import { ExitCode, FindingsError, NotFoundError, ToolError, UnsupportedError, UsageError, fromSystemError } from '../errors.ts';
 
 export type { AuditCheck } from './check-types.ts';
 export type { AuditDb, AuditOptions } from './context.ts';
@@ -91,7 +91,22 @@ function selected(check: AuditCheck, only?: string[]): boolean {
   return only.some((o) => check.id === o || check.id.startsWith(o.endsWith('.') ? o : `${o}.`));
 }
 
+/** Refuses databases that are not what they are given as (the checks would report nonsense). */
+async function assertKinds(ctx: AuditContext): Promise<void> {
+  for (const role of ['glpi', 'ocs'] as const) {
+    const db = ctx[role];
+    if (!db) continue;
+    const kind = await classifyDatabase(db.conn, db.database);
+    if (kind === role) continue;
+    const what = role === 'glpi' ? 'GLPI' : 'OCS Inventory NG';
+    throw new UnsupportedError(kind === 'empty' ? `database "${db.database}" is empty: nothing to audit` : `database "${db.database}" is not a ${what} database (it looks like ${kind === 'other' ? 'something else' : kind.toUpperCase()})`, {
+      hint: role === 'glpi' ? 'give the GLPI database with --glpi and the OCS one with --ocs' : 'give the OCS database (ocsweb) with --ocs',
+    });
+  }
+}
+
 async function runChecks(ctx: AuditContext, opts: RunAuditOptions, source: FindingsFile['source']): Promise<FindingsFile> {
+  await assertKinds(ctx);
   const checksRun: CheckRun[] = [];
   const findings: Finding[] = [];
   const list = CHECKS.filter((c) => selected(c, opts.only));

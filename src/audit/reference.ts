@@ -22,9 +22,15 @@ import { startEmbedded } from '../db/embedded.ts';
 
 export type ReferenceResult = { shape: SchemaShape; file: string; loadErrors: number } | { missing: string };
 
+/** Default charset/collation of the scratch database (those of the audited database). */
+export interface DbDefaults {
+  charset: string;
+  collation: string;
+}
+
 export interface ReferenceProvider {
-  glpi(version: string): Promise<ReferenceResult>;
-  ocs(guiVersion: number, releases: string[]): Promise<ReferenceResult>;
+  glpi(version: string, defaults?: DbDefaults): Promise<ReferenceResult>;
+  ocs(guiVersion: number, releases: string[], defaults?: DbDefaults): Promise<ReferenceResult>;
   close(): Promise<void>;
 }
 
@@ -111,11 +117,17 @@ export function findOcsReference(releases: string[], dirs: string[]): string | u
  * Loads a schema script into a fresh scratch database and describes it. GLPI files must load cleanly;
  * OCS files are replayed like OCS's installer would (errors counted, not fatal).
  */
-export async function loadReferenceShape(scratch: ScratchSource, file: string, tolerant: boolean): Promise<{ shape: SchemaShape; loadErrors: number }> {
+export async function loadReferenceShape(
+  scratch: ScratchSource,
+  file: string,
+  tolerant: boolean,
+  defaults: DbDefaults = { charset: 'utf8', collation: 'utf8_unicode_ci' },
+): Promise<{ shape: SchemaShape; loadErrors: number }> {
   const { conn, dsn } = await scratch.connection();
   await assertWritable(conn, dsn, 'load a reference schema into a scratch database');
   const db = `gou_ref_${crypto.randomBytes(4).toString('hex')}`;
-  await conn.query(`CREATE DATABASE ${qi(db)} DEFAULT CHARACTER SET utf8 COLLATE utf8_unicode_ci`);
+  const ident = (x: string) => (/^[A-Za-z0-9_]+$/.test(x) ? x : 'utf8');
+  await conn.query(`CREATE DATABASE ${qi(db)} DEFAULT CHARACTER SET ${ident(defaults.charset)} COLLATE ${ident(defaults.collation)}`);
   let loadErrors = 0;
   try {
     await conn.query(`USE ${qi(db)}`);
@@ -140,27 +152,28 @@ export async function loadReferenceShape(scratch: ScratchSource, file: string, t
 
 export function createReferenceProvider(sources: ReferenceSources): ReferenceProvider {
   const cache = new Map<string, Promise<ReferenceResult>>();
-  const load = (file: string, tolerant: boolean): Promise<ReferenceResult> => {
-    let p = cache.get(file);
+  const load = (file: string, tolerant: boolean, defaults?: DbDefaults): Promise<ReferenceResult> => {
+    const key = `${file}\u0000${defaults?.collation ?? ''}`;
+    let p = cache.get(key);
     if (!p) {
-      p = loadReferenceShape(sources.scratch, file, tolerant).then((r) => ({ ...r, file }));
-      cache.set(file, p);
+      p = loadReferenceShape(sources.scratch, file, tolerant, defaults).then((r) => ({ ...r, file }));
+      cache.set(key, p);
     }
     return p;
   };
   return {
-    async glpi(version) {
+    async glpi(version, defaults) {
       const file = findGlpiReference(version, sources);
       if (!file) {
         return { missing: `no ${glpiReferenceNames(version)[0]} in the reference directories or GLPI distributions given` };
       }
-      return load(file, false);
+      return load(file, false, defaults);
     },
-    async ocs(gui, releases) {
+    async ocs(gui, releases, defaults) {
       if (releases.length === 0) return { missing: `GUI_VERSION ${gui} is not a release the catalog knows` };
       const file = findOcsReference(releases, sources.dirs);
       if (!file) return { missing: `no ocsbase_new-${releases[0]}.sql in the reference directories given` };
-      return load(file, true);
+      return load(file, true, defaults);
     },
     async close() {
       await sources.scratch.close();

@@ -7,8 +7,7 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { collect } from './options.ts';
 import type { ExecutorDistributions } from '../rehearse/executors/types.ts';
-import { detectOcsDist, obtainDebianOcsDist } from '../dist/ocs.ts';
-import { detectGlpiDist, detectPluginDist } from '../dist/glpi.ts';
+import { loadDistributions, obtainDebianOcsDist } from '../dist/index.ts';
 
 export interface DistOptions {
   ocsDist?: string[];
@@ -32,13 +31,8 @@ export function addDistOptions(cmd: Command): Command {
 }
 
 export async function resolveDists(o: DistOptions): Promise<ExecutorDistributions> {
-  const ocs = [];
-  for (const d of o.ocsDist ?? []) {
-    ocs.push(d === 'debian' ? await obtainDebianOcsDist(o.cacheDir ?? defaultCacheDir()) : detectOcsDist(d));
-  }
-  return {
-    ocs,
-    glpi: (o.glpiDist ?? []).map((d) => detectGlpiDist(d)),
-    plugin: (o.pluginDist ?? []).map((d) => detectPluginDist(d)),
-  };
+  const wantsDebian = (o.ocsDist ?? []).includes('debian');
+  const dists = loadDistributions({ ...o, ocsDist: (o.ocsDist ?? []).filter((d) => d !== 'debian') });
+  if (wantsDebian) dists.ocs = [...(dists.ocs ?? []), await obtainDebianOcsDist(o.cacheDir ?? defaultCacheDir())];
+  return dists;
 }

@@ -214,6 +214,11 @@ function glpiHops(c: Catalog, input: PlanInput, source: string, target: string, 
           );
           continue;
         }
+        if (b.requires_innodb && !converted && !input.glpi?.tables?.length) {
+          notes.push(
+            `GLPI ${r} refuses MyISAM tables; the table engines of this ${cur} database are unknown and assumed InnoDB (GLPI creates InnoDB tables from 9.3). If some are MyISAM, plan again from a snapshot or with --glpi-via ${glpiBranchOf(c, '10.0.0')?.latest ?? '10.0'}.`,
+          );
+        }
         chosen = r;
         break;
       }
@@ -277,6 +282,16 @@ export function buildPlan(input: PlanInput, targets: PlanTargets = {}, options: 
       });
     }
     glpiSource = glpiBranchOf(c, v.version)!.releases.find((r) => cmp(r, v.version!) === 0)!;
+    const ahead = tablesOfLaterReleases(c, glpiSource, input.glpi.tables);
+    if (ahead.length) {
+      throw new InconsistentDatabaseError(
+        `the GLPI database is half-upgraded: its version row says ${glpiSource} but it has tables that only later migrations create: ${ahead
+          .slice(0, 4)
+          .map((a) => `${a.table} (${a.branch})`)
+          .join(', ')}${ahead.length > 4 ? ` and ${ahead.length - 4} more` : ''}`,
+        { hint: 'restore the last good backup (or snapshot) and plan from it; a half-finished GLPI update cannot be resumed safely' },
+      );
+    }
   }
   let ocsSourceGui: number | undefined;
   if (input.ocs) {
@@ -414,6 +429,26 @@ export function buildPlan(input: PlanInput, targets: PlanTargets = {}, options: 
   if (glpiTarget) plan.targets.glpi = glpiTarget;
   if (ocsTarget) plan.targets.ocs = ocsTarget.version;
   return plan;
+}
+
+/**
+ * Tables present in the database that only the migrations of a later branch create (glpi_profilerights in a
+ * "0.83.8" database, ocs_glpi_* before 0.84…): the version row and the schema disagree. Tables that a later
+ * migration drops or renames are left out (they may legitimately exist already).
+ */
+export function tablesOfLaterReleases(c: Catalog, source: string, tables: PlanTableInfo[] | undefined): Array<{ table: string; branch: string }> {
+  if (!tables?.length) return [];
+  const present = new Set(tables.map((t) => t.name));
+  const sourceBranch = glpiBranchOf(c, source)!.branch;
+  const later = c.glpi.branches.filter((b) => cmp(b.branch, sourceBranch) > 0);
+  const existedBefore = new Set(later.flatMap((b) => [...(b.schema_changes?.dropped ?? []), ...(b.schema_changes?.renamed ?? []).map((r) => r.from)]));
+  const out: Array<{ table: string; branch: string }> = [];
+  for (const b of later) {
+    for (const t of [...(b.schema_changes?.created ?? []), ...(b.schema_changes?.renamed ?? []).map((r) => r.to)]) {
+      if (present.has(t) && !existedBefore.has(t)) out.push({ table: t, branch: b.branch });
+    }
+  }
+  return out;
 }
 
 function conversionsNeeded(input: PlanInput, source: string): boolean {

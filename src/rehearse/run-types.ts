@@ -66,7 +66,8 @@ export interface RunSummary {
   snapshot: { dir: string; id: string };
   plan: { file: string; steps: number };
   instance: { kind: 'embedded' | 'external'; serverVersion: string; settings: Record<string, unknown> };
-  distributions: Array<{ product: string; version: string; path: string; sha256?: string }>;
+  /** What each distribution provided (for OCS, also which 7005→7006 bridge was used). */
+  distributions: Array<{ product: string; version: string; path: string; sha256?: string; note?: string }>;
   /** Checks before the first step (restore checksums vs manifest, etc.). */
   preChecks: Array<{ id: string; title: string; status: 'passed' | 'failed'; detail: string }>;
   steps: StepResult[];

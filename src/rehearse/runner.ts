@@ -35,6 +35,7 @@ import { createSavepoint, dropSavepoint, rollbackSavepoint } from './savepoint.t
 import type { ExecutorDistributions, ExecutorResult } from './executors/types.ts';
 import { executeStep, stepTables } from './dispatch.ts';
 import { restoreForRehearsal } from './restore.ts';
+import { describeDistributions } from '../dist/index.ts';
 import { findingsToAnomalies } from './anomalies.ts';
 
 export interface RehearseOptions {
@@ -199,7 +200,7 @@ export async function rehearse(opts: RehearseOptions): Promise<RunSummary> {
         serverVersion: info.version,
         settings: { sqlMode: info.sqlMode, characterSetServer: info.characterSetServer, collationServer: info.collationServer, lowerCaseTableNames: info.lowerCaseTableNames },
       },
-      distributions: describeDists(opts.dists),
+      distributions: describeDistributions(opts.dists),
       preChecks: priorSummary?.preChecks ?? [],
       steps: [],
       anomalies: [],
@@ -313,24 +314,6 @@ export async function rehearse(opts: RehearseOptions): Promise<RunSummary> {
     });
   }
   return summary!;
-}
-
-function describeDists(d: ExecutorDistributions): RunSummary['distributions'] {
-  const out: RunSummary['distributions'] = [];
-  for (const x of d.ocs ?? []) out.push({ product: 'ocs', ...(describeOne(x)) });
-  for (const x of d.glpi ?? []) out.push({ product: 'glpi', ...(describeOne(x)) });
-  for (const x of d.plugin ?? []) out.push({ product: 'ocsinventoryng', ...(describeOne(x)) });
-  return out;
-}
-
-function describeOne(x: unknown): { version: string; path: string; sha256?: string } {
-  const o = x as { version?: string; release?: string; root?: string; dir?: string; path?: string; sha256?: string; layout?: string; newestReachable?: number };
-  const ocsVersion = o.release ? `${o.release}${o.newestReachable ? ` (GUI_VERSION ${o.newestReachable})` : ''}` : o.newestReachable ? `GUI_VERSION ${o.newestReachable}` : undefined;
-  return {
-    version: String(o.version ?? ocsVersion ?? 'unknown'),
-    path: String(o.root ?? o.dir ?? o.path ?? ''),
-    ...(o.sha256 ? { sha256: o.sha256 } : {}),
-  };
 }
 
 function dedupeAnomalies(list: Anomaly[]): Anomaly[] {

@@ -7,7 +7,7 @@ import type { ReportInputs } from './inputs.ts';
 import type { RenderOptions } from './dossier.ts';
 import { bytes, stringsFor } from './format.ts';
 import type { Strings } from './i18n/fr.ts';
-import { bullets, code, doc, esc, fence, heading, numbered, table } from './md.ts';
+import { bullets, code, doc, esc, fence, heading, numbered, redact, table } from './md.ts';
 import type { Manifest, ManifestDatabase } from '../snapshot/manifest-types.ts';
 import type { PlanFile, PlanStep } from '../plan/plan-types.ts';
 import type { FindingsFile } from '../audit/finding-types.ts';
@@ -185,9 +185,9 @@ function technical(s: Strings, p: Parts): string[] {
     mermaid(s, p),
     heading(3, t.platform),
     table([t.component, t.currentVersion, t.targetVersion, t.prerequisites, t.host], [
-      [t.webServer, esc(cur.glpi), p.plan?.targets.glpi ? `GLPI ${esc(p.plan.targets.glpi)}` : todoCell(s, t.updateNoPlanHint), php ? t.phpRange(code(php)) : todoCell(s, 'PHP'), todoCell(s, t.hostHint)],
-      [t.ocsWeb, esc(cur.ocs), p.plan?.targets.ocs ? `OCS ${esc(p.plan.targets.ocs)}` : todoCell(s, t.updateNoPlanHint), t.ocsPrereq, todoCell(s, t.hostHint)],
-      [t.dbServer, p.manifest ? esc(p.manifest.source.serverVersion) : s.unknown, server ? esc(server) : todoCell(s, t.updateNoPlanHint), '—', todoCell(s, t.hostHint)],
+      [t.webServer, esc(cur.glpi), p.plan?.targets.glpi ? `GLPI ${esc(p.plan.targets.glpi)}` : todoCell(s, t.planHintShort), php ? t.phpRange(code(php)) : todoCell(s, t.planHintShort), todoCell(s, t.hostHint)],
+      [t.ocsWeb, esc(cur.ocs), p.plan?.targets.ocs ? `OCS ${esc(p.plan.targets.ocs)}` : todoCell(s, t.planHintShort), t.ocsPrereq, todoCell(s, t.hostHint)],
+      [t.dbServer, p.manifest ? esc(p.manifest.source.serverVersion) : s.unknown, server ? esc(server) : todoCell(s, t.planHintShort), '—', todoCell(s, t.hostHint)],
     ]),
     heading(3, t.flows),
     table([t.flowNo, t.flowFrom, t.flowTo, t.flowProto, t.flowContent], flows),
@@ -210,7 +210,7 @@ function application(s: Strings, p: Parts): string[] {
             code(d.name),
             d.role === 'glpi' ? 'GLPI' : 'OCS Inventory NG',
             esc(d.role === 'glpi' ? cur.glpi : cur.ocs),
-            target ? esc(target) : todoCell(s, 'plan'),
+            target ? esc(target) : todoCell(s, t.planHintShort),
             s.count(d.tables.length),
             s.count(d.tables.reduce((a, x) => a + x.rows, 0)),
             bytes(s, dbBytes(d)),
@@ -253,7 +253,7 @@ function backup(s: Strings, p: Parts): string[] {
   const t = s.dat;
   const items: string[][] = [];
   for (const d of p.manifest?.databases ?? []) {
-    items.push([t.dbItem(code(d.name)), p.manifest?.source.address ? code(p.manifest.source.address) : todoCell(s, t.dbLocationHint), bytes(s, dbBytes(d)), t.daily]);
+    items.push([t.dbItem(code(d.name)), p.manifest?.source.address ? code(redact(p.manifest.source.address)) : todoCell(s, t.dbLocationHint), bytes(s, dbBytes(d)), t.daily]);
   }
   if (!p.manifest) items.push([t.dbItem('GLPI / OCS'), todoCell(s, t.dbLocationHint), '—', t.daily]);
   items.push(

@@ -259,7 +259,7 @@ function preCheckCase(s: Strings, c: TestCase): string[] {
     fieldL(s, d.objective, d.preObjective(esc(p.title))),
     fieldL(s, d.procedure, `${d.preProcedure} (${code(p.id)})`),
     fieldL(s, d.expected, d.preExpected),
-    fieldL(s, d.observed, (esc(redact(p.detail)) || s.none).replace(/([^.!?])$/, '$1.')),
+    fieldL(s, d.observed, (esc(redact(p.detail ?? '')) || s.none).replace(/([^.!?])$/, '$1.')),
     anomaliesLine(s, c),
     fieldL(s, d.status, statusText(s, c)),
   ].filter((x): x is string => Boolean(x));
@@ -297,7 +297,7 @@ function stepCase(s: Strings, m: DossierModel, c: TestCase): string[] {
   if (!r) {
     out.push(fieldL(s, d.observed, d.observedNoResult));
   } else {
-    const obs: string[] = [];
+    const obs: string[] = c.status === 'passed' ? [] : [d.observedStatus(s.caseStatus[c.status])];
     if (r.reason) obs.push(`${d.reason}${s.colon} ${esc(redact(r.reason))}`);
     if (r.versionBefore || r.versionAfter) obs.push(d.observedVersion(esc(r.versionBefore ?? '?'), esc(r.versionAfter ?? '?')));
     if (r.statements) {

@@ -5,7 +5,7 @@
 import type { AuditCheck, CheckOutcome } from '../check-types.ts';
 import { clean, skip } from '../check-types.ts';
 import type { AuditContext, ColumnCounters } from '../context.ts';
-import { TIMESTAMP_MAX, doubleEncodedPredicate } from '../context.ts';
+import { TIMESTAMP_MAX, UTF8_IN_LATIN1_PATTERNS, bytePatternsPredicate, doubleEncodedPredicate } from '../context.ts';
 import { qi } from '../../db/connect.ts';
 import { compareDotted } from '../../inspect/detect.ts';
 import type { SchemaDifference } from '../../db/schema.ts';
@@ -81,6 +81,18 @@ export const LATER_UNIQUE_KEYS: LaterUniqueKey[] = [
     manual: {
       fr: "Pour chaque objet réservable en double, reporter les réservations (glpi_reservations.reservationitems_id) sur une seule ligne de glpi_reservationitems puis supprimer les autres, avant la mise à jour.",
       en: 'For each reservable item listed twice, move its reservations (glpi_reservations.reservationitems_id) onto one glpi_reservationitems row and delete the others, before the update.',
+    },
+  },
+  {
+    id: 'glpi.duplicates.documentcategories',
+    table: 'glpi_documentcategories',
+    columns: ['name'],
+    addedIn: '9.2 (documentcategories_id, name), documentcategories_id added as 0 for every row',
+    seen: 'reference schemas (no key in 0.83.8, unique from 9.2); not yet rehearsed',
+    stringColumns: true,
+    manual: {
+      fr: 'Renommer les catégories de documents de même nom (par exemple en ajoutant le service) avant la mise à jour : la 9.2 les place toutes au niveau racine sous une clé unique.',
+      en: 'Rename the document categories that share a name (e.g. add the department) before the update: 9.2 puts them all at the root level under a unique key.',
     },
   },
   {
@@ -176,6 +188,21 @@ function duplicateCheck(k: LaterUniqueKey): AuditCheck {
 }
 
 type Counter = keyof ColumnCounters;
+
+/** Row ids of the three worst columns matching a predicate (evidence the admin can look up). */
+async function sampleIds(ctx: AuditContext, columns: Record<string, number>, predicate: (quotedColumn: string) => string): Promise<Record<string, number[]>> {
+  const worst = Object.entries(columns)
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, 3);
+  const out: Record<string, number[]> = {};
+  for (const [key] of worst) {
+    const [table, column] = key.split('.');
+    if (!(await ctx.hasColumns('glpi', table, ['id']))) continue;
+    const rows = await ctx.rows<{ id: number }>('glpi', `SELECT id FROM ${ctx.t('glpi', table)} WHERE ${predicate(qi(column))} ORDER BY id LIMIT ${ctx.options.samples}`);
+    out[key] = rows.map((x) => Number(x.id));
+  }
+  return out;
+}
 
 /** Tables GLPI's reference schemas themselves create in latin1 (up to 9.5). */
 export const LATIN1_BY_DESIGN = ['glpi_notimportedemails'];
@@ -311,20 +338,68 @@ export const GLPI_CHECKS: AuditCheck[] = [
     async run(ctx) {
       const r = await profileCount(ctx, 'doubleEncoded');
       if (r.count === 0) return r;
-      // Sample row ids for the three worst columns.
-      const worst = Object.entries(r.evidence.columns as Record<string, number>)
-        .sort((a, b) => b[1] - a[1])
-        .slice(0, 3);
-      const samples: Record<string, unknown> = {};
-      for (const [key] of worst) {
-        const [table, column] = key.split('.');
-        if (!(await ctx.hasColumns('glpi', table, ['id']))) continue;
-        const rows = await ctx.rows<{ id: number }>('glpi', `SELECT id FROM ${ctx.t('glpi', table)} WHERE ${doubleEncodedPredicate(qi(column))} ORDER BY id LIMIT ${ctx.options.samples}`);
-        samples[key] = rows.map((x) => Number(x.id));
-      }
-      r.evidence.sampleIds = samples;
+      r.evidence.sampleIds = await sampleIds(ctx, r.evidence.columns as Record<string, number>, doubleEncodedPredicate);
       return r;
     },
+  },
+  {
+    id: 'glpi.text.replacement_chars',
+    family: 'glpi-upgrade',
+    title: {
+      fr: 'Caractères perdus (U+FFFD « � ») : du texte latin1 est passé par une conversion destructive',
+      en: "Lost characters (U+FFFD '�'): latin1 text went through a lossy conversion",
+    },
+    appliesTo: { needs: ['glpi'], steps: ['glpi-db-update'] },
+    severity: 'mineure',
+    remedy: {
+      manual: {
+        fr: "Les caractères d'origine sont irrécupérables dans la base : corriger les valeurs listées à la main ou depuis une autre source (sauvegarde ancienne, annuaire).",
+        en: 'The original characters cannot be recovered from the database: correct the listed values by hand or from another source (an older backup, the directory).',
+      },
+    },
+    async run(ctx) {
+      const r = await profileCount(ctx, 'replacementChars');
+      if (r.count > 0) r.evidence.sampleIds = await sampleIds(ctx, r.evidence.columns as Record<string, number>, (q) => `LOCATE(X'EFBFBD', BINARY ${q}) > 0`);
+      return r;
+    },
+  },
+  {
+    id: 'glpi.text.latin1_holding_utf8',
+    family: 'glpi-upgrade',
+    title: {
+      fr: 'Octets UTF-8 stockés dans des colonnes latin1 : migration:utf8mb4 les transformera en « Ã© »',
+      en: "UTF-8 bytes stored in latin1 columns: migration:utf8mb4 will turn them into 'Ã©'",
+    },
+    appliesTo: { needs: ['glpi'], steps: ['glpi-console'] },
+    severity: 'majeure',
+    remedy: {
+      manual: {
+        fr: "Après migration:utf8mb4, réparer les lignes listées : UPDATE t SET col = CONVERT(CAST(CONVERT(col USING latin1) AS BINARY) USING utf8mb4) WHERE id IN (…). Ne pas modifier le schéma avant db:update (glpi_notimportedemails est en latin1 dans le schéma de référence).",
+        en: 'After migration:utf8mb4, repair the listed rows: UPDATE t SET col = CONVERT(CAST(CONVERT(col USING latin1) AS BINARY) USING utf8mb4) WHERE id IN (…). Do not change the schema before db:update (glpi_notimportedemails is latin1 in the reference schema).',
+      },
+    },
+    async run(ctx) {
+      const r = await profileCount(ctx, 'latin1HoldingUtf8');
+      if (r.count > 0) r.evidence.sampleIds = await sampleIds(ctx, r.evidence.columns as Record<string, number>, (q) => bytePatternsPredicate(q, UTF8_IN_LATIN1_PATTERNS));
+      return r;
+    },
+  },
+  {
+    id: 'glpi.text.large_values',
+    family: 'glpi-upgrade',
+    title: {
+      fr: 'Valeurs très longues : TEXT au ras des 65 535 octets (probablement tronquées) ou champs de 1 Mio et plus',
+      en: 'Very long values: TEXT at the 65,535-byte limit (probably truncated) or fields of 1 MiB and more',
+    },
+    appliesTo: { needs: ['glpi'], steps: ['glpi-db-update', 'glpi-console'] },
+    severity: 'mineure',
+    remedy: {
+      manual: {
+        fr: "Régler max_allowed_packet à 64 Mio au moins sur les clients de sauvegarde/restauration et le serveur cible ; vérifier les valeurs TEXT à la limite (tronquées à la saisie) et qu'une conversion latin1 → utf8mb4 ne les allonge pas au-delà de la limite.",
+        en: 'Set max_allowed_packet to at least 64 MiB on the dump/restore clients and the target server; check the TEXT values at the limit (truncated when written) and that a latin1 → utf8mb4 conversion does not lengthen them beyond it.',
+      },
+    },
+    run: (ctx) => profileCount(ctx, 'largeValues'),
   },
   {
     id: 'glpi.tables.mixed_engines',

@@ -365,7 +365,7 @@ export const INTERCONNECTION_CHECKS: AuditCheck[] = [
       en: "OCS database password stored in GLPI: the rehearsal needs the glpicrypt.key",
     },
     appliesTo: { needs: ['glpi'], steps: ['plugin-install'] },
-    severity: 'mineure',
+    severity: 'majeure',
     remedy: {
       manual: {
         fr: "GLPI ≥ 9.4 : fournir à la répétition le fichier config/glpicrypt.key de production (--glpi-dir), sinon le mot de passe OCS est illisible. GLPI 0.83 : conserver avec la base répétée la clé glpicrypt.key créée par db:update, qui chiffre le mot de passe lors de la migration du connecteur.",
@@ -379,11 +379,10 @@ export const INTERCONNECTION_CHECKS: AuditCheck[] = [
       if (rows.length === 0) return clean();
       const v = (await ctx.glpiVersion()).version;
       const encrypted = v !== undefined && compareDotted(v, '9.4') >= 0;
-      return {
-        count: rows.length,
-        severity: encrypted ? 'majeure' : 'mineure',
-        evidence: { servers: rows.map((r) => Number(r.id)), glpiVersion: v, passwordEncryptedInSource: encrypted },
-      };
+      const evidence = { servers: rows.map((r) => Number(r.id)), glpiVersion: v, passwordEncryptedInSource: encrypted };
+      // Before 9.4 the password is stored URL-encoded in clear: nothing to provide, only a key to keep (see remedy).
+      if (!encrypted) return clean({ ...evidence, note: 'keep the config/glpicrypt.key that db:update creates with the rehearsed database' });
+      return { count: rows.length, evidence };
     },
   },
   {

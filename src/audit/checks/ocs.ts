@@ -8,6 +8,9 @@ import { newestOcsGuiVersion } from '../../catalog/ocs-releases.ts';
 import { compareDotted } from '../../inspect/detect.ts';
 import { driftOutcome } from './glpi.ts';
 
+/** Main inventory tables that OCS 2.1's ocsbase_new.sql creates with ENGINE=InnoDB. */
+export const OCS21_INNODB_CORE = ['accountinfo', 'bios', 'cpus', 'drives', 'hardware', 'memories', 'monitors', 'networks', 'printers', 'softwares', 'storages', 'videos'];
+
 export const OCS_CHECKS: AuditCheck[] = [
   {
     id: 'ocs.software.null_fields',
@@ -51,6 +54,29 @@ export const OCS_CHECKS: AuditCheck[] = [
       if (!(await ctx.hasTable('ocs', 'batteries'))) return skip('no batteries table');
       const n = await ctx.count('ocs', `SELECT COUNT(*) FROM ${ctx.t('ocs', 'batteries')}`);
       return n === 0 ? clean() : { count: n, evidence: { table: 'batteries', rows: n, droppedBy: '7080.sql' } };
+    },
+  },
+  {
+    id: 'ocs.tables.myisam',
+    family: 'ocs-upgrade',
+    title: {
+      fr: 'Tables OCS en MyISAM alors que le schéma 2.1 les crée en InnoDB',
+      en: 'OCS tables in MyISAM although the 2.1 schema creates them InnoDB',
+    },
+    appliesTo: { needs: ['ocs'], steps: ['ocs-bridge', 'ocs-update-file'] },
+    severity: 'mineure',
+    remedy: {
+      manual: {
+        fr: "Pas bloquant pour la mise à jour ; l'instantané de production pose un verrou en lecture pendant toute la copie (prévoir un créneau). Convertir en InnoDB après la migration (ALTER TABLE t ENGINE=InnoDB).",
+        en: 'Not blocking for the update; the production snapshot holds a read lock for the whole copy (plan a window). Convert to InnoDB after the migration (ALTER TABLE t ENGINE=InnoDB).',
+      },
+    },
+    async run(ctx) {
+      const tables = await ctx.ocsTables();
+      const myisam = OCS21_INNODB_CORE.filter((t) => (tables.get(t)?.engine ?? '').toLowerCase() === 'myisam');
+      const engines: Record<string, number> = {};
+      for (const t of tables.values()) if (t.type === 'BASE TABLE') engines[t.engine ?? 'none'] = (engines[t.engine ?? 'none'] ?? 0) + 1;
+      return myisam.length === 0 ? clean({ engines }) : { count: myisam.length, evidence: { engines, myisam } };
     },
   },
   {

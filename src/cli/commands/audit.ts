@@ -97,7 +97,10 @@ Check ids, severities and remedies: docs/audit.md.`,
       const { c } = out;
       for (const line of renderFindings(findings, opts.lang ?? 'fr', { bold: c.bold, red: c.red, yellow: c.yellow, dim: c.dim })) out.say(line);
       out.say();
-      out.say(c.dim(`${findings.checksRun.length} checks in ${formatDuration(Date.now() - started)}${opts.output ? `; findings written to ${opts.output}` : ''}`));
+      const fr = (opts.lang ?? 'fr') === 'fr';
+      const took = formatDuration(Date.now() - started);
+      const written = opts.output ? (fr ? ` ; anomalies écrites dans ${opts.output}` : `; findings written to ${opts.output}`) : '';
+      out.say(c.dim(`${findings.checksRun.length} ${fr ? 'contrôles en' : 'checks in'} ${took}${written}`));
       if (threshold) assertBelowThreshold(findings, threshold);
     });
 }

@@ -68,11 +68,11 @@ catalog or a half-upgraded database. See docs/plan.md.`,
       const plan = buildPlan(input, { glpi: opts.glpiTarget, ocs: opts.ocsTarget, connector: opts.connector, glpiVia: opts.glpiVia });
       if (opts.save) writePlan(opts.output, plan);
       out.result(plan);
-      printPlan(out, plan, { explain: Boolean(opts.explain), savedTo: opts.save ? opts.output : undefined, source: snapshot ?? 'live databases' });
+      printPlan(out, plan, { explain: Boolean(opts.explain), savedTo: opts.save ? opts.output : undefined, source: snapshot ?? 'live databases', snapshot });
     });
 }
 
-function printPlan(out: Output, plan: PlanFile, o: { explain: boolean; savedTo?: string; source: string }): void {
+function printPlan(out: Output, plan: PlanFile, o: { explain: boolean; savedTo?: string; source: string; snapshot?: string }): void {
   const { c } = out;
   const src: string[] = [];
   if (plan.source.glpi) src.push(`GLPI ${plan.source.glpi.version} (link: ${plan.source.glpi.connector})`);
@@ -108,6 +108,7 @@ function printPlan(out: Output, plan: PlanFile, o: { explain: boolean; savedTo?:
   }
   if (o.savedTo) {
     out.say();
-    out.say(`Plan saved to ${path.resolve(o.savedTo)} (format ${plan.format}); next: rehearse it on a test instance (docs/plan.md)`);
+    out.say(`Plan saved to ${path.resolve(o.savedTo)} (format ${plan.format}).`);
+    out.say(`Next: glpi-ocs-upgrade rehearse ${o.savedTo} --snapshot ${o.snapshot ?? 'SNAPSHOT_DIR'}`);
   }
 }

@@ -486,6 +486,7 @@ export const fr = {
 
     update: '5. Procédure de mise à jour',
     updateIntro: (n: number, date: string) => `La mise à jour suit le plan établi le ${date}, en ${n} étape${n > 1 ? 's' : ''}, répété sur une copie des bases avant toute intervention en production.`,
+    planHintShort: 'à établir par le plan',
     updateNoPlan: 'Aucun plan n’accompagnait l’instantané',
     updateNoPlanHint: 'produire le plan avec `glpi-ocs-upgrade plan` et régénérer ce dossier à partir du répertoire de répétition',
     updateCommands: 'Préparation et répétition :',

@@ -1,0 +1,146 @@
+/**
+ * The rehearsal, for real, on the committed fixtures: OCS 2.1 → newest GUI_VERSION the Debian package
+ * reaches (and 2.12.4 with ../shared), interruption + resume, the interlock.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import YAML from 'yaml';
+import { execa } from 'execa';
+import { REPO_ROOT, sharedPath, SHARED_MISSING_REASON } from './helpers/shared.ts';
+import { BIN, runCli } from './helpers/cli.ts';
+import { readManifest } from '../src/snapshot/index.ts';
+import { buildPlan, planInputFromSnapshot, writePlan } from '../src/plan/index.ts';
+import type { PlanFile } from '../src/plan/plan-types.ts';
+import { rehearse } from '../src/rehearse/runner.ts';
+import { obtainDebianOcsDist, detectOcsDist } from '../src/dist/ocs.ts';
+import type { OcsDistribution } from '../src/dist/ocs.ts';
+import { Journal, journalState } from '../src/rehearse/journal.ts';
+import { listInstances, stopInstanceRecord } from '../src/db/embedded.ts';
+import { startTestServer } from './helpers/server.ts';
+import { ExitCode } from '../src/errors.ts';
+
+const FIXTURE = path.join(REPO_ROOT, 'fixtures', 'small');
+const CACHE = path.join(os.tmpdir(), 'gou-test-cache');
+let debian: OcsDistribution;
+let work: string;
+
+beforeAll(async () => {
+  debian = await obtainDebianOcsDist(CACHE);
+  work = fs.mkdtempSync(path.join(os.tmpdir(), 'gou-rehearse-'));
+}, 600_000);
+
+afterAll(async () => {
+  // Instances kept by interrupted runs in this file.
+  for (const r of listInstances()) if (r.keep && r.name.startsWith('rehearse-')) await stopInstanceRecord(r);
+});
+
+/** An OCS-only plan (the GLPI side needs a GLPI distribution), optionally without a given corrective step. */
+async function ocsPlan(file: string, ocsTarget: string, drop: (id: string) => boolean = () => false): Promise<PlanFile> {
+  const plan = buildPlan(await planInputFromSnapshot(FIXTURE), { ocs: ocsTarget });
+  plan.steps = plan.steps.filter((s) => s.database === 'ocs' && !drop(s.id));
+  writePlan(file, plan);
+  return plan;
+}
+
+function lastFingerprint(runDir: string): string | undefined {
+  const st = journalState(new Journal(runDir).read());
+  return [...st.finished.values()].filter((f) => f.fingerprint).pop()?.fingerprint;
+}
+
+describe('rehearse on the committed fixtures', () => {
+  it('takes OCS 2.1 to 2.11.1 (7069) with the real update files: every row change explained, 7037 losses reported', async () => {
+    const planFile = path.join(work, 'plan-nofix.yaml');
+    // Without the corrective migration that fills NULL software fields, update 7037 loses those rows:
+    // the rehearsal must report them as an anomaly with their count.
+    const plan = await ocsPlan(planFile, '2.11.1', (id) => id === 'fix-ocs-softwares-fill-nulls');
+    const runDir = path.join(work, 'run-nofix');
+    const run = await rehearse({ plan, planPath: planFile, manifest: await readManifest(FIXTURE), snapshotDir: FIXTURE, runDir, dists: { ocs: [debian] } });
+    expect(run.preChecks.every((c) => c.status === 'passed')).toBe(true);
+    const failed = run.steps.filter((s) => s.status !== 'passed');
+    expect(failed, JSON.stringify(failed.slice(0, 3))).toEqual([]);
+    expect(run.complete).toBe(true);
+    const last = run.steps[run.steps.length - 1];
+    expect(last.versionAfter).toBe('7069');
+    const unexplained = run.steps.flatMap((s) => s.tableDeltas.filter((d) => d.verdict === 'anomaly').map((d) => `${s.stepId}:${d.table}`));
+    expect(unexplained).toEqual([]);
+    expect(run.steps.flatMap((s) => s.untouchedChanged ?? [])).toEqual([]);
+    const loss = run.anomalies.find((a) => a.stepId === 'ocs-7037' && a.id.includes('deleted-softwares'));
+    expect(loss, JSON.stringify(run.anomalies.map((a) => a.id))).toBeDefined();
+    // The fixture's ocs-null-software hazard: 3 NULL publishers + 2 NULL versions.
+    expect(loss!.title.en).toMatch(/^5 row\(s\) of softwares deleted/);
+    // The summary and journal are on disk for the dossier.
+    const onDisk = YAML.parse(fs.readFileSync(path.join(runDir, 'run.yaml'), 'utf8'));
+    expect(onDisk.steps).toHaveLength(plan.steps.length);
+  });
+
+  it('with the corrective migration, 7037 loses nothing', async () => {
+    const planFile = path.join(work, 'plan-fix.yaml');
+    const plan = await ocsPlan(planFile, '2.11.1');
+    expect(plan.steps.some((s) => s.id === 'fix-ocs-softwares-fill-nulls')).toBe(true);
+    const run = await rehearse({ plan, planPath: planFile, manifest: await readManifest(FIXTURE), snapshotDir: FIXTURE, runDir: path.join(work, 'run-fix'), dists: { ocs: [debian] } });
+    expect(run.complete).toBe(true);
+    expect(run.anomalies.filter((a) => a.id.includes('deleted-softwares'))).toEqual([]);
+    expect(run.steps.find((s) => s.stepId === 'fix-ocs-softwares-fill-nulls')?.status).toBe('passed');
+  });
+
+  it.skipIf(!sharedPath('reference', 'ocs', 'update-2.12.4'))('reaches 2.12.4 (7081) with the reference update files (' + SHARED_MISSING_REASON + ')', async () => {
+    const reference = detectOcsDist(sharedPath('reference', 'ocs')!);
+    const planFile = path.join(work, 'plan-2124.yaml');
+    const plan = await ocsPlan(planFile, '2.12.4');
+    const run = await rehearse({ plan, planPath: planFile, manifest: await readManifest(FIXTURE), snapshotDir: FIXTURE, runDir: path.join(work, 'run-2124'), dists: { ocs: [reference] } });
+    expect(run.steps.filter((s) => s.status !== 'passed').map((s) => `${s.stepId}: ${s.reason}`)).toEqual([]);
+    expect(run.steps[run.steps.length - 1].versionAfter).toBe('7081');
+    expect(run.steps.flatMap((s) => s.tableDeltas.filter((d) => d.verdict === 'anomaly').map((d) => `${s.stepId}:${d.table}`))).toEqual([]);
+  });
+
+  it('killed mid-step (SIGKILL), then --resume, ends with the same tables as an uninterrupted run', async () => {
+    const planFile = path.join(work, 'plan-kill.yaml');
+    await ocsPlan(planFile, '2.11.1');
+    const args = (runDir: string) => ['rehearse', planFile, '--snapshot', FIXTURE, '-o', runDir, '--ocs-dist', debian.dir];
+    // Reference: an uninterrupted run.
+    const ref = await runCli(args(path.join(work, 'run-ref')));
+    expect(ref.exitCode, ref.stderr).toBe(0);
+    // Interrupted: kill -9 once the 20th step has started.
+    const killedDir = path.join(work, 'run-killed');
+    const child = execa(process.execPath, [BIN, ...args(killedDir)], { reject: false, env: { NO_COLOR: '1' } });
+    const journal = new Journal(killedDir);
+    const deadline = Date.now() + 240_000;
+    while (Date.now() < deadline) {
+      const started = fs.existsSync(journal.file) ? journal.read().filter((e) => e.event === 'step-started').length : 0;
+      if (started >= 20) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    child.kill('SIGKILL');
+    await child;
+    const st = journalState(journal.read());
+    expect(st.complete).toBe(false);
+    // It was really cut mid-way: some steps finished, not all.
+    expect(st.finished.size).toBeGreaterThanOrEqual(19);
+    expect(st.finished.size).toBeLessThan(YAML.parse(fs.readFileSync(planFile, 'utf8')).steps.length);
+    const resumed = await runCli([...args(killedDir), '--resume']);
+    expect(resumed.exitCode, resumed.stderr).toBe(0);
+    expect(resumed.stderr).toMatch(/resuming/);
+    expect(journalState(journal.read()).complete).toBe(true);
+    expect(lastFingerprint(killedDir)).toBe(lastFingerprint(path.join(work, 'run-ref')));
+  });
+
+  it('refuses to write to a server not marked as a test instance (exit 6)', async () => {
+    const server = await startTestServer();
+    try {
+      const c = await server.connect();
+      await c.query('DROP DATABASE glpi_ocs_upgrade_marker');
+      await c.end();
+      const planFile = path.join(work, 'plan-lock.yaml');
+      await ocsPlan(planFile, '2.11.1');
+      const r = await runCli(['rehearse', planFile, '--snapshot', FIXTURE, '-o', path.join(work, 'run-lock'), '--instance', `mysql://root@127.0.0.1:${server.dsn.port}/`], {
+        env: { INSTANCE_DB_PASSWORD: '' },
+      });
+      expect(r.exitCode).toBe(ExitCode.REFUSED);
+      expect(r.stderr).toMatch(/not marked as a test instance/);
+    } finally {
+      await server.stop();
+    }
+  });
+});
