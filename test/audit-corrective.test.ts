@@ -87,6 +87,7 @@ const CASES: Array<{ migration: string; hazard: string; finding: string; rowDelt
   { migration: 'glpi-ocslinks-dedup', hazard: 'a computer linked twice', finding: 'link.multiple_links', rowDelta: { glpi_ocslinks: -1 } },
   { migration: 'glpi-repair-charset-computers', hazard: 'glpi_computers converted to latin1', finding: 'glpi.tables.mixed_collations', rowDelta: { glpi_computers: 0 } },
   { migration: 'ocs-softwares-fill-nulls', hazard: 'OCS software with NULL publisher or version', finding: 'ocs.software.null_fields', rowDelta: { softwares: 0 } },
+  { migration: 'ocs-tables-to-innodb', hazard: 'OCS inventory tables converted to MyISAM', finding: 'ocs.tables.myisam', rowDelta: { hardware: 0, softwares: 0 } },
 ];
 
 describe('corrective migrations', () => {

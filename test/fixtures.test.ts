@@ -20,6 +20,8 @@ import { inspectGlpi, inspectOcs } from '../src/inspect/report.ts';
 import { formatDsn } from '../src/db/dsn.ts';
 import { ExitCode, InterlockError } from '../src/errors.ts';
 import { markAsTestInstance } from '../src/db/interlock.ts';
+import { readManifest, restoreSnapshot } from '../src/snapshot/index.ts';
+import { REPO_ROOT } from './helpers/shared.ts';
 
 let server: TestServer;
 let root: Connection;
@@ -96,11 +98,11 @@ describe('fixtures: what a real 0.83.8 + OCS 2.1 installation has', () => {
     // Same (software, version) set on both sides for every linked computer.
     const diff = await rows<{ n: number }>(
       `SELECT COUNT(*) AS n FROM (
-         SELECT l.computers_id, s.name, v.name AS version FROM fx_glpi_clean.glpi_ocslinks l
+         SELECT l.computers_id, CONVERT(s.name USING utf8mb4) COLLATE utf8mb4_bin AS name, CONVERT(v.name USING utf8mb4) COLLATE utf8mb4_bin AS version FROM fx_glpi_clean.glpi_ocslinks l
            JOIN fx_glpi_clean.glpi_computers_softwareversions cs ON cs.computers_id = l.computers_id
            JOIN fx_glpi_clean.glpi_softwareversions v ON v.id = cs.softwareversions_id JOIN fx_glpi_clean.glpi_softwares s ON s.id = v.softwares_id
          UNION ALL
-         SELECT l.computers_id, o.NAME, o.VERSION FROM fx_glpi_clean.glpi_ocslinks l JOIN fx_ocs_clean.softwares o ON o.HARDWARE_ID = l.ocsid
+         SELECT l.computers_id, CONVERT(o.NAME USING utf8mb4) COLLATE utf8mb4_bin, CONVERT(o.VERSION USING utf8mb4) COLLATE utf8mb4_bin FROM fx_glpi_clean.glpi_ocslinks l JOIN fx_ocs_clean.softwares o ON o.HARDWARE_ID = l.ocsid
        ) x GROUP BY computers_id, name, version HAVING COUNT(*) <> 2`,
     );
     expect(diff.length).toBe(0);
@@ -152,6 +154,54 @@ describe('fixtures: determinism', () => {
   });
 });
 
+describe('fixtures: the committed fixture set', () => {
+  const small = path.join(REPO_ROOT, 'fixtures', 'small');
+  const cleanDir = path.join(REPO_ROOT, 'fixtures', 'clean');
+  it('restores byte-exact (checksums) and holds the hazards its manifest names, with their documented counts', async () => {
+    const ms = await readManifest(small);
+    const mc = await readManifest(cleanDir);
+    expect(ms.generated).toMatchObject({ seed: 1, computers: 50, hazards: HAZARD_NAMES });
+    expect(mc.generated).toMatchObject({ seed: 1, computers: 50, hazards: [] });
+    const rs = await restoreSnapshot(small, server.dsn, { databases: { glpi: 'fxc_small_glpi', ocs: 'fxc_small_ocs' }, force: true });
+    const rc = await restoreSnapshot(cleanDir, server.dsn, { databases: { glpi: 'fxc_clean_glpi', ocs: 'fxc_clean_ocs' }, force: true });
+    expect(rs.ok && rc.ok).toBe(true);
+    const hs = await measureHazards(root, 'fxc_small_glpi', 'fxc_small_ocs');
+    const hc = await measureHazards(root, 'fxc_clean_glpi', 'fxc_clean_ocs');
+    for (const n of HAZARD_NAMES) {
+      expect(hs[n], n).toEqual(HAZARDS[n].injects);
+      for (const v of Object.values(hc[n])) expect(v, n).toBe(0);
+    }
+    expect((await inspectGlpi(root, 'fxc_small_glpi')).version.version).toBe('0.83.8');
+    expect((await inspectOcs(root, 'fxc_clean_ocs')).version.guiVersion).toBe(7005);
+  });
+
+  it('without ../shared, generation falls back to the committed clean fixture\'s DDL: same structure, same hazard counts', async () => {
+    const saved = process.env.GOU_SHARED_DIR;
+    process.env.GOU_SHARED_DIR = path.join(REPO_ROOT, 'no-such-shared-dir');
+    try {
+      const r = await generateFixtures(server.dsn, { seed: 2, computers: N, hazards: 'all', glpiDb: 'fx_glpi_fb', ocsDb: 'fx_ocs_fb', replace: true });
+      expect(r.schemaSources.glpi.origin).toBe('committed-fixture');
+      expect(r.schemaSources.ocs.origin).toBe('committed-fixture');
+      for (const n of HAZARD_NAMES) expect(r.hazards[n].injected, n).toEqual(HAZARDS[n].injects);
+      expect(diffSchemas(await describeSchema(root, 'fxc_small_glpi'), await describeSchema(root, 'fx_glpi_fb')).map(formatDifference)).toEqual([]);
+      expect(diffSchemas(await describeSchema(root, 'fxc_small_ocs'), await describeSchema(root, 'fx_ocs_fb')).map(formatDifference)).toEqual([]);
+      expect((await inspectOcs(root, 'fx_ocs_fb')).version.guiVersion).toBe(7005);
+    } finally {
+      if (saved === undefined) delete process.env.GOU_SHARED_DIR;
+      else process.env.GOU_SHARED_DIR = saved;
+    }
+  });
+
+  it.skipIf(!sharedPath('reference', 'glpi') || !sharedPath('reference', 'ocs'))(`regenerating from the manifest's parameters gives the committed checksums (${SHARED_MISSING_REASON})`, async () => {
+    const ms = await readManifest(small);
+    await generateFixtures(server.dsn, { seed: ms.generated!.seed, computers: ms.generated!.computers, hazards: ms.generated!.hazards as HazardName[], glpiDb: 'glpi', ocsDb: 'ocsweb', replace: true });
+    for (const db of ms.databases) {
+      const now = await checksums(db.name);
+      for (const t of db.tables) expect(now[t.name], `${db.name}.${t.name}`).toBe(t.checksum);
+    }
+  });
+});
+
 describe('fixtures: structure equals the GLPI 0.83.8 / OCS 2.1 references', () => {
   const glpiRef = sharedPath('reference', 'glpi', 'glpi-0.83.8-empty.sql');
   const ocsRef = sharedPath('reference', 'ocs', 'ocsbase_new-2.1.sql');
@@ -171,11 +221,12 @@ describe('fixtures: structure equals the GLPI 0.83.8 / OCS 2.1 references', () =
     const expectedOcs = await describeSchema(root, refOcs);
     expect(expectedGlpi.size).toBe(203);
     expect(expectedOcs.size).toBe(97);
-    // Clean: no difference at all.
-    expect(diffSchemas(expectedGlpi, await describeSchema(root, 'fx_glpi_clean')).map(formatDifference)).toEqual([]);
-    expect(diffSchemas(expectedOcs, await describeSchema(root, 'fx_ocs_clean')).map(formatDifference)).toEqual([]);
-    // All hazards: exactly the declared drift.
-    for (const [role, expected, db] of [['glpi', expectedGlpi, 'fx_glpi_all'], ['ocs', expectedOcs, 'fx_ocs_all']] as const) {
+    // Clean (generated now, and the committed fixtures/clean restored above): no difference at all.
+    for (const db of ['fx_glpi_clean', 'fxc_clean_glpi']) expect(diffSchemas(expectedGlpi, await describeSchema(root, db)).map(formatDifference), db).toEqual([]);
+    for (const db of ['fx_ocs_clean', 'fxc_clean_ocs']) expect(diffSchemas(expectedOcs, await describeSchema(root, db)).map(formatDifference), db).toEqual([]);
+    // All hazards (generated now, and the committed fixtures/small): exactly the declared drift.
+    const hazardous = [['glpi', expectedGlpi, 'fx_glpi_all'], ['ocs', expectedOcs, 'fx_ocs_all'], ['glpi', expectedGlpi, 'fxc_small_glpi'], ['ocs', expectedOcs, 'fxc_small_ocs']] as const;
+    for (const [role, expected, db] of hazardous) {
       const diffs = diffSchemas(expected, await describeSchema(root, db));
       const drift = HAZARD_NAMES.flatMap((n) => HAZARDS[n].drift ?? []).filter((d) => d.role === role);
       const allowed = (d: SchemaDifference) =>
@@ -278,11 +329,43 @@ describe('fixtures: safety and bad input', () => {
     const nowhere = await runCli(['fixtures', 'generate']);
     expect(nowhere.exitCode).toBe(ExitCode.USAGE);
     expect(nowhere.stderr).toMatch(/nowhere to keep the result/);
-    for (const r of [bad, unknown, nowhere]) expect(r.stderr).not.toMatch(/\n\s+at /);
+    const noSchema = await runCli(['fixtures', 'generate', '-o', 'x', '--glpi-schema', path.join(REPO_ROOT, 'no-such-schema.sql')]);
+    expect(noSchema.exitCode).toBe(ExitCode.NOT_FOUND);
+    expect(noSchema.stderr).toMatch(/^error: --glpi-schema: .* does not exist/m);
+    for (const r of [bad, unknown, nowhere, noSchema]) expect(r.stderr).not.toMatch(/\n\s+at /);
     const into = formatDsn({ ...server.dsn, database: undefined });
     const exists = await runCli(['fixtures', 'generate', '--into', into, '--glpi-db', 'fx_glpi_clean', '--ocs-db', 'fx_ocs_cli'], { env: { MYSQL_PWD: server.dsn.password } });
     expect(exists.exitCode).toBe(ExitCode.USAGE);
     expect(exists.stderr).toMatch(/database "fx_glpi_clean" already exists/);
+  });
+
+  it('writes a snapshot directory with -o (its manifest names the generation parameters)', async () => {
+    const os = await import('node:os');
+    const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'fx-cli-')), 'snap');
+    try {
+      const into = formatDsn({ ...server.dsn, database: undefined });
+      const r = await runCli(['fixtures', 'generate', '--into', into, '-o', out, '--computers', '10', '--hazards', 'none', '--glpi-db', 'fx_glpi_o', '--ocs-db', 'fx_ocs_o'], {
+        env: { MYSQL_PWD: server.dsn.password },
+      });
+      expect(r.exitCode, r.stderr).toBe(0);
+      const m = await readManifest(out);
+      expect(m.generated).toEqual({ generator: 'glpi-ocs-upgrade fixtures generate', seed: 1, computers: 10, hazards: [] });
+      expect(m.databases.map((d) => [d.role, d.name, d.tables.length])).toEqual([['glpi', 'fx_glpi_o', 203], ['ocs', 'fx_ocs_o', 97]]);
+      const again = await runCli(['fixtures', 'generate', '-o', out], {});
+      expect(again.exitCode).toBe(ExitCode.USAGE);
+      expect(again.stderr).toMatch(/is not empty/);
+    } finally {
+      fs.rmSync(path.dirname(out), { recursive: true, force: true });
+    }
+  });
+
+  it('docs/fixtures.md documents every hazard with its exact counts', () => {
+    const doc = fs.readFileSync(path.join(REPO_ROOT, 'docs', 'fixtures.md'), 'utf8');
+    for (const n of HAZARD_NAMES) {
+      const line = doc.split('\n').find((l) => l.startsWith(`| \`${n}\` |`));
+      expect(line, n).toBeDefined();
+      for (const [k, v] of Object.entries(HAZARDS[n].injects)) expect(line, `${n} ${k}`).toContain(`\`${k}\`: **${v}**`);
+    }
   });
 
   it('generates through the CLI into a test server, --json', async () => {
@@ -332,9 +415,26 @@ async function runGlpiUpdate(dist: string, database: string): Promise<{ exitCode
 describe('fixtures: the real GLPI 10.0 updater accepts the GLPI fixture', () => {
   const dist = process.env.GLPI_DIST;
   it.skipIf(!dist)('php bin/console db:update -n (set GLPI_DIST to a GLPI 10.0.x tree with vendor/, and have php on PATH)', async () => {
-    const res = await runGlpiUpdate(dist!, 'fx_glpi_clean');
-    expect(res.exitCode, res.output.slice(-2000)).toBe(0);
+    // Clean fixture: the update goes through to 10.0.x.
+    const ok = await runGlpiUpdate(dist!, 'fx_glpi_clean');
+    expect(ok.exitCode, ok.output.slice(-2000)).toBe(0);
+    expect(ok.output).toMatch(/Migration done/);
     const [v] = await rows<{ value: string }>("SELECT value FROM fx_glpi_clean.glpi_configs WHERE context = 'core' AND name = 'version'");
     expect(v.value).toMatch(/^10\.0\./);
+    const [admin] = await rows<{ n: number }>(
+      "SELECT COUNT(*) AS n FROM fx_glpi_clean.glpi_users u JOIN fx_glpi_clean.glpi_profiles_users pu ON pu.users_id = u.id JOIN fx_glpi_clean.glpi_profiles p ON p.id = pu.profiles_id WHERE u.name = 'glpi' AND p.name = 'super-admin'",
+    );
+    expect(Number(admin.n)).toBe(1);
+    // All hazards: the schema pre-check refuses (drift), exit 4, nothing migrated.
+    const refused = await runGlpiUpdate(dist!, 'fx_glpi_all');
+    expect(refused.exitCode, refused.output.slice(-2000)).toBe(4);
+    expect(refused.output).toMatch(/not consistent/i);
+    // Only the 9.1 duplicates: the update dies half-way (exit 1), the version is left at 0.85.
+    await generateFixtures(server.dsn, { seed: 7, computers: N, hazards: ['dup-slalevels-tickets'], glpiDb: 'fx_glpi_sla', ocsDb: 'fx_ocs_sla', replace: true });
+    const half = await runGlpiUpdate(dist!, 'fx_glpi_sla');
+    expect(half.exitCode).toBe(1);
+    expect(half.output).toMatch(/Duplicate entry .* for key 'unicity'/);
+    const [hv] = await rows<{ value: string }>("SELECT value FROM fx_glpi_sla.glpi_configs WHERE context = 'core' AND name = 'version'");
+    expect(hv.value).toBe('0.85');
   });
 });

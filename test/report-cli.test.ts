@@ -12,10 +12,13 @@ import { loadRunInputs, renderDossier } from '../src/report/index.ts';
 import { tempRoot, writeRunDir } from './report-fixture.ts';
 
 const roots: string[] = [];
-function runDir(label: string): string {
+function emptyDir(label: string): string {
   const r = tempRoot(label);
   roots.push(r);
-  return writeRunDir(r);
+  return r;
+}
+function runDir(label: string): string {
+  return writeRunDir(emptyDir(label));
 }
 afterAll(() => {
   for (const r of roots) fs.rmSync(r, { recursive: true, force: true });
@@ -53,7 +56,7 @@ describe('dossier command', () => {
   });
 
   it('exit 4 with one line for a missing run directory, exit 5 for a malformed run.yaml', async () => {
-    const missing = await runCli(['dossier', path.join(tempRoot('cli-m'), 'nope')]);
+    const missing = await runCli(['dossier', path.join(emptyDir('cli-m'), 'nope')]);
     expect(missing.exitCode).toBe(ExitCode.NOT_FOUND);
     expect(missing.stderr.trim().split('\n')[0]).toMatch(/^error: run directory .* does not exist$/);
     expect(missing.stderr).not.toMatch(/\bat .*\.ts:\d+/);
@@ -111,7 +114,7 @@ describe('dat command', () => {
   });
 
   it('exit 4 for a directory that is neither a run nor a snapshot', async () => {
-    const r = await runCli(['dat', tempRoot('cli-empty')]);
+    const r = await runCli(['dat', emptyDir('cli-empty')]);
     expect(r.exitCode).toBe(ExitCode.NOT_FOUND);
     expect(r.stderr).toMatch(/neither a run directory \(run\.yaml\) nor a snapshot directory/);
   });

@@ -255,8 +255,9 @@ export function run(): RunSummary {
     instance: { kind: 'embedded', serverVersion: '10.11.6-MariaDB', settings: { sql_mode: '', character_set_server: 'latin1', lower_case_table_names: 0 } },
     distributions: [{ product: 'ocs', version: '2.12.4', path: '/home/admin/dist/ocsreports-2.12.4', sha256: 'c0ffee'.repeat(10) + 'c0de' }],
     preChecks: [
-      { id: 'restore.checksums', title: 'Empreintes des tables restaurées identiques au manifeste', status: 'passed', detail: '17 tables, 0 écart' },
-      { id: 'restore.rowcounts', title: 'Nombre de lignes identique au manifeste', status: 'passed', detail: '17 tables, 64 471 lignes' },
+      { id: 'restore-glpi', title: 'Restore of the GLPI database matches the snapshot manifest', status: 'passed', detail: '9 tables, 10648 rows: row counts and CHECKSUM TABLE equal to the manifest' },
+      { id: 'restore-ocs', title: 'Restore of the OCS database matches the snapshot manifest', status: 'passed', detail: '8 tables, 54533 rows: row counts and CHECKSUM TABLE equal to the manifest' },
+      { id: 'environment.sql-mode', title: 'Test instance sql_mode equals production', status: 'passed', detail: 'both empty' },
     ],
     steps: [
       {

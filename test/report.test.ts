@@ -154,12 +154,17 @@ describe('what the dossier says', () => {
 
   it('lists every step, pre-check and audit check as a test case, with its evidence fingerprints', () => {
     for (const s of inputs.plan.steps) expect(md).toMatch(new RegExp(`#### CT-ETP-\\d\\d — .*\\(\`${s.id.replace(/\./g, '\\.')}\`\\)`));
-    for (const p of inputs.run.preChecks) expect(md).toContain(`(\`${p.id}\`)`);
-    for (const k of inputs.findings!.checksRun) expect(md).toContain(`(\`${k.id}\`)`);
+    for (const p of inputs.run.preChecks) expect(md).toContain(`**Procédure :** Contrôle automatique \`${p.id}\`,`);
+    for (const k of inputs.findings!.checksRun) expect(md).toContain(`**Procédure :** Contrôle d’audit \`${k.id}\`,`);
+    expect(md).toContain('**Résultat obtenu :** 9 tables et 10\u202f648 lignes restaurées ; nombre de lignes et CHECKSUM TABLE identiques au manifeste pour chaque table.');
     for (const e of Object.values(inputs.evidence)) {
       if (e.sha256) expect(md).toContain(`\`${e.sha256}\``);
     }
     expect(md).toContain('fichier absent du répertoire de la répétition');
+    // An audit finding whose corrective migration passed is dealt with; one with a residual anomaly is not.
+    expect(md).toContain('| CT-AUD-01 | Doublons dans glpi\\_slalevels\\_tickets | Écart traité |');
+    expect(md).toContain('| CT-AUD-03 | Liens OCS sans ordinateur GLPI | Écart non traité |');
+    expect(md).toContain('| CT-AUD-05 | Clé glpicrypt.key disponible | Non exécuté |');
     expect(md).toContain('`files/update/7037.sql`');
     expect(md).toContain('**Pour l’exécuter :**\n\n```sh\ncd /path/to/glpi-10.0.22 && php bin/console db:update -n');
     expect(md).toContain('| `softwares` | 52\u202f310 | 51\u202f999 | anomalie : 311 lignes supprimées sans éditeur |');

@@ -88,9 +88,71 @@ async function clearSalt(conn: Connection): Promise<void> {
   await conn.query(`SET ${IPAD_VAR} = NULL, ${OPAD_VAR} = NULL`).catch(() => undefined);
 }
 
+/** Counts and rewrites one table's rule columns (one SELECT, one UPDATE). */
+async function anonymizeTable(conn: Connection, db: string, rules: AnonymizeRule[]): Promise<ColumnReport[]> {
+  const role = rules[0].database;
+  const table = rules[0].table;
+  const base = (rule: AnonymizeRule, column: string): ColumnReport => ({
+    database: role,
+    table,
+    column,
+    method: rule.method,
+    ...(rule.format ? { format: rule.format } : {}),
+    ...(rule.method === 'pseudonym' || rule.method === 'hash' ? { namespace: namespaceOf(rule) } : {}),
+    status: 'anonymized',
+    rowsChanged: 0,
+    rows: 0,
+  });
+  const desc = await describeTable(conn, db, table);
+  if (!desc) return rules.map((r) => ({ ...base(r, r.column), status: 'table-absent' as const }));
+  // Exact names win over globs.
+  const explicit = new Set(rules.filter((r) => !r.column.endsWith('*')).map((r) => r.column.toLowerCase()));
+  const planned: Planned[] = [];
+  const reports: ColumnReport[] = [];
+  for (const r of rules) {
+    let found = matchColumns(r, desc.columns);
+    if (r.column.endsWith('*')) found = found.filter((c) => !explicit.has(c.name.toLowerCase()));
+    if (found.length === 0) {
+      if (!r.column.endsWith('*')) reports.push({ ...base(r, r.column), status: 'column-absent' });
+      continue;
+    }
+    for (const c of found) {
+      if (r.method === 'keep') reports.push({ ...base(r, c.name), status: 'kept' });
+      else if (!isStringColumn(c)) reports.push({ ...base(r, c.name), status: 'not-a-string-column' });
+      else {
+        planned.push({ rule: r, column: c });
+        reports.push(base(r, c.name));
+      }
+    }
+  }
+  const t = `${qi(db)}.${qi(table)}`;
+  const [countRows] = await conn.query(`SELECT COUNT(*) AS n${planned.map((p, i) => `, SUM(${conditionExpr(p.rule, p.column)}) AS c${i}`).join('')} FROM ${t}`);
+  const counts = (countRows as Array<Record<string, string | number | null>>)[0];
+  const total = Number(counts.n ?? 0);
+  for (const rep of reports) rep.rows = total;
+  planned.forEach((p, i) => {
+    const rep = reports.find((r) => r.column === p.column.name && r.status === 'anonymized')!;
+    rep.rowsChanged = Number(counts[`c${i}`] ?? 0);
+  });
+  const active = planned.filter((_, i) => Number(counts[`c${i}`] ?? 0) > 0);
+  if (active.length > 0) {
+    const sets = active.map((p) => {
+      const col = qi(p.column.name);
+      const cond = conditionExpr(p.rule, p.column);
+      return active.length === 1 ? `${col} = ${valueExpr(p.rule, p.column)}` : `${col} = IF(${cond}, ${valueExpr(p.rule, p.column)}, ${col})`;
+    });
+    // Columns with ON UPDATE CURRENT_TIMESTAMP keep their value (assigning them to themselves).
+    for (const c of desc.onUpdate) if (!active.some((p) => p.column.name === c)) sets.push(`${qi(c)} = ${qi(c)}`);
+    const where = active.length === 1 ? conditionExpr(active[0].rule, active[0].column) : active.map((p) => `(${conditionExpr(p.rule, p.column)})`).join(' OR ');
+    await conn.query(`UPDATE ${t} SET ${sets.join(', ')} WHERE ${where}`);
+  }
+  return reports;
+}
+
 /**
  * Rewrites the personal-data columns of the given databases. `dsn` names the server for the interlock message.
  * Rules whose table or column does not exist are reported as absent, not errors (installations differ).
+ * With `openExtra`, up to `jobs` sessions rewrite different tables at the same time (the largest first).
  */
 export async function anonymizeDatabases(
   conn: Connection,
@@ -98,94 +160,61 @@ export async function anonymizeDatabases(
   names: DatabaseNames,
   ruleSet: RuleSet,
   salt: string,
-  opts: { onTable?: (database: string, table: string, index: number, total: number) => void } = {},
+  opts: {
+    onTable?: (database: string, table: string, index: number, total: number) => void;
+    jobs?: number;
+    openExtra?: () => Promise<Connection>;
+  } = {},
 ): Promise<AnonymizationReport> {
   if (!salt) throw new Error('anonymizeDatabases: empty salt');
   await assertWritable(conn, dsn, 'anonymize databases');
   const started = Date.now();
-  await conn.query("SET SESSION sql_mode = ''");
-  await loadSalt(conn, salt);
-  const columns: ColumnReport[] = [];
-  try {
-    // Group the rules by table, in a stable order.
-    const byTable = new Map<string, AnonymizeRule[]>();
-    for (const rule of ruleSet.rules) {
-      if (!names[rule.database]) continue;
-      const k = `${rule.database}\u0000${rule.table}`;
-      byTable.set(k, [...(byTable.get(k) ?? []), rule]);
-    }
-    const tables = [...byTable.keys()].sort();
-    let index = 0;
-    for (const key of tables) {
-      const rules = byTable.get(key)!;
-      const role = rules[0].database;
-      const table = rules[0].table;
-      const db = names[role]!;
-      opts.onTable?.(role, table, index++, tables.length);
-      const base = (rule: AnonymizeRule, column: string): ColumnReport => ({
-        database: role,
-        table,
-        column,
-        method: rule.method,
-        ...(rule.format ? { format: rule.format } : {}),
-        ...(rule.method === 'pseudonym' || rule.method === 'hash' ? { namespace: namespaceOf(rule) } : {}),
-        status: 'anonymized',
-        rowsChanged: 0,
-        rows: 0,
-      });
-      const desc = await describeTable(conn, db, table);
-      if (!desc) {
-        for (const r of rules) columns.push({ ...base(r, r.column), status: 'table-absent' });
-        continue;
-      }
-      // Exact names win over globs.
-      const explicit = new Set(rules.filter((r) => !r.column.endsWith('*')).map((r) => r.column.toLowerCase()));
-      const planned: Planned[] = [];
-      const reports: ColumnReport[] = [];
-      for (const r of rules) {
-        let found = matchColumns(r, desc.columns);
-        if (r.column.endsWith('*')) found = found.filter((c) => !explicit.has(c.name.toLowerCase()));
-        if (found.length === 0) {
-          if (!r.column.endsWith('*')) reports.push({ ...base(r, r.column), status: 'column-absent' });
-          continue;
-        }
-        for (const c of found) {
-          if (r.method === 'keep') reports.push({ ...base(r, c.name), status: 'kept' });
-          else if (!isStringColumn(c)) reports.push({ ...base(r, c.name), status: 'not-a-string-column' });
-          else {
-            planned.push({ rule: r, column: c });
-            reports.push(base(r, c.name));
-          }
-        }
-      }
-      const t = `${qi(db)}.${qi(table)}`;
-      const [countRows] = await conn.query(
-        `SELECT COUNT(*) AS n${planned.map((p, i) => `, SUM(${conditionExpr(p.rule, p.column)}) AS c${i}`).join('')} FROM ${t}`,
-      );
-      const counts = (countRows as Array<Record<string, string | number | null>>)[0];
-      const total = Number(counts.n ?? 0);
-      for (const rep of reports) rep.rows = total;
-      planned.forEach((p, i) => {
-        const rep = reports.find((r) => r.column === p.column.name && r.status === 'anonymized')!;
-        rep.rowsChanged = Number(counts[`c${i}`] ?? 0);
-      });
-      const active = planned.filter((_, i) => Number(counts[`c${i}`] ?? 0) > 0);
-      if (active.length > 0) {
-        const sets = active.map((p) => {
-          const col = qi(p.column.name);
-          const cond = conditionExpr(p.rule, p.column);
-          return active.length === 1 ? `${col} = ${valueExpr(p.rule, p.column)}` : `${col} = IF(${cond}, ${valueExpr(p.rule, p.column)}, ${col})`;
-        });
-        // Columns with ON UPDATE CURRENT_TIMESTAMP keep their value (assigning them to themselves).
-        for (const c of desc.onUpdate) if (!active.some((p) => p.column.name === c)) sets.push(`${qi(c)} = ${qi(c)}`);
-        const where = active.length === 1 ? conditionExpr(active[0].rule, active[0].column) : active.map((p) => `(${conditionExpr(p.rule, p.column)})`).join(' OR ');
-        await conn.query(`UPDATE ${t} SET ${sets.join(', ')} WHERE ${where}`);
-      }
-      columns.push(...reports);
-    }
-  } finally {
-    await clearSalt(conn);
+  // Group the rules by table; the biggest tables first so parallel sessions finish together.
+  const byTable = new Map<string, AnonymizeRule[]>();
+  for (const rule of ruleSet.rules) {
+    if (!names[rule.database]) continue;
+    const k = `${rule.database}\u0000${rule.table}`;
+    byTable.set(k, [...(byTable.get(k) ?? []), rule]);
   }
+  const sizes = new Map<string, number>();
+  for (const role of ['glpi', 'ocs'] as const) {
+    if (!names[role]) continue;
+    const [rows] = await conn.query('SELECT TABLE_NAME AS t, COALESCE(DATA_LENGTH, 0) AS b FROM information_schema.TABLES WHERE TABLE_SCHEMA = ?', [names[role]]);
+    for (const r of rows as Array<{ t: string; b: string | number }>) sizes.set(`${role}\u0000${r.t}`, Number(r.b));
+  }
+  const order = [...byTable.keys()].sort((a, b) => (sizes.get(b) ?? 0) - (sizes.get(a) ?? 0) || a.localeCompare(b));
+  const sessions: Connection[] = [conn];
+  const extra: Connection[] = [];
+  const results = new Map<string, ColumnReport[]>();
+  try {
+    const jobs = Math.max(1, Math.min(opts.jobs ?? 1, order.length));
+    if (opts.openExtra) for (let i = 1; i < jobs; i++) extra.push(await opts.openExtra());
+    sessions.push(...extra);
+    for (const c of sessions) {
+      await c.query("SET SESSION sql_mode = ''");
+      await loadSalt(c, salt);
+    }
+    const queue = [...order];
+    let index = 0;
+    let failure: unknown;
+    const worker = async (c: Connection) => {
+      for (let key = queue.shift(); key !== undefined && failure === undefined; key = queue.shift()) {
+        const rules = byTable.get(key)!;
+        opts.onTable?.(rules[0].database, rules[0].table, index++, order.length);
+        try {
+          results.set(key, await anonymizeTable(c, names[rules[0].database]!, rules));
+        } catch (err) {
+          failure ??= err;
+        }
+      }
+    };
+    await Promise.all(sessions.map(worker));
+    if (failure !== undefined) throw failure;
+  } finally {
+    for (const c of sessions) await clearSalt(c);
+    for (const c of extra) await c.end().catch(() => undefined);
+  }
+  const columns = [...byTable.keys()].sort().flatMap((k) => results.get(k) ?? []);
   const anonymized = columns.filter((c) => c.status === 'anonymized');
   return {
     format: 1,

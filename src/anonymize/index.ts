@@ -16,7 +16,7 @@ import { connect } from '../db/connect.ts';
 import type { EmbeddedInstance, ServerSettings } from '../db/embedded.ts';
 import { startEmbedded } from '../db/embedded.ts';
 import { promptPassword } from '../db/credentials.ts';
-import { readManifest, restoreSnapshot, takeSnapshot } from '../snapshot/index.ts';
+import { defaultJobs, readManifest, restoreSnapshot, takeSnapshot } from '../snapshot/index.ts';
 import type { DatabaseRole, Manifest } from '../snapshot/index.ts';
 import { writeManifest } from '../snapshot/manifest.ts';
 import type { RuleSet } from './rules.ts';
@@ -126,7 +126,7 @@ export async function anonymizeSnapshot(inDir: string, outDir: string, opts: Ano
     const conn = await connect(target);
     let report: AnonymizationReport;
     try {
-      report = await anonymizeDatabases(conn, target, names, rules, opts.salt);
+      report = await anonymizeDatabases(conn, target, names, rules, opts.salt, { jobs: opts.jobs ?? defaultJobs(), openExtra: () => connect(target) });
     } finally {
       await conn.end().catch(() => undefined);
     }

@@ -109,7 +109,8 @@ export function valueExpr(rule: AnonymizeRule, column: ColumnInfo): string {
     if (rule.method === 'hash' && rule.format === 'text') {
       // Free text keeps its size in bytes (values at the TEXT / max_allowed_packet limits stay there).
       const core = Math.min((rule.prefix ?? DEFAULT_PREFIX.text ?? '').length + (rule.length ?? 16), column.maxLength ?? Infinity);
-      e = `RPAD(${e}, GREATEST(${core}, LENGTH(${col}) - LENGTH(${marks})), '.')`;
+      const room = column.maxLength !== null && column.maxLength < 1_000_000 ? `LEAST(LENGTH(${col}), ${column.maxLength})` : `LENGTH(${col})`;
+      e = `RPAD(${e}, GREATEST(${core}, ${room} - LENGTH(${marks})), '.')`;
     }
     // The markers are bytes of the column's own character set: appended as binary, then read as that charset.
     const withMarks = `CONVERT(CONCAT(CAST(${e} AS BINARY), ${marks}) USING ${column.charset})`;
@@ -119,18 +120,28 @@ export function valueExpr(rule: AnonymizeRule, column: ColumnInfo): string {
   return `CONVERT(${e} USING ${column.charset})${coll}`;
 }
 
+/** A complete character sequence showing each byte pattern (some patterns are only the start of a character). */
+const MARKER_OF: Record<string, string> = {
+  C383C2: 'C383C2A9', // Ã©
+  C383C5: 'C383C592', // ÃŒ
+  C383C6: 'C383C692', // Ãƒ
+  C383CB: 'C383CB86', // Ãˆ
+  C383E2: 'C383E280B0', // Ã‰
+  C382C2: 'C382C2B0', // Â°
+  F09F: 'F09F9880', // 😀 (raw, in a latin1 column)
+};
+
 /**
- * The text-encoding hazards the audit counts (src/audit/context.ts) are kept in anonymized values: a value
- * that showed double-encoded UTF-8, U+FFFD replacement characters, or UTF-8 bytes in a latin1 column gets a
- * short marker with the same property ("Ã©", "�", the bytes of "é"), so the audit finds the same rows.
+ * The text-encoding hazards the audit counts (src/audit/context.ts) are kept in anonymized values: for each
+ * byte pattern the original shows (double-encoded UTF-8, U+FFFD replacement characters, UTF-8 bytes in a latin1
+ * column), the new value ends with a short marker showing the same pattern ("Ã©", "�", the bytes of "é"…),
+ * so the audit finds the same rows, with the same kinds of damage.
  */
 export function hazardMarkers(col: string, charset: string): string {
-  const any = (patterns: readonly string[]) => '(' + patterns.map((p) => `LOCATE(X'${p}', BINARY ${col}) > 0`).join(' OR ') + ')';
-  if (/^utf8/i.test(charset)) {
-    return `CONCAT(IF(${any(DOUBLE_ENCODED_PATTERNS)}, X'C383C2A9', X''), IF(LOCATE(X'EFBFBD', BINARY ${col}) > 0, X'EFBFBD', X''))`;
-  }
-  if (/^latin1$/i.test(charset)) return `IF(${any(UTF8_IN_LATIN1_PATTERNS)}, X'C3A9', X'')`;
-  return "X''";
+  const patterns = /^utf8/i.test(charset) ? [...DOUBLE_ENCODED_PATTERNS, 'EFBFBD'] : /^latin1$/i.test(charset) ? [...UTF8_IN_LATIN1_PATTERNS] : [];
+  if (patterns.length === 0) return "X''";
+  const parts = patterns.map((p) => `IF(LOCATE(X'${p}', BINARY ${col}) > 0, X'20${MARKER_OF[p] ?? p}', X'')`);
+  return `CONCAT(${parts.join(', ')})`;
 }
 
 function rawValueExpr(rule: AnonymizeRule, column: ColumnInfo): string {

@@ -24,12 +24,13 @@ const todo = (s: Strings, hint: string) => `**${s.todo}** (${hint})`;
 
 function caseTitle(s: Strings, c: TestCase): string {
   const d = s.dossier;
-  if (c.kind === 'pre-check') return c.preCheck!.title;
+  if (c.kind === 'pre-check') return d.preCheckTitles[c.ref] ?? c.preCheck!.title;
   if (c.kind === 'audit-check') return c.auditCheck!.title[s.lang as 'fr' | 'en'];
   return c.planStep?.title ?? c.ref ?? d.stepNoPlan;
 }
 
 function statusLabel(s: Strings, c: TestCase): string {
+  if (c.kind === 'audit-check' && c.status === 'passed' && c.auditCheck?.status === 'finding') return s.auditTreated;
   return (c.kind === 'audit-check' ? s.auditStatus : s.caseStatus)[c.status];
 }
 
@@ -251,15 +252,23 @@ function anomaliesLine(s: Strings, c: TestCase): string | undefined {
   );
 }
 
+/** The rehearsal writes its details in English; the known restore summary is rendered in the document's language. */
+function preCheckDetail(s: Strings, detail: string): string {
+  const m = /^(\d+) tables, (\d+) rows: row counts and CHECKSUM TABLE equal to the manifest$/.exec(detail.trim());
+  if (m) return s.dossier.restoreOk(s.count(Number(m[1])), s.count(Number(m[2])));
+  return (esc(redact(detail)) || s.none).replace(/([^.!?])$/, '$1.');
+}
+
 function preCheckCase(s: Strings, c: TestCase): string[] {
   const d = s.dossier;
   const p = c.preCheck!;
+  const title = esc(caseTitle(s, c));
   return [
-    heading(4, `${c.id} — ${esc(p.title)}`),
-    fieldL(s, d.objective, d.preObjective(esc(p.title))),
-    fieldL(s, d.procedure, `${d.preProcedure} (${code(p.id)})`),
+    heading(4, `${c.id} — ${title}`),
+    fieldL(s, d.objective, d.preObjective(title)),
+    fieldL(s, d.procedure, d.preProcedure(code(p.id))),
     fieldL(s, d.expected, d.preExpected),
-    fieldL(s, d.observed, (esc(redact(p.detail ?? '')) || s.none).replace(/([^.!?])$/, '$1.')),
+    fieldL(s, d.observed, preCheckDetail(s, p.detail ?? '')),
     anomaliesLine(s, c),
     fieldL(s, d.status, statusText(s, c)),
   ].filter((x): x is string => Boolean(x));
@@ -348,7 +357,7 @@ function auditCase(s: Strings, c: TestCase): string[] {
   return [
     heading(4, `${c.id} — ${esc(k.title[lang])}`),
     fieldL(s, d.objective, d.auditObjective(esc(k.title[lang]), d.families[k.family] ?? esc(k.family))),
-    fieldL(s, d.procedure, `${d.auditProcedure} (${code(k.id)})`),
+    fieldL(s, d.procedure, d.auditProcedure(code(k.id))),
     fieldL(s, d.expected, d.auditExpected),
     fieldL(s, d.observed, observed || s.none),
     anomaliesLine(s, c),

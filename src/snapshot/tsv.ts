@@ -142,22 +142,18 @@ export function selectList(columns: ManifestColumn[]): string {
     .join(', ');
 }
 
-/** The column list and SET clause of LOAD DATA for these columns. */
+/**
+ * The column list and SET clause of LOAD DATA for these columns. BIT and geometry values need a variable and
+ * a SET; when any column does, every column goes through a variable, because MariaDB (10.11) ignores
+ * NO_AUTO_VALUE_ON_ZERO for an AUTO_INCREMENT column listed directly in a LOAD DATA that has a SET clause
+ * (a row with id 0 would get a new id).
+ */
 export function loadColumnsClause(columns: ManifestColumn[]): string {
-  const list: string[] = [];
-  const sets: string[] = [];
-  columns.forEach((c, i) => {
-    if (c.encoding === 'bit') {
-      list.push(`@v${i}`);
-      sets.push(`${qi(c.name)} = CAST(@v${i} AS UNSIGNED)`);
-    } else if (c.encoding === 'geometry') {
-      list.push(`@v${i}`);
-      sets.push(`${qi(c.name)} = @v${i}`);
-    } else {
-      list.push(qi(c.name));
-    }
-  });
-  return `(${list.join(', ')})${sets.length ? ` SET ${sets.join(', ')}` : ''}`;
+  const needsSet = columns.some((c) => c.encoding === 'bit' || c.encoding === 'geometry');
+  if (!needsSet) return `(${columns.map((c) => qi(c.name)).join(', ')})`;
+  const list = columns.map((_, i) => `@v${i}`);
+  const sets = columns.map((c, i) => `${qi(c.name)} = ${c.encoding === 'bit' ? `CAST(@v${i} AS UNSIGNED)` : `@v${i}`}`);
+  return `(${list.join(', ')}) SET ${sets.join(', ')}`;
 }
 
 /** The full LOAD DATA statement for one data file. */
@@ -166,4 +162,39 @@ export function loadDataStatement(database: string, table: string, columns: Mani
     `LOAD DATA LOCAL INFILE ${file} INTO TABLE ${qi(database)}.${qi(table)} CHARACTER SET binary ` +
     `FIELDS TERMINATED BY '\\t' ESCAPED BY '\\\\' LINES TERMINATED BY '\\n' ${loadColumnsClause(columns)}`
   );
+}
+
+/** Types whose text form never holds a byte that needs escaping (digits, signs, dots, dashes, colons, spaces). */
+const PLAIN_TYPES = new Set([
+  'tinyint', 'smallint', 'mediumint', 'int', 'integer', 'bigint', 'decimal', 'numeric', 'float', 'double', 'real',
+  'bit', 'date', 'datetime', 'timestamp', 'time', 'year',
+]);
+
+/**
+ * The server-side form of one TSV line: CONCAT_WS of every column, escaped by REPLACE() on the server (in C,
+ * on the server's core) instead of byte by byte in JavaScript. Every piece is a binary string (hex literals,
+ * CAST … AS BINARY), so no character set conversion can happen, whatever the session's sql_mode. The result
+ * is NULL only when the line is longer than max_allowed_packet: the caller then falls back to client-side
+ * encoding for that part.
+ */
+export function serverLineExpr(columns: ManifestColumn[], dataTypes: string[]): string {
+  const parts = columns.map((c, i) => {
+    const q = qi(c.name);
+    const value = c.encoding === 'float' ? `(${q} + 0e0)` : c.encoding === 'bit' ? `(${q} + 0)` : q;
+    let e = `CAST(${value} AS BINARY)`;
+    if (!PLAIN_TYPES.has((dataTypes[i] ?? '').toLowerCase())) {
+      e = `REPLACE(${e}, X'5C', X'5C5C')`;
+      for (const [from, to] of [
+        ['09', '5C74'],
+        ['0A', '5C6E'],
+        ['0D', '5C72'],
+        ['00', '5C30'],
+        ['1A', '5C5A'],
+      ]) {
+        e = `REPLACE(${e}, X'${from}', X'${to}')`;
+      }
+    }
+    return `IFNULL(${e}, X'5C4E')`;
+  });
+  return `CONCAT_WS(X'09', ${parts.join(', ')})`;
 }

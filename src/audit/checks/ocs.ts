@@ -60,17 +60,13 @@ export const OCS_CHECKS: AuditCheck[] = [
     id: 'ocs.tables.myisam',
     family: 'ocs-upgrade',
     title: {
-      fr: 'Tables OCS en MyISAM alors que le schéma 2.1 les crée en InnoDB',
-      en: 'OCS tables in MyISAM although the 2.1 schema creates them InnoDB',
+      fr: 'Tables OCS en MyISAM alors que le schéma 2.1 les crée en InnoDB (la mise à jour 7034 échoue)',
+      en: 'OCS tables in MyISAM although the 2.1 schema creates them InnoDB (update 7034 fails)',
     },
     appliesTo: { needs: ['ocs'], steps: ['ocs-bridge', 'ocs-update-file'] },
-    severity: 'mineure',
-    remedy: {
-      manual: {
-        fr: "Pas bloquant pour la mise à jour ; l'instantané de production pose un verrou en lecture pendant toute la copie (prévoir un créneau). Convertir en InnoDB après la migration (ALTER TABLE t ENGINE=InnoDB).",
-        en: 'Not blocking for the update; the production snapshot holds a read lock for the whole copy (plan a window). Convert to InnoDB after the migration (ALTER TABLE t ENGINE=InnoDB).',
-      },
-    },
+    // Rehearsed: 7034.sql adds FOREIGN KEYs referencing hardware(ID), impossible on MyISAM (errno 150).
+    severity: 'bloquante',
+    remedy: { migration: 'ocs-tables-to-innodb' },
     async run(ctx) {
       const tables = await ctx.ocsTables();
       const myisam = OCS21_INNODB_CORE.filter((t) => (tables.get(t)?.engine ?? '').toLowerCase() === 'myisam');

@@ -26,7 +26,7 @@ export function register(program: Command): void {
     .option('-o, --output <dir>', 'the new, anonymized snapshot directory (must not exist or be empty)')
     .option('--rules <file>', 'YAML rules overriding or extending the defaults (migrations/anonymize-rules.yaml)')
     .option('--salt-env <name>', `environment variable holding the secret salt (default ${DEFAULT_SALT_ENV})`)
-    .option('--jobs <n>', `parallel sessions for the restore and the new snapshot (default: ${defaultJobs()} on this machine)`)
+    .option('--jobs <n>', `parallel sessions for the restore, the rewrite and the new snapshot (default: ${defaultJobs()} on this machine)`)
     .option('--columns', 'list every column of the report, not only the totals');
   addTargetOptions(cmd)
     .option('--defaults-file <file>', 'MySQL option file holding user/password for --instance')

@@ -7,7 +7,7 @@ import { formatCount, formatDuration } from '../output.ts';
 import { UsageError } from '../../errors.ts';
 import { isEmptyDir } from '../../snapshot/files.ts';
 import type { GenerateResult } from '../../fixtures/index.ts';
-import { generateFixtures, HAZARDS, HAZARD_NAMES, hazardsFromText, MAX_COMPUTERS, MIN_COMPUTERS, writeFixtureSnapshot } from '../../fixtures/index.ts';
+import { generateFixtures, HAZARDS, HAZARD_NAMES, hazardsFromText, MAX_COMPUTERS, MIN_COMPUTERS, resolveSchemaSource, writeFixtureSnapshot } from '../../fixtures/index.ts';
 import { withProgress } from './snapshot.ts';
 
 interface GenerateCliOptions extends ServerSettingsOptions {
@@ -84,6 +84,9 @@ Writes only into the tool's embedded instance or a server marked with \`instance
     if (opts.output && (await isEmptyDir(path.resolve(opts.output))) === false) {
       throw new UsageError(`${opts.output} is not empty`, { hint: 'give a new directory, or remove the old fixture first' });
     }
+    // Fail fast on a missing schema, before starting a server.
+    resolveSchemaSource('glpi', opts.glpiSchema);
+    resolveSchemaSource('ocs', opts.ocsSchema);
     const target = await resolveTarget({ ...opts, instance: opts.into });
     try {
       const result: GenerateResult = await withProgress(out, `Generating ${formatCount(computers)} computers (seed ${seed})`, (update) =>

@@ -16,6 +16,7 @@ export const en: Strings = {
   severity: { bloquante: 'Blocking', majeure: 'Major', mineure: 'Minor' } as Record<Severity, string>,
   caseStatus: { passed: 'Passed', failed: 'Failed', 'not-run': 'Not run' },
   auditStatus: { passed: 'Compliant', failed: 'Deviation not dealt with', 'not-run': 'Not run' },
+  auditTreated: 'Deviation dealt with',
   product: { glpi: 'GLPI', ocs: 'OCS Inventory NG', connector: 'GLPI–OCS interconnection' },
   connectorTarget: { plugin: 'ocsinventoryng plugin', native: 'GLPI native inventory (GLPI Agent)', none: 'no interconnection' },
   connectorMode: {
@@ -41,7 +42,7 @@ export const en: Strings = {
   dossier: {
     title: 'Test dossier — upgrade of the GLPI and OCS servers (lot MAJSER)',
     intro: (tool: string, runId: string) =>
-      `This dossier reports the tests of the upgrade of the GLPI and OCS Inventory NG servers and of their interconnection, rehearsed on a copy of the production databases before any work on the real servers. It was produced by ${tool} from the records of rehearsal ${runId}: every result quoted comes from that rehearsal's evidence files. It contains no password.`,
+      `This dossier reports the tests of the upgrade of the GLPI and OCS Inventory NG servers and of their interconnection, rehearsed on a copy of the production databases before any work on the real servers. It was produced by ${tool} from the records of rehearsal ${runId}: every result quoted comes from that rehearsal’s evidence files. It contains no password.`,
     warnings: {
       'no-findings': 'The audit findings file (`findings.yaml`) did not come with the rehearsal: the audit checks are not in this dossier.',
       'no-manifest': 'The snapshot manifest was not reachable when this dossier was generated: the snapshot identity is the one recorded by the rehearsal, without the per-table detail.',
@@ -141,6 +142,10 @@ export const en: Strings = {
     caseObject: 'Subject',
     status: 'Status',
     preChecks: '4.2 Pre-checks',
+    preCheckTitles: {
+      'restore-glpi': 'Restore of the GLPI database matches the snapshot manifest',
+      'restore-ocs': 'Restore of the OCS database matches the snapshot manifest',
+    },
     preChecksNone: 'The rehearsal recorded no pre-check.',
     steps: '4.3 Plan steps',
     auditChecks: '4.4 Audit checks on the starting data',
@@ -153,7 +158,8 @@ export const en: Strings = {
     evidence: 'Evidence',
     anomaliesRaised: 'Anomalies',
     preObjective: (title: string) => `Check, before the first step, “${title}”.`,
-    preProcedure: 'Automatic check run by the tool at the start of the rehearsal, after the snapshot was restored on the test instance.',
+    preProcedure: (id: string) => `Automatic check ${id}, run by the tool at the start of the rehearsal, after the snapshot was restored on the test instance.`,
+    restoreOk: (tables: string, rows: string) => `${tables} tables and ${rows} rows restored; row counts and CHECKSUM TABLE equal to the manifest for every table.`,
     preExpected: 'The check is satisfied.',
     stepObjective: (title: string) => `Carry out step “${title}”.`,
     stepObjectiveVersions: (title: string, from: string, to: string) => `Carry out step “${title}”, from ${from} to ${to}.`,
@@ -199,7 +205,7 @@ export const en: Strings = {
     evidenceNone: 'no evidence file',
     excerpt: 'Excerpt of the updater’s output:',
     auditObjective: (title: string, family: string) => `Check “${title}” on the starting data (family: ${family}).`,
-    auditProcedure: 'Audit check, run read-only on the snapshot.',
+    auditProcedure: (id: string) => `Audit check ${id}, run read-only on the snapshot.`,
     auditExpected: 'No deviation, or a deviation dealt with during the rehearsal.',
     auditOk: 'No deviation found.',
     auditSkipped: (reason?: string) => `Check not run${reason ? `: ${reason}` : ''}.`,

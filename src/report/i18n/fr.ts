@@ -17,6 +17,7 @@ export const fr = {
   severity: { bloquante: 'Bloquante', majeure: 'Majeure', mineure: 'Mineure' } as Record<Severity, string>,
   caseStatus: { passed: 'Réussi', failed: 'Échoué', 'not-run': 'Non exécuté' } as Record<'passed' | 'failed' | 'not-run', string>,
   auditStatus: { passed: 'Conforme', failed: 'Écart non traité', 'not-run': 'Non exécuté' } as Record<'passed' | 'failed' | 'not-run', string>,
+  auditTreated: 'Écart traité',
   product: { glpi: 'GLPI', ocs: 'OCS Inventory NG', connector: 'Interconnexion GLPI–OCS' } as Record<'glpi' | 'ocs' | 'connector', string>,
   connectorTarget: {
     plugin: 'greffon ocsinventoryng',
@@ -149,6 +150,11 @@ export const fr = {
     caseObject: 'Objet',
     status: 'Statut',
     preChecks: '4.2 Contrôles préalables',
+    /** Titles of the rehearsal's known pre-checks, by id (the run records them in English). */
+    preCheckTitles: {
+      'restore-glpi': 'Restauration de la base GLPI conforme au manifeste de l’instantané',
+      'restore-ocs': 'Restauration de la base OCS conforme au manifeste de l’instantané',
+    } as Record<string, string>,
     preChecksNone: 'Aucun contrôle préalable n’a été consigné par la répétition.',
     steps: '4.3 Étapes du plan',
     auditChecks: '4.4 Contrôles d’audit sur les données de départ',
@@ -161,7 +167,8 @@ export const fr = {
     evidence: 'Preuves',
     anomaliesRaised: 'Anomalies',
     preObjective: (title: string) => `Vérifier, avant la première étape, le point « ${title} ».`,
-    preProcedure: 'Contrôle automatique exécuté par l’outil au début de la répétition, après restauration de l’instantané sur l’instance de test.',
+    preProcedure: (id: string) => `Contrôle automatique ${id}, exécuté par l’outil au début de la répétition, après restauration de l’instantané sur l’instance de test.`,
+    restoreOk: (tables: string, rows: string) => `${tables} tables et ${rows} lignes restaurées ; nombre de lignes et CHECKSUM TABLE identiques au manifeste pour chaque table.`,
     preExpected: 'Le contrôle est satisfait.',
     stepObjective: (title: string) => `Réaliser l’étape « ${title} ».`,
     stepObjectiveVersions: (title: string, from: string, to: string) => `Réaliser l’étape « ${title} », de ${from} à ${to}.`,
@@ -207,7 +214,7 @@ export const fr = {
     evidenceNone: 'aucun fichier de preuve',
     excerpt: 'Extrait de la sortie de l’outil de mise à jour :',
     auditObjective: (title: string, family: string) => `Contrôler, sur les données de départ, le point « ${title} » (famille : ${family}).`,
-    auditProcedure: 'Contrôle de l’audit, exécuté en lecture seule sur l’instantané.',
+    auditProcedure: (id: string) => `Contrôle d’audit ${id}, exécuté en lecture seule sur l’instantané.`,
     auditExpected: 'Aucun écart, ou un écart traité pendant la répétition.',
     auditOk: 'Aucun écart relevé.',
     auditSkipped: (reason?: string) => `Contrôle non exécuté${reason ? ` : ${reason}` : ''}.`,
