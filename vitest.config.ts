@@ -6,7 +6,7 @@ export default defineConfig({
     // Each test file that needs a server starts its own embedded instance; two cores → two workers.
     pool: 'forks',
     maxWorkers: 2,
-    testTimeout: 120_000,
+    testTimeout: 300_000,
     hookTimeout: 180_000,
     globalSetup: ['test/global-setup.ts'],
   },

@@ -38,5 +38,5 @@ describe('exit codes', () => {
       expect(h.exitCode, c).toBe(0);
       expect(h.stdout, `${c} --help`).toMatch(/Examples?:/);
     }
-  });
+  }, 300_000);
 });

@@ -124,7 +124,7 @@ describe('rehearse on the committed fixtures', () => {
     expect(resumed.stderr).toMatch(/resuming/);
     expect(journalState(journal.read()).complete).toBe(true);
     expect(lastFingerprint(killedDir)).toBe(lastFingerprint(path.join(work, 'run-ref')));
-  });
+  }, 900_000);
 
   it('refuses to write to a server not marked as a test instance (exit 6)', async () => {
     const server = await startTestServer();
@@ -142,5 +142,25 @@ describe('rehearse on the committed fixtures', () => {
     } finally {
       await server.stop();
     }
+  });
+});
+
+describe('corrective migrations inside a rehearsal', () => {
+  it('their deletions are explained by the migration, and their findings are recorded as resolved', async () => {
+    const planFile = path.join(work, 'plan-glpi-fix.yaml');
+    const plan = buildPlan(await planInputFromSnapshot(FIXTURE), { ocs: '2.11.1' });
+    plan.steps = plan.steps.filter((s) => s.runner.kind === 'corrective-migration' && s.database === 'glpi');
+    writePlan(planFile, plan);
+    const { runAudit } = await import('../src/audit/index.ts');
+    const findings = await runAudit({ snapshot: FIXTURE });
+    const run = await rehearse({ plan, planPath: planFile, manifest: await readManifest(FIXTURE), snapshotDir: FIXTURE, runDir: path.join(work, 'run-glpi-fix'), dists: {}, findings });
+    const dedup = run.steps.find((s) => s.stepId === 'fix-glpi-dedup-slalevels-tickets')!;
+    expect(dedup.status).toBe('passed');
+    expect(dedup.tableDeltas).toEqual([
+      expect.objectContaining({ table: 'glpi_slalevels_tickets', verdict: 'expected' }),
+    ]);
+    expect(dedup.tableDeltas[0].after).toBeLessThan(dedup.tableDeltas[0].before!);
+    expect(run.anomalies.filter((a) => a.id.startsWith('A-'))).toEqual([]);
+    expect(run.anomalies.find((a) => a.id === 'F-glpi.duplicates.slalevels_tickets')?.resolved).toBe(true);
   });
 });

@@ -141,7 +141,9 @@ export function hazardMarkers(col: string, charset: string): string {
   const patterns = /^utf8/i.test(charset) ? [...DOUBLE_ENCODED_PATTERNS, 'EFBFBD'] : /^latin1$/i.test(charset) ? [...UTF8_IN_LATIN1_PATTERNS] : [];
   if (patterns.length === 0) return "X''";
   const parts = patterns.map((p) => `IF(LOCATE(X'${p}', BINARY ${col}) > 0, X'20${MARKER_OF[p] ?? p}', X'')`);
-  return `CONCAT(${parts.join(', ')})`;
+  // Every pattern has a byte >= 0x80: values made only of ASCII (most of them) skip the search.
+  const ascii = /^utf8/i.test(charset) ? `LENGTH(${col}) = CHAR_LENGTH(${col})` : `LENGTH(CONVERT(${col} USING utf8mb4)) = LENGTH(${col})`;
+  return `IF(${ascii}, X'', CONCAT(${parts.join(', ')}))`;
 }
 
 function rawValueExpr(rule: AnonymizeRule, column: ColumnInfo): string {

@@ -2,7 +2,7 @@
  * From a plan step to the code that runs it: the executors of src/rehearse/executors, and the project's
  * corrective migrations (src/audit). Also answers which tables a step may touch (savepoint scope).
  */
-import type { PlanStep } from '../plan/plan-types.ts';
+import type { ExpectedEffects, PlanStep } from '../plan/plan-types.ts';
 import { correctiveMigration } from '../catalog/corrective.ts';
 import { applyCorrectiveMigration } from '../audit/index.ts';
 import { executorFor, ocsStepTables } from './executors/index.ts';
@@ -26,6 +26,22 @@ export async function stepTables(step: PlanStep, dists: ExecutorDistributions): 
       return Array.isArray(t) ? t : 'all';
     }
   }
+}
+
+/**
+ * What a step is expected to change. For a corrective migration, its declared `touches` tables may lose
+ * rows (duplicates, orphans) or change in place: that is its purpose, so those deltas are explained.
+ */
+export function expectedEffects(step: PlanStep): ExpectedEffects {
+  if (step.runner.kind !== 'corrective-migration') return step.expected;
+  const m = correctiveMigration(step.runner.migration);
+  if (!m) return step.expected;
+  const why = `corrective migration ${m.id}: ${m.title.en}`;
+  return {
+    ...step.expected,
+    tablesTouched: [...new Set([...(Array.isArray(step.expected.tablesTouched) ? step.expected.tablesTouched : []), ...m.touches])],
+    rowsDeleted: [...(step.expected.rowsDeleted ?? []), ...m.touches.map((table) => ({ table, why }))],
+  };
 }
 
 async function runCorrective(step: PlanStep & { runner: { kind: 'corrective-migration'; migration: string } }, ctx: ExecutorContext): Promise<ExecutorResult> {

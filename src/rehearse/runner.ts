@@ -33,7 +33,7 @@ import { databaseState, fingerprint, tableDeltas, untouchedChanged } from './che
 import type { Savepoint } from './savepoint.ts';
 import { createSavepoint, dropSavepoint, rollbackSavepoint } from './savepoint.ts';
 import type { ExecutorDistributions, ExecutorResult } from './executors/types.ts';
-import { executeStep, stepTables } from './dispatch.ts';
+import { executeStep, expectedEffects, stepTables } from './dispatch.ts';
 import { restoreForRehearsal } from './restore.ts';
 import { describeDistributions } from '../dist/index.ts';
 import { findingsToAnomalies } from './anomalies.ts';
@@ -397,7 +397,7 @@ async function runOneStep(step: PlanStep, r: StepRun): Promise<{ step: StepResul
   const after = await databaseState(r.conn, database);
   r.cache[step.database] = after;
   const deletedOnPurpose = Object.fromEntries((exec.rowsDeletedOnPurpose ?? []).map((d) => [d.table, d.rows]));
-  const deltas = exec.status === 'passed' ? tableDeltas(before, after, { expected: step.expected, deletedOnPurpose }) : [];
+  const deltas = exec.status === 'passed' ? tableDeltas(before, after, { expected: expectedEffects(step), deletedOnPurpose }) : [];
   const untouched = exec.status === 'passed' ? untouchedChanged(before, after, mayTouch === 'all' ? 'all' : new Set(mayTouch)) : { checked: 0, changed: [] };
 
   for (const d of deltas.filter((x) => x.verdict === 'anomaly')) {

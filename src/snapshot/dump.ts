@@ -312,8 +312,9 @@ function dumpChunk(conn: Connection, sql: string, writer: GzipFileWriter, onRaw:
         paused = true;
         raw.pause();
         writer.onDrain(() => {
+          // Always: the last flush can pause the connection after the query ended.
           paused = false;
-          if (!settled) raw.resume();
+          raw.resume();
         });
       }
     };
@@ -375,8 +376,9 @@ function dumpLines(conn: Connection, sql: string, writer: GzipFileWriter, onRaw:
         paused = true;
         raw.pause();
         writer.onDrain(() => {
+          // Always: the last flush can pause the connection after the query ended.
           paused = false;
-          if (!settled) raw.resume();
+          raw.resume();
         });
       }
     };
@@ -408,6 +410,11 @@ function dumpLines(conn: Connection, sql: string, writer: GzipFileWriter, onRaw:
       }
       flush();
       settled = true;
+      // The writer is closed next and emits no 'drain' after end(): never leave the connection paused.
+      if (paused) {
+        paused = false;
+        raw.resume();
+      }
       resolve(rows);
     });
   });

@@ -36,7 +36,15 @@ function intOption(text: string, name: string, lo: number, hi: number): number {
 export function register(program: Command): void {
   const group = program
     .command('fixtures')
-    .description('synthetic GLPI 0.83.8 + OCS 2.1 databases with realistic content and deliberate hazards (for tests, CI and demos)');
+    .description('synthetic GLPI 0.83.8 + OCS 2.1 databases with realistic content and deliberate hazards (for tests, CI and demos)')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ glpi-ocs-upgrade fixtures generate -o snap-demo --computers 200 --hazards all
+  $ glpi-ocs-upgrade fixtures generate --into embedded:lab --hazards dup-slalevels-tickets,zero-dates
+  $ npm run fixtures:regen          # rebuild the committed fixtures/small and fixtures/clean`,
+    );
 
   const gen = group
     .command('generate')
