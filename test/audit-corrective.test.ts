@@ -85,6 +85,7 @@ const CASES: Array<{ migration: string; hazard: string; finding: string; rowDelt
   { migration: 'glpi-null-zero-dates', hazard: 'zero dates', finding: 'glpi.dates.zero_values', rowDelta: { glpi_computers: 0, glpi_infocoms: 0 } },
   { migration: 'glpi-ocslinks-orphans', hazard: 'a link without its GLPI computer', finding: 'link.orphan_links', rowDelta: { glpi_ocslinks: -1 } },
   { migration: 'glpi-ocslinks-dedup', hazard: 'a computer linked twice', finding: 'link.multiple_links', rowDelta: { glpi_ocslinks: -1 } },
+  { migration: 'glpi-repair-charset-locations', hazard: 'glpi_locations converted to latin1', finding: 'glpi.tables.mixed_collations', rowDelta: { glpi_locations: 0 } },
   { migration: 'glpi-repair-charset-computers', hazard: 'glpi_computers converted to latin1', finding: 'glpi.tables.mixed_collations', rowDelta: { glpi_computers: 0 } },
   { migration: 'ocs-softwares-fill-nulls', hazard: 'OCS software with NULL publisher or version', finding: 'ocs.software.null_fields', rowDelta: { softwares: 0 } },
   { migration: 'ocs-tables-to-innodb', hazard: 'OCS inventory tables converted to MyISAM', finding: 'ocs.tables.myisam', rowDelta: { hardware: 0, softwares: 0 } },

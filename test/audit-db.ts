@@ -10,6 +10,10 @@ import { loadCorrectiveMigrations } from '../src/catalog/corrective.ts';
 const T = 'ENGINE=MyISAM DEFAULT CHARSET=utf8 COLLATE=utf8_unicode_ci';
 
 const GLPI_TABLES = [
+  `CREATE TABLE glpi_locations (id int(11) NOT NULL AUTO_INCREMENT, entities_id int(11) NOT NULL DEFAULT '0', is_recursive tinyint(1) NOT NULL DEFAULT '0',
+     name varchar(255) DEFAULT NULL, locations_id int(11) NOT NULL DEFAULT '0', completename text, comment text, level int(11) NOT NULL DEFAULT '0',
+     ancestors_cache longtext, sons_cache longtext, building varchar(255) DEFAULT NULL, room varchar(255) DEFAULT NULL,
+     PRIMARY KEY (id), UNIQUE KEY unicity (entities_id, locations_id, name), KEY locations_id (locations_id), KEY name (name), KEY is_recursive (is_recursive)) ${T}`,
   `CREATE TABLE glpi_configs (id int(11) NOT NULL AUTO_INCREMENT, version char(10) DEFAULT NULL, language char(10) DEFAULT NULL, PRIMARY KEY (id)) ${T}`,
   `CREATE TABLE glpi_computers (id int(11) NOT NULL AUTO_INCREMENT, entities_id int(11) NOT NULL DEFAULT '0',
      name varchar(255) DEFAULT NULL, serial varchar(255) DEFAULT NULL, otherserial varchar(255) DEFAULT NULL,
@@ -296,6 +300,14 @@ export const HAZARDS: Hazard[] = [
     name: 'an InnoDB COMPACT table',
     apply: async (c, g) => void (await q(c, g, 'ALTER TABLE G.glpi_states ENGINE=InnoDB ROW_FORMAT=COMPACT')),
     expect: { 'glpi.tables.mixed_engines': 1, 'glpi.tables.row_size': 1 },
+  },
+  {
+    name: 'glpi_locations converted to latin1',
+    apply: async (c, g) => {
+      await q(c, g, "INSERT INTO G.glpi_locations (id, name, completename) VALUES (1, 'Bâtiment É', 'Siège > Bâtiment É')");
+      await q(c, g, 'ALTER TABLE G.glpi_locations CONVERT TO CHARACTER SET latin1');
+    },
+    expect: { 'glpi.tables.mixed_collations': 1 },
   },
   {
     name: 'glpi_computers converted to latin1',

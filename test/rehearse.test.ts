@@ -162,5 +162,10 @@ describe('corrective migrations inside a rehearsal', () => {
     expect(dedup.tableDeltas[0].after).toBeLessThan(dedup.tableDeltas[0].before!);
     expect(run.anomalies.filter((a) => a.id.startsWith('A-'))).toEqual([]);
     expect(run.anomalies.find((a) => a.id === 'F-glpi.duplicates.slalevels_tickets')?.resolved).toBe(true);
+    // The fixture's latin1 glpi_locations: repaired by its migration, proven by re-running the audit check.
+    expect(run.steps.find((s) => s.stepId === 'fix-glpi-repair-charset-locations')?.reason).toMatch(/pre-check \d+ → post-check 0/);
+    const latin1 = run.anomalies.find((a) => a.id === 'F-glpi.tables.mixed_collations')!;
+    expect(latin1.resolved).toBe(true);
+    expect(latin1.detail.en).toMatch(/check run again after the corrective migrations finds nothing/);
   });
 });

@@ -37,6 +37,8 @@ import { executeStep, expectedEffects, stepTables } from './dispatch.ts';
 import { restoreForRehearsal } from './restore.ts';
 import { describeDistributions } from '../dist/index.ts';
 import { findingsToAnomalies } from './anomalies.ts';
+import { runAudit } from '../audit/index.ts';
+import { correctiveMigration } from '../catalog/corrective.ts';
 
 export interface RehearseOptions {
   plan: PlanFile;
@@ -244,6 +246,8 @@ export async function rehearse(opts: RehearseOptions): Promise<RunSummary> {
     // 3. The steps. Nothing else writes to the instance between steps, so a step's "after" state is the
     // next step's "before" state: each step costs one full count+checksum pass of its database.
     const cache: StateCache = {};
+    /** Findings whose audit check came back clean once their corrective migrations had run. */
+    const recheckedClean = new Set<string>(priorSummary?.anomalies.filter((a) => a.findingId && a.resolved).map((a) => a.findingId!) ?? []);
     const blockedBy = new Map<'glpi' | 'ocs', string>();
     const total = plan.steps.length;
     for (let index = 0; index < total; index++) {
@@ -282,6 +286,9 @@ export async function rehearse(opts: RehearseOptions): Promise<RunSummary> {
         break;
       }
       if (result.step.status !== 'passed') blockedBy.set(step.database, step.id);
+      if (result.step.status === 'passed' && step.runner.kind === 'corrective-migration' && opts.findings) {
+        await recheckFindings(step, plan, summary.steps, opts.findings, conn, dbs, recheckedClean, emit);
+      }
       if (result.step.status === 'failed') {
         // A failed step stops its product's chain; the other product may still go on.
         continue;
@@ -289,7 +296,7 @@ export async function rehearse(opts: RehearseOptions): Promise<RunSummary> {
     }
 
     // 4. Audit findings → anomaly register (resolved when their corrective migration passed).
-    summary.anomalies.push(...findingsToAnomalies(opts.findings, plan, summary.steps));
+    summary.anomalies.push(...findingsToAnomalies(opts.findings, plan, summary.steps, recheckedClean));
     summary.anomalies = dedupeAnomalies(summary.anomalies);
     summary.complete = !interrupted && summary.steps.length === total && summary.steps.every((s) => s.status === 'passed');
     summary.finishedAt = interrupted ? undefined : isoNow(clock);
@@ -329,6 +336,47 @@ async function cachedStates(conn: Connection, dbs: { glpi?: string; ocs?: string
     if (dbs[role] && !cache[role]) cache[role] = await databaseState(conn, dbs[role]!);
   }
   return Object.fromEntries(Object.entries(cache)) as Record<string, DatabaseState>;
+}
+
+/**
+ * After a corrective migration: for each finding it fixes whose corrective steps have all passed, run that
+ * audit check again on the test instance; a clean result proves the finding resolved.
+ */
+async function recheckFindings(
+  step: PlanStep,
+  plan: PlanFile,
+  results: StepResult[],
+  findings: FindingsFile,
+  conn: Connection,
+  dbs: { glpi?: string; ocs?: string },
+  clean: Set<string>,
+  emit: (e: RunnerEvent) => void,
+): Promise<void> {
+  const migration = correctiveMigration((step.runner as { migration: string }).migration);
+  if (!migration) return;
+  const passed = new Set(results.filter((r) => r.status === 'passed').map((r) => r.stepId));
+  const fixers = (findingId: string) =>
+    plan.steps.filter((s) => s.runner.kind === 'corrective-migration' && correctiveMigration(s.runner.migration)?.fixes.includes(findingId));
+  const due = findings.findings
+    .map((f) => f.id)
+    .filter((id) => migration.fixes.includes(id) && !clean.has(id) && fixers(id).every((s) => passed.has(s.id)));
+  if (due.length === 0) return;
+  const audit = await runAudit(
+    {
+      connections: {
+        glpi: dbs.glpi ? { conn, database: dbs.glpi, address: 'rehearsal:glpi' } : undefined,
+        ocs: dbs.ocs ? { conn, database: dbs.ocs, address: 'rehearsal:ocs' } : undefined,
+      },
+    },
+    { only: due },
+  );
+  for (const id of due) {
+    const ran = audit.checksRun.find((c) => c.id === id);
+    if (ran?.status === 'ok') {
+      clean.add(id);
+      emit({ kind: 'info', message: `finding ${id} re-checked after ${step.id}: resolved` });
+    }
+  }
 }
 
 interface StepRun {

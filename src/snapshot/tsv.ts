@@ -171,7 +171,7 @@ const PLAIN_TYPES = new Set([
 ]);
 
 /**
- * The server-side form of one TSV line: CONCAT_WS of every column, escaped by REPLACE() on the server (in C,
+ * The server-side form of one TSV line: CONCAT of every column, escaped by REPLACE() on the server (in C,
  * on the server's core) instead of byte by byte in JavaScript. Every piece is a binary string (hex literals,
  * CAST … AS BINARY), so no character set conversion can happen, whatever the session's sql_mode. The result
  * is NULL only when the line is longer than max_allowed_packet: the caller then falls back to client-side
@@ -194,7 +194,9 @@ export function serverLineExpr(columns: ManifestColumn[], dataTypes: string[]): 
         e = `REPLACE(${e}, X'${from}', X'${to}')`;
       }
     }
-    return `IFNULL(${e}, X'5C4E')`;
+    // IF, not IFNULL: a REPLACE result over max_allowed_packet is NULL and must stay NULL, so that CONCAT
+    // (not CONCAT_WS, which skips NULLs) makes the whole line NULL and the caller notices.
+    return `IF(${q} IS NULL, X'5C4E', ${e})`;
   });
-  return `CONCAT_WS(X'09', ${parts.join(', ')})`;
+  return `CONCAT(${parts.join(", X'09', ")})`;
 }

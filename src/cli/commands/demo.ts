@@ -121,7 +121,13 @@ The OCS update files come from Debian's ocsinventory-reports package (fetched on
   demo.action(async (o: PipelineCliOptions & { fixture: string; ocsFetch: boolean }, cmd: Command) => {
     if (!o.ocsDist?.length && o.ocsFetch) o.ocsDist = ['debian'];
     try {
-      await execute(cmd, o, { snapshotDir: o.fixture, takeSnapshot: true, dryRun: false });
+      const r = await execute(cmd, o, { snapshotDir: o.fixture, takeSnapshot: true, dryRun: false });
+      const failed = r.run.steps.filter((s) => s.status === 'failed');
+      if (failed.length) {
+        throw new StepFailedError(`${failed.length} step(s) failed: ${failed.map((s) => s.stepId).join(', ')}`, {
+          hint: `the dossier ${r.dossierFile} says why (evidence in ${r.runDir}/evidence)`,
+        });
+      }
     } catch (err) {
       if (err instanceof ToolError && o.ocsDist?.[0] === 'debian' && /apt-get|dpkg-deb/.test(err.message)) {
         throw new ToolError(err.message, err.exitCode, { hint: 'run the demo without the OCS steps: glpi-ocs-upgrade demo --no-ocs-fetch' });
