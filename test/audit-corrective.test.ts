@@ -176,8 +176,11 @@ describe('corrective migrations', () => {
     }
     const [rows] = await root.query(`SELECT id, name FROM \`${glpi}\`.glpi_users WHERE name LIKE 'bob%' ORDER BY id`);
     const names = (rows as Array<{ id: number; name: string }>).map((r) => `${r.id}:${r.name}`);
-    // Group (bob, authtype 1): 3, 4, 10 → 10 (newest) keeps its name; (bob, authtype 2): 5 alone, kept.
-    expect(names).toEqual(['3:bob-dup3', '4:bob-dup4', '5:bob', '10:bob']);
+    // 0.83.8's key is UNIQUE(name), whatever the authentication source: 3, 4, 5, 10 → 10 (newest) keeps its
+    // name and the key is re-added (GLPI's schema check refuses the database without it).
+    expect(names).toEqual(['3:bob-dup3', '4:bob-dup4', '5:bob-dup5', '10:bob']);
+    const [keys] = await root.query(`SELECT COUNT(*) AS n FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = 'glpi_users' AND INDEX_NAME = 'unicity' AND NON_UNIQUE = 0`, [glpi]);
+    expect(Number((keys as Array<{ n: number }>)[0].n)).toBe(1);
   });
 
   it('refuses a server that is not a marked test instance (exit 6), and writes nothing', async () => {
