@@ -150,6 +150,7 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
     dists: o.dists,
     php: o.php,
     findings,
+    audit: { referenceDirs: o.referenceDirs, glpiDists: o.glpiDistDirs },
     serverBin: o.serverBin,
     signal: o.signal,
     onEvent: o.onEvent,

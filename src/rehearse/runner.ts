@@ -10,6 +10,7 @@
  * failed or interrupted step is rolled back before anything else.
  */
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import YAML from 'yaml';
 import type { Connection } from 'mysql2/promise';
@@ -57,6 +58,8 @@ export interface RehearseOptions {
   dists: ExecutorDistributions;
   php?: string;
   findings?: FindingsFile;
+  /** Reference schemas for re-running the audit's drift checks after corrective migrations. */
+  audit?: { referenceDirs?: string[]; glpiDists?: string[] };
   signal?: AbortSignal;
   onEvent?: (e: RunnerEvent) => void;
   clock?: () => Date;
@@ -182,7 +185,7 @@ export async function rehearse(opts: RehearseOptions): Promise<RunSummary> {
     if (!opts.resume) {
       fs.copyFileSync(opts.planPath, planCopy);
       if (opts.findings) writeYaml(path.join(opts.runDir, 'findings.yaml'), opts.findings);
-      journal.append({ event: 'run-started', runId, plan: path.resolve(opts.planPath), snapshot: manifest.id, instance: instanceLabel(embedded, dsn) });
+      journal.append({ event: 'run-started', runId, plan: path.relative(path.resolve(opts.runDir), path.resolve(opts.planPath)), snapshot: manifest.id, instance: instanceLabel(embedded, dsn) });
     } else {
       if (previous.snapshot !== manifest.id) throw new VerificationError(`--snapshot is not the snapshot this run was started with`);
       emit({ kind: 'info', message: `resuming ${runId} on ${instanceLabel(embedded, dsn)}` });
@@ -195,14 +198,15 @@ export async function rehearse(opts: RehearseOptions): Promise<RunSummary> {
       startedAt: priorSummary?.startedAt ?? isoNow(clock),
       dryRun: Boolean(opts.dryRun),
       complete: false,
-      snapshot: { dir: path.resolve(opts.snapshotDir), id: manifest.id },
+      // Relative to the run directory, so that a run directory can be moved or archived with its snapshot.
+      snapshot: { dir: path.relative(path.resolve(opts.runDir), path.resolve(opts.snapshotDir)) || '.', id: manifest.id },
       plan: { file: 'plan.yaml', steps: plan.steps.length },
       instance: {
         kind: embedded ? 'embedded' : 'external',
         serverVersion: info.version,
         settings: { sqlMode: info.sqlMode, characterSetServer: info.characterSetServer, collationServer: info.collationServer, lowerCaseTableNames: info.lowerCaseTableNames },
       },
-      distributions: describeDistributions(opts.dists),
+      distributions: describeDistributions(opts.dists).map((d) => ({ ...d, path: homeRelative(d.path), note: homeRelative(d.note) })),
       preChecks: priorSummary?.preChecks ?? [],
       steps: [],
       anomalies: [],
@@ -287,7 +291,7 @@ export async function rehearse(opts: RehearseOptions): Promise<RunSummary> {
       }
       if (result.step.status !== 'passed') blockedBy.set(step.database, step.id);
       if (result.step.status === 'passed' && step.runner.kind === 'corrective-migration' && opts.findings) {
-        await recheckFindings(step, plan, summary.steps, opts.findings, conn, dbs, recheckedClean, emit);
+        await recheckFindings(step, plan, summary.steps, opts.findings, conn, dbs, recheckedClean, emit, opts.audit ?? {});
       }
       if (result.step.status === 'failed') {
         // A failed step stops its product's chain; the other product may still go on.
@@ -323,6 +327,12 @@ export async function rehearse(opts: RehearseOptions): Promise<RunSummary> {
   return summary!;
 }
 
+/** Paths under the user's home directory written as ~/…: run files travel (dossiers, CI artifacts). */
+function homeRelative(text: string): string {
+  const home = os.homedir();
+  return home && home !== '/' ? text.split(home + path.sep).join('~' + path.sep) : text;
+}
+
 function dedupeAnomalies(list: Anomaly[]): Anomaly[] {
   const seen = new Map<string, Anomaly>();
   for (const a of list) seen.set(a.id, a);
@@ -351,6 +361,7 @@ async function recheckFindings(
   dbs: { glpi?: string; ocs?: string },
   clean: Set<string>,
   emit: (e: RunnerEvent) => void,
+  references: { referenceDirs?: string[]; glpiDists?: string[] },
 ): Promise<void> {
   const migration = correctiveMigration((step.runner as { migration: string }).migration);
   if (!migration) return;
@@ -368,7 +379,7 @@ async function recheckFindings(
         ocs: dbs.ocs ? { conn, database: dbs.ocs, address: 'rehearsal:ocs' } : undefined,
       },
     },
-    { only: due },
+    { only: due, referenceDirs: references.referenceDirs, glpiDists: references.glpiDists },
   );
   for (const id of due) {
     const ran = audit.checksRun.find((c) => c.id === id);

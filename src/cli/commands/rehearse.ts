@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import { outputFor } from '../context.ts';
 import type { Output } from '../output.ts';
 import { formatDuration } from '../output.ts';
-import { addServerSettingsOptions, serverSettingsFrom, CREDENTIALS_HELP } from '../options.ts';
+import { addServerSettingsOptions, collect, serverSettingsFrom, CREDENTIALS_HELP } from '../options.ts';
 import type { ServerSettingsOptions } from '../options.ts';
 import { addDistOptions, resolveDists } from '../dist-options.ts';
 import type { DistOptions } from '../dist-options.ts';
@@ -29,6 +29,7 @@ interface RehearseCliOptions extends ServerSettingsOptions, DistOptions {
   resume?: boolean;
   keepInstance?: boolean;
   junit?: string;
+  referenceDir?: string[];
   passwordEnv?: string;
   defaultsFile?: string;
 }
@@ -46,6 +47,7 @@ export function register(program: Command): void {
     .option('--resume', 'continue an interrupted or failed run in --out, after rolling back a half-run step')
     .option('--keep-instance', 'keep the embedded server running after a complete run (for inspection)')
     .option('--junit <file>', 'also write the steps as JUnit XML (for CI)')
+    .option('--reference-dir <dir>', 'reference schemas (glpi-<v>-empty.sql, ocsbase_new-<r>.sql) to re-check drift findings after corrective migrations (repeatable)', collect)
     .option('--password-env <name>', 'environment variable holding the --instance password')
     .option('--defaults-file <file>', 'MySQL option file for the --instance account');
   addDistOptions(cmd);
@@ -95,6 +97,7 @@ ${CREDENTIALS_HELP}`,
         dists,
         php: opts.php,
         findings,
+        audit: { referenceDirs: opts.referenceDir, glpiDists: opts.glpiDist },
         signal: controller.signal,
         onEvent: progressPrinter(out),
       });
