@@ -301,6 +301,7 @@ export async function startEmbedded(options: EmbeddedOptions = {}): Promise<Embe
   const socket = path.join(os.tmpdir(), `gou-${id}.sock`);
   try {
     await fsp.mkdir(datadir, { recursive: true });
+    await fsp.mkdir(path.join(baseDir, 'tmp'), { recursive: true });
     await fsp.mkdir(regDir, { recursive: true });
   } catch (err) {
     throw fromSystemError(err, 'creating the embedded instance directory') ?? err;
@@ -360,6 +361,8 @@ export async function startEmbedded(options: EmbeddedOptions = {}): Promise<Embe
       '--bind-address=127.0.0.1',
       `--pid-file=${path.join(baseDir, 'mariadbd.pid')}`,
       `--log-error=${errorLog}`,
+      // Its own temporary directory: nothing else on the machine cleans or fills it.
+      `--tmpdir=${path.join(baseDir, 'tmp')}`,
       '--skip-log-bin',
       '--skip-name-resolve',
       '--local-infile=1',
