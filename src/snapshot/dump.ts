@@ -32,7 +32,7 @@ import type { DatabaseRole, Manifest, ManifestColumn, ManifestDatabase, Manifest
 import { MANIFEST_FORMAT } from './manifest-types.ts';
 import { GzipFileWriter, INCOMPLETE_MARKER, diskError, isEmptyDir, safeName, writeGzipText } from './files.ts';
 import { computeSnapshotId, manifestFiles, writeManifest } from './manifest.ts';
-import { RowEncoder, columnEncoding, selectList, serverLineExpr } from './tsv.ts';
+import { RowEncoder, columnEncoding, selectList } from './tsv.ts';
 
 export interface SnapshotSource {
   role: DatabaseRole;
@@ -60,13 +60,6 @@ export interface SnapshotOptions {
   generated?: Manifest['generated'];
   /** Big tables with an integer primary key are split into files of about this many bytes (default 64 MiB). */
   chunkBytes?: number;
-  /**
-   * Experimental, off by default: escape values on the server (CONCAT + REPLACE, one value per row) instead
-   * of byte by byte in Node. It halves the client's CPU, but REPLACE is quadratic on values with many bytes
-   * to escape (binary data), which would load the production server; lines longer than max_allowed_packet
-   * fall back to Node.
-   */
-  serverFormat?: boolean;
   /** Seconds to wait for the read lock before giving up (default 60). */
   lockWaitTimeoutSec?: number;
   /** Awaited: a slow listener slows the snapshot down (tests use it to act at a precise moment). */
@@ -342,86 +335,6 @@ function dumpChunk(conn: Connection, sql: string, writer: GzipFileWriter, onRaw:
   });
 }
 
-class LineTooLong extends Error {}
-
-/** Like dumpChunk, for a SELECT of one pre-formatted line per row; rejects with LineTooLong on a NULL line. */
-function dumpLines(conn: Connection, sql: string, writer: GzipFileWriter, onRaw: (n: number) => void): Promise<number> {
-  const raw = (conn as unknown as { connection: CoreConnection }).connection;
-  return new Promise<number>((resolve, reject) => {
-    const size = 512 * 1024;
-    let buf = Buffer.allocUnsafe(size);
-    let pos = 0;
-    let rows = 0;
-    let paused = false;
-    let settled = false;
-    let tooLong = false;
-    const fail = (err: unknown) => {
-      if (settled) return;
-      settled = true;
-      if (paused) raw.resume();
-      reject(err);
-    };
-    const flush = () => {
-      if (pos === 0) return;
-      const out = buf.subarray(0, pos);
-      buf = Buffer.allocUnsafe(size);
-      pos = 0;
-      onRaw(out.length);
-      let ok: boolean;
-      try {
-        ok = writer.write(out);
-      } catch (err) {
-        fail(err);
-        return;
-      }
-      if (!ok && !paused) {
-        paused = true;
-        raw.pause();
-        writer.onDrain(() => {
-          // Always: the last flush can pause the connection after the query ended.
-          paused = false;
-          raw.resume();
-        });
-      }
-    };
-    const query = raw.query({ sql, rowsAsArray: true, typeCast: false });
-    query.on('result', (row: unknown) => {
-      if (settled || tooLong) return;
-      const line = (row as Array<Buffer | null>)[0];
-      if (line === null) {
-        tooLong = true;
-        return;
-      }
-      if (pos + line.length + 1 > buf.length) {
-        flush();
-        if (line.length + 1 > buf.length) buf = Buffer.allocUnsafe(line.length + 1);
-      }
-      line.copy(buf, pos);
-      pos += line.length;
-      buf[pos++] = 0x0a;
-      rows++;
-    });
-    query.on('error', fail);
-    query.on('end', () => {
-      if (settled) return;
-      if (tooLong) {
-        settled = true;
-        if (paused) raw.resume();
-        reject(new LineTooLong());
-        return;
-      }
-      flush();
-      settled = true;
-      // The writer is closed next and emits no 'drain' after end(): never leave the connection paused.
-      if (paused) {
-        paused = false;
-        raw.resume();
-      }
-      resolve(rows);
-    });
-  });
-}
-
 /** Takes a snapshot of the given databases into `outDir` (which must not exist or be empty). */
 export async function takeSnapshot(opts: SnapshotOptions): Promise<Manifest> {
   const started = Date.now();
@@ -433,7 +346,6 @@ export async function takeSnapshot(opts: SnapshotOptions): Promise<Manifest> {
   const level = opts.compressionLevel ?? 1;
   if (!Number.isInteger(level) || level < 0 || level > 9) throw new UsageError(`compression level must be 0–9, not ${level}`);
   const lock = opts.lock ?? true;
-  const serverFormat = opts.serverFormat ?? false;
   const chunkBytes = Math.max(1, opts.chunkBytes ?? 64 * 1024 * 1024);
   const outDir = path.resolve(opts.outDir);
   const emit = async (e: SnapshotProgress) => {
@@ -623,25 +535,9 @@ export async function takeSnapshot(opts: SnapshotOptions): Promise<Manifest> {
         const rel = `${t.role}/${safeName(t.info.name)}.${String(task.index).padStart(4, '0')}.tsv.gz`;
         const where = task.where ? ` WHERE ${task.where}` : '';
         let rawBytes = 0;
-        let writer = new GzipFileWriter(outDir, rel, level);
+        const writer = new GzipFileWriter(outDir, rel, level);
         writers.add(writer);
-        let rows: number;
-        try {
-          if (serverFormat && t.columns.length) {
-            rows = await dumpLines(r, `SELECT ${serverLineExpr(t.columns, t.types)} FROM ${from}${where}`, writer, (n) => (rawBytes += n));
-          } else {
-            rows = await dumpChunk(r, `SELECT ${t.columns.length ? selectList(t.columns) : '1'} FROM ${from}${where}`, writer, (n) => (rawBytes += n));
-          }
-        } catch (err) {
-          if (!(err instanceof LineTooLong)) throw err;
-          // A line longer than max_allowed_packet once escaped: this part again, encoded here.
-          writer.destroy();
-          writers.delete(writer);
-          rawBytes = 0;
-          writer = new GzipFileWriter(outDir, rel, level);
-          writers.add(writer);
-          rows = await dumpChunk(r, `SELECT ${selectList(t.columns)} FROM ${from}${where}`, writer, (n) => (rawBytes += n));
-        }
+        const rows = await dumpChunk(r, `SELECT ${t.columns.length ? selectList(t.columns) : '1'} FROM ${from}${where}`, writer, (n) => (rawBytes += n));
         const file = await writer.close(rows);
         writers.delete(writer);
         t.files[task.index + 1] = file;
