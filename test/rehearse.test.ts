@@ -32,8 +32,15 @@ beforeAll(async () => {
 }, 600_000);
 
 afterAll(async () => {
-  // Instances kept by interrupted runs in this file.
-  for (const r of listInstances()) if (r.keep && r.name.startsWith('rehearse-')) await stopInstanceRecord(r);
+  // Instances kept by runs of this file only (other test files may be rehearsing at the same time).
+  const ours = new Set<string>();
+  for (const dir of fs.existsSync(work) ? fs.readdirSync(work) : []) {
+    const j = path.join(work, dir, 'journal.jsonl');
+    if (!fs.existsSync(j)) continue;
+    const label = journalState(new Journal(path.join(work, dir)).read()).instance ?? '';
+    if (label.startsWith('embedded:')) ours.add(label.slice('embedded:'.length));
+  }
+  for (const r of listInstances()) if (r.keep && ours.has(r.name)) await stopInstanceRecord(r);
 });
 
 /** An OCS-only plan (the GLPI side needs a GLPI distribution), optionally without a given corrective step. */

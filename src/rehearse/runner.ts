@@ -159,7 +159,8 @@ export async function rehearse(opts: RehearseOptions): Promise<RunSummary> {
     embedded = await startEmbedded({
       serverBin: opts.serverBin,
       keep: true,
-      name: `rehearse-${runId.replace(/^run-/, '')}`,
+      // Unique even for two rehearsals started in the same second.
+      name: `rehearse-${runId.replace(/^run-/, '')}-${process.pid}`,
       settings: {
         // Mimic production unless told otherwise: its sql_mode and character set.
         sqlMode: manifest.source.sqlMode,
