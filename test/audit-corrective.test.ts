@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Connection } from 'mysql2/promise';
 import { startTestServer, type TestServer } from './helpers/server.ts';
-import { buildGlpi, buildOcs, HAZARDS } from './audit-db.ts';
-import { applyCorrectiveMigration, runAudit } from '../src/audit/index.ts';
+import { buildGlpi, buildOcs, HAZARDS, pairMaker, auditPair } from './audit-db.ts';
+import { applyCorrectiveMigration } from '../src/audit/index.ts';
 import type { FindingsFile } from '../src/audit/index.ts';
 import { loadCorrectiveMigrations } from '../src/catalog/corrective.ts';
 import { describeSchema, diffSchemas } from '../src/db/schema.ts';
@@ -15,31 +15,16 @@ let root: Connection;
 beforeAll(async () => {
   server = await startTestServer();
   root = await server.connect();
+  pair = pairMaker(server, () => root, 'c');
 });
 afterAll(async () => {
   await root?.end();
   await server?.stop();
 });
 
-let n = 0;
-async function pair(): Promise<{ glpi: string; ocs: string }> {
-  n++;
-  const glpi = await server.freshDatabase(`c${n}`);
-  const ocs = await server.freshDatabase(`c${n}_ocs`);
-  await buildGlpi(root, glpi);
-  await buildOcs(root, ocs);
-  await root.query("SET SESSION sql_mode = ''");
-  return { glpi, ocs };
-}
-
-async function audit(glpi: string, ocs: string): Promise<FindingsFile> {
-  const c = await server.connect();
-  try {
-    return await runAudit({ connections: { glpi: { conn: c, database: glpi }, ocs: { conn: c, database: ocs } } });
-  } finally {
-    await c.end();
-  }
-}
+/** A fresh clean GLPI + OCS pair of databases (set once the server is up). */
+let pair: () => Promise<{ glpi: string; ocs: string }>;
+const audit = (glpi: string, ocs: string): Promise<FindingsFile> => auditPair(server, glpi, ocs);
 
 async function checksums(db: string): Promise<Record<string, string>> {
   const [tables] = await root.query('SELECT TABLE_NAME AS t FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? ORDER BY TABLE_NAME', [db]);

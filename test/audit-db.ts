@@ -5,6 +5,9 @@
  * databases and declares exactly which findings (id → count) the audit must then report.
  */
 import type { Connection } from 'mysql2/promise';
+import type { TestServer } from './helpers/server.ts';
+import type { FindingsFile } from '../src/audit/finding-types.ts';
+import { runAudit } from '../src/audit/index.ts';
 import { loadCorrectiveMigrations } from '../src/catalog/corrective.ts';
 
 const T = 'ENGINE=MyISAM DEFAULT CHARSET=utf8 COLLATE=utf8_unicode_ci';
@@ -154,6 +157,30 @@ export async function buildOcs(c: Connection, db: string): Promise<void> {
   }
   // OCS groups are pseudo-machines whose DEVICEID starts with "_": never "not imported".
   await c.query("INSERT INTO hardware (ID, DEVICEID, NAME, LASTDATE) VALUES (500, '_SYSTEMGROUP_', 'Group A', '2026-11-02 08:00:00')");
+}
+
+/** Creates a fresh clean GLPI 0.83.8 + OCS 2.1 pair of databases, named `<prefix><n>` and `<prefix><n>_ocs`. */
+export function pairMaker(server: TestServer, root: () => Connection, prefix: string): () => Promise<{ glpi: string; ocs: string }> {
+  let n = 0;
+  return async () => {
+    n++;
+    const glpi = await server.freshDatabase(`${prefix}${n}`);
+    const ocs = await server.freshDatabase(`${prefix}${n}_ocs`);
+    await buildGlpi(root(), glpi);
+    await buildOcs(root(), ocs);
+    await root().query("SET SESSION sql_mode = ''");
+    return { glpi, ocs };
+  };
+}
+
+/** Audits a pair on its own connection to the test server. */
+export async function auditPair(server: TestServer, glpi: string, ocs: string): Promise<FindingsFile> {
+  const c = await server.connect();
+  try {
+    return await runAudit({ connections: { glpi: { conn: c, database: glpi }, ocs: { conn: c, database: ocs } } });
+  } finally {
+    await c.end();
+  }
 }
 
 export interface Hazard {

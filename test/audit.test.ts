@@ -6,7 +6,7 @@ import type { Connection } from 'mysql2/promise';
 import { startTestServer, type TestServer } from './helpers/server.ts';
 import { sharedPath, SHARED_MISSING_REASON } from './helpers/shared.ts';
 import { runCli } from './helpers/cli.ts';
-import { buildGlpi, buildOcs, HAZARDS } from './audit-db.ts';
+import { buildGlpi, buildOcs, HAZARDS, pairMaker, auditPair } from './audit-db.ts';
 import { CHECKS, readFindings, runAudit, writeFindings, findingsAtOrAbove } from '../src/audit/index.ts';
 import type { FindingsFile } from '../src/audit/index.ts';
 import { scratchOn } from '../src/audit/reference.ts';
@@ -19,31 +19,16 @@ let root: Connection;
 beforeAll(async () => {
   server = await startTestServer();
   root = await server.connect();
+  pair = pairMaker(server, () => root, 'g');
 });
 afterAll(async () => {
   await root?.end();
   await server?.stop();
 });
 
-let n = 0;
-async function pair(): Promise<{ glpi: string; ocs: string }> {
-  n++;
-  const glpi = await server.freshDatabase(`g${n}`);
-  const ocs = await server.freshDatabase(`g${n}_ocs`);
-  await buildGlpi(root, glpi);
-  await buildOcs(root, ocs);
-  await root.query("SET SESSION sql_mode = ''");
-  return { glpi, ocs };
-}
-
-async function audit(glpi: string, ocs: string): Promise<FindingsFile> {
-  const c = await server.connect();
-  try {
-    return await runAudit({ connections: { glpi: { conn: c, database: glpi }, ocs: { conn: c, database: ocs } } });
-  } finally {
-    await c.end();
-  }
-}
+/** A fresh clean GLPI + OCS pair of databases (set once the server is up). */
+let pair: () => Promise<{ glpi: string; ocs: string }>;
+const audit = (glpi: string, ocs: string): Promise<FindingsFile> => auditPair(server, glpi, ocs);
 
 const found = (f: FindingsFile) => Object.fromEntries(f.findings.map((x) => [x.id, x.count]));
 

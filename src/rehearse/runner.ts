@@ -22,7 +22,7 @@ import { assertWritable } from '../db/interlock.ts';
 import type { EmbeddedInstance, ServerSettings } from '../db/embedded.ts';
 import { attachInstance, startEmbedded } from '../db/embedded.ts';
 import { serverInfo } from '../db/introspect.ts';
-import { InterruptedError, StepFailedError, UsageError, VerificationError, fromSystemError } from '../errors.ts';
+import { InterruptedError, UsageError, VerificationError, fromSystemError } from '../errors.ts';
 import type { FindingsFile } from '../audit/finding-types.ts';
 import type { PlanFile, PlanStep } from '../plan/plan-types.ts';
 import type { Manifest } from '../snapshot/manifest-types.ts';
@@ -533,4 +533,3 @@ async function runOneStep(step: PlanStep, r: StepRun): Promise<{ step: StepResul
   return { step: result, anomalies, interrupted: false };
 }
 
-export { StepFailedError };
