@@ -1,7 +1,6 @@
 #!/usr/bin/env node
-// Thin executable: register the TypeScript loader, then hand over to the CLI.
-import { register } from 'tsx/esm/api';
+// Thin executable: load the CLI (bundled, or the TypeScript sources through tsx: see bundle.js) and run it.
+import { loadCli } from './bundle.js';
 
-register();
-const { main } = await import('../src/cli/main.ts');
+const { main } = await loadCli();
 process.exitCode = await main(process.argv);

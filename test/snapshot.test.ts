@@ -299,6 +299,33 @@ describe('snapshot → restore round trip', () => {
     await root.query(`DELETE FROM \`${ocsDb}\`.accountinfo WHERE HARDWARE_ID = 999`);
   });
 
+  it('a row bigger than one protocol packet (16 MiB) round-trips byte for byte', async () => {
+    // The reader decodes row packets itself (raw-query.ts): a row the server splits over several 16 MiB
+    // packets must come through whole. The session limit is raised for this test only.
+    await root.query("SET GLOBAL max_allowed_packet = 64 * 1024 * 1024");
+    try {
+      const db = await server.freshDatabase('bigrow', 'utf8mb4');
+      const c = await server.connect();
+      await c.query(`CREATE TABLE \`${db}\`.huge (id int PRIMARY KEY, a varchar(10), payload longblob, z varchar(10)) ENGINE=InnoDB`);
+      // 18 MiB of bytes that mostly need escaping, between two small columns; and a NULL-heavy neighbour row.
+      await c.query(`INSERT INTO \`${db}\`.huge VALUES (1, 'before', REPEAT(0x5c0009610a0d1a62, 18 * 131072), 'after'), (2, NULL, NULL, '')`);
+      await c.end();
+      const before = await checksums(db);
+      const dir = snapDir('huge-row');
+      const m = await takeSnapshot({ sources: [{ role: 'glpi', dsn: withDatabase(server.dsn, db) }], outDir: dir, jobs: 1 });
+      expect(m.databases[0].tables[0].rows).toBe(2);
+      const r = await restoreSnapshot(dir, server.dsn, { databases: { glpi: `${db}_r` }, jobs: 1 });
+      expect(r.ok).toBe(true);
+      expect(await checksums(`${db}_r`)).toEqual(before);
+      const [rows] = await root.query(`SELECT id, a, LENGTH(payload) AS n, MD5(payload) AS h, z FROM \`${db}_r\`.huge ORDER BY id`);
+      const [orig] = await root.query(`SELECT id, a, LENGTH(payload) AS n, MD5(payload) AS h, z FROM \`${db}\`.huge ORDER BY id`);
+      expect(rows).toEqual(orig);
+      expect(Number((rows as Array<{ n: number }>)[0].n)).toBe(18 * 1024 * 1024);
+    } finally {
+      await root.query("SET GLOBAL max_allowed_packet = 4 * 1024 * 1024");
+    }
+  });
+
   it('keeps secondary keys in their order when it defers them', () => {
     const create = 'CREATE TABLE `t` (\n  `id` int NOT NULL,\n  `a` int,\n  PRIMARY KEY (`id`),\n  UNIQUE KEY `u` (`a`),\n  KEY `k1` (`a`),\n  KEY `k2` (`id`,`a`)\n) ENGINE=InnoDB';
     const d = deferIndexes(create, 'InnoDB');

@@ -6,12 +6,12 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import crypto from 'node:crypto';
-import { fileURLToPath } from 'node:url';
 import YAML from 'yaml';
 import { NotFoundError, UsageError, fromSystemError } from '../errors.ts';
+import { PACKAGE_ROOT } from '../paths.ts';
 
 export const RULES_FORMAT = 1;
-export const DEFAULT_RULES_FILE = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'migrations', 'anonymize-rules.yaml');
+export const DEFAULT_RULES_FILE = path.join(PACKAGE_ROOT, 'migrations', 'anonymize-rules.yaml');
 
 export type AnonymizeMethod = 'pseudonym' | 'hash' | 'fixed' | 'keep';
 export type HashFormat = 'hex' | 'text' | 'mac' | 'ip' | 'email' | 'phone' | 'uuid';

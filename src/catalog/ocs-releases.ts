@@ -3,9 +3,9 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import YAML from 'yaml';
 import { ToolError, ExitCode } from '../errors.ts';
+import { PACKAGE_ROOT } from '../paths.ts';
 
 export interface OcsReleaseEntry {
   version: string;
@@ -13,7 +13,7 @@ export interface OcsReleaseEntry {
   date?: string;
 }
 
-export const MIGRATIONS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'migrations');
+export const MIGRATIONS_DIR = path.join(PACKAGE_ROOT, 'migrations');
 
 let cache: OcsReleaseEntry[] | undefined;
 

@@ -11,7 +11,6 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { startEmbedded } from '../db/embedded.ts';
 import { withDatabase } from '../db/dsn.ts';
 import { UsageError } from '../errors.ts';
@@ -31,8 +30,9 @@ import { resolveOcsSources } from '../dist/ocs.ts';
 import { ocsReleases } from '../catalog/ocs-releases.ts';
 import { loadRunInputs, renderDat, renderDossier, buildDossierModel } from '../report/index.ts';
 import type { Verdict } from '../report/index.ts';
+import { PACKAGE_ROOT } from '../paths.ts';
 
-export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const REPO_ROOT = PACKAGE_ROOT;
 /** The bundled fixture snapshot the demo starts from. */
 export const DEMO_FIXTURE = path.join(REPO_ROOT, 'fixtures', 'small');
 

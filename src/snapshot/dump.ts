@@ -33,6 +33,7 @@ import { MANIFEST_FORMAT } from './manifest-types.ts';
 import { GzipFileWriter, INCOMPLETE_MARKER, diskError, isEmptyDir, safeName, writeGzipText } from './files.ts';
 import { computeSnapshotId, manifestFiles, writeManifest } from './manifest.ts';
 import { RowEncoder, columnEncoding, selectList } from './tsv.ts';
+import { queryRawRows } from './raw-query.ts';
 
 export interface SnapshotSource {
   role: DatabaseRole;
@@ -313,14 +314,12 @@ function dumpChunk(conn: Connection, sql: string, writer: GzipFileWriter, onRaw:
         });
       }
     };
-    const query = raw.query({ sql, rowsAsArray: true, typeCast: false });
-    query.on('result', (row: unknown) => {
+    const { done } = queryRawRows(raw, sql, (buf, start, end) => {
       if (settled) return;
-      enc.row(row as Array<Buffer | null>, flush);
+      enc.rowFromPacket(buf, start, end, flush);
       rows++;
     });
-    query.on('error', fail);
-    query.on('end', () => {
+    done.then(() => {
       if (settled) return;
       if (enc.length > 0) flush(enc.take());
       settled = true;
@@ -331,7 +330,7 @@ function dumpChunk(conn: Connection, sql: string, writer: GzipFileWriter, onRaw:
         raw.resume();
       }
       resolve(rows);
-    });
+    }, fail);
   });
 }
 

@@ -48,7 +48,10 @@ export class GzipFileWriter {
   constructor(dir: string, rel: string, level: number) {
     this.rel = rel;
     this.full = path.join(dir, rel);
-    this.gzip = zlib.createGzip({ level, memLevel: 9, chunkSize: 256 * 1024 });
+    // A deep input buffer: the reader keeps receiving rows while the previous piece is being compressed.
+    // (zlib streams take the stream options too; @types/node's ZlibOptions does not list them.)
+    const options: zlib.ZlibOptions & { writableHighWaterMark: number } = { level, memLevel: 9, chunkSize: 256 * 1024, writableHighWaterMark: 4 * 1024 * 1024 };
+    this.gzip = zlib.createGzip(options);
     this.file = fs.createWriteStream(this.full, { highWaterMark: 1024 * 1024 });
     const fail = (err: unknown) => {
       if (this.error === undefined) this.error = diskError(err, `writing ${rel}`);

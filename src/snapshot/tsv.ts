@@ -41,77 +41,75 @@ export class RowEncoder {
     if (n > this.buf.length) this.buf = Buffer.allocUnsafe(n);
   }
 
-  /** Appends one row; `flush` receives full buffers. */
-  row(values: Array<Buffer | null>, flush: (b: Buffer) => void): void {
-    let need = values.length + 1;
-    for (let i = 0; i < values.length; i++) {
-      const v = values[i];
-      need += v === null ? 2 : v.length * 2;
-    }
-    this.ensure(need, flush);
+  /**
+   * Appends one row straight from a text-protocol row packet's payload (`buf[start..end)`): a sequence of
+   * length-encoded byte strings, 0xFB for NULL. No per-value objects are made; `flush` receives full buffers.
+   */
+  rowFromPacket(buf: Buffer, start: number, end: number, flush: (b: Buffer) => void): void {
+    // Worst case: every byte escaped (2×), plus a tab per value and the newline; a NULL is 1 byte in, 3 out.
+    this.ensure(3 * (end - start) + 2, flush);
     const out = this.buf;
-    let p = this.pos;
-    for (let i = 0; i < values.length; i++) {
-      if (i > 0) out[p++] = TAB;
-      const v = values[i];
-      if (v === null) {
-        out[p++] = BS;
-        out[p++] = 0x4e; // N
+    let o = this.pos;
+    let p = start;
+    let first = true;
+    while (p < end) {
+      if (first) first = false;
+      else out[o++] = TAB;
+      const lead = buf[p];
+      let len: number;
+      if (lead < 0xfb) {
+        len = lead;
+        p += 1;
+      } else if (lead === 0xfb) {
+        out[o++] = BS;
+        out[o++] = 0x4e; // N
+        p += 1;
         continue;
+      } else if (lead === 0xfc) {
+        len = buf[p + 1] | (buf[p + 2] << 8);
+        p += 3;
+      } else if (lead === 0xfd) {
+        len = buf[p + 1] | (buf[p + 2] << 8) | (buf[p + 3] << 16);
+        p += 4;
+      } else {
+        len = buf.readUInt32LE(p + 1) + buf.readUInt32LE(p + 5) * 0x100000000;
+        p += 9;
       }
-      const n = v.length;
-      if (n > 64) {
-        // Long values: copy natively when nothing needs escaping.
-        let clean = true;
-        for (let j = 0; j < n; j++) {
-          const b = v[j];
-          if (b === BS || b === TAB || b === NL || b === CR || b === NUL || b === SUB) {
-            clean = false;
-            break;
-          }
-        }
-        if (clean) {
-          v.copy(out, p);
-          p += n;
-          continue;
+      const stop = p + len;
+      if (stop > end) throw new Error(`malformed row packet: a value of ${len} bytes runs past the packet end`);
+      if (len > 32) {
+        // Long values: find the first byte to escape; copy the clean prefix natively.
+        let j = p;
+        while (j < stop && ESCAPE[buf[j]] === 0) j++;
+        if (j > p) {
+          buf.copy(out, o, p, j);
+          o += j - p;
+          p = j;
         }
       }
-      for (let j = 0; j < n; j++) {
-        const b = v[j];
-        switch (b) {
-          case BS:
-            out[p++] = BS;
-            out[p++] = BS;
-            break;
-          case TAB:
-            out[p++] = BS;
-            out[p++] = 0x74; // t
-            break;
-          case NL:
-            out[p++] = BS;
-            out[p++] = 0x6e; // n
-            break;
-          case CR:
-            out[p++] = BS;
-            out[p++] = 0x72; // r
-            break;
-          case NUL:
-            out[p++] = BS;
-            out[p++] = 0x30; // 0
-            break;
-          case SUB:
-            out[p++] = BS;
-            out[p++] = 0x5a; // Z
-            break;
-          default:
-            out[p++] = b;
+      for (; p < stop; p++) {
+        const b = buf[p];
+        const e = ESCAPE[b];
+        if (e === 0) out[o++] = b;
+        else {
+          out[o++] = BS;
+          out[o++] = e;
         }
       }
     }
-    out[p++] = NL;
-    this.pos = p;
+    out[o++] = NL;
+    this.pos = o;
   }
 }
+
+/** For each byte: 0 if written as is, else the letter that follows the backslash in LOAD DATA's format. */
+const ESCAPE = new Uint8Array(256);
+ESCAPE[BS] = BS;
+ESCAPE[TAB] = 0x74; // t
+ESCAPE[NL] = 0x6e; // n
+ESCAPE[CR] = 0x72; // r
+ESCAPE[NUL] = 0x30; // 0
+ESCAPE[SUB] = 0x5a; // Z
 
 const FLOAT_TYPES = new Set(['float']);
 const GEOMETRY_TYPES = new Set(['geometry', 'point', 'linestring', 'polygon', 'multipoint', 'multilinestring', 'multipolygon', 'geometrycollection']);
