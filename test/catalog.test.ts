@@ -74,6 +74,24 @@ describe('catalog: the real files', () => {
     expect(pluginAcceptsOcs(byVersion('2.0.5'), 7037)).toBe(true);
   });
 
+  it('has the French twin of every text the plan quotes (notes_fr, why_fr, what_fr, only_if_fr, proven_fr)', () => {
+    const rows = [...c.glpi.branches.flatMap((b) => b.rows_deleted ?? []), ...(c.ocs.bridge.rows_deleted ?? []), ...c.ocs.updateFiles.flatMap((f) => f.rows_deleted ?? [])];
+    expect(rows.length).toBeGreaterThan(20);
+    for (const r of rows) expect(r.why_fr, r.why).toMatch(/\S/);
+    const withNotes = [...c.glpi.branches, ...c.ocs.updateFiles, ...c.ocs.phpChanges, c.ocs.bridge].filter((x) => x.notes);
+    expect(withNotes.length).toBeGreaterThan(15);
+    for (const x of withNotes) {
+      expect(x.notes_fr, x.notes).toMatch(/\S/);
+      expect(x.notes_fr, x.notes).not.toBe(x.notes);
+    }
+    for (const conv of c.glpi.branches.flatMap((b) => b.conversions ?? [])) expect(conv.what_fr, conv.what).toMatch(/\S/);
+    for (const ch of c.ocs.phpChanges) {
+      expect(ch.what_fr, ch.id).not.toBe(ch.what);
+      if (ch.only_if) expect(ch.only_if_fr, ch.id).toMatch(/\S/);
+    }
+    for (const p of c.plugin.releases.filter((x) => x.proven)) expect(p.proven_fr, p.version).toMatch(/\S/);
+  });
+
   it('keeps src/catalog/ocs-releases.ts (used by inspect) working on the extended file', () => {
     expect(ocsReleasesForGuiVersion(7005)).toEqual(['2.1', '2.1.1']);
     expect(ocsReleasesForGuiVersion(7069)).toEqual(['2.11.1']);
@@ -117,6 +135,14 @@ describe('catalog: a broken entry gives a precise message', () => {
     ['a plugin range upside down', P, (d: any) => (d.releases[11].glpi_max_exclusive = '9.0'), /ocsinventoryng-releases\.yaml: releases\[11\] \(2\.0\.5\): glpi_min 10\.0 must be lower than glpi_max_exclusive 9\.0/],
     ['a plugin install mode unknown', P, (d: any) => (d.releases[0].install = 'cli'), /releases\[0\]\.install: expected one of web, console, got "cli"/],
     ['a wrong format', P, (d: any) => (d.format = 2), /ocsinventoryng-releases\.yaml: format: expected 1, got 2 \(number\)/],
+    ['a branch note without its French twin', G, (d: any) => delete d.branches[9].notes_fr, /glpi-releases\.yaml: branches\[9\] \(10\.0\)\.notes_fr is required with notes \(the French documents print it\)/],
+    ['a conversion without its French description', G, (d: any) => delete d.branches[9].conversions[2].what_fr, /branches\[9\] \(10\.0\)\.conversions\[2\]\.what_fr is required with what/],
+    ['a deletion reason without its French twin', O, (d: any) => delete d.update_files[30].rows_deleted[0].why_fr, /update_files\[30\]\.rows_deleted\[0\]\.why_fr: is required/],
+    ['the bridge notes without their French twin', O, (d: any) => delete d.bridge.notes_fr, /ocs-updates\.yaml: bridge\.notes_fr: is required/],
+    ['a PHP-side change without its French description', O, (d: any) => delete d.php_changes[0].what_fr, /php_changes\[0\]\.what_fr: is required/],
+    ['a French condition without the English one', O, (d: any) => delete d.php_changes[1].only_if, /php_changes\[1\] \(snmp-lastdate-2\.10\)\.only_if_fr is given without only_if/],
+    ['an update file note with an empty French twin', O, (d: any) => (d.update_files[30].notes_fr = ' '), /update_files\[30\] \(7037\)\.notes_fr is required with notes/],
+    ['a plugin proof without its French twin', P, (d: any) => delete d.releases[11].proven_fr, /ocsinventoryng-releases\.yaml: releases\[11\] \(2\.0\.5\)\.proven_fr is required with proven/],
   ] as Array<[string, string, (d: any) => void, RegExp]>)('%s', (_name, file, mutate, message) => {
     const dir = brokenCatalog(file, mutate);
     let err: unknown;

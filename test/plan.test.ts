@@ -454,6 +454,60 @@ describe('plan: clear answers for impossible or unknown situations', () => {
   });
 });
 
+// ------------------------------------------------------------------------------------------ texts in French
+
+describe('plan: every text for people also in French (titleFr, explanationFr, notesFr, whyFr)', () => {
+  // English words that never belong in a French sentence (case-sensitive: SQL keywords such as "TO" are fine).
+  // Text between « » is a quotation (a program's own message), and identifiers (ocs-tables-to-innodb,
+  // --glpi-via, files/update/7037.sql) are names, not words: both are left out of the check.
+  const ENGLISH = /\b(the|which|when|with|only|runs|and|is|are|of|to|from|must|this|its|by|at|on|after|before|into)\b/;
+  const unquoted = (t: string) => t.replace(/«[^»]*»/g, '').replace(/[\w.*<>-]*[-_/][\w.*<>/-]*/g, '');
+  const routes: Array<[string, PlanInput, PlanTargets]> = [
+    ['0.83.8 core OCS + OCS 2.1 to the newest (the demo route)', { glpi: glpi('0.83.8', 'core-0.83', undefined, 'myisam'), ocs: ocs(7005) }, {}],
+    ['0.83.8 core OCS + OCS 2.1 through 0.84.8 (web plugin install, unofficial CLI)', { glpi: glpi('0.83.8', 'core-0.83'), ocs: ocs(7005) }, { glpiVia: ['0.84.8'], ocs: '2.7' }],
+    ['9.5.13 with plugin 1.7.3, GLPI 11 (plugin update)', { glpi: glpi('9.5.13', 'plugin', '1.7.3', 'innodb-utf8'), ocs: ocs(7069) }, {}],
+    ['9.5.13 without connector data, unknown engines', { glpi: glpi('9.5.13') }, {}],
+    ['native connector', { glpi: glpi('0.83.8', 'core-0.83') }, { connector: 'native' }],
+    ['no connector asked for', { glpi: glpi('0.83.8', 'core-0.83') }, { connector: 'none', glpi: '10.0' }],
+    ['OCS alone, from the bridge', { ocs: ocs(7005) }, { glpi: '10.0.22' }],
+    ['OCS alone, from 7006', { ocs: ocs(7006) }, {}],
+    ['already at the targets', { glpi: glpi('11.0.7', 'plugin', '2.1.11', 'innodb-utf8mb4'), ocs: ocs(7081) }, {}],
+  ];
+
+  it.each(routes)('%s', (_name, input, targets) => {
+    const p = buildPlan(input, targets, { now: NOW });
+    for (const s of p.steps) {
+      expect(s.titleFr, s.id).toBeTruthy();
+      expect(s.explanationFr, s.id).toBeTruthy();
+      expect(unquoted(s.titleFr!), `${s.id} titleFr`).not.toMatch(ENGLISH);
+      expect(unquoted(s.explanationFr!), `${s.id} explanationFr: ${s.explanationFr}`).not.toMatch(ENGLISH);
+      if (/\b(the|of|on)\b/.test(s.explanation)) expect(s.explanationFr, s.id).not.toBe(s.explanation);
+      for (const r of s.expected.rowsDeleted ?? []) {
+        expect(r.whyFr, `${s.id} ${r.table}`).toBeTruthy();
+        expect(unquoted(r.whyFr!), `${s.id} ${r.table}`).not.toMatch(ENGLISH);
+      }
+    }
+    expect(p.notesFr).toHaveLength(p.notes.length);
+    for (const n of p.notesFr!) expect(unquoted(n), n).not.toMatch(ENGLISH);
+    // English stays English (CLI, JSON, plan.md).
+    for (const s of p.steps) expect(s.explanation, s.id).toMatch(/\b(the|of|to|is|from|with|and)\b/);
+  });
+
+  it('the French follows French typography: a space before « : » and « ; », typographic apostrophes', () => {
+    const p = buildPlan({ glpi: glpi('0.83.8', 'core-0.83'), ocs: ocs(7005) }, {}, { now: NOW });
+    const texts = [...p.steps.flatMap((s) => [s.titleFr!, s.explanationFr!]), ...p.notesFr!];
+    for (const t of texts) {
+      expect(t, t).not.toMatch(/[^\s:]:\s/); // "mot: …" (URL-like "a:b" and "::" aside)
+      expect(t, t).not.toMatch(/\S;\s/);
+      expect(t, t).not.toMatch(/\b[ldnsqj]'\p{L}/u); // l'étape → l’étape
+    }
+    expect(step(p, 'fix-glpi-dedup-slalevels-tickets').titleFr).toBe('Migration corrective glpi-dedup-slalevels-tickets');
+    expect(step(p, 'connector-plugin-2.0.5').titleFr).toBe('Installation du greffon ocsinventoryng 2.0.5 sur GLPI 10.0.22');
+    expect(step(p, 'ocs-bridge-7006').titleFr).toBe('OCS 7005 → 7006 : script de passage files/ocsbase.sql d’OCS 2.2');
+    expect(step(p, 'ocs-7037').expected.rowsDeleted![0].whyFr).toMatch(/^copiée dans software/);
+  });
+});
+
 // ------------------------------------------------------------------------------------------ composing table changes
 
 describe('composeTableChanges', () => {
@@ -502,6 +556,8 @@ describe('writePlan / readPlan', () => {
     ],
     ['a duplicated step id', (d: Record<string, unknown>) => ((d.steps as Array<{ id: string }>)[1].id = (d.steps as Array<{ id: string }>)[0].id), ExitCode.VERIFICATION_FAILED, /appears twice/],
     ['a wrong connector', (d: Record<string, unknown>) => ((d.targets as { connector: string }).connector = 'soap'), ExitCode.VERIFICATION_FAILED, /targets\.connector: expected one of plugin, native, none/],
+    ['a French title that is not a string', (d: Record<string, unknown>) => ((d.steps as Array<Record<string, unknown>>)[2].titleFr = ['x']), ExitCode.VERIFICATION_FAILED, /steps\[2\]\.titleFr: expected a string/],
+    ['French notes that do not match the notes', (d: Record<string, unknown>) => (d.notesFr as string[]).pop(), ExitCode.VERIFICATION_FAILED, /notesFr has \d+ entries, notes has \d+/],
   ] as Array<[string, (d: Record<string, unknown>) => void, number, RegExp]>)('refuses %s with a typed error', (name, mutate, code, message) => {
     const file = bad(name.replace(/\W+/g, '-'), mutate);
     let err: unknown;
@@ -513,6 +569,21 @@ describe('writePlan / readPlan', () => {
     expect(err).toBeInstanceOf(ToolError);
     expect((err as ToolError).exitCode).toBe(code);
     expect((err as Error).message).toMatch(message);
+  });
+
+  it('reads a plan written before the French texts existed (no titleFr, explanationFr, notesFr, whyFr)', () => {
+    const file = bad('no-french', (d) => {
+      delete d.notesFr;
+      for (const s of d.steps as Array<Record<string, any>>) {
+        delete s.titleFr;
+        delete s.explanationFr;
+        for (const r of s.expected.rowsDeleted ?? []) delete r.whyFr;
+      }
+    });
+    const back = readPlan(file);
+    expect(back.steps).toHaveLength(p.steps.length);
+    expect(back.steps.every((s) => s.titleFr === undefined && s.explanationFr === undefined)).toBe(true);
+    expect(back.notesFr).toBeUndefined();
   });
 
   it('a missing file is NOT_FOUND, broken YAML is VERIFICATION_FAILED', () => {

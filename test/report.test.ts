@@ -11,7 +11,10 @@ import YAML from 'yaml';
 import { fileURLToPath } from 'node:url';
 import { loadReportInputs, loadRunInputs, loadSnapshotInputs, renderDat, renderDossier, buildDossierModel } from '../src/report/index.ts';
 import { NotFoundError, VerificationError } from '../src/errors.ts';
-import { redact } from '../src/report/md.ts';
+import { esc, redact } from '../src/report/md.ts';
+import { buildPlan } from '../src/plan/planner.ts';
+import { planInputFromManifest } from '../src/plan/input.ts';
+import type { PlanFile } from '../src/plan/plan-types.ts';
 import { fixtureParts, lintMarkdown, SECRET, tempRoot, writeRunDir } from './report-fixture.ts';
 
 const GOLDEN = path.join(path.dirname(fileURLToPath(import.meta.url)), 'golden');
@@ -281,6 +284,134 @@ describe('edge inputs', () => {
 
   it('rejects an unknown language with a usage error', () => {
     expect(() => renderDossier(loadRunInputs(writeRunDir(root('lang'))), { lang: 'de' as never })).toThrow(/unknown language "de"/);
+  });
+});
+
+describe('plan texts in the language of the document', () => {
+  // The fixture's run with a plan made by the real planner for its snapshot (GLPI 0.83.8 with core OCS mode +
+  // OCS 2.1, the demo route): every step title, explanation, note and reason for deleted rows comes from the
+  // planner and the catalog, as in a real rehearsal. The row-count analyses are worded as src/rehearse/checks.ts
+  // writes them (in English).
+  const realPlanParts = () => {
+    const parts = fixtureParts();
+    parts.plan = buildPlan(planInputFromManifest(parts.manifest!), {}, { now: new Date(parts.plan.createdAt) });
+    const why7037 = parts.plan.steps.find((st) => st.id === 'ocs-7037')!.expected.rowsDeleted![0].why;
+    const deltas: Record<string, Array<{ table: string; before: number | null; after: number | null; verdict: 'expected'; explanation: string }>> = {
+      'fix-glpi-dedup-slalevels-tickets': [
+        { table: 'glpi_slalevels_tickets', before: 58, after: 54, verdict: 'expected', explanation: 'rows deleted on purpose: corrective migration glpi-dedup-slalevels-tickets: Duplicates in glpi_slalevels_tickets (tickets_id, slalevels_id): keep the newest row (highest id)' },
+      ],
+      'ocs-bridge-7006': [
+        { table: 'config', before: 74, after: 75, verdict: 'expected', explanation: 'rows added by the step' },
+        { table: 'plugins', before: null, after: 0, verdict: 'expected', explanation: 'created by the step' },
+        { table: 'locks', before: 3, after: 0, verdict: 'expected', explanation: '3 row(s) deleted on purpose by the step' },
+      ],
+      'ocs-7037': [
+        { table: 'softwares', before: 52310, after: null, verdict: 'expected', explanation: 'dropped by the step' },
+        { table: 'software_name', before: 1200, after: 1100, verdict: 'expected', explanation: `rows deleted on purpose: ${why7037}` },
+        { table: 'software', before: null, after: 51999, verdict: 'expected', explanation: 'renamed from softwares' },
+      ],
+    };
+    for (const r of parts.run.steps) if (deltas[r.stepId]) r.tableDeltas = deltas[r.stepId];
+    return parts;
+  };
+  const realPlan = realPlanParts().plan;
+  const inputs = () => loadRunInputs(writeRunDir(root('lang-plan'), realPlanParts()));
+  /** Phrases the planner writes in English only: none may reach a French document. */
+  const ENGLISH_PLAN_PHRASES = ['Corrective migration', 'Runs only when', 'PHP-side change', ' on GLPI ', '(bridge)', 'Duplicates in'];
+  /** The ones the DAT shows (it prints step titles, not explanations). */
+  const ENGLISH_TITLE_PHRASES = ['Corrective migration', 'PHP-side change', ' on GLPI ', '(bridge)'];
+
+  it('the planner made the steps the phrases come from (the test would be empty otherwise)', () => {
+    const kinds = new Set(realPlan.steps.map((s) => s.runner.kind));
+    expect([...kinds].sort()).toEqual(['corrective-migration', 'glpi-console', 'ocs-bridge', 'ocs-php-change', 'ocs-update-file', 'plugin-install']);
+    expect(realPlan.steps.some((s) => s.expected.rowsDeleted?.length)).toBe(true);
+    expect(realPlan.notesFr).toHaveLength(realPlan.notes.length);
+  });
+
+  it('the French dossier and DAT carry no English plan sentence; the English ones do', () => {
+    const frDossier = renderDossier(inputs());
+    const frDat = renderDat(inputs());
+    const enDossier = renderDossier(inputs(), { lang: 'en' });
+    const enDat = renderDat(inputs(), { lang: 'en' });
+    for (const md of [frDossier, frDat, enDossier, enDat]) expect(lintMarkdown(md)).toEqual([]);
+    for (const phrase of ENGLISH_PLAN_PHRASES) {
+      expect(frDossier, `French dossier contains "${phrase}"`).not.toContain(phrase);
+      expect(frDat, `French DAT contains "${phrase}"`).not.toContain(phrase);
+      expect(enDossier, `English dossier lacks "${phrase}"`).toContain(phrase);
+    }
+    for (const phrase of ENGLISH_TITLE_PHRASES) expect(enDat, `English DAT lacks "${phrase}"`).toContain(phrase);
+    expect(frDossier).toContain('Réaliser l’étape « Migration corrective glpi-dedup-slalevels-tickets ». Doublons de glpi\\_slalevels\\_tickets');
+    expect(frDossier).toContain('Ne s’exécute que si son contrôle préalable trouve quelque chose à corriger');
+    expect(frDossier).toContain('#### CT-ETP-');
+    expect(frDossier).toMatch(/#### CT-ETP-\d+ — OCS 7005 → 7006 : script de passage files\/ocsbase\.sql d’OCS 2\.2 \(`ocs-bridge-7006`\)/);
+    expect(frDat).toContain('Installation du greffon ocsinventoryng 2.0.5 sur GLPI 10.0.22 (`connector-plugin-2.0.5`)');
+  });
+
+  it('the rehearsal\'s row-count analyses are rendered in French, the reasons for deleted rows from the plan', () => {
+    const fr = renderDossier(inputs());
+    const en = renderDossier(inputs(), { lang: 'en' });
+    const why = realPlan.steps.find((st) => st.id === 'ocs-7037')!.expected.rowsDeleted![0];
+    for (const [english, french] of [
+      ['rows added by the step', 'lignes ajoutées par l’étape'],
+      ['created by the step', 'table créée par l’étape'],
+      ['3 row(s) deleted on purpose by the step', '3 ligne(s) supprimée(s) volontairement par l’étape'],
+      ['dropped by the step', 'table supprimée par l’étape'],
+      ['renamed from softwares', 'table renommée (anciennement softwares)'],
+      [`rows deleted on purpose: ${why.why}`, `lignes supprimées volontairement : ${why.whyFr}`],
+      ['rows deleted on purpose: corrective migration glpi-dedup-slalevels-tickets: Duplicates in', 'lignes supprimées volontairement : migration corrective glpi-dedup-slalevels-tickets'],
+    ]) {
+      expect(fr).toContain(`prévu par le plan : ${esc(french)}`);
+      expect(fr).not.toContain(esc(english));
+      expect(en).toContain(`expected by the plan: ${esc(english)}`);
+    }
+    expect(fr).toContain('volontairement : migration corrective glpi-dedup-slalevels-tickets |');
+  });
+
+  it('every step, note and reason for deleted rows is printed in the French of the plan, never in its English', () => {
+    const fr = renderDossier(inputs());
+    const en = renderDossier(inputs(), { lang: 'en' });
+    for (const st of realPlan.steps) {
+      expect(fr, st.id).toContain(esc(st.titleFr!));
+      expect(fr, st.id).toContain(esc(st.explanationFr!));
+      expect(en, st.id).toContain(esc(st.explanation));
+      expect(en, st.id).not.toContain(esc(st.explanationFr!));
+      if (st.explanationFr !== st.explanation) expect(fr, st.id).not.toContain(esc(st.explanation));
+      if (st.titleFr !== st.title) expect(fr, st.id).not.toContain(`${esc(st.title)} (\``);
+      for (const r of st.expected.rowsDeleted ?? []) {
+        expect(fr, `${st.id} ${r.table}`).toContain(`(${esc(r.whyFr!)})`);
+        expect(fr, `${st.id} ${r.table}`).not.toContain(`(${esc(r.why)})`);
+      }
+    }
+    const frDat = renderDat(inputs());
+    realPlan.notes.forEach((note, i) => {
+      expect(fr, note).toContain(`- ${esc(realPlan.notesFr![i])}`);
+      expect(frDat, note).toContain(`- ${esc(realPlan.notesFr![i])}`);
+      expect(fr, note).not.toContain(esc(note));
+      expect(en, note).toContain(`- ${esc(note)}`);
+    });
+  });
+
+  it('a plan written before the French texts existed still renders, in English where it has nothing else', () => {
+    const parts = realPlanParts();
+    const old = JSON.parse(JSON.stringify(parts.plan)) as PlanFile;
+    delete old.notesFr;
+    for (const st of old.steps) {
+      delete st.titleFr;
+      delete st.explanationFr;
+      for (const r of st.expected.rowsDeleted ?? []) delete r.whyFr;
+    }
+    parts.plan = old;
+    const md = renderDossier(loadRunInputs(writeRunDir(root('old-plan'), parts)));
+    expect(lintMarkdown(md)).toEqual([]);
+    expect(md).toContain('Réaliser l’étape « Corrective migration glpi-dedup-slalevels-tickets ».');
+    expect(md).toContain(esc(old.notes[0]));
+  });
+
+  it('French notes that do not go one for one with the notes are ignored (the English are shown)', () => {
+    const parts = realPlanParts();
+    parts.plan.notesFr = parts.plan.notesFr!.slice(1);
+    const md = renderDossier(loadRunInputs(writeRunDir(root('bad-notes'), parts)));
+    expect(md).toContain(esc(parts.plan.notes[0]));
   });
 });
 

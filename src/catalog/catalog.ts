@@ -33,6 +33,8 @@ export interface TableChanges {
 export interface RowsDeleted {
   table: string;
   why: string;
+  /** The same reason in French (the French dossier prints it). */
+  why_fr: string;
 }
 
 export type GlpiUpdaterEntry = 'tools/cliupdate.php' | 'scripts/cliupdate.php' | 'bin/console';
@@ -41,6 +43,8 @@ export interface GlpiConsoleCommand {
   command: string;
   args: string[];
   what?: string;
+  /** `what` in French; required with `what`. */
+  what_fr?: string;
 }
 
 export interface GlpiBranch {
@@ -60,6 +64,8 @@ export interface GlpiBranch {
   schema_changes?: TableChanges;
   rows_deleted?: RowsDeleted[];
   notes?: string;
+  /** `notes` in French; required with `notes`. */
+  notes_fr?: string;
 }
 
 export interface GlpiHazard {
@@ -88,6 +94,8 @@ export interface OcsUpdateFile extends TableChanges {
   hazards?: string[];
   requires?: { mysql?: string; mariadb?: string };
   notes?: string;
+  /** `notes` in French; required with `notes`. */
+  notes_fr?: string;
 }
 
 export interface OcsBridge extends TableChanges {
@@ -101,6 +109,7 @@ export interface OcsBridge extends TableChanges {
   rows_deleted?: RowsDeleted[];
   hazards?: string[];
   notes: string;
+  notes_fr: string;
 }
 
 export interface OcsPhpChange {
@@ -108,9 +117,14 @@ export interface OcsPhpChange {
   gui_version: number;
   function: string;
   only_if?: string;
+  /** `only_if` in French; required with `only_if`. */
+  only_if_fr?: string;
   tables: string[];
   what: string;
+  what_fr: string;
   notes?: string;
+  /** `notes` in French; required with `notes`. */
+  notes_fr?: string;
 }
 
 export interface PluginRelease {
@@ -121,6 +135,8 @@ export interface PluginRelease {
   install: 'web' | 'console';
   migrates_core: boolean;
   proven?: string;
+  /** `proven` in French; required with `proven`. */
+  proven_fr?: string;
 }
 
 export interface PluginCoreMigration {
@@ -146,8 +162,13 @@ export interface Catalog {
 
 const tables = S.list(S.table());
 const renamed = S.list(S.obj({ from: S.table(), to: S.table() }));
-const rowsDeleted = S.list(S.obj({ table: S.table(), why: S.str() }));
-const consoleCommand = S.obj({ command: S.str({ pattern: /^[a-z0-9_:]+$/, what: 'a console command like "migration:utf8mb4"' }), args: S.list(S.str()), what: S.opt(S.str()) });
+const rowsDeleted = S.list(S.obj({ table: S.table(), why: S.str(), why_fr: S.str() }));
+const consoleCommand = S.obj({
+  command: S.str({ pattern: /^[a-z0-9_:]+$/, what: 'a console command like "migration:utf8mb4"' }),
+  args: S.list(S.str()),
+  what: S.opt(S.str()),
+  what_fr: S.opt(S.str()),
+});
 const hazardText = S.obj({ id: S.str({ pattern: /^[a-z0-9_.-]+$/, what: 'a hazard id like "ocs.batteries.recreated"' }), text: S.str() });
 
 const GLPI_SCHEMA: Schema = S.obj({
@@ -175,6 +196,7 @@ const GLPI_SCHEMA: Schema = S.obj({
       schema_changes: S.opt(S.obj({ created: S.opt(tables), dropped: S.opt(tables), renamed: S.opt(renamed) })),
       rows_deleted: S.opt(rowsDeleted),
       notes: S.opt(S.str()),
+      notes_fr: S.opt(S.str()),
     }),
     true,
   ),
@@ -223,6 +245,7 @@ const OCS_UPDATES_SCHEMA: Schema = S.obj({
     rows_deleted: S.opt(rowsDeleted),
     hazards: S.opt(S.list(S.str())),
     notes: S.str(),
+    notes_fr: S.str(),
   }),
   php_changes: S.list(
     S.obj({
@@ -230,9 +253,12 @@ const OCS_UPDATES_SCHEMA: Schema = S.obj({
       gui_version: S.int({ min: 1 }),
       function: S.str(),
       only_if: S.opt(S.str()),
+      only_if_fr: S.opt(S.str()),
       tables: S.list(S.str(), true),
       what: S.str(),
+      what_fr: S.str(),
       notes: S.opt(S.str()),
+      notes_fr: S.opt(S.str()),
     }),
   ),
   update_files: S.list(
@@ -245,6 +271,7 @@ const OCS_UPDATES_SCHEMA: Schema = S.obj({
       hazards: S.opt(S.list(S.str())),
       requires: S.opt(S.obj({ mysql: S.opt(S.version()), mariadb: S.opt(S.version()) })),
       notes: S.opt(S.str()),
+      notes_fr: S.opt(S.str()),
     }),
     true,
   ),
@@ -263,6 +290,7 @@ const PLUGIN_SCHEMA: Schema = S.obj({
       install: S.oneOf(['web', 'console']),
       migrates_core: S.bool(),
       proven: S.opt(S.str()),
+      proven_fr: S.opt(S.str()),
     }),
     true,
   ),
@@ -309,9 +337,21 @@ function crossCheck(c: Catalog): void {
   const fail = (file: string, what: string): never => {
     throw new CatalogError(`${file}: ${what}`);
   };
+  // Texts that flow into the plan's explanations need their French twin: the French dossier and DAT print them.
+  const french = (file: string, at: string, entry: object, keys: string[]) => {
+    const o = entry as Record<string, unknown>;
+    for (const k of keys) {
+      const fr = o[`${k}_fr`];
+      if (o[k] !== undefined && (typeof fr !== 'string' || !fr.trim())) fail(file, `${at}.${k}_fr is required with ${k} (the French documents print it)`);
+      if (o[k] === undefined && fr !== undefined) fail(file, `${at}.${k}_fr is given without ${k}`);
+    }
+  };
   const g = CATALOG_FILES.glpi;
   c.glpi.branches.forEach((b, i) => {
     const at = `branches[${i}] (${b.branch})`;
+    french(g, at, b, ['notes']);
+    (b.conversions ?? []).forEach((conv, k) => french(g, `${at}.conversions[${k}]`, conv, ['what']));
+    if (b.check) french(g, `${at}.check`, b.check, ['what']);
     if (!b.releases.some((r) => compareDotted(r, b.latest) === 0)) fail(g, `${at}.latest ${b.latest} is not in its releases list`);
     for (const r of b.releases) {
       if (!(r === b.branch || r.startsWith(b.branch + '.'))) fail(g, `${at}.releases: ${r} does not belong to branch ${b.branch}`);
@@ -341,6 +381,7 @@ function crossCheck(c: Catalog): void {
   const files = c.ocs.updateFiles;
   const first = c.ocs.bridge.to_gui_version + 1;
   files.forEach((f, i) => {
+    french(u, `update_files[${i}] (${f.gui_version})`, f, ['notes']);
     if (f.gui_version !== first + i) fail(u, `update_files[${i}]: expected gui_version ${first + i} (the files follow each other from the bridge's ${c.ocs.bridge.to_gui_version} without gap), got ${f.gui_version}`);
   });
   const last = files[files.length - 1].gui_version;
@@ -351,6 +392,7 @@ function crossCheck(c: Catalog): void {
   for (const f of files) for (const h of f.hazards ?? []) if (!hazardIds.has(h)) fail(u, `update file ${f.gui_version}: hazard ${h} is not defined under hazards`);
   for (const h of c.ocs.bridge.hazards ?? []) if (!hazardIds.has(h)) fail(u, `bridge: hazard ${h} is not defined under hazards`);
   c.ocs.phpChanges.forEach((p, i) => {
+    french(u, `php_changes[${i}] (${p.id})`, p, ['only_if', 'notes']);
     if (p.gui_version < first || p.gui_version > last) fail(u, `php_changes[${i}] (${p.id}): gui_version ${p.gui_version} is outside ${first}…${last}`);
   });
   if (!c.ocs.releases.some((rel) => rel.version === c.ocs.bridge.release)) fail(u, `bridge.release ${c.ocs.bridge.release} is not in ${r}`);
@@ -359,6 +401,7 @@ function crossCheck(c: Catalog): void {
   const pluginHazards = new Set(c.plugin.hazards.map((h) => h.id));
   for (const h of c.plugin.coreMigration.hazards) if (!pluginHazards.has(h)) fail(p, `core_migration.hazards: ${h} is not defined under hazards`);
   c.plugin.releases.forEach((rel, i) => {
+    french(p, `releases[${i}] (${rel.version})`, rel, ['proven']);
     if (compareDotted(rel.glpi_min, rel.glpi_max_exclusive) >= 0) fail(p, `releases[${i}] (${rel.version}): glpi_min ${rel.glpi_min} must be lower than glpi_max_exclusive ${rel.glpi_max_exclusive}`);
     if (i > 0 && compareDotted(rel.version, c.plugin.releases[i - 1].version) <= 0) fail(p, `releases[${i}] (${rel.version}): versions must be in ascending order`);
   });

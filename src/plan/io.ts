@@ -18,7 +18,7 @@ const effects = S.obj({
   tablesCreated: S.opt(strings),
   tablesDropped: S.opt(strings),
   tablesRenamed: S.opt(S.list(S.obj({ from: S.str(), to: S.str() }))),
-  rowsDeleted: S.opt(S.list(S.obj({ table: S.str(), why: S.str() }))),
+  rowsDeleted: S.opt(S.list(S.obj({ table: S.str(), why: S.str(), whyFr: S.opt(S.str()) }))),
   tablesTouched: S.opt(S.union('a list of tables or "all"', S.literal('all'), strings)),
 });
 
@@ -56,6 +56,7 @@ export const PLAN_SCHEMA: Schema = S.obj({
       product,
       database: S.oneOf(['glpi', 'ocs']),
       title: S.str(),
+      titleFr: S.opt(S.str()),
       runner,
       from: S.str(),
       to: S.str(),
@@ -69,10 +70,12 @@ export const PLAN_SCHEMA: Schema = S.obj({
       expected: effects,
       hazards: strings,
       explanation: S.str(),
+      explanationFr: S.opt(S.str()),
       shell: S.opt(strings),
     }),
   ),
   notes: strings,
+  notesFr: S.opt(strings),
   hazards: S.opt(S.map(S.str())),
 });
 
@@ -91,6 +94,9 @@ export function validatePlan(doc: unknown, where = 'plan'): PlanFile {
     throw err;
   }
   const plan = doc as PlanFile;
+  if (plan.notesFr && plan.notesFr.length !== plan.notes.length) {
+    throw new VerificationError(`${where} is not a valid plan: notesFr has ${plan.notesFr.length} entries, notes has ${plan.notes.length} (they go one for one)`);
+  }
   const ids = new Set<string>();
   for (const s of plan.steps) {
     if (ids.has(s.id)) throw new VerificationError(`${where} is not a valid plan: step id ${s.id} appears twice`);

@@ -1,6 +1,11 @@
 /**
  * The saved plan (`plan.yaml`, format 1), produced by `plan`, consumed by `rehearse`, `dossier`, `dat`.
  * Documented in docs/formats.md.
+ *
+ * Texts for people are in English (`title`, `explanation`, `notes`, `rowsDeleted[].why`: CLI output, JSON,
+ * docs/plan.md) with a French twin for the French dossier and DAT (`titleFr`, `explanationFr`, `notesFr`,
+ * `whyFr`). The twins are optional so that plans written before they existed still load; the planner always
+ * writes them.
  */
 
 export type Product = 'glpi' | 'ocs' | 'connector';
@@ -39,7 +44,7 @@ export interface ExpectedEffects {
   tablesDropped?: string[];
   tablesRenamed?: Array<{ from: string; to: string }>;
   /** Rows deleted on purpose by the step (table → description), so row-count checks can explain them. */
-  rowsDeleted?: Array<{ table: string; why: string }>;
+  rowsDeleted?: Array<{ table: string; why: string; whyFr?: string }>;
   /** Tables the step may change; every other table's checksum must be unchanged. */
   tablesTouched?: string[] | 'all';
 }
@@ -50,7 +55,10 @@ export interface PlanStep {
   product: Product;
   /** Which database the step writes to. */
   database: 'glpi' | 'ocs';
+  /** One line for people, in English. */
   title: string;
+  /** The same line in French (absent in plans written before the French twins existed: readers fall back to `title`). */
+  titleFr?: string;
   runner: StepRunner;
   /** Version before and after, in the product's own terms ("0.83.8" → "10.0.22"; "7036" → "7037"). */
   from: string;
@@ -61,8 +69,10 @@ export interface PlanStep {
   expected: ExpectedEffects;
   /** Audit finding ids that matter for this step. */
   hazards: string[];
-  /** Why this step is here (shown in the plan table and the dossier). */
+  /** Why this step is here, in English (shown by `plan --explain` and in the English dossier). */
   explanation: string;
+  /** The same in French (shown in the French dossier; absent in older plans). */
+  explanationFr?: string;
   /** What a sysadmin runs by hand for this step, in order (no password ever; <placeholders> in angle brackets). */
   shell?: string[];
 }
@@ -79,8 +89,10 @@ export interface PlanFile {
   };
   targets: { glpi?: string; ocs?: string; connector: 'plugin' | 'native' | 'none' };
   steps: PlanStep[];
-  /** Choices the planner made and why (fewest supported hops, skipped releases, alternatives). */
+  /** Choices the planner made and why (fewest supported hops, skipped releases, alternatives), in English. */
   notes: string[];
+  /** The same notes in French, one for one (same length and order as `notes`; absent in older plans). */
+  notesFr?: string[];
   /** Text of every hazard id used by the steps (id → English sentence). */
   hazards?: Record<string, string>;
 }

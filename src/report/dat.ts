@@ -5,7 +5,7 @@
  */
 import type { ReportInputs } from './inputs.ts';
 import type { RenderOptions } from './dossier.ts';
-import { bytes, stringsFor } from './format.ts';
+import { bytes, planNotes, stepTitle, stringsFor } from './format.ts';
 import type { Strings } from './i18n/fr.ts';
 import { bullets, code, doc, esc, fence, heading, numbered, redact, table } from './md.ts';
 import type { Manifest, ManifestDatabase } from '../snapshot/manifest-types.ts';
@@ -284,7 +284,7 @@ function backup(s: Strings, p: Parts): string[] {
 function stepRow(s: Strings, st: PlanStep, i: number): string[] {
   const r = st.requires;
   const req = [r.php ? `PHP ${code(r.php)}` : '', r.mariadb ? `MariaDB ≥ ${esc(r.mariadb)}` : '', r.mysql ? `MySQL ≥ ${esc(r.mysql)}` : ''].filter(Boolean).join(', ');
-  return [String(i + 1), `${esc(st.title)} (${code(st.id)})`, s.product[st.product], `${esc(st.from)} → ${esc(st.to)}`, req || s.none];
+  return [String(i + 1), `${esc(stepTitle(s, st))} (${code(st.id)})`, s.product[st.product], `${esc(st.from)} → ${esc(st.to)}`, req || s.none];
 }
 
 function update(s: Strings, p: Parts): string[] {
@@ -295,7 +295,7 @@ function update(s: Strings, p: Parts): string[] {
       t.updateIntro(p.plan.steps.length, s.day(p.plan.createdAt)),
       table([s.dossier.stepNo, s.dossier.step, s.dossier.distProduct, s.dossier.fromTo, s.dossier.requirements], p.plan.steps.map((st, i) => stepRow(s, st, i))),
     );
-    if (p.plan.notes.length) out.push(s.dossier.planNotes, bullets(p.plan.notes.map(esc)));
+    if (p.plan.notes.length) out.push(s.dossier.planNotes, bullets(planNotes(s, p.plan).map(esc)));
   } else {
     out.push(todo(s, t.updateNoPlan, t.updateNoPlanHint));
   }

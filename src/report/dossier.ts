@@ -4,7 +4,7 @@
  */
 import type { RunInputs } from './inputs.ts';
 import type { Lang } from './format.ts';
-import { baseName, bytes, duration, stringsFor } from './format.ts';
+import { baseName, bytes, deletionReason, duration, planNotes, stepExplanation, stepTitle, stringsFor } from './format.ts';
 import type { Strings } from './i18n/fr.ts';
 import type { DossierModel, TestCase } from './model.ts';
 import { buildDossierModel } from './model.ts';
@@ -26,7 +26,7 @@ function caseTitle(s: Strings, c: TestCase): string {
   const d = s.dossier;
   if (c.kind === 'pre-check') return d.preCheckTitles[c.ref] ?? c.preCheck!.title;
   if (c.kind === 'audit-check') return c.auditCheck!.title[s.lang as 'fr' | 'en'];
-  return c.planStep?.title ?? c.ref ?? d.stepNoPlan;
+  return c.planStep ? stepTitle(s, c.planStep) : (c.ref ?? d.stepNoPlan);
 }
 
 function statusLabel(s: Strings, c: TestCase): string {
@@ -210,7 +210,7 @@ function planSection(s: Strings, m: DossierModel): string[] {
   const plan = m.inputs.plan;
   const rows = plan.steps.map((st, i) => [
     String(i + 1),
-    `${esc(st.title)} (${code(st.id)})`,
+    `${esc(stepTitle(s, st))} (${code(st.id)})`,
     s.product[st.product],
     esc(st.database),
     `${esc(st.from)} → ${esc(st.to)}`,
@@ -221,7 +221,7 @@ function planSection(s: Strings, m: DossierModel): string[] {
     heading(2, d.plan),
     d.planIntro(plan.steps.length, targetsText(s, m)),
     table([d.stepNo, d.step, d.distProduct, d.database, d.fromTo, d.runner, d.requirements], rows),
-    plan.notes.length ? `${d.planNotes}\n\n${bullets(plan.notes.map(esc))}` : undefined,
+    plan.notes.length ? `${d.planNotes}\n\n${bullets(planNotes(s, plan).map(esc))}` : undefined,
   ].filter((x): x is string => Boolean(x));
 }
 
@@ -259,6 +259,38 @@ function preCheckDetail(s: Strings, detail: string): string {
   return (esc(redact(detail)) || s.none).replace(/([^.!?])$/, '$1.');
 }
 
+/**
+ * The rehearsal's analysis of a row-count change, in the document's language. run.yaml records it in English
+ * (src/rehearse/checks.ts); the known forms are rendered from i18n, a reason for deleted rows through the
+ * plan's own French (`whyFr`). Anything else is printed as recorded.
+ */
+function deltaExplanation(s: Strings, step: PlanStep | undefined, text: string): string {
+  if (s.lang !== 'fr') return text;
+  const t = s.dossier.deltaTexts;
+  const fixed: Record<string, string> = {
+    'created by the step': t.created,
+    'dropped by the step': t.dropped,
+    'rows added by the step': t.rowsAdded,
+    'emptied by the step': t.emptied,
+    'table recreated by the step': t.recreated,
+  };
+  if (fixed[text]) return fixed[text];
+  let m = /^renamed from (\S+)$/.exec(text);
+  if (m) return t.renamedFrom(m[1]);
+  m = /^renamed to (\S+)$/.exec(text);
+  if (m) return t.renamedTo(m[1]);
+  m = /^(\d+) row\(s\) deleted on purpose by the step$/.exec(text);
+  if (m) return t.deletedCount(s.count(Number(m[1])));
+  m = /^rows deleted on purpose: ([\s\S]*)$/.exec(text);
+  if (m) {
+    const row = step?.expected.rowsDeleted?.find((r) => r.why === m![1]);
+    if (row?.whyFr) return t.deletedOnPurpose(row.whyFr);
+    const corrective = /^corrective migration ([\w.-]+): /.exec(m[1]);
+    if (corrective) return t.deletedOnPurpose(t.corrective(corrective[1]));
+  }
+  return text;
+}
+
 function preCheckCase(s: Strings, c: TestCase): string[] {
   const d = s.dossier;
   const p = c.preCheck!;
@@ -278,11 +310,12 @@ function stepCase(s: Strings, m: DossierModel, c: TestCase): string[] {
   const d = s.dossier;
   const st = c.planStep;
   const r = c.result;
-  const out: string[] = [heading(4, `${c.id} — ${esc(st?.title ?? c.ref)} (${code(c.ref)})`)];
+  const title = st ? stepTitle(s, st) : c.ref;
+  const out: string[] = [heading(4, `${c.id} — ${esc(title)} (${code(c.ref)})`)];
   if (st) {
-    const versionsInTitle = st.from === st.to || (st.title.includes(st.from) && st.title.includes(st.to));
-    const objective = versionsInTitle ? d.stepObjective(esc(st.title)) : d.stepObjectiveVersions(esc(st.title), esc(st.from), esc(st.to));
-    out.push(fieldL(s, d.objective, `${objective} ${esc(st.explanation)}`.trim()));
+    const versionsInTitle = st.from === st.to || (title.includes(st.from) && title.includes(st.to));
+    const objective = versionsInTitle ? d.stepObjective(esc(title)) : d.stepObjectiveVersions(esc(title), esc(st.from), esc(st.to));
+    out.push(fieldL(s, d.objective, `${objective} ${esc(stepExplanation(s, st))}`.trim()));
     out.push(`${labelFor(s, d.procedure)} ${runnerText(s, st)}`);
     if (r?.commandForUser) out.push(labelFor(s, c.status === 'not-run' ? d.toRunIt : d.commandRun), fence('sh', redact(r.commandForUser)));
     else if (st.runner.kind === 'glpi-console') out.push(fence('sh', redact(['php', 'bin/console', st.runner.command, ...st.runner.args].join(' '))));
@@ -292,7 +325,7 @@ function stepCase(s: Strings, m: DossierModel, c: TestCase): string[] {
     if (e.tablesCreated?.length) exp.push(d.expectedCreated(e.tablesCreated.map(code).join(', ')));
     if (e.tablesDropped?.length) exp.push(d.expectedDropped(e.tablesDropped.map(code).join(', ')));
     if (e.tablesRenamed?.length) exp.push(d.expectedRenamed(e.tablesRenamed.map((x) => `${code(x.from)} → ${code(x.to)}`).join(', ')));
-    if (e.rowsDeleted?.length) exp.push(d.expectedDeleted(e.rowsDeleted.map((x) => `${code(x.table)} (${esc(x.why)})`).join(', ')));
+    if (e.rowsDeleted?.length) exp.push(d.expectedDeleted(e.rowsDeleted.map((x) => `${code(x.table)} (${esc(deletionReason(s, x))})`).join(', ')));
     if (e.tablesTouched === 'all') exp.push(d.expectedTouchedAll);
     else if (e.tablesTouched?.length) exp.push(d.expectedTouched(e.tablesTouched.map(code).join(', ')));
     exp.push(d.expectedCounts);
@@ -327,7 +360,7 @@ function stepCase(s: Strings, m: DossierModel, c: TestCase): string[] {
           code(t.table),
           t.before === null ? '—' : s.count(t.before),
           t.after === null ? '—' : s.count(t.after),
-          `${d.deltaVerdicts[t.verdict]}${t.explanation ? `${s.colon} ${esc(t.explanation)}` : ''}`,
+          `${d.deltaVerdicts[t.verdict]}${t.explanation ? `${s.colon} ${esc(deltaExplanation(s, st, t.explanation))}` : ''}`,
         ]);
       out.push(table([d.deltaTable, d.deltaBefore, d.deltaAfter, d.deltaVerdict], rows));
     }

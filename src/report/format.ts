@@ -3,6 +3,7 @@ import type { Strings } from './i18n/fr.ts';
 import { fr } from './i18n/fr.ts';
 import { en } from './i18n/en.ts';
 import { UsageError } from '../errors.ts';
+import type { PlanFile, PlanStep } from '../plan/plan-types.ts';
 
 export type Lang = 'fr' | 'en';
 
@@ -34,4 +35,26 @@ export function duration(s: Strings, ms: number): string {
 export function baseName(p: string): string {
   const parts = p.replace(/[\\/]+$/, '').split(/[\\/]/);
   return parts[parts.length - 1] || p;
+}
+
+// Plan texts in the document's language. The planner writes each in English and French (`titleFr`,
+// `explanationFr`, `notesFr`, `whyFr`); a plan written before the French twins existed has only the English,
+// which is then shown as it is.
+
+const french = (s: Strings) => s.lang === 'fr';
+
+export function stepTitle(s: Strings, step: PlanStep): string {
+  return french(s) ? (step.titleFr ?? step.title) : step.title;
+}
+
+export function stepExplanation(s: Strings, step: PlanStep): string {
+  return french(s) ? (step.explanationFr ?? step.explanation) : step.explanation;
+}
+
+export function planNotes(s: Strings, plan: PlanFile): string[] {
+  return french(s) && plan.notesFr && plan.notesFr.length === plan.notes.length ? plan.notesFr : plan.notes;
+}
+
+export function deletionReason(s: Strings, row: { why: string; whyFr?: string }): string {
+  return french(s) ? (row.whyFr ?? row.why) : row.why;
 }

@@ -188,6 +188,8 @@ function checkPlan(c: Checker, doc: Obj): PlanFile {
     c.oneOf(o.product, `${f}.product`, ['glpi', 'ocs', 'connector'] as const);
     c.oneOf(o.database, `${f}.database`, ['glpi', 'ocs'] as const);
     c.str(o.title, `${f}.title`);
+    c.optStr(o.titleFr, `${f}.titleFr`);
+    c.optStr(o.explanationFr, `${f}.explanationFr`);
     c.str(c.obj(o.runner, `${f}.runner`).kind, `${f}.runner.kind`);
     c.str(String(o.from ?? ''), `${f}.from`);
     c.str(String(o.to ?? ''), `${f}.to`);
@@ -200,6 +202,11 @@ function checkPlan(c: Checker, doc: Obj): PlanFile {
     o.explanation ??= '';
   });
   doc.notes ??= [];
+  // French notes go one for one with the English ones; a list that does not match is ignored (English shown).
+  if (doc.notesFr !== undefined && doc.notesFr !== null) {
+    c.arr(doc.notesFr, 'notesFr').forEach((n, i) => c.str(n, `notesFr[${i}]`));
+    if ((doc.notesFr as unknown[]).length !== (doc.notes as unknown[]).length) delete doc.notesFr;
+  }
   doc.source ??= {};
   return doc as unknown as PlanFile;
 }
