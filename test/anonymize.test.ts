@@ -14,7 +14,8 @@ import { startTestServer, type TestServer } from './helpers/server.ts';
 import { runCli } from './helpers/cli.ts';
 import { sharedPath, SHARED_MISSING_REASON } from './helpers/shared.ts';
 import { withDatabase } from '../src/db/dsn.ts';
-import { readManifest, restoreSnapshot, takeSnapshot, verifySnapshot } from '../src/snapshot/index.ts';
+import { computeSnapshotId, manifestFiles, readManifest, restoreSnapshot, takeSnapshot, verifySnapshot } from '../src/snapshot/index.ts';
+import { writeManifest } from '../src/snapshot/manifest.ts';
 import type { Manifest } from '../src/snapshot/index.ts';
 import { anonymizeSnapshot, digestHex, loadRules, REPORT_NAME } from '../src/anonymize/index.ts';
 import type { AnonymizationReport, AnonymizeRule } from '../src/anonymize/index.ts';
@@ -380,6 +381,119 @@ describe('anonymize: consistency and what the upgrade needs', () => {
 
   it('refuses a non-empty output directory before doing any work', async () => {
     await expect(anonymizeSnapshot(inDir, outA, { salt: SALT_A, instance: server.dsn })).rejects.toMatchObject({ exitCode: ExitCode.USAGE });
+  });
+});
+
+describe('anonymize: only the tables with rules are rewritten, the others are copied', () => {
+  const filesOf = (m: Manifest) => new Map(manifestFiles(m).map((f) => [f.path, f.sha256]));
+
+  it('copies the files of tables without rules byte for byte, re-snapshots the others, and merges the manifests', async () => {
+    const input = await readManifest(inDir);
+    const out = resultA.manifest;
+    expect(out.id).toBe(computeSnapshotId(manifestFiles(out)));
+    expect(out.id).not.toBe(input.id);
+    const inFiles = filesOf(input);
+    const ruleTables = new Set(defaults.rules.map((r) => `${r.database}.${r.table}`));
+    for (const db of out.databases) {
+      const orig = input.databases.find((d) => d.role === db.role)!;
+      expect(db.tables.map((t) => t.name)).toEqual(orig.tables.map((t) => t.name));
+      for (const t of db.tables) {
+        const o = orig.tables.find((x) => x.name === t.name)!;
+        expect(t.rows, t.name).toBe(o.rows);
+        if (ruleTables.has(`${db.role}.${t.name}`)) {
+          expect(t.checksum, t.name).not.toBe(o.checksum);
+        } else {
+          expect(t, t.name).toEqual(o);
+          for (const f of t.files) expect(await fsp.readFile(path.join(outA, f.path))).toEqual(await fsp.readFile(path.join(inDir, f.path)));
+        }
+      }
+    }
+    expect(resultA.tables).toEqual({ rewritten: ruleTables.size, copied: 2 });
+    // Nothing left behind by the work (staging, partial snapshot, marker): verify lists no extra file.
+    expect((await verifySnapshot(outA)).problems).toEqual([]);
+    expect(fs.readdirSync(outA).sort()).toEqual([REPORT_NAME, 'glpi', 'manifest.yaml', 'ocs']);
+    expect(inFiles.size).toBeGreaterThan(0);
+  });
+
+  it('carries views and triggers over unchanged, and no trigger fires during the rewrite', async () => {
+    const db = await server.freshDatabase('glpitrg');
+    await root.query(`CREATE TABLE \`${db}\`.glpi_users (id int NOT NULL AUTO_INCREMENT PRIMARY KEY, name varchar(255), realname varchar(255)) ENGINE=MyISAM DEFAULT CHARSET=utf8`);
+    await root.query(`CREATE TABLE \`${db}\`.audit_trail (id int NOT NULL AUTO_INCREMENT PRIMARY KEY, what varchar(255)) ENGINE=MyISAM DEFAULT CHARSET=utf8`);
+    await root.query(`INSERT INTO \`${db}\`.glpi_users (name, realname) VALUES ('jdupontzq', 'Dupont'), ('mmartinzq', 'Martin')`);
+    const c = await server.connect();
+    try {
+      await c.query(`USE \`${db}\``);
+      await c.query('CREATE VIEW v_users AS SELECT id, name FROM glpi_users');
+      await c.query("CREATE TRIGGER users_au AFTER UPDATE ON glpi_users FOR EACH ROW INSERT INTO audit_trail (what) VALUES (CONCAT('was ', OLD.name))");
+    } finally {
+      await c.end();
+    }
+    const dir = path.join(tmp, 'trg-in');
+    const out = path.join(tmp, 'trg-out');
+    const input = await takeSnapshot({ sources: [{ role: 'glpi', dsn: withDatabase(server.dsn, db) }], outDir: dir, jobs: 2 });
+    const r = await anonymizeSnapshot(dir, out, { salt: SALT_A, instance: server.dsn, jobs: 2 });
+    expect(r.tables).toEqual({ rewritten: 1, copied: 1 });
+    const [gi, go] = [input.databases[0], r.manifest.databases[0]];
+    expect(go.views).toEqual(gi.views);
+    expect(go.triggers).toEqual(gi.triggers);
+    expect(go.tables.find((t) => t.name === 'audit_trail')).toEqual(gi.tables.find((t) => t.name === 'audit_trail'));
+    const restored = `${db}_r`;
+    await restoreSnapshot(out, server.dsn, { databases: { glpi: restored }, jobs: 2 });
+    const [users] = await root.query(`SELECT name FROM \`${restored}\`.v_users ORDER BY id`);
+    expect((users as Array<{ name: string }>).map((u) => u.name)).toEqual([`user-${digestHex(SALT_A, 'login', 'jdupontzq').slice(0, 16)}`, `user-${digestHex(SALT_A, 'login', 'mmartinzq').slice(0, 16)}`]);
+    expect(Number((await one<{ n: string }>(`SELECT COUNT(*) AS n FROM \`${restored}\`.audit_trail`)).n)).toBe(0);
+    expect(Number((await one<{ n: string }>(`SELECT COUNT(*) AS n FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = ?`, [restored])).n)).toBe(1);
+  });
+
+  it('reports the rules of a table that is not rewritten (all its rules switched to keep) from its schema', async () => {
+    const f = path.join(tmp, 'keep-bios.yaml');
+    const keepBios = defaults.rules.filter((r) => r.database === 'ocs' && r.table === 'bios').map((r) => ({ database: r.database, table: r.table, column: r.column, method: 'keep' }));
+    await fsp.writeFile(f, YAML.stringify({ format: 1, rules: [...keepBios, { database: 'ocs', table: 'bios', column: 'NOSUCHCOL', method: 'keep' }] }));
+    const out = path.join(tmp, 'keep-bios-out');
+    const r = await anonymizeSnapshot(inDir, out, { salt: SALT_A, rules: loadRules({ overrideFile: f }), instance: server.dsn, jobs: 2 });
+    const bios = r.report.columns.filter((c) => c.table === 'bios');
+    expect(bios.length).toBe(keepBios.length + 1);
+    for (const c of bios) expect(c, c.column).toMatchObject(c.column === 'NOSUCHCOL' ? { status: 'column-absent', rowsChanged: 0 } : { status: 'kept', rowsChanged: 0, rows: 6 });
+    expect(r.tables.copied).toBe(3);
+    const input = await readManifest(inDir);
+    const ob = r.manifest.databases.find((d) => d.role === 'ocs')!.tables.find((t) => t.name === 'bios');
+    expect(ob).toEqual(input.databases.find((d) => d.role === 'ocs')!.tables.find((t) => t.name === 'bios'));
+    // The other tables are anonymized exactly as with the default rules.
+    const a = tableChecksums(resultA.manifest);
+    for (const [k, v] of tableChecksums(r.manifest)) if (k !== 'ocs.bios') expect(v, k).toBe(a.get(k));
+  });
+
+  it('re-encodes every table when the input data files are in another encoding than this version writes', async () => {
+    const dir = path.join(tmp, 'other-format');
+    fs.cpSync(inDir, dir, { recursive: true });
+    const m = await readManifest(dir);
+    // A data format this version does not write (as after a change of the snapshot encoder).
+    (m as unknown as { data: Record<string, unknown> }).data = { ...m.data, variant: 'older' };
+    await writeManifest(dir, m);
+    const out = path.join(tmp, 'other-format-out');
+    const r = await anonymizeSnapshot(dir, out, { salt: SALT_A, instance: server.dsn, jobs: 2 });
+    expect(r.tables.copied).toBe(0);
+    expect(r.manifest.data).toEqual(resultA.manifest.data);
+    expect(tableChecksums(r.manifest)).toEqual(tableChecksums(resultA.manifest));
+    expect((await verifySnapshot(out)).problems).toEqual([]);
+    await restoreSnapshot(out, server.dsn, { databases: { glpi: `${glpiDb}_ofg`.slice(0, 64), ocs: `${ocsDb}_ofo`.slice(0, 64) }, jobs: 2 });
+  });
+
+  it('fails on a damaged file of a table it copies (exit 5) and leaves no half-written snapshot', async () => {
+    const dir = path.join(tmp, 'damaged');
+    fs.cpSync(inDir, dir, { recursive: true });
+    const m = await readManifest(dir);
+    const soft = m.databases.find((d) => d.role === 'ocs')!.tables.find((t) => t.name === 'softwares')!;
+    const file = path.join(dir, soft.files[1].path);
+    const bytes = await fsp.readFile(file);
+    bytes[bytes.length - 10] ^= 0xff;
+    await fsp.writeFile(file, bytes);
+    const out = path.join(tmp, 'damaged-out');
+    await expect(anonymizeSnapshot(dir, out, { salt: SALT_A, instance: server.dsn, jobs: 2 })).rejects.toMatchObject({
+      exitCode: ExitCode.VERIFICATION_FAILED,
+      message: expect.stringContaining(`${soft.files[1].path}: content changed`),
+    });
+    expect(fs.existsSync(out)).toBe(false);
   });
 });
 

@@ -43,8 +43,9 @@ Examples:
 The salt comes from ${DEFAULT_SALT_ENV} (or the variable named by --salt-env), or is typed at a prompt on a
 terminal; it is never a command-line argument and is never written anywhere. The same salt gives the same
 pseudonyms (a login becomes the same user-… in GLPI and OCS); without it they cannot be traced back.
-The snapshot is restored into a throwaway embedded server (or --instance, a test server), rewritten there,
-and snapshotted again; ${REPORT_NAME} in the output directory says what changed, column by column.
+The tables holding personal data are restored into a throwaway embedded server (or --instance, a test
+server), rewritten there and snapshotted again; the other tables' files are copied unchanged (checked).
+${REPORT_NAME} in the output directory says what changed, column by column.
 Exit codes: 0 done; 2 bad flags, missing salt, bad rules file, output directory not empty; 4 snapshot not
 found; 5 snapshot damaged; 6 --instance is not a test instance; 9 no mariadbd for the embedded server.`,
     )
@@ -85,7 +86,8 @@ function printResult(out: Output, r: AnonymizeSnapshotResult, columns: boolean):
   const odd = rep.columns.filter((x) => x.status === 'not-a-string-column');
   for (const x of odd) out.warn(`${x.database}.${x.table}.${x.column} is not a text column: left unchanged`);
   const t = r.timings;
-  out.say(`  time          ${formatDuration(t.totalMs)} (restore ${formatDuration(t.restoreMs)}, anonymize ${formatDuration(t.anonymizeMs)}, snapshot ${formatDuration(t.snapshotMs)})`);
+  out.say(`  tables        ${formatCount(r.tables.rewritten)} rewritten, ${formatCount(r.tables.copied)} copied unchanged`);
+  out.say(`  time          ${formatDuration(t.totalMs)} (restore ${formatDuration(t.restoreMs)}, anonymize ${formatDuration(t.anonymizeMs)}, snapshot ${formatDuration(t.snapshotMs)}; copies alongside ${formatDuration(t.copyMs)})`);
   out.say(`  report        ${REPORT_NAME}`);
   if (columns) {
     out.say();
