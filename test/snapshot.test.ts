@@ -15,7 +15,7 @@ import type { Dsn } from '../src/db/dsn.ts';
 import { formatDsn, withDatabase } from '../src/db/dsn.ts';
 import { ExitCode, ConnectionError, InterlockError, VerificationError, UsageError, InterruptedError } from '../src/errors.ts';
 import { markAsTestInstance, MARKER_SCHEMA } from '../src/db/interlock.ts';
-import { takeSnapshot, readManifest, verifySnapshot, restoreSnapshot, deferIndexes, INCOMPLETE_MARKER } from '../src/snapshot/index.ts';
+import { takeSnapshot, readManifest, verifySnapshot, restoreSnapshot, deferIndexes, INCOMPLETE_MARKER, unqualifyTrigger } from '../src/snapshot/index.ts';
 import type { Manifest, SnapshotProgress } from '../src/snapshot/index.ts';
 
 let server: TestServer;
@@ -324,6 +324,29 @@ describe('snapshot → restore round trip', () => {
     } finally {
       await root.query("SET GLOBAL max_allowed_packet = 4 * 1024 * 1024");
     }
+  });
+
+  it('a trigger created with a database-qualified name is restored into the new database, not the source', async () => {
+    const db = await server.freshDatabase('qualtrig', 'utf8mb4');
+    const c = await server.connect();
+    await c.query(`CREATE TABLE \`${db}\`.t (id int PRIMARY KEY, n int) ENGINE=InnoDB`);
+    await c.query(`CREATE TRIGGER \`${db}\`.t_bi BEFORE INSERT ON \`${db}\`.t FOR EACH ROW SET NEW.n = NEW.id * 10`);
+    await c.end();
+    const dir = snapDir('qualified-trigger');
+    await takeSnapshot({ sources: [{ role: 'glpi', dsn: withDatabase(server.dsn, db) }], outDir: dir, jobs: 1 });
+    const r = await restoreSnapshot(dir, server.dsn, { databases: { glpi: `${db}_r` }, jobs: 1 });
+    expect(r.triggers).toBe(1);
+    const [where] = await root.query('SELECT TRIGGER_SCHEMA AS s, EVENT_OBJECT_SCHEMA AS o FROM information_schema.TRIGGERS WHERE TRIGGER_NAME = ? ORDER BY 1', ['t_bi']);
+    expect(where).toEqual([
+      { s: db, o: db },
+      { s: `${db}_r`, o: `${db}_r` },
+    ]);
+    await root.query(`INSERT INTO \`${db}_r\`.t (id) VALUES (7)`);
+    const [rows] = await root.query(`SELECT n FROM \`${db}_r\`.t`);
+    expect(rows).toEqual([{ n: 70 }]);
+    expect(unqualifyTrigger('CREATE TRIGGER IF NOT EXISTS glpi.trg AFTER UPDATE ON `glpi`.`t` FOR EACH ROW INSERT INTO glpi.log VALUES (1)', 'glpi')).toBe(
+      'CREATE TRIGGER IF NOT EXISTS trg AFTER UPDATE ON `t` FOR EACH ROW INSERT INTO glpi.log VALUES (1)',
+    );
   });
 
   it('keeps secondary keys in their order when it defers them', () => {

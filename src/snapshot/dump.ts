@@ -118,6 +118,20 @@ function stripDefiner(sql: string): string {
   return sql.replace(/\s+DEFINER\s*=\s*(`(?:[^`]|``)*`|'(?:[^']|'')*'|[^\s@]+)@(`(?:[^`]|``)*`|'(?:[^']|'')*'|[^\s]+)/i, '');
 }
 
+/**
+ * A trigger's original statement names its database when it was created as `db`.`trigger` … ON `db`.`table`:
+ * restored under another name, it would land in (or fail on) the source database. The qualifier is dropped
+ * from the header (up to FOR EACH ROW) when it is the trigger's own database; the body is left as written.
+ */
+export function unqualifyTrigger(sql: string, db: string): string {
+  const m = /\bFOR\s+EACH\s+ROW\b/i.exec(sql);
+  if (!m) return sql;
+  const quoted = '`' + db.replace(/`/g, '``') + '`';
+  const names = [quoted, ...(/^[A-Za-z0-9_$]+$/.test(db) ? [db] : [])].map((n) => n.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
+  const qualifier = new RegExp(`(^|[\\s(])(?:${names.join('|')})\\s*\\.\\s*(?=[\`A-Za-z0-9_$])`, 'g');
+  return sql.slice(0, m.index).replace(qualifier, '$1') + sql.slice(m.index);
+}
+
 function sqlString(s: string): string {
   return `'${s.replace(/\\/g, '\\\\').replace(/'/g, "''")}'`;
 }
@@ -246,7 +260,7 @@ async function dumpObjects(ctrl: Connection, p: DatabasePlan, outDir: string, le
       p.entry.warnings!.push(`trigger ${t.name}: its definition could not be read (missing TRIGGER privilege?)`);
       continue;
     }
-    const text = `SET NAMES utf8mb4;\nSET SESSION sql_mode = ${sqlString(String(row.sql_mode ?? ''))};\nDELIMITER ;;\n${stripDefiner(String(stmt))};;\nDELIMITER ;\n`;
+    const text = `SET NAMES utf8mb4;\nSET SESSION sql_mode = ${sqlString(String(row.sql_mode ?? ''))};\nDELIMITER ;;\n${unqualifyTrigger(stripDefiner(String(stmt)), db)};;\nDELIMITER ;\n`;
     const file = await writeGzipText(outDir, `${dir}/${safeName(t.name)}.trigger.sql.gz`, text, level);
     p.entry.triggers.push({ name: t.name, table: t.tbl, file });
   }

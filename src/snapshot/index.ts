@@ -5,7 +5,7 @@
  */
 export type { Manifest, ManifestDatabase, ManifestTable, ManifestFile, ManifestColumn, DatabaseRole } from './manifest-types.ts';
 export { MANIFEST_FORMAT } from './manifest-types.ts';
-export { takeSnapshot, defaultJobs } from './dump.ts';
+export { takeSnapshot, defaultJobs, unqualifyTrigger } from './dump.ts';
 export type { SnapshotOptions, SnapshotProgress, SnapshotSource } from './dump.ts';
 export { readManifest, verifySnapshot, describeProblems, manifestFiles, computeSnapshotId } from './manifest.ts';
 export type { VerifyProblem, VerifyResult } from './manifest.ts';
