@@ -36,6 +36,16 @@ export const BENCHMARKS: Benchmark[] = [
       return r;
     },
   },
+  {
+    name: 'rehearse',
+    description: 'rehearse overhead on the OCS path vs the same SQL files fed to `mariadb --force` (--computers N, --fixture DIR, --rounds N)',
+    async run(argv, log) {
+      const { benchRehearse, parseRehearseArgs, printRehearseBench } = await import('./rehearse-overhead.ts');
+      const r = await benchRehearse(parseRehearseArgs(argv), log);
+      if (!argv.includes('--json')) printRehearseBench(r, (s) => console.log(s));
+      return r;
+    },
+  },
 ];
 
 async function main(): Promise<number> {

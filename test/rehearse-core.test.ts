@@ -5,7 +5,9 @@ import path from 'node:path';
 import type { Connection } from 'mysql2/promise';
 import { startTestServer, type TestServer } from './helpers/server.ts';
 import { createSavepoint, rollbackSavepoint, dropSavepoint } from '../src/rehearse/savepoint.ts';
-import { databaseState, fingerprint, tableDeltas, untouchedChanged } from '../src/rehearse/checks.ts';
+import { databaseState, fingerprint, refreshState, serverNow, stateDifferences, tableDeltas, untouchedChanged } from '../src/rehearse/checks.ts';
+import { replayableSteps } from '../src/rehearse/replay.ts';
+import type { PlanFile } from '../src/plan/plan-types.ts';
 import { Journal, journalState } from '../src/rehearse/journal.ts';
 
 let server: TestServer;
@@ -50,6 +52,93 @@ describe('savepoints', () => {
     await c.query(`INSERT INTO \`${db}\`.a VALUES (5)`);
     await rollbackSavepoint(c, sp);
     expect(fingerprint({ db: await databaseState(c, db) })).toBe(fingerprint({ db: before }));
+  });
+});
+
+/** Waits until the server's clock is in a later second than `t` (so that UPDATE_TIME can tell them apart). */
+async function nextSecond(t: number): Promise<void> {
+  while (Math.floor(await serverNow(c)) <= Math.floor(t)) await new Promise((r) => setTimeout(r, 100));
+}
+
+describe('checks between steps: carried forward unless the table shows a sign of change', () => {
+  async function tables(label: string): Promise<string> {
+    const db = await server.freshDatabase(label);
+    for (const [t, engine] of [['a', 'InnoDB'], ['b', 'MyISAM'], ['c', 'InnoDB'], ['d', 'InnoDB'], ['e', 'MyISAM']] as const) {
+      await c.query(`CREATE TABLE \`${db}\`.${t} (id int PRIMARY KEY, v varchar(20), w int) ENGINE=${engine}`);
+      await c.query(`INSERT INTO \`${db}\`.${t} SELECT seq, CONCAT('value ', seq), seq % 7 FROM \`${db}\`.seq_1_to_500`);
+    }
+    return db;
+  }
+
+  it('reads again the tables that changed (rows, DDL, in-place updates of tables the step may touch) and carries the others', async () => {
+    const db = await tables('refresh');
+    const since = await serverNow(c);
+    const before = await databaseState(c, db);
+    // The "step", within the same second as `since` for the in-place updates of a and b (named).
+    await c.query(`UPDATE \`${db}\`.a SET w = w + 1 WHERE id = 3`);
+    await c.query(`UPDATE \`${db}\`.b SET v = 'changed' WHERE id = 4`);
+    await c.query(`DELETE FROM \`${db}\`.c WHERE id = 9`);
+    await c.query(`ALTER TABLE \`${db}\`.d ADD COLUMN extra int DEFAULT 5`);
+    const r = await refreshState(c, db, before, { since, mayTouch: new Set(['a', 'b']) });
+    expect(r.measured).toEqual(['a', 'b', 'c', 'd']);
+    // e was carried forward, and the carried state is the exact state.
+    expect(fingerprint({ db: r.state })).toBe(fingerprint({ db: await databaseState(c, db) }));
+    expect(stateDifferences(before, r.state)).toEqual(['a', 'b', 'c', 'd']);
+    // c and d are outside the step's reach: their change is reported.
+    expect(untouchedChanged(before, r.state, new Set(['a', 'b'])).changed).toEqual(['c', 'd']);
+  });
+
+  it('sees an in-place update of a table the step may not touch once a second has passed since its last change', async () => {
+    const db = await tables('refresh2');
+    await nextSecond(await serverNow(c));
+    const since = await serverNow(c);
+    const before = await databaseState(c, db);
+    await nextSecond(since);
+    await c.query(`UPDATE \`${db}\`.c SET w = w + 1 WHERE id = 3`);
+    await c.query(`UPDATE \`${db}\`.e SET v = 'changed' WHERE id = 4`);
+    const r = await refreshState(c, db, before, { since, mayTouch: new Set(['a']) });
+    expect(r.measured).toEqual(['c', 'e']);
+    expect(untouchedChanged(before, r.state, new Set(['a'])).changed).toEqual(['c', 'e']);
+    expect(fingerprint({ db: r.state })).toBe(fingerprint({ db: await databaseState(c, db) }));
+  });
+
+  it('a table created or dropped by the step is measured or gone; several connections give the same state', async () => {
+    const db = await tables('refresh3');
+    const since = await serverNow(c);
+    const before = await databaseState(c, db);
+    await c.query(`CREATE TABLE \`${db}\`.f (id int PRIMARY KEY)`);
+    await c.query(`INSERT INTO \`${db}\`.f VALUES (1), (2)`);
+    await c.query(`DROP TABLE \`${db}\`.b`);
+    const other = await server.connect();
+    try {
+      const r = await refreshState(c, db, before, { since, mayTouch: 'all', conns: [c, other] });
+      expect(r.measured).toContain('f');
+      expect([...r.state.keys()]).toEqual(['a', 'c', 'd', 'e', 'f']);
+      expect(r.state.get('f')?.rows).toBe(2);
+      const full = await databaseState(c, db, { conns: [c, other] });
+      expect(fingerprint({ db: r.state })).toBe(fingerprint({ db: full }));
+      expect(fingerprint({ db: full })).toBe(fingerprint({ db: await databaseState(c, db) }));
+    } finally {
+      await other.end();
+    }
+  });
+});
+
+describe('replay savepoints', () => {
+  it('are used for SQL steps the tool runs itself, until a step of another kind writes the same database', () => {
+    const step = (id: string, database: 'glpi' | 'ocs', kind: string) => ({ id, database, runner: { kind } });
+    const plan = {
+      steps: [
+        step('fix-glpi', 'glpi', 'corrective-migration'),
+        step('fix-ocs', 'ocs', 'corrective-migration'),
+        step('ocs-bridge-7006', 'ocs', 'ocs-bridge'),
+        step('glpi-10.0', 'glpi', 'glpi-console'),
+        step('ocs-7007', 'ocs', 'ocs-update-file'),
+        step('fix-glpi-after', 'glpi', 'corrective-migration'),
+        step('plugin', 'glpi', 'plugin-install'),
+      ],
+    } as unknown as PlanFile;
+    expect([...replayableSteps(plan)]).toEqual(['fix-glpi', 'fix-ocs', 'ocs-bridge-7006', 'ocs-7007']);
   });
 });
 

@@ -17,7 +17,10 @@ import { rehearse } from '../src/rehearse/runner.ts';
 import { obtainDebianOcsDist, detectOcsDist } from '../src/dist/ocs.ts';
 import type { OcsDistribution } from '../src/dist/ocs.ts';
 import { Journal, journalState } from '../src/rehearse/journal.ts';
-import { listInstances, stopInstanceRecord } from '../src/db/embedded.ts';
+import { attachInstance, listInstances, stopInstanceRecord } from '../src/db/embedded.ts';
+import mysql from 'mysql2/promise';
+import { baseOptions } from '../src/db/connect.ts';
+import { databaseState, fingerprint } from '../src/rehearse/checks.ts';
 import { startTestServer } from './helpers/server.ts';
 import { ExitCode } from '../src/errors.ts';
 
@@ -131,7 +134,49 @@ describe('rehearse on the committed fixtures', () => {
     expect(resumed.stderr).toMatch(/resuming/);
     expect(journalState(journal.read()).complete).toBe(true);
     expect(lastFingerprint(killedDir)).toBe(lastFingerprint(path.join(work, 'run-ref')));
+    // Steps that passed before the kill are taken over (from run.yaml or their evidence), not run again.
+    const steps = (dir: string) =>
+      (YAML.parse(fs.readFileSync(path.join(dir, 'run.yaml'), 'utf8')).steps as Array<{ stepId: string; status: string; reason?: string }>).map((s) => [s.stepId, s.status, s.reason]);
+    expect(steps(killedDir)).toEqual(steps(path.join(work, 'run-ref')));
   }, 900_000);
+
+  it('a failed OCS step is undone by restoring its database and replaying the steps before it', async () => {
+    // A copy of Debian's distribution whose 7020.sql changes a row, then fails for real.
+    const broken = path.join(work, 'ocs-broken');
+    fs.cpSync(debian.root, broken, { recursive: true });
+    fs.appendFileSync(
+      path.join(broken, 'files', 'update', '7020.sql'),
+      "\nUPDATE config SET COMMENTS = 'changed by a broken update' WHERE NAME = 'GUI_VERSION';\nINSERT INTO gou_no_such_table VALUES (1);\n",
+    );
+    const planFile = path.join(work, 'plan-broken.yaml');
+    const plan = await ocsPlan(planFile, '2.11.1');
+    const runDir = path.join(work, 'run-broken');
+    const manifest = await readManifest(FIXTURE);
+    const run = await rehearse({ plan, planPath: planFile, manifest, snapshotDir: FIXTURE, runDir, dists: { ocs: [detectOcsDist(broken)] } });
+    const step = run.steps.find((s) => s.stepId === 'ocs-7020')!;
+    expect(step.status).toBe('failed');
+    expect(step.reason).toMatch(/7020\.sql statement \d+ failed \(1146/);
+    expect(run.steps.find((s) => s.stepId === 'ocs-7019')?.status).toBe('passed');
+    expect(run.steps.find((s) => s.stepId === 'ocs-7021')?.status).toBe('not-run');
+    // The instance is kept after a failed run: its databases are exactly as after ocs-7019.
+    const label = journalState(new Journal(runDir).read()).instance!;
+    const inst = attachInstance(label.slice('embedded:'.length))!;
+    expect(inst).toBeDefined();
+    const c = await mysql.createConnection(baseOptions(inst.dsn));
+    try {
+      const names = Object.fromEntries(manifest.databases.map((d) => [d.role, d.name]));
+      const states = { glpi: await databaseState(c, names.glpi), ocs: await databaseState(c, names.ocs) };
+      expect(fingerprint(states)).toBe(lastFingerprint(runDir));
+      const [rows] = await c.query(`SELECT TVALUE, COMMENTS FROM \`${names.ocs}\`.config WHERE NAME = 'GUI_VERSION'`);
+      expect((rows as Array<{ TVALUE: string; COMMENTS: string }>)[0]).toEqual(expect.objectContaining({ TVALUE: '7019' }));
+      expect((rows as Array<{ COMMENTS: string }>)[0].COMMENTS).not.toBe('changed by a broken update');
+      // A replay savepoint copies nothing: no shadow database was made.
+      const [shadow] = await c.query('SELECT COUNT(*) AS n FROM information_schema.SCHEMATA WHERE SCHEMA_NAME LIKE ?', ['%gou_savepoint']);
+      expect(Number((shadow as Array<{ n: number }>)[0].n)).toBe(0);
+    } finally {
+      await c.end();
+    }
+  }, 600_000);
 
   it('refuses to write to a server not marked as a test instance (exit 6)', async () => {
     const server = await startTestServer();

@@ -12,25 +12,170 @@ import type { TableDelta } from './run-types.ts';
 export interface TableState {
   rows: number;
   checksum: string | null;
+  /**
+   * The table's server metadata when its rows and checksum were read (see tableMetas): lets a later
+   * refreshState() carry the figures forward while the metadata shows no sign of a change.
+   */
+  meta?: string;
 }
 
 export type DatabaseState = Map<string, TableState>;
 
-/** Row counts (and checksums unless `checksums: false`) of every base table, optionally restricted. */
-export async function databaseState(conn: Connection, database: string, options: { only?: Set<string>; checksums?: boolean } = {}): Promise<DatabaseState> {
-  const state: DatabaseState = new Map();
+/** Exact row count and CHECKSUM TABLE of one table. */
+async function measureTable(conn: Connection, database: string, table: string, checksums: boolean): Promise<{ rows: number; checksum: string | null }> {
+  const [c] = await conn.query(`SELECT COUNT(*) AS n FROM ${qi(database)}.${qi(table)}`);
+  let checksum: string | null = null;
+  if (checksums) {
+    const [k] = await conn.query(`CHECKSUM TABLE ${qi(database)}.${qi(table)}`);
+    const v = (k as Array<{ Checksum: string | number | null }>)[0]?.Checksum;
+    checksum = v === null || v === undefined ? null : String(v);
+  }
+  return { rows: Number((c as Array<{ n: number | string }>)[0].n), checksum };
+}
+
+/** Measures `tables` on one or more connections (each connection takes the next table, largest first). */
+async function measureTables(conns: Connection[], database: string, tables: string[], checksums: boolean): Promise<Map<string, { rows: number; checksum: string | null }>> {
+  const out = new Map<string, { rows: number; checksum: string | null }>();
+  const queue = [...tables];
+  await Promise.all(
+    conns.map(async (c) => {
+      for (let t = queue.shift(); t !== undefined; t = queue.shift()) out.set(t, await measureTable(c, database, t, checksums));
+    }),
+  );
+  return out;
+}
+
+/**
+ * Row counts (and checksums unless `checksums: false`) of every base table, optionally restricted: the full
+ * pass, which reads every row. With `conns`, the tables are shared out between those connections.
+ */
+export async function databaseState(
+  conn: Connection,
+  database: string,
+  options: { only?: Set<string>; checksums?: boolean; conns?: Connection[] } = {},
+): Promise<DatabaseState> {
+  const metas = options.checksums === false ? undefined : await tableMetas(conn, database);
   const tables = (await listTables(conn, database)).filter((t) => t.type === 'BASE TABLE' && (!options.only || options.only.has(t.name)));
-  for (const t of tables) {
-    const [c] = await conn.query(`SELECT COUNT(*) AS n FROM ${qi(database)}.${qi(t.name)}`);
-    let checksum: string | null = null;
-    if (options.checksums !== false) {
-      const [k] = await conn.query(`CHECKSUM TABLE ${qi(database)}.${qi(t.name)}`);
-      const v = (k as Array<{ Checksum: string | number | null }>)[0]?.Checksum;
-      checksum = v === null || v === undefined ? null : String(v);
-    }
-    state.set(t.name, { rows: Number((c as Array<{ n: number | string }>)[0].n), checksum });
+  // Largest first, so that parallel connections finish together.
+  tables.sort((a, b) => b.estimatedRows - a.estimatedRows);
+  const measured = await measureTables(options.conns?.length ? options.conns : [conn], database, tables.map((t) => t.name), options.checksums !== false);
+  const state: DatabaseState = new Map();
+  for (const t of [...tables].sort((a, b) => a.name.localeCompare(b.name))) {
+    const m = measured.get(t.name)!;
+    state.set(t.name, { ...m, meta: metas?.tables.get(t.name) });
   }
   return state;
+}
+
+/**
+ * What the server says about every base table of `database` without reading its rows: from
+ * information_schema.TABLES the engine, row format, collation, row estimate, data/index/free lengths,
+ * AUTO_INCREMENT and the create/update/check times; from INNODB_SYS_TABLESTATS (InnoDB tables in the
+ * dictionary cache) the row estimate, index sizes and the modified-rows counter. `now` is the server's
+ * clock (UNIX seconds) when they were read.
+ *
+ * Observed on MariaDB 10.11 (test/rehearse-core.test.ts): INSERT, DELETE, TRUNCATE, ADD/DROP/MODIFY COLUMN
+ * and table rebuilds change at least one of these; an UPDATE of non-indexed columns changes only
+ * UPDATE_TIME, whose resolution is one second.
+ */
+export async function tableMetas(conn: Connection, database: string): Promise<{ now: number; tables: Map<string, string> }> {
+  const [rows] = await conn.query(
+    `SELECT TABLE_NAME AS n, ENGINE AS e, ROW_FORMAT AS rf, TABLE_COLLATION AS co, TABLE_ROWS AS r, DATA_LENGTH AS dl,
+            INDEX_LENGTH AS il, DATA_FREE AS df, AUTO_INCREMENT AS ai, UNIX_TIMESTAMP(CREATE_TIME) AS ct,
+            UNIX_TIMESTAMP(UPDATE_TIME) AS ut, UNIX_TIMESTAMP(CHECK_TIME) AS ck, UNIX_TIMESTAMP(NOW(6)) AS now
+       FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_TYPE = 'BASE TABLE'`,
+    [database],
+  );
+  const [stats] = await conn.query(
+    `SELECT NAME AS n, NUM_ROWS AS r, CLUST_INDEX_SIZE AS ci, OTHER_INDEX_SIZE AS oi, MODIFIED_COUNTER AS mc
+       FROM information_schema.INNODB_SYS_TABLESTATS WHERE LEFT(NAME, ?) = ?`,
+    [database.length + 1, `${database}/`],
+  );
+  const innodb = new Map((stats as Array<Record<string, unknown>>).map((s) => [String(s.n).slice(database.length + 1), `${s.r}|${s.ci}|${s.oi}|${s.mc}`]));
+  const list = rows as Array<Record<string, unknown>>;
+  let now = Number(list[0]?.now ?? NaN);
+  if (!Number.isFinite(now)) {
+    const [[n]] = (await conn.query('SELECT UNIX_TIMESTAMP(NOW(6)) AS now')) as unknown as [[{ now: string }]];
+    now = Number(n.now);
+  }
+  const tables = new Map<string, string>();
+  for (const t of list) {
+    const name = String(t.n);
+    tables.set(name, [t.e, t.rf, t.co, t.r, t.dl, t.il, t.df, t.ai, t.ct, t.ut, t.ck, innodb.get(name) ?? '-'].map((v) => (v === null || v === undefined ? '' : String(v))).join('|'));
+  }
+  return { now, tables };
+}
+
+function metaTime(meta: string, field: 'ct' | 'ut'): number | null {
+  const v = meta.split('|')[field === 'ct' ? 8 : 9];
+  return v === '' || v === undefined ? null : Number(v);
+}
+
+export interface RefreshResult {
+  state: DatabaseState;
+  /** Tables read again (COUNT + CHECKSUM) because they are new or showed a sign of change. */
+  measured: string[];
+  /** Server clock when the metadata was read: the `since` of the next refresh. */
+  now: number;
+}
+
+/**
+ * The state of `database` after a step, from `previous` (its state before the step) without reading the
+ * rows of tables that show no sign of change. A table is read again (exact COUNT(*) and CHECKSUM TABLE) when
+ *   - it is new, or its metadata (tableMetas) differs from the one recorded with its previous figures; or
+ *   - the step may touch it (`mayTouch`) and its update or create time falls in or after the second of
+ *     `since` (the server clock before the step), which covers in-place updates inside that second.
+ * Otherwise its previous row count and checksum are carried forward. The blind spot, for tables the step
+ * may NOT touch: an in-place UPDATE of non-indexed columns within the same second as the table's previous
+ * change changes no metadata; the full pass at the end of each product's chain (runner) catches it.
+ */
+export async function refreshState(
+  conn: Connection,
+  database: string,
+  previous: DatabaseState,
+  options: { since: number; mayTouch: Set<string> | 'all'; conns?: Connection[] },
+): Promise<RefreshResult> {
+  const metas = await tableMetas(conn, database);
+  const sinceSecond = Math.floor(options.since);
+  const again: string[] = [];
+  for (const [name, meta] of metas.tables) {
+    const p = previous.get(name);
+    if (!p || p.meta === undefined || p.meta !== meta) {
+      again.push(name);
+      continue;
+    }
+    if (options.mayTouch === 'all' || options.mayTouch.has(name)) {
+      const ut = metaTime(meta, 'ut');
+      const ct = metaTime(meta, 'ct');
+      if ((ut !== null && ut >= sinceSecond) || (ct !== null && ct >= sinceSecond)) again.push(name);
+    }
+  }
+  const estimate = (t: string) => Number(metas.tables.get(t)!.split('|')[3] || 0);
+  again.sort((a, b) => estimate(b) - estimate(a));
+  const measured = await measureTables(options.conns?.length ? options.conns : [conn], database, again, true);
+  const state: DatabaseState = new Map();
+  for (const name of [...metas.tables.keys()].sort()) {
+    const m = measured.get(name);
+    state.set(name, m ? { ...m, meta: metas.tables.get(name) } : previous.get(name)!);
+  }
+  return { state, measured: [...again].sort(), now: metas.now };
+}
+
+/** The server's clock (UNIX seconds, microsecond precision). */
+export async function serverNow(conn: Connection): Promise<number> {
+  const [[n]] = (await conn.query('SELECT UNIX_TIMESTAMP(NOW(6)) AS now')) as unknown as [[{ now: string | number }]];
+  return Number(n.now);
+}
+
+/** Tables whose row count or checksum differ between two states (present in only one counts too). */
+export function stateDifferences(a: DatabaseState, b: DatabaseState): string[] {
+  const out: string[] = [];
+  for (const t of new Set([...a.keys(), ...b.keys()])) {
+    const x = a.get(t);
+    const y = b.get(t);
+    if (!x || !y || x.rows !== y.rows || x.checksum !== y.checksum) out.push(t);
+  }
+  return out.sort();
 }
 
 /** A short fingerprint of database states: equal fingerprints ⇔ same tables, rows and checksums. */

@@ -4,10 +4,13 @@
  * run resumable after a crash, Ctrl-C or a failed step fixed by the user (kysely Migrator / umzug style:
  * every step returns a typed result, and what ran is stored).
  *
- * Around every step: exact row counts and CHECKSUM TABLE of every table of the database it writes; each
- * row-count difference is explained by the plan (expected) or raised as an anomaly; tables outside the
- * step's reach must keep their checksum. A savepoint of the tables the step may touch is taken first, so a
- * failed or interrupted step is rolled back before anything else.
+ * Around every step: exact row counts and CHECKSUM TABLE of every table of the database it writes — read
+ * again for the tables that show a sign of change (checks.ts refreshState), carried forward for the others,
+ * and read in full at the start and at the end of each product's chain; each row-count difference is
+ * explained by the plan (expected) or raised as an anomaly; tables outside the step's reach must keep their
+ * checksum. A savepoint is taken first, so a failed or interrupted step is rolled back before anything else:
+ * a copy of the tables the step may touch, or, for steps made only of SQL the tool runs itself, a replay
+ * from the snapshot (replay.ts). Either way the rolled-back database is proven equal to its pre-step state.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -30,9 +33,10 @@ import { TOOL_VERSION } from '../version.ts';
 import type { Anomaly, RunSummary, StepResult } from './run-types.ts';
 import { Journal, journalState } from './journal.ts';
 import type { DatabaseState } from './checks.ts';
-import { databaseState, fingerprint, tableDeltas, untouchedChanged } from './checks.ts';
+import { databaseState, fingerprint, refreshState, serverNow, stateDifferences, tableDeltas, untouchedChanged } from './checks.ts';
 import type { Savepoint } from './savepoint.ts';
-import { createSavepoint, dropSavepoint, rollbackSavepoint } from './savepoint.ts';
+import { createSavepoint, dropSavepoint, replaySavepoint, rollbackSavepoint } from './savepoint.ts';
+import { replayableSteps, rollbackByReplay } from './replay.ts';
 import type { ExecutorDistributions, ExecutorResult } from './executors/types.ts';
 import { executeStep, expectedEffects, stepTables } from './dispatch.ts';
 import { restoreForRehearsal } from './restore.ts';
@@ -63,6 +67,19 @@ export interface RehearseOptions {
   signal?: AbortSignal;
   onEvent?: (e: RunnerEvent) => void;
   clock?: () => Date;
+  /** Where each step's time goes (bench/rehearse-overhead.ts); called once per phase of each step. */
+  onPhase?: (e: PhaseTiming) => void;
+}
+
+/** The parts of a step's wall time: the executor's own work vs the runner's safety net around it. */
+export type StepPhase = 'savepoint' | 'checks' | 'execute' | 'journal';
+
+export interface PhaseTiming {
+  stepId: string;
+  phase: StepPhase;
+  ms: number;
+  /** Checks: the tables whose rows were read (COUNT + CHECKSUM) in this phase. */
+  tables?: string[];
 }
 
 export type RunnerEvent =
@@ -72,6 +89,25 @@ export type RunnerEvent =
   | { kind: 'step-skip'; index: number; total: number; step: PlanStep; reason: string };
 
 export const RUN_FILE = 'run.yaml';
+const SUMMARY_WRITE_INTERVAL_MS = 5000;
+
+/**
+ * A step that passed before an interruption: its result and anomalies from run.yaml, or, when run.yaml was
+ * not rewritten after it, from its evidence/<step>/result.json.
+ */
+function priorStep(
+  runDir: string,
+  stepId: string,
+  fromSummary: Map<string, StepResult>,
+  priorSummary: RunSummary | undefined,
+): { result: StepResult; anomalies: Anomaly[] } | undefined {
+  const inSummary = fromSummary.get(stepId);
+  if (inSummary) return { result: inSummary, anomalies: (priorSummary?.anomalies ?? []).filter((a) => a.stepId === stepId && a.id.startsWith('A-')) };
+  const file = path.join(runDir, 'evidence', stepId, 'result.json');
+  if (!fs.existsSync(file)) return undefined;
+  const doc = JSON.parse(fs.readFileSync(file, 'utf8')) as { result?: StepResult; anomalies?: Anomaly[] };
+  return doc.result?.status === 'passed' ? { result: doc.result, anomalies: doc.anomalies ?? [] } : undefined;
+}
 
 function isoNow(clock: () => Date): string {
   return clock().toISOString();
@@ -103,11 +139,38 @@ function databaseNames(manifest: Manifest): { glpi?: string; ocs?: string } {
   return out;
 }
 
-async function statesOf(conn: Connection, dbs: { glpi?: string; ocs?: string }): Promise<Record<string, DatabaseState>> {
+async function statesOf(conns: Connection[], dbs: { glpi?: string; ocs?: string }): Promise<Record<string, DatabaseState>> {
   const out: Record<string, DatabaseState> = {};
   for (const role of ['glpi', 'ocs'] as const) {
     const db = dbs[role];
-    if (db) out[role] = await databaseState(conn, db);
+    if (db) out[role] = await databaseState(conns[0], db, { conns });
+  }
+  return out;
+}
+
+interface ReplaySetup {
+  /** Steps whose savepoint is a replay (replay.ts replayableSteps). */
+  steps: Set<string>;
+  ctx: Parameters<typeof rollbackByReplay>[0];
+}
+
+/** Undoes a step from its savepoint (copy or replay). */
+async function undo(sp: Savepoint, database: 'glpi' | 'ocs' | undefined, replay: ReplaySetup): Promise<void> {
+  if (sp.mode === 'replay') {
+    if (!database) throw new VerificationError('the interrupted step is no longer in the plan: cannot replay its database');
+    await rollbackByReplay(replay.ctx, database, sp.replay ?? []);
+  } else {
+    await rollbackSavepoint(replay.ctx.conn, sp);
+  }
+}
+
+/** Ids of the steps of `step`'s database that passed before it, in plan order. */
+function passedOn(plan: PlanFile, results: StepResult[], step: PlanStep): string[] {
+  const passed = new Set(results.filter((r) => r.status === 'passed').map((r) => r.stepId));
+  const out: string[] = [];
+  for (const s of plan.steps) {
+    if (s.id === step.id) break;
+    if (s.database === step.database && passed.has(s.id)) out.push(s.id);
   }
   return out;
 }
@@ -173,6 +236,8 @@ export async function rehearse(opts: RehearseOptions): Promise<RunSummary> {
   }
 
   const conn = await mysql.createConnection(baseOptions(dsn, { extra: { multipleStatements: false } }));
+  /** Connections that share out the row counts and checksums (the server reads two tables at a time). */
+  const checkConns: Connection[] = [conn];
   let summary: RunSummary | undefined;
   let interrupted = false;
   /** Something worth resuming exists on the instance (the snapshot was restored). */
@@ -180,6 +245,7 @@ export async function rehearse(opts: RehearseOptions): Promise<RunSummary> {
   let finishedCleanly = false;
   try {
     await assertWritable(conn, dsn, 'rehearse');
+    checkConns.push(await mysql.createConnection(baseOptions(dsn, { extra: { multipleStatements: false } })));
     const info = await serverInfo(conn);
     const dbs = databaseNames(manifest);
     const planCopy = path.join(opts.runDir, 'plan.yaml');
@@ -227,19 +293,33 @@ export async function rehearse(opts: RehearseOptions): Promise<RunSummary> {
 
     // 2. Resume: undo a step that was cut mid-way, then prove the instance still matches the journal.
     const priorResults = new Map((priorSummary?.steps ?? []).map((s) => [s.stepId, s]));
+    const cache: StateCache = { states: {}, since: {} };
+    const replay: ReplaySetup = {
+      steps: replayableSteps(plan),
+      ctx: { conn, dsn, plan, snapshotDir: opts.snapshotDir, runDir: opts.runDir, dbs, dists: opts.dists, php: opts.php },
+    };
     if (opts.resume) {
       if (previous.inFlight) {
         const spFile = path.join(opts.runDir, 'evidence', previous.inFlight, 'savepoint.json');
         if (fs.existsSync(spFile)) {
           const sp = JSON.parse(fs.readFileSync(spFile, 'utf8')) as Savepoint;
-          emit({ kind: 'info', message: `rolling back the interrupted step ${previous.inFlight}` });
-          await rollbackSavepoint(conn, sp);
+          emit({ kind: 'info', message: `rolling back the interrupted step ${previous.inFlight}${sp.mode === 'replay' ? ' (restore of its database and replay of the steps before it)' : ''}` });
+          await undo(sp, plan.steps.find((s) => s.id === previous.inFlight)?.database, replay);
           await dropSavepoint(conn, sp);
         }
       }
       const lastPassed = [...previous.finished.values()].filter((f) => f.fingerprint).pop();
       if (lastPassed?.fingerprint) {
-        const now = fingerprint(await statesOf(conn, dbs));
+        // A full pass: the exact state the next steps start from.
+        const since = await serverNow(conn);
+        const states = await statesOf(checkConns, dbs);
+        const now = fingerprint(states);
+        for (const role of ['glpi', 'ocs'] as const) {
+          if (states[role]) {
+            cache.states[role] = states[role];
+            cache.since[role] = since;
+          }
+        }
         if (now !== lastPassed.fingerprint) {
           throw new VerificationError('the test instance no longer matches the journal (its tables changed since the last finished step)', {
             hint: 'start the rehearsal again in a new run directory',
@@ -249,17 +329,20 @@ export async function rehearse(opts: RehearseOptions): Promise<RunSummary> {
     }
 
     // 3. The steps. Nothing else writes to the instance between steps, so a step's "after" state is the
-    // next step's "before" state: each step costs one full count+checksum pass of its database.
-    const cache: StateCache = {};
+    // next step's "before" state.
+    const lastOfDatabase = new Map(plan.steps.map((s) => [s.database, s.id]));
     /** Findings whose audit check came back clean once their corrective migrations had run. */
     const recheckedClean = new Set<string>(priorSummary?.anomalies.filter((a) => a.findingId && a.resolved).map((a) => a.findingId!) ?? []);
     const blockedBy = new Map<'glpi' | 'ocs', string>();
     const total = plan.steps.length;
+    let lastSummaryWrite = performance.now();
     for (let index = 0; index < total; index++) {
       const step = plan.steps[index];
       const done = previous.finished.get(step.id);
-      if (done?.status === 'passed' && priorResults.has(step.id)) {
-        summary.steps.push(priorResults.get(step.id)!);
+      const prior = done?.status === 'passed' ? priorStep(opts.runDir, step.id, priorResults, priorSummary) : undefined;
+      if (prior) {
+        summary.steps.push(prior.result);
+        summary.anomalies.push(...prior.anomalies);
         emit({ kind: 'step-skip', index, total, step, reason: 'already passed' });
         continue;
       }
@@ -281,11 +364,18 @@ export async function rehearse(opts: RehearseOptions): Promise<RunSummary> {
         continue;
       }
       emit({ kind: 'step-start', index, total, step });
-      const result = await runOneStep(step, { conn, dsn, dbs, runDir: opts.runDir, opts, journal, clock, cache });
+      const result = await runOneStep(step, { conn, checkConns, dsn, dbs, runDir: opts.runDir, opts, journal, clock, cache, replay, lastOfDatabase: lastOfDatabase.get(step.database) === step.id, passedBefore: passedOn(plan, summary.steps, step) });
       summary.steps.push(result.step);
       summary.anomalies.push(...result.anomalies);
       emit({ kind: 'step-end', index, total, step, result: result.step });
-      writeYaml(summaryFile, summary);
+      // run.yaml is rewritten at most every few seconds while steps pass (each step's result and anomalies
+      // are in its evidence/<step>/result.json, which --resume reads), at once when one does not.
+      const y0 = performance.now();
+      if (result.step.status !== 'passed' || result.interrupted || y0 - lastSummaryWrite > SUMMARY_WRITE_INTERVAL_MS) {
+        writeYaml(summaryFile, summary);
+        lastSummaryWrite = performance.now();
+      }
+      opts.onPhase?.({ stepId: step.id, phase: 'journal', ms: performance.now() - y0 });
       if (result.interrupted) {
         interrupted = true;
         break;
@@ -313,7 +403,7 @@ export async function rehearse(opts: RehearseOptions): Promise<RunSummary> {
     }
     finishedCleanly = true;
   } finally {
-    await conn.end().catch(() => undefined);
+    for (const c of checkConns) await c.end().catch(() => undefined);
     const failed = summary?.steps.some((s) => s.status === 'failed');
     // Keep the instance when there is something to resume or inspect; stop it otherwise.
     const keep = resumable && (interrupted || failed || !finishedCleanly || opts.keepInstance);
@@ -340,13 +430,21 @@ function dedupeAnomalies(list: Anomaly[]): Anomaly[] {
   return [...seen.values()];
 }
 
-type StateCache = Partial<Record<'glpi' | 'ocs', DatabaseState>>;
+interface StateCache {
+  /** Exact state of each database after the last step that wrote it. */
+  states: Partial<Record<'glpi' | 'ocs', DatabaseState>>;
+  /** Server clock just before that state was read (refreshState's `since`). */
+  since: Partial<Record<'glpi' | 'ocs', number>>;
+}
 
-async function cachedStates(conn: Connection, dbs: { glpi?: string; ocs?: string }, cache: StateCache): Promise<Record<string, DatabaseState>> {
+async function cachedStates(conns: Connection[], dbs: { glpi?: string; ocs?: string }, cache: StateCache): Promise<Record<string, DatabaseState>> {
   for (const role of ['glpi', 'ocs'] as const) {
-    if (dbs[role] && !cache[role]) cache[role] = await databaseState(conn, dbs[role]!);
+    if (dbs[role] && !cache.states[role]) {
+      cache.since[role] = await serverNow(conns[0]);
+      cache.states[role] = await databaseState(conns[0], dbs[role]!, { conns });
+    }
   }
-  return Object.fromEntries(Object.entries(cache)) as Record<string, DatabaseState>;
+  return Object.fromEntries(Object.entries(cache.states)) as Record<string, DatabaseState>;
 }
 
 /**
@@ -394,6 +492,12 @@ async function recheckFindings(
 interface StepRun {
   cache: StateCache;
   conn: Connection;
+  checkConns: Connection[];
+  replay: ReplaySetup;
+  /** The last step of its database in the plan: its "after" state is read in full. */
+  lastOfDatabase: boolean;
+  /** Steps of the same database that passed before this one (a replay savepoint runs them again). */
+  passedBefore: string[];
   dsn: Dsn;
   dbs: { glpi?: string; ocs?: string };
   runDir: string;
@@ -417,13 +521,32 @@ async function runOneStep(step: PlanStep, r: StepRun): Promise<{ step: StepResul
     };
   }
 
-  const mayTouch = await stepTables(step, r.opts.dists);
-  const before = r.cache[step.database] ?? (await databaseState(r.conn, database));
-  r.journal.append({ event: 'step-started', stepId: step.id });
-  const sp = await createSavepoint(r.conn, database, mayTouch);
-  fs.writeFileSync(path.join(evidenceDir, 'savepoint.json'), JSON.stringify(sp, null, 2));
+  const timed = async <T>(phase: StepPhase, fn: () => Promise<T> | T): Promise<T> => {
+    const t0 = performance.now();
+    try {
+      return await fn();
+    } finally {
+      r.opts.onPhase?.({ stepId: step.id, phase, ms: performance.now() - t0 });
+    }
+  };
+  const mayTouch = await timed('checks', () => stepTables(step, r.opts.dists));
+  if (!r.cache.states[step.database]) {
+    await timed('checks', async () => {
+      r.cache.since[step.database] = await serverNow(r.conn);
+      r.cache.states[step.database] = await databaseState(r.conn, database, { conns: r.checkConns });
+    });
+  }
+  const before = r.cache.states[step.database]!;
+  const since = r.cache.since[step.database]!;
+  await timed('journal', () => r.journal.append({ event: 'step-started', stepId: step.id }));
+  const sp = await timed('savepoint', async () => {
+    const created = r.replay.steps.has(step.id) ? replaySavepoint(database, r.passedBefore) : await createSavepoint(r.conn, database, mayTouch);
+    fs.writeFileSync(path.join(evidenceDir, 'savepoint.json'), JSON.stringify(created, null, 2));
+    return created;
+  });
 
   let exec: ExecutorResult;
+  const t0 = performance.now();
   try {
     exec = await executeStep(step, {
       conn: r.conn,
@@ -439,6 +562,7 @@ async function runOneStep(step: PlanStep, r: StepRun): Promise<{ step: StepResul
   } catch (err) {
     exec = { status: 'failed', reason: (err as Error).message, evidence: [] };
   }
+  r.opts.onPhase?.({ stepId: step.id, phase: 'execute', ms: performance.now() - t0 });
   const wasInterrupted = Boolean(r.opts.signal?.aborted) && exec.status !== 'passed';
   if (wasInterrupted) {
     // Leave the savepoint in place: --resume rolls the step back first.
@@ -448,14 +572,41 @@ async function runOneStep(step: PlanStep, r: StepRun): Promise<{ step: StepResul
       interrupted: true,
     };
   }
+  let after: DatabaseState;
+  let undetected: string[] = [];
   if (exec.status === 'failed') {
-    await rollbackSavepoint(r.conn, sp);
+    // Roll back, then prove the database is back to its pre-step state (a full pass).
+    await timed('savepoint', async () => {
+      await undo(sp, step.database, r.replay);
+      await dropSavepoint(r.conn, sp);
+    });
+    r.cache.since[step.database] = await serverNow(r.conn);
+    after = await timed('checks', () => databaseState(r.conn, database, { conns: r.checkConns }));
+    const off = stateDifferences(before, after);
+    if (off.length > 0) {
+      throw new VerificationError(`rolling back the failed step ${step.id} did not restore ${off.slice(0, 5).join(', ')}${off.length > 5 ? ` and ${off.length - 5} more` : ''}`, {
+        hint: 'the test instance is kept for inspection; start the rehearsal again in a new run directory',
+      });
+    }
+    fs.rmSync(path.join(evidenceDir, 'savepoint.json'), { force: true });
+  } else {
+    await timed('savepoint', async () => {
+      await dropSavepoint(r.conn, sp);
+      fs.rmSync(path.join(evidenceDir, 'savepoint.json'), { force: true });
+    });
+    after = await timed('checks', async () => {
+      const refreshed = await refreshState(r.conn, database, before, { since, mayTouch: mayTouch === 'all' ? 'all' : new Set(mayTouch), conns: r.checkConns });
+      r.opts.onPhase?.({ stepId: step.id, phase: 'checks', ms: 0, tables: refreshed.measured });
+      r.cache.since[step.database] = refreshed.now;
+      if (!r.lastOfDatabase) return refreshed.state;
+      // End of this product's chain: a full pass, which also proves the carried-forward figures.
+      r.cache.since[step.database] = await serverNow(r.conn);
+      const full = await databaseState(r.conn, database, { conns: r.checkConns });
+      undetected = stateDifferences(refreshed.state, full);
+      return full;
+    });
   }
-  await dropSavepoint(r.conn, sp);
-  fs.rmSync(path.join(evidenceDir, 'savepoint.json'), { force: true });
-
-  const after = await databaseState(r.conn, database);
-  r.cache[step.database] = after;
+  r.cache.states[step.database] = after;
   const deletedOnPurpose = Object.fromEntries((exec.rowsDeletedOnPurpose ?? []).map((d) => [d.table, d.rows]));
   const deltas = exec.status === 'passed' ? tableDeltas(before, after, { expected: expectedEffects(step), deletedOnPurpose }) : [];
   const untouched = exec.status === 'passed' ? untouchedChanged(before, after, mayTouch === 'all' ? 'all' : new Set(mayTouch)) : { checked: 0, changed: [] };
@@ -469,6 +620,19 @@ async function runOneStep(step: PlanStep, r: StepRun): Promise<{ step: StepResul
       detail: {
         fr: `${d.before ?? 'absente'} → ${d.after ?? 'absente'} ligne(s) lors de l'étape ${step.id}, sans que le plan ne le prévoie.`,
         en: `${d.before ?? 'absent'} → ${d.after ?? 'absent'} row(s) during step ${step.id}, not expected by the plan.`,
+      },
+      resolved: false,
+    });
+  }
+  for (const t of undetected) {
+    anomalies.push({
+      id: `A-${step.id}-undetected-${t}`,
+      stepId: step.id,
+      severity: 'majeure',
+      title: { fr: `Table ${t} modifiée sans que le contrôle par étape ne le voie`, en: `Table ${t} changed without the per-step check seeing it` },
+      detail: {
+        fr: `Le contrôle complet de fin de chaîne (${step.id}) trouve pour ${t} un nombre de lignes ou une somme de contrôle différents de ceux reportés depuis la dernière lecture de cette table : une étape de la chaîne l'a modifiée sans changer ses métadonnées.`,
+        en: `The full check at the end of the chain (${step.id}) finds a row count or checksum for ${t} other than the one carried forward since that table was last read: a step of the chain changed it without changing its metadata.`,
       },
       resolved: false,
     });
@@ -509,7 +673,7 @@ async function runOneStep(step: PlanStep, r: StepRun): Promise<{ step: StepResul
     });
   }
 
-  const states = await cachedStates(r.conn, r.dbs, r.cache);
+  const states = await timed('checks', () => cachedStates(r.checkConns, r.dbs, r.cache));
   const finished = r.clock();
   const result: StepResult = {
     stepId: step.id,
@@ -528,8 +692,10 @@ async function runOneStep(step: PlanStep, r: StepRun): Promise<{ step: StepResul
     evidence: [...exec.evidence, path.join(evidenceRel, 'result.json')],
     outputExcerpt: exec.outputExcerpt,
   };
-  fs.writeFileSync(path.join(evidenceDir, 'result.json'), JSON.stringify({ result, executor: exec, rowsBefore: Object.fromEntries([...before].map(([t, s]) => [t, s.rows])) }, null, 2));
-  r.journal.append({ event: 'step-finished', stepId: step.id, status: exec.status, durationMs: result.durationMs ?? 0, fingerprint: fingerprint(states) });
+  await timed('journal', () => {
+    fs.writeFileSync(path.join(evidenceDir, 'result.json'), JSON.stringify({ result, anomalies, executor: exec, rowsBefore: Object.fromEntries([...before].map(([t, s]) => [t, s.rows])) }, null, 2));
+    r.journal.append({ event: 'step-finished', stepId: step.id, status: exec.status, durationMs: result.durationMs ?? 0, fingerprint: fingerprint(states) });
+  });
   return { step: result, anomalies, interrupted: false };
 }
 

@@ -17,6 +17,19 @@ export interface Savepoint {
   absent: string[];
   /** True when every table of the database was saved (step touches 'all'). */
   whole: boolean;
+  /**
+   * 'copy' (default): the tables above were copied into the shadow database. 'replay': nothing was copied;
+   * the pre-step state is rebuilt by restoring the database from the snapshot and running again the steps
+   * listed in `replay` (src/rehearse/replay.ts), then proven equal to the recorded state.
+   */
+  mode?: 'copy' | 'replay';
+  /** Replay savepoints: ids of the steps that passed on this database before the step, in plan order. */
+  replay?: string[];
+}
+
+/** A savepoint that copies nothing: the step is undone by replaying `steps` on a fresh restore. */
+export function replaySavepoint(database: string, steps: string[]): Savepoint {
+  return { database, shadow: shadowName(database), saved: [], absent: [], whole: false, mode: 'replay', replay: [...steps] };
 }
 
 export function shadowName(database: string): string {
@@ -53,8 +66,9 @@ export async function createSavepoint(conn: Connection, database: string, tables
   return { database, shadow, saved, absent, whole: tables === 'all' };
 }
 
-/** Puts the saved tables back and drops what the step created. */
+/** Puts the saved tables back and drops what the step created (copy savepoints; see replay.ts for the other). */
 export async function rollbackSavepoint(conn: Connection, sp: Savepoint): Promise<void> {
+  if (sp.mode === 'replay') throw new Error('a replay savepoint is rolled back by rollbackByReplay (src/rehearse/replay.ts)');
   await conn.query("SET SESSION sql_mode = ''");
   await conn.query('SET SESSION foreign_key_checks = 0');
   if (sp.whole) {
@@ -67,6 +81,7 @@ export async function rollbackSavepoint(conn: Connection, sp: Savepoint): Promis
   await conn.query('SET SESSION foreign_key_checks = 1');
 }
 
-export async function dropSavepoint(conn: Connection, sp: Pick<Savepoint, 'shadow'>): Promise<void> {
+export async function dropSavepoint(conn: Connection, sp: Pick<Savepoint, 'shadow' | 'mode'>): Promise<void> {
+  if (sp.mode === 'replay') return;
   await conn.query(`DROP DATABASE IF EXISTS ${qi(sp.shadow)}`);
 }
