@@ -8,7 +8,7 @@ export type Lang = 'fr' | 'en';
 
 const FAMILY: Record<FindingFamily, Record<Lang, string>> = {
   'glpi-upgrade': { fr: 'Mise à jour de GLPI', en: 'GLPI upgrade' },
-  'ocs-upgrade': { fr: "Mise à jour d'OCS Inventory NG", en: 'OCS Inventory NG upgrade' },
+  'ocs-upgrade': { fr: 'Mise à jour d’OCS Inventory NG', en: 'OCS Inventory NG upgrade' },
   interconnection: { fr: 'Interconnexion GLPI–OCS', en: 'GLPI–OCS interconnection' },
   environment: { fr: 'Environnement', en: 'Environment' },
 };
@@ -27,6 +27,10 @@ const T = {
   skipped: { fr: 'Contrôles non exécutés', en: 'Checks not run' },
   summary: { fr: 'Bilan', en: 'Summary' },
   checks: { fr: 'contrôles', en: 'checks' },
+  ok: { fr: 'conformes', en: 'ok' },
+  notRun: { fr: 'non exécutés', en: 'skipped' },
+  /** Before a colon: a space in French. */
+  colon: { fr: ' :', en: ':' },
 };
 
 /** A compact one-line rendering of evidence (first keys only). */
@@ -55,7 +59,7 @@ export function renderFindings(file: FindingsFile, lang: Lang = 'fr', style: Ren
   const skipped = file.checksRun.filter((c) => c.status === 'skipped');
   lines.push(
     bold(T.summary[lang]) +
-      `: ${file.checksRun.length} ${T.checks[lang]} — ${SEVERITY.bloquante[lang]} ${counts.bloquante}, ${SEVERITY.majeure[lang]} ${counts.majeure}, ${SEVERITY.mineure[lang]} ${counts.mineure}, ok ${ok}, ${lang === 'fr' ? 'non exécutés' : 'skipped'} ${skipped.length}`,
+      `${T.colon[lang]} ${file.checksRun.length} ${T.checks[lang]} — ${SEVERITY.bloquante[lang]} ${counts.bloquante}, ${SEVERITY.majeure[lang]} ${counts.majeure}, ${SEVERITY.mineure[lang]} ${counts.mineure}, ${T.ok[lang]} ${ok}, ${T.notRun[lang]} ${skipped.length}`,
   );
   if (file.findings.length === 0) lines.push(T.none[lang]);
   const families = [...new Set(file.findings.map((f) => f.family))];
@@ -67,16 +71,16 @@ export function renderFindings(file: FindingsFile, lang: Lang = 'fr', style: Ren
   if (skipped.length) {
     lines.push('');
     lines.push(bold(T.skipped[lang]));
-    for (const s of skipped) lines.push(`  - ${s.id}: ${s.reason ?? ''}`);
+    for (const s of skipped) lines.push(`  - ${s.id}${s.reason ? `${T.colon[lang]} ${s.reason}` : ''}`);
   }
   return lines;
 }
 
 function renderFinding(f: Finding, lang: Lang, colour: (s: Severity) => (s: string) => string): string[] {
   const out = [`  ${colour(f.severity)(`[${SEVERITY[f.severity][lang]}]`)} ${f.id} (${f.count}) — ${f.title[lang]}`];
-  out.push(`      ${T.evidence[lang]}: ${summariseEvidence(f.evidence)}`);
-  if (f.remedy.migration) out.push(`      ${T.remedy[lang]}: ${T.migration[lang]} ${f.remedy.migration}`);
-  if (f.remedy.manual) out.push(`      ${T.remedy[lang]}: ${f.remedy.manual[lang]}`);
+  out.push(`      ${T.evidence[lang]}${T.colon[lang]} ${summariseEvidence(f.evidence)}`);
+  if (f.remedy.migration) out.push(`      ${T.remedy[lang]}${T.colon[lang]} ${T.migration[lang]} ${f.remedy.migration}`);
+  if (f.remedy.manual) out.push(`      ${T.remedy[lang]}${T.colon[lang]} ${f.remedy.manual[lang]}`);
   return out;
 }
 

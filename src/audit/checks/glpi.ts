@@ -16,8 +16,10 @@ export interface LaterUniqueKey {
   id: string;
   table: string;
   columns: string[];
-  /** The GLPI migration step that adds (or keeps requiring) the key. */
+  /** The GLPI migration step that adds (or keeps requiring) the key (English title). */
   addedIn: string;
+  /** The same in French, when addedIn carries more than a version number (French title). */
+  addedInFr?: string;
   /** The key the 0.83.8 schema already has on these columns, if any (duplicates then mean drift). */
   existsIn083?: string;
   /** Whether a real update was seen dying on it (our rehearsal or a GLPI issue). */
@@ -79,7 +81,7 @@ export const LATER_UNIQUE_KEYS: LaterUniqueKey[] = [
     seen: 'reference schemas (non-unique in 0.83.8, unique in 10.0); not yet rehearsed',
     stringColumns: true,
     manual: {
-      fr: "Pour chaque objet réservable en double, reporter les réservations (glpi_reservations.reservationitems_id) sur une seule ligne de glpi_reservationitems puis supprimer les autres, avant la mise à jour.",
+      fr: 'Avant la mise à jour, pour chaque objet réservable présent en double, reporter ses réservations (glpi_reservations.reservationitems_id) sur une seule ligne de glpi_reservationitems, puis supprimer les autres lignes.',
       en: 'For each reservable item listed twice, move its reservations (glpi_reservations.reservationitems_id) onto one glpi_reservationitems row and delete the others, before the update.',
     },
   },
@@ -88,10 +90,11 @@ export const LATER_UNIQUE_KEYS: LaterUniqueKey[] = [
     table: 'glpi_documentcategories',
     columns: ['name'],
     addedIn: '9.2 (documentcategories_id, name), documentcategories_id added as 0 for every row',
+    addedInFr: '9.2 sur (documentcategories_id, name), documentcategories_id étant mis à 0 sur toutes les lignes',
     seen: 'reference schemas (no key in 0.83.8, unique from 9.2); not yet rehearsed',
     stringColumns: true,
     manual: {
-      fr: 'Renommer les catégories de documents de même nom (par exemple en ajoutant le service) avant la mise à jour : la 9.2 les place toutes au niveau racine sous une clé unique.',
+      fr: 'Avant la mise à jour, renommer les catégories de documents qui portent le même nom (par exemple en y ajoutant le nom du service) : la 9.2 les place toutes à la racine, sous une clé unique.',
       en: 'Rename the document categories that share a name (e.g. add the department) before the update: 9.2 puts them all at the root level under a unique key.',
     },
   },
@@ -110,6 +113,7 @@ export const LATER_UNIQUE_KEYS: LaterUniqueKey[] = [
     table: 'glpi_computers_softwareversions',
     columns: ['computers_id', 'softwareversions_id'],
     addedIn: '9.5 (glpi_items_softwareversions: itemtype, items_id, softwareversions_id)',
+    addedInFr: '9.5 sur glpi_items_softwareversions (itemtype, items_id, softwareversions_id)',
     existsIn083: 'unicity (computers_id, softwareversions_id)',
     seen: 'reference schemas; duplicates exist only if the 0.83.8 key was dropped',
     migration: 'glpi-dedup-computers-softwareversions',
@@ -119,6 +123,7 @@ export const LATER_UNIQUE_KEYS: LaterUniqueKey[] = [
     table: 'glpi_documents_items',
     columns: ['documents_id', 'itemtype', 'items_id'],
     addedIn: '9.5 (documents_id, itemtype, items_id, timeline_position)',
+    addedInFr: '9.5 sur (documents_id, itemtype, items_id, timeline_position)',
     existsIn083: 'unicity (documents_id, itemtype, items_id)',
     seen: 'reference schemas; duplicates exist only if the 0.83.8 key was dropped',
     migration: 'glpi-dedup-documents-items',
@@ -129,6 +134,7 @@ export const LATER_UNIQUE_KEYS: LaterUniqueKey[] = [
     table: 'glpi_displaypreferences',
     columns: ['users_id', 'itemtype', 'num'],
     addedIn: '0.83.8 (unicity, required by every later schema check)',
+    addedInFr: '0.83.8 (« unicity », exigée par les contrôles de schéma de toutes les versions suivantes)',
     existsIn083: 'unicity (users_id, itemtype, num)',
     seen: 'rehearsal: key missing → db:update exit 4; glpi-project/glpi#5658',
     migration: 'glpi-dedup-displaypreferences',
@@ -171,7 +177,7 @@ function duplicateCheck(k: LaterUniqueKey): AuditCheck {
     id: k.id,
     family: 'glpi-upgrade',
     title: {
-      fr: `Doublons dans ${k.table} (${k.columns.join(', ')}) : collision avec la clé unique ajoutée en ${k.addedIn}`,
+      fr: `Doublons dans ${k.table} (${k.columns.join(', ')}) : collision avec la clé unique ajoutée en ${k.addedInFr ?? k.addedIn}`,
       en: `Duplicates in ${k.table} (${k.columns.join(', ')}): they collide with the unique key added in ${k.addedIn}`,
     },
     appliesTo: { needs: ['glpi'], glpiVersions: ['0.80'], steps: ['glpi-db-update'] },
@@ -250,14 +256,14 @@ export const GLPI_CHECKS: AuditCheck[] = [
     id: 'glpi.dates.zero_defaults',
     family: 'glpi-upgrade',
     title: {
-      fr: 'Colonnes date dont la valeur par défaut est une date nulle (ALTER TABLE refusé en mode strict)',
+      fr: 'Colonnes de date dont la valeur par défaut est une date nulle (ALTER TABLE refusé en mode strict)',
       en: 'Date columns whose default is a zero date (ALTER TABLE refused under strict modes)',
     },
     appliesTo: { needs: ['glpi'], steps: ['glpi-console'] },
     severity: 'majeure',
     remedy: {
       manual: {
-        fr: "Remettre la valeur par défaut de chaque colonne listée à NULL (ALTER TABLE t MODIFY col <type> DEFAULT NULL) sur l'instance de test, après db:update et avant les commandes migration:* (GLPI #11902).",
+        fr: 'Sur l’instance de test, après db:update et avant les commandes migration:*, remettre à NULL la valeur par défaut de chaque colonne listée (ALTER TABLE t MODIFY col <type> DEFAULT NULL) (GLPI #11902).',
         en: 'Set the default of each listed column back to NULL (ALTER TABLE t MODIFY col <type> DEFAULT NULL) on the test instance, after db:update and before the migration:* commands (GLPI #11902).',
       },
     },
@@ -280,7 +286,7 @@ export const GLPI_CHECKS: AuditCheck[] = [
     severity: 'majeure',
     remedy: {
       manual: {
-        fr: `Corriger ou ramener avant ${TIMESTAMP_MAX} les dates listées (souvent des fins de garantie ou de contrat saisies en 2099) avant migration:timestamps (GLPI #10534).`,
+        fr: `Avant migration:timestamps, corriger les dates listées ou les ramener avant le ${TIMESTAMP_MAX} (il s’agit souvent de fins de garantie ou de contrat saisies en 2099) (GLPI #10534).`,
         en: `Correct the listed dates or bring them before ${TIMESTAMP_MAX} (often warranty or contract ends typed as 2099) before migration:timestamps (GLPI #10534).`,
       },
     },
@@ -297,7 +303,7 @@ export const GLPI_CHECKS: AuditCheck[] = [
     severity: 'majeure',
     remedy: {
       manual: {
-        fr: 'Pour chaque colonne listée, remplacer les valeurs négatives par 0 (ou NULL pour les clés nullables) après avoir vérifié leur sens, avant migration:unsigned_keys.',
+        fr: 'Avant migration:unsigned_keys, pour chaque colonne listée, remplacer les valeurs négatives par 0 (ou par NULL pour les clés qui l’acceptent), après avoir vérifié ce qu’elles signifient.',
         en: 'For each listed column, replace negative values by 0 (or NULL for nullable keys) after checking what they mean, before migration:unsigned_keys.',
       },
     },
@@ -307,14 +313,14 @@ export const GLPI_CHECKS: AuditCheck[] = [
     id: 'glpi.ids.oversized',
     family: 'glpi-upgrade',
     title: {
-      fr: "Identifiants au-delà de 2 147 483 647 (ne tiennent pas dans l'INT de GLPI)",
+      fr: 'Identifiants supérieurs à 2 147 483 647 (ils ne tiennent pas dans les clés INT de GLPI)',
       en: "Ids beyond 2,147,483,647 (they do not fit GLPI's INT keys)",
     },
     appliesTo: { needs: ['glpi'], steps: ['glpi-db-update'] },
     severity: 'bloquante',
     remedy: {
       manual: {
-        fr: 'Renuméroter les lignes concernées (et leurs références) sous 2 147 483 647 ; la colonne a été élargie hors de GLPI.',
+        fr: 'La colonne a été élargie en dehors de GLPI : renuméroter les lignes concernées (et les références à ces lignes) en dessous de 2 147 483 647.',
         en: 'Renumber the rows concerned (and their references) below 2,147,483,647; the column was widened outside GLPI.',
       },
     },
@@ -324,14 +330,14 @@ export const GLPI_CHECKS: AuditCheck[] = [
     id: 'glpi.text.double_encoded',
     family: 'glpi-upgrade',
     title: {
-      fr: 'Texte doublement encodé (UTF-8 relu en latin1 puis réencodé : « Ã© » au lieu de « é ») : GLPI le conserve tel quel',
+      fr: 'Texte doublement encodé (UTF-8 relu comme du latin1 puis réencodé, « Ã© » au lieu de « é ») : GLPI le conserve tel quel',
       en: "Double-encoded text (UTF-8 read as latin1 and re-encoded: 'Ã©' instead of 'é'): GLPI keeps it as is",
     },
     appliesTo: { needs: ['glpi'], steps: ['glpi-db-update'] },
     severity: 'majeure',
     remedy: {
       manual: {
-        fr: "Corriger les valeurs listées, par exemple UPDATE t SET col = CONVERT(CAST(CONVERT(col USING latin1) AS BINARY) USING utf8) WHERE <id listés>, après contrôle ligne à ligne (une valeur correcte contenant « Ã » serait abîmée).",
+        fr: 'Corriger les valeurs listées, par exemple par UPDATE t SET col = CONVERT(CAST(CONVERT(col USING latin1) AS BINARY) USING utf8) WHERE id IN (…) sur les lignes listées, après un contrôle ligne à ligne (une valeur correcte qui contient « Ã » serait abîmée).',
         en: "Repair the listed values, e.g. UPDATE t SET col = CONVERT(CAST(CONVERT(col USING latin1) AS BINARY) USING utf8) WHERE <listed ids>, after checking each row (a correct value containing 'Ã' would be damaged).",
       },
     },
@@ -353,7 +359,7 @@ export const GLPI_CHECKS: AuditCheck[] = [
     severity: 'mineure',
     remedy: {
       manual: {
-        fr: "Les caractères d'origine sont irrécupérables dans la base : corriger les valeurs listées à la main ou depuis une autre source (sauvegarde ancienne, annuaire).",
+        fr: 'Les caractères d’origine ne peuvent plus être retrouvés dans la base : corriger les valeurs listées à la main ou à partir d’une autre source (ancienne sauvegarde, annuaire).',
         en: 'The original characters cannot be recovered from the database: correct the listed values by hand or from another source (an older backup, the directory).',
       },
     },
@@ -374,7 +380,7 @@ export const GLPI_CHECKS: AuditCheck[] = [
     severity: 'majeure',
     remedy: {
       manual: {
-        fr: "Après migration:utf8mb4, réparer les lignes listées : UPDATE t SET col = CONVERT(CAST(CONVERT(col USING latin1) AS BINARY) USING utf8mb4) WHERE id IN (…). Ne pas modifier le schéma avant db:update (glpi_notimportedemails est en latin1 dans le schéma de référence).",
+        fr: 'Après migration:utf8mb4, réparer les lignes listées : UPDATE t SET col = CONVERT(CAST(CONVERT(col USING latin1) AS BINARY) USING utf8mb4) WHERE id IN (…). Ne pas modifier le schéma avant db:update (glpi_notimportedemails est en latin1 dans le schéma de référence).',
         en: 'After migration:utf8mb4, repair the listed rows: UPDATE t SET col = CONVERT(CAST(CONVERT(col USING latin1) AS BINARY) USING utf8mb4) WHERE id IN (…). Do not change the schema before db:update (glpi_notimportedemails is latin1 in the reference schema).',
       },
     },
@@ -388,14 +394,14 @@ export const GLPI_CHECKS: AuditCheck[] = [
     id: 'glpi.text.large_values',
     family: 'glpi-upgrade',
     title: {
-      fr: 'Valeurs très longues : TEXT au ras des 65 535 octets (probablement tronquées) ou champs de 1 Mio et plus',
+      fr: 'Valeurs très longues : TEXT à la limite des 65 535 octets (sans doute tronquées) ou champs d’au moins 1 Mio',
       en: 'Very long values: TEXT at the 65,535-byte limit (probably truncated) or fields of 1 MiB and more',
     },
     appliesTo: { needs: ['glpi'], steps: ['glpi-db-update', 'glpi-console'] },
     severity: 'mineure',
     remedy: {
       manual: {
-        fr: "Régler max_allowed_packet à 64 Mio au moins sur les clients de sauvegarde/restauration et le serveur cible ; vérifier les valeurs TEXT à la limite (tronquées à la saisie) et qu'une conversion latin1 → utf8mb4 ne les allonge pas au-delà de la limite.",
+        fr: 'Régler max_allowed_packet à 64 Mio au moins sur les clients de sauvegarde et de restauration et sur le serveur cible ; vérifier les valeurs TEXT à la limite (tronquées à la saisie) et s’assurer qu’une conversion de latin1 en utf8mb4 ne les allonge pas au-delà de cette limite.',
         en: 'Set max_allowed_packet to at least 64 MiB on the dump/restore clients and the target server; check the TEXT values at the limit (truncated when written) and that a latin1 → utf8mb4 conversion does not lengthen them beyond it.',
       },
     },
@@ -404,7 +410,7 @@ export const GLPI_CHECKS: AuditCheck[] = [
   {
     id: 'glpi.tables.mixed_engines',
     family: 'glpi-upgrade',
-    title: { fr: 'Moteurs de stockage mélangés', en: 'Mixed storage engines' },
+    title: { fr: 'Moteurs de stockage hétérogènes', en: 'Mixed storage engines' },
     appliesTo: { needs: ['glpi'], steps: ['glpi-console'] },
     severity: 'mineure',
     remedy: {
@@ -433,14 +439,14 @@ export const GLPI_CHECKS: AuditCheck[] = [
     id: 'glpi.tables.mixed_collations',
     family: 'glpi-upgrade',
     title: {
-      fr: "Tables ou colonnes dans un autre jeu de caractères que utf8_unicode_ci (le contrôle de schéma de GLPI refuse la mise à jour)",
+      fr: 'Tables ou colonnes dont l’interclassement n’est pas utf8_unicode_ci (le contrôle de schéma de GLPI refuse alors la mise à jour)',
       en: "Tables or columns in another character set than utf8_unicode_ci (GLPI's schema check refuses the update)",
     },
     appliesTo: { needs: ['glpi'], glpiVersions: ['0.78', '10.0'], steps: ['glpi-db-update'] },
     severity: 'bloquante',
     remedy: {
       manual: {
-        fr: "Ramener chaque colonne listée à sa définition exacte de la version d'origine (ALTER TABLE t MODIFY col <type> CHARACTER SET utf8 COLLATE utf8_unicode_ci …, colonne par colonne ; pas CONVERT TO, qui change TEXT en MEDIUMTEXT), puis ALTER TABLE t DEFAULT CHARSET=utf8 COLLATE=utf8_unicode_ci. Pour glpi_computers : migration glpi-repair-charset-computers.",
+        fr: 'Ramener chaque colonne listée à sa définition exacte dans la version d’origine, colonne par colonne (ALTER TABLE t MODIFY col <type> CHARACTER SET utf8 COLLATE utf8_unicode_ci …, et non CONVERT TO, qui change TEXT en MEDIUMTEXT), puis exécuter ALTER TABLE t DEFAULT CHARSET=utf8 COLLATE=utf8_unicode_ci. Pour glpi_computers : migration corrective glpi-repair-charset-computers.',
         en: 'Bring each listed column back to its exact definition in the source version (ALTER TABLE t MODIFY col <type> CHARACTER SET utf8 COLLATE utf8_unicode_ci …, column by column; not CONVERT TO, which turns TEXT into MEDIUMTEXT), then ALTER TABLE t DEFAULT CHARSET=utf8 COLLATE=utf8_unicode_ci. For glpi_computers: migration glpi-repair-charset-computers.',
       },
     },
@@ -469,14 +475,14 @@ export const GLPI_CHECKS: AuditCheck[] = [
     id: 'glpi.tables.row_size',
     family: 'glpi-upgrade',
     title: {
-      fr: 'Tables dont les lignes seront trop grandes pour le format cible (InnoDB COMPACT/REDUNDANT, ou plus de 65 535 octets en utf8mb4)',
+      fr: 'Tables dont les lignes seront trop grandes pour le format cible (InnoDB COMPACT ou REDUNDANT, ou plus de 65 535 octets en utf8mb4)',
       en: 'Tables whose rows will be too large for the target format (InnoDB COMPACT/REDUNDANT, or over 65,535 bytes in utf8mb4)',
     },
     appliesTo: { needs: ['glpi'], steps: ['glpi-db-update', 'glpi-console'] },
     severity: 'majeure',
     remedy: {
       manual: {
-        fr: "Passer les tables InnoDB listées en ROW_FORMAT=DYNAMIC (ALTER TABLE t ROW_FORMAT=DYNAMIC, ou migration:dynamic_row_format) avant db:update ; pour les tables trop larges en utf8mb4, réduire les VARCHAR ajoutés hors GLPI (GLPI #7697, #11840).",
+        fr: 'Avant db:update, passer les tables InnoDB listées en ROW_FORMAT=DYNAMIC (ALTER TABLE t ROW_FORMAT=DYNAMIC, ou migration:dynamic_row_format) ; pour les tables trop larges en utf8mb4, réduire les colonnes VARCHAR ajoutées en dehors de GLPI (GLPI #7697, #11840).',
         en: 'Switch the listed InnoDB tables to ROW_FORMAT=DYNAMIC (ALTER TABLE t ROW_FORMAT=DYNAMIC, or migration:dynamic_row_format) before db:update; for tables too wide in utf8mb4, shrink the VARCHARs added outside GLPI (GLPI #7697, #11840).',
       },
     },
@@ -498,14 +504,14 @@ export const GLPI_CHECKS: AuditCheck[] = [
     id: 'glpi.schema.drift',
     family: 'glpi-upgrade',
     title: {
-      fr: 'Écarts de schéma avec le schéma de référence de la version déclarée (le contrôle de GLPI refuse la mise à jour)',
+      fr: 'Écarts par rapport au schéma de référence de la version déclarée (le contrôle de schéma de GLPI refuse la mise à jour)',
       en: "Schema drift against the reference schema of the version the database claims to be (GLPI's check refuses the update)",
     },
     appliesTo: { needs: ['glpi'], steps: ['glpi-db-update'] },
     severity: 'bloquante',
     remedy: {
       manual: {
-        fr: "Ramener chaque table listée à sa définition de référence (colonnes, index, jeux de caractères) sur l'instance de test ; ne pas utiliser --skip-db-checks, qui laisse l'écart (index manquants jamais recréés).",
+        fr: 'Sur l’instance de test, ramener chaque table listée à sa définition de référence (colonnes, index, jeux de caractères) ; ne pas utiliser --skip-db-checks, qui laisse l’écart en place (les index manquants ne sont jamais recréés).',
         en: 'Bring each listed table back to its reference definition (columns, indexes, character sets) on the test instance; do not use --skip-db-checks, which keeps the drift (missing keys are never re-added).',
       },
     },

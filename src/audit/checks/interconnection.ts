@@ -92,12 +92,12 @@ export const SYNCHRONISED_FIELDS: Array<{ switch: string; column: string; empty:
 
 const OCS_RIGHTS = ['ocsng', 'sync_ocsng', 'view_ocsng', 'clean_ocsng', 'rule_ocs'];
 
-const coreOnlyMigration = (lt: LinkTables | undefined, id: string): CheckOutcome['remedy'] =>
+export const coreOnlyMigration = (lt: LinkTables | undefined, id: string): CheckOutcome['remedy'] =>
   lt?.mode === 'core-0.83'
     ? { migration: id }
     : {
         manual: {
-          fr: `Même correction que la migration ${id}, à appliquer à la table ${lt?.links ?? 'des liens'}.`,
+          fr: `Même correction que la migration corrective ${id}, à appliquer à la table ${lt?.links ?? 'des liens'}.`,
           en: `The same fix as migration ${id}, applied to the ${lt?.links ?? 'links'} table.`,
         },
       };
@@ -160,7 +160,7 @@ export const INTERCONNECTION_CHECKS: AuditCheck[] = [
     severity: 'majeure',
     remedy: {
       manual: {
-        fr: "Avant la migration, lancer en production le nettoyage des liens du connecteur (Outils > OCSNG > Nettoyer les liens, ou le script checkocslinks.php) pour appliquer le comportement de suppression choisi ; sinon ces ordinateurs resteront « dynamiques » sans source.",
+        fr: 'Avant la migration, lancer en production le nettoyage des liens du connecteur (Outils > OCSNG > Nettoyer les liens, ou le script checkocslinks.php) pour appliquer le comportement de suppression choisi ; sinon, ces ordinateurs resteront « dynamiques » sans source.',
         en: "Before the migration, run the connector's link cleaning in production (Tools > OCSNG > Clean links, or the checkocslinks.php script) so the chosen deletion behaviour is applied; otherwise these computers stay 'dynamic' without a source.",
       },
     },
@@ -181,7 +181,7 @@ export const INTERCONNECTION_CHECKS: AuditCheck[] = [
     severity: 'mineure',
     remedy: {
       manual: {
-        fr: "Vérifier avec la DSI si ces machines doivent être gérées dans GLPI (filtres TAG, règles d'import) ; sinon rien à faire. Les machines sans ligne accountinfo sont invisibles du connecteur.",
+        fr: 'Vérifier avec la DSI si ces machines doivent être gérées dans GLPI (filtres sur le TAG, règles d’import) ; sinon, rien à faire. Les machines sans ligne dans accountinfo ne sont pas vues par le connecteur.',
         en: 'Check with the IT department whether these machines should be managed in GLPI (TAG filters, import rules); otherwise nothing to do. Machines without an accountinfo row are invisible to the connector.',
       },
     },
@@ -214,7 +214,7 @@ export const INTERCONNECTION_CHECKS: AuditCheck[] = [
     severity: 'mineure',
     remedy: {
       manual: {
-        fr: "Vérifier que l'action automatique ocsng tourne (glpi_crontasks) et lancer une synchronisation complète avant l'instantané de production, pour migrer des données à jour.",
+        fr: 'Vérifier que l’action automatique ocsng s’exécute (glpi_crontasks) et lancer une synchronisation complète avant l’instantané de production, pour migrer des données à jour.',
         en: 'Check that the ocsng automatic action runs (glpi_crontasks) and run a full synchronisation before the production snapshot, so up-to-date data is migrated.',
       },
     },
@@ -241,7 +241,7 @@ export const INTERCONNECTION_CHECKS: AuditCheck[] = [
     severity: 'majeure',
     remedy: {
       manual: {
-        fr: "Dans la console OCS (Configuration > Serveur), activer TRACE_DELETED, ou UPDATE config SET IVALUE = 1 WHERE NAME = 'TRACE_DELETED' ; sans lui les machines supprimées ou fusionnées restent liées dans GLPI.",
+        fr: "Dans la console OCS (Configuration > Serveur), activer TRACE_DELETED, ou exécuter UPDATE config SET IVALUE = 1 WHERE NAME = 'TRACE_DELETED' ; sans ce réglage, les machines supprimées ou fusionnées restent liées dans GLPI.",
         en: "In the OCS console (Configuration > Server), enable TRACE_DELETED, or UPDATE config SET IVALUE = 1 WHERE NAME = 'TRACE_DELETED'; without it, deleted or merged machines stay linked in GLPI.",
       },
     },
@@ -257,14 +257,14 @@ export const INTERCONNECTION_CHECKS: AuditCheck[] = [
     id: 'ocs.deleted_equiv_backlog',
     family: 'interconnection',
     title: {
-      fr: 'Suppressions OCS en attente dans deleted_equiv (le connecteur refuse import et synchronisation tant qu’il en reste)',
+      fr: 'Suppressions OCS en attente dans deleted_equiv (le connecteur refuse l’import et la synchronisation tant qu’il en reste)',
       en: 'OCS deletions waiting in deleted_equiv (the connector refuses import and sync while any remain)',
     },
     appliesTo: { needs: ['ocs'], steps: ['plugin-install'] },
     severity: 'majeure',
     remedy: {
       manual: {
-        fr: "En production, avant l'instantané : lancer le nettoyage des machines supprimées du connecteur (action automatique ocsng ou « Nettoyer les liens »), qui applique les remplacements puis vide deleted_equiv.",
+        fr: 'En production, avant l’instantané : lancer le traitement des machines supprimées par le connecteur (action automatique ocsng ou « Nettoyer les liens »), qui applique les remplacements puis vide deleted_equiv.',
         en: "In production, before the snapshot: run the connector's deleted-machines processing (ocsng automatic action or 'Clean links'), which applies the replacements and empties deleted_equiv.",
       },
     },
@@ -290,7 +290,7 @@ export const INTERCONNECTION_CHECKS: AuditCheck[] = [
     severity: 'mineure',
     remedy: {
       manual: {
-        fr: "Sans conséquence sur les données : le connecteur réécrit ocs_version au test de connexion. Vérifier que le serveur OCS déclaré est bien la base auditée (hôte, base).",
+        fr: 'Sans conséquence sur les données : le connecteur réécrit ocs_version lors du test de connexion. Vérifier que le serveur OCS déclaré correspond bien à la base auditée (hôte, base).',
         en: 'No effect on data: the connector rewrites ocs_version when it tests the connection. Check that the declared OCS server is the audited database (host, database).',
       },
     },
@@ -320,7 +320,7 @@ export const INTERCONNECTION_CHECKS: AuditCheck[] = [
     severity: 'mineure',
     remedy: {
       manual: {
-        fr: "Vérifier avec la DSI que ces champs sont attendus : soit l'information manque dans OCS (agents), soit le champ est verrouillé dans GLPI (computer_update) ; une synchronisation complète après la migration les remplit si OCS les connaît.",
+        fr: 'Examiner avec la DSI pourquoi ces champs sont vides : soit l’information manque dans OCS (agents), soit le champ est verrouillé dans GLPI (computer_update) ; une synchronisation complète après la migration les remplit si OCS dispose de l’information.',
         en: 'Check with the IT department that these fields are expected: either OCS lacks the information (agents), or the field is locked in GLPI (computer_update); a full synchronisation after the migration fills them if OCS knows them.',
       },
     },
@@ -368,7 +368,7 @@ export const INTERCONNECTION_CHECKS: AuditCheck[] = [
     severity: 'majeure',
     remedy: {
       manual: {
-        fr: "GLPI ≥ 9.4 : fournir à la répétition le fichier config/glpicrypt.key de production (--glpi-dir), sinon le mot de passe OCS est illisible. GLPI 0.83 : conserver avec la base répétée la clé glpicrypt.key créée par db:update, qui chiffre le mot de passe lors de la migration du connecteur.",
+        fr: 'GLPI ≥ 9.4 : fournir à la répétition le fichier config/glpicrypt.key de production (--glpi-dir), faute de quoi le mot de passe OCS est illisible. GLPI 0.83 : conserver avec la base répétée la clé glpicrypt.key créée par db:update, qui chiffre le mot de passe lors de la migration du connecteur.',
         en: 'GLPI ≥ 9.4: give the rehearsal the production config/glpicrypt.key (--glpi-dir), otherwise the OCS password cannot be read. GLPI 0.83: keep with the rehearsed database the glpicrypt.key that db:update creates, which encrypts the password during the connector migration.',
       },
     },
@@ -389,14 +389,14 @@ export const INTERCONNECTION_CHECKS: AuditCheck[] = [
     id: 'plugin.lost_profile_rights',
     family: 'interconnection',
     title: {
-      fr: "Droits OCS de profils autres que celui de l'installateur : la migration du plugin les perd",
+      fr: 'Droits OCS des profils autres que celui de l’installateur : la migration vers le greffon ocsinventoryng les perd',
       en: "OCS rights of profiles other than the installer's: the plugin migration loses them",
     },
     appliesTo: { needs: ['glpi'], connector: ['core-0.83', 'renamed-0.84'], steps: ['plugin-install'] },
     severity: 'majeure',
     remedy: {
       manual: {
-        fr: "Après l'installation du plugin, recréer pour chaque profil listé les droits plugin_ocsinventoryng (ocsng), _sync, _view, _clean, _rule dans glpi_profilerights ('w' → 23 ou 3, 'r' → 1) et une ligne glpi_plugin_ocsinventoryng_ocsservers_profiles par serveur.",
+        fr: "Après l’installation du greffon, recréer pour chaque profil listé les droits plugin_ocsinventoryng (ocsng), _sync, _view, _clean, _rule dans glpi_profilerights ('w' → 23 ou 3, 'r' → 1) et une ligne glpi_plugin_ocsinventoryng_ocsservers_profiles par serveur.",
         en: "After the plugin install, recreate for each listed profile the plugin_ocsinventoryng (ocsng), _sync, _view, _clean, _rule rights in glpi_profilerights ('w' → 23 or 3, 'r' → 1) and one glpi_plugin_ocsinventoryng_ocsservers_profiles row per server.",
       },
     },
@@ -426,14 +426,14 @@ export const INTERCONNECTION_CHECKS: AuditCheck[] = [
     id: 'plugin.password_special_chars',
     family: 'interconnection',
     title: {
-      fr: 'Mot de passe OCS avec caractères spéciaux : la migration du plugin l’encode deux fois (connexion refusée)',
+      fr: 'Mot de passe OCS contenant des caractères spéciaux : la migration vers le greffon ocsinventoryng l’encode deux fois (connexion refusée)',
       en: 'OCS password with special characters: the plugin migration URL-encodes it twice (connection refused)',
     },
     appliesTo: { needs: ['glpi'], connector: ['core-0.83', 'renamed-0.84'], steps: ['plugin-install'] },
     severity: 'majeure',
     remedy: {
       manual: {
-        fr: "Après l'installation du plugin, ressaisir le mot de passe de la base OCS dans le formulaire du serveur OCS (ou stocker encrypt(rawurldecode(decrypt(valeur)))), puis tester la connexion.",
+        fr: 'Après l’installation du greffon, ressaisir le mot de passe de la base OCS dans le formulaire du serveur OCS (ou enregistrer encrypt(rawurldecode(decrypt(valeur)))), puis tester la connexion.',
         en: 'After the plugin install, type the OCS database password again in the OCS server form (or store encrypt(rawurldecode(decrypt(value)))), then test the connection.',
       },
     },

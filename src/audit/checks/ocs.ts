@@ -16,7 +16,7 @@ export const OCS_CHECKS: AuditCheck[] = [
     id: 'ocs.software.null_fields',
     family: 'ocs-upgrade',
     title: {
-      fr: 'Logiciels OCS sans éditeur, nom ou version (NULL) : la mise à jour 7037 les supprime sans le dire',
+      fr: 'Logiciels OCS sans éditeur, nom ou version (NULL) : la mise à jour 7037 les supprime sans avertissement',
       en: 'OCS software rows with a NULL publisher, name or version: update 7037 deletes them silently',
     },
     appliesTo: { needs: ['ocs'], ocsGuiVersions: [0, 7037], steps: ['ocs-update-file'] },
@@ -46,7 +46,7 @@ export const OCS_CHECKS: AuditCheck[] = [
     severity: 'mineure',
     remedy: {
       manual: {
-        fr: "Accepter la perte (les agents réinventorient les batteries au prochain inventaire) ou exporter la table batteries avant la mise à jour si l'historique compte.",
+        fr: 'Accepter la perte (les agents remontent de nouveau les batteries à l’inventaire suivant) ou, si l’historique compte, exporter la table batteries avant la mise à jour.',
         en: 'Accept the loss (agents inventory batteries again at their next run) or export the batteries table before the update if its history matters.',
       },
     },
@@ -79,14 +79,14 @@ export const OCS_CHECKS: AuditCheck[] = [
     id: 'ocs.schema.drift',
     family: 'ocs-upgrade',
     title: {
-      fr: 'Écarts de schéma OCS avec le schéma de référence de sa version (les fichiers de mise à jour peuvent échouer en silence)',
+      fr: 'Écarts du schéma OCS par rapport au schéma de référence de sa version (les fichiers de mise à jour peuvent échouer en silence)',
       en: 'OCS schema drift against the reference schema of its version (update files may fail silently)',
     },
     appliesTo: { needs: ['ocs'], steps: ['ocs-bridge', 'ocs-update-file'] },
     severity: 'majeure',
     remedy: {
       manual: {
-        fr: "Ramener les tables listées à leur définition de référence avant la mise à jour, ou vérifier dans la répétition que chaque fichier de mise à jour concerné s'applique sans erreur.",
+        fr: 'Avant la mise à jour, ramener les tables listées à leur définition de référence, ou vérifier dans la répétition que chaque fichier de mise à jour concerné s’applique sans erreur.',
         en: 'Bring the listed tables back to their reference definition before the update, or check in the rehearsal that each update file concerned applies without error.',
       },
     },
@@ -102,14 +102,14 @@ export const OCS_CHECKS: AuditCheck[] = [
     id: 'ocs.version.target_refuses',
     family: 'ocs-upgrade',
     title: {
-      fr: "Version d'OCS ou du serveur de base de données que la cible refuse",
+      fr: 'Version d’OCS ou du serveur de bases de données refusée par la version cible',
       en: 'OCS or database server version the target refuses',
     },
     appliesTo: { needs: ['ocs'], steps: ['ocs-bridge', 'ocs-update-file'] },
     severity: 'bloquante',
     remedy: {
       manual: {
-        fr: "GUI_VERSION doit être un numéro connu (7005 pour OCS 2.1) ; le serveur doit accepter les index FULLTEXT sur InnoDB (fichier 7022 : MySQL ≥ 5.6 ou MariaDB ≥ 10.0.5) — répéter sur un serveur plus récent.",
+        fr: 'GUI_VERSION doit être un numéro connu (7005 pour OCS 2.1) et le serveur doit accepter les index FULLTEXT sur InnoDB (fichier 7022 : MySQL ≥ 5.6 ou MariaDB ≥ 10.0.5) ; sinon, faire la répétition sur un serveur plus récent.',
         en: 'GUI_VERSION must be a known number (7005 for OCS 2.1); the server must accept FULLTEXT indexes on InnoDB (file 7022: MySQL ≥ 5.6 or MariaDB ≥ 10.0.5) — rehearse on a newer server.',
       },
     },
