@@ -7,6 +7,7 @@ import { startTestServer, type TestServer } from './helpers/server.ts';
 import { createSavepoint, rollbackSavepoint, dropSavepoint } from '../src/rehearse/savepoint.ts';
 import { databaseState, fingerprint, refreshState, serverNow, stateDifferences, tableDeltas, untouchedChanged } from '../src/rehearse/checks.ts';
 import { replayableSteps } from '../src/rehearse/replay.ts';
+import { indexOnlyTablesInOcsSql } from '../src/rehearse/executors/ocs-sql.ts';
 import type { PlanFile } from '../src/plan/plan-types.ts';
 import { Journal, journalState } from '../src/rehearse/journal.ts';
 
@@ -100,6 +101,44 @@ describe('checks between steps: carried forward unless the table shows a sign of
     expect(r.measured).toEqual(['c', 'e']);
     expect(untouchedChanged(before, r.state, new Set(['a'])).changed).toEqual(['c', 'e']);
     expect(fingerprint({ db: r.state })).toBe(fingerprint({ db: await databaseState(c, db) }));
+  });
+
+  it('a table the step only re-indexes is counted and keeps its checksum; one whose rows moved is read in full', async () => {
+    const db = await tables('refresh-idx');
+    const since = await serverNow(c);
+    const before = await databaseState(c, db);
+    await c.query(`ALTER TABLE \`${db}\`.a ADD INDEX w (w), DROP PRIMARY KEY, ADD PRIMARY KEY (id)`);
+    await c.query(`ALTER TABLE \`${db}\`.b ADD INDEX v (v)`);
+    await c.query(`DELETE FROM \`${db}\`.b WHERE id = 1`); // contrary to what its SQL says: rows moved
+    const r = await refreshState(c, db, before, { since, mayTouch: new Set(['a', 'b']), indexOnly: new Set(['a', 'b']) });
+    expect(r.measured).toEqual(['a', 'b']);
+    const exact = await databaseState(c, db);
+    // a: same rows, same checksum (an index does not enter CHECKSUM TABLE), carried forward.
+    expect(r.state.get('a')).toMatchObject({ rows: 500, checksum: before.get('a')!.checksum });
+    expect(r.state.get('a')!.meta).not.toBe(before.get('a')!.meta);
+    expect(exact.get('a')!.checksum).toBe(before.get('a')!.checksum);
+    // b: its count moved, so its checksum was read again.
+    expect(r.state.get('b')!.rows).toBe(499);
+    expect(r.state.get('b')!.checksum).toBe(exact.get('b')!.checksum);
+    expect(fingerprint({ db: r.state })).toBe(fingerprint({ db: exact }));
+    // With measure: false, nothing is read: only the carried-forward tables come back.
+    const plan = await refreshState(c, db, r.state, { since: r.now, mayTouch: new Set<string>(), measure: false });
+    expect(plan.measured).toEqual([]);
+    expect(fingerprint({ db: plan.state })).toBe(fingerprint({ db: exact }));
+  });
+
+  it('reads which tables an OCS file only re-indexes', () => {
+    const sql = [
+      'ALTER TABLE `accesslog`\n  DROP PRIMARY KEY,\n  DROP INDEX `ID`,\n  ADD PRIMARY KEY (`ID`),\n  ADD INDEX(`HARDWARE_ID`);',
+      'CREATE FULLTEXT INDEX name_ft_idx ON softwares (NAME);',
+      'ALTER TABLE `hardware` ADD INDEX (`NAME`);',
+      'ALTER TABLE `hardware` ADD COLUMN `ARCHIVE` INT(11) DEFAULT NULL;',
+      'ALTER IGNORE TABLE `bios` ADD UNIQUE KEY `hw` (`HARDWARE_ID`);',
+      'ALTER TABLE `archive` ADD FOREIGN KEY (`HARDWARE_ID`) REFERENCES `hardware`(`ID`);',
+      "INSERT INTO config VALUES ('X', 1, '', '');",
+      'ALTER TABLE `drives` ADD UNIQUE (`ID`, `HARDWARE_ID`);',
+    ].join('\n');
+    expect(indexOnlyTablesInOcsSql(sql)).toEqual(['accesslog', 'drives', 'softwares']);
   });
 
   it('a table created or dropped by the step is measured or gone; several connections give the same state', async () => {

@@ -125,15 +125,19 @@ export interface RefreshResult {
  *   - it is new, or its metadata (tableMetas) differs from the one recorded with its previous figures; or
  *   - the step may touch it (`mayTouch`) and its update or create time falls in or after the second of
  *     `since` (the server clock before the step), which covers in-place updates inside that second.
- * Otherwise its previous row count and checksum are carried forward. The blind spot, for tables the step
- * may NOT touch: an in-place UPDATE of non-indexed columns within the same second as the table's previous
- * change changes no metadata; the full pass at the end of each product's chain (runner) catches it.
+ * Otherwise its previous row count and checksum are carried forward. A table the step only re-indexes
+ * (`indexOnly`: every statement naming it adds or drops an index) is counted again but keeps its checksum
+ * unless its count moved. The blind spot, for tables the step may NOT touch: an in-place UPDATE of
+ * non-indexed columns within the same second as the table's previous change changes no metadata; the full
+ * pass at the end of each product's chain (runner) catches it, as it catches a re-indexed table whose rows
+ * changed all the same. With `measure: false`, nothing is read: `state` holds only the carried-forward
+ * tables and `measured` the ones that would have been read (the runner's last step, before its full pass).
  */
 export async function refreshState(
   conn: Connection,
   database: string,
   previous: DatabaseState,
-  options: { since: number; mayTouch: Set<string> | 'all'; conns?: Connection[] },
+  options: { since: number; mayTouch: Set<string> | 'all'; conns?: Connection[]; indexOnly?: Set<string>; measure?: boolean },
 ): Promise<RefreshResult> {
   const metas = await tableMetas(conn, database);
   const sinceSecond = Math.floor(options.since);
@@ -152,7 +156,17 @@ export async function refreshState(
   }
   const estimate = (t: string) => Number(metas.tables.get(t)!.split('|')[3] || 0);
   again.sort((a, b) => estimate(b) - estimate(a));
-  const measured = await measureTables(options.conns?.length ? options.conns : [conn], database, again, true);
+  if (options.measure === false) {
+    // Only the decision: the carried-forward figures, without the tables that would have been read.
+    const state: DatabaseState = new Map([...metas.tables.keys()].sort().filter((n) => !again.includes(n)).map((n) => [n, previous.get(n)!]));
+    return { state, measured: [...again].sort(), now: metas.now };
+  }
+  // Tables the step only re-indexed: counted; their checksum is carried forward unless the count moved.
+  const conns = options.conns?.length ? options.conns : [conn];
+  const indexOnly = again.filter((t) => options.indexOnly?.has(t) && previous.get(t)?.checksum !== undefined);
+  const counted = await measureTables(conns, database, indexOnly, false);
+  const measured = await measureTables(conns, database, again.filter((t) => !counted.has(t) || counted.get(t)!.rows !== previous.get(t)!.rows), true);
+  for (const [t, c] of counted) if (!measured.has(t)) measured.set(t, { rows: c.rows, checksum: previous.get(t)!.checksum });
   const state: DatabaseState = new Map();
   for (const name of [...metas.tables.keys()].sort()) {
     const m = measured.get(name);

@@ -5,7 +5,7 @@
 import type { ExpectedEffects, PlanStep } from '../plan/plan-types.ts';
 import { correctiveMigration } from '../catalog/corrective.ts';
 import { applyCorrectiveMigration } from '../audit/index.ts';
-import { executorFor, ocsStepTables } from './executors/index.ts';
+import { executorFor, ocsIndexOnlyTables, ocsStepTables } from './executors/index.ts';
 import type { ExecutorContext, ExecutorDistributions, ExecutorResult } from './executors/types.ts';
 import { writeEvidence } from './executors/common.ts';
 
@@ -26,6 +26,11 @@ export async function stepTables(step: PlanStep, dists: ExecutorDistributions): 
       return Array.isArray(t) ? t : 'all';
     }
   }
+}
+
+/** Tables among stepTables() that the step only re-indexes: their rows cannot change. */
+export function stepIndexOnlyTables(step: PlanStep, dists: ExecutorDistributions): Set<string> {
+  return new Set(step.runner.kind === 'ocs-update-file' ? ocsIndexOnlyTables(step, dists) : []);
 }
 
 /**

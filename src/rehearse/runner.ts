@@ -38,7 +38,7 @@ import type { Savepoint } from './savepoint.ts';
 import { createSavepoint, dropSavepoint, replaySavepoint, rollbackSavepoint } from './savepoint.ts';
 import { replayableSteps, rollbackByReplay } from './replay.ts';
 import type { ExecutorDistributions, ExecutorResult } from './executors/types.ts';
-import { executeStep, expectedEffects, stepTables } from './dispatch.ts';
+import { executeStep, expectedEffects, stepIndexOnlyTables, stepTables } from './dispatch.ts';
 import { restoreForRehearsal } from './restore.ts';
 import { describeDistributions } from '../dist/index.ts';
 import { findingsToAnomalies } from './anomalies.ts';
@@ -299,6 +299,13 @@ export async function rehearse(opts: RehearseOptions): Promise<RunSummary> {
       ctx: { conn, dsn, plan, snapshotDir: opts.snapshotDir, runDir: opts.runDir, dbs, dists: opts.dists, php: opts.php },
     };
     if (opts.resume) {
+      // Savepoints of steps that finished just before the kill: no longer needed.
+      for (const id of previous.finished.keys()) {
+        const spFile = path.join(opts.runDir, 'evidence', id, 'savepoint.json');
+        if (!fs.existsSync(spFile)) continue;
+        await dropSavepoint(conn, JSON.parse(fs.readFileSync(spFile, 'utf8')) as Savepoint);
+        fs.rmSync(spFile, { force: true });
+      }
       if (previous.inFlight) {
         const spFile = path.join(opts.runDir, 'evidence', previous.inFlight, 'savepoint.json');
         if (fs.existsSync(spFile)) {
@@ -590,19 +597,29 @@ async function runOneStep(step: PlanStep, r: StepRun): Promise<{ step: StepResul
     }
     fs.rmSync(path.join(evidenceDir, 'savepoint.json'), { force: true });
   } else {
-    await timed('savepoint', async () => {
-      await dropSavepoint(r.conn, sp);
-      fs.rmSync(path.join(evidenceDir, 'savepoint.json'), { force: true });
-    });
+    // The savepoint stays until step-finished is in the journal: a kill during the checks below must still
+    // find it on --resume, or the step's changes would be taken for the last finished step's state.
     after = await timed('checks', async () => {
-      const refreshed = await refreshState(r.conn, database, before, { since, mayTouch: mayTouch === 'all' ? 'all' : new Set(mayTouch), conns: r.checkConns });
-      r.opts.onPhase?.({ stepId: step.id, phase: 'checks', ms: 0, tables: refreshed.measured });
-      r.cache.since[step.database] = refreshed.now;
-      if (!r.lastOfDatabase) return refreshed.state;
-      // End of this product's chain: a full pass, which also proves the carried-forward figures.
+      const options = {
+        since,
+        mayTouch: mayTouch === 'all' ? ('all' as const) : new Set(mayTouch),
+        conns: r.checkConns,
+        indexOnly: stepIndexOnlyTables(step, r.opts.dists),
+      };
+      if (!r.lastOfDatabase) {
+        const refreshed = await refreshState(r.conn, database, before, options);
+        r.opts.onPhase?.({ stepId: step.id, phase: 'checks', ms: 0, tables: refreshed.measured });
+        r.cache.since[step.database] = refreshed.now;
+        return refreshed.state;
+      }
+      // End of this product's chain: one full pass, which also proves every figure carried forward so far
+      // (the tables a refresh would have read are read by the full pass anyway).
+      const carried = await refreshState(r.conn, database, before, { ...options, measure: false });
+      r.opts.onPhase?.({ stepId: step.id, phase: 'checks', ms: 0, tables: carried.measured });
       r.cache.since[step.database] = await serverNow(r.conn);
       const full = await databaseState(r.conn, database, { conns: r.checkConns });
-      undetected = stateDifferences(refreshed.state, full);
+      const read = new Set(carried.measured);
+      undetected = stateDifferences(carried.state, full).filter((t) => !read.has(t));
       return full;
     });
   }
@@ -696,6 +713,14 @@ async function runOneStep(step: PlanStep, r: StepRun): Promise<{ step: StepResul
     fs.writeFileSync(path.join(evidenceDir, 'result.json'), JSON.stringify({ result, anomalies, executor: exec, rowsBefore: Object.fromEntries([...before].map(([t, s]) => [t, s.rows])) }, null, 2));
     r.journal.append({ event: 'step-finished', stepId: step.id, status: exec.status, durationMs: result.durationMs ?? 0, fingerprint: fingerprint(states) });
   });
+  if (exec.status !== 'failed') {
+    // (A failed step's savepoint was used and dropped above.) Killed between the journal line and here,
+    // --resume drops it (dropFinishedSavepoints).
+    await timed('savepoint', async () => {
+      await dropSavepoint(r.conn, sp);
+      fs.rmSync(path.join(evidenceDir, 'savepoint.json'), { force: true });
+    });
+  }
   return { step: result, anomalies, interrupted: false };
 }
 

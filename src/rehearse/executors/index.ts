@@ -8,7 +8,7 @@ import { resolveOcsSources } from '../../dist/ocs.ts';
 import { ocsBridgeExecutor, ocsPhpChangeExecutor, ocsUpdateFileExecutor, OWN_BRIDGE_FILE } from './ocs.ts';
 import { glpiConsoleExecutor } from './glpi-console.ts';
 import { pluginInstallExecutor } from './plugin-install.ts';
-import { tablesNamedInOcsSql } from './ocs-sql.ts';
+import { tablesNamedInOcsSql, indexOnlyTablesInOcsSql } from './ocs-sql.ts';
 import type { ExecutorDistributions, StepExecutor } from './types.ts';
 
 export type { ExecutorContext, ExecutorResult, StepExecutor, ExecutorDistributions } from './types.ts';
@@ -38,4 +38,11 @@ export function ocsStepTables(step: PlanStep, dists: ExecutorDistributions): str
   if (!file) return 'all';
   const tables = tablesNamedInOcsSql(fs.readFileSync(file, 'utf8'));
   return [...new Set([...tables, 'config'])].sort();
+}
+
+/** Tables an OCS SQL step changes only by adding or dropping indexes (see indexOnlyTablesInOcsSql). */
+export function ocsIndexOnlyTables(step: PlanStep, dists: ExecutorDistributions): string[] {
+  if (step.runner.kind !== 'ocs-update-file') return [];
+  const file = resolveOcsSources(dists.ocs ?? []).updates.get(step.runner.guiVersion)?.file;
+  return file ? indexOnlyTablesInOcsSql(fs.readFileSync(file, 'utf8')) : [];
 }

@@ -249,3 +249,61 @@ export function tablesNamedInOcsSql(sql: string): string[] {
   }
   return [...names].sort();
 }
+
+/** One clause of an ALTER TABLE that only adds or drops an index (the rows, and CHECKSUM TABLE, stay as they are). */
+const INDEX_CLAUSE = /^(?:ADD|DROP)\s+(?:(?:UNIQUE|FULLTEXT|SPATIAL)\s+)?(?:INDEX|KEY)\b|^ADD\s+(?:CONSTRAINT\s+\S+\s+)?(?:UNIQUE|PRIMARY\s+KEY)\b|^DROP\s+PRIMARY\s+KEY\b|^ADD\s+(?:FULLTEXT|SPATIAL)\b/i;
+
+/** Splits an ALTER TABLE's clause list on top-level commas (not those inside parentheses or quotes). */
+function alterClauses(list: string): string[] {
+  const out: string[] = [];
+  let depth = 0;
+  let quote = '';
+  let cur = '';
+  for (const ch of list) {
+    if (quote) {
+      if (ch === quote) quote = '';
+    } else if (ch === "'" || ch === '"' || ch === '`') quote = ch;
+    else if (ch === '(') depth++;
+    else if (ch === ')') depth--;
+    else if (ch === ',' && depth === 0) {
+      out.push(cur.trim());
+      cur = '';
+      continue;
+    }
+    cur += ch;
+  }
+  if (cur.trim()) out.push(cur.trim());
+  return out;
+}
+
+/**
+ * Tables that an OCS SQL file changes only by adding or dropping indexes: every statement naming them is an
+ * ALTER TABLE (not ALTER IGNORE, which deletes duplicate rows) whose clauses all add or drop an index, or a
+ * CREATE/DROP INDEX. Their rows cannot change, so the runner may count them without a new CHECKSUM TABLE
+ * (the full pass at the end of the chain still proves it).
+ */
+export function indexOnlyTablesInOcsSql(sql: string): string[] {
+  const indexOnly = new Set<string>();
+  const other = new Set<string>();
+  const id = '`?([A-Za-z0-9_$]+)`?';
+  const alter = new RegExp(`^ALTER\\s+(IGNORE\\s+)?TABLE\\s+${id}\\s+([\\s\\S]*)$`, 'i');
+  const createIndex = new RegExp(`^CREATE\\s+(?:UNIQUE\\s+|FULLTEXT\\s+|SPATIAL\\s+)?INDEX\\s+\\S+\\s+ON\\s+${id}`, 'i');
+  const dropIndex = new RegExp(`^DROP\\s+INDEX\\s+\\S+\\s+ON\\s+${id}`, 'i');
+  for (const chunk of splitLikeOcsreports(sql)) {
+    const body = stripComments(chunk).trim().replace(/;\s*$/, '');
+    if (!body) continue;
+    const a = alter.exec(body);
+    if (a) {
+      const onlyIndexes = !a[1] && alterClauses(a[3]).every((c) => INDEX_CLAUSE.test(c));
+      (onlyIndexes ? indexOnly : other).add(a[2]);
+      continue;
+    }
+    const ci = createIndex.exec(body) ?? dropIndex.exec(body);
+    if (ci) {
+      indexOnly.add(ci[1]);
+      continue;
+    }
+    for (const t of tablesNamedInOcsSql(body)) other.add(t);
+  }
+  return [...indexOnly].filter((t) => !other.has(t)).sort();
+}
