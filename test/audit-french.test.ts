@@ -11,68 +11,9 @@ import type { FindingsFile } from '../src/audit/index.ts';
 import { LATER_UNIQUE_KEYS } from '../src/audit/checks/glpi.ts';
 import { coreOnlyMigration } from '../src/audit/checks/interconnection.ts';
 import type { LinkTables } from '../src/audit/context.ts';
+import { NO_CONNECTOR_TABLES, NO_OCS_SERVER, OCS_GUI_VERSION_UNKNOWN } from '../src/audit/context.ts';
 import { loadCorrectiveMigrations } from '../src/catalog/corrective.ts';
-
-/**
- * English words that have no place in French prose (none of them is also a French word: "on", "or", "as",
- * "but", "table", "type", "version", "source" are left out on purpose).
- */
-const ENGLISH_WORDS = [
-  'the', 'and', 'with', 'without', 'when', 'where', 'which', 'that', 'this', 'these', 'those', 'of', 'for', 'from',
-  'into', 'by', 'is', 'are', 'was', 'were', 'be', 'been', 'has', 'have', 'not', 'to', 'at', 'it', 'its', 'they',
-  'their', 'than', 'then', 'only', 'also', 'each', 'every', 'any', 'some', 'more', 'before', 'after', 'already',
-  'still', 'never', 'always', 'once', 'must', 'should', 'will', 'would', 'can', 'cannot', 'does', 'if', 'off',
-  'added', 'removed', 'deleted', 'kept', 'keep', 'missing', 'duplicate', 'duplicates', 'required', 'requires',
-  'row', 'rows', 'key', 'keys', 'column', 'columns', 'link', 'links', 'field', 'fields', 'check', 'checks',
-  'update', 'upgrade', 'database', 'databases', 'server', 'schema', 'password', 'plugin', 'found', 'seen',
-  'lost', 'fails', 'failed', 'refuses', 'empty', 'newest', 'highest', 'same', 'other', 'others', 'name', 'set',
-  'later', 'earlier', 'data', 'value', 'values', 'see', 'note', 'skipped', 'finding', 'findings', 'remedy',
-];
-const ENGLISH = new RegExp(`(?<![\\p{L}\\p{N}])(${ENGLISH_WORDS.join('|')})(?![\\p{L}\\p{N}])`, 'iu');
-
-/**
- * The prose of a French text: `code` spans removed; column lists in parentheses removed when they follow a
- * table name or hold one ("glpi_states (states_id, name)", "(documentcategories_id, name)"); then every
- * token that is an identifier, an option or SQL — it holds _ . : / = < > * # @ ' ( ) [ ] { } $ % | \ or a
- * digit (glpi_users, db:update, utf8mb4, 'TRACE_DELETED', encrypt(…)), starts with "-" (--skip-db-checks),
- * is a lower-case id of three parts or more (glpi-rename-duplicate-users), or is written in capitals
- * (UPDATE, WHERE, GLPI, TRACE_DELETED).
- */
-export function prose(text: string): string {
-  return text
-    .replace(/`[^`]*`/g, ' ')
-    .replace(/(\S*_\S*\s+)?\(([a-z0-9_]+(?:,\s*[a-z0-9_]+)*)\)/g, (all, table: string | undefined, list: string) => (table || list.includes('_') ? ` ${table ?? ''} ` : all))
-    .split(/\s+/)
-    .map((t) => t.replace(/^[«»(),;:!?.…—–]+|[«»(),;:!?.…—–]+$/gu, ''))
-    .filter(
-      (t) =>
-        t !== '' &&
-        !/[_.:/=<>*#@'()[\]{}$%|\\\d]/.test(t) &&
-        !t.startsWith('-') &&
-        !/^[a-z0-9]+(-[a-z0-9]+){2,}$/.test(t) &&
-        !(t.length > 1 && t === t.toUpperCase()),
-    )
-    .join(' ');
-}
-
-/** English words found in the prose of a French text. */
-export function englishIn(text: string): string[] {
-  const p = prose(text);
-  return [...p.matchAll(new RegExp(ENGLISH.source, 'giu'))].map((m) => m[1]);
-}
-
-/** French typography faults: straight apostrophe in a word, no space before : or ;, quotes other than « ». */
-export function typographyFaults(text: string): string[] {
-  const out: string[] = [];
-  const t = text.replace(/`[^`]*`/g, ' ');
-  if (/\p{L}'\p{L}/u.test(t)) out.push('straight apostrophe (use ’)');
-  // A colon glued to the word before it and followed by a space ends a French clause badly ("db:update" is not).
-  if (/[^\s]:(\s|$)/u.test(t)) out.push('no space before « : »');
-  if (/[^\s];/u.test(t)) out.push('no space before « ; »');
-  if (/"|“|”/.test(t)) out.push('English double quotes (use « »)');
-  if (/«[^\s\u00a0\u202f]|[^\s\u00a0\u202f]»/u.test(t)) out.push('no space inside « »');
-  return out;
-}
+import { englishIn, typographyFaults } from './helpers/french.ts';
 
 /** Every French text the audit and the corrective migrations produce, with where it comes from. */
 function frenchTexts(): Array<[string, string]> {
@@ -92,6 +33,8 @@ function frenchTexts(): Array<[string, string]> {
     if (r?.manual) out.push([`coreOnlyMigration(${lt?.mode ?? 'none'}) remedy`, r.manual.fr]);
   }
   for (const m of loadCorrectiveMigrations()) out.push([`migrations/corrective/${m.id}.yaml title`, m.title.fr]);
+  // Skip reasons shared by several checks (the others are checked on real databases in test/audit.test.ts).
+  for (const [name, t] of Object.entries({ NO_CONNECTOR_TABLES, NO_OCS_SERVER, OCS_GUI_VERSION_UNKNOWN })) out.push([`skip reason ${name}`, t.fr]);
   return out;
 }
 
@@ -144,7 +87,7 @@ describe('French texts of the audit and the corrective migrations', () => {
     expect(CHECKS.length).toBeGreaterThanOrEqual(40);
     const migrations = loadCorrectiveMigrations();
     expect(migrations.length).toBeGreaterThan(10);
-    expect(texts.length).toBe(CHECKS.length + CHECKS.filter((c) => c.remedy.manual).length + 3 + migrations.length);
+    expect(texts.length).toBe(CHECKS.length + CHECKS.filter((c) => c.remedy.manual).length + 3 + migrations.length + 3);
     // The unique keys whose French wording differs from the English one are in the titles walked here.
     for (const k of LATER_UNIQUE_KEYS.filter((x) => x.addedInFr)) {
       expect(texts.find(([where]) => where === `${k.id} title`)?.[1]).toContain(k.addedInFr);
@@ -157,6 +100,24 @@ describe('French texts of the audit and the corrective migrations', () => {
 
   it.each(texts)('%s: French typography', (_where, text) => {
     expect(typographyFaults(text), text).toEqual([]);
+  });
+
+  it('the French audit report prints the French skip reason, the English one the English reason (or the English one for older files)', () => {
+    const file: FindingsFile = {
+      format: 1,
+      tool: { name: 'glpi-ocs-upgrade', version: '0.0.0' },
+      createdAt: '2026-01-01T00:00:00.000Z',
+      source: { live: {} },
+      checksRun: [
+        { id: 'a.check', family: 'interconnection', title: { fr: 'Un contrôle', en: 'A check' }, status: 'skipped', reason: NO_CONNECTOR_TABLES.en, reasonFr: NO_CONNECTOR_TABLES.fr },
+        { id: 'b.check', family: 'interconnection', title: { fr: 'Un autre', en: 'Another' }, status: 'skipped', reason: 'no batteries table' },
+      ],
+      findings: [],
+    };
+    const fr = renderFindings(file, 'fr');
+    expect(fr).toContain(`  - a.check : ${NO_CONNECTOR_TABLES.fr}`);
+    expect(fr).toContain('  - b.check : no batteries table');
+    expect(renderFindings(file, 'en')).toContain(`  - a.check: ${NO_CONNECTOR_TABLES.en}`);
   });
 
   it('the French audit report of every finding has no English word and French typography', () => {

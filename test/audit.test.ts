@@ -12,6 +12,8 @@ import type { FindingsFile } from '../src/audit/index.ts';
 import { scratchOn } from '../src/audit/reference.ts';
 import { formatDsn, withDatabase } from '../src/db/dsn.ts';
 import { ExitCode } from '../src/errors.ts';
+import { renderFindings } from '../src/audit/report.ts';
+import { englishIn, typographyFaults } from './helpers/french.ts';
 
 let server: TestServer;
 let root: Connection;
@@ -97,7 +99,56 @@ describe('audit on small databases, hazard by hazard', () => {
       const skipped = f.checksRun.filter((x) => x.status === 'skipped');
       expect(skipped.find((x) => x.id === 'link.vanished_hardware')?.reason).toMatch(/no OCS database/);
       expect(skipped.find((x) => x.id === 'ocs.trace_deleted_off')?.reason).toMatch(/no OCS database/);
+      expect(skipped.find((x) => x.id === 'ocs.trace_deleted_off')?.reasonFr).toBe('aucune base OCS fournie');
       expect(found(f)).toEqual({});
+    } finally {
+      await c.end();
+    }
+  });
+
+  it('every skip reason has its French twin, in French prose and typography, printed by the French report', async () => {
+    const { glpi, ocs } = await pair();
+    const c = await server.connect();
+    try {
+      const both = { glpi: { conn: c, database: glpi }, ocs: { conn: c, database: ocs } };
+      const runs = [
+        await runAudit({ connections: { glpi: both.glpi } }),
+        await runAudit({ connections: { ocs: both.ocs } }),
+        await runAudit({ connections: both }),
+        await runAudit({ connections: both }, { ocsServerId: 42 }),
+      ];
+      // No OCS server declared, no batteries or softwares table: more skips, each with its reason.
+      await root.query(`DELETE FROM \`${glpi}\`.glpi_ocsservers`);
+      await root.query(`DROP TABLE IF EXISTS \`${ocs}\`.batteries, \`${ocs}\`.softwares`);
+      const c2 = await server.connect();
+      try {
+        runs.push(await runAudit({ connections: { glpi: { conn: c2, database: glpi }, ocs: { conn: c2, database: ocs } } }));
+      } finally {
+        await c2.end();
+      }
+      const skipped = runs.flatMap((f) => f.checksRun.filter((x) => x.status === 'skipped'));
+      const reasons = new Map(skipped.map((x) => [x.reason, x.reasonFr]));
+      expect(reasons.size, [...reasons.keys()].join(' | ')).toBeGreaterThanOrEqual(6);
+      for (const [en, fr] of reasons) {
+        expect(en).toEqual(expect.any(String));
+        expect(fr, en).toEqual(expect.any(String));
+        expect(fr, en).not.toBe(en);
+        expect(englishIn(fr!), fr).toEqual([]);
+        expect(typographyFaults(fr!), fr).toEqual([]);
+      }
+      expect(reasons.get('no GLPI database given')).toBe('aucune base GLPI fournie');
+      expect(reasons.get('no reference schema source was given (--reference-dir or --glpi-dist)')).toBe('aucune source de schéma de référence fournie (--reference-dir ou --glpi-dist)');
+      expect(reasons.get('no OCS server with id 42 in glpi_ocsservers')).toBe('aucun serveur OCS d’identifiant 42 dans glpi_ocsservers');
+      expect(reasons.get('glpi_ocsservers is empty')).toBe('glpi_ocsservers est vide');
+      // The French report prints the French reasons, the English one the English reasons.
+      const last = runs[runs.length - 1];
+      const fr = renderFindings(last, 'fr').join('\n');
+      const en = renderFindings(last, 'en').join('\n');
+      for (const k of last.checksRun.filter((x) => x.status === 'skipped')) {
+        expect(fr).toContain(`${k.id} : ${k.reasonFr}`);
+        expect(en).toContain(`${k.id}: ${k.reason}`);
+        expect(fr).not.toContain(k.reason);
+      }
     } finally {
       await c.end();
     }

@@ -10,6 +10,10 @@ import { replayableSteps } from '../src/rehearse/replay.ts';
 import { indexOnlyTablesInOcsSql } from '../src/rehearse/executors/ocs-sql.ts';
 import type { PlanFile } from '../src/plan/plan-types.ts';
 import { Journal, journalState } from '../src/rehearse/journal.ts';
+import { executeStep } from '../src/rehearse/dispatch.ts';
+import type { ExecutorContext, ExecutorResult } from '../src/rehearse/executors/types.ts';
+import type { PlanStep, StepRunner } from '../src/plan/plan-types.ts';
+import { englishIn, typographyFaults } from './helpers/french.ts';
 
 let server: TestServer;
 let c: Connection;
@@ -220,5 +224,78 @@ describe('journal', () => {
     expect(st.finished.get('one')).toEqual({ status: 'passed', fingerprint: 'f1' });
     expect(st.inFlight).toBe('two');
     expect(st.complete).toBe(false);
+  });
+});
+
+describe('step reasons in English and in French', () => {
+  const step = (id: string, database: 'glpi' | 'ocs', runner: StepRunner): PlanStep => ({
+    id,
+    product: database === 'glpi' ? 'glpi' : 'ocs',
+    database,
+    title: id,
+    runner,
+    from: '',
+    to: '',
+    requires: {},
+    before: [],
+    expected: {},
+    hazards: [],
+    explanation: '',
+  });
+  const ctxFor = (runDir: string, databases: ExecutorContext['databases']): ExecutorContext => ({
+    conn: c,
+    dsn: server.dsn,
+    databases,
+    runDir,
+    evidenceDir: path.join(runDir, 'evidence', 'x'),
+    dists: {},
+    php: '/nonexistent/php',
+    log: () => undefined,
+  });
+  /** The twin is there, is not the English text, and is French prose with French typography. */
+  const expectTwin = (r: ExecutorResult, label: string) => {
+    expect(r.reason, label).toEqual(expect.any(String));
+    expect(r.reasonFr, `${label}: ${r.reason}`).toEqual(expect.any(String));
+    expect(r.reasonFr, label).not.toBe(r.reason);
+    expect(englishIn(r.reasonFr!), `${label}: ${r.reasonFr}`).toEqual([]);
+    expect(typographyFaults(r.reasonFr!), `${label}: ${r.reasonFr}`).toEqual([]);
+  };
+
+  it('corrective migrations, steps without their database, distribution or executor, and dry runs all carry reasonFr', async () => {
+    const runDir = fs.mkdtempSync(path.join(os.tmpdir(), 'gou-reasons-'));
+    try {
+      const db = await server.freshDatabase('reasons');
+      await c.query(`CREATE TABLE \`${db}\`.glpi_slalevels_tickets (id INT PRIMARY KEY, tickets_id INT, slalevels_id INT, date DATETIME)`);
+      await c.query(`INSERT INTO \`${db}\`.glpi_slalevels_tickets VALUES (1, 7, 1, NULL), (2, 7, 1, NULL), (3, 7, 1, NULL), (4, 8, 1, NULL)`);
+      const ctx = ctxFor(runDir, { glpi: db });
+      const fix = step('fix-glpi-dedup-slalevels-tickets', 'glpi', { kind: 'corrective-migration', migration: 'glpi-dedup-slalevels-tickets' });
+      const applied = await executeStep(fix, ctx, { dryRun: false });
+      expect(applied).toMatchObject({ status: 'passed', reason: 'pre-check 2 → post-check 0; 1 statement(s)', reasonFr: 'contrôle préalable : 2 ligne(s) → contrôle final : 0 ; 1 instruction(s)' });
+      const nothing = await executeStep(fix, ctx, { dryRun: false });
+      expect(nothing).toMatchObject({ status: 'passed', reasonFr: 'rien à corriger : le contrôle préalable ne trouve aucune ligne' });
+
+      const results: Array<[string, ExecutorResult]> = [
+        ['corrective applied', applied],
+        ['corrective with nothing to fix', nothing],
+        ['unknown corrective migration', await executeStep(step('fix-x', 'glpi', { kind: 'corrective-migration', migration: 'no-such-migration' }), ctx, { dryRun: false })],
+        ['corrective without its database', await executeStep(step('fix-o', 'ocs', { kind: 'corrective-migration', migration: 'ocs-softwares-fill-nulls' }), ctx, { dryRun: false })],
+        ['OCS bridge without the OCS database', await executeStep(step('ocs-bridge-7006', 'ocs', { kind: 'ocs-bridge', toGuiVersion: 7006 }), ctx, { dryRun: false })],
+        ['OCS update without a distribution', await executeStep(step('ocs-7007', 'ocs', { kind: 'ocs-update-file', guiVersion: 7007, file: '7007.sql' }), ctxFor(runDir, { ocs: db }), { dryRun: false })],
+        ['GLPI console without a distribution', await executeStep(step('glpi-db-update', 'glpi', { kind: 'glpi-console', release: '10.0.22', command: 'db:update', args: [] }), ctx, { dryRun: false })],
+        ['GLPI console, dry run', await executeStep(step('glpi-db-update', 'glpi', { kind: 'glpi-console', release: '10.0.22', command: 'db:update', args: [] }), ctx, { dryRun: true })],
+        ['GLPI < 9.4 CLI updater', await executeStep(step('glpi-0.84', 'glpi', { kind: 'glpi-console', release: '0.84.8', command: 'update', args: [], entry: 'scripts/cliupdate.php' }), ctx, { dryRun: false })],
+        ['GLPI console without the GLPI database', await executeStep(step('glpi-db-update', 'glpi', { kind: 'glpi-console', release: '10.0.22', command: 'db:update', args: [] }), ctxFor(runDir, {}), { dryRun: false })],
+        ['plugin without its release', await executeStep(step('plugin', 'glpi', { kind: 'plugin-install', pluginVersion: '2.0.5', glpiRelease: '10.0.22' }), ctx, { dryRun: false })],
+        ['plugin, dry run', await executeStep(step('plugin', 'glpi', { kind: 'plugin-install', pluginVersion: '2.0.5', glpiRelease: '10.0.22' }), ctx, { dryRun: true })],
+      ];
+      for (const [label, r] of results) expectTwin(r, label);
+      const byLabel = Object.fromEntries(results);
+      expect(byLabel['GLPI console without a distribution'].reasonFr).toBe('aucune distribution de GLPI 10.0.22 : indiquer avec --glpi-dist DIR l’archive décompressée de GLPI 10.0.22');
+      expect(byLabel['GLPI console, dry run'].reasonFr).toBe('exécution à blanc : aucune distribution de GLPI 10.0.22 : indiquer avec --glpi-dist DIR l’archive décompressée de GLPI 10.0.22');
+      expect(byLabel['GLPI console, dry run'].reason).toMatch(/^dry run: no GLPI 10\.0\.22 distribution/);
+      expect(byLabel['corrective without its database'].reasonFr).toBe('la répétition n’a pas de base OCS');
+    } finally {
+      fs.rmSync(runDir, { recursive: true, force: true });
+    }
   });
 });

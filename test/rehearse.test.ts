@@ -68,6 +68,16 @@ describe('rehearse on the committed fixtures', () => {
     const runDir = path.join(work, 'run-nofix');
     const run = await rehearse({ plan, planPath: planFile, manifest: await readManifest(FIXTURE), snapshotDir: FIXTURE, runDir, dists: { ocs: [debian] } });
     expect(run.preChecks.every((c) => c.status === 'passed')).toBe(true);
+    // Pre-checks and step reasons carry their French twins (the French dossier prints them).
+    for (const c of run.preChecks) {
+      expect(c.titleFr, c.id).toMatch(/^Restauration de la base (GLPI|OCS) conforme au manifeste de l’instantané$/);
+      expect(c.detailFr, c.id).toMatch(/^\d+ tables et \d+ lignes restaurées ; /);
+    }
+    for (const s of run.steps) {
+      expect(s.reason, s.stepId).toEqual(expect.any(String));
+      expect(s.reasonFr, `${s.stepId}: ${s.reason}`).toEqual(expect.any(String));
+      expect(s.reasonFr, s.stepId).not.toBe(s.reason);
+    }
     const failed = run.steps.filter((s) => s.status !== 'passed');
     expect(failed, JSON.stringify(failed.slice(0, 3))).toEqual([]);
     expect(run.complete).toBe(true);
@@ -156,8 +166,14 @@ describe('rehearse on the committed fixtures', () => {
     const step = run.steps.find((s) => s.stepId === 'ocs-7020')!;
     expect(step.status).toBe('failed');
     expect(step.reason).toMatch(/7020\.sql statement \d+ failed \(1146/);
+    expect(step.reasonFr).toMatch(/^l’instruction \d+ de 7020\.sql a échoué \(1146 .*\) ; GUI_VERSION laissée à 7019$/);
+    expect(run.anomalies.find((a) => a.id === 'A-ocs-7020-failed')?.detail).toEqual({ fr: step.reasonFr, en: step.reason });
     expect(run.steps.find((s) => s.stepId === 'ocs-7019')?.status).toBe('passed');
-    expect(run.steps.find((s) => s.stepId === 'ocs-7021')?.status).toBe('not-run');
+    expect(run.steps.find((s) => s.stepId === 'ocs-7021')).toMatchObject({
+      status: 'not-run',
+      reason: 'not run: it depends on step ocs-7020, which did not pass',
+      reasonFr: 'non exécutée : elle dépend de l’étape ocs-7020, qui n’a pas réussi',
+    });
     // The instance is kept after a failed run: its databases are exactly as after ocs-7019.
     const label = journalState(new Journal(runDir).read()).instance!;
     const inst = attachInstance(label.slice('embedded:'.length))!;
@@ -216,6 +232,7 @@ describe('corrective migrations inside a rehearsal', () => {
     expect(run.anomalies.find((a) => a.id === 'F-glpi.duplicates.slalevels_tickets')?.resolved).toBe(true);
     // The fixture's latin1 glpi_locations: repaired by its migration, proven by re-running the audit check.
     expect(run.steps.find((s) => s.stepId === 'fix-glpi-repair-charset-locations')?.reason).toMatch(/pre-check \d+ → post-check 0/);
+    expect(run.steps.find((s) => s.stepId === 'fix-glpi-repair-charset-locations')?.reasonFr).toMatch(/^contrôle préalable : \d+ ligne\(s\) → contrôle final : 0 ; \d+ instruction\(s\)$/);
     const latin1 = run.anomalies.find((a) => a.id === 'F-glpi.tables.mixed_collations')!;
     expect(latin1.resolved).toBe(true);
     expect(latin1.detail.en).toMatch(/check run again after the corrective migrations finds nothing/);

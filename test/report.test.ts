@@ -16,6 +16,10 @@ import { buildPlan } from '../src/plan/planner.ts';
 import { planInputFromManifest } from '../src/plan/input.ts';
 import type { PlanFile } from '../src/plan/plan-types.ts';
 import { fixtureParts, lintMarkdown, SECRET, tempRoot, writeRunDir } from './report-fixture.ts';
+import { executeStep } from '../src/rehearse/dispatch.ts';
+import type { ExecutorContext } from '../src/rehearse/executors/types.ts';
+import type { StepResult } from '../src/rehearse/run-types.ts';
+import { englishIn, typographyFaults } from './helpers/french.ts';
 
 const GOLDEN = path.join(path.dirname(fileURLToPath(import.meta.url)), 'golden');
 const roots: string[] = [];
@@ -412,6 +416,151 @@ describe('plan texts in the language of the document', () => {
     parts.plan.notesFr = parts.plan.notesFr!.slice(1);
     const md = renderDossier(loadRunInputs(writeRunDir(root('bad-notes'), parts)));
     expect(md).toContain(esc(parts.plan.notes[0]));
+  });
+});
+
+describe('reasons recorded by the rehearsal and the audit, in the language of the document', () => {
+  /**
+   * Step results with the reasons the rehearsal records. Those that need no database come from the executors
+   * themselves (dry run, no distribution, unknown migration); the others are written as src/rehearse writes
+   * them (the executor tests check the producers).
+   */
+  const reasonParts = async () => {
+    const parts = fixtureParts();
+    const runDir = root('reasons-ctx');
+    const ctx = { conn: undefined, dsn: undefined, databases: { glpi: 'glpi', ocs: 'ocs' }, runDir, evidenceDir: path.join(runDir, 'e'), dists: {}, log: () => undefined } as unknown as ExecutorContext;
+    const planStep = (id: string) => parts.plan.steps.find((st) => st.id === id)!;
+    const produced = [
+      await executeStep(planStep('glpi-10.0.22-db-update'), ctx, { dryRun: true }),
+      await executeStep(planStep('plugin-ocsinventoryng-2.0.5'), ctx, { dryRun: false }),
+      await executeStep(planStep('ocs-7080'), ctx, { dryRun: false }),
+      await executeStep({ ...planStep('fix-glpi-dedup-slalevels-tickets'), runner: { kind: 'corrective-migration', migration: 'no-such-migration' } }, ctx, { dryRun: false }),
+    ];
+    const written: Array<Pick<StepResult, 'status' | 'reason' | 'reasonFr'>> = [
+      { status: 'passed', reason: 'nothing to fix: the pre-check found no row', reasonFr: 'rien à corriger : le contrôle préalable ne trouve aucune ligne' },
+      { status: 'failed', reason: 'post-check still finds 2 row(s)', reasonFr: 'le contrôle final trouve encore 2 ligne(s)' },
+      { status: 'passed', reason: 'GUI_VERSION is already 7006: no bridge needed', reasonFr: 'GUI_VERSION vaut déjà 7006 : aucun schéma de passage n’est nécessaire' },
+      { status: 'passed', reason: 'SNMP is not enabled (config SNMP): the official console does nothing either', reasonFr: 'SNMP n’est pas activé (paramètre SNMP de config) : la console officielle ne fait rien non plus' },
+      { status: 'passed', reason: '2 accountinfo_config row(s) converted to the 2.5 field types', reasonFr: '2 ligne(s) de accountinfo_config convertie(s) aux types de champs de la 2.5' },
+      { status: 'passed', reason: 'GLPI 0.83.8 → 10.0.22 (dbversion 10.0.22) in 41.3 s', reasonFr: 'GLPI 0.83.8 → 10.0.22 (dbversion 10.0.22) en 41,3 s' },
+      {
+        status: 'failed',
+        reason: 'db:update exited 0 but the version rows read 0.83.8, expected 10.0.19 (the updater refused to run)',
+        reasonFr: 'db:update s’est terminé avec le code 0, mais les lignes de version indiquent 0.83.8 au lieu de 10.0.19 (le programme de mise à jour a refusé de s’exécuter)',
+      },
+      {
+        status: 'passed',
+        reason: 'ocsinventoryng 2.0.5 installed and active; 4 link(s) before, 4 after; 1 OCS server(s) before, 1 after (id, host, database, user compared)',
+        reasonFr: 'ocsinventoryng 2.0.5 installé et activé ; 4 lien(s) avant, 4 après ; 1 serveur(s) OCS avant, 1 après (identifiant, hôte, base et utilisateur comparés)',
+      },
+      { status: 'not-run', reason: 'not run: it depends on step ocs-7080, which did not pass', reasonFr: 'non exécutée : elle dépend de l’étape ocs-7080, qui n’a pas réussi' },
+      { status: 'not-run', reason: 'the snapshot has no ocs database', reasonFr: 'l’instantané ne contient pas de base OCS' },
+      { status: 'failed', reason: 'interrupted', reasonFr: 'interrompue' },
+    ];
+    const results: StepResult[] = [...produced, ...written].map((r, i) => ({ stepId: `reason-${i + 1}`, status: r.status, reason: r.reason, reasonFr: r.reasonFr, tableDeltas: [], evidence: [] }));
+    parts.run.steps.push(...results);
+    // A restore that did not match: its detail has a French twin too.
+    parts.run.preChecks[1] = {
+      ...parts.run.preChecks[1],
+      status: 'failed',
+      detail: '1 table(s) differ: hardware (rows 417/418, checksum 1/2)',
+      detailFr: '1 table(s) différente(s) : hardware (lignes 417/418, somme de contrôle 1/2)',
+    };
+    return { parts, results };
+  };
+  /** English sentences of the rehearsal and the audit that must not reach a French dossier. */
+  const ENGLISH_REASON_PHRASES = [
+    'pre-check',
+    'post-check',
+    'statement(s)',
+    'statements:',
+    'expected errors (already applied)',
+    "tool's bridge",
+    'nothing to fix',
+    'no bridge needed',
+    'is not enabled',
+    'converted to',
+    'installed and active',
+    'not run: it depends',
+    'which did not pass',
+    'the snapshot has no',
+    'interrupted',
+    'dry run',
+    'no GLPI 10.0.22 distribution',
+    'pass --glpi-dist',
+    'pass --plugin-dist',
+    'is not in migrations',
+    'exited 0',
+    'version rows',
+    'Test instance sql\\_mode',
+    'both empty',
+    'table(s) differ',
+    'no --glpi-dir given',
+    'no --ocs-dist was given',
+  ];
+
+  it('the executors that need no database give the twins the test relies on', async () => {
+    const { results } = await reasonParts();
+    expect(results.slice(0, 4)).toEqual([
+      expect.objectContaining({ status: 'not-run', reason: expect.stringMatching(/^dry run: no GLPI 10\.0\.22 distribution: pass --glpi-dist/) }),
+      expect.objectContaining({ status: 'not-run', reason: expect.stringMatching(/^no ocsinventoryng 2\.0\.5 release: pass --plugin-dist/) }),
+      expect.objectContaining({ status: 'not-run', reason: 'no --ocs-dist was given' }),
+      expect.objectContaining({ status: 'failed', reason: 'corrective migration no-such-migration is not in migrations/corrective/' }),
+    ]);
+    for (const r of results) {
+      expect(r.reasonFr, r.reason).toEqual(expect.any(String));
+      expect(englishIn(r.reasonFr!), r.reasonFr).toEqual([]);
+      expect(typographyFaults(r.reasonFr!), r.reasonFr).toEqual([]);
+    }
+  });
+
+  it('the French dossier prints every reason, pre-check and skip reason in French and none of the English sentences; the English one the reverse', async () => {
+    const { parts, results } = await reasonParts();
+    const inputs = loadRunInputs(writeRunDir(root('reasons'), parts));
+    const fr = renderDossier(inputs);
+    const en = renderDossier(inputs, { lang: 'en' });
+    for (const md of [fr, en]) expect(lintMarkdown(md)).toEqual([]);
+    for (const r of [...fixtureParts().run.steps.filter((x) => x.reason), ...results]) {
+      expect(fr, r.stepId).toContain(`- Motif : ${esc(redact(r.reasonFr!))}`);
+      expect(en, r.stepId).toContain(`- Reason: ${esc(redact(r.reason!))}`);
+      expect(en, r.stepId).not.toContain(esc(redact(r.reasonFr!)));
+    }
+    for (const phrase of ENGLISH_REASON_PHRASES) {
+      expect(fr, `French dossier contains "${phrase}"`).not.toContain(phrase);
+      expect(en, `English dossier lacks "${phrase}"`).toContain(phrase);
+    }
+    // Pre-checks: the known restore summary, a French twin, or the English text in English.
+    expect(fr).toContain('#### CT-PRE-03 — sql\\_mode de l’instance de test identique à celui de la production');
+    expect(fr).toContain('**Résultat obtenu :** vide des deux côtés.');
+    expect(fr).toContain('**Résultat obtenu :** 1 table(s) différente(s) : hardware (lignes 417/418, somme de contrôle 1/2).');
+    expect(en).toContain('**Observed result:** both empty.');
+    // The audit's skip reason.
+    expect(fr).toContain('**Résultat obtenu :** Contrôle non exécuté : aucun répertoire GLPI fourni (--glpi-dir).');
+    expect(en).toContain('**Observed result:** Check not run: no --glpi-dir given.');
+  });
+
+  it('files written before the French twins existed still render, with the English reason in French', async () => {
+    const { parts, results } = await reasonParts();
+    for (const r of parts.run.steps) delete r.reasonFr;
+    for (const p of parts.run.preChecks) {
+      delete p.titleFr;
+      delete p.detailFr;
+    }
+    for (const k of parts.findings!.checksRun) delete k.reasonFr;
+    const fr = renderDossier(loadRunInputs(writeRunDir(root('reasons-old'), parts)));
+    expect(lintMarkdown(fr)).toEqual([]);
+    for (const r of results) expect(fr, r.stepId).toContain(`- Motif : ${esc(redact(r.reason!))}`);
+    expect(fr).toContain('Contrôle non exécuté : no --glpi-dir given.');
+    expect(fr).toContain('both empty');
+  });
+
+  it('a reasonFr that is not a string is refused like any malformed field', () => {
+    const parts = fixtureParts();
+    (parts.run.steps[0] as unknown as Record<string, unknown>).reasonFr = ['x'];
+    expect(() => loadRunInputs(writeRunDir(root('reasons-bad'), parts))).toThrow(/steps\[0\]\.reasonFr must be a string/);
+    const parts2 = fixtureParts();
+    (parts2.findings!.checksRun[4] as unknown as Record<string, unknown>).reasonFr = 3;
+    expect(() => loadRunInputs(writeRunDir(root('reasons-bad2'), parts2))).toThrow(/checksRun\[4\]\.reasonFr must be a string/);
   });
 });
 

@@ -31,7 +31,10 @@ export interface CheckOutcome {
 }
 
 export interface CheckSkip {
+  /** Why the check did not run, in English (CLI, findings.yaml `reason`)… */
   skipped: string;
+  /** …and in French (findings.yaml `reasonFr`: French audit report and test dossier). */
+  skippedFr: string;
 }
 
 export interface AuditCheck {
@@ -49,8 +52,11 @@ export function isSkip(r: CheckOutcome | CheckSkip): r is CheckSkip {
   return typeof (r as CheckSkip).skipped === 'string';
 }
 
-export function skip(reason: string): CheckSkip {
-  return { skipped: reason };
+/** A skip with its reason in both languages: skip('no batteries table', 'pas de table batteries') or skip({ en, fr }). */
+export function skip(reason: LocalizedText): CheckSkip;
+export function skip(en: string, fr: string): CheckSkip;
+export function skip(reason: LocalizedText | string, fr?: string): CheckSkip {
+  return typeof reason === 'string' ? { skipped: reason, skippedFr: fr ?? reason } : { skipped: reason.en, skippedFr: reason.fr };
 }
 
 export function clean(evidence: Record<string, unknown> = {}): CheckOutcome {

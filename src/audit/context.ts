@@ -13,6 +13,15 @@ import { qi } from '../db/connect.ts';
 import type { ConnectorInfo, GlpiVersionInfo, OcsVersionInfo } from '../inspect/detect.ts';
 import { detectConnector, detectGlpiVersion, detectOcsVersion } from '../inspect/detect.ts';
 import type { ReferenceProvider, ReferenceResult } from './reference.ts';
+import type { LocalizedText } from './finding-types.ts';
+
+/** Skip reasons shared by several checks (English and French). */
+export const NO_CONNECTOR_TABLES: LocalizedText = {
+  en: 'no GLPI–OCS connector tables in the GLPI database',
+  fr: 'aucune table du connecteur GLPI–OCS dans la base GLPI',
+};
+export const OCS_GUI_VERSION_UNKNOWN: LocalizedText = { en: 'the OCS GUI_VERSION is unknown', fr: 'la GUI_VERSION d’OCS est inconnue' };
+export const NO_OCS_SERVER: LocalizedText = { en: 'no OCS server', fr: 'aucun serveur OCS' };
 
 export interface AuditDb {
   conn: Queryable;
@@ -200,24 +209,29 @@ export class AuditContext {
    * The glpi_ocsservers row that describes the OCS database audited: --ocs-server-id, else the only row,
    * else the row whose ocs_db_name equals the OCS database name. Undefined (with a reason) when ambiguous.
    */
-  private readonly serverRow = memo<{ id?: number; reason?: string }>(async () => {
+  private readonly serverRow = memo<{ id?: number; reason?: LocalizedText }>(async () => {
     const lt = await this.linkTables();
-    if (!lt) return { reason: 'no GLPI–OCS connector tables in the GLPI database' };
+    if (!lt) return { reason: NO_CONNECTOR_TABLES };
     const servers = await this.rows<{ id: number; ocs_db_name: string | null }>('glpi', `SELECT id, ocs_db_name FROM ${this.t('glpi', lt.servers)} ORDER BY id`);
     if (this.options.ocsServerId !== undefined) {
       return servers.some((s) => Number(s.id) === this.options.ocsServerId)
         ? { id: this.options.ocsServerId }
-        : { reason: `no OCS server with id ${this.options.ocsServerId} in ${lt.servers}` };
+        : { reason: { en: `no OCS server with id ${this.options.ocsServerId} in ${lt.servers}`, fr: `aucun serveur OCS d’identifiant ${this.options.ocsServerId} dans ${lt.servers}` } };
     }
-    if (servers.length === 0) return { reason: `${lt.servers} is empty` };
+    if (servers.length === 0) return { reason: { en: `${lt.servers} is empty`, fr: `${lt.servers} est vide` } };
     if (servers.length === 1) return { id: Number(servers[0].id) };
     const byName = servers.filter((s) => this.ocs && s.ocs_db_name === this.ocs.database);
     if (byName.length === 1) return { id: Number(byName[0].id) };
-    return { reason: `${servers.length} OCS servers are declared in ${lt.servers}: say which one the OCS database is with --ocs-server-id` };
+    return {
+      reason: {
+        en: `${servers.length} OCS servers are declared in ${lt.servers}: say which one the OCS database is with --ocs-server-id`,
+        fr: `${servers.length} serveurs OCS sont déclarés dans ${lt.servers} : indiquer avec --ocs-server-id celui qui correspond à la base OCS`,
+      },
+    };
   });
 
   /** Server id to use for link checks against the OCS database. */
-  async ocsServerId(): Promise<{ id?: number; reason?: string }> {
+  async ocsServerId(): Promise<{ id?: number; reason?: LocalizedText }> {
     return this.serverRow();
   }
 
@@ -274,17 +288,17 @@ export class AuditContext {
 
   /** The reference schema of the version the database claims to be, or why there is none. */
   async reference(which: 'glpi' | 'ocs'): Promise<ReferenceResult> {
-    if (!this.references) return { missing: 'no reference schema source was given (--reference-dir or --glpi-dist)' };
+    if (!this.references) return { missing: { en: 'no reference schema source was given (--reference-dir or --glpi-dist)', fr: 'aucune source de schéma de référence fournie (--reference-dir ou --glpi-dist)' } };
     // The scratch database gets the audited database's defaults: tables without their own charset inherit them.
     const db = which === 'glpi' ? this.glpi! : this.ocs!;
     const defaults = await databaseCharset(db.conn, db.database);
     if (which === 'glpi') {
       const v = await this.glpiVersion();
-      if (!v.version) return { missing: 'the GLPI version is unknown' };
+      if (!v.version) return { missing: { en: 'the GLPI version is unknown', fr: 'la version de GLPI est inconnue' } };
       return this.references.glpi(v.version, defaults);
     }
     const v = await this.ocsVersion();
-    if (v.guiVersion === undefined) return { missing: 'the OCS GUI_VERSION is unknown' };
+    if (v.guiVersion === undefined) return { missing: OCS_GUI_VERSION_UNKNOWN };
     return this.references.ocs(v.guiVersion, v.releases, defaults);
   }
 }

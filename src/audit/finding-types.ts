@@ -40,8 +40,10 @@ export interface CheckRun {
   family: FindingFamily;
   title: LocalizedText;
   status: 'ok' | 'finding' | 'skipped';
-  /** Why a check was skipped (no such table, no reference schema, database not given…). */
+  /** Why a check was skipped (no such table, no reference schema, database not given…), in English. */
   reason?: string;
+  /** The same reason in French, printed by the French audit report and dossier (absent in older files). */
+  reasonFr?: string;
   /** Severity the check gives when it finds something (optional: absent in files written by older tools). */
   severity?: Severity;
   /** Informational evidence of a check that found nothing (e.g. which OCS fields are synchronised). */

@@ -9,7 +9,7 @@ import type { AuditCheck } from './check-types.ts';
 import { isSkip } from './check-types.ts';
 import type { AuditDb, AuditOptions } from './context.ts';
 import { AuditContext } from './context.ts';
-import type { CheckRun, Finding, FindingsFile, Severity } from './finding-types.ts';
+import type { CheckRun, Finding, FindingsFile, LocalizedText, Severity } from './finding-types.ts';
 import type { ScratchSource } from './reference.ts';
 import { createReferenceProvider, embeddedScratch, scratchOn } from './reference.ts';
 import { GLPI_CHECKS } from './checks/glpi.ts';
@@ -119,7 +119,7 @@ async function runChecks(ctx: AuditContext, opts: RunAuditOptions, source: Findi
     const why = await notApplicable(ctx, check);
     let run: CheckRun;
     if (why) {
-      run = { ...base, status: 'skipped', reason: why };
+      run = { ...base, status: 'skipped', reason: why.en, reasonFr: why.fr };
     } else {
       let outcome;
       try {
@@ -131,7 +131,7 @@ async function runChecks(ctx: AuditContext, opts: RunAuditOptions, source: Findi
         throw new ToolError(`check ${check.id} failed: ${e.sqlMessage ?? e.message ?? String(err)}`, ExitCode.INTERNAL, { cause: err });
       }
       if (isSkip(outcome)) {
-        run = { ...base, status: 'skipped', reason: outcome.skipped };
+        run = { ...base, status: 'skipped', reason: outcome.skipped, reasonFr: outcome.skippedFr };
       } else if (outcome.count > 0) {
         const severity = outcome.severity ?? check.severity;
         run = { ...base, severity, status: 'finding' };
@@ -157,24 +157,35 @@ async function runChecks(ctx: AuditContext, opts: RunAuditOptions, source: Findi
   return { format: 1, tool: { name: 'glpi-ocs-upgrade', version: TOOL_VERSION }, createdAt: new Date().toISOString(), source, checksRun, findings };
 }
 
-/** Why a check does not apply to these databases (undefined when it does). */
-async function notApplicable(ctx: AuditContext, check: AuditCheck): Promise<string | undefined> {
+const CONNECTOR_FORM_FR: Record<string, string> = {
+  'core-0.83': 'intégrée au cœur de GLPI 0.83 (core-0.83)',
+  'renamed-0.84': 'des tables renommées par la migration 0.84 (renamed-0.84)',
+  plugin: 'du greffon ocsinventoryng',
+};
+
+/** Why a check does not apply to these databases, in English and French (undefined when it does). */
+async function notApplicable(ctx: AuditContext, check: AuditCheck): Promise<LocalizedText | undefined> {
   const a = check.appliesTo;
-  for (const need of a.needs) if (!(need === 'glpi' ? ctx.glpi : ctx.ocs)) return `no ${need === 'glpi' ? 'GLPI' : 'OCS'} database given`;
+  for (const need of a.needs) {
+    const name = need === 'glpi' ? 'GLPI' : 'OCS';
+    if (!(need === 'glpi' ? ctx.glpi : ctx.ocs)) return { en: `no ${name} database given`, fr: `aucune base ${name} fournie` };
+  }
   if (a.glpiVersions && ctx.glpi) {
     const v = (await ctx.glpiVersion()).version;
-    if (v && compareDotted(v, a.glpiVersions[0]) < 0) return `GLPI ${v} is older than ${a.glpiVersions[0]}`;
-    if (v && a.glpiVersions[1] && compareDotted(v, a.glpiVersions[1]) >= 0) return `GLPI ${v} is already ${a.glpiVersions[1]} or newer`;
+    const [min, max] = a.glpiVersions;
+    if (v && compareDotted(v, min) < 0) return { en: `GLPI ${v} is older than ${min}`, fr: `GLPI ${v} est antérieur à ${min}` };
+    if (v && max && compareDotted(v, max) >= 0) return { en: `GLPI ${v} is already ${max} or newer`, fr: `GLPI ${v} est déjà en version ${max} ou ultérieure` };
   }
   if (a.ocsGuiVersions && ctx.ocs) {
     const g = (await ctx.ocsVersion()).guiVersion;
-    if (g !== undefined && g < a.ocsGuiVersions[0]) return `GUI_VERSION ${g} is older than ${a.ocsGuiVersions[0]}`;
-    if (g !== undefined && a.ocsGuiVersions[1] !== undefined && g >= a.ocsGuiVersions[1]) return `GUI_VERSION ${g} is already ${a.ocsGuiVersions[1]} or newer`;
+    const [min, max] = a.ocsGuiVersions;
+    if (g !== undefined && g < min) return { en: `GUI_VERSION ${g} is older than ${min}`, fr: `GUI_VERSION ${g} est antérieure à ${min}` };
+    if (g !== undefined && max !== undefined && g >= max) return { en: `GUI_VERSION ${g} is already ${max} or newer`, fr: `GUI_VERSION ${g} vaut déjà ${max} ou plus` };
   }
   if (a.connector && ctx.glpi) {
     const m = (await ctx.connector()).mode;
-    if (m === 'none') return 'no GLPI–OCS connector in the GLPI database';
-    if (!a.connector.includes(m)) return `the connector is in ${m} form`;
+    if (m === 'none') return { en: 'no GLPI–OCS connector in the GLPI database', fr: 'aucun connecteur GLPI–OCS dans la base GLPI' };
+    if (!a.connector.includes(m)) return { en: `the connector is in ${m} form`, fr: `le connecteur est sous la forme ${CONNECTOR_FORM_FR[m] ?? m}` };
   }
   return undefined;
 }

@@ -19,8 +19,10 @@ import { describeSchema } from '../db/schema.ts';
 import { splitSqlStatements } from '../db/sql-script.ts';
 import type { EmbeddedInstance } from '../db/embedded.ts';
 import { startEmbedded } from '../db/embedded.ts';
+import type { LocalizedText } from './finding-types.ts';
 
-export type ReferenceResult = { shape: SchemaShape; file: string; loadErrors: number } | { missing: string };
+/** A reference schema, or why there is none (`missing`, in English and French: a check's skip reason). */
+export type ReferenceResult = { shape: SchemaShape; file: string; loadErrors: number } | { missing: LocalizedText };
 
 /** Default charset/collation of the scratch database (those of the audited database). */
 export interface DbDefaults {
@@ -165,14 +167,20 @@ export function createReferenceProvider(sources: ReferenceSources): ReferencePro
     async glpi(version, defaults) {
       const file = findGlpiReference(version, sources);
       if (!file) {
-        return { missing: `no ${glpiReferenceNames(version)[0]} in the reference directories or GLPI distributions given` };
+        const name = glpiReferenceNames(version)[0];
+        return {
+          missing: {
+            en: `no ${name} in the reference directories or GLPI distributions given`,
+            fr: `pas de ${name} dans les répertoires de référence ni dans les distributions de GLPI fournis`,
+          },
+        };
       }
       return load(file, false, defaults);
     },
     async ocs(gui, releases, defaults) {
-      if (releases.length === 0) return { missing: `GUI_VERSION ${gui} is not a release the catalog knows` };
+      if (releases.length === 0) return { missing: { en: `GUI_VERSION ${gui} is not a release the catalog knows`, fr: `GUI_VERSION ${gui} ne correspond à aucune version connue du catalogue` } };
       const file = findOcsReference(releases, sources.dirs);
-      if (!file) return { missing: `no ocsbase_new-${releases[0]}.sql in the reference directories given` };
+      if (!file) return { missing: { en: `no ocsbase_new-${releases[0]}.sql in the reference directories given`, fr: `pas de ocsbase_new-${releases[0]}.sql dans les répertoires de référence fournis` } };
       return load(file, true, defaults);
     },
     async close() {

@@ -71,7 +71,11 @@ export function renderFindings(file: FindingsFile, lang: Lang = 'fr', style: Ren
   if (skipped.length) {
     lines.push('');
     lines.push(bold(T.skipped[lang]));
-    for (const s of skipped) lines.push(`  - ${s.id}${s.reason ? `${T.colon[lang]} ${s.reason}` : ''}`);
+    for (const s of skipped) {
+      // French reason when the file has one (files written before reasonFr existed: the English one).
+      const reason = lang === 'fr' ? (s.reasonFr ?? s.reason) : s.reason;
+      lines.push(`  - ${s.id}${reason ? `${T.colon[lang]} ${reason}` : ''}`);
+    }
   }
   return lines;
 }

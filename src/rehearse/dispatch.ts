@@ -7,7 +7,7 @@ import { correctiveMigration } from '../catalog/corrective.ts';
 import { applyCorrectiveMigration } from '../audit/index.ts';
 import { executorFor, ocsIndexOnlyTables, ocsStepTables } from './executors/index.ts';
 import type { ExecutorContext, ExecutorDistributions, ExecutorResult } from './executors/types.ts';
-import { writeEvidence } from './executors/common.ts';
+import { because, roleName, writeEvidence } from './executors/common.ts';
 
 /** Steps that need a product distribution the tool does not fetch by itself (skipped by --dry-run). */
 const EXTERNAL_KINDS = new Set(['glpi-console', 'plugin-install']);
@@ -51,19 +51,30 @@ export function expectedEffects(step: PlanStep): ExpectedEffects {
 
 async function runCorrective(step: PlanStep & { runner: { kind: 'corrective-migration'; migration: string } }, ctx: ExecutorContext): Promise<ExecutorResult> {
   const m = correctiveMigration(step.runner.migration);
-  if (!m) return { status: 'failed', reason: `corrective migration ${step.runner.migration} is not in migrations/corrective/`, evidence: [] };
+  if (!m) {
+    return {
+      status: 'failed',
+      ...because({ en: `corrective migration ${step.runner.migration} is not in migrations/corrective/`, fr: `la migration corrective ${step.runner.migration} est absente de migrations/corrective/` }),
+      evidence: [],
+    };
+  }
   const db = ctx.databases[m.database];
-  if (!db) return { status: 'not-run', reason: `no ${m.database} database in this rehearsal`, evidence: [] };
+  if (!db) return { status: 'not-run', ...because({ en: `no ${m.database} database in this rehearsal`, fr: `la répétition n’a pas de base ${roleName(m.database)}` }), evidence: [] };
   const r = await applyCorrectiveMigration(ctx.conn, m, { db, glpi_db: ctx.databases.glpi, ocs_db: ctx.databases.ocs }, { dsn: ctx.dsn });
   const evidence = writeEvidence(ctx, 'corrective.json', r);
   const changed = Object.keys(r.rowsBefore).filter((t) => r.rowsBefore[t] !== r.rowsAfter[t]);
   return {
     status: r.ok ? 'passed' : 'failed',
-    reason: !r.applied
-      ? 'nothing to fix: the pre-check found no row'
-      : r.ok
-        ? `pre-check ${r.precheck} → post-check ${r.postcheck}; ${r.statementsRun} statement(s)`
-        : `post-check still finds ${r.postcheck} row(s)`,
+    ...because(
+      !r.applied
+        ? { en: 'nothing to fix: the pre-check found no row', fr: 'rien à corriger : le contrôle préalable ne trouve aucune ligne' }
+        : r.ok
+          ? {
+              en: `pre-check ${r.precheck} → post-check ${r.postcheck}; ${r.statementsRun} statement(s)`,
+              fr: `contrôle préalable : ${r.precheck} ligne(s) → contrôle final : ${r.postcheck} ; ${r.statementsRun} instruction(s)`,
+            }
+          : { en: `post-check still finds ${r.postcheck} row(s)`, fr: `le contrôle final trouve encore ${r.postcheck} ligne(s)` },
+    ),
     evidence: [evidence],
     details: { checksum: r.checksum, changedTables: changed },
   };
@@ -74,11 +85,18 @@ export async function executeStep(step: PlanStep, ctx: ExecutorContext, options:
     return runCorrective(step as PlanStep & { runner: { kind: 'corrective-migration'; migration: string } }, ctx);
   }
   const executor = executorFor(step.runner.kind);
-  if (!executor) return { status: 'failed', reason: `no executor for runner kind ${step.runner.kind}`, evidence: [] };
+  if (!executor) return { status: 'failed', ...because({ en: `no executor for runner kind ${step.runner.kind}`, fr: `aucun exécuteur pour le type d’étape ${step.runner.kind}` }), evidence: [] };
   if (options.dryRun && EXTERNAL_KINDS.has(step.runner.kind)) {
     // Ask the executor without distributions: it answers "not run" with the exact command to run by hand.
     const r = await executor.execute(step as never, { ...ctx, dists: { ...ctx.dists, glpi: [], plugin: [] } });
-    return { ...r, status: 'not-run', reason: `dry run: ${r.reason ?? 'needs a product distribution'}` };
+    return {
+      ...r,
+      status: 'not-run',
+      ...because({
+        en: `dry run: ${r.reason ?? 'needs a product distribution'}`,
+        fr: `exécution à blanc : ${r.reasonFr ?? r.reason ?? 'une distribution du produit est nécessaire'}`,
+      }),
+    };
   }
   return executor.execute(step as never, ctx);
 }

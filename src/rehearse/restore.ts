@@ -31,10 +31,14 @@ export async function restoreForRehearsal(snapshotDir: string, dsn: Dsn, databas
     checks.push({
       id: `restore-${role}`,
       title: `Restore of the ${role.toUpperCase()} database matches the snapshot manifest`,
+      titleFr: `Restauration de la base ${role.toUpperCase()} conforme au manifeste de l’instantané`,
       status: bad.length ? 'failed' : 'passed',
       detail: bad.length
         ? `${bad.length} table(s) differ: ${bad.slice(0, 5).map((t) => `${t.table} (rows ${t.rows}/${t.expectedRows}, checksum ${t.checksum}/${t.expectedChecksum})`).join(', ')}`
         : `${tables.length} tables, ${rows} rows: row counts and CHECKSUM TABLE equal to the manifest`,
+      detailFr: bad.length
+        ? `${bad.length} table(s) différente(s) : ${bad.slice(0, 5).map((t) => `${t.table} (lignes ${t.rows}/${t.expectedRows}, somme de contrôle ${t.checksum}/${t.expectedChecksum})`).join(', ')}`
+        : `${tables.length} tables et ${rows} lignes restaurées ; nombre de lignes et CHECKSUM TABLE identiques au manifeste pour chaque table`,
     });
   }
   return { ok: r.ok, tables: r.tables.length, checks };

@@ -39,8 +39,10 @@ export interface StepResult {
   startedAt?: string;
   finishedAt?: string;
   durationMs?: number;
-  /** Why not run / skipped / failed, in one line; for not-run steps, the exact command the user must run. */
+  /** Why not run / skipped / failed, in one line (English); for not-run steps, the exact command the user must run. */
   reason?: string;
+  /** The same line in French, printed by the French dossier (absent in runs written by older versions). */
+  reasonFr?: string;
   commandForUser?: string;
   versionBefore?: string;
   versionAfter?: string;
@@ -68,8 +70,8 @@ export interface RunSummary {
   instance: { kind: 'embedded' | 'external'; serverVersion: string; settings: Record<string, unknown> };
   /** What each distribution provided (for OCS, also which 7005→7006 bridge was used). */
   distributions: Array<{ product: string; version: string; path: string; sha256?: string; note?: string }>;
-  /** Checks before the first step (restore checksums vs manifest, etc.). */
-  preChecks: Array<{ id: string; title: string; status: 'passed' | 'failed'; detail: string }>;
+  /** Checks before the first step (restore checksums vs manifest, etc.); `titleFr`/`detailFr`: the French twins. */
+  preChecks: Array<{ id: string; title: string; titleFr?: string; status: 'passed' | 'failed'; detail: string; detailFr?: string }>;
   steps: StepResult[];
   anomalies: Anomaly[];
 }

@@ -39,6 +39,8 @@ import { createSavepoint, dropSavepoint, replaySavepoint, rollbackSavepoint } fr
 import { replayableSteps, rollbackByReplay } from './replay.ts';
 import type { ExecutorDistributions, ExecutorResult } from './executors/types.ts';
 import { executeStep, expectedEffects, stepIndexOnlyTables, stepTables } from './dispatch.ts';
+import { because, roleName } from './executors/common.ts';
+import { INTERRUPTED } from './executors/glpi-console.ts';
 import { restoreForRehearsal } from './restore.ts';
 import { describeDistributions } from '../dist/index.ts';
 import { findingsToAnomalies } from './anomalies.ts';
@@ -363,6 +365,7 @@ export async function rehearse(opts: RehearseOptions): Promise<RunSummary> {
           stepId: step.id,
           status: 'not-run',
           reason: `not run: it depends on step ${blocker}, which did not pass`,
+          reasonFr: `non exécutée : elle dépend de l’étape ${blocker}, qui n’a pas réussi`,
           tableDeltas: [],
           evidence: [],
         };
@@ -522,7 +525,14 @@ async function runOneStep(step: PlanStep, r: StepRun): Promise<{ step: StepResul
   const anomalies: Anomaly[] = [];
   if (!database) {
     return {
-      step: { stepId: step.id, status: 'not-run', reason: `the snapshot has no ${step.database} database`, tableDeltas: [], evidence: [] },
+      step: {
+        stepId: step.id,
+        status: 'not-run',
+        reason: `the snapshot has no ${step.database} database`,
+        reasonFr: `l’instantané ne contient pas de base ${roleName(step.database)}`,
+        tableDeltas: [],
+        evidence: [],
+      },
       anomalies,
       interrupted: false,
     };
@@ -567,14 +577,15 @@ async function runOneStep(step: PlanStep, r: StepRun): Promise<{ step: StepResul
       log: () => undefined,
     }, { dryRun: Boolean(r.opts.dryRun) });
   } catch (err) {
-    exec = { status: 'failed', reason: (err as Error).message, evidence: [] };
+    // The error's own message (English, from the code that threw) is quoted as is in the French reason.
+    exec = { status: 'failed', reason: (err as Error).message, reasonFr: `erreur pendant l’exécution de l’étape : ${(err as Error).message}`, evidence: [] };
   }
   r.opts.onPhase?.({ stepId: step.id, phase: 'execute', ms: performance.now() - t0 });
   const wasInterrupted = Boolean(r.opts.signal?.aborted) && exec.status !== 'passed';
   if (wasInterrupted) {
     // Leave the savepoint in place: --resume rolls the step back first.
     return {
-      step: { stepId: step.id, status: 'failed', reason: 'interrupted', tableDeltas: [], evidence: [] },
+      step: { stepId: step.id, status: 'failed', ...because(INTERRUPTED), tableDeltas: [], evidence: [] },
       anomalies,
       interrupted: true,
     };
@@ -685,7 +696,7 @@ async function runOneStep(step: PlanStep, r: StepRun): Promise<{ step: StepResul
       stepId: step.id,
       severity: 'bloquante',
       title: { fr: `Échec de l'étape ${step.id}`, en: `Step ${step.id} failed` },
-      detail: { fr: exec.reason ?? 'échec', en: exec.reason ?? 'failure' },
+      detail: { fr: exec.reasonFr ?? exec.reason ?? 'échec', en: exec.reason ?? 'failure' },
       resolved: false,
     });
   }
@@ -699,6 +710,7 @@ async function runOneStep(step: PlanStep, r: StepRun): Promise<{ step: StepResul
     finishedAt: finished.toISOString(),
     durationMs: finished.getTime() - started.getTime(),
     reason: exec.reason,
+    reasonFr: exec.reasonFr,
     commandForUser: exec.commandForUser,
     versionBefore: exec.versionBefore,
     versionAfter: exec.versionAfter,

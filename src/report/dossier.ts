@@ -24,7 +24,7 @@ const todo = (s: Strings, hint: string) => `**${s.todo}** (${hint})`;
 
 function caseTitle(s: Strings, c: TestCase): string {
   const d = s.dossier;
-  if (c.kind === 'pre-check') return d.preCheckTitles[c.ref] ?? c.preCheck!.title;
+  if (c.kind === 'pre-check') return d.preCheckTitles[c.ref] ?? (s.lang === 'fr' ? c.preCheck!.titleFr : undefined) ?? c.preCheck!.title;
   if (c.kind === 'audit-check') return c.auditCheck!.title[s.lang as 'fr' | 'en'];
   return c.planStep ? stepTitle(s, c.planStep) : (c.ref ?? d.stepNoPlan);
 }
@@ -252,11 +252,20 @@ function anomaliesLine(s: Strings, c: TestCase): string | undefined {
   );
 }
 
-/** The rehearsal writes its details in English; the known restore summary is rendered in the document's language. */
-function preCheckDetail(s: Strings, detail: string): string {
+/**
+ * A pre-check's detail in the document's language: the known restore summary from i18n (numbers formatted),
+ * else the French twin `detailFr` in French, else the detail as recorded (English; runs of older versions).
+ */
+function preCheckDetail(s: Strings, detail: string, detailFr: string | undefined): string {
   const m = /^(\d+) tables, (\d+) rows: row counts and CHECKSUM TABLE equal to the manifest$/.exec(detail.trim());
   if (m) return s.dossier.restoreOk(s.count(Number(m[1])), s.count(Number(m[2])));
-  return (esc(redact(detail)) || s.none).replace(/([^.!?])$/, '$1.');
+  const text = s.lang === 'fr' && detailFr ? detailFr : detail;
+  return (esc(redact(text)) || s.none).replace(/([^.!?])$/, '$1.');
+}
+
+/** A recorded one-line reason in the document's language: its French twin in French when the file has one. */
+function reasonText(s: Strings, reason: string, reasonFr: string | undefined): string {
+  return s.lang === 'fr' && reasonFr ? reasonFr : reason;
 }
 
 /**
@@ -300,7 +309,7 @@ function preCheckCase(s: Strings, c: TestCase): string[] {
     fieldL(s, d.objective, d.preObjective(title)),
     fieldL(s, d.procedure, d.preProcedure(code(p.id))),
     fieldL(s, d.expected, d.preExpected),
-    fieldL(s, d.observed, preCheckDetail(s, p.detail ?? '')),
+    fieldL(s, d.observed, preCheckDetail(s, p.detail ?? '', p.detailFr)),
     anomaliesLine(s, c),
     fieldL(s, d.status, statusText(s, c)),
   ].filter((x): x is string => Boolean(x));
@@ -340,7 +349,7 @@ function stepCase(s: Strings, m: DossierModel, c: TestCase): string[] {
     out.push(fieldL(s, d.observed, d.observedNoResult));
   } else {
     const obs: string[] = c.status === 'passed' ? [] : [d.observedStatus(s.caseStatus[c.status])];
-    if (r.reason) obs.push(`${d.reason}${s.colon} ${esc(redact(r.reason))}`);
+    if (r.reason) obs.push(`${d.reason}${s.colon} ${esc(redact(reasonText(s, r.reason, r.reasonFr)))}`);
     if (r.versionBefore || r.versionAfter) obs.push(d.observedVersion(esc(r.versionBefore ?? '?'), esc(r.versionAfter ?? '?')));
     if (r.statements) {
       const x = r.statements;
@@ -379,7 +388,7 @@ function auditCase(s: Strings, c: TestCase): string[] {
   const lang = s.lang as 'fr' | 'en';
   let observed: string;
   if (k.status === 'ok') observed = d.auditOk;
-  else if (k.status === 'skipped') observed = d.auditSkipped(k.reason ? esc(k.reason) : undefined);
+  else if (k.status === 'skipped') observed = d.auditSkipped(k.reason ? esc(reasonText(s, k.reason, k.reasonFr)) : undefined);
   else
     observed = c.findings
       .map((f) => {

@@ -140,13 +140,18 @@ function checkRunSummary(c: Checker, doc: Obj): RunSummary {
     const o = c.obj(p, `preChecks[${i}]`);
     c.str(o.id, `preChecks[${i}].id`);
     c.str(o.title, `preChecks[${i}].title`);
+    c.optStr(o.titleFr, `preChecks[${i}].titleFr`);
     c.oneOf(o.status, `preChecks[${i}].status`, ['passed', 'failed'] as const);
+    c.optStr(o.detail, `preChecks[${i}].detail`);
+    c.optStr(o.detailFr, `preChecks[${i}].detailFr`);
   });
   c.arr(doc.steps, 'steps').forEach((s, i) => {
     const f = `steps[${i}]`;
     const o = c.obj(s, f);
     c.str(o.stepId, `${f}.stepId`);
     c.oneOf(o.status, `${f}.status`, STEP_STATUSES);
+    c.optStr(o.reason, `${f}.reason`);
+    c.optStr(o.reasonFr, `${f}.reasonFr`);
     if (o.durationMs !== undefined) c.num(o.durationMs, `${f}.durationMs`);
     c.arr(o.tableDeltas ?? [], `${f}.tableDeltas`).forEach((d, j) => {
       const t = c.obj(d, `${f}.tableDeltas[${j}]`);
@@ -219,6 +224,8 @@ function checkFindings(c: Checker, doc: Obj): FindingsFile {
     c.str(o.id, `checksRun[${i}].id`);
     c.text(o.title, `checksRun[${i}].title`);
     c.oneOf(o.status, `checksRun[${i}].status`, ['ok', 'finding', 'skipped'] as const);
+    c.optStr(o.reason, `checksRun[${i}].reason`);
+    c.optStr(o.reasonFr, `checksRun[${i}].reasonFr`);
   });
   c.arr(doc.findings ?? [], 'findings').forEach((x, i) => {
     const o = c.obj(x, `findings[${i}]`);

@@ -184,8 +184,13 @@ function duplicateCheck(k: LaterUniqueKey): AuditCheck {
     severity: confirmed ? 'bloquante' : 'majeure',
     remedy: k.migration ? { migration: k.migration } : { manual: k.manual },
     async run(ctx) {
-      if (!(await ctx.hasTable('glpi', k.table))) return skip(`no ${k.table} table`);
-      if (!(await ctx.hasColumns('glpi', k.table, k.columns))) return skip(`${k.table} lacks one of ${k.columns.join(', ')} (schema drift: see glpi.schema.drift)`);
+      if (!(await ctx.hasTable('glpi', k.table))) return skip(`no ${k.table} table`, `pas de table ${k.table}`);
+      if (!(await ctx.hasColumns('glpi', k.table, k.columns))) {
+        return skip(
+          `${k.table} lacks one of ${k.columns.join(', ')} (schema drift: see glpi.schema.drift)`,
+          `il manque à ${k.table} l’une des colonnes ${k.columns.join(', ')} (dérive du schéma : voir glpi.schema.drift)`,
+        );
+      }
       const r = await duplicateGroups(ctx, 'glpi', k.table, k.columns, Boolean(k.stringColumns));
       if (r.count > 0) r.evidence = { ...r.evidence, seen: k.seen, ...(k.existsIn083 ? { keyIn083: k.existsIn083 } : {}) };
       return r;

@@ -8,6 +8,8 @@
 import type { AuditCheck, CheckOutcome } from '../check-types.ts';
 import { clean, skip } from '../check-types.ts';
 import type { AuditContext, LinkTables } from '../context.ts';
+import { NO_CONNECTOR_TABLES, NO_OCS_SERVER, OCS_GUI_VERSION_UNKNOWN } from '../context.ts';
+import type { LocalizedText } from '../finding-types.ts';
 import { qi } from '../../db/connect.ts';
 import { compareDotted } from '../../inspect/detect.ts';
 import { ocsReleasesForGuiVersion } from '../../catalog/ocs-releases.ts';
@@ -26,17 +28,17 @@ interface HardwareRow {
   hasAccountinfo: number;
 }
 
-const linkCache = new WeakMap<AuditContext, Promise<{ lt: LinkTables; serverId: number; links: LinkRow[] } | { reason: string }>>();
+const linkCache = new WeakMap<AuditContext, Promise<{ lt: LinkTables; serverId: number; links: LinkRow[] } | { reason: LocalizedText }>>();
 const hardwareCache = new WeakMap<AuditContext, Promise<HardwareRow[]>>();
 
-async function linksOfServer(ctx: AuditContext): Promise<{ lt: LinkTables; serverId: number; links: LinkRow[] } | { reason: string }> {
+async function linksOfServer(ctx: AuditContext): Promise<{ lt: LinkTables; serverId: number; links: LinkRow[] } | { reason: LocalizedText }> {
   let p = linkCache.get(ctx);
   if (!p) {
     p = (async () => {
       const lt = await ctx.linkTables();
-      if (!lt) return { reason: 'no GLPI–OCS connector tables in the GLPI database' };
+      if (!lt) return { reason: NO_CONNECTOR_TABLES };
       const server = await ctx.ocsServerId();
-      if (server.id === undefined) return { reason: server.reason ?? 'no OCS server' };
+      if (server.id === undefined) return { reason: server.reason ?? NO_OCS_SERVER };
       const links = await ctx.rows<LinkRow>(
         'glpi',
         `SELECT id, computers_id, ocsid, last_update FROM ${ctx.t('glpi', lt.links)} WHERE ${qi(lt.serverColumn)} = ?`,
@@ -112,7 +114,7 @@ export const INTERCONNECTION_CHECKS: AuditCheck[] = [
     remedy: { migration: 'glpi-ocslinks-orphans' },
     async run(ctx) {
       const lt = await ctx.linkTables();
-      if (!lt) return skip('no GLPI–OCS connector tables');
+      if (!lt) return skip(NO_CONNECTOR_TABLES);
       const rows = await ctx.rows<{ id: number; computers_id: number }>(
         'glpi',
         `SELECT l.id, l.computers_id FROM ${ctx.t('glpi', lt.links)} l LEFT JOIN ${ctx.t('glpi', 'glpi_computers')} c ON c.id = l.computers_id WHERE c.id IS NULL ORDER BY l.id`,
@@ -134,7 +136,7 @@ export const INTERCONNECTION_CHECKS: AuditCheck[] = [
     remedy: { migration: 'glpi-ocslinks-dedup' },
     async run(ctx) {
       const lt = await ctx.linkTables();
-      if (!lt) return skip('no GLPI–OCS connector tables');
+      if (!lt) return skip(NO_CONNECTOR_TABLES);
       const [agg] = await ctx.rows<{ g: number; x: number | null }>(
         'glpi',
         `SELECT COUNT(*) AS g, SUM(n - 1) AS x FROM (SELECT COUNT(*) AS n FROM ${ctx.t('glpi', lt.links)} GROUP BY computers_id HAVING COUNT(*) > 1) d`,
@@ -246,7 +248,7 @@ export const INTERCONNECTION_CHECKS: AuditCheck[] = [
       },
     },
     async run(ctx) {
-      if (!(await ctx.hasTable('ocs', 'config'))) return skip('no config table');
+      if (!(await ctx.hasTable('ocs', 'config'))) return skip('no config table', 'pas de table config');
       const r = await ctx.rows<{ IVALUE: number | null }>('ocs', `SELECT IVALUE FROM ${ctx.t('ocs', 'config')} WHERE NAME = 'TRACE_DELETED'`);
       const v = r[0]?.IVALUE;
       if (v !== undefined && v !== null && Number(v) === 1) return clean({ TRACE_DELETED: 1 });
@@ -269,7 +271,7 @@ export const INTERCONNECTION_CHECKS: AuditCheck[] = [
       },
     },
     async run(ctx) {
-      if (!(await ctx.hasTable('ocs', 'deleted_equiv'))) return skip('no deleted_equiv table');
+      if (!(await ctx.hasTable('ocs', 'deleted_equiv'))) return skip('no deleted_equiv table', 'pas de table deleted_equiv');
       const [r] = await ctx.rows<{ n: number; m: string | null; merged: number | null }>(
         'ocs',
         `SELECT COUNT(*) AS n, MIN(DATE) AS m, SUM(EQUIVALENT IS NOT NULL AND EQUIVALENT <> '' AND EQUIVALENT <> 'NULL') AS merged FROM ${ctx.t('ocs', 'deleted_equiv')}`,
@@ -296,11 +298,11 @@ export const INTERCONNECTION_CHECKS: AuditCheck[] = [
     },
     async run(ctx) {
       const lt = await ctx.linkTables();
-      if (!lt) return skip('no GLPI–OCS connector tables');
+      if (!lt) return skip(NO_CONNECTOR_TABLES);
       const server = await ctx.ocsServerId();
-      if (server.id === undefined) return skip(server.reason ?? 'no OCS server');
+      if (server.id === undefined) return skip(server.reason ?? NO_OCS_SERVER);
       const gui = (await ctx.ocsVersion()).guiVersion;
-      if (gui === undefined) return skip('the OCS GUI_VERSION is unknown');
+      if (gui === undefined) return skip(OCS_GUI_VERSION_UNKNOWN);
       const [row] = await ctx.rows<{ ocs_version: string | null }>('glpi', `SELECT ocs_version FROM ${ctx.t('glpi', lt.servers)} WHERE id = ?`, [server.id]);
       const declared = (row?.ocs_version ?? '').trim();
       const releases = ocsReleasesForGuiVersion(gui);
@@ -326,14 +328,14 @@ export const INTERCONNECTION_CHECKS: AuditCheck[] = [
     },
     async run(ctx) {
       const lt = await ctx.linkTables();
-      if (!lt) return skip('no GLPI–OCS connector tables');
+      if (!lt) return skip(NO_CONNECTOR_TABLES);
       const server = await ctx.ocsServerId();
-      if (server.id === undefined) return skip(server.reason ?? 'no OCS server');
+      if (server.id === undefined) return skip(server.reason ?? NO_OCS_SERVER);
       const switches = SYNCHRONISED_FIELDS.filter((f) => f.switch);
       const haveSwitch = await Promise.all(switches.map((f) => ctx.hasColumns('glpi', lt.servers, [f.switch])));
       const haveCol = await Promise.all(switches.map((f) => ctx.hasColumns('glpi', 'glpi_computers', [f.column])));
       const fields = switches.filter((_, i) => haveSwitch[i] && haveCol[i]);
-      if (fields.length === 0) return skip('no import switches known in this connector form');
+      if (fields.length === 0) return skip('no import switches known in this connector form', 'aucune option d’import connue pour cette forme du connecteur');
       const [sw] = await ctx.rows<Record<string, number>>('glpi', `SELECT ${fields.map((f) => qi(f.switch)).join(', ')} FROM ${ctx.t('glpi', lt.servers)} WHERE id = ?`, [server.id]);
       const emptyExpr = (f: (typeof fields)[number]) =>
         f.empty === 'zero' ? `c.${qi(f.column)} = 0` : `(c.${qi(f.column)} IS NULL OR c.${qi(f.column)} = '')`;
@@ -374,7 +376,7 @@ export const INTERCONNECTION_CHECKS: AuditCheck[] = [
     },
     async run(ctx) {
       const lt = await ctx.linkTables();
-      if (!lt) return skip('no GLPI–OCS connector tables');
+      if (!lt) return skip(NO_CONNECTOR_TABLES);
       const rows = await ctx.rows<{ id: number }>('glpi', `SELECT id FROM ${ctx.t('glpi', lt.servers)} WHERE ocs_db_passwd IS NOT NULL AND ocs_db_passwd <> '' ORDER BY id`);
       if (rows.length === 0) return clean();
       const v = (await ctx.glpiVersion()).version;
@@ -402,12 +404,12 @@ export const INTERCONNECTION_CHECKS: AuditCheck[] = [
     },
     async run(ctx) {
       const lt = await ctx.linkTables();
-      if (!lt || lt.mode === 'plugin') return skip('the connector is already the plugin (or absent)');
+      if (!lt || lt.mode === 'plugin') return skip('the connector is already the plugin (or absent)', 'le connecteur est déjà le greffon (ou il est absent)');
       const table = lt.mode === 'core-0.83' ? 'glpi_profiles' : 'ocs_glpi_profiles';
-      if (!(await ctx.hasTable('glpi', table))) return skip(`no ${table} table`);
+      if (!(await ctx.hasTable('glpi', table))) return skip(`no ${table} table`, `pas de table ${table}`);
       const cols: string[] = [];
       for (const c of OCS_RIGHTS) if (await ctx.hasColumns('glpi', table, [c])) cols.push(c);
-      if (cols.length === 0) return skip(`${table} has no OCS right columns`);
+      if (cols.length === 0) return skip(`${table} has no OCS right columns`, `${table} n’a pas de colonne de droits OCS`);
       const any = cols.map((c) => `(${qi(c)} IS NOT NULL AND ${qi(c)} <> '')`).join(' OR ');
       const rows = await ctx.rows<Record<string, unknown>>('glpi', `SELECT id, ${cols.map(qi).join(', ')} FROM ${ctx.t('glpi', table)} WHERE (${any}) AND id <> ? ORDER BY id`, [
         ctx.options.installerProfileId,
@@ -439,7 +441,7 @@ export const INTERCONNECTION_CHECKS: AuditCheck[] = [
     },
     async run(ctx) {
       const lt = await ctx.linkTables();
-      if (!lt || lt.mode === 'plugin') return skip('the connector is already the plugin (or absent)');
+      if (!lt || lt.mode === 'plugin') return skip('the connector is already the plugin (or absent)', 'le connecteur est déjà le greffon (ou il est absent)');
       // 0.8x stores rawurlencode(password): a '%' means the clear password has characters outside [A-Za-z0-9-_.~].
       const rows = await ctx.rows<{ id: number }>('glpi', `SELECT id FROM ${ctx.t('glpi', lt.servers)} WHERE ocs_db_passwd LIKE '%\\%%' ORDER BY id`);
       if (rows.length === 0) return clean();

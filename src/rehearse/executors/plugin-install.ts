@@ -21,8 +21,8 @@ import { findPluginDist, type GlpiDistribution, type PhpInfo } from '../../dist/
 import { qi } from '../../db/connect.ts';
 import { assertWritable } from '../../db/interlock.ts';
 import type { PlanStep } from '../../plan/plan-types.ts';
-import { failed, notRun, tailExcerpt, writeEvidence } from './common.ts';
-import { glpiPrerequisites } from './glpi-console.ts';
+import { because, failed, notRun, tailExcerpt, writeEvidence } from './common.ts';
+import { glpiPrerequisites, noGlpiDb } from './glpi-console.ts';
 import { consoleCommandLine, prepareGlpiDirs, runGlpiConsole } from './glpi-env.ts';
 import type { ExecutorContext, ExecutorResult, StepExecutor } from './types.ts';
 
@@ -72,6 +72,8 @@ export interface PluginComparison {
   check: string;
   ok: boolean;
   detail: string;
+  /** The same detail in French (for the step's `reasonFr`). */
+  detailFr: string;
 }
 
 /** Compares what the plugin made of the saved 0.83/0.84 OCS data (research note §5 rule 4). */
@@ -89,7 +91,12 @@ export async function comparePluginMigration(conn: Connection, db: string): Prom
       after = (await rows(conn, `SELECT computers_id, ocsid, ocs_deviceid, plugin_ocsinventoryng_ocsservers_id AS srv FROM ${p('ocslinks')}`)).map(key).sort();
     }
     const missing = before.filter((k) => !after.includes(k));
-    checks.push({ check: 'links', ok: missing.length === 0 && before.length === after.length, detail: `${before.length} link(s) before, ${after.length} after${missing.length ? `, missing: ${missing.slice(0, 5).join(', ')}` : ''}` });
+    checks.push({
+      check: 'links',
+      ok: missing.length === 0 && before.length === after.length,
+      detail: `${before.length} link(s) before, ${after.length} after${missing.length ? `, missing: ${missing.slice(0, 5).join(', ')}` : ''}`,
+      detailFr: `${before.length} lien(s) avant, ${after.length} après${missing.length ? `, manquants : ${missing.slice(0, 5).join(', ')}` : ''}`,
+    });
   }
   if (await has('ocs_glpi_ocsservers')) {
     const key = (r: Record<string, unknown>) => [r.id, r.ocs_db_host, r.ocs_db_name, r.ocs_db_user].map(String).join('|');
@@ -97,32 +104,47 @@ export async function comparePluginMigration(conn: Connection, db: string): Prom
     const after = (await tableExists(conn, db, 'glpi_plugin_ocsinventoryng_ocsservers'))
       ? (await rows(conn, `SELECT id, ocs_db_host, ocs_db_name, ocs_db_user FROM ${p('ocsservers')}`)).map(key).sort()
       : [];
-    checks.push({ check: 'servers', ok: before.every((k) => after.includes(k)), detail: `${before.length} OCS server(s) before, ${after.length} after (id, host, database, user compared)` });
+    checks.push({
+      check: 'servers',
+      ok: before.every((k) => after.includes(k)),
+      detail: `${before.length} OCS server(s) before, ${after.length} after (id, host, database, user compared)`,
+      detailFr: `${before.length} serveur(s) OCS avant, ${after.length} après (identifiant, hôte, base et utilisateur comparés)`,
+    });
     const pw = await rows<{ n: number }>(conn, `SELECT COUNT(*) AS n FROM ${savedName(db, 'ocs_glpi_ocsservers')} WHERE ocs_db_passwd REGEXP '%[0-9A-Fa-f]{2}'`);
     if (Number(pw[0].n) > 0) {
       warnings.push(`${pw[0].n} OCS server password(s) hold URL-encoded characters: the plugin encodes them twice, so the connection fails until the password is re-stored (research note §3–5)`);
     }
   }
-  for (const [t, label] of [
-    ['registrykeys', 'registry keys'],
-    ['ocsadmininfoslinks', 'admin-info links'],
+  for (const [t, label, labelFr] of [
+    ['registrykeys', 'registry keys', 'clé(s) de registre'],
+    ['ocsadmininfoslinks', 'admin-info links', 'correspondance(s) de champs administratifs'],
   ] as const) {
     if (!(await has(`ocs_glpi_${t}`))) continue;
     const b = Number((await rows<{ n: number }>(conn, `SELECT COUNT(*) AS n FROM ${savedName(db, `ocs_glpi_${t}`)}`))[0].n);
     const a = (await tableExists(conn, db, `glpi_plugin_ocsinventoryng_${t}`)) ? Number((await rows<{ n: number }>(conn, `SELECT COUNT(*) AS n FROM ${p(t)}`))[0].n) : 0;
-    checks.push({ check: t, ok: a >= b, detail: `${b} ${label} before, ${a} after` });
+    checks.push({ check: t, ok: a >= b, detail: `${b} ${label} before, ${a} after`, detailFr: `${b} ${labelFr} avant, ${a} après` });
   }
   if (await has('ocs_glpi_rules')) {
     const before = (await rows<{ name: string }>(conn, `SELECT name FROM ${savedName(db, 'ocs_glpi_rules')} WHERE sub_type = 'RuleImportEntity'`)).map((r) => String(r.name)).sort();
     const after = (await rows<{ name: string }>(conn, `SELECT name FROM ${qi(db)}.glpi_rules WHERE sub_type = 'RuleImportEntity'`)).map((r) => String(r.name));
     const missing = before.filter((n) => !after.includes(n));
-    checks.push({ check: 'rules', ok: missing.length === 0, detail: `${before.length} OCS import rule(s) before${missing.length ? `, missing after: ${missing.join(', ')}` : ', all present after'}` });
+    checks.push({
+      check: 'rules',
+      ok: missing.length === 0,
+      detail: `${before.length} OCS import rule(s) before${missing.length ? `, missing after: ${missing.join(', ')}` : ', all present after'}`,
+      detailFr: `${before.length} règle(s) d’import OCS avant${missing.length ? `, manquantes après : ${missing.join(', ')}` : ', toutes présentes après'}`,
+    });
   }
   if (await has('ocs_glpi_crontasks')) {
     const before = await rows<{ state: number }>(conn, `SELECT state FROM ${savedName(db, 'ocs_glpi_crontasks')} WHERE itemtype = 'OcsServer' AND name = 'ocsng'`);
     if (before.length > 0) {
       const after = await rows<{ state: number }>(conn, `SELECT state FROM ${qi(db)}.glpi_crontasks WHERE name = 'ocsng' AND itemtype LIKE '%Ocsinventoryng%OcsServer'`);
-      checks.push({ check: 'cron', ok: after.length > 0 && String(after[0].state) === String(before[0].state), detail: `ocsng task state ${before[0].state} before, ${after.length ? after[0].state : 'missing'} after` });
+      checks.push({
+        check: 'cron',
+        ok: after.length > 0 && String(after[0].state) === String(before[0].state),
+        detail: `ocsng task state ${before[0].state} before, ${after.length ? after[0].state : 'missing'} after`,
+        detailFr: `état de la tâche ocsng : ${before[0].state} avant, ${after.length ? after[0].state : 'tâche absente'} après`,
+      });
     }
   }
   if (await has('ocs_glpi_profiles')) {
@@ -157,7 +179,7 @@ export const pluginInstallExecutor: StepExecutor<'plugin-install'> = {
   kind: 'plugin-install',
   async execute(step: Step, ctx: ExecutorContext): Promise<ExecutorResult> {
     const db = ctx.databases.glpi;
-    if (!db) return failed(`step ${step.id} writes the GLPI database, but the rehearsal has none`);
+    if (!db) return failed(noGlpiDb(step.id));
     const { pluginVersion, glpiRelease } = step.runner;
     const installArgs = ['--username=glpi', PLUGIN];
     const plugin = findPluginDist(ctx.dists.plugin ?? [], pluginVersion);
@@ -165,7 +187,10 @@ export const pluginInstallExecutor: StepExecutor<'plugin-install'> = {
     if (!plugin) {
       const where = pre.dist?.dir ?? `/path/to/glpi-${glpiRelease}`;
       return notRun(
-        `no ocsinventoryng ${pluginVersion} release: pass --plugin-dist DIR with an unpacked pluginsGLPI/ocsinventoryng ${pluginVersion} release`,
+        {
+          en: `no ocsinventoryng ${pluginVersion} release: pass --plugin-dist DIR with an unpacked pluginsGLPI/ocsinventoryng ${pluginVersion} release`,
+          fr: `aucune distribution du greffon ocsinventoryng ${pluginVersion} : indiquer avec --plugin-dist DIR l’archive décompressée de pluginsGLPI/ocsinventoryng ${pluginVersion}`,
+        },
         `cp -r /path/to/ocsinventoryng-${pluginVersion} ${where}/plugins/ocsinventoryng && ${consoleCommandLine(where, 'plugin:install', installArgs, ctx.php ?? 'php')} && ${consoleCommandLine(where, 'plugin:activate', [PLUGIN], ctx.php ?? 'php')}`,
       );
     }
@@ -201,14 +226,37 @@ export const pluginInstallExecutor: StepExecutor<'plugin-install'> = {
       details: { plugin: plugin.version, glpi: dist.version, php: php.version, savedTables: saved, checks: comparison.checks, warnings: comparison.warnings, sqlErrors: errors },
     };
     const problems: string[] = [];
-    if (install.exitCode !== 0) problems.push(`plugin:install exited ${install.exitCode}`);
-    if (activate && activate.exitCode !== 0) problems.push(`plugin:activate exited ${activate.exitCode}`);
-    if (!state[0]) problems.push('no ocsinventoryng row in glpi_plugins');
-    else if (String(state[0].version) !== plugin.version || Number(state[0].state) !== 1) problems.push(`glpi_plugins says version ${state[0].version}, state ${state[0].state} (expected ${plugin.version}, state 1)`);
-    if (errors.length) problems.push(`${errors.length} SQL error(s) in the output or GLPI's logs (first: ${errors[0].slice(0, 160)})`);
-    for (const c of comparison.checks.filter((x) => !x.ok)) problems.push(`${c.check}: ${c.detail}`);
+    const problemsFr: string[] = [];
+    const problem = (en: string, fr: string) => {
+      problems.push(en);
+      problemsFr.push(fr);
+    };
+    if (install.exitCode !== 0) problem(`plugin:install exited ${install.exitCode}`, `plugin:install s’est terminé avec le code ${install.exitCode}`);
+    if (activate && activate.exitCode !== 0) problem(`plugin:activate exited ${activate.exitCode}`, `plugin:activate s’est terminé avec le code ${activate.exitCode}`);
+    if (!state[0]) problem('no ocsinventoryng row in glpi_plugins', 'aucune ligne ocsinventoryng dans glpi_plugins');
+    else if (String(state[0].version) !== plugin.version || Number(state[0].state) !== 1) {
+      problem(
+        `glpi_plugins says version ${state[0].version}, state ${state[0].state} (expected ${plugin.version}, state 1)`,
+        `glpi_plugins indique la version ${state[0].version}, état ${state[0].state} (attendu : ${plugin.version}, état 1)`,
+      );
+    }
+    if (errors.length) {
+      problem(
+        `${errors.length} SQL error(s) in the output or GLPI's logs (first: ${errors[0].slice(0, 160)})`,
+        `${errors.length} erreur(s) SQL dans la sortie ou les journaux de GLPI (première : ${errors[0].slice(0, 160)})`,
+      );
+    }
+    for (const c of comparison.checks.filter((x) => !x.ok)) problem(`${c.check}: ${c.detail}`, c.detailFr);
     for (const w of comparison.warnings) ctx.log(`warning: ${w}`);
-    if (problems.length) return { status: 'failed', reason: problems.join('; '), evidence, ...base };
-    return { status: 'passed', reason: `ocsinventoryng ${plugin.version} installed and active; ${comparison.checks.map((c) => c.detail).join('; ')}`, evidence, ...base };
+    if (problems.length) return { status: 'failed', ...because({ en: problems.join('; '), fr: problemsFr.join(' ; ') }), evidence, ...base };
+    return {
+      status: 'passed',
+      ...because({
+        en: [`ocsinventoryng ${plugin.version} installed and active`, ...comparison.checks.map((c) => c.detail)].join('; '),
+        fr: [`ocsinventoryng ${plugin.version} installé et activé`, ...comparison.checks.map((c) => c.detailFr)].join(' ; '),
+      }),
+      evidence,
+      ...base,
+    };
   },
 };

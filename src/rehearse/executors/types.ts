@@ -49,8 +49,10 @@ export interface RowsDeletedOnPurpose {
 
 export interface ExecutorResult {
   status: ExecutorStatus;
-  /** One line: why failed / not run, or a short note when passed. */
+  /** One line: why failed / not run, or a short note when passed (English: CLI, JSON, run.yaml `reason`). */
   reason?: string;
+  /** The same line in French, for the French test dossier (run.yaml `reasonFr`); set whenever `reason` is. */
+  reasonFr?: string;
   /** For not-run (and some failed) steps: the exact command the user must run, without any password. */
   commandForUser?: string;
   versionBefore?: string;
