@@ -27,6 +27,7 @@ import { databaseCharset, listTables, serverInfo } from '../db/introspect.ts';
 import { detectConnector, detectGlpiVersion, detectOcsVersion } from '../inspect/detect.ts';
 import { ConnectionError, InterruptedError, NotFoundError, ToolError, UsageError } from '../errors.ts';
 import { onInterrupt, onShutdown } from '../util/shutdown.ts';
+import { untilStopped } from '../util/abort.ts';
 import { TOOL_VERSION } from '../version.ts';
 import type { DatabaseRole, Manifest, ManifestColumn, ManifestDatabase, ManifestFile, ManifestTable } from './manifest-types.ts';
 import { MANIFEST_FORMAT } from './manifest-types.ts';
@@ -393,8 +394,12 @@ export async function takeSnapshot(opts: SnapshotOptions): Promise<Manifest> {
   const connections: Connection[] = [];
   const writers = new Set<GzipFileWriter>();
   let failure: unknown;
+  // Destroying a connection does not fail the query running on it (mysql2 notifies only connections the
+  // server closed): every query of the snapshot also ends when this fires.
+  const stopped = new AbortController();
   const abort = (err: unknown) => {
     if (failure === undefined) failure = err;
+    stopped.abort(failure);
     for (const c of connections) {
       try {
         c.destroy();
@@ -540,7 +545,7 @@ export async function takeSnapshot(opts: SnapshotOptions): Promise<Manifest> {
         const t = task.t;
         const from = `${qi(t.db)}.${qi(t.info.name)}`;
         if (task.kind === 'checksum') {
-          const [rows] = await r.query({ sql: `CHECKSUM TABLE ${from}`, rowsAsArray: true });
+          const [rows] = await untilStopped(r.query({ sql: `CHECKSUM TABLE ${from}`, rowsAsArray: true }), stopped.signal);
           const v = (rows as unknown[][])[0]?.[1];
           t.checksum = v === null || v === undefined ? null : String(v);
           return;
@@ -550,7 +555,7 @@ export async function takeSnapshot(opts: SnapshotOptions): Promise<Manifest> {
         let rawBytes = 0;
         const writer = new GzipFileWriter(outDir, rel, level);
         writers.add(writer);
-        const rows = await dumpChunk(r, `SELECT ${t.columns.length ? selectList(t.columns) : '1'} FROM ${from}${where}`, writer, (n) => (rawBytes += n));
+        const rows = await untilStopped(dumpChunk(r, `SELECT ${t.columns.length ? selectList(t.columns) : '1'} FROM ${from}${where}`, writer, (n) => (rawBytes += n)), stopped.signal);
         const file = await writer.close(rows);
         writers.delete(writer);
         t.files[task.index + 1] = file;

@@ -20,6 +20,7 @@ import { assertWritable } from '../db/interlock.ts';
 import { splitSqlStatements } from '../db/sql-script.ts';
 import { ToolError, UnsupportedError, UsageError, VerificationError } from '../errors.ts';
 import { onInterrupt } from '../util/shutdown.ts';
+import { untilStopped } from '../util/abort.ts';
 import { InterruptedError } from '../errors.ts';
 import type { DatabaseRole, Manifest, ManifestColumn, ManifestDatabase, ManifestFile, ManifestTable } from './manifest-types.ts';
 import { describeProblems, readManifest, verifySnapshot } from './manifest.ts';
@@ -166,8 +167,11 @@ export async function restoreSnapshot(dir: string, target: Dsn, opts: RestoreOpt
   const jobs = Math.max(1, Math.floor(opts.jobs ?? defaultJobs()));
   const connections: Connection[] = [];
   let failure: unknown;
+  // Destroying a connection does not fail the query in flight on it: each work item also ends on this.
+  const stopped = new AbortController();
   const abort = (err: unknown) => {
     if (failure === undefined) failure = err;
+    stopped.abort(failure);
     for (const c of connections) {
       try {
         c.destroy();
@@ -233,7 +237,7 @@ export async function restoreSnapshot(dir: string, target: Dsn, opts: RestoreOpt
           for (let j = list.shift(); j; j = list.shift()) {
             if (failure) return;
             try {
-              await j(c);
+              await untilStopped(j(c), stopped.signal);
             } catch (err) {
               abort(err);
               return;
@@ -294,7 +298,7 @@ export async function restoreSnapshot(dir: string, target: Dsn, opts: RestoreOpt
           try {
             const fin = finishing.shift();
             if (fin) {
-              await finish(c, fin);
+              await untilStopped(finish(c, fin), stopped.signal);
               continue;
             }
             const item = loads.shift();
@@ -308,14 +312,14 @@ export async function restoreSnapshot(dir: string, target: Dsn, opts: RestoreOpt
             }
             const full = path.join(dir, f.path);
             const sql = loadDataStatement(w.name, w.t.name, cols, `'${f.path.replace(/'/g, "''")}'`);
-            const [res] = await c.query({
+            const [res] = await untilStopped(c.query({
               sql,
               infileStreamFactory: () => {
                 const gunzip = zlib.createGunzip();
                 pipeline(fs.createReadStream(full), gunzip, () => undefined);
                 return gunzip;
               },
-            } as unknown as string);
+            } as unknown as string), stopped.signal);
             if ((res as { warningStatus?: number }).warningStatus) {
               const [warns] = await c.query('SHOW WARNINGS LIMIT 5');
               for (const x of warns as Array<{ Message: string }>) w.warnings.push(`${f.path}: ${x.Message}`);
