@@ -27,7 +27,7 @@ import { databaseCharset, listTables, serverInfo } from '../db/introspect.ts';
 import { detectConnector, detectGlpiVersion, detectOcsVersion } from '../inspect/detect.ts';
 import { ConnectionError, InterruptedError, NotFoundError, ToolError, UsageError } from '../errors.ts';
 import { onInterrupt, onShutdown } from '../util/shutdown.ts';
-import { untilStopped } from '../util/abort.ts';
+import { Stopper } from '../util/abort.ts';
 import { TOOL_VERSION } from '../version.ts';
 import type { DatabaseRole, Manifest, ManifestColumn, ManifestDatabase, ManifestFile, ManifestTable } from './manifest-types.ts';
 import { MANIFEST_FORMAT } from './manifest-types.ts';
@@ -391,24 +391,9 @@ export async function takeSnapshot(opts: SnapshotOptions): Promise<Manifest> {
   };
   const removeShutdownHook = onShutdown(removePartial);
 
-  const connections: Connection[] = [];
-  const writers = new Set<GzipFileWriter>();
-  let failure: unknown;
-  // Destroying a connection does not fail the query running on it (mysql2 notifies only connections the
-  // server closed): every query of the snapshot also ends when this fires.
-  const stopped = new AbortController();
-  const abort = (err: unknown) => {
-    if (failure === undefined) failure = err;
-    stopped.abort(failure);
-    for (const c of connections) {
-      try {
-        c.destroy();
-      } catch {
-        /* gone */
-      }
-    }
-    for (const w of writers) w.destroy();
-  };
+  // Connections and file writers are destroyed at the first failure, and every query races it.
+  const stopper = new Stopper();
+  const abort = (err: unknown) => stopper.stop(err);
   const removeInterrupt = onInterrupt(() => abort(new InterruptedError('snapshot interrupted; the partial directory was removed')));
 
   const warnings: string[] = [];
@@ -431,7 +416,7 @@ export async function takeSnapshot(opts: SnapshotOptions): Promise<Manifest> {
       const dsn = group[0].dsn;
       const where = formatDsn({ ...dsn, database: undefined });
       const track = (c: Connection, what: string) => {
-        connections.push(c);
+        stopper.track(c);
         const core = (c as unknown as { connection: CoreConnection }).connection;
         core.on('error', (err: unknown) => abort(lostError(err, dsn, what)));
         core.on('end', () => {
@@ -490,7 +475,7 @@ export async function takeSnapshot(opts: SnapshotOptions): Promise<Manifest> {
         readers.push(r);
       }
       await emit({ type: 'connections', server: where, control: ctrl.threadId ?? 0, readers: readers.map((r) => r.threadId ?? 0) });
-      if (failure) throw failure;
+      if (stopper.failure) throw stopper.failure;
 
       // The consistent point.
       let lockedAt = 0;
@@ -545,7 +530,7 @@ export async function takeSnapshot(opts: SnapshotOptions): Promise<Manifest> {
         const t = task.t;
         const from = `${qi(t.db)}.${qi(t.info.name)}`;
         if (task.kind === 'checksum') {
-          const [rows] = await untilStopped(r.query({ sql: `CHECKSUM TABLE ${from}`, rowsAsArray: true }), stopped.signal);
+          const [rows] = await stopper.run(r.query({ sql: `CHECKSUM TABLE ${from}`, rowsAsArray: true }));
           const v = (rows as unknown[][])[0]?.[1];
           t.checksum = v === null || v === undefined ? null : String(v);
           return;
@@ -554,10 +539,10 @@ export async function takeSnapshot(opts: SnapshotOptions): Promise<Manifest> {
         const where = task.where ? ` WHERE ${task.where}` : '';
         let rawBytes = 0;
         const writer = new GzipFileWriter(outDir, rel, level);
-        writers.add(writer);
-        const rows = await untilStopped(dumpChunk(r, `SELECT ${t.columns.length ? selectList(t.columns) : '1'} FROM ${from}${where}`, writer, (n) => (rawBytes += n)), stopped.signal);
+        stopper.track(writer);
+        const rows = await stopper.run(dumpChunk(r, `SELECT ${t.columns.length ? selectList(t.columns) : '1'} FROM ${from}${where}`, writer, (n) => (rawBytes += n)));
         const file = await writer.close(rows);
-        writers.delete(writer);
+        stopper.release(writer);
         t.files[task.index + 1] = file;
         t.rows += rows;
         totalRows += rows;
@@ -566,14 +551,14 @@ export async function takeSnapshot(opts: SnapshotOptions): Promise<Manifest> {
       };
       const worker = async (r: Connection) => {
         for (let task = tasks.shift(); task; task = tasks.shift()) {
-          if (failure) return;
+          if (stopper.failure) return;
           try {
             await runTask(r, task);
           } catch (err) {
-            abort(failure ?? (err instanceof ToolError ? err : lostError(err, dsn, 'reader')));
+            abort(stopper.failure ?? (err instanceof ToolError ? err : lostError(err, dsn, 'reader')));
             return;
           }
-          if (failure) return;
+          if (stopper.failure) return;
           await finishTask(task.t);
           if (!task.t.transactional && --nonTransPending === 0) {
             try {
@@ -586,7 +571,7 @@ export async function takeSnapshot(opts: SnapshotOptions): Promise<Manifest> {
         }
       };
       await Promise.all(readers.map(worker));
-      if (failure) throw failure;
+      if (stopper.failure) throw stopper.failure;
       await unlock();
       for (const r of readers) await r.query('COMMIT');
       done = true;
@@ -640,7 +625,7 @@ export async function takeSnapshot(opts: SnapshotOptions): Promise<Manifest> {
     abort(err);
     removePartial();
     removeShutdownHook();
-    const e = failure ?? err;
+    const e = stopper.failure ?? err;
     throw diskError(e, `writing the snapshot to ${outDir}`);
   } finally {
     removeInterrupt();

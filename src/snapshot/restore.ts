@@ -20,7 +20,7 @@ import { assertWritable } from '../db/interlock.ts';
 import { splitSqlStatements } from '../db/sql-script.ts';
 import { ToolError, UnsupportedError, UsageError, VerificationError } from '../errors.ts';
 import { onInterrupt } from '../util/shutdown.ts';
-import { untilStopped } from '../util/abort.ts';
+import { Stopper } from '../util/abort.ts';
 import { InterruptedError } from '../errors.ts';
 import type { DatabaseRole, Manifest, ManifestColumn, ManifestDatabase, ManifestFile, ManifestTable } from './manifest-types.ts';
 import { describeProblems, readManifest, verifySnapshot } from './manifest.ts';
@@ -165,25 +165,13 @@ export async function restoreSnapshot(dir: string, target: Dsn, opts: RestoreOpt
 
   const where = formatDsn({ ...target, database: undefined });
   const jobs = Math.max(1, Math.floor(opts.jobs ?? defaultJobs()));
-  const connections: Connection[] = [];
-  let failure: unknown;
-  // Destroying a connection does not fail the query in flight on it: each work item also ends on this.
-  const stopped = new AbortController();
-  const abort = (err: unknown) => {
-    if (failure === undefined) failure = err;
-    stopped.abort(failure);
-    for (const c of connections) {
-      try {
-        c.destroy();
-      } catch {
-        /* gone */
-      }
-    }
-  };
+  // Connections are destroyed at the first failure, and every work item races it.
+  const stopper = new Stopper();
+  const abort = (err: unknown) => stopper.stop(err);
   const removeInterrupt = onInterrupt(() => abort(new InterruptedError('restore interrupted; the target databases are incomplete')));
   const open = async () => {
     const c = await connect({ ...target, database: undefined });
-    connections.push(c);
+    stopper.track(c);
     (c as unknown as { connection: NodeJS.EventEmitter }).connection.on('error', (err: unknown) => abort(translateDbError(err, target)));
     await setupSession(c);
     return c;
@@ -235,9 +223,9 @@ export async function restoreSnapshot(dir: string, target: Dsn, opts: RestoreOpt
       await Promise.all(
         workers.map(async (c) => {
           for (let j = list.shift(); j; j = list.shift()) {
-            if (failure) return;
+            if (stopper.failure) return;
             try {
-              await untilStopped(j(c), stopped.signal);
+              await stopper.run(j(c));
             } catch (err) {
               abort(err);
               return;
@@ -245,7 +233,7 @@ export async function restoreSnapshot(dir: string, target: Dsn, opts: RestoreOpt
           }
         }),
       );
-      if (failure) throw failure;
+      if (stopper.failure) throw stopper.failure;
     };
 
     // 1. Create every table (small statements, in parallel).
@@ -294,11 +282,11 @@ export async function restoreSnapshot(dir: string, target: Dsn, opts: RestoreOpt
     await Promise.all(
       workers.map(async (c) => {
         for (;;) {
-          if (failure) return;
+          if (stopper.failure) return;
           try {
             const fin = finishing.shift();
             if (fin) {
-              await untilStopped(finish(c, fin), stopped.signal);
+              await stopper.run(finish(c, fin));
               continue;
             }
             const item = loads.shift();
@@ -312,14 +300,14 @@ export async function restoreSnapshot(dir: string, target: Dsn, opts: RestoreOpt
             }
             const full = path.join(dir, f.path);
             const sql = loadDataStatement(w.name, w.t.name, cols, `'${f.path.replace(/'/g, "''")}'`);
-            const [res] = await untilStopped(c.query({
+            const [res] = await stopper.run(c.query({
               sql,
               infileStreamFactory: () => {
                 const gunzip = zlib.createGunzip();
                 pipeline(fs.createReadStream(full), gunzip, () => undefined);
                 return gunzip;
               },
-            } as unknown as string), stopped.signal);
+            } as unknown as string));
             if ((res as { warningStatus?: number }).warningStatus) {
               const [warns] = await c.query('SHOW WARNINGS LIMIT 5');
               for (const x of warns as Array<{ Message: string }>) w.warnings.push(`${f.path}: ${x.Message}`);
@@ -334,8 +322,8 @@ export async function restoreSnapshot(dir: string, target: Dsn, opts: RestoreOpt
       }),
     );
     // Tables whose last file was loaded by another worker after this one found the queues empty.
-    while (!failure && finishing.length) await finish(workers[0], finishing.shift()!);
-    if (failure) throw failure;
+    while (!stopper.failure && finishing.length) await finish(workers[0], finishing.shift()!);
+    if (stopper.failure) throw stopper.failure;
 
     // 3. Views (in dependency order, by retrying), triggers, routines.
     let views = 0;
@@ -385,7 +373,7 @@ export async function restoreSnapshot(dir: string, target: Dsn, opts: RestoreOpt
     return result;
   } catch (err) {
     abort(err);
-    const e = failure ?? err;
+    const e = stopper.failure ?? err;
     if (e instanceof ToolError) throw e;
     throw translateDbError(e, target);
   } finally {
