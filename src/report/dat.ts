@@ -12,6 +12,7 @@ import type { Manifest, ManifestDatabase } from '../snapshot/manifest-types.ts';
 import type { PlanFile, PlanStep } from '../plan/plan-types.ts';
 import type { FindingsFile } from '../audit/finding-types.ts';
 import { compareDotted } from '../inspect/detect.ts';
+import { polish } from './typography.ts';
 
 /** OCS tables the connector reads, with the CHECKSUM section bit that triggers a re-read (ocsinventoryng). */
 const OCS_TABLES: Array<[string, string]> = [
@@ -403,7 +404,7 @@ export function renderDat(inputs: ReportInputs, options: RenderOptions = {}): st
   if (p.runId) idRows.push([s.dossier.runRef, code(p.runId)]);
   if (p.plan) idRows.push([s.dossier.planRef, s.dossier.planValue(s.date(p.plan.createdAt), esc(p.plan.tool.version))]);
   idRows.push([t.docDate, s.day(p.date)]);
-  return doc([
+  return polish(doc([
     heading(1, t.title),
     t.intro(esc(p.tool)),
     p.runId ? t.sourcesRun(code(p.runId), code(snapId)) : t.sourcesSnap(code(snapId)),
@@ -426,5 +427,5 @@ export function renderDat(inputs: ReportInputs, options: RenderOptions = {}): st
     heading(2, t.validation),
     t.validationIntro,
     table([s.dossier.signRole, s.dossier.signName, s.dossier.signOrg, s.dossier.signDate, s.dossier.signVisa], s.dossier.signRoles.map((r) => [r, '', '', '', ''])),
-  ]);
+  ]), s.lang as 'fr' | 'en');
 }
