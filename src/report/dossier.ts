@@ -738,7 +738,7 @@ export const DOSSIER_SECTIONS: DossierSection[] = [
 export const PAGE_BREAK = '<!-- page-break -->';
 
 /** Numbers the ## and ### headings of the body (1, 1.1) and letters those of the annexes (Annexe A, A.1). */
-function numberHeadings(s: Strings, blocks: string[], part: 'body' | 'annex', counter: { n: number }): string[] {
+export function numberHeadings(s: Strings, blocks: string[], part: 'body' | 'annex', counter: { n: number }): string[] {
   let sub = 0;
   const letter = () => String.fromCharCode(64 + counter.n);
   return blocks.map((b) => {

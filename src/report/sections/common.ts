@@ -18,7 +18,7 @@ export function customerOf(m: DossierModel, o: CommonOptions): string | undefine
 /** A severity, marked when recette.yaml changed it by agreement. */
 export function severityText(s: Strings, x: SeverityInfo): string {
   const base = s.severity[x.severity];
-  return x.change ? `${base} (${s.rec.severityChanged(s.severity[x.defaultSeverity].toLowerCase())})` : base;
+  return x.change ? `${base}, ${s.rec.severityChanged(s.severity[x.defaultSeverity].toLowerCase())}` : base;
 }
 
 /** A YYYY-MM-DD day in the document's format. */

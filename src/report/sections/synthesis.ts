@@ -58,7 +58,7 @@ function bySeverity(s: Strings, m: DossierModel): string[] {
   if (!open.length) out.push(r.noOpen);
   else {
     const lang = s.lang as 'fr' | 'en';
-    const items = open.slice(0, CAP).map((a) => `${code(a.id)} — ${esc(a.title[lang])} (${severityText(s, a).toLowerCase()})`);
+    const items = open.slice(0, CAP).map((a) => `${code(a.id)} — ${esc(a.title[lang])} — ${severityText(s, a).toLowerCase()}`);
     if (open.length > CAP) items.push(r.moreItems(open.length - CAP, `« ${r.anomalies} »`));
     out.push(bullets(items), r.openNote);
   }
