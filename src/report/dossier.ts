@@ -761,14 +761,20 @@ export function renderDossierModel(m: DossierModel, options: RenderOptions = {},
   const ctx: SectionContext = { s, m, o: options };
   const body = { n: 0 };
   const annex = { n: 0 };
-  const blocks: string[] = [heading(1, d.title), d.intro(`${m.inputs.run.tool.name} ${esc(m.inputs.run.tool.version)}`, code(m.inputs.run.runId))];
+  // The introduction opens the first section (the synthesis), so exports do not give it a page of its own.
+  const intro = d.intro(`${m.inputs.run.tool.name} ${esc(m.inputs.run.tool.version)}`, code(m.inputs.run.runId));
+  const blocks: string[] = [heading(1, d.title)];
   let previous: DossierSection['part'] | undefined;
+  let previous2 = false;
   for (const section of sections) {
     const out = section.render(ctx).filter((b) => b && b.trim() !== '');
     if (!out.length) continue;
     if (previous && previous !== section.part) blocks.push(PAGE_BREAK);
     previous = section.part;
-    blocks.push(...(section.part === 'synthesis' ? out : numberHeadings(s, out, section.part, section.part === 'body' ? body : annex)));
+    const numbered = section.part === 'synthesis' ? out : numberHeadings(s, out, section.part, section.part === 'body' ? body : annex);
+    if (!previous2) numbered.splice(numbered[0].startsWith('## ') ? 1 : 0, 0, intro);
+    previous2 = true;
+    blocks.push(...numbered);
   }
   return polish(doc(blocks), s.lang as 'fr' | 'en');
 }

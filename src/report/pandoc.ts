@@ -134,6 +134,9 @@ export function patchReferenceDocx(reference: Buffer, title: string, meta: Docum
       ),
     'utf8',
   );
+  // Word refreshes the table of contents and the page count when the document is opened.
+  const settings = get('word/settings.xml');
+  settings.data = Buffer.from(settings.data.toString('utf8').replace(/(<w:settings[^>]*>)/, '$1<w:updateFields w:val="true" />'), 'utf8');
   const document = get('word/document.xml');
   let d = document.data.toString('utf8');
   if (!/xmlns:r=/.test(d)) d = d.replace('<w:document ', '<w:document xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships" ');
@@ -154,14 +157,15 @@ function css(title: string, meta: DocumentMeta): string {
   @bottom-left { content: ${q(footerText(meta))}; font: 8pt sans-serif; color: #555; }
   @bottom-right { content: ${q(`${l.page} `)} counter(page) ${q(` ${l.of} `)} counter(pages); font: 8pt sans-serif; color: #555; } }
 @page :first { @top-right { content: none; } @bottom-left { content: none; } @bottom-right { content: none; } }
+html, body { background: #fff; }
 html { font: 10pt/1.4 "DejaVu Sans", "Liberation Sans", Arial, sans-serif; color: #111; }
-body { max-width: none; margin: 0; padding: 0; }
-header#title-block-header { height: 240mm; display: flex; flex-direction: column; justify-content: center; break-after: page; }
-header#title-block-header .title { font-size: 24pt; color: #1f4e79; margin: 0 0 12mm 0; }
-header#title-block-header .subtitle { font-size: 14pt; margin: 0 0 10mm 0; }
+body { max-width: none; margin: 0; padding: 0; hyphens: auto; }
+header#title-block-header { padding-top: 60mm; break-after: page; margin: 0; }
+header#title-block-header .title { font-size: 24pt; line-height: 1.25; color: #1f4e79; margin: 0 0 12mm 0; }
+header#title-block-header .subtitle { font-size: 14pt; margin: 0 0 14mm 0; }
 header#title-block-header .author, header#title-block-header .date { font-size: 12pt; margin: 2mm 0; }
 nav#TOC { break-after: page; }
-nav#TOC::before { content: ${q(l.toc)}; display: block; font-size: 16pt; font-weight: bold; color: #1f4e79; margin-bottom: 6mm; }
+nav#TOC > h2 { font-size: 16pt; color: #1f4e79; margin-bottom: 6mm; }
 nav#TOC ul { list-style: none; padding-left: 1.2em; }
 nav#TOC > ul { padding-left: 0; }
 nav#TOC a { color: #111; text-decoration: none; }
@@ -170,7 +174,7 @@ h2 { font-size: 13pt; color: #1f4e79; break-after: avoid; }
 h3 { font-size: 11pt; break-after: avoid; }
 table { border-collapse: collapse; width: 100%; margin: 3mm 0; font-size: 8.5pt; }
 th, td { border: 0.5pt solid #808080; padding: 1.2mm 1.6mm; vertical-align: top; text-align: left; overflow-wrap: anywhere; }
-th { background: #dde6f0; }
+th { background: #dde6f0; overflow-wrap: normal; }
 tr { break-inside: avoid; }
 code { font-size: 8.5pt; overflow-wrap: anywhere; }
 pre { font-size: 8pt; white-space: pre-wrap; background: #f4f4f4; padding: 2mm; border: 0.5pt solid #ccc; }
