@@ -35,7 +35,12 @@ import { todo, customerOf } from './sections/common.ts';
 
 /** `php bin/console … -n -n` as recorded by older runners: each option once. */
 export function dedupeOptions(cmd: string): string {
-  return cmd.replace(/(^|\s)(-n|--no-interaction|--no-ansi)(?=\s|$)((?:\s+\S+)*?)\s+\2(?=\s|$)/g, '$1$2$3');
+  let out = cmd;
+  for (let prev = ''; prev !== out; ) {
+    prev = out;
+    out = out.replace(/(^|\s)(-n|--no-interaction|--no-ansi)(?=\s|$)((?:\s+\S+)*?)\s+\2(?=\s|$)/g, '$1$2$3');
+  }
+  return out;
 }
 
 export function caseTitle(s: Strings, c: TestCase): string {
