@@ -423,7 +423,7 @@ export const en: Strings = {
     decide: {
       pv: (kind: string) => `Pronounce the decision of the acceptance report; the dossier proposes: ${kind}.`,
       notRun: (n: number) => `Have the rehearsal completed (${n} step${n === 1 ? '' : 's'} not run, no distribution) or decide to conclude without ${n === 1 ? 'it' : 'them'}.`,
-      auditSkipped: (n: number, ids: string) => `Accept or have run the ${n} audit check${n === 1 ? '' : 's'} not run: ${ids}.`,
+      auditSkipped: (n: number, ids: string) => `Accept or have run ${n === 1 ? 'the audit check' : `the ${n} audit checks`} not run: ${ids}.`,
       severities: (n: number) => `Validate the severities the tool proposes for ${n} item${n === 1 ? '' : 's'} not yet agreed (recette.yaml, \`severities\`).`,
       constats: (n: number) => `Decide how production deals with the ${n} finding${n === 1 ? '' : 's'} on the existing system not fixed (remedies proposed in the findings register).`,
       risks: (n: number) => `Take note of the ${n} risk${n === 1 ? '' : 's'} and of the functional tests that will verify ${n === 1 ? 'it' : 'them'}.`,
