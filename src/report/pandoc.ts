@@ -185,7 +185,7 @@ blockquote { margin: 3mm 0; padding: 2mm 4mm; border-left: 3pt solid #1f4e79; ba
 async function runTool(cmd: string, args: string[], what: string, hint: string, format: OutputFormat): Promise<void> {
   const r = await execa(cmd, args, { reject: false, timeout: 300_000 });
   if ((r as { code?: string }).code === 'ENOENT' || (r.failed && r.exitCode === undefined && /ENOENT/.test(String(r.message)))) {
-    throw new MissingDependencyError(`${what} is needed for --format ${format} but was not found (${cmd})`, { hint });
+    throw new MissingDependencyError(`${what} is needed for --format ${format} but was not found ${path.isAbsolute(cmd) ? `at ${cmd}` : 'on PATH'}`, { hint });
   }
   if (r.exitCode !== 0) {
     const err = String(r.stderr).trim().split('\n').filter((x) => x.trim())[0] ?? '';
