@@ -95,15 +95,17 @@ export function patchReferenceDocx(reference: Buffer, title: string, meta: Docum
   const border = (side: string) => `<w:${side} w:val="single" w:sz="4" w:space="0" w:color="808080"/>`;
   const styles = get('word/styles.xml');
   let st = styles.data.toString('utf8');
-  // Grid tables.
+  // Elements are inserted where the WordprocessingML schema orders them (Word rejects a misordered part).
+  // Grid tables: tblBorders comes right after tblInd in tblPr.
   st = st.replace(
-    /(<w:style w:type="table" w:default="1" w:styleId="Table">[\s\S]*?<w:tblPr>)/,
+    /(<w:style w:type="table" w:default="1" w:styleId="Table">[\s\S]*?<w:tblPr>[\s\S]*?<w:tblInd [^>]*\/>)/,
     `$1<w:tblBorders>${['top', 'left', 'bottom', 'right', 'insideH', 'insideV'].map(border).join('')}</w:tblBorders>`,
   );
-  // Each chapter on a new page; the table of contents too (it closes the cover page).
-  st = st.replace(/(<w:style w:type="paragraph" w:styleId="Heading1">[\s\S]*?<w:pPr>)/, '$1<w:pageBreakBefore />');
-  // Cover page: the title lower on the page, larger.
-  st = st.replace(/(<w:style w:type="paragraph" w:styleId="Title">[\s\S]*?<w:pPr>)/, '$1<w:spacing w:before="3600" w:after="480" />');
+  // Each chapter on a new page (pageBreakBefore follows keepNext and keepLines); the table of contents
+  // closes the cover page.
+  st = st.replace(/(<w:style w:type="paragraph" w:styleId="Heading1">[\s\S]*?<w:keepLines \/>)/, '$1<w:pageBreakBefore />');
+  // Cover page: the title lower on the page.
+  st = st.replace(/(<w:style w:type="paragraph" w:styleId="Title">[\s\S]*?)<w:spacing w:before="\d+" w:after="\d+" \/>/, '$1<w:spacing w:before="3600" w:after="480" />');
   // Language of the text (spelling, hyphenation).
   st = st.replace(/<w:lang [^>]*\/>/g, `<w:lang w:val="${meta.lang === 'fr' ? 'fr-FR' : 'en-GB'}" />`);
   // Smaller body text in tables.
@@ -134,9 +136,6 @@ export function patchReferenceDocx(reference: Buffer, title: string, meta: Docum
       ),
     'utf8',
   );
-  // Word refreshes the table of contents and the page count when the document is opened.
-  const settings = get('word/settings.xml');
-  settings.data = Buffer.from(settings.data.toString('utf8').replace(/(<w:settings[^>]*>)/, '$1<w:updateFields w:val="true" />'), 'utf8');
   const document = get('word/document.xml');
   let d = document.data.toString('utf8');
   if (!/xmlns:r=/.test(d)) d = d.replace('<w:document ', '<w:document xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships" ');
@@ -144,6 +143,18 @@ export function patchReferenceDocx(reference: Buffer, title: string, meta: Docum
     '<w:sectPr><w:headerReference w:type="default" r:id="rIdGouHeader"/><w:footerReference w:type="default" r:id="rIdGouFooter"/><w:pgSz w:w="11906" w:h="16838"/><w:pgMar w:top="1417" w:right="1134" w:bottom="1417" w:left="1134" w:header="708" w:footer="708" w:gutter="0"/></w:sectPr>';
   d = d.replace(/<w:sectPr\s*\/>|<w:sectPr>[\s\S]*?<\/w:sectPr>/, sect);
   document.data = Buffer.from(d, 'utf8');
+  return writeZip(entries);
+}
+
+/**
+ * Word fills the table of contents and the page count when the document is opened (pandoc writes the
+ * fields empty and keeps only some settings of the reference document, so this is set on its output).
+ */
+export function askToUpdateFields(docx: Buffer): Buffer {
+  const entries = readZip(docx);
+  const settings = entries.find((e) => e.name === 'word/settings.xml');
+  if (!settings || settings.data.includes('w:updateFields')) return docx;
+  settings.data = Buffer.from(settings.data.toString('utf8').replace(/(\s*<w:footnotePr>)/, '<w:updateFields w:val="true" />$1'), 'utf8');
   return writeZip(entries);
 }
 
@@ -219,6 +230,7 @@ export async function writeDocument(markdown: string, outFile: string, format: O
       const ref = path.join(tmp, 'reference.docx');
       fs.writeFileSync(ref, patchReferenceDocx(fs.readFileSync(refOut), title, meta));
       await runTool(pandoc, [...common, '-t', 'docx', '--reference-doc', ref, '-o', path.resolve(outFile)], 'pandoc', pandocHint, format);
+      fs.writeFileSync(outFile, askToUpdateFields(fs.readFileSync(outFile)));
       return;
     }
     const header = path.join(tmp, 'style.html');
