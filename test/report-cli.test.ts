@@ -51,7 +51,7 @@ describe('dossier command', () => {
     expect(r.exitCode).toBe(ExitCode.FINDINGS);
     expect(r.stderr).toMatch(/^error: the verdict is "incomplete", not an acceptance/);
     const doc = JSON.parse(r.stdout);
-    expect(doc).toMatchObject({ file: out, format: 'md', verdict: 'incomplete', residual: { blocking: 1, major: 2, minor: 1, total: 4 } });
+    expect(doc).toMatchObject({ file: out, format: 'md', verdict: 'incomplete', residual: { blocking: 1, major: 1, minor: 0, total: 2 }, registers: { anomalies: 2, constats: 3, risks: 0 } });
     expect(fs.readFileSync(out, 'utf8')).toContain('# Test dossier — upgrade of the GLPI and OCS servers (lot MAJSER)');
   });
 
@@ -82,7 +82,27 @@ describe('dossier command', () => {
     expect(r.exitCode).toBe(0);
     const html = fs.readFileSync(path.join(dir, 'dossier-de-tests.html'), 'utf8');
     expect(html).toContain('<table');
-    expect(html).toContain('Registre des anomalies');
+    expect(html).toContain('Anomalies de la livraison');
+  });
+
+  it('--recette FILE: the agreed data shows in the dossier; -o into a directory that does not exist yet', async () => {
+    const dir = runDir('cli-recette');
+    const recette = path.join(dir, '..', 'recette.yaml');
+    fs.writeFileSync(
+      recette,
+      'format: 1\ncustomer: ARS PACA\ncontract: MAPA/06/2019/ARS13\nseverities:\n  - id: A-ocs-7037-softwares\n    severity: mineure\n    justification: lignes reconstruites par la synchronisation suivante\n',
+    );
+    const out = path.join(dir, 'livrables', 'lot-majser', 'dossier.md');
+    const r = await runCli(['dossier', dir, '--recette', recette, '-o', out, '--json']);
+    expect(r.stderr).toBe('');
+    expect(r.exitCode).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ residual: { blocking: 1, major: 0, minor: 1, total: 2 } });
+    const md = fs.readFileSync(out, 'utf8');
+    expect(md).toContain('| Référence du marché | MAPA/06/2019/ARS13 |');
+    expect(md).toContain('Mineure, modifiée par accord (défaut de l’outil : majeure)');
+    const bad = await runCli(['dossier', dir, '--recette', path.join(dir, 'nope.yaml')]);
+    expect(bad.exitCode).toBe(ExitCode.NOT_FOUND);
+    expect(bad.stderr.trim().split('\n')[0]).toMatch(/^error: recette file .*nope\.yaml not found$/);
   });
 
   it('--help shows examples', async () => {
@@ -98,7 +118,7 @@ describe('dat command', () => {
     const dir = runDir('cli-dat');
     const r = await runCli(['dat', dir]);
     expect(r.exitCode).toBe(0);
-    expect(r.stdout).toMatch(/wrote .*dat\.md \(\d+ item\(s\) marked "À compléter"\)/);
+    expect(r.stdout).toMatch(/wrote .*dat\.md \(\d+ items marked "À compléter"\)/);
     const md = fs.readFileSync(path.join(dir, 'dat.md'), 'utf8');
     expect(md).toContain('```mermaid');
     expect(md).toContain('GLPI Agent');

@@ -20,6 +20,9 @@ import { executeStep } from '../src/rehearse/dispatch.ts';
 import type { ExecutorContext } from '../src/rehearse/executors/types.ts';
 import type { StepResult } from '../src/rehearse/run-types.ts';
 import { englishIn, typographyFaults } from './helpers/french.ts';
+import { agreePlurals, frenchProse } from '../src/report/typography.ts';
+/** A text from the inputs as a document prints it (plural agreement; in French, apostrophes and « plugin »). */
+const shown = (text: string, lang: 'fr' | 'en' = 'fr') => (lang === 'fr' ? frenchProse(text) : agreePlurals(text, 'en'));
 
 const GOLDEN = path.join(path.dirname(fileURLToPath(import.meta.url)), 'golden');
 const roots: string[] = [];
@@ -140,23 +143,41 @@ describe('what the dossier says', () => {
   const md = renderDossier(inputs);
 
   it('has every section the acceptance needs', () => {
-    for (const h of [
+    const order = [
+      '## Synthèse pour le comité de pilotage',
+      '### Décision proposée',
+      '### Chiffres clés',
+      '### Anomalies ouvertes par gravité',
+      '### Réserves',
+      '### Décisions attendues du comité',
       '## 1. Identification',
       '### 1.1 Versions',
       '### 1.2 Historique des révisions',
       '## 2. Environnement de test',
       '### 2.3 Distributions des produits',
       '## 3. Plan de mise à jour',
-      '## 4. Cas de test',
-      '## 5. Registre des anomalies',
-      '## 6. Verdict',
-      '## 7. Critères de sortie',
-      '## 8. Matrice de traçabilité',
+      '## 4. Registres',
+      '### 4.1 Anomalies de la livraison',
+      '### 4.2 Constats sur l’existant',
+      '### 4.3 Risques',
+      '## 5. Verdict',
+      '## 6. Critères de sortie',
+      '## 7. Matrice de traçabilité',
+      '## 8. Suite de la recette',
       '## 9. Visas',
       '## 10. Procès-verbal de recette provisoire',
-    ]) {
-      expect(md).toContain(`\n${h}\n`);
+      '## Annexe A — Fiches de test',
+      '## Annexe B — Empreintes des tables de l’instantané',
+      '## Annexe C — Journal de la répétition',
+    ];
+    let at = 0;
+    for (const h of order) {
+      const i = md.indexOf(`\n${h}\n`);
+      expect(i, h).toBeGreaterThan(at);
+      at = i;
     }
+    // The synthesis comes first and the test sheets after the PV.
+    expect(md.indexOf('#### CT-ETP-01')).toBeGreaterThan(md.indexOf('## 10. Procès-verbal'));
   });
 
   it('lists every step, pre-check and audit check as a test case, with its evidence fingerprints', () => {
@@ -177,19 +198,29 @@ describe('what the dossier says', () => {
     expect(md).toContain('| `softwares` | 52\u202f310 | 51\u202f999 | anomalie : 311 lignes supprimées sans éditeur |');
   });
 
-  it('the anomaly register is exactly the anomalies raised, with severity and state', () => {
-    const section = md.slice(md.indexOf('## 5. Registre des anomalies'), md.indexOf('## 6. Verdict'));
-    const rows = [...section.matchAll(/^\| `([^`]+)` \| (\S+) \| [^|]+ \| [^|]+ \| (\S+) \|$/gm)].map((m) => ({ id: m[1], sev: m[2], state: m[3] }));
+  it('the anomaly register holds what the run observed; audit findings go to the constats, predictions to the risks', () => {
+    const section = md.slice(md.indexOf('### 4.1 Anomalies de la livraison'), md.indexOf('### 4.2 Constats'));
+    const rows = [...section.matchAll(/^\| `([^`]+)` \| (\S+) \| [^|]+ \| (\S+) \| [^|]+ \| [^|]+ \| [^|]+ \|$/gm)].map((m) => ({ id: m[1], sev: m[2], state: m[3] }));
     const label = { bloquante: 'Bloquante', majeure: 'Majeure', mineure: 'Mineure' } as const;
-    expect(rows.map((r) => r.id).sort()).toEqual(inputs.run.anomalies.map((a) => a.id).sort());
-    for (const a of inputs.run.anomalies) {
-      expect(rows.find((r) => r.id === a.id)).toEqual({ id: a.id, sev: label[a.severity], state: a.resolved ? 'Levée' : 'Résiduelle' });
-      expect(section).toContain(`### \`${a.id}\` — `);
+    const observed = inputs.run.anomalies.filter((a) => !a.findingId);
+    expect(observed.length).toBeGreaterThan(0);
+    expect(rows.map((r) => r.id).sort()).toEqual(observed.map((a) => a.id).sort());
+    for (const a of observed) {
+      expect(rows.find((r) => r.id === a.id)).toEqual({ id: a.id, sev: label[a.severity], state: a.resolved ? 'Vérifiée' : 'Ouverte' });
+      expect(section).toContain(`#### \`${a.id}\` — `);
     }
+    const constats = md.slice(md.indexOf('### 4.2 Constats'), md.indexOf('### 4.3 Risques'));
+    for (const a of inputs.run.anomalies.filter((x) => x.findingId)) {
+      expect(section).not.toContain(a.id);
+      expect(constats).toContain(`| \`${a.findingId}\` |`);
+    }
+    // §8.11 counts the observed anomalies only.
+    const m = buildDossierModel(inputs);
+    expect(m.verdict.residual.total).toBe(observed.filter((a) => !a.resolved).length);
   });
 
   it('says the dossier is incomplete when steps were not run, and names them', () => {
-    expect(md).toContain('> **Verdict : dossier incomplet, recette non prononçable en l’état.**');
+    expect(md).toContain('> **Dossier incomplet, recette non prononçable en l’état.**');
     expect(md).toContain('Non exécutés : `glpi-10.0.22-db-update`, `plugin-ocsinventoryng-2.0.5`.');
     expect(md).toContain('Les seuils du § 8.11 sont d’ores et déjà dépassés');
     expect(md).toMatch(/\| CT-ETP-05 \| GLPI 0\.83\.8 → 10\.0\.22 \| Non exécuté \|/);
@@ -226,7 +257,7 @@ describe('what the dossier says', () => {
     const m = buildDossierModel(loadRunInputs(writeRunDir(root('accepted'), parts)));
     expect(m.verdict.kind).toBe('accepted');
     const out = renderDossier(loadRunInputs(writeRunDir(root('accepted2'), parts)));
-    expect(out).toContain('> **Verdict : recette provisoire prononçable.**');
+    expect(out).toContain('> **Recette provisoire prononçable.**');
     expect(out).toContain('| Verdict établi par le dossier | **Recette provisoire prononçable** |');
     expect(lintMarkdown(out)).toEqual([]);
   });
@@ -237,9 +268,12 @@ describe('what the dossier says', () => {
     parts.run.steps.push({ stepId: 'plugin-ocsinventoryng-2.0.5', status: 'passed', tableDeltas: [], evidence: [] });
     parts.run.anomalies = parts.run.anomalies.filter((a) => a.severity !== 'bloquante');
     parts.run.anomalies.push({ id: 'A-extra-major', severity: 'majeure', title: { fr: 'Troisième majeure', en: 'Third major' }, detail: { fr: 'x', en: 'x' }, resolved: false });
+    parts.run.anomalies.push({ id: 'A-extra-major-2', severity: 'majeure', title: { fr: 'Quatrième majeure', en: 'Fourth major' }, detail: { fr: 'x', en: 'x' }, resolved: false });
     const out = renderDossier(loadRunInputs(writeRunDir(root('reserves'), parts)), { customer: 'ARS PACA' });
-    expect(out).toContain('> **Verdict : recette provisoire avec réserves.**');
+    expect(out).toContain('> **Recette provisoire avec réserves.**');
     expect(out).toContain('| Anomalies majeures résiduelles (lot MAJSER) | au plus 2 | 3 | **Non** |');
+    // The finding-derived major (F-ocs.softwares.null_publisher) is a constat: not counted.
+    expect(parts.run.anomalies.some((a) => a.findingId && a.severity === 'majeure' && !a.resolved)).toBe(true);
     const pv = out.slice(out.indexOf('## 10.'));
     expect(pv).toContain('- `A-extra-major` (majeure) — Troisième majeure');
     expect(pv).toContain('| Pour ARS PACA | | | |');
@@ -266,11 +300,13 @@ describe('edge inputs', () => {
     parts.run.distributions = [];
     parts.run.complete = false;
     delete parts.run.finishedAt;
+    // Interrupted: the journal has no run-finished either.
+    parts.journal = parts.journal.filter((e) => e.event !== 'run-finished');
     const inputs = loadRunInputs(writeRunDir(root('minimal'), parts));
     const md = renderDossier(inputs);
     expect(lintMarkdown(md)).toEqual([]);
     expect(md).toContain('Aucun contrôle préalable n’a été consigné');
-    expect(md).toContain('Aucune anomalie n’a été relevée');
+    expect(md).toContain('Aucune anomalie n’a été observée');
     expect(md).toContain('Aucune distribution des produits n’a été fournie');
     expect(md).toContain('commencée le 02/03/2026 à 07 h 15 UTC, non terminée');
     expect(buildDossierModel(inputs).verdict.reasons).toEqual(['steps-not-run', 'run-not-complete']);
@@ -344,11 +380,15 @@ describe('plan texts in the language of the document', () => {
       expect(enDossier, `English dossier lacks "${phrase}"`).toContain(phrase);
     }
     for (const phrase of ENGLISH_TITLE_PHRASES) expect(enDat, `English DAT lacks "${phrase}"`).toContain(phrase);
-    expect(frDossier).toContain('Réaliser l’étape « Migration corrective glpi-dedup-slalevels-tickets ». Doublons de glpi\\_slalevels\\_tickets');
+    expect(frDossier).toContain('**Objectif :** Vérifier que la migration corrective `glpi-dedup-slalevels-tickets` supprime le défaut relevé par l’audit');
+    expect(frDossier).toContain('**Contexte :** Doublons de glpi\\_slalevels\\_tickets');
+    expect(frDossier).not.toContain('Réaliser l’étape');
     expect(frDossier).toContain('Ne s’exécute que si son contrôle préalable trouve quelque chose à corriger');
     expect(frDossier).toContain('#### CT-ETP-');
-    expect(frDossier).toMatch(/#### CT-ETP-\d+ — OCS 7005 → 7006 : script de passage files\/ocsbase\.sql d’OCS 2\.2 \(`ocs-bridge-7006`\)/);
-    expect(frDat).toContain('Installation du greffon ocsinventoryng 2.0.5 sur GLPI 10.0.22 (`connector-plugin-2.0.5`)');
+    // The fixture's run records the tool's own bridge ("tool's bridge: …"), so the sheet says so.
+    expect(frDossier).toMatch(/#### CT-ETP-\d+ — OCS 7005 → 7006 : schéma de passage de l’outil \(`migrations\/ocs\/bridge-7005-7006\.sql`\) \(`ocs-bridge-7006`\)/);
+    expect(frDat).toContain('Installation du plugin ocsinventoryng 2.0.5 sur GLPI 10.0.22 (`connector-plugin-2.0.5`)');
+    expect(frDossier + frDat).not.toMatch(/greffon/i);
   });
 
   it('the rehearsal\'s row-count analyses are rendered in French, the reasons for deleted rows from the plan', () => {
@@ -358,7 +398,7 @@ describe('plan texts in the language of the document', () => {
     for (const [english, french] of [
       ['rows added by the step', 'lignes ajoutées par l’étape'],
       ['created by the step', 'table créée par l’étape'],
-      ['3 row(s) deleted on purpose by the step', '3 ligne(s) supprimée(s) volontairement par l’étape'],
+      ['3 row(s) deleted on purpose by the step', '3 lignes supprimées volontairement par l’étape'],
       ['dropped by the step', 'table supprimée par l’étape'],
       ['renamed from softwares', 'table renommée (anciennement softwares)'],
       [`rows deleted on purpose: ${why.why}`, `lignes supprimées volontairement : ${why.whyFr}`],
@@ -366,7 +406,7 @@ describe('plan texts in the language of the document', () => {
     ]) {
       expect(fr).toContain(`prévu par le plan : ${esc(french)}`);
       expect(fr).not.toContain(esc(english));
-      expect(en).toContain(`expected by the plan: ${esc(english)}`);
+      expect(en).toContain(`expected by the plan: ${shown(esc(english), 'en')}`);
     }
     expect(fr).toContain('volontairement : migration corrective glpi-dedup-slalevels-tickets |');
   });
@@ -375,23 +415,24 @@ describe('plan texts in the language of the document', () => {
     const fr = renderDossier(inputs());
     const en = renderDossier(inputs(), { lang: 'en' });
     for (const st of realPlan.steps) {
-      expect(fr, st.id).toContain(esc(st.titleFr!));
-      expect(fr, st.id).toContain(esc(st.explanationFr!));
-      expect(en, st.id).toContain(esc(st.explanation));
+      expect(fr, st.id).toContain(frenchProse(esc(st.titleFr!)));
+      // The plan explains OCS 2.2's ocsbase.sql; the fixture's run used the tool's own bridge, whose sheet says so instead.
+      if (st.runner.kind !== 'ocs-bridge') expect(fr, st.id).toContain(frenchProse(esc(st.explanationFr!)));
+      if (st.runner.kind !== 'ocs-bridge') expect(en, st.id).toContain(shown(esc(st.explanation), 'en'));
       expect(en, st.id).not.toContain(esc(st.explanationFr!));
       if (st.explanationFr !== st.explanation) expect(fr, st.id).not.toContain(esc(st.explanation));
       if (st.titleFr !== st.title) expect(fr, st.id).not.toContain(`${esc(st.title)} (\``);
-      for (const r of st.expected.rowsDeleted ?? []) {
-        expect(fr, `${st.id} ${r.table}`).toContain(`(${esc(r.whyFr!)})`);
+      for (const r of st.runner.kind === 'ocs-bridge' ? [] : (st.expected.rowsDeleted ?? [])) {
+        expect(fr, `${st.id} ${r.table}`).toContain(`(${frenchProse(esc(r.whyFr!))})`);
         expect(fr, `${st.id} ${r.table}`).not.toContain(`(${esc(r.why)})`);
       }
     }
     const frDat = renderDat(inputs());
     realPlan.notes.forEach((note, i) => {
-      expect(fr, note).toContain(`- ${esc(realPlan.notesFr![i])}`);
-      expect(frDat, note).toContain(`- ${esc(realPlan.notesFr![i])}`);
+      expect(fr, note).toContain(`- ${frenchProse(esc(realPlan.notesFr![i]))}`);
+      expect(frDat, note).toContain(`- ${frenchProse(esc(realPlan.notesFr![i]))}`);
       expect(fr, note).not.toContain(esc(note));
-      expect(en, note).toContain(`- ${esc(note)}`);
+      expect(en, note).toContain(`- ${shown(esc(note), 'en')}`);
     });
   });
 
@@ -407,15 +448,15 @@ describe('plan texts in the language of the document', () => {
     parts.plan = old;
     const md = renderDossier(loadRunInputs(writeRunDir(root('old-plan'), parts)));
     expect(lintMarkdown(md)).toEqual([]);
-    expect(md).toContain('Réaliser l’étape « Corrective migration glpi-dedup-slalevels-tickets ».');
-    expect(md).toContain(esc(old.notes[0]));
+    expect(md).toMatch(/#### CT-ETP-\d+ — Corrective migration glpi-dedup-slalevels-tickets \(`fix-glpi-dedup-slalevels-tickets`\)/);
+    expect(md).toContain(shown(esc(old.notes[0])));
   });
 
   it('French notes that do not go one for one with the notes are ignored (the English are shown)', () => {
     const parts = realPlanParts();
     parts.plan.notesFr = parts.plan.notesFr!.slice(1);
     const md = renderDossier(loadRunInputs(writeRunDir(root('bad-notes'), parts)));
-    expect(md).toContain(esc(parts.plan.notes[0]));
+    expect(md).toContain(shown(esc(parts.plan.notes[0])));
   });
 });
 
@@ -472,7 +513,7 @@ describe('reasons recorded by the rehearsal and the audit, in the language of th
   const ENGLISH_REASON_PHRASES = [
     'pre-check',
     'post-check',
-    'statement(s)',
+    'statements:',
     'statements:',
     'expected errors (already applied)',
     "tool's bridge",
@@ -494,7 +535,7 @@ describe('reasons recorded by the rehearsal and the audit, in the language of th
     'version rows',
     'Test instance sql\\_mode',
     'both empty',
-    'table(s) differ',
+    'differ: hardware',
     'no --glpi-dir given',
     'no --ocs-dist was given',
   ];
@@ -521,8 +562,8 @@ describe('reasons recorded by the rehearsal and the audit, in the language of th
     const en = renderDossier(inputs, { lang: 'en' });
     for (const md of [fr, en]) expect(lintMarkdown(md)).toEqual([]);
     for (const r of [...fixtureParts().run.steps.filter((x) => x.reason), ...results]) {
-      expect(fr, r.stepId).toContain(`- Motif : ${esc(redact(r.reasonFr!))}`);
-      expect(en, r.stepId).toContain(`- Reason: ${esc(redact(r.reason!))}`);
+      expect(fr, r.stepId).toContain(`- Motif : ${shown(esc(redact(r.reasonFr!)))}`);
+      expect(en, r.stepId).toContain(`- Reason: ${shown(esc(redact(r.reason!)), 'en')}`);
       expect(en, r.stepId).not.toContain(esc(redact(r.reasonFr!)));
     }
     for (const phrase of ENGLISH_REASON_PHRASES) {
@@ -532,7 +573,7 @@ describe('reasons recorded by the rehearsal and the audit, in the language of th
     // Pre-checks: the known restore summary, a French twin, or the English text in English.
     expect(fr).toContain('#### CT-PRE-03 — sql\\_mode de l’instance de test identique à celui de la production');
     expect(fr).toContain('**Résultat obtenu :** vide des deux côtés.');
-    expect(fr).toContain('**Résultat obtenu :** 1 table(s) différente(s) : hardware (lignes 417/418, somme de contrôle 1/2).');
+    expect(fr).toContain('**Résultat obtenu :** 1 table différente : hardware (lignes 417/418, somme de contrôle 1/2).');
     expect(en).toContain('**Observed result:** both empty.');
     // The audit's skip reason.
     expect(fr).toContain('**Résultat obtenu :** Contrôle non exécuté : aucun répertoire GLPI fourni (--glpi-dir).');
@@ -549,7 +590,7 @@ describe('reasons recorded by the rehearsal and the audit, in the language of th
     for (const k of parts.findings!.checksRun) delete k.reasonFr;
     const fr = renderDossier(loadRunInputs(writeRunDir(root('reasons-old'), parts)));
     expect(lintMarkdown(fr)).toEqual([]);
-    for (const r of results) expect(fr, r.stepId).toContain(`- Motif : ${esc(redact(r.reason!))}`);
+    for (const r of results) expect(fr, r.stepId).toContain(`- Motif : ${shown(esc(redact(r.reason!)))}`);
     expect(fr).toContain('Contrôle non exécuté : no --glpi-dir given.');
     expect(fr).toContain('both empty');
   });

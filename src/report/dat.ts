@@ -12,6 +12,10 @@ import type { Manifest, ManifestDatabase } from '../snapshot/manifest-types.ts';
 import type { PlanFile, PlanStep } from '../plan/plan-types.ts';
 import type { FindingsFile } from '../audit/finding-types.ts';
 import { compareDotted } from '../inspect/detect.ts';
+import type { JournalEvent, RunSummary } from '../rehearse/run-types.ts';
+import { duration } from './format.ts';
+import { numberHeadings } from './dossier.ts';
+import { polish } from './typography.ts';
 
 /** OCS tables the connector reads, with the CHECKSUM section bit that triggers a re-read (ocsinventoryng). */
 const OCS_TABLES: Array<[string, string]> = [
@@ -70,6 +74,8 @@ const todo = (s: Strings, what: string, hint: string) => `**${s.todo}** — ${wh
 const todoCell = (s: Strings, hint: string) => `**${s.todo}** (${hint})`;
 
 interface Parts {
+  run?: RunSummary;
+  journal?: JournalEvent[];
   manifest?: Manifest;
   plan?: PlanFile;
   findings?: FindingsFile;
@@ -81,7 +87,7 @@ interface Parts {
 function parts(inputs: ReportInputs): Parts {
   if (inputs.kind === 'run') {
     const r = inputs.run;
-    return { manifest: inputs.manifest, plan: inputs.plan, findings: inputs.findings, runId: r.runId, date: r.finishedAt ?? r.startedAt, tool: `${r.tool.name} ${r.tool.version}` };
+    return { run: r, journal: inputs.journal, manifest: inputs.manifest, plan: inputs.plan, findings: inputs.findings, runId: r.runId, date: r.finishedAt ?? r.startedAt, tool: `${r.tool.name} ${r.tool.version}` };
   }
   const m = inputs.manifest;
   return { manifest: m, date: m.createdAt, tool: `${m.tool.name} ${m.tool.version}` };
@@ -161,15 +167,12 @@ function mermaid(s: Strings, p: Parts): string {
   return fence('mermaid', lines.join('\n'));
 }
 
-function technical(s: Strings, p: Parts): string[] {
+function flowRows(s: Strings, p: Parts): string[][] {
   const t = s.dat;
-  const cur = currentVersions(s, p);
   const native = p.plan?.targets.connector === 'native';
-  const php = lastRequirement(p.plan, 'glpi', 'php');
-  const server = maxServer(p.plan);
   const f = t.flowRows;
   const port = (n: string) => `${n} (${t.defaultPort})`;
-  const flows: string[][] = [
+  return [
     ['F1', t.m.agents, t.m.comm, port('HTTP(S) 80/443'), f.agents],
     ['F2', t.m.comm, `${t.m.ocsDb} (${code(db(p, 'ocs')?.name ?? 'ocsweb')})`, port('SQL 3306'), f.comm],
     ['F3', t.m.console, t.m.ocsDb, port('SQL 3306'), f.console],
@@ -178,11 +181,20 @@ function technical(s: Strings, p: Parts): string[] {
     ['F6', t.m.users, t.m.glpi, port('HTTPS 443'), f.users],
     ['F7', t.m.users, t.m.console, port('HTTPS 443'), f.admins],
   ];
+}
+
+function technical(s: Strings, p: Parts): string[] {
+  const t = s.dat;
+  const cur = currentVersions(s, p);
+  const php = lastRequirement(p.plan, 'glpi', 'php');
+  const server = maxServer(p.plan);
+  const flows = flowRows(s, p);
   return [
     heading(2, t.technical),
     heading(3, t.diagram),
     t.diagramIntro,
     mermaid(s, p),
+    s.datx.mermaidNote,
     heading(3, t.platform),
     table([t.component, t.currentVersion, t.targetVersion, t.prerequisites, t.host], [
       [t.webServer, esc(cur.glpi), p.plan?.targets.glpi ? `GLPI ${esc(p.plan.targets.glpi)}` : todoCell(s, t.planHintShort), php ? t.phpRange(code(php)) : todoCell(s, t.planHintShort), todoCell(s, t.hostHint)],
@@ -263,22 +275,112 @@ function backup(s: Strings, p: Parts): string[] {
     [t.ocsConfig, todoCell(s, t.locationHint), '—', t.onChange],
     [t.ocsPackages, todoCell(s, t.locationHint), '—', t.daily],
   );
+  const x = s.datx;
   return [
     heading(2, t.backup),
     heading(3, t.backupItems),
     table([t.item, t.location, t.size, t.frequency], items),
-    heading(3, t.backupProc),
-    t.backupProcIntro,
+    heading(3, x.backupProc),
+    todo(s, x.backupTool, x.backupToolHint),
+    x.dumpHint,
+    heading(3, x.rollbackPoint),
+    x.rollbackPointIntro,
     fence('sh', `${CMD.snapshot}\n${CMD.verify}`),
-    todo(s, t.backupFiles, t.backupFilesHint),
-    heading(3, t.restoreProc),
-    t.restoreProcIntro,
-    t.restoreTest,
+    heading(3, x.restoreProc),
+    todo(s, x.restoreTool, x.restoreToolHint),
+    x.rollbackRestore,
     fence('sh', `${CMD.verify}\n${CMD.restoreTest}`),
-    t.restoreProd,
     fence('sh', `${CMD.verify}\n${CMD.mark}\n${CMD.restoreProd}`),
     todo(s, t.restoreFiles, t.restoreFilesHint),
   ];
+}
+
+function toolBridge(p: Parts): boolean {
+  return Boolean(p.run && (p.run.steps.some((r) => /^tool's bridge/i.test(r.reason ?? '')) || p.run.distributions.some((d) => /(^|\/)migrations\/ocs\/bridge-[^/]*\.sql$/.test(d.path))));
+}
+
+function security(s: Strings, p: Parts, flows: string[][]): string[] {
+  const x = s.datx;
+  const items = [...x.hardeningItems];
+  if (!toolBridge(p) && p.plan?.steps.some((st) => st.hazards.includes('ocs.bridge.admin-password-reset'))) items.push(x.hardeningBridge);
+  items.push(todo(s, x.hardeningOs, x.hardeningOsHint));
+  return [
+    heading(2, x.security),
+    heading(3, x.tls),
+    bullets([...x.tlsItems, todo(s, x.tlsCert, x.tlsCertHint), todo(s, x.tlsDb, x.tlsDbHint)]),
+    heading(3, x.hardening),
+    bullets(items),
+    heading(3, x.matrix),
+    x.matrixIntro,
+    table(
+      [s.dat.flowNo, s.dat.flowFrom, s.dat.flowTo, s.dat.flowProto, x.encryption, x.rule],
+      flows.map((f) => [f[0], f[1], f[2], f[3], /SQL/.test(f[3]) ? x.tlsLocal : x.tlsYes, todoCell(s, x.ruleHint)]),
+    ),
+  ];
+}
+
+function runDurationMs(p: Parts): number | undefined {
+  if (!p.run?.finishedAt) return undefined;
+  const ms = Date.parse(p.run.finishedAt) - Date.parse(p.run.startedAt);
+  return Number.isFinite(ms) && ms >= 0 ? ms : undefined;
+}
+
+function sizing(s: Strings, p: Parts): string[] {
+  const x = s.datx;
+  const rows: string[][] = [];
+  for (const d of p.manifest?.databases ?? []) {
+    rows.push([x.sizingDb(code(d.name)), bytes(s, dbBytes(d))], [x.sizingRows(code(d.name)), s.count(d.tables.reduce((a, t) => a + t.rows, 0))]);
+  }
+  for (const [role, table] of [['glpi', 'glpi_computers'], ['glpi', 'glpi_tickets'], ['glpi', 'glpi_users'], ['ocs', 'hardware']] as const) {
+    const n = rowsOf(db(p, role), table);
+    if (n !== undefined) rows.push([s.dat.adminLabels[table] ?? code(table), s.count(n)]);
+  }
+  const ms = runDurationMs(p);
+  if (ms !== undefined) rows.push([x.sizingRehearsal, `${duration(s, ms)}, ${x.sizingRehearsalNote}`]);
+  const out = [heading(2, x.sizing)];
+  if (rows.length) out.push(x.sizingIntro, table([x.sizingItem, x.sizingValue], rows));
+  else out.push(s.dat.noManifest);
+  const total = (p.manifest?.databases ?? []).reduce((a, d) => a + dbBytes(d), 0);
+  out.push(
+    bullets([
+      ...(total ? [`${x.sizingSnapshot} ${bytes(s, total)}.`] : []),
+      todo(s, x.sizingServers, x.sizingServersHint),
+      todo(s, x.sizingGrowth, x.sizingGrowthHint),
+    ]),
+  );
+  return out;
+}
+
+function pra(s: Strings, p: Parts): string[] {
+  const x = s.datx;
+  const restores = (p.run?.preChecks ?? []).filter((c) => c.id.startsWith('restore-'));
+  let restore: string | undefined;
+  if (restores.length && restores.every((c) => c.status === 'passed')) {
+    const started = p.journal?.find((e) => e.event === 'run-started')?.t;
+    const restored = p.journal?.find((e) => e.event === 'restore-finished')?.t;
+    const ms = started && restored ? Date.parse(restored) - Date.parse(started) : NaN;
+    const details = restores.map((c) => (s.lang === 'fr' ? (c.detailFr ?? c.detail) : c.detail)).filter((d): d is string => Boolean(d));
+    restore = [p.runId ? code(p.runId) : undefined, Number.isFinite(ms) && ms >= 0 ? duration(s, ms) : undefined, ...details.map((d) => esc(d).replace(/\.$/, ''))].filter(Boolean).join(' ; ');
+  }
+  return [
+    heading(2, x.pra),
+    x.praKnown,
+    bullets(x.praItems(restore)),
+    bullets([todo(s, x.praRpo, x.praRpoHint), todo(s, x.praSite, x.praSiteHint)]),
+    x.praMode,
+  ];
+}
+
+function environments(s: Strings, p: Parts): string[] {
+  const x = s.datx;
+  const cur = currentVersions(s, p);
+  const rows: string[][] = [
+    [x.envProd, x.envProdUse, `${esc(cur.glpi)} ; ${esc(cur.ocs)}${p.manifest ? ` ; ${esc(p.manifest.source.serverVersion)}` : ''}`],
+    [x.envRecette, x.envRecetteUse, todoCell(s, x.envRecetteHint)],
+  ];
+  if (p.run) rows.push([x.envTest, x.envTestUse, p.run.instance.kind === 'embedded' ? x.envTestValue(esc(p.run.instance.serverVersion)) : esc(p.run.instance.serverVersion)]);
+  rows.push([x.envTraining, '—', todoCell(s, x.envTrainingHint)]);
+  return [heading(2, x.environments), table([x.envCol, x.envUse, x.envServers], rows)];
 }
 
 function stepRow(s: Strings, st: PlanStep, i: number): string[] {
@@ -395,7 +497,8 @@ export function renderDat(inputs: ReportInputs, options: RenderOptions = {}): st
   const p = parts(inputs);
   const snapId = p.manifest?.id ?? (inputs.kind === 'run' ? inputs.run.snapshot.id : '?');
   const idRows: string[][] = [
-    [s.dossier.customer, options.customer ? esc(options.customer) : todoCell(s, s.dossier.customerHint)],
+    [s.dossier.customer, options.customer ? esc(options.customer) : todoCell(s, s.rec.customerHint)],
+    [s.rec.contractRef, options.recette?.contract ? esc(options.recette.contract) : todoCell(s, s.rec.contractHint)],
     [s.dossier.project, esc(options.project ?? s.dossier.projectDefault)],
     [s.dossier.lot, s.dossier.lotValue],
     [s.dossier.snapshot, s.dossier.snapshotValue(code(snapId), p.manifest ? s.date(p.manifest.createdAt) : undefined)],
@@ -403,10 +506,7 @@ export function renderDat(inputs: ReportInputs, options: RenderOptions = {}): st
   if (p.runId) idRows.push([s.dossier.runRef, code(p.runId)]);
   if (p.plan) idRows.push([s.dossier.planRef, s.dossier.planValue(s.date(p.plan.createdAt), esc(p.plan.tool.version))]);
   idRows.push([t.docDate, s.day(p.date)]);
-  return doc([
-    heading(1, t.title),
-    t.intro(esc(p.tool)),
-    p.runId ? t.sourcesRun(code(p.runId), code(snapId)) : t.sourcesSnap(code(snapId)),
+  const body: Array<string | undefined> = [
     heading(2, t.identification),
     table([s.dossier.idItem, s.dossier.idValue], idRows),
     heading(3, t.revisions),
@@ -416,7 +516,11 @@ export function renderDat(inputs: ReportInputs, options: RenderOptions = {}): st
     ]),
     ...technical(s, p),
     ...application(s, p),
+    ...security(s, p, flowRows(s, p)),
+    ...environments(s, p),
+    ...sizing(s, p),
     ...backup(s, p),
+    ...pra(s, p),
     ...update(s, p),
     ...documentation(s, p),
     ...interconnection(s, p),
@@ -425,6 +529,17 @@ export function renderDat(inputs: ReportInputs, options: RenderOptions = {}): st
     p.plan?.targets.connector === 'native' ? t.nativeChosen : undefined,
     heading(2, t.validation),
     t.validationIntro,
-    table([s.dossier.signRole, s.dossier.signName, s.dossier.signOrg, s.dossier.signDate, s.dossier.signVisa], s.dossier.signRoles.map((r) => [r, '', '', '', ''])),
-  ]);
+    options.recette?.visas.length
+      ? table([s.dossier.signRole, s.dossier.signName, s.dossier.signOrg, s.dossier.signDate, s.dossier.signVisa], options.recette.visas.map((v) => [esc(v.role), esc(v.name), esc(v.organisation ?? ''), '', '']))
+      : table([s.dossier.signRole, s.dossier.signName, s.dossier.signOrg, s.dossier.signDate, s.dossier.signVisa], s.dossier.signRoles.map((r) => [r, '', '', '', ''])),
+  ];
+  return polish(
+    doc([
+      heading(1, t.title),
+      t.intro(esc(p.tool)),
+      p.runId ? t.sourcesRun(code(p.runId), code(snapId)) : t.sourcesSnap(code(snapId)),
+      ...numberHeadings(s, body.filter((b): b is string => typeof b === 'string' && b.trim() !== ''), 'body', { n: 0 }),
+    ]),
+    s.lang as 'fr' | 'en',
+  );
 }

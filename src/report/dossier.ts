@@ -8,9 +8,17 @@ import { baseName, bytes, deletionReason, duration, planNotes, stepExplanation, 
 import type { Strings } from './i18n/fr.ts';
 import type { DossierModel, TestCase } from './model.ts';
 import { buildDossierModel } from './model.ts';
+import type { ModelOptions } from './model.ts';
 import { bullets, code, doc, esc, fence, heading, quote, redact, table } from './md.ts';
 import { ACCEPTANCE_RULE, DEFAULT_LOT } from './verdict.ts';
 import type { PlanStep } from '../plan/plan-types.ts';
+import { isResidual } from './registers.ts';
+import type { RegisterAnomaly } from './registers.ts';
+import { polish } from './typography.ts';
+import type { Recette } from './recette.ts';
+import { synthesisSection } from './sections/synthesis.ts';
+import { registersSection } from './sections/registers.ts';
+import { phasesSection } from './sections/phases.ts';
 
 export interface RenderOptions {
   lang?: Lang;
@@ -18,18 +26,34 @@ export interface RenderOptions {
   customer?: string;
   /** Project name (default: the MAJSER lot's title). */
   project?: string;
+  /** recette.yaml, for the DAT (the dossier reads it through its model). */
+  recette?: Recette;
 }
 
-const todo = (s: Strings, hint: string) => `**${s.todo}** (${hint})`;
+export { todo, customerOf, severityText } from './sections/common.ts';
+import { todo, customerOf } from './sections/common.ts';
 
-function caseTitle(s: Strings, c: TestCase): string {
+/** `php bin/console … -n -n` as recorded by older runners: each option once. */
+export function dedupeOptions(cmd: string): string {
+  let out = cmd;
+  for (let prev = ''; prev !== out; ) {
+    prev = out;
+    out = out.replace(/(^|\s)(-n|--no-interaction|--no-ansi)(?=\s|$)((?:\s+\S+)*?)\s+\2(?=\s|$)/g, '$1$2$3');
+  }
+  return out;
+}
+
+export function caseTitle(s: Strings, c: TestCase): string {
   const d = s.dossier;
+  if (c.kind === 'manual') return c.manual!.title;
+  if (c.bridgeSource === 'tool' && c.planStep) return s.rec.bridgeTitleTool(c.planStep.from, c.planStep.to);
   if (c.kind === 'pre-check') return d.preCheckTitles[c.ref] ?? (s.lang === 'fr' ? c.preCheck!.titleFr : undefined) ?? c.preCheck!.title;
   if (c.kind === 'audit-check') return c.auditCheck!.title[s.lang as 'fr' | 'en'];
   return c.planStep ? stepTitle(s, c.planStep) : (c.ref ?? d.stepNoPlan);
 }
 
-function statusLabel(s: Strings, c: TestCase): string {
+export function statusLabel(s: Strings, c: TestCase): string {
+  if (c.kind === 'manual') return s.rec.manualStatus[c.manual!.status];
   if (c.kind === 'audit-check' && c.status === 'passed' && c.auditCheck?.status === 'finding') return s.auditTreated;
   return (c.kind === 'audit-check' ? s.auditStatus : s.caseStatus)[c.status];
 }
@@ -47,12 +71,12 @@ function distProduct(s: Strings, product: string): string {
   return product in s.product ? s.product[product as 'glpi' | 'ocs' | 'connector'] : esc(product);
 }
 
-function runnerText(s: Strings, step: PlanStep): string {
+function runnerText(s: Strings, step: PlanStep, bridge?: 'tool' | 'official'): string {
   const r = s.dossier.runnerText;
   const k = step.runner;
   switch (k.kind) {
     case 'ocs-bridge':
-      return r['ocs-bridge'];
+      return bridge === 'tool' ? s.rec.bridgeProcTool : s.rec.bridgeProcOfficial;
     case 'ocs-update-file':
       return r['ocs-update-file'](code(k.file));
     case 'ocs-php-change':
@@ -79,12 +103,15 @@ function identification(s: Strings, m: DossierModel, o: RenderOptions): string[]
   const d = s.dossier;
   const { run, plan, manifest } = m.inputs;
   const rows: string[][] = [
-    [d.customer, o.customer ? esc(o.customer) : todo(s, d.customerHint)],
-    [d.project, esc(o.project ?? d.projectDefault)],
+    [d.customer, customerOf(m, o) ? esc(customerOf(m, o)!) : todo(s, s.rec.customerHint)],
+    [d.project, esc(o.project ?? m.recette?.project ?? d.projectDefault)],
+    [s.rec.contractRef, m.recette?.contract ? esc(m.recette.contract) : todo(s, s.rec.contractHint)],
+    [s.rec.order, m.recette?.order ? esc(m.recette.order) : todo(s, s.rec.orderHint)],
     [d.lot, d.lotValue],
     [d.runRef, code(run.runId)],
     [d.runDates, run.finishedAt && s.day(run.finishedAt) === s.day(run.startedAt) ? d.runSameDay(s.day(run.startedAt), d.time(run.startedAt), d.time(run.finishedAt)) : d.runDatesValue(s.date(run.startedAt), run.finishedAt ? s.date(run.finishedAt) : undefined)],
-    [d.mode, run.dryRun ? d.modeDry : d.modeReal],
+    [d.mode, modeText(s, m)],
+    [s.rec.recetteFile, m.recette?.source ? code(m.recette.source.path) : s.rec.recetteNone],
     [d.toolVersion, d.toolValue(run.tool.name, esc(run.tool.version))],
     [d.planRef, d.planValue(s.date(plan.createdAt), esc(plan.tool.version))],
     [d.snapshot, d.snapshotValue(code(run.snapshot.id), manifest ? s.date(manifest.createdAt) : undefined)],
@@ -108,8 +135,25 @@ function identification(s: Strings, m: DossierModel, o: RenderOptions): string[]
     ]),
     heading(3, d.sources),
     d.sourcesIntro,
-    table([d.file, d.size, 'SHA-256'], m.inputs.sources.map((f) => [code(f.path), bytes(s, f.bytes), code(f.sha256)])),
+    table(
+      [d.file, d.size, 'SHA-256'],
+      [...m.inputs.sources, ...(m.recette?.source ? [m.recette.source] : [])].map((f) => [
+        f.path.startsWith('snapshot/') ? `${code(f.path)} (${s.rec.outsideRun})` : code(f.path),
+        bytes(s, f.bytes),
+        code(f.sha256),
+      ]),
+    ),
   ];
+}
+
+function modeText(s: Strings, m: DossierModel): string {
+  const run = m.inputs.run;
+  if (run.dryRun) return s.rec.mode.dry;
+  const steps = m.cases.filter((c) => c.kind === 'step');
+  const ran = steps.filter((c) => c.status !== 'not-run').length;
+  if (ran === steps.length) return s.rec.mode.all;
+  if (!m.finished) return s.rec.mode.interrupted;
+  return s.rec.mode.partial(ran, steps.length);
 }
 
 function environment(s: Strings, m: DossierModel): string[] {
@@ -169,8 +213,14 @@ function environment(s: Strings, m: DossierModel): string[] {
     heading(3, d.distributions),
   );
   if (run.distributions.length) {
-    const dists = [...run.distributions].sort((a, b) => (a.product + a.version < b.product + b.version ? -1 : 1));
-    out.push(table([d.distProduct, d.version, d.distLocation, 'SHA-256'], dists.map((x) => [distProduct(s, x.product), esc(x.version), code(baseName(x.path)), x.sha256 ? code(x.sha256) : d.notComputed])));
+    const hashes = m.inputs.distributionHashes ?? {};
+    const dists = run.distributions.map((x, i) => ({ x, h: x.sha256 ? { sha256: x.sha256, method: 'file' as const } : hashes[i] })).sort((a, b) => (a.x.product + a.x.version < b.x.product + b.x.version ? -1 : 1));
+    out.push(
+      table(
+        [d.distProduct, d.version, d.distLocation, 'SHA-256'],
+        dists.map(({ x, h }) => [distProduct(s, x.product), esc(x.version), code(baseName(x.path)), h ? `${code(h.sha256)} (${s.rec.distHash[h.method]})` : s.rec.distNotRecorded]),
+      ),
+    );
   } else {
     out.push(d.distNone);
   }
@@ -244,7 +294,10 @@ function evidenceBlock(s: Strings, m: DossierModel, files: string[]): string {
 }
 
 function anomaliesLine(s: Strings, c: TestCase): string | undefined {
-  if (!c.anomalies.length) return undefined;
+  // Anomalies derived from an audit finding are constats on the existing system: the sheet shows the finding.
+  const observed = c.anomalies.filter((a) => !a.findingId);
+  if (!observed.length) return undefined;
+  c = { ...c, anomalies: observed };
   return fieldL(
     s,
     s.dossier.anomaliesRaised,
@@ -319,14 +372,16 @@ function stepCase(s: Strings, m: DossierModel, c: TestCase): string[] {
   const d = s.dossier;
   const st = c.planStep;
   const r = c.result;
-  const title = st ? stepTitle(s, st) : c.ref;
-  const out: string[] = [heading(4, `${c.id} — ${esc(title)} (${code(c.ref)})`)];
+  const title = st ? caseTitle(s, c) : c.ref;
+  // A title the dossier wrote itself (the tool's bridge) is already Markdown.
+  const shown = c.bridgeSource === 'tool' ? title : esc(title);
+  const out: string[] = [heading(4, `${c.id} — ${shown} (${code(c.ref)})`)];
   if (st) {
-    const versionsInTitle = st.from === st.to || (title.includes(st.from) && title.includes(st.to));
-    const objective = versionsInTitle ? d.stepObjective(esc(title)) : d.stepObjectiveVersions(esc(title), esc(st.from), esc(st.to));
-    out.push(fieldL(s, d.objective, `${objective} ${esc(stepExplanation(s, st))}`.trim()));
-    out.push(`${labelFor(s, d.procedure)} ${runnerText(s, st)}`);
-    if (r?.commandForUser) out.push(labelFor(s, c.status === 'not-run' ? d.toRunIt : d.commandRun), fence('sh', redact(r.commandForUser)));
+    out.push(fieldL(s, d.objective, stepObjective(s, st)));
+    const context = stepExplanation(s, st);
+    if (context && c.bridgeSource !== 'tool') out.push(fieldL(s, s.rec.context, esc(context)));
+    out.push(`${labelFor(s, d.procedure)} ${runnerText(s, st, c.bridgeSource)}`);
+    if (r?.commandForUser) out.push(labelFor(s, c.status === 'not-run' ? d.toRunIt : d.commandRun), fence('sh', dedupeOptions(redact(r.commandForUser))));
     else if (st.runner.kind === 'glpi-console') out.push(fence('sh', redact(['php', 'bin/console', st.runner.command, ...st.runner.args].join(' '))));
     const exp: string[] = [st.from === st.to ? d.expectedVersionSame(esc(st.from)) : d.expectedVersion(esc(st.from), esc(st.to))];
     if (st.runner.kind !== 'glpi-console' && st.runner.kind !== 'plugin-install') exp.push(d.expectedStatements);
@@ -334,10 +389,10 @@ function stepCase(s: Strings, m: DossierModel, c: TestCase): string[] {
     if (e.tablesCreated?.length) exp.push(d.expectedCreated(e.tablesCreated.map(code).join(', ')));
     if (e.tablesDropped?.length) exp.push(d.expectedDropped(e.tablesDropped.map(code).join(', ')));
     if (e.tablesRenamed?.length) exp.push(d.expectedRenamed(e.tablesRenamed.map((x) => `${code(x.from)} → ${code(x.to)}`).join(', ')));
-    if (e.rowsDeleted?.length) exp.push(d.expectedDeleted(e.rowsDeleted.map((x) => `${code(x.table)} (${esc(deletionReason(s, x))})`).join(', ')));
-    if (e.tablesTouched === 'all') exp.push(d.expectedTouchedAll);
-    else if (e.tablesTouched?.length) exp.push(d.expectedTouched(e.tablesTouched.map(code).join(', ')));
-    exp.push(d.expectedCounts);
+    if (c.bridgeSource === 'tool') exp.push(s.rec.bridgeNoTruncate);
+    else if (e.rowsDeleted?.length) exp.push(d.expectedDeleted(e.rowsDeleted.map((x) => `${code(x.table)} (${esc(deletionReason(s, x))})`).join(', ')));
+    if (Array.isArray(e.tablesTouched) && e.tablesTouched.length) exp.push(d.expectedTouched(e.tablesTouched.map(code).join(', ')));
+    exp.push(d.expectedCounts, s.rec.expectedChecked);
     out.push(`${labelFor(s, d.expected)}\n\n${bullets(exp)}`);
     if (c.findings.length) {
       out.push(`${labelFor(s, d.hazards)}\n\n${bullets(c.findings.map((f) => `${code(f.id)} — ${esc(f.title[s.lang as 'fr' | 'en'])} (${s.severity[f.severity].toLowerCase()})`))}`);
@@ -382,6 +437,40 @@ function stepCase(s: Strings, m: DossierModel, c: TestCase): string[] {
   return out;
 }
 
+/** What the step's checks verify, as an objective one can check (not "carry out the step"). */
+function stepObjective(s: Strings, st: PlanStep): string {
+  const o = s.rec.objective;
+  const k = st.runner;
+  switch (k.kind) {
+    case 'ocs-update-file':
+      return o['ocs-update-file'](code(k.file), esc(st.from), esc(st.to));
+    case 'ocs-bridge':
+      return o['ocs-bridge'](esc(st.from), esc(st.to));
+    case 'ocs-php-change':
+      return o['ocs-php-change'](esc(k.change));
+    case 'glpi-console':
+      return o['glpi-console'](code(`bin/console ${k.command}`), esc(st.from), esc(st.to));
+    case 'plugin-install':
+      return o['plugin-install'](esc(k.pluginVersion), esc(k.glpiRelease));
+    case 'corrective-migration':
+      return o['corrective-migration'](code(k.migration));
+  }
+}
+
+function manualCase(s: Strings, c: TestCase): string[] {
+  const d = s.dossier;
+  const t = c.manual!;
+  return [
+    heading(4, `${c.id} — ${esc(t.title)} (${code(t.id)})`),
+    fieldL(s, d.objective, esc(t.title).replace(/([^.!?])$/, '$1.')),
+    fieldL(s, d.procedure, s.rec.manualProcedure(esc(t.tester), s.day(`${t.date}T00:00:00Z`))),
+    fieldL(s, d.expected, t.expected ? esc(t.expected) : todo(s, 'recette.yaml, `expected`')),
+    fieldL(s, d.observed, esc(t.observed)),
+    t.anomaly ? fieldL(s, d.anomaliesRaised, `${code(t.anomaly.id)} (${s.severity[t.anomaly.severity].toLowerCase()}).`) : undefined,
+    fieldL(s, d.status, statusText(s, c)),
+  ].filter((x): x is string => Boolean(x));
+}
+
 function auditCase(s: Strings, c: TestCase): string[] {
   const d = s.dossier;
   const k = c.auditCheck!;
@@ -409,8 +498,8 @@ function auditCase(s: Strings, c: TestCase): string[] {
 
 function casesSection(s: Strings, m: DossierModel): string[] {
   const d = s.dossier;
-  const out: string[] = [heading(2, d.cases), d.casesIntro, heading(3, d.summary)];
-  out.push(table([d.caseId, d.caseObject, d.status], m.cases.map((c) => [c.id, esc(caseTitle(s, c)), statusLabel(s, c)])));
+  const out: string[] = [heading(2, s.rec.annexCases), s.rec.annexCasesIntro, heading(3, d.summary)];
+  out.push(table([d.caseId, d.caseObject, d.status], m.cases.map((c) => [c.id, c.bridgeSource === 'tool' ? caseTitle(s, c) : esc(caseTitle(s, c)), statusLabel(s, c)])));
   out.push(heading(3, d.preChecks));
   const pre = m.cases.filter((c) => c.kind === 'pre-check');
   if (!pre.length) out.push(d.preChecksNone);
@@ -422,74 +511,56 @@ function casesSection(s: Strings, m: DossierModel): string[] {
     out.push(heading(3, d.auditChecks), d.auditIntro);
     for (const c of aud) out.push(...auditCase(s, c));
   }
-  return out;
-}
-
-function caseOfAnomaly(m: DossierModel, id: string): string | undefined {
-  return m.cases.find((c) => c.anomalies.some((a) => a.id === id))?.id;
-}
-
-function registerSection(s: Strings, m: DossierModel): string[] {
-  const d = s.dossier;
-  const lang = s.lang as 'fr' | 'en';
-  const out: string[] = [heading(2, d.register), d.registerIntro];
-  if (!m.anomalies.length) return [...out, d.registerNone];
-  out.push(
-    table(
-      [d.anomalyId, d.severityCol, d.caseCol, d.titleCol, d.state],
-      m.anomalies.map((a) => [code(a.id), s.severity[a.severity], caseOfAnomaly(m, a.id) ?? '—', esc(a.title[lang]), a.resolved ? d.stateResolved : d.stateResidual]),
-    ),
-  );
-  for (const a of m.anomalies) {
-    const meta = [
-      `${d.severityCol}${s.colon} ${s.severity[a.severity].toLowerCase()}`,
-      `${d.state}${s.colon} ${(a.resolved ? d.stateResolved : d.stateResidual).toLowerCase()}`,
-      a.stepId ? `${d.step}${s.colon} ${code(a.stepId)}${caseOfAnomaly(m, a.id) ? ` (${caseOfAnomaly(m, a.id)})` : ''}` : undefined,
-      a.findingId ? `${d.finding}${s.colon} ${code(a.findingId)}` : undefined,
-    ].filter((x): x is string => Boolean(x));
-    out.push(
-      heading(3, `${code(a.id)} — ${esc(a.title[lang])}`),
-      bullets(meta),
-      fieldL(s, d.detail, esc(redact(a.detail[lang]))),
-      fieldL(s, d.remedy, a.remedy ? esc(redact(a.remedy[lang])) : d.remedyTodo),
-    );
+  const man = m.cases.filter((c) => c.kind === 'manual');
+  if (man.length) {
+    out.push(heading(3, s.rec.manual), s.rec.manualIntro);
+    for (const c of man) out.push(...manualCase(s, c));
   }
   return out;
 }
 
 function verdictSection(s: Strings, m: DossierModel): string[] {
   const d = s.dossier;
+  const r = s.rec;
   const v = m.verdict;
   const yes = (b: boolean) => (b ? s.yes : `**${s.no}**`);
-  const runCases = m.cases.filter((c) => c.kind !== 'audit-check');
+  const runCases = m.cases.filter((c) => c.kind === 'pre-check' || c.kind === 'step');
   const run = runCases.filter((c) => c.status !== 'not-run').length;
   const passed = runCases.filter((c) => c.status === 'passed').length;
+  const audit = m.cases.filter((c) => c.kind === 'audit-check');
+  const auditRun = audit.filter((c) => c.status !== 'not-run').length;
+  const manual = m.cases.filter((c) => c.kind === 'manual');
   const majorRows = (v.majorsByLot.length ? v.majorsByLot : [{ lot: DEFAULT_LOT, major: 0 }]).map((l) => [
     d.critMajor(l.lot),
     d.atMost(ACCEPTANCE_RULE.maxMajorPerLot),
     String(l.major),
     yes(l.major <= ACCEPTANCE_RULE.maxMajorPerLot),
   ]);
-  const out: string[] = [
-    heading(2, d.verdict),
-    d.rule,
-    table([d.criterion, d.threshold, d.measured, d.compliant], [
-      [d.critBlocking, d.exactly(ACCEPTANCE_RULE.maxBlocking), String(v.residual.blocking), yes(v.residual.blocking <= ACCEPTANCE_RULE.maxBlocking)],
-      ...majorRows,
-      [d.critResidual, d.lessThan(ACCEPTANCE_RULE.residualLimit), String(v.residual.total), yes(v.residual.total < ACCEPTANCE_RULE.residualLimit)],
-      [d.critRun, d.all, d.outOf(run, runCases.length), yes(run === runCases.length && !m.inputs.run.dryRun && m.inputs.run.complete)],
-      [d.critPassed, d.all, d.outOf(passed, runCases.length), yes(passed === runCases.length)],
-    ]),
-    quote(`**${d.verdictKind[v.kind]}.** ${d.verdictExplain[v.kind]}`),
+  const rows = [
+    [d.critBlocking, d.exactly(ACCEPTANCE_RULE.maxBlocking), String(v.residual.blocking), yes(v.residual.blocking <= ACCEPTANCE_RULE.maxBlocking)],
+    ...majorRows,
+    [d.critResidual, d.lessThan(ACCEPTANCE_RULE.residualLimit), String(v.residual.total), yes(v.residual.total < ACCEPTANCE_RULE.residualLimit)],
+    [r.runRow, d.all, d.outOf(run, runCases.length), yes(run === runCases.length && !m.inputs.run.dryRun)],
+    [r.passedRow, d.all, d.outOf(passed, runCases.length), yes(passed === runCases.length)],
   ];
-  const reasons = v.reasons.map((r) => {
-    const n =
-      r === 'steps-not-run' ? v.notRun.length : r === 'failed-steps' ? v.failed.length : r === 'blocking' ? v.residual.blocking : r === 'too-many-majors' ? v.residual.major : v.residual.total;
-    return d.reasons[r](n);
+  if (manual.length) {
+    const mp = manual.filter((c) => c.status === 'passed').length;
+    rows.push([r.figManual, d.all, d.outOf(mp, manual.length), yes(mp === manual.length)]);
+  }
+  if (audit.length) rows.push([r.auditRow, d.all, d.outOf(auditRun, audit.length), auditRun === audit.length ? s.yes : `**${r.auditRowNote(audit.length - auditRun)}**`]);
+  const out: string[] = [heading(2, d.verdict), d.rule, r.openNote, table([d.criterion, d.threshold, d.measured, d.compliant], rows), quote(`**${d.verdictKind[v.kind]}.** ${d.verdictExplain[v.kind]}`)];
+  const reasons = v.reasons.map((x) => {
+    if (x === 'run-not-complete') return d.reasons[x](0);
+    if (x === 'steps-not-run' && m.finished && !m.inputs.run.complete) return r.finishedNotRun(v.notRun.length);
+    const n = x === 'steps-not-run' ? v.notRun.length : x === 'failed-steps' ? v.failed.length : x === 'blocking' ? v.residual.blocking : x === 'too-many-majors' ? v.residual.major : v.residual.total;
+    return d.reasons[x](n);
   });
   if (reasons.length) out.push(bullets(reasons));
   if (v.kind === 'incomplete' && !v.thresholdsMet) out.push(d.thresholdsAlready);
   if (v.notRun.length) out.push(`${d.notRunList} ${v.notRun.map(code).join(', ')}.`);
+  if (m.auditSkipped.length) {
+    out.push(bullets(m.auditSkipped.map((k) => `${code(k.id)}${s.colon} ${k.reason ? esc(s.lang === 'fr' && k.reasonFr ? k.reasonFr : k.reason) : s.unknown}`)));
+  }
   return out;
 }
 
@@ -499,7 +570,11 @@ function exitSection(s: Strings, m: DossierModel): string[] {
     heading(2, d.exit),
     table(
       [d.exitCriterion, d.exitStatus, d.exitDetail],
-      m.exitCriteria.map((e) => [d.exitTexts[e.key], e.met === undefined ? d.toReview : e.met ? s.yes : `**${s.no}**`, d.exitDetails[e.key](e.detail ?? '')]),
+      m.exitCriteria.map((e) => [
+        d.exitTexts[e.key],
+        e.met === undefined ? d.toReview : e.met ? s.yes : `**${s.no}**`,
+        e.key === 'functionalValidation' && e.detail ? `${s.rec.figManual}${s.colon} ${s.rec.outOf(Number(e.detail.split('/')[0]), Number(e.detail.split('/')[1]))}` : d.exitDetails[e.key](e.detail ?? ''),
+      ]),
     ),
   ];
 }
@@ -518,28 +593,63 @@ function traceSection(s: Strings, m: DossierModel): string[] {
     d.traceIntro,
     table(
       [d.requirement, d.source, d.titleCol, d.caseCol, d.status],
-      m.requirements.map((r) => [r.id, r.ref.replace('§', s.lang === 'fr' ? '§ ' : '§'), `${d.reqTexts[r.key]}${target(r.key)}`, r.cases.map((c) => c.id).join(', ') || '—', d.reqStatus[r.status]]),
+      m.requirements.map((r) => [
+        r.id,
+        r.ref.replace('§', s.lang === 'fr' ? '§ ' : '§'),
+        `${d.reqTexts[r.key]}${target(r.key)}`,
+        caseRanges(r.cases.map((c) => c.id)) || '—',
+        r.status === 'older-target' && r.newest
+          ? s.rec.reqOlder(esc(r.key === 'glpiLatest' ? m.inputs.plan.targets.glpi! : m.inputs.plan.targets.ocs!), r.newest.branch ? s.rec.reqNewestBranch(esc(r.newest.branch), esc(r.newest.overall)) : s.rec.reqNewest(esc(r.newest.overall)))
+          : d.reqStatus[r.status],
+      ]),
     ),
   ];
 }
 
-function signoffSection(s: Strings, o: RenderOptions): string[] {
+/** CT-ETP-01, CT-ETP-02, CT-ETP-03 → CT-ETP-01 à CT-ETP-03: a traceability cell stays readable. */
+function caseRanges(ids: string[]): string {
+  const out: string[] = [];
+  let i = 0;
+  while (i < ids.length) {
+    const m = /^(.*-)(\d+)$/.exec(ids[i]);
+    let j = i;
+    while (m && j + 1 < ids.length) {
+      const n = /^(.*-)(\d+)$/.exec(ids[j + 1]);
+      if (!n || n[1] !== m[1] || Number(n[2]) !== Number(/(\d+)$/.exec(ids[j])![1]) + 1) break;
+      j++;
+    }
+    out.push(j - i >= 2 ? `${ids[i]} – ${ids[j]}` : ids.slice(i, j + 1).join(', '));
+    i = j + 1;
+  }
+  return out.join(', ');
+}
+
+function signoffSection(s: Strings, m: DossierModel, o: RenderOptions): string[] {
   const d = s.dossier;
-  const orgs = [d.orgSupplier, d.orgSupplier, o.customer ? esc(o.customer) : d.orgCustomer, o.customer ? esc(o.customer) : d.orgCustomer];
-  return [heading(2, d.signoff), table([d.signRole, d.signName, d.signOrg, d.signDate, d.signVisa], d.signRoles.map((r, i) => [r, '', orgs[i], '', '']))];
+  const customer = customerOf(m, o);
+  const visas = m.recette?.visas ?? [];
+  if (visas.length) {
+    return [heading(2, d.signoff), table([d.signRole, d.signName, d.signOrg, d.signDate, d.signVisa], visas.map((p) => [esc(p.role), esc(p.name), esc(p.organisation ?? ''), '', '']))];
+  }
+  const orgs = [d.orgSupplier, d.orgSupplier, customer ? esc(customer) : d.orgCustomer, customer ? esc(customer) : d.orgCustomer];
+  return [heading(2, d.signoff), s.rec.visaNone, table([d.signRole, d.signName, d.signOrg, d.signDate, d.signVisa], d.signRoles.map((r, i) => [r, '', orgs[i], '', '']))];
 }
 
 function pvSection(s: Strings, m: DossierModel, o: RenderOptions): string[] {
   const d = s.dossier;
   const lang = s.lang as 'fr' | 'en';
-  const residual = m.anomalies.filter((a) => !a.resolved);
-  const parties = [d.pvParties[0], o.customer ? esc(o.customer) : d.pvParties[1]];
+  const customer = customerOf(m, o);
+  const residual = m.register.filter(isResidual);
+  const parties = [d.pvParties[0], customer ? esc(customer) : d.pvParties[1]];
+  const signers = [m.recette?.pv.supplier, m.recette?.pv.customer];
+  const reserves = m.recette?.reserves ?? [];
   return [
     heading(2, d.pv),
     d.pvIntro,
     table([d.idItem, d.idValue], [
-      [d.pvMarket, d.pvMarketValue],
-      [d.customer, o.customer ? esc(o.customer) : todo(s, d.customerHint)],
+      [d.pvMarket, m.recette?.contract ? `${d.pvMarketValue} (${s.rec.pvContract(esc(m.recette.contract))})` : `${d.pvMarketValue} (${todo(s, s.rec.contractHint)})`],
+      [s.rec.order, m.recette?.order ? esc(m.recette.order) : todo(s, s.rec.orderHint)],
+      [d.customer, customer ? esc(customer) : todo(s, s.rec.customerHint)],
       [d.lot, d.lotValue],
       [d.pvObject, d.pvObjectValue],
       [d.pvDossier, d.pvDossierValue(code(m.inputs.run.runId), s.day(m.date))],
@@ -548,9 +658,13 @@ function pvSection(s: Strings, m: DossierModel, o: RenderOptions): string[] {
     d.pvDecision,
     d.pvChoices.map((c) => `- [ ] ${c}`).join('\n'),
     d.pvReserves,
-    residual.length ? bullets(residual.map((a) => `${code(a.id)} (${s.severity[a.severity].toLowerCase()}) — ${esc(a.title[lang])}`)) : d.pvReservesNone,
+    reserves.length
+      ? table([s.rec.reserveCol, s.rec.deadlineCol, s.rec.anomaliesCol], reserves.map((x) => [`${code(x.id)} — ${esc(x.text)}`, s.day(`${x.deadline}T00:00:00Z`), x.anomalies.map(code).join(', ') || '—']))
+      : residual.length
+        ? bullets(residual.map((a: RegisterAnomaly) => `${code(a.id)} (${s.severity[a.severity].toLowerCase()}) — ${esc(a.title[lang])}`))
+        : d.pvReservesNone,
     d.pvSignatures,
-    table([d.pvFor, d.signName, d.pvPlaceDate, d.pvSignature], parties.map((p) => [`${d.pvFor} ${p}`, '', '', ''])),
+    table([d.pvFor, d.signName, d.pvPlaceDate, d.pvSignature], parties.map((p, i) => [`${d.pvFor} ${p}`, signers[i] ? `${esc(signers[i]!.name)}, ${esc(signers[i]!.role)}` : '', '', ''])),
   ];
 }
 
@@ -588,29 +702,89 @@ function annexes(s: Strings, m: DossierModel): string[] {
   return out;
 }
 
-export function renderDossierModel(m: DossierModel, options: RenderOptions = {}): string {
+/** What a section gets to render itself. */
+export interface SectionContext {
+  s: Strings;
+  m: DossierModel;
+  o: RenderOptions;
+}
+
+/**
+ * A part of the dossier. `synthesis` comes first (at most three pages), `body` is numbered 1, 2, 3…, `annex`
+ * is lettered A, B, C…; headings are numbered here, so a section only writes its own titles (## and ###).
+ */
+export interface DossierSection {
+  id: string;
+  part: 'synthesis' | 'body' | 'annex';
+  render(ctx: SectionContext): string[];
+}
+
+/**
+ * The sections in document order. Stages that add their own sections (attempts, functional tests, go-live)
+ * hook in here with one line each, from a file under src/report/sections/.
+ */
+export const DOSSIER_SECTIONS: DossierSection[] = [
+  synthesisSection,
+  { id: 'identification', part: 'body', render: ({ s, m, o }) => identification(s, m, o) },
+  { id: 'environment', part: 'body', render: ({ s, m }) => environment(s, m) },
+  { id: 'plan', part: 'body', render: ({ s, m }) => planSection(s, m) },
+  registersSection,
+  { id: 'verdict', part: 'body', render: ({ s, m }) => verdictSection(s, m) },
+  { id: 'exit', part: 'body', render: ({ s, m }) => exitSection(s, m) },
+  { id: 'trace', part: 'body', render: ({ s, m }) => traceSection(s, m) },
+  phasesSection,
+  { id: 'signoff', part: 'body', render: ({ s, m, o }) => signoffSection(s, m, o) },
+  { id: 'pv', part: 'body', render: ({ s, m, o }) => pvSection(s, m, o) },
+  { id: 'cases', part: 'annex', render: ({ s, m }) => casesSection(s, m) },
+  { id: 'annexes', part: 'annex', render: ({ s, m }) => annexes(s, m) },
+];
+
+/** A marker the exports turn into a page break (an HTML comment: invisible in the Markdown). */
+export const PAGE_BREAK = '<!-- page-break -->';
+
+/** Numbers the ## and ### headings of the body (1, 1.1) and letters those of the annexes (Annexe A, A.1). */
+export function numberHeadings(s: Strings, blocks: string[], part: 'body' | 'annex', counter: { n: number }): string[] {
+  let sub = 0;
+  const letter = () => String.fromCharCode(64 + counter.n);
+  return blocks.map((b) => {
+    if (b.startsWith('## ')) {
+      counter.n++;
+      sub = 0;
+      return part === 'body' ? `## ${counter.n}. ${b.slice(3)}` : `## ${s.lang === 'fr' ? 'Annexe' : 'Annex'} ${letter()} — ${b.slice(3)}`;
+    }
+    if (b.startsWith('### ')) {
+      sub++;
+      return part === 'body' ? `### ${counter.n}.${sub} ${b.slice(4)}` : `### ${letter()}.${sub} ${b.slice(4)}`;
+    }
+    return b;
+  });
+}
+
+export function renderDossierModel(m: DossierModel, options: RenderOptions = {}, sections: DossierSection[] = DOSSIER_SECTIONS): string {
   const s = stringsFor(options.lang);
   const d = s.dossier;
-  const v = m.verdict;
-  return doc([
-    heading(1, d.title),
-    d.intro(`${m.inputs.run.tool.name} ${esc(m.inputs.run.tool.version)}`, code(m.inputs.run.runId)),
-    quote(`**${d.verdictBanner}${s.colon} ${lcfirst(d.verdictKind[v.kind])}.** ${d.verdictExplain[v.kind]}`),
-    ...identification(s, m, options),
-    ...environment(s, m),
-    ...planSection(s, m),
-    ...casesSection(s, m),
-    ...registerSection(s, m),
-    ...verdictSection(s, m),
-    ...exitSection(s, m),
-    ...traceSection(s, m),
-    ...signoffSection(s, options),
-    ...pvSection(s, m, options),
-    ...annexes(s, m),
-  ]);
+  const ctx: SectionContext = { s, m, o: options };
+  const body = { n: 0 };
+  const annex = { n: 0 };
+  // The introduction opens the first section (the synthesis), so exports do not give it a page of its own.
+  const intro = d.intro(`${m.inputs.run.tool.name} ${esc(m.inputs.run.tool.version)}`, code(m.inputs.run.runId));
+  const blocks: string[] = [heading(1, d.title)];
+  let previous: DossierSection['part'] | undefined;
+  let previous2 = false;
+  for (const section of sections) {
+    const out = section.render(ctx).filter((b) => b && b.trim() !== '');
+    if (!out.length) continue;
+    if (previous && previous !== section.part) blocks.push(PAGE_BREAK);
+    previous = section.part;
+    const numbered = section.part === 'synthesis' ? out : numberHeadings(s, out, section.part, section.part === 'body' ? body : annex);
+    if (!previous2) numbered.splice(numbered[0].startsWith('## ') ? 1 : 0, 0, intro);
+    previous2 = true;
+    blocks.push(...numbered);
+  }
+  return polish(doc(blocks), s.lang as 'fr' | 'en');
 }
 
 /** The dossier de tests as Markdown (French by default). */
-export function renderDossier(inputs: RunInputs, options: RenderOptions = {}): string {
-  return renderDossierModel(buildDossierModel(inputs), options);
+export function renderDossier(inputs: RunInputs, options: RenderOptions & ModelOptions = {}): string {
+  return renderDossierModel(buildDossierModel(inputs, options), options);
 }

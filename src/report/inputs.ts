@@ -47,6 +47,14 @@ export interface RunInputs {
   evidence: Record<string, EvidenceFile>;
   /** Inputs that were not available, which the documents mention. */
   warnings: InputWarning[];
+  /** For each OCS bridge step, whose script ran, from its evidence bridge.json (`source: tool|official`). */
+  bridges?: Record<string, 'tool' | 'official'>;
+  /**
+   * Fingerprints of the distributions the run used, by run.yaml index, computed here when run.yaml has none
+   * and the directory or file is still reachable: the SHA-256 of a file, or a tree hash of a directory
+   * (see `treeHash`).
+   */
+  distributionHashes?: Record<number, { sha256: string; method: 'file' | 'tree' }>;
 }
 
 export type InputWarning = 'no-findings' | 'no-manifest';
@@ -65,7 +73,7 @@ export type ReportInputs = RunInputs | SnapshotInputs;
 
 type Obj = Record<string, unknown>;
 
-class Checker {
+export class Checker {
   constructor(readonly file: string) {}
   fail(field: string, what: string): never {
     throw new VerificationError(`${this.file}: ${field ? `${field} ` : ''}${what}`, {
@@ -396,7 +404,67 @@ export function loadRunInputs(runDir: string, options: { snapshotDir?: string } 
       evidence[rel] = { path: rel, bytes: fp.bytes, sha256: fp.sha256 };
     }
   }
-  return { kind: 'run', run, plan, findings, manifest, journal, sources, evidence, warnings };
+  const bridges: Record<string, 'tool' | 'official'> = {};
+  for (const rel of paths) {
+    if (path.basename(rel) !== 'bridge.json' || evidence[rel].missing) continue;
+    try {
+      const j = JSON.parse(fs.readFileSync(path.resolve(runDir, rel), 'utf8')) as { source?: unknown };
+      const step = run.steps.find((s) => s.evidence.includes(rel));
+      if (step && (j.source === 'tool' || j.source === 'official')) bridges[step.stepId] = j.source;
+    } catch {
+      /* an unreadable bridge.json is ignored: the dossier falls back on the run's own record */
+    }
+  }
+  const distributionHashes: Record<number, { sha256: string; method: 'file' | 'tree' }> = {};
+  run.distributions.forEach((d, i) => {
+    if (d.sha256) return;
+    const h = distributionHash(d.path);
+    if (h) distributionHashes[i] = h;
+  });
+  return { kind: 'run', run, plan, findings, manifest, journal, sources, evidence, warnings, bridges, distributionHashes };
+}
+
+/** The tool's own files (migrations/…) are resolved from the package root, `~/` from the home directory. */
+function resolveDistPath(p: string): string | undefined {
+  if (p.startsWith('~/')) return path.join(process.env.HOME ?? '', p.slice(2));
+  if (path.isAbsolute(p)) return p;
+  if (p.startsWith('migrations/')) return path.resolve(path.dirname(new URL(import.meta.url).pathname), '..', '..', p);
+  return undefined;
+}
+
+/**
+ * Tree hash of a directory: the SHA-256 of the lines `<sha256 of the file>  <path relative to the root>`,
+ * one per regular file, sorted by path (bytewise), each ending with a newline — the output of
+ * `find . -type f -printf '%P\0' | LC_ALL=C sort -z | xargs -0 sha256sum | sha256sum` in the directory.
+ * Symbolic links are not followed. The same tree gives the same hash wherever it is unpacked.
+ */
+export function treeHash(dir: string): string {
+  const files: string[] = [];
+  const walk = (rel: string) => {
+    for (const e of fs.readdirSync(path.join(dir, rel), { withFileTypes: true })) {
+      const r = rel ? `${rel}/${e.name}` : e.name;
+      if (e.isDirectory()) walk(r);
+      else if (e.isFile()) files.push(r);
+    }
+  };
+  walk('');
+  files.sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
+  const h = crypto.createHash('sha256');
+  for (const f of files) h.update(`${crypto.createHash('sha256').update(fs.readFileSync(path.join(dir, f))).digest('hex')}  ${f}\n`);
+  return h.digest('hex');
+}
+
+function distributionHash(p: string): { sha256: string; method: 'file' | 'tree' } | undefined {
+  const abs = resolveDistPath(p);
+  if (!abs || !fs.existsSync(abs)) return undefined;
+  try {
+    const st = fs.statSync(abs);
+    if (st.isFile()) return { sha256: crypto.createHash('sha256').update(fs.readFileSync(abs)).digest('hex'), method: 'file' };
+    if (st.isDirectory()) return { sha256: treeHash(abs), method: 'tree' };
+  } catch {
+    return undefined;
+  }
+  return undefined;
 }
 
 /** A run directory (run.yaml) or a snapshot directory (manifest.yaml), whichever `dir` is. */

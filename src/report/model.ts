@@ -10,13 +10,19 @@ import type { Finding, FindingsFile } from '../audit/finding-types.ts';
 import type { RunInputs } from './inputs.ts';
 import type { Verdict } from './verdict.ts';
 import { compareAnomalies, computeVerdict } from './verdict.ts';
+import type { Recette, ManualTest } from './recette.ts';
+import type { Constat, RegisterAnomaly, Risk } from './registers.ts';
+import { buildRegisters, isResidual } from './registers.ts';
+import type { Catalog } from '../catalog/catalog.ts';
+import { glpiBranchOf, loadCatalog, newestGlpiRelease, newestOcsRelease } from '../catalog/catalog.ts';
+import { compareDotted } from '../inspect/detect.ts';
 
 export type CaseStatus = 'passed' | 'failed' | 'not-run';
 
 export interface TestCase {
   /** CT-PRE-01, CT-ETP-01, CT-AUD-01 … numbered in document order. */
   id: string;
-  kind: 'pre-check' | 'step' | 'audit-check';
+  kind: 'pre-check' | 'step' | 'audit-check' | 'manual';
   /** The step id or check id it comes from. */
   ref: string;
   status: CaseStatus;
@@ -28,6 +34,10 @@ export interface TestCase {
   anomalies: Anomaly[];
   /** For steps: the result was absent from run.yaml (the plan had it, the run did not report it). */
   missingResult?: boolean;
+  /** A manual test of recette.yaml. */
+  manual?: ManualTest;
+  /** For the OCS bridge step: whose script ran (the tool's own bridge or OCS 2.2's files/ocsbase.sql). */
+  bridgeSource?: 'tool' | 'official';
 }
 
 export type RequirementKey = 'glpiLatest' | 'ocsLatest' | 'connectorUpdated' | 'corrective' | 'dataMeetsNeeds' | 'testedBeforeDelivery';
@@ -38,7 +48,9 @@ export interface RequirementRow {
   /** Section of the tender. */
   ref: string;
   cases: TestCase[];
-  status: 'met' | 'failed' | 'not-proven' | 'no-test' | 'needs-review';
+  status: 'met' | 'failed' | 'not-proven' | 'no-test' | 'needs-review' | 'older-target';
+  /** For older-target: the newest release of the target's branch and of the catalog. */
+  newest?: { branch?: string; overall: string };
 }
 
 export interface VersionRow {
@@ -57,7 +69,21 @@ export interface ExitCriterion {
 export interface DossierModel {
   inputs: RunInputs;
   cases: TestCase[];
+  /** The run's anomalies as recorded (all kinds); the registers below sort them out. */
   anomalies: Anomaly[];
+  /** Audit findings about production before the upgrade. */
+  constats: Constat[];
+  /** Predictions no run confirmed. */
+  risks: Risk[];
+  /** What an attempt observed: the only items §8.11 counts. */
+  register: RegisterAnomaly[];
+  recette?: Recette;
+  /** recette.yaml ids that match nothing. */
+  unknownRecetteIds: string[];
+  /** The run went to its end (run-finished in the journal, or finishedAt), even if steps were not run. */
+  finished: boolean;
+  /** Audit checks that were not run (skipped), with their reasons. */
+  auditSkipped: Array<FindingsFile['checksRun'][number]>;
   verdict: Verdict;
   versions: VersionRow[];
   requirements: RequirementRow[];
@@ -86,8 +112,35 @@ function orderedSteps(plan: PlanFile, run: RunSummary): Array<{ step?: PlanStep;
   return out;
 }
 
-export function buildDossierModel(inputs: RunInputs): DossierModel {
+export interface ModelOptions {
+  recette?: Recette;
+  /** The catalog of releases, to tell whether the targets are the newest (default: the tool's; null: none). */
+  catalog?: Catalog | null;
+  /** Anomalies observed outside the rehearsal (apply, functional tests), added by their sections' hooks. */
+  extraAnomalies?: RegisterAnomaly[];
+}
+
+function defaultCatalog(): Catalog | undefined {
+  try {
+    return loadCatalog();
+  } catch {
+    return undefined;
+  }
+}
+
+/** Whose bridge script ran: from the evidence (bridge.json), else the reason or the distributions recorded. */
+function bridgeSourceOf(inputs: RunInputs, r: StepResult | undefined): 'tool' | 'official' | undefined {
+  if (!r) return undefined;
+  const ev = inputs.bridges?.[r.stepId];
+  if (ev) return ev;
+  if (/^tool's bridge/i.test(r.reason ?? '') || /^schéma de passage de l’outil/.test(r.reasonFr ?? '')) return 'tool';
+  if (inputs.run.distributions.some((d) => /(^|\/)migrations\/ocs\/bridge-[^/]*\.sql$/.test(d.path))) return 'tool';
+  return r.status === 'passed' || r.status === 'failed' ? 'official' : undefined;
+}
+
+export function buildDossierModel(inputs: RunInputs, options: ModelOptions = {}): DossierModel {
   const { run, plan, findings } = inputs;
+  const recette = options.recette;
   const anomalies = [...run.anomalies].sort(compareAnomalies);
   const findingById = new Map((findings?.findings ?? []).map((f) => [f.id, f]));
   const cases: TestCase[] = [];
@@ -116,6 +169,7 @@ export function buildDossierModel(inputs: RunInputs): DossierModel {
       findings: hazards,
       anomalies: anomalies.filter((a) => a.stepId === s.id),
       missingResult: !s.result,
+      bridgeSource: s.step?.runner.kind === 'ocs-bridge' ? bridgeSourceOf(inputs, s.result) : undefined,
     });
   });
 
@@ -143,20 +197,36 @@ export function buildDossierModel(inputs: RunInputs): DossierModel {
     cases.push({ id: `CT-AUD-${pad(i + 1)}`, kind: 'audit-check', ref: k.id, status, auditCheck: k, findings: found, anomalies: linked });
   });
 
+  (recette?.manualTests ?? []).forEach((t, i) => {
+    cases.push({
+      id: `CT-MAN-${pad(i + 1)}`,
+      kind: 'manual',
+      ref: t.id,
+      status: t.status === 'passed' ? 'passed' : t.status === 'failed' ? 'failed' : 'not-run',
+      manual: t,
+      findings: [],
+      anomalies: [],
+    });
+  });
+
+  const registers = buildRegisters(inputs, recette, passedMigrations, options.extraAnomalies);
+  const finished = Boolean(run.finishedAt) || inputs.journal.some((e) => e.event === 'run-finished');
   const runCases = cases.filter((c) => c.kind !== 'audit-check');
   const verdict = computeVerdict(
-    anomalies,
+    registers.anomalies.map((a) => ({ id: a.id, severity: a.severity, resolved: !isResidual(a), lot: a.lot })),
     runCases.map((c) => ({ stepId: c.ref, status: c.status === 'not-run' ? 'not-run' : c.status })),
-    { dryRun: run.dryRun, complete: run.complete },
+    // A run that went to its end is complete as a run: the steps it did not run are counted as such.
+    { dryRun: run.dryRun, complete: run.complete || finished },
   );
 
   const versions = computeVersions(inputs, cases);
-  const requirements = computeRequirements(cases);
+  const catalog = options.catalog === null ? undefined : (options.catalog ?? defaultCatalog());
+  const requirements = computeRequirements(cases, plan, catalog);
   const stepCases = cases.filter((c) => c.kind === 'step');
   const deltas = stepCases.flatMap((c) => c.result?.tableDeltas ?? []);
   const unexplained = deltas.filter((d) => d.verdict === 'anomaly').length;
   const exitCriteria: ExitCriterion[] = [
-    { key: 'allStepsRun', met: stepCases.every((c) => c.status !== 'not-run') && !run.dryRun && run.complete, detail: String(stepCases.filter((c) => c.status === 'not-run').length) },
+    { key: 'allStepsRun', met: stepCases.every((c) => c.status !== 'not-run') && !run.dryRun && (run.complete || finished), detail: String(stepCases.filter((c) => c.status === 'not-run').length) },
     { key: 'allCasesPassed', met: runCases.every((c) => c.status === 'passed'), detail: String(runCases.filter((c) => c.status === 'failed').length) },
     { key: 'preChecks', met: run.preChecks.length > 0 && run.preChecks.every((p) => p.status === 'passed'), detail: String(run.preChecks.length) },
     { key: 'noBlocking', met: verdict.residual.blocking === 0, detail: String(verdict.residual.blocking) },
@@ -166,7 +236,30 @@ export function buildDossierModel(inputs: RunInputs): DossierModel {
     { key: 'functionalValidation', met: undefined },
   ];
 
-  return { inputs, cases, anomalies, verdict, versions, requirements, exitCriteria, date: run.finishedAt ?? run.startedAt };
+  const functional = recette?.manualTests ?? [];
+  exitCriteria[exitCriteria.length - 1] = {
+    key: 'functionalValidation',
+    met: functional.length ? functional.every((t) => t.status === 'passed') : undefined,
+    detail: functional.length ? String(functional.filter((t) => t.status === 'passed').length) + '/' + String(functional.length) : undefined,
+  };
+
+  return {
+    inputs,
+    cases,
+    anomalies,
+    constats: registers.constats,
+    risks: registers.risks,
+    register: registers.anomalies,
+    recette,
+    unknownRecetteIds: registers.unknownIds,
+    finished,
+    auditSkipped: (findings?.checksRun ?? []).filter((k) => k.status === 'skipped'),
+    verdict,
+    versions,
+    requirements,
+    exitCriteria,
+    date: run.finishedAt ?? run.startedAt,
+  };
 }
 
 function computeVersions(inputs: RunInputs, cases: TestCase[]): VersionRow[] {
@@ -221,14 +314,32 @@ const REQUIREMENTS: Array<{ id: string; key: RequirementKey; ref: string; select
   { id: 'EX-06', key: 'testedBeforeDelivery', ref: '§8.5', select: (c) => c.kind !== 'audit-check' },
 ];
 
-function computeRequirements(cases: TestCase[]): RequirementRow[] {
+/** The newest releases when `target` is older than the newest of its branch or of the catalog. */
+function olderThanNewest(key: RequirementKey, plan: PlanFile, catalog: Catalog | undefined): RequirementRow['newest'] {
+  if (!catalog) return undefined;
+  if (key === 'glpiLatest' && plan.targets.glpi) {
+    const t = plan.targets.glpi;
+    const branch = glpiBranchOf(catalog, t)?.latest;
+    const overall = newestGlpiRelease(catalog);
+    if ((branch && compareDotted(t, branch) < 0) || compareDotted(t, overall) < 0) return { branch: branch && branch !== overall ? branch : undefined, overall };
+  }
+  if (key === 'ocsLatest' && plan.targets.ocs) {
+    const overall = newestOcsRelease(catalog).version;
+    if (compareDotted(plan.targets.ocs, overall) < 0) return { overall };
+  }
+  return undefined;
+}
+
+function computeRequirements(cases: TestCase[], plan: PlanFile, catalog: Catalog | undefined): RequirementRow[] {
   return REQUIREMENTS.map((r) => {
     const selected = cases.filter(r.select);
     let status: RequirementRow['status'];
+    const newest = olderThanNewest(r.key, plan, catalog);
     if (!selected.length) status = 'no-test';
     else if (selected.some((c) => c.status === 'failed')) status = 'failed';
     else if (selected.some((c) => c.status === 'not-run')) status = 'not-proven';
+    else if (newest) status = 'older-target';
     else status = r.review ? 'needs-review' : 'met';
-    return { id: r.id, key: r.key, ref: r.ref, cases: selected, status };
+    return { id: r.id, key: r.key, ref: r.ref, cases: selected, status, newest };
   });
 }

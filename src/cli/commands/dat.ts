@@ -5,7 +5,8 @@ import { renderDat } from '../../report/dat.ts';
 import { writeDocument } from '../../report/pandoc.ts';
 import { stringsFor } from '../../report/format.ts';
 import type { ReportCommandOptions } from './dossier.ts';
-import { addReportOptions, outputPath } from './dossier.ts';
+import { addReportOptions, documentMeta, outputPath } from './dossier.ts';
+import { loadRecette } from '../../report/recette.ts';
 
 export function register(program: Command): void {
   const cmd = program
@@ -26,11 +27,13 @@ What the tool cannot know is marked "À compléter" ("To be completed") with a h
     .action(async (dir: string, opts: ReportCommandOptions, command: Command) => {
       const out = outputFor(command);
       const inputs = loadReportInputs(dir, { snapshotDir: opts.snapshot });
-      const markdown = renderDat(inputs, { lang: opts.lang, customer: opts.customer, project: opts.project });
+      const recette = opts.recette ? loadRecette(opts.recette) : undefined;
+      const markdown = renderDat(inputs, { lang: opts.lang, customer: opts.customer ?? recette?.customer, project: opts.project ?? recette?.project, recette });
       const { file, format } = outputPath(dir, 'dat', opts);
-      await writeDocument(markdown, file, format, stringsFor(opts.lang).dat.title);
+      const date = inputs.kind === 'run' ? (inputs.run.finishedAt ?? inputs.run.startedAt) : inputs.manifest.createdAt;
+      await writeDocument(markdown, file, format, stringsFor(opts.lang).dat.title, { meta: documentMeta(opts, recette, date) });
       const todo = markdown.split(stringsFor(opts.lang).todo).length - 1;
       out.result({ file, format, source: inputs.kind, toComplete: todo });
-      out.say(`wrote ${file} (${todo} item(s) marked "${stringsFor(opts.lang).todo}")`);
+      out.say(`wrote ${file} (${todo} ${todo === 1 ? 'item' : 'items'} marked "${stringsFor(opts.lang).todo}")`);
     });
 }

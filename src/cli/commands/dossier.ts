@@ -9,6 +9,22 @@ import { renderDossierModel } from '../../report/dossier.ts';
 import { parseFormat, writeDocument } from '../../report/pandoc.ts';
 import type { Lang } from '../../report/format.ts';
 import { stringsFor } from '../../report/format.ts';
+import type { Recette } from '../../report/recette.ts';
+import { loadRecette } from '../../report/recette.ts';
+import type { DocumentMeta } from '../../report/pandoc.ts';
+
+/** The cover page and running header/footer of docx and pdf exports. */
+export function documentMeta(o: ReportCommandOptions, recette: Recette | undefined, date: string): DocumentMeta {
+  const s = stringsFor(o.lang);
+  return {
+    lang: o.lang ?? 'fr',
+    customer: o.customer ?? recette?.customer,
+    contract: recette?.contract,
+    order: recette?.order,
+    date: s.day(date),
+    subtitle: s.dossier.lotValue,
+  };
+}
 
 export interface ReportCommandOptions {
   output?: string;
@@ -17,6 +33,7 @@ export interface ReportCommandOptions {
   snapshot?: string;
   customer?: string;
   project?: string;
+  recette?: string;
   failUnlessAccepted?: boolean;
 }
 
@@ -26,7 +43,8 @@ export function addReportOptions(cmd: Command, defaultName: string): Command {
     .addOption(new Option('--lang <lang>', 'language of the document').choices(['fr', 'en']).default('fr'))
     .addOption(new Option('--format <format>', 'md, or docx / pdf / html through pandoc when installed (default: from -o, else md)').choices(['md', 'docx', 'pdf', 'html']))
     .option('--snapshot <dir>', 'the snapshot directory, when it moved since the rehearsal (default: the one run.yaml names)')
-    .option('--customer <name>', 'customer name for the identification and the acceptance report')
+    .option('--recette <file>', 'recette.yaml: contract and order references, signatories, agreed severities, anomaly follow-up, réserves, manual test results (docs/reports.md)')
+    .option('--customer <name>', 'customer name for the identification and the acceptance report (overrides recette.yaml)')
     .option('--project <name>', 'project name (default: the MAJSER lot title)');
 }
 
@@ -48,7 +66,8 @@ export function register(program: Command): void {
 Examples:
   $ glpi-ocs-upgrade dossier run-1                         # run-1/dossier-de-tests.md, in French
   $ glpi-ocs-upgrade dossier run-1 --lang en -o test-dossier.md
-  $ glpi-ocs-upgrade dossier run-1 --format docx --customer "ARS PACA"   # needs pandoc
+  $ glpi-ocs-upgrade dossier run-1 --recette recette.yaml --format docx -o livrables/dossier.docx   # needs pandoc
+  $ glpi-ocs-upgrade dossier run-1 --format pdf           # pandoc + chromium (Debian package chromium)
   $ glpi-ocs-upgrade dossier run-1 --json --fail-unless-accepted         # CI: verdict on stdout, exit 8 if not accepted
 
 The same run directory always gives the same document (no clock, stable order). No password is ever written.
@@ -57,14 +76,27 @@ See docs/reports.md.`,
     .action(async (runDir: string, opts: ReportCommandOptions, command: Command) => {
       const out = outputFor(command);
       const inputs = loadRunInputs(runDir, { snapshotDir: opts.snapshot });
-      const model = buildDossierModel(inputs);
+      const recette = opts.recette ? loadRecette(opts.recette) : undefined;
+      const model = buildDossierModel(inputs, { recette });
       const markdown = renderDossierModel(model, { lang: opts.lang, customer: opts.customer, project: opts.project });
       const { file, format } = outputPath(runDir, 'dossier-de-tests', opts);
-      await writeDocument(markdown, file, format, stringsFor(opts.lang).dossier.title);
+      await writeDocument(markdown, file, format, stringsFor(opts.lang).dossier.title, { meta: documentMeta(opts, recette, model.date) });
       const v = model.verdict;
-      out.result({ file, format, verdict: v.kind, residual: v.residual, resolved: v.resolved, notRun: v.notRun, failed: v.failed, reasons: v.reasons, cases: model.cases.length });
+      out.result({
+        file,
+        format,
+        verdict: v.kind,
+        residual: v.residual,
+        resolved: v.resolved,
+        notRun: v.notRun,
+        failed: v.failed,
+        reasons: v.reasons,
+        cases: model.cases.length,
+        registers: { anomalies: model.register.length, constats: model.constats.length, risks: model.risks.length },
+      });
       out.say(`wrote ${file}`);
       out.say(`verdict: ${v.kind} (residual anomalies: ${v.residual.blocking} blocking, ${v.residual.major} major, ${v.residual.minor} minor; ${v.notRun.length} not run, ${v.failed.length} failed)`);
+      if (model.unknownRecetteIds.length) out.warn(`recette.yaml names ids this run does not know: ${model.unknownRecetteIds.join(', ')}`);
       for (const w of inputs.warnings) out.warn(w === 'no-manifest' ? 'the snapshot manifest was not found: the dossier lacks the per-table fingerprints (use --snapshot DIR)' : 'no findings.yaml in the run directory: the audit checks are not in the dossier');
       if (opts.failUnlessAccepted && v.kind !== 'accepted') {
         throw new FindingsError(`the verdict is "${v.kind}", not an acceptance (--fail-unless-accepted)`);
