@@ -19,13 +19,18 @@ export const DETECTORS: DetectorKind[] = ['email', 'phone', 'ipv4', 'ipv6', 'mac
 // Byte-view character classes: ASCII letters and digits, and any byte of a non-ASCII character.
 const WORD = 'A-Za-z0-9\\x80-\\xFF';
 
-const EMAIL_RE = new RegExp(`(?<![${WORD}._%+-])[A-Za-z0-9_][A-Za-z0-9._%+-]{0,63}@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)+[A-Za-z]{2,24}(?![${WORD}-])`, 'g');
+/** An e-mail address from a given start (sticky): found from each `@` backwards, not tried at every word. */
+const EMAIL_AT = new RegExp(`[A-Za-z0-9_][A-Za-z0-9._%+-]{0,63}@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)+[A-Za-z]{2,24}(?![${WORD}-])`, 'y');
+const LOCAL_CHAR = new Uint8Array(256);
+for (const ch of 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._%+-') LOCAL_CHAR[ch.charCodeAt(0)] = 1;
 /** Reserved names (RFC 2606): the anonymizer's own results and documentation examples are not personal. */
 const RESERVED_DOMAIN = /(^|\.)(invalid|example|test|localhost)$|(^|\.)example\.(com|net|org)$/i;
 
 const OCTET = '(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])';
 const IPV4_RE = new RegExp(`(?<![${WORD}.])(?:${OCTET}\\.){3}${OCTET}(?![${WORD}]|\\.[0-9])`, 'g');
-const IPV6_RE = new RegExp(`(?<![${WORD}:.])(?:[0-9A-Fa-f]{0,4}:){2,7}[0-9A-Fa-f]{0,4}(?![${WORD}:])`, 'g');
+// Eight groups, or a `::` somewhere (times such as 08:30:00 fail fast).
+const H4 = '[0-9A-Fa-f]{1,4}';
+const IPV6_RE = new RegExp(`(?<![${WORD}:.])(?:(?:${H4}:){7}${H4}|(?:${H4}(?::${H4}){0,6})?::(?:${H4}(?::${H4}){0,6})?)(?![${WORD}:])`, 'g');
 const MAC_RE = new RegExp(`(?<![${WORD}:-])[0-9A-Fa-f]{2}([:-])(?:[0-9A-Fa-f]{2}\\1){4}[0-9A-Fa-f]{2}(?![${WORD}:-])`, 'g');
 /** French numbers (0X XX XX XX XX, +33 / 0033 forms, separators space, dot or dash) and + international ones. */
 const PHONE_RE = new RegExp(
@@ -33,7 +38,6 @@ const PHONE_RE = new RegExp(
   'g',
 );
 const TOKEN_RE = new RegExp(`[${WORD}]+`, 'g');
-const WORD_CHAR = new RegExp(`[${WORD}]`);
 
 export interface Hit {
   kind: DetectorKind;
@@ -47,9 +51,10 @@ export interface Hit {
 function ipv4Personal(s: string): boolean {
   const o = s.split('.').map(Number);
   // 0.x (this network), 127.x (loopback), 224+ (multicast, masks such as 255.255.255.0): not anybody's address;
-  // four one-digit parts (1.2.3.4, 6.1.0.0) are version numbers far more often than addresses.
+  // two leading one-digit parts (1.2.3.4, 6.1.7601.1 cut, 1.6.0.45) are version numbers far more often than addresses
+  // (1.0.0.0–9.9.255.255 are public blocks, rare in an inventory).
   if (o[0] === 0 || o[0] === 127 || o[0] >= 224) return false;
-  if (o.every((x) => x < 10)) return false;
+  if (o[0] < 10 && o[1] < 10) return false;
   return true;
 }
 
@@ -87,9 +92,25 @@ interface Candidate {
   identity: Identity;
 }
 
-/** Finds identities as whole words (first word looked up, the rest compared), in one character set's bytes. */
+/** Byte-view code units that belong to a word: ASCII letters and digits, any non-ASCII byte. */
+const IS_WORD = new Uint8Array(256);
+for (let c = 0; c < 256; c++) IS_WORD[c] = (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c >= 128 ? 1 : 0;
+/** String.prototype.toLowerCase on one latin1 code unit. */
+function lowerUnit(c: number): number {
+  return (c >= 65 && c <= 90) || (c >= 192 && c <= 222 && c !== 215) ? c + 32 : c;
+}
+function quickKey(len: number, first: number, last: number): number {
+  return len * 65536 + lowerUnit(first) * 256 + lowerUnit(last);
+}
+
+/**
+ * Finds identities as whole words (first word looked up, the rest compared), in one character set's bytes.
+ * The text is walked once, word by word, without regular expressions; a word is only cut out and looked up
+ * when its length and first and last letters are those of an identity's first word.
+ */
 export class IdentityMatcher {
   private readonly byFirst = new Map<string, Candidate[]>();
+  private readonly quick = new Set<number>();
   readonly size: number;
 
   constructor(identities: Identity[], encoding: 'utf8' | 'latin1') {
@@ -106,6 +127,7 @@ export class IdentityMatcher {
       list.push({ full, identity });
       list.sort((a, b) => b.full.length - a.full.length);
       this.byFirst.set(first, list);
+      this.quick.add(quickKey(first.length, first.charCodeAt(0), first.charCodeAt(first.length - 1)));
     }
     this.size = seen.size;
   }
@@ -113,21 +135,29 @@ export class IdentityMatcher {
   /** Identity hits in a byte-view text. */
   find(text: string, out: Hit[]): void {
     if (this.byFirst.size === 0) return;
-    TOKEN_RE.lastIndex = 0;
-    for (let m = TOKEN_RE.exec(text); m; m = TOKEN_RE.exec(text)) {
-      const list = this.byFirst.get(m[0].toLowerCase());
+    const n = text.length;
+    let i = 0;
+    while (i < n) {
+      if (IS_WORD[text.charCodeAt(i) & 255] === 0) {
+        i++;
+        continue;
+      }
+      const at = i;
+      while (i < n && IS_WORD[text.charCodeAt(i) & 255] === 1) i++;
+      if (!this.quick.has(quickKey(i - at, text.charCodeAt(at), text.charCodeAt(i - 1)))) continue;
+      const word = text.slice(at, i);
+      const list = this.byFirst.get(word.toLowerCase());
       if (!list) continue;
-      const at = m.index;
       // An HTML entity (&eacute;, &lt;) is not a word of the text.
       if (at > 0 && text.charCodeAt(at - 1) === 0x26) continue;
       for (const c of list) {
         const end = at + c.full.length;
-        if (end > text.length || (end < text.length && WORD_CHAR.test(text[end]))) continue;
-        const found = c.full.length === m[0].length ? m[0] : text.slice(at, end);
+        if (end > n || (end < n && IS_WORD[text.charCodeAt(end) & 255] === 1)) continue;
+        const found = c.full.length === word.length ? word : text.slice(at, end);
         if (found.toLowerCase() !== c.full) continue;
         if (c.identity.kind === 'name' && /^[a-z]/.test(found)) continue;
         out.push({ kind: 'identity', index: at, text: found, identity: c.identity });
-        if (end > m.index + m[0].length) TOKEN_RE.lastIndex = end;
+        if (end > i) i = end;
         break;
       }
     }
@@ -157,7 +187,18 @@ export function detect(text: string, opts: DetectOptions = {}): Hit[] {
     opts.identities?.find(text, all);
     return all;
   }
-  if (text.includes('@')) collect(EMAIL_RE, 'email', text, all, (s) => !RESERVED_DOMAIN.test(s.slice(s.indexOf('@') + 1)));
+  for (let at = text.indexOf('@'), done = 0; at !== -1; at = text.indexOf('@', Math.max(at + 1, done))) {
+    let start = at;
+    while (start > done && at - start < 64 && LOCAL_CHAR[text.charCodeAt(start - 1) & 255] === 1) start--;
+    // Like a look-behind: the address must not continue a word (a non-ASCII letter before it).
+    while (start < at && !/[A-Za-z0-9_]/.test(text[start])) start++;
+    if (start === at || (start > 0 && (text.charCodeAt(start - 1) >= 128 || LOCAL_CHAR[text.charCodeAt(start - 1) & 255] === 1))) continue;
+    EMAIL_AT.lastIndex = start;
+    const m = EMAIL_AT.exec(text);
+    if (!m) continue;
+    done = start + m[0].length;
+    if (!RESERVED_DOMAIN.test(m[0].slice(m[0].indexOf('@') + 1))) all.push({ kind: 'email', index: start, text: m[0] });
+  }
   if (/[0-9]/.test(text)) {
     collect(PHONE_RE, 'phone', text, all, phonePersonal);
     if (!opts.noIpv4 && text.includes('.')) collect(IPV4_RE, 'ipv4', text, all, ipv4Personal);

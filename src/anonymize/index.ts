@@ -313,6 +313,7 @@ export async function anonymizeSnapshot(inDir: string, outDir: string, opts: Ano
           })();
           sweepCarried.catch(() => undefined);
           inflight = Promise.all([copying, sweepCarried]);
+          inflight.catch(() => undefined);
         }
         report = await anonymizeDatabases(conn, target, restoredNames, ruleSet, opts.salt, {
           jobs,
@@ -339,6 +340,7 @@ export async function anonymizeSnapshot(inDir: string, outDir: string, opts: Ano
       })();
       sweepCarried.catch(() => undefined);
       inflight = Promise.all([copying, sweepCarried]);
+          inflight.catch(() => undefined);
     }
     for (const v of (scrubber as Scrubber | undefined)?.emitted ?? []) pseudonyms.add(v);
     const others = new Map<string, AnonymizeRule[]>();
