@@ -93,6 +93,7 @@ export function parseSchema(createText: string): { columns: Map<string, ColumnDe
 }
 
 const MAX_VALUES = 5000;
+const CHUNK = 4 * 1024 * 1024;
 
 interface Acc {
   database: DatabaseRole;
@@ -146,12 +147,24 @@ export class Sweep {
       if (f.rows === 0) continue;
       const buf = await gunzip(await fsp.readFile(path.join(dir, f.path)));
       this.bytes += buf.length;
-      const text = buf.toString('latin1');
-      encs.forEach((enc, i) => {
-        // Identities are looked for in each character set's bytes; the other detectors once (ASCII).
-        const hits = detect(text, { identities: this.matchers[enc], identitiesOnly: i > 0 });
-        this.place(text, hits, order, role, t.name, (h, d) => (h.kind === 'identity' ? d.enc === enc : i === 0));
-      });
+      const all = buf.toString('latin1');
+      // Whole lines, a few MiB at a time, letting other work (the new snapshot's reads) run in between.
+      for (let from = 0; from < all.length; ) {
+        let to = from + CHUNK;
+        if (to >= all.length) to = all.length;
+        else {
+          const nl = all.indexOf('\n', to);
+          to = nl === -1 ? all.length : nl + 1;
+        }
+        const text = all.slice(from, to);
+        from = to;
+        encs.forEach((enc, i) => {
+          // Identities are looked for in each character set's bytes; the other detectors once (ASCII).
+          const hits = detect(text, { identities: this.matchers[enc], identitiesOnly: i > 0 });
+          this.place(text, hits, order, role, t.name, (h, d) => (h.kind === 'identity' ? d.enc === enc : i === 0));
+        });
+        await new Promise((r) => setImmediate(r));
+      }
     }
   }
 
