@@ -398,6 +398,7 @@ export async function anonymizeSnapshot(inDir: string, outDir: string, opts: Ano
     if (sweep) {
       opts.onPhase?.('sweep');
       const t3 = Date.now();
+      sweep.setPseudonyms(pseudonyms);
       for (const db of taken?.databases ?? []) for (const t of db.tables) await sweep.scanTable(resolvedOut, db.role, t);
       await sweepCarried;
       sweepReport = sweep.finish(opts.allow ?? [], pseudonyms);

@@ -111,12 +111,23 @@ export class Sweep {
   private bytes = 0;
   private readonly started = Date.now();
   private readonly matchers: Record<Encoding, IdentityMatcher>;
+  private pseudonyms: Set<string> | undefined;
+  private recognisedEarly = 0;
 
   constructor(readonly identities: Identity[]) {
     this.matchers = { utf8: new IdentityMatcher(identities, 'utf8'), latin1: new IdentityMatcher(identities, 'latin1') };
   }
 
+  /** The values this run wrote, once known: hits equal to one are recognised as they are found. */
+  setPseudonyms(p: Set<string>): void {
+    this.pseudonyms = p;
+  }
+
   private record(database: DatabaseRole, table: string, column: string, h: Hit): void {
+    if (h.kind !== 'identity' && this.pseudonyms?.has(h.text.toLowerCase())) {
+      this.recognisedEarly++;
+      return;
+    }
     const key = `${database}.${table}.${column}`;
     let a = this.acc.get(key);
     if (!a) this.acc.set(key, (a = { database, table, column, values: new Map(), overflow: {} }));
@@ -195,7 +206,7 @@ export class Sweep {
   finish(allow: Allowance[], pseudonyms: Set<string>): SweepReport {
     const identities = this.matchers.utf8.size;
     const columns: SweepColumn[] = [];
-    let recognised = 0;
+    let recognised = this.recognisedEarly;
     const usedAllow = new Map<Allowance, number>();
     for (const a of [...this.acc.values()].sort((x, y) => `${x.database}.${x.table}.${x.column}`.localeCompare(`${y.database}.${y.table}.${y.column}`))) {
       const hits: Partial<Record<DetectorKind, number>> = {};
