@@ -40,6 +40,8 @@ export interface AnonymizationReport {
   elapsedMs: number;
   columns: ColumnReport[];
   totals: { columns: number; rowsChanged: number; tables: number };
+  /** Where the rewrite's time went: reading the identities, the rules' UPDATEs, the free-text rewrite. */
+  phases?: { identitiesMs: number; rulesMs: number; scrubMs: number };
   /** What the sweep found after the rules (absent when it was not run). */
   sweep?: SweepReport;
 }
@@ -274,7 +276,9 @@ export async function anonymizeDatabases(
     const m = rule.method === 'scrub' ? scrubByTable : byTable;
     m.set(k, [...(m.get(k) ?? []), rule]);
   }
+  const tIds = Date.now();
   const identities = opts.identities ?? (scrubByTable.size > 0 ? await collectIdentities(conn, names, ruleSet) : []);
+  const phases = { identitiesMs: Date.now() - tIds, rulesMs: 0, scrubMs: 0 };
   const sizes = new Map<string, number>();
   for (const role of ['glpi', 'ocs'] as const) {
     if (!names[role]) continue;
@@ -307,8 +311,11 @@ export async function anonymizeDatabases(
         }
       }
     };
+    const tRules = Date.now();
     await Promise.all(sessions.map(worker));
     if (failure !== undefined) throw failure;
+    phases.rulesMs = Date.now() - tRules;
+    const tScrub = Date.now();
     // Free text, once every identity column is rewritten (the tool computes the same pseudonyms).
     if (scrubByTable.size > 0) {
       const scrubber = new Scrubber(salt, ruleSet, identities);
@@ -328,6 +335,7 @@ export async function anonymizeDatabases(
       if (failure !== undefined) throw failure;
       opts.onScrubbed?.(scrubber);
     }
+    phases.scrubMs = Date.now() - tScrub;
   } finally {
     for (const c of sessions) await clearSalt(c);
     for (const c of extra) await c.end().catch(() => undefined);
@@ -340,6 +348,7 @@ export async function anonymizeDatabases(
     rulesSources: ruleSet.sources,
     at: new Date().toISOString(),
     elapsedMs: Date.now() - started,
+    phases,
     columns,
     totals: {
       columns: anonymized.length,

@@ -36,7 +36,6 @@ import type { Allowance, SweepReport } from './sweep.ts';
 import { Sweep } from './sweep.ts';
 import type { Scrubber } from './scrub.ts';
 import type { Identity } from './detect.ts';
-import { qi } from './sql.ts';
 
 export type { AnonymizeRule, RuleSet, AnonymizeMethod, HashFormat } from './rules.ts';
 export { loadRules, parseRules, DEFAULT_RULES_FILE } from './rules.ts';
@@ -322,12 +321,8 @@ export async function anonymizeSnapshot(inDir: string, outDir: string, opts: Ano
           onScrubbed: (x) => (scrubber = x),
         });
         if (sweep) {
-          // The values this run wrote in address, phone and e-mail columns: recognised as pseudonyms by the sweep.
-          for (const c of report.columns) {
-            if (c.status !== 'anonymized' || c.rowsChanged === 0 || !['ip', 'mac', 'phone', 'email'].includes(c.format ?? '')) continue;
-            const [rows] = await conn.query(`SELECT DISTINCT BINARY ${qi(c.column)} AS v FROM ${qi(restoredNames[c.database]!)}.${qi(c.table)}`);
-            for (const r of rows as Array<{ v: Buffer | null }>) if (r.v) pseudonyms.add(r.v.toString('latin1').toLowerCase());
-          }
+          // The columns holding the rules' addresses, phones and e-mails: what the sweep finds there is this run's result.
+          for (const c of report.columns) if (c.status === 'anonymized' && c.format) sweep.addRuleColumn(c.database, c.table, c.column, c.format);
         }
       } finally {
         await conn.end().catch(() => undefined);
@@ -362,6 +357,7 @@ export async function anonymizeSnapshot(inDir: string, outDir: string, opts: Ano
       rulesSources: rules.sources,
       at: report?.at ?? new Date().toISOString(),
       elapsedMs: report?.elapsedMs ?? 0,
+      ...(report?.phases ? { phases: report.phases } : {}),
       columns,
       totals: {
         columns: anonymizedCols.length,

@@ -95,28 +95,33 @@ export async function scrubColumn(
   const col = qi(column.name);
   const enc = encodingOf(column.charset);
   const counts: Partial<Record<DetectorKind, number>> = {};
-  const cache = new Map<string, { out: string; counts: Partial<Record<DetectorKind, number>> }>();
-  const add = (c: Partial<Record<DetectorKind, number>>) => {
-    for (const [k, n] of Object.entries(c) as Array<[DetectorKind, number]>) counts[k] = (counts[k] ?? 0) + n;
-  };
-  const rewrite = (b: Buffer): Buffer | undefined => {
-    const view = b.toString('latin1');
-    let entry = cache.get(view);
-    if (entry === undefined) {
-      const c: Partial<Record<DetectorKind, number>> = {};
-      entry = { out: scrubber.scrub(view, enc, c, column.name), counts: c };
-      if (view.length < 512 && cache.size < 100_000) cache.set(view, entry);
+  /**
+   * Rewrites a page of values in one pass: joined with NUL bytes (no detector matches across one; values
+   * holding one are done alone), scrubbed, split again. Undefined where a value is unchanged.
+   */
+  const rewritePage = (values: Buffer[]): Array<Buffer | undefined> => {
+    const views = values.map((b) => b.toString('latin1'));
+    const out: Array<string | undefined> = new Array(views.length);
+    const joinable: number[] = [];
+    views.forEach((v, i) => {
+      if (v.includes('\u0000')) out[i] = scrubber.scrub(v, enc, counts, column.name);
+      else joinable.push(i);
+    });
+    if (joinable.length > 0) {
+      const parts = scrubber.scrub(joinable.map((i) => views[i]).join('\u0000'), enc, counts, column.name).split('\u0000');
+      joinable.forEach((i, k) => (out[i] = parts[k]));
     }
-    add(entry.counts);
-    return entry.out === view ? undefined : Buffer.from(entry.out, 'latin1');
+    return out.map((o, i) => (o === undefined || o === views[i] ? undefined : Buffer.from(o, 'latin1')));
   };
   const keep = onUpdate.filter((c) => c !== column.name).map((c) => `t.${qi(c)} = t.${qi(c)}`);
   const pk = await primaryKey(conn, db, table);
   let rowsChanged = 0;
   if (pk.length !== 1) {
     const [rows] = await conn.query(`SELECT DISTINCT BINARY ${col} AS v FROM ${t} WHERE ${col} IS NOT NULL AND ${col} <> ''`);
-    for (const r of rows as Array<{ v: Buffer }>) {
-      const nv = rewrite(r.v);
+    const list = rows as Array<{ v: Buffer }>;
+    const news = rewritePage(list.map((r) => r.v));
+    for (const [i, r] of list.entries()) {
+      const nv = news[i];
       if (!nv) continue;
       const [res] = await conn.query(`UPDATE ${t} t SET t.${col} = ?${keep.map((k) => `, ${k}`).join('')} WHERE BINARY t.${col} = ?`, [nv, r.v]);
       rowsChanged += (res as { affectedRows: number }).affectedRows;
@@ -145,8 +150,9 @@ export async function scrubColumn(
         last === undefined ? [] : [last],
       );
       const list = rows as Array<{ k: unknown; v: Buffer }>;
-      for (const r of list) {
-        const nv = rewrite(r.v);
+      const news = rewritePage(list.map((r) => r.v));
+      for (const [i, r] of list.entries()) {
+        const nv = news[i];
         if (!nv) continue;
         rowsChanged++;
         pending.push([r.k, nv]);

@@ -123,12 +123,30 @@ export class Sweep {
     this.pseudonyms = p;
   }
 
+  /**
+   * Columns rewritten by a `hash` rule of format ip, mac, phone or email (`db.table.column` lower case → the
+   * detector kinds of that format): what the sweep finds of that kind there is the rule's own result (or a
+   * kept value); it is recognised, and remembered as a pseudonym wherever else it appears.
+   */
+  private readonly ruleColumns = new Map<string, DetectorKind[]>();
+  private readonly written = new Set<string>();
+  addRuleColumn(database: DatabaseRole, table: string, column: string, format: string): void {
+    const kinds: Partial<Record<string, DetectorKind[]>> = { ip: ['ipv4', 'ipv6'], mac: ['mac'], phone: ['phone'], email: ['email'] };
+    const k = kinds[format];
+    if (k) this.ruleColumns.set(`${database}.${table}.${column}`.toLowerCase(), k);
+  }
+
   private record(database: DatabaseRole, table: string, column: string, h: Hit): void {
-    if (h.kind !== 'identity' && this.pseudonyms?.has(h.text.toLowerCase())) {
+    const key = `${database}.${table}.${column}`;
+    if (this.ruleColumns.get(key.toLowerCase())?.includes(h.kind)) {
+      this.written.add(h.text.toLowerCase());
       this.recognisedEarly++;
       return;
     }
-    const key = `${database}.${table}.${column}`;
+    if (h.kind !== 'identity' && (this.pseudonyms?.has(h.text.toLowerCase()) || this.written.has(h.text.toLowerCase()))) {
+      this.recognisedEarly++;
+      return;
+    }
     let a = this.acc.get(key);
     if (!a) this.acc.set(key, (a = { database, table, column, values: new Map(), overflow: {} }));
     let m = a.values.get(h.kind);
@@ -216,7 +234,7 @@ export class Sweep {
         const m = a.values.get(kind);
         let n = a.overflow[kind] ?? 0;
         for (const [v, e] of m ?? []) {
-          if (kind !== 'identity' && pseudonyms.has(v)) {
+          if (kind !== 'identity' && (pseudonyms.has(v) || this.written.has(v))) {
             recognised += e.n;
             continue;
           }
