@@ -28,8 +28,14 @@ export interface AnonymizeBenchResult {
   valuesChanged: number;
   columns: number;
   plainRestoreMs: number;
-  /** restore, rewrite and new snapshot of the tables with rules; copyMs (the other tables' files) overlaps them. */
-  anonymize: { totalMs: number; restoreMs: number; anonymizeMs: number; snapshotMs: number; copyMs: number };
+  /**
+   * restore, rewrite (rules, then free text) and new snapshot of the tables with rules; copyMs (the other tables'
+   * files) overlaps them; sweepMs is the sweep of the new tables and the wait for the sweep of the copied ones.
+   */
+  anonymize: { totalMs: number; restoreMs: number; anonymizeMs: number; snapshotMs: number; copyMs: number; sweepMs: number };
+  sweep: { remaining: number; scannedBytes: number; columns: number; elapsedMs: number };
+  /** The 1-minute load average before and after the run (the machine may be shared). */
+  load: [number, number];
   tables: { rewritten: number; copied: number };
   ratioToRestore: number;
   machine: string;
@@ -38,6 +44,7 @@ export interface AnonymizeBenchResult {
 export async function benchAnonymize(computers: number, jobs: number, log: (s: string) => void = () => undefined): Promise<AnonymizeBenchResult> {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'gou-bench-anon-'));
   const inst = await startEmbedded({ name: 'bench-anonymize' });
+  const loadBefore = os.loadavg()[0];
   try {
     log(`generating ${computers} computers…`);
     const gen = await generateFixtures(inst.dsn, { seed: 1, computers, hazards: 'all', glpiDb: 'bench_glpi', ocsDb: 'bench_ocs' });
@@ -50,9 +57,10 @@ export async function benchAnonymize(computers: number, jobs: number, log: (s: s
     await restoreSnapshot(inDir, inst.dsn, { databases: { glpi: 'bench_plain_glpi', ocs: 'bench_plain_ocs' }, jobs });
     const plainRestoreMs = Date.now() - t0;
 
-    log('anonymize (restore + rewrite + snapshot of the tables with rules, copy of the others)…');
+    log('anonymize (restore + rewrite + snapshot of the tables with rules, copy of the others, sweep)…');
     const salt = crypto.randomBytes(32).toString('hex');
     const r = await anonymizeSnapshot(inDir, path.join(tmp, 'out'), { salt, instance: inst.dsn, jobs });
+    const sw = r.report.sweep!;
     return {
       computers,
       jobs,
@@ -61,6 +69,8 @@ export async function benchAnonymize(computers: number, jobs: number, log: (s: s
       columns: r.report.totals.columns,
       plainRestoreMs,
       anonymize: r.timings,
+      sweep: { remaining: sw.remaining, scannedBytes: sw.scanned.bytes, columns: sw.scanned.columns, elapsedMs: sw.elapsedMs },
+      load: [loadBefore, os.loadavg()[0]],
       tables: r.tables,
       ratioToRestore: r.timings.totalMs / plainRestoreMs,
       machine: `${os.cpus().length} × ${os.cpus()[0]?.model ?? '?'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, MariaDB ${inst.record.serverVersion}`,
@@ -86,5 +96,7 @@ if (isMain) {
     console.log(`  restore                ${s(r.anonymize.restoreMs)}`);
     console.log(`  rewrite                ${s(r.anonymize.anonymizeMs)}  (${r.valuesChanged} values in ${r.columns} columns, ${Math.round(r.valuesChanged / (r.anonymize.anonymizeMs / 1000))} values/s)`);
     console.log(`  new snapshot           ${s(r.anonymize.snapshotMs)}`);
+    console.log(`  sweep (after)          ${s(r.anonymize.sweepMs)}  (${r.sweep.columns} text columns, ${Math.round(r.sweep.scannedBytes / 2 ** 20)} MiB of data, ${r.sweep.remaining} hit(s) left; ${s(r.sweep.elapsedMs)} from its start, alongside)`);
+    console.log(`load average (1 min)     ${r.load[0].toFixed(1)} → ${r.load[1].toFixed(1)}`);
   }
 }

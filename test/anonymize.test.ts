@@ -48,8 +48,17 @@ const HOST = 'pc-jdupontzq';
 const IP = '192.168.77.23';
 const DOUBLE_ENCODED = 'CafÃ© Ã  emporter'; // UTF-8 read as latin1 and saved again: an audit hazard to keep
 
+/** What free text (method scrub) quotes in row i: an identity, an e-mail, a phone number, an IP and a MAC address. */
+function plantedIn(i: number): string[] {
+  return [`Zqglpi_users.realname.${i}-Jérôme`, `prenom.nom${i}.libre@chu-exemple.fr`, `06 12 34 56 7${i}`, `192.168.50.${10 + i}`, `aa:bb:cc:dd:ee:0${i}`];
+}
+
 function valueFor(rule: AnonymizeRule, table: string, column: string, i: number): string {
   const n = `${i}`;
+  if (rule.method === 'scrub') {
+    const [name, email, phone, ip, mac] = plantedIn(i);
+    return `&lt;p&gt;${table}.${column} ${i} : ${name} &lt;${email}&gt;, tél. ${phone}, poste ${ip} (${mac}).&lt;/p&gt;`;
+  }
   switch (rule.format) {
     case 'mac':
       return `aa:bb:cc:${(0x40 + i).toString(16)}:${(0x50 + column.length).toString(16)}:${(table.length % 255).toString(16).padStart(2, '0')}`;
@@ -137,11 +146,18 @@ async function placeSharedValues(): Promise<void> {
   await root.query(`UPDATE ${o('networks')} SET MACADDR = ?, IPADDRESS = ? WHERE id = 1`, [MAC.toUpperCase(), IP]);
   await root.query(`UPDATE ${g('glpi_networkports')} SET mac = ?, ip = ? WHERE id = 1`, [MAC, IP]);
   await root.query(`UPDATE ${o('accesslog')} SET USERID = ? WHERE id = 1`, [LOGIN]);
+  // What free text quotes (plantedIn(1)), also in the columns of its kind: the free text must get the same values.
+  const [, email, phone, ip, mac] = plantedIn(1);
+  await root.query(`UPDATE ${g('glpi_useremails')} SET email = ? WHERE id = 1`, [email]);
+  await root.query(`UPDATE ${g('glpi_users')} SET phone = ? WHERE id = 1`, [phone]);
+  await root.query(`UPDATE ${g('glpi_networkports')} SET ip = ?, mac = ? WHERE id = 2`, [ip, mac]);
   // latin1 column holding UTF-8 bytes (a login with an accent, written by a UTF-8 client into latin1).
   await root.query(`UPDATE ${o('hardware')} SET WORKGROUP = CONVERT(CAST(CONVERT('Hôpital-Zq' USING utf8mb4) AS BINARY) USING latin1) WHERE id = 2`);
 }
 
 async function collectOriginals(): Promise<void> {
+  // (As the other originals: the stored bytes read as latin1.)
+  for (let i = 1; i <= 3; i++) for (const v of plantedIn(i)) originals.add(Buffer.from(v, 'utf8').toString('latin1'));
   for (const [role, db] of [['glpi', glpiDb], ['ocs', ocsDb]] as const) {
     for (const r of defaults.rules.filter((x) => x.database === role && x.method !== 'keep')) {
       const cols = r.column.endsWith('*') ? ['fields_3', 'fields_4'] : [r.column];
@@ -152,6 +168,8 @@ async function collectOriginals(): Promise<void> {
           const s = v.toString('latin1');
           if ((r.keep_values ?? []).some((k) => k.toLowerCase() === s.toLowerCase())) continue;
           if (r.method === 'fixed' && s === r.value) continue;
+          // Free text keeps its words: what must go is what it quotes.
+          if (r.method === 'scrub') continue;
           originals.add(s);
         }
       }
@@ -243,6 +261,16 @@ afterAll(async () => {
 });
 
 describe('anonymize: no personal data survives', () => {
+  it('the sweep finds nothing left in any text column, and says what it scanned', async () => {
+    const sweep = resultA.report.sweep!;
+    expect(sweep.columns).toEqual([]);
+    expect(sweep.remaining).toBe(0);
+    expect(sweep.scanned.tables).toBe(resultA.manifest.databases.reduce((n, d) => n + d.tables.length, 0));
+    expect(sweep.identities).toBeGreaterThan(6);
+    // The addresses and phone numbers this run wrote are recognised, not counted.
+    expect(sweep.pseudonymsRecognised).toBeGreaterThan(20);
+  });
+
   it('the fixture has personal data in the column of every default rule', async () => {
     expect(originals.size).toBeGreaterThan(250);
     const report = resultA.report;
@@ -314,6 +342,23 @@ describe('anonymize: consistency and what the upgrade needs', () => {
     expect(p.ip).toMatch(/^10\.\d{1,3}\.\d{1,3}\.\d{1,3}$/);
     expect(n.IPADDRESS).toBe(p.ip);
     expect(h.IPADDR).toBe(p.ip);
+  });
+
+  it('rewrites free text with the same values as the columns: a name, an e-mail, a phone, an IP and a MAC quoted in a ticket', async () => {
+    const names = { glpi: `${glpiDb}_ag`.slice(0, 64), ocs: `${ocsDb}_ao`.slice(0, 64) };
+    const u = await one<{ realname: string; phone: string }>(`SELECT realname, phone FROM \`${names.glpi}\`.glpi_users WHERE id = 1`);
+    const e = await one<{ email: string }>(`SELECT email FROM \`${names.glpi}\`.glpi_useremails WHERE id = 1`);
+    const p = await one<{ ip: string; mac: string }>(`SELECT ip, mac FROM \`${names.glpi}\`.glpi_networkports WHERE id = 2`);
+    const t = await one<{ content: string; ts: string }>(`SELECT content, ts FROM \`${names.glpi}\`.glpi_tickets WHERE id = 1`);
+    expect(u.realname).toMatch(/^Nom-[0-9a-f]{16}$/);
+    expect(e.email).toMatch(/^u[0-9a-f]{12}@example\.invalid$/);
+    expect(t.content).toBe(`&lt;p&gt;glpi_tickets.content 1 : ${u.realname} &lt;${e.email}&gt;, tél. ${u.phone}, poste ${p.ip} (${p.mac}).&lt;/p&gt;`);
+    // The same in OCS's free fields, and the ON UPDATE timestamp of the ticket is kept.
+    const a = await one<{ f: string }>(`SELECT fields_3 AS f FROM \`${names.ocs}\`.accountinfo WHERE id = 1`);
+    expect(a.f).toContain(`${u.realname} &lt;${e.email}&gt;, tél. ${u.phone}, poste ${p.ip} (${p.mac})`);
+    expect(t.ts).toBe('2012-01-01 00:00:00');
+    const report = resultA.report.columns.find((c) => c.table === 'glpi_tickets' && c.column === 'content')!;
+    expect(report).toMatchObject({ method: 'scrub', rowsChanged: 3, replacements: { identity: 3, email: 3, phone: 3, ipv4: 3, mac: 3 } });
   });
 
   it('keeps keys, types, row counts, NULLs, empty strings, kept values, duplicates and untouched data', async () => {

@@ -8,7 +8,11 @@ import { assertWritable } from '../db/interlock.ts';
 import type { AnonymizeRule, RuleSet } from './rules.ts';
 import { namespaceOf } from './rules.ts';
 import type { ColumnInfo } from './sql.ts';
+import type { DetectorKind, Identity } from './detect.ts';
+import { Scrubber, scrubColumn } from './scrub.ts';
+import type { SweepReport } from './sweep.ts';
 import { IPAD_VAR, OPAD_VAR, conditionExpr, hmacPads, isStringColumn, qi, valueExpr } from './sql.ts';
+import { encodingOf } from './scrub.ts';
 
 export type ColumnStatus = 'anonymized' | 'kept' | 'table-absent' | 'column-absent' | 'not-a-string-column';
 
@@ -24,6 +28,8 @@ export interface ColumnReport {
   rowsChanged: number;
   /** Rows in the table. */
   rows: number;
+  /** scrub: the replacements made in the text, by kind. */
+  replacements?: Partial<Record<DetectorKind, number>>;
 }
 
 export interface AnonymizationReport {
@@ -34,6 +40,10 @@ export interface AnonymizationReport {
   elapsedMs: number;
   columns: ColumnReport[];
   totals: { columns: number; rowsChanged: number; tables: number };
+  /** Where the rewrite's time went: reading the identities, the rules' UPDATEs, the free-text rewrite. */
+  phases?: { identitiesMs: number; rulesMs: number; scrubMs: number };
+  /** What the sweep found after the rules (absent when it was not run). */
+  sweep?: SweepReport;
 }
 
 export interface DatabaseNames {
@@ -46,7 +56,7 @@ interface Planned {
   column: ColumnInfo;
 }
 
-async function describeTable(conn: Connection, db: string, table: string): Promise<{ columns: ColumnInfo[]; onUpdate: string[]; engine: string } | undefined> {
+export async function describeTable(conn: Connection, db: string, table: string): Promise<{ columns: ColumnInfo[]; onUpdate: string[]; engine: string } | undefined> {
   const [rows] = await conn.query(
     `SELECT COLUMN_NAME AS name, DATA_TYPE AS dataType, CHARACTER_MAXIMUM_LENGTH AS maxLength, CHARACTER_SET_NAME AS charset, COLLATION_NAME AS collation, EXTRA AS extra
        FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION`,
@@ -69,7 +79,7 @@ async function describeTable(conn: Connection, db: string, table: string): Promi
 }
 
 /** Matches a rule's column (name or `prefix*`) against a table's columns, case-insensitively like the server. */
-function matchColumns(rule: AnonymizeRule, columns: ColumnInfo[]): ColumnInfo[] {
+export function matchColumns(rule: AnonymizeRule, columns: ColumnInfo[]): ColumnInfo[] {
   if (rule.column.endsWith('*')) {
     const p = rule.column.slice(0, -1).toLowerCase();
     return columns.filter((c) => c.name.toLowerCase().startsWith(p));
@@ -149,6 +159,7 @@ async function anonymizeTable(conn: Connection, db: string, rules: AnonymizeRule
     }
     for (const c of found) {
       if (r.method === 'keep') reports.push({ ...base(r, c.name), status: 'kept' });
+      else if (r.method === 'scrub') continue; // scrubTable
       else if (!isStringColumn(c)) reports.push({ ...base(r, c.name), status: 'not-a-string-column' });
       else {
         planned.push({ rule: r, column: c });
@@ -187,6 +198,52 @@ async function anonymizeTable(conn: Connection, db: string, rules: AnonymizeRule
 }
 
 /**
+ * The original values of the identity columns (rules with `identity:`; not NULL, not empty, not kept), read
+ * before anything is rewritten: free text is searched for them, and so is every column by the sweep.
+ */
+export async function collectIdentities(conn: Connection, names: DatabaseNames, ruleSet: RuleSet): Promise<Identity[]> {
+  const out: Identity[] = [];
+  for (const rule of ruleSet.rules) {
+    const db = names[rule.database];
+    if (!db || !rule.identity || rule.method === 'keep' || rule.method === 'fixed' || rule.method === 'scrub') continue;
+    const desc = await describeTable(conn, db, rule.table);
+    if (!desc) continue;
+    for (const c of matchColumns(rule, desc.columns)) {
+      if (!isStringColumn(c)) continue;
+      const [rows] = await conn.query(`SELECT DISTINCT BINARY ${qi(c.name)} AS v FROM ${qi(db)}.${qi(rule.table)} WHERE ${conditionExpr(rule, c)}`);
+      const enc = encodingOf(c.charset);
+      for (const r of rows as Array<{ v: Buffer }>) out.push({ value: r.v.toString(enc), rule, kind: rule.identity });
+    }
+  }
+  return out;
+}
+
+/** Scrubs the free-text columns of one table (rules with method scrub). */
+async function scrubTable(conn: Connection, db: string, rules: AnonymizeRule[], scrubber: Scrubber): Promise<ColumnReport[]> {
+  const role = rules[0].database;
+  const table = rules[0].table;
+  const base = (rule: AnonymizeRule, column: string, status: ColumnStatus): ColumnReport => ({ database: role, table, column, method: rule.method, status, rowsChanged: 0, rows: 0 });
+  const desc = await describeTable(conn, db, table);
+  if (!desc) return rules.map((r) => base(r, r.column, 'table-absent'));
+  const [cnt] = await conn.query(`SELECT COUNT(*) AS n FROM ${qi(db)}.${qi(table)}`);
+  const rows = Number((cnt as Array<{ n: number | string }>)[0].n);
+  const out: ColumnReport[] = [];
+  for (const r of rules) {
+    const found = matchColumns(r, desc.columns);
+    if (found.length === 0 && !r.column.endsWith('*')) out.push(base(r, r.column, 'column-absent'));
+    for (const c of found) {
+      if (!isStringColumn(c)) {
+        out.push({ ...base(r, c.name, 'not-a-string-column'), rows });
+        continue;
+      }
+      const res = await scrubColumn(conn, db, table, c, desc.onUpdate, scrubber);
+      out.push({ ...base(r, c.name, 'anonymized'), rows, rowsChanged: res.rowsChanged, replacements: res.replacements });
+    }
+  }
+  return out;
+}
+
+/**
  * Rewrites the personal-data columns of the given databases. `dsn` names the server for the interlock message.
  * Rules whose table or column does not exist are reported as absent, not errors (installations differ).
  * With `openExtra`, up to `jobs` sessions rewrite different tables at the same time (the largest first).
@@ -201,6 +258,10 @@ export async function anonymizeDatabases(
     onTable?: (database: string, table: string, index: number, total: number) => void;
     jobs?: number;
     openExtra?: () => Promise<Connection>;
+    /** The identities (collectIdentities), when already read; read here otherwise, before any rewrite. */
+    identities?: Identity[];
+    /** Receives the scrubber once free text is rewritten (its emitted values, for the sweep). */
+    onScrubbed?: (scrubber: Scrubber) => void;
   } = {},
 ): Promise<AnonymizationReport> {
   if (!salt) throw new Error('anonymizeDatabases: empty salt');
@@ -208,11 +269,16 @@ export async function anonymizeDatabases(
   const started = Date.now();
   // Group the rules by table; the biggest tables first so parallel sessions finish together.
   const byTable = new Map<string, AnonymizeRule[]>();
+  const scrubByTable = new Map<string, AnonymizeRule[]>();
   for (const rule of ruleSet.rules) {
     if (!names[rule.database]) continue;
     const k = `${rule.database}\u0000${rule.table}`;
-    byTable.set(k, [...(byTable.get(k) ?? []), rule]);
+    const m = rule.method === 'scrub' ? scrubByTable : byTable;
+    m.set(k, [...(m.get(k) ?? []), rule]);
   }
+  const tIds = Date.now();
+  const identities = opts.identities ?? (scrubByTable.size > 0 ? await collectIdentities(conn, names, ruleSet) : []);
+  const phases = { identitiesMs: Date.now() - tIds, rulesMs: 0, scrubMs: 0 };
   const sizes = new Map<string, number>();
   for (const role of ['glpi', 'ocs'] as const) {
     if (!names[role]) continue;
@@ -245,13 +311,36 @@ export async function anonymizeDatabases(
         }
       }
     };
+    const tRules = Date.now();
     await Promise.all(sessions.map(worker));
     if (failure !== undefined) throw failure;
+    phases.rulesMs = Date.now() - tRules;
+    const tScrub = Date.now();
+    // Free text, once every identity column is rewritten (the tool computes the same pseudonyms).
+    if (scrubByTable.size > 0) {
+      const scrubber = new Scrubber(salt, ruleSet, identities);
+      const squeue = [...scrubByTable.keys()].sort((a, b) => (sizes.get(b) ?? 0) - (sizes.get(a) ?? 0) || a.localeCompare(b));
+      const sworker = async (c: Connection) => {
+        for (let key = squeue.shift(); key !== undefined && failure === undefined; key = squeue.shift()) {
+          const rules = scrubByTable.get(key)!;
+          try {
+            const prev = results.get(key) ?? [];
+            results.set(key, [...prev, ...(await scrubTable(c, names[rules[0].database]!, rules, scrubber))]);
+          } catch (err) {
+            failure ??= err;
+          }
+        }
+      };
+      await Promise.all(sessions.map(sworker));
+      if (failure !== undefined) throw failure;
+      opts.onScrubbed?.(scrubber);
+    }
+    phases.scrubMs = Date.now() - tScrub;
   } finally {
     for (const c of sessions) await clearSalt(c);
     for (const c of extra) await c.end().catch(() => undefined);
   }
-  const columns = [...byTable.keys()].sort().flatMap((k) => results.get(k) ?? []);
+  const columns = [...new Set([...byTable.keys(), ...scrubByTable.keys()])].sort().flatMap((k) => results.get(k) ?? []);
   const anonymized = columns.filter((c) => c.status === 'anonymized');
   return {
     format: 1,
@@ -259,6 +348,7 @@ export async function anonymizeDatabases(
     rulesSources: ruleSet.sources,
     at: new Date().toISOString(),
     elapsedMs: Date.now() - started,
+    phases,
     columns,
     totals: {
       columns: anonymized.length,

@@ -31,13 +31,21 @@ import { diskError, hashFile } from '../snapshot/files.ts';
 import type { AnonymizeRule, RuleSet } from './rules.ts';
 import { loadRules } from './rules.ts';
 import type { AnonymizationReport, ColumnReport, DatabaseNames } from './apply.ts';
-import { anonymizeDatabases, keptTableReports } from './apply.ts';
+import { anonymizeDatabases, collectIdentities, keptTableReports } from './apply.ts';
+import type { Allowance, SweepReport } from './sweep.ts';
+import { Sweep } from './sweep.ts';
+import type { Scrubber } from './scrub.ts';
+import type { Identity } from './detect.ts';
 
 export type { AnonymizeRule, RuleSet, AnonymizeMethod, HashFormat } from './rules.ts';
 export { loadRules, parseRules, DEFAULT_RULES_FILE } from './rules.ts';
 export type { AnonymizationReport, ColumnReport, ColumnStatus, DatabaseNames } from './apply.ts';
 export { anonymizeDatabases } from './apply.ts';
 export { digestHex } from './sql.ts';
+export type { Allowance, SweepReport, SweepColumn } from './sweep.ts';
+export { parseAllowance } from './sweep.ts';
+export type { DetectorKind, Identity } from './detect.ts';
+export { detect, ruleValue } from './detect.ts';
 
 export const REPORT_NAME = 'anonymization-report.yaml';
 export const DEFAULT_SALT_ENV = 'GOU_ANONYMIZE_SALT';
@@ -70,7 +78,11 @@ export interface AnonymizeSnapshotOptions {
   serverBin?: string;
   settings?: ServerSettings;
   jobs?: number;
-  onPhase?: (phase: 'restore' | 'anonymize' | 'snapshot', detail?: string) => void;
+  /** Columns where what the sweep finds is accepted, with the reason (recorded in the report). */
+  allow?: Allowance[];
+  /** Skip the sweep (the report then says it was not run). Default: run it. */
+  sweep?: boolean;
+  onPhase?: (phase: 'restore' | 'anonymize' | 'snapshot' | 'sweep', detail?: string) => void;
 }
 
 export interface AnonymizeSnapshotResult {
@@ -83,7 +95,7 @@ export interface AnonymizeSnapshotResult {
    * restore, anonymize (the rewrite) and snapshot follow each other; copyMs is the copy of the unchanged files,
    * done while the restore and the rewrite run.
    */
-  timings: { restoreMs: number; anonymizeMs: number; snapshotMs: number; copyMs: number; totalMs: number };
+  timings: { restoreMs: number; anonymizeMs: number; snapshotMs: number; copyMs: number; sweepMs: number; totalMs: number };
 }
 
 async function assertOutputFree(outDir: string): Promise<void> {
@@ -242,7 +254,7 @@ export async function anonymizeSnapshot(inDir: string, outDir: string, opts: Ano
    */
   const runPass = async (selection: Set<string>, force: boolean) => {
     const isSelected = (role: DatabaseRole, table: string) => selection.has(tableKey(role, table));
-    const timings = { restoreMs: 0, anonymizeMs: 0, snapshotMs: 0, copyMs: 0 };
+    const timings = { restoreMs: 0, anonymizeMs: 0, snapshotMs: 0, copyMs: 0, sweepMs: 0 };
     for (const db of input.databases) await fsp.mkdir(path.join(resolvedOut, db.role), { recursive: true });
     const carried: ManifestFile[] = input.databases.flatMap((db) => [
       ...db.tables.filter((t) => !isSelected(db.role, t.name)).flatMap((t) => t.files),
@@ -280,14 +292,52 @@ export async function anonymizeSnapshot(inDir: string, outDir: string, opts: Ano
     const inDb = rules.rules.filter((r) => inputRoles.has(r.database));
     const rewritten = inDb.filter(restoredRule);
     let report: AnonymizationReport | undefined;
+    let sweep: Sweep | undefined;
+    let sweepCarried: Promise<void> | undefined;
+    let scrubber: Scrubber | undefined;
+    const pseudonyms = new Set<string>();
     if (restored) {
       const conn = await connect(target);
       try {
-        report = await anonymizeDatabases(conn, target, restoredNames, { ...rules, rules: rewritten }, opts.salt, { jobs, openExtra: () => connect(target) });
+        const ruleSet = { ...rules, rules: rewritten };
+        // The identities' original values, before anything is rewritten (free text and the sweep look for them).
+        const identities: Identity[] = await collectIdentities(conn, restoredNames, ruleSet);
+        if (opts.sweep !== false) {
+          sweep = new Sweep(identities);
+          // The tables copied unchanged are swept from the input's files while the database works.
+          const s = sweep;
+          const carriedTables = input.databases.flatMap((db) => db.tables.filter((t) => !isSelected(db.role, t.name)).map((t) => ({ role: db.role, t })));
+          sweepCarried = (async () => {
+            for (const { role, t } of carriedTables) await s.scanTable(resolvedIn, role, t);
+          })();
+          sweepCarried.catch(() => undefined);
+          inflight = Promise.all([copying, sweepCarried]);
+          inflight.catch(() => undefined);
+        }
+        report = await anonymizeDatabases(conn, target, restoredNames, ruleSet, opts.salt, {
+          jobs,
+          openExtra: () => connect(target),
+          identities,
+          onScrubbed: (x) => (scrubber = x),
+        });
+        if (sweep) {
+          // The columns holding the rules' addresses, phones and e-mails: what the sweep finds there is this run's result.
+          for (const c of report.columns) if (c.status === 'anonymized' && c.format) sweep.addRuleColumn(c.database, c.table, c.column, c.format);
+        }
       } finally {
         await conn.end().catch(() => undefined);
       }
+    } else if (opts.sweep !== false) {
+      sweep = new Sweep([]);
+      const s = sweep;
+      sweepCarried = (async () => {
+        for (const db of input.databases) for (const t of db.tables) await s.scanTable(resolvedIn, db.role, t);
+      })();
+      sweepCarried.catch(() => undefined);
+      inflight = Promise.all([copying, sweepCarried]);
+          inflight.catch(() => undefined);
     }
+    for (const v of (scrubber as Scrubber | undefined)?.emitted ?? []) pseudonyms.add(v);
     const others = new Map<string, AnonymizeRule[]>();
     for (const r of inDb.filter((x) => !restoredRule(x))) {
       const k = `${r.database}\u0000${r.table}`;
@@ -307,6 +357,7 @@ export async function anonymizeSnapshot(inDir: string, outDir: string, opts: Ano
       rulesSources: rules.sources,
       at: report?.at ?? new Date().toISOString(),
       elapsedMs: report?.elapsedMs ?? 0,
+      ...(report?.phases ? { phases: report.phases } : {}),
       columns,
       totals: {
         columns: anonymizedCols.length,
@@ -336,8 +387,21 @@ export async function anonymizeSnapshot(inDir: string, outDir: string, opts: Ano
       await fsp.rm(partialDir, { recursive: true, force: true });
     }
     await copying;
-    inflight = undefined;
     timings.snapshotMs = Date.now() - t2;
+
+    // The sweep: the new snapshot's tables, then what was swept alongside.
+    let sweepReport: SweepReport | undefined;
+    if (sweep) {
+      opts.onPhase?.('sweep');
+      const t3 = Date.now();
+      sweep.setPseudonyms(pseudonyms);
+      for (const db of taken?.databases ?? []) for (const t of db.tables) await sweep.scanTable(resolvedOut, db.role, t);
+      await sweepCarried;
+      sweepReport = sweep.finish(opts.allow ?? [], pseudonyms);
+      timings.sweepMs = Date.now() - t3;
+    }
+    inflight = undefined;
+    if (sweepReport) fullReport.sweep = sweepReport;
     const rewrittenTables = restored ? restored.databases.reduce((n, d) => n + d.tables.length, 0) : 0;
     return { taken, report: fullReport, timings, rewritten: rewrittenTables, copied: totalTables - rewrittenTables };
   };

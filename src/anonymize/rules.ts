@@ -13,7 +13,7 @@ import { PACKAGE_ROOT } from '../paths.ts';
 export const RULES_FORMAT = 1;
 export const DEFAULT_RULES_FILE = path.join(PACKAGE_ROOT, 'migrations', 'anonymize-rules.yaml');
 
-export type AnonymizeMethod = 'pseudonym' | 'hash' | 'fixed' | 'keep';
+export type AnonymizeMethod = 'pseudonym' | 'hash' | 'fixed' | 'scrub' | 'keep';
 export type HashFormat = 'hex' | 'text' | 'mac' | 'ip' | 'email' | 'phone' | 'uuid';
 export type MatchMode = 'ci' | 'exact';
 
@@ -40,7 +40,14 @@ export interface AnonymizeRule {
   namespace?: string;
   /** Values left unchanged (compared like `match`). */
   keep_values?: string[];
+  /**
+   * The column holds identities (login: matched in any case; name: matched when written with a capital): their
+   * original values are looked for in free text (method scrub, replaced by this rule's pseudonym) and by the sweep.
+   */
+  identity?: IdentityKind;
 }
+
+export type IdentityKind = 'login' | 'name';
 
 export interface RuleSet {
   rules: AnonymizeRule[];
@@ -50,7 +57,7 @@ export interface RuleSet {
   sources: string[];
 }
 
-const METHODS: AnonymizeMethod[] = ['pseudonym', 'hash', 'fixed', 'keep'];
+const METHODS: AnonymizeMethod[] = ['pseudonym', 'hash', 'fixed', 'scrub', 'keep'];
 const FORMATS: HashFormat[] = ['hex', 'text', 'mac', 'ip', 'email', 'phone', 'uuid'];
 const NAME_RE = /^[A-Za-z0-9_$]+$/;
 const COLUMN_RE = /^[A-Za-z0-9_$]+\*?$/;
@@ -72,7 +79,7 @@ function checkRule(raw: unknown, source: string, index: number): AnonymizeRule {
   const where = `rule #${index + 1}`;
   if (!raw || typeof raw !== 'object' || Array.isArray(raw)) fail(source, `${where} is not a mapping`);
   const r = raw as Record<string, unknown>;
-  const known = new Set(['database', 'table', 'column', 'method', 'format', 'prefix', 'length', 'value', 'match', 'namespace', 'keep_values']);
+  const known = new Set(['database', 'table', 'column', 'method', 'format', 'prefix', 'length', 'value', 'match', 'namespace', 'keep_values', 'identity']);
   for (const k of Object.keys(r)) if (!known.has(k)) fail(source, `${where}: unknown key "${k}"`);
   if (r.database !== 'glpi' && r.database !== 'ocs') fail(source, `${where}: database must be glpi or ocs`);
   if (typeof r.table !== 'string' || !NAME_RE.test(r.table)) fail(source, `${where}: table must be a plain table name`);
@@ -91,6 +98,11 @@ function checkRule(raw: unknown, source: string, index: number): AnonymizeRule {
   if (r.match !== undefined && r.match !== 'ci' && r.match !== 'exact') fail(source, `${at}: match must be ci or exact`);
   if (r.namespace !== undefined && (typeof r.namespace !== 'string' || !/^[A-Za-z0-9_.-]{1,64}$/.test(r.namespace))) fail(source, `${at}: namespace must be [A-Za-z0-9_.-]{1,64}`);
   if (r.keep_values !== undefined && (!Array.isArray(r.keep_values) || r.keep_values.some((v) => typeof v !== 'string'))) fail(source, `${at}: keep_values must be a list of strings`);
+  if (r.identity !== undefined && (r.identity !== 'login' && r.identity !== 'name')) fail(source, `${at}: identity must be login or name`);
+  if (r.identity !== undefined && r.method !== 'pseudonym' && r.method !== 'hash' && r.method !== 'keep') fail(source, `${at}: identity is for methods pseudonym and hash`);
+  if (r.method === 'scrub' && (r.format !== undefined || r.prefix !== undefined || r.length !== undefined || r.namespace !== undefined || r.keep_values !== undefined || r.match !== undefined)) {
+    fail(source, `${at}: method scrub takes no format, prefix, length, namespace, match or keep_values (it uses the rules of the identities and of the email, phone, ip and mac namespaces)`);
+  }
   const rule: AnonymizeRule = { database: r.database, table: r.table, column: r.column, method: r.method as AnonymizeMethod };
   if (r.method === 'hash') rule.format = (r.format as HashFormat | undefined) ?? 'hex';
   if (r.prefix !== undefined) rule.prefix = r.prefix as string;
@@ -99,6 +111,7 @@ function checkRule(raw: unknown, source: string, index: number): AnonymizeRule {
   if (r.match !== undefined) rule.match = r.match as MatchMode;
   if (r.namespace !== undefined) rule.namespace = r.namespace as string;
   if (r.keep_values !== undefined) rule.keep_values = [...(r.keep_values as string[])];
+  if (r.identity !== undefined) rule.identity = r.identity as IdentityKind;
   return rule;
 }
 
@@ -142,7 +155,7 @@ export function checkNamespaces(rules: AnonymizeRule[], source: string): void {
   const shape = (r: AnonymizeRule) =>
     JSON.stringify([r.method, r.format ?? null, r.prefix ?? '', r.length ?? null, r.match ?? 'ci', [...(r.keep_values ?? [])].sort()]);
   for (const r of rules) {
-    if (r.method === 'keep' || r.method === 'fixed') continue;
+    if (r.method === 'keep' || r.method === 'fixed' || r.method === 'scrub') continue;
     const ns = namespaceOf(r);
     const f = first.get(ns);
     if (!f) first.set(ns, r);
