@@ -101,7 +101,7 @@ export async function readManifest(dir: string): Promise<Manifest> {
   return m;
 }
 
-export type VerifyProblem = { path: string; problem: 'missing' | 'size' | 'sha256' | 'extra' };
+export type VerifyProblem = { path: string; problem: 'missing' | 'size' | 'sha256' | 'extra' | 'id' };
 
 export interface VerifyResult {
   ok: boolean;
@@ -121,8 +121,9 @@ async function walk(dir: string, rel = ''): Promise<string[]> {
 }
 
 /**
- * Checks every file against the manifest: present, same size, same sha256; and no unlisted file.
- * Throws only when the manifest itself is missing or unreadable.
+ * Checks every file against the manifest: present, same size, same sha256; no unlisted file; and the
+ * manifest's id is the one its file list gives (a manifest edited to drop a table, with its files, keeps its
+ * files consistent but not its id). Throws only when the manifest itself is missing or unreadable.
  */
 export async function verifySnapshot(dir: string, opts: { concurrency?: number; onFile?: (path: string, bytes: number) => void } = {}): Promise<VerifyResult> {
   const m = await readManifest(dir);
@@ -156,13 +157,20 @@ export async function verifySnapshot(dir: string, opts: { concurrency?: number; 
     if (rel === MANIFEST_NAME || listed.has(rel) || COMPANION_FILES.has(rel)) continue;
     problems.push({ path: rel, problem: rel === INCOMPLETE_MARKER ? 'extra' : 'extra' });
   }
+  if (computeSnapshotId(files) !== m.id) problems.push({ path: MANIFEST_NAME, problem: 'id' });
   problems.sort((a, b) => a.path.localeCompare(b.path));
   return { ok: problems.length === 0, problems, files: files.length, bytes };
 }
 
 /** One line naming the problems (for errors). */
 export function describeProblems(problems: VerifyProblem[], max = 5): string {
-  const words: Record<VerifyProblem['problem'], string> = { missing: 'missing', size: 'wrong size (truncated?)', sha256: 'content changed (sha256)', extra: 'not in the manifest' };
+  const words: Record<VerifyProblem['problem'], string> = {
+    missing: 'missing',
+    size: 'wrong size (truncated?)',
+    sha256: 'content changed (sha256)',
+    extra: 'not in the manifest',
+    id: 'the snapshot id is not the one its file list gives (the manifest was edited: files or tables added or removed)',
+  };
   const shown = problems.slice(0, max).map((p) => `${p.path}: ${words[p.problem]}`);
   return shown.join('; ') + (problems.length > max ? `; and ${problems.length - max} more` : '');
 }
