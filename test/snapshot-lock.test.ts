@@ -389,6 +389,29 @@ describe('byte-exactness and integrity details', () => {
     await expect(restoreSnapshot(dir, server.dsn, { databases: { glpi: 'never_id' } })).rejects.toBeInstanceOf(VerificationError);
   });
 
+  it('a one-database extract of a snapshot (as rehearse replays write them) verifies; the same extract missing a table does not', async () => {
+    const src = path.join(tmp, 'deadlock-minimal-1');
+    const m = await readManifest(src);
+    expect(m.databases.every((d) => typeof d.filesId === 'string')).toBe(true);
+    const extract = async (label: string, edit: (db: Manifest['databases'][number]) => void) => {
+      const dir = path.join(tmp, label);
+      const only = { ...m, databases: m.databases.filter((d) => d.role === 'ocs').map((d) => ({ ...d })) };
+      edit(only.databases[0]);
+      fs.mkdirSync(dir, { recursive: true });
+      fs.writeFileSync(path.join(dir, 'manifest.yaml'), YAML.stringify(only));
+      for (const db of only.databases) {
+        for (const f of [...db.tables.flatMap((t) => t.files), ...db.views.map((v) => v.file), ...db.triggers.map((t) => t.file), ...db.routines.map((r) => r.file)]) {
+          fs.mkdirSync(path.dirname(path.join(dir, f.path)), { recursive: true });
+          fs.copyFileSync(path.join(src, f.path), path.join(dir, f.path));
+        }
+      }
+      return verifySnapshot(dir);
+    };
+    expect((await extract('extract-ok', () => undefined)).problems).toEqual([]);
+    const cut = await extract('extract-cut', (db) => (db.tables = db.tables.filter((t) => t.name !== 'accountinfo')));
+    expect(cut.problems).toEqual([{ path: 'manifest.yaml', problem: 'id' }]);
+  });
+
   it('"table is full" during restore exits 10 (disk full), not 3', async () => {
     const db = await server.freshDatabase('heap', 'utf8');
     const c = await server.connect(db);

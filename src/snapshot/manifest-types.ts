@@ -74,6 +74,11 @@ export interface ManifestDatabase {
    * the routines an account may use): `routines` may then be incomplete. The reason, in one line.
    */
   routinesUnreadable?: string;
+  /**
+   * sha256 over this database's files, computed like the snapshot id: a manifest that lists only this database
+   * (an extract of one database, as rehearse's replay writes) is checked against it instead of the snapshot id.
+   */
+  filesId?: string;
   /** Things the snapshot could not capture for this database (e.g. routines without the privilege to read them). */
   warnings?: string[];
 }
