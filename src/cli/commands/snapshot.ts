@@ -99,6 +99,8 @@ Examples:
   $ GLPI_DB_PASSWORD=… OCS_DB_PASSWORD=… glpi-ocs-upgrade snapshot \\
       --glpi mysql://glpi@db1/glpi --ocs mysql://ocs@db1/ocsweb -o snap-2026-11-23
   $ glpi-ocs-upgrade snapshot --glpi-dir /var/www/glpi --ocs-dir /usr/share/ocsinventory-reports/ocsreports -o snap
+  $ glpi-ocs-upgrade snapshot --glpi-dir /var/www/glpi --ocs-dir /usr/share/ocsinventory-reports/ocsreports \\
+      --max-lock-seconds 20 -o snap              # writes never held more than 20 s, else exit 12
   $ glpi-ocs-upgrade snapshot --glpi mysql://glpi@replica/glpi --no-lock --jobs 4 -o snap --json
 ${CREDENTIALS_HELP}
 
