@@ -281,6 +281,56 @@ describe('two accounts, one instant', () => {
   }
 });
 
+describe('two servers, one instant', () => {
+  it('GLPI on one server and OCS on another: both locks are held before anything is read', async () => {
+    const other = await startTestServer({}); // always a second embedded server
+    try {
+      const ocs2 = await other.freshDatabase('ocs2', 'utf8');
+      const oc = await other.connect();
+      await oc.query(`CREATE TABLE \`${ocs2}\`.pair_m (i int PRIMARY KEY) ENGINE=MyISAM`);
+      await root.query(`TRUNCATE \`${glpiDb}\`.pair_m`);
+      const w = await server.connect();
+      let stop = false;
+      // One writer, each iteration on both servers: GLPI first, then OCS (no distributed transaction).
+      const loop = (async () => {
+        for (let i = 0; !stop; i++) {
+          await w.query(`INSERT INTO \`${glpiDb}\`.pair_m VALUES (${i})`);
+          await oc.query(`INSERT INTO \`${ocs2}\`.pair_m VALUES (${i})`);
+        }
+      })();
+      await sleep(500);
+      let m: Manifest;
+      try {
+        m = await takeSnapshot({
+          sources: [
+            { role: 'glpi', dsn: withDatabase(server.dsn, glpiDb) },
+            { role: 'ocs', dsn: withDatabase(other.dsn, ocs2) },
+          ],
+          outDir: path.join(tmp, 'two-servers'),
+          jobs: 2,
+        });
+        await sleep(300);
+      } finally {
+        stop = true;
+        await loop;
+        await w.end();
+      }
+      const [n] = await oc.query(`SELECT COUNT(*) AS n FROM \`${ocs2}\`.pair_m`);
+      await oc.end();
+      const g = m.databases.find((d) => d.role === 'glpi')!.tables.find((t) => t.name === 'pair_m')!.rows;
+      const o = m.databases.find((d) => d.role === 'ocs')!.tables.find((t) => t.name === 'pair_m')!.rows;
+      expect(g).toBeGreaterThan(0);
+      // The writer may be between its two statements at the instant: at most one iteration apart.
+      expect(Math.abs(g - o)).toBeLessThanOrEqual(1);
+      expect(Number((n as Array<{ n: number }>)[0].n)).toBeGreaterThan(o + 1);
+      expect(m.consistency.locks!.map((l) => l.method)).toEqual(['global-read-lock', 'global-read-lock']);
+      expect(m.consistency.instants).toBe('one');
+    } finally {
+      await other.stop();
+    }
+  }, 180_000);
+});
+
 describe('--max-lock-seconds', () => {
   for (const user of ['reloader', 'minimal'] as const) {
     it(`past the limit the snapshot stops with exit 12 and releases everything at once (${user})`, async () => {
