@@ -281,6 +281,42 @@ describe('two accounts, one instant', () => {
   }
 });
 
+describe('two accounts without RELOAD, a writer in the other order', () => {
+  it('a transaction writing OCS then GLPI cannot hold the second lock request until the limit: the locks are retried in the other order', async () => {
+    const g = `\`${glpiDb}\``;
+    const o = `\`${ocsDb}\``;
+    for (const t of ['pair_i']) {
+      await root.query(`TRUNCATE ${g}.${t}`);
+      await root.query(`TRUNCATE ${o}.${t}`);
+    }
+    const w = await server.connect();
+    // Most of each iteration is spent holding the OCS table's metadata lock, before the GLPI insert.
+    const writers = startWriters([w], [(i) => ['START TRANSACTION', `INSERT INTO ${o}.pair_i VALUES (${i})`, 'DO SLEEP(0.05)', `INSERT INTO ${g}.pair_i VALUES (${i})`, 'COMMIT']]);
+    await sleep(300);
+    let m: Manifest;
+    try {
+      m = await takeSnapshot({
+        sources: [
+          { role: 'glpi', dsn: withDatabase(account('glpionly'), glpiDb) },
+          { role: 'ocs', dsn: withDatabase(account('ocsonly'), ocsDb) },
+        ],
+        outDir: path.join(tmp, 'reverse-writer'),
+        jobs: 1,
+        maxLockMs: 20_000,
+      });
+    } finally {
+      await writers.stop();
+      await w.end();
+    }
+    const rows = (role: 'glpi' | 'ocs') => m.databases.find((d) => d.role === role)!.tables.find((x) => x.name === 'pair_i')!.rows;
+    expect(rows('glpi')).toBeGreaterThan(0);
+    expect(rows('ocs')).toBe(rows('glpi'));
+    expect(m.consistency.method).toBe('table-locks');
+    // No write waited anywhere near the limit.
+    expect(Math.max(...writers.spans.map((s) => s.end - s.start))).toBeLessThan(10_000);
+  }, 120_000);
+});
+
 describe('two servers, one instant', () => {
   it('GLPI on one server and OCS on another: both locks are held before anything is read', async () => {
     const other = await startTestServer({}); // always a second embedded server

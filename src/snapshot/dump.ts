@@ -439,6 +439,11 @@ interface Lock {
   ours: number[];
 }
 
+/** With several table locks on one server, how long each lock after the first may wait before all are retried. */
+const NEXT_LOCK_WAIT_SEC = 2;
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
 const DENIED_CODES = new Set(['ER_SPECIFIC_ACCESS_DENIED_ERROR', 'ER_DBACCESS_DENIED_ERROR', 'ER_TABLEACCESS_DENIED_ERROR', 'ER_ACCESS_DENIED_ERROR']);
 
 /** The server's process list: the longest time a statement has been waiting for a lock, ms (ours excluded). */
@@ -748,21 +753,50 @@ export async function takeSnapshot(opts: SnapshotOptions): Promise<Manifest> {
           `the account${denied.length > 1 ? 's' : ''} ${[...new Set(denied)].join(', ')} lack${denied.length > 1 ? '' : 's'} RELOAD on ${group[0].where}: ` +
             'consistency by LOCK TABLES … READ, the session holding it copying the MyISAM tables alone (deadlock-free, but slower: writers wait longer; see docs/snapshot.md)',
         );
-        for (const a of group) {
-          if (a.tables.length === 0) continue;
-          const l = newLock('table-locks', a, [a], group);
-          locks.push(l);
-          const list = a.tables.map((t) => `${qi(t.db)}.${qi(t.info.name)} READ`).join(', ');
-          try {
-            await stopper.run(a.ctrl.query(`LOCK TABLES ${list}`));
-          } catch (err) {
-            throw lockFailure(err, l, 'LOCK TABLES');
+        // Several accounts: a production transaction writing the second database and then the first could wait
+        // on the first lock while holding what the second lock needs. So every lock after the first waits only
+        // briefly; on a timeout, the locks taken are released and all are requested again, in the other order
+        // (the one that transaction writes in), until the limit.
+        const lockers = group.filter((a) => a.tables.length > 0);
+        const groupStart = Date.now();
+        for (let attempt = 1; ; attempt++) {
+          const taken: Lock[] = [];
+          let failed: { err: unknown; l: Lock } | undefined;
+          const order = attempt % 2 === 1 ? lockers : [...lockers].reverse();
+          for (const [k, a] of order.entries()) {
+            const l = newLock('table-locks', a, [a], group);
+            locks.push(l);
+            const list = a.tables.map((t) => `${qi(t.db)}.${qi(t.info.name)} READ`).join(', ');
+            try {
+              if (lockers.length > 1) await stopper.run(a.ctrl.query('SET SESSION lock_wait_timeout = ?', [k === 0 ? lockWaitSec : NEXT_LOCK_WAIT_SEC]));
+              await stopper.run(a.ctrl.query(`LOCK TABLES ${list}`));
+            } catch (err) {
+              failed = { err, l };
+              break;
+            }
+            l.acquiredAt = Date.now();
+            taken.push(l);
           }
-          l.acquiredAt = Date.now();
+          if (!failed) break;
+          const code = (failed.err as { code?: string }).code;
+          const retry =
+            (code === 'ER_LOCK_WAIT_TIMEOUT' || code === 'ER_LOCK_DEADLOCK') && taken.length > 0 && !stopper.failure && Date.now() - groupStart + (NEXT_LOCK_WAIT_SEC + 1) * 1000 < maxLockMs;
+          if (!retry) throw lockFailure(failed.err, failed.l, 'LOCK TABLES');
+          for (const l of [...taken, failed.l]) {
+            disarm(l);
+            l.released = true;
+            locks.splice(locks.indexOf(l), 1);
+          }
+          for (const l of taken) await stopper.run(l.holder.ctrl.query('UNLOCK TABLES'));
+          await sleep(100 + Math.floor(Math.random() * 400) * attempt);
+        }
+        for (const l of locks.filter((x) => x.method === 'table-locks' && group.includes(x.holder))) {
+          const a = l.holder;
+          if (lockers.length > 1) await stopper.run(a.ctrl.query('SET SESSION lock_wait_timeout = ?', [lockWaitSec]));
           a.lock = l;
           a.ctrlQueue = a.queue.filter((x) => !x.t.transactional);
           a.queue = a.queue.filter((x) => x.t.transactional);
-          await emit({ type: 'locked', server: a.where, account: a.dsn.user, method: l.method, tables: a.tables.length, waitedMs: l.acquiredAt - l.requestedAt });
+          await emit({ type: 'locked', server: a.where, account: a.dsn.user, method: l.method, tables: a.tables.length, waitedMs: l.acquiredAt! - l.requestedAt });
         }
       }
     }
