@@ -659,12 +659,13 @@ export async function takeSnapshot(opts: SnapshotOptions): Promise<Manifest> {
               : 'take the snapshot at a quieter time, raise --max-lock-seconds (writers wait that long), or use --no-lock on a replica nobody writes to',
         },
       );
-      // Release first: the monitor (same account: a user may always kill its own sessions) kills the lock
-      // holder, whether it is idle, reading, or still waiting for the lock; then every session is closed.
-      const m = l.holder.monitor;
-      if (m && l.holder.ctrl.threadId) {
-        await Promise.race([m.query(`KILL CONNECTION ${Number(l.holder.ctrl.threadId)}`).catch(() => undefined), new Promise((r) => setTimeout(r, 3000))]);
-      }
+      // Release first: each lock holder's monitor (same account: a user may always kill its own sessions) kills
+      // it, whether it is idle, reading, or still waiting for its lock; then every session is closed.
+      const holders = [...new Set([l, ...locks].filter((x) => x === l || !x.released).map((x) => x.holder))];
+      const kills = holders.map((h) =>
+        h.monitor && h.ctrl.threadId ? h.monitor.query(`KILL CONNECTION ${Number(h.ctrl.threadId)}`).catch(() => undefined) : Promise.resolve(undefined),
+      );
+      await Promise.race([Promise.all(kills), sleep(3000)]);
       abort(lockTimeout);
     };
     const startSampling = (l: Lock) => {
