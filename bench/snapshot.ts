@@ -12,6 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
 import mysql from 'mysql2/promise';
+import YAML from 'yaml';
 import { startEmbedded } from '../src/db/embedded.ts';
 import { defaultJobs } from '../src/snapshot/index.ts';
 import { generateBenchData } from './snapshot-data.ts';
@@ -34,6 +35,8 @@ export interface SnapshotBenchResult {
   server: string;
   measures: Measure[];
   ratios: Record<string, number | null>;
+  /** Our snapshot (gzip -1): seconds production writes were held by its lock, request to release. */
+  lockHeldS?: number;
 }
 
 const REPO = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
@@ -90,6 +93,7 @@ export async function benchSnapshot(computers: number, jobs: number, log: (s: st
   const G = 'bench_glpi';
   const O = 'bench_ocs';
   const measures: Measure[] = [];
+  let lockHeldS: number | undefined;
   try {
     const c = await mysql.createConnection({ socketPath: sock, user: 'root', password: '' });
     log(`generating ${computers} computers (GLPI 0.83.8 / OCS 2.1-like)…`);
@@ -110,7 +114,17 @@ export async function benchSnapshot(computers: number, jobs: number, log: (s: st
       const out = path.join(tmp, `ours-l${level}`);
       log(`our snapshot, gzip -${level}, ${jobs} jobs…`);
       const m = await timed(`${node} --quiet snapshot --glpi ${dsn(G)} --ocs ${dsn(O)} -o ${q(out)} --jobs ${jobs} --compression-level ${level}`, env);
-      measures.push({ name: `glpi-ocs-upgrade snapshot (gzip -${level})`, kind: 'snapshot', ...m, outputMb: dirMb(out) });
+      // How long production writes were held (lock request to release) and by which method: from the manifest.
+      const doc = YAML.parse(fs.readFileSync(path.join(out, 'manifest.yaml'), 'utf8')) as { consistency: { method: string; lockHeldMs: number; longestWriteWaitMs?: number | null } };
+      const c = doc.consistency;
+      measures.push({
+        name: `glpi-ocs-upgrade snapshot (gzip -${level})`,
+        kind: 'snapshot',
+        ...m,
+        outputMb: dirMb(out),
+        note: `${c.method}, writes held ${(c.lockHeldMs / 1000).toFixed(2)} s`,
+      });
+      lockHeldS ??= c.lockHeldMs / 1000;
     }
     for (const level of [6, 1]) {
       const out = path.join(tmp, `dump-l${level}.sql.gz`);
@@ -170,6 +184,7 @@ export async function benchSnapshot(computers: number, jobs: number, log: (s: st
       server: inst.record.serverVersion,
       measures,
       ratios,
+      lockHeldS,
     };
   } finally {
     await inst.stop();
@@ -196,6 +211,7 @@ export function printSnapshotBench(r: SnapshotBenchResult, print: (s: string) =>
   for (const row of rows) print(line(row));
   print('');
   for (const [k, v] of Object.entries(r.ratios)) print(`${k}: ${v === null ? 'n/a (tool missing)' : v}`);
+  if (r.lockHeldS !== undefined) print(`our snapshot held production writes for ${r.lockHeldS.toFixed(2)} s (lock request to release, gzip -1)`);
 }
 
 export function parseArgs(argv: string[]): { computers: number; jobs: number } {

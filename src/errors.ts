@@ -30,6 +30,8 @@ export const ExitCode = {
   DISK_FULL: 10,
   /** The data is not what the command can work on (unknown version, non-GLPI database, empty database). */
   UNSUPPORTED: 11,
+  /** The snapshot's read lock would have held production writes longer than --max-lock-seconds; it was released. */
+  LOCK_TIMEOUT: 12,
   /** Interrupted by Ctrl-C or SIGTERM; the journal allows `--resume`. */
   INTERRUPTED: 130,
 } as const;
@@ -104,6 +106,12 @@ export class DiskFullError extends ToolError {
 export class UnsupportedError extends ToolError {
   constructor(message: string, options?: { hint?: string; cause?: unknown }) {
     super(message, ExitCode.UNSUPPORTED, options);
+  }
+}
+
+export class LockTimeoutError extends ToolError {
+  constructor(message: string, options?: { hint?: string; cause?: unknown }) {
+    super(message, ExitCode.LOCK_TIMEOUT, options);
   }
 }
 

@@ -189,8 +189,18 @@ describe('snapshot → restore round trip', () => {
     expect(await writeCounters()).toEqual(beforeCounters);
     expect(await globals()).toBe(beforeGlobals);
 
-    expect(reference.consistency.method).toBe('lock+transaction');
+    // The minimal account has no RELOAD: LOCK TABLES, read by the session holding it; both databases at one instant.
+    expect(reference.consistency.method).toBe('table-locks');
+    expect(reference.consistency.instants).toBe('one');
     expect(reference.consistency.lockHeldMs).toBeGreaterThanOrEqual(0);
+    expect(reference.consistency.longestWriteWaitMs).toBeNull(); // no PROCESS: other sessions are invisible
+    expect(reference.consistency.locks!.map((l) => [l.method, l.account])).toEqual([['table-locks', 'snapreader']]);
+    // Nor can it see stored routines: said, not silently "none".
+    for (const d of reference.databases) {
+      expect(d.routinesUnreadable).toMatch(/cannot read mysql\.proc/);
+      expect(d.warnings!.join('\n')).toMatch(/routines could not be read/);
+    }
+    expect(events.some((e) => e.type === 'warning' && /lacks RELOAD/.test(e.message))).toBe(true);
     expect(events.some((e) => e.type === 'locked')).toBe(true);
     expect(events.some((e) => e.type === 'unlocked')).toBe(true);
     const glpi = reference.databases.find((d) => d.role === 'glpi')!;

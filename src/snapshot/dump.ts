@@ -1,15 +1,33 @@
 /**
  * Taking a snapshot: a consistent, byte-exact copy of the GLPI and OCS databases, read-only on the source.
  *
- * Consistency: per server, one control session takes `LOCK TABLES … READ` on every base table; then each
- * reader session opens `START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY` (so all readers see the same
- * InnoDB state, the one of the lock instant); non-transactional tables (MyISAM, Aria, MEMORY) are dumped first
- * and the lock is released as soon as the last of them is done. InnoDB tables are then read from the
- * transactions' snapshot while writers work again. `lock: false` skips the lock (for a replica), with a warning.
+ * Consistency without ever stalling production (docs/snapshot.md, "How the copy is made consistent"). In
+ * MariaDB a write queued on a MyISAM table blocks every later read of that table from other sessions: so a
+ * session holding `LOCK TABLES … READ` while OTHER sessions read the tables deadlocks as soon as a writer
+ * queues (the reader waits for the writer, the writer for the lock, the lock for the reader). Two methods
+ * under which no reader ever queues behind a writer:
+ *
+ *  - global-read-lock (the account has RELOAD): one control session per server takes FLUSH TABLES WITH READ
+ *    LOCK. Writers then wait on the global (backup) lock before they open any table, never in a table's lock
+ *    queue, so the readers copy MyISAM tables in parallel. One lock covers every database of the server,
+ *    whatever account reads them.
+ *  - table-locks (no RELOAD): each account's control session takes LOCK TABLES … READ on its tables and copies
+ *    every non-transactional table ITSELF (a session never waits on its own lock); the other sessions read
+ *    only InnoDB tables, which writers wait for at the metadata-lock level, where pending writes do not block reads.
+ *
+ * Every lock of every server is taken before anything is read, and every reader opens
+ * `START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY` while they are all held: GLPI and OCS come from one
+ * instant, even through two accounts or two servers. Each lock is released as soon as its non-transactional
+ * tables are copied; InnoDB tables are then read from the transactions while writers work again.
+ * A watchdog bounds the time writers can be held (request to release, `maxLockMs`): past it, the lock holder
+ * is killed by a monitor session of the same account, everything is closed and LockTimeoutError (exit 12) is
+ * thrown. The monitor also samples the process list for the longest write wait (needs PROCESS to see it).
+ * `lock: false` skips all locking (for a replica), with a warning.
  *
  * Byte-exactness: readers set character_set_results = binary and time_zone = '+00:00' and take every value as
  * the raw bytes the server sends (mysql2 typeCast: false), then write them escaped in LOAD DATA's text format.
- * FLOAT columns are read as `col + 0e0` (the server's FLOAT text form drops digits), BIT as integers.
+ * FLOAT columns are read as `col + 0e0` (the server's FLOAT text form drops digits), BIT as integers, ENUMs
+ * with an empty-string member as their index.
  *
  * Every session is READ ONLY (connectReadOnly) and only session variables are set: nothing persists.
  */
@@ -25,11 +43,11 @@ import { formatDsn } from '../db/dsn.ts';
 import type { ServerInfo, TableInfo } from '../db/introspect.ts';
 import { databaseCharset, listTables, serverInfo } from '../db/introspect.ts';
 import { detectConnector, detectGlpiVersion, detectOcsVersion } from '../inspect/detect.ts';
-import { ConnectionError, InterruptedError, NotFoundError, ToolError, UsageError } from '../errors.ts';
+import { ConnectionError, InterruptedError, LockTimeoutError, NotFoundError, ToolError, UsageError } from '../errors.ts';
 import { onInterrupt, onShutdown } from '../util/shutdown.ts';
 import { Stopper } from '../util/abort.ts';
 import { TOOL_VERSION } from '../version.ts';
-import type { DatabaseRole, Manifest, ManifestColumn, ManifestDatabase, ManifestFile, ManifestTable } from './manifest-types.ts';
+import type { DatabaseRole, Manifest, ManifestColumn, ManifestConsistency, ManifestDatabase, ManifestFile, ManifestLock, ManifestTable } from './manifest-types.ts';
 import { MANIFEST_FORMAT } from './manifest-types.ts';
 import { GzipFileWriter, INCOMPLETE_MARKER, diskError, isEmptyDir, safeName, writeGzipText } from './files.ts';
 import { computeSnapshotId, manifestFiles, writeManifest } from './manifest.ts';
@@ -44,8 +62,8 @@ export interface SnapshotSource {
 export type SnapshotProgress =
   | { type: 'plan'; tables: number; chunks: number; estimatedBytes: number; estimatedRows: number; jobs: number }
   | { type: 'connections'; server: string; control: number; readers: number[] }
-  | { type: 'locked'; server: string; tables: number }
-  | { type: 'unlocked'; server: string; heldMs: number }
+  | { type: 'locked'; server: string; account: string; method: LockMethod; tables: number; waitedMs: number }
+  | { type: 'unlocked'; server: string; account: string; method: LockMethod; heldMs: number }
   | { type: 'chunk'; role: DatabaseRole; table: string; index: number; rows: number; rawBytes: number; fileBytes: number }
   | { type: 'table'; role: DatabaseRole; table: string; rows: number; done: number; total: number }
   | { type: 'warning'; message: string };
@@ -62,11 +80,24 @@ export interface SnapshotOptions {
   generated?: Manifest['generated'];
   /** Big tables with an integer primary key are split into files of about this many bytes (default 64 MiB). */
   chunkBytes?: number;
-  /** Seconds to wait for the read lock before giving up (default 60). */
-  lockWaitTimeoutSec?: number;
+  /**
+   * The longest production writes may be held by a lock, from its request to its release, in ms (default
+   * DEFAULT_MAX_LOCK_MS). Past it the snapshot stops, releases everything and throws LockTimeoutError (exit 12).
+   */
+  maxLockMs?: number;
   /** Awaited: a slow listener slows the snapshot down (tests use it to act at a precise moment). */
   onProgress?: (e: SnapshotProgress) => void | Promise<void>;
 }
+
+export type LockMethod = 'global-read-lock' | 'table-locks';
+
+/**
+ * 60 s: long enough to copy the MyISAM tables of a large GLPI 0.83 under the global lock (the lock covers part
+ * of the snapshot, and the whole snapshot at 50,000 computers takes about 11 s on 2 vCPUs, docs/benchmarks.md),
+ * short enough that a GLPI page or an OCS agent upload waiting on it is delayed, not failed (Apache's default
+ * Timeout is 300 s; PHP's max_execution_time does not count the wait).
+ */
+export const DEFAULT_MAX_LOCK_MS = 60_000;
 
 export function defaultJobs(): number {
   const cores = typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
@@ -154,9 +185,9 @@ async function planDatabase(ctrl: Connection, role: DatabaseRole, dsn: Dsn, chun
   const all = await listTables(ctrl, db);
   const base = all.filter((t) => t.type === 'BASE TABLE');
   for (const t of all.filter((x) => x.type === 'SEQUENCE')) warn(`${role}: sequence ${t.name} is not part of the snapshot`);
-  const cols = await q<{ t: string; c: string; dt: string; extra: string; gen: string | null }>(
+  const cols = await q<{ t: string; c: string; dt: string; ct: string; extra: string; gen: string | null }>(
     ctrl,
-    `SELECT TABLE_NAME AS t, COLUMN_NAME AS c, DATA_TYPE AS dt, EXTRA AS extra, IS_GENERATED AS gen
+    `SELECT TABLE_NAME AS t, COLUMN_NAME AS c, DATA_TYPE AS dt, COLUMN_TYPE AS ct, EXTRA AS extra, IS_GENERATED AS gen
        FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? ORDER BY TABLE_NAME, ORDINAL_POSITION`,
     [db],
   );
@@ -168,10 +199,10 @@ async function planDatabase(ctrl: Connection, role: DatabaseRole, dsn: Dsn, chun
       WHERE TABLE_SCHEMA = ? AND INDEX_NAME = 'PRIMARY' AND SEQ_IN_INDEX = 1`,
     [db],
   );
-  const colsByTable = new Map<string, Array<{ c: string; dt: string; generated: boolean }>>();
+  const colsByTable = new Map<string, Array<{ c: string; dt: string; ct: string; generated: boolean }>>();
   for (const c of cols) {
     const list = colsByTable.get(c.t) ?? [];
-    list.push({ c: c.c, dt: c.dt, generated: (c.gen ?? 'NEVER') !== 'NEVER' || /VIRTUAL|STORED|PERSISTENT/i.test(c.extra ?? '') });
+    list.push({ c: c.c, dt: c.dt, ct: c.ct, generated: (c.gen ?? 'NEVER') !== 'NEVER' || /VIRTUAL|STORED|PERSISTENT/i.test(c.extra ?? '') });
     colsByTable.set(c.t, list);
   }
   const pkByTable = new Map(pks.map((p) => [p.t, p.c]));
@@ -183,7 +214,7 @@ async function planDatabase(ctrl: Connection, role: DatabaseRole, dsn: Dsn, chun
     const createSql = String((r as unknown[][])[0][1]);
     const tcols = colsByTable.get(info.name) ?? [];
     const stored = tcols.filter((c) => !c.generated);
-    const columns: ManifestColumn[] = stored.map((c) => ({ name: c.c, encoding: columnEncoding(c.dt) }));
+    const columns: ManifestColumn[] = stored.map((c) => ({ name: c.c, encoding: columnEncoding(c.dt, c.ct) }));
     const plan: TablePlan = {
       role,
       db,
@@ -270,6 +301,24 @@ async function dumpObjects(ctrl: Connection, p: DatabasePlan, outDir: string, le
     "SELECT ROUTINE_NAME AS name, ROUTINE_TYPE AS type FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA = ? AND ROUTINE_TYPE IN ('PROCEDURE','FUNCTION') ORDER BY ROUTINE_TYPE, ROUTINE_NAME",
     [db],
   );
+  // information_schema.ROUTINES lists only the routines this account may use: without read access to
+  // mysql.proc, routines defined by others are invisible, and an empty list proves nothing.
+  try {
+    const [n] = await q<{ n: unknown }>(ctrl, "SELECT COUNT(*) AS n FROM mysql.proc WHERE db = ? AND type IN ('PROCEDURE','FUNCTION')", [db]);
+    const total = Number(n?.n ?? 0);
+    if (total > routines.length) {
+      p.entry.routinesUnreadable = `${total - routines.length} of ${total} stored routines are not visible to the account`;
+    }
+  } catch (err) {
+    const code = (err as { code?: string }).code ?? 'error';
+    p.entry.routinesUnreadable =
+      code === 'ER_NO_SUCH_TABLE'
+        ? 'the server has no mysql.proc: whether routines exist that the account cannot see could not be checked'
+        : 'the account cannot read mysql.proc, so stored routines it does not own are invisible to it';
+  }
+  if (p.entry.routinesUnreadable) {
+    p.entry.warnings!.push(`routines could not be read: ${p.entry.routinesUnreadable}; the snapshot may lack procedures or functions (GRANT SELECT ON mysql.proc to the account to copy them)`);
+  }
   for (const r of routines) {
     let row: Record<string, unknown> | undefined;
     try {
@@ -349,6 +398,69 @@ function dumpChunk(conn: Connection, sql: string, writer: GzipFileWriter, onRaw:
   });
 }
 
+
+/** One account on one server: its control session, its readers, the databases it reads. */
+interface Account {
+  key: string;
+  dsn: Dsn;
+  /** Server address without database (for messages). */
+  where: string;
+  sources: SnapshotSource[];
+  ctrl: Connection;
+  /** Idle session of the same account: samples the process list while locked, kills the lock holder on timeout. */
+  monitor?: Connection;
+  readers: Connection[];
+  plans: DatabasePlan[];
+  tables: TablePlan[];
+  /** The server's identity (hostname, port, datadir): two addresses of one server share one global lock. */
+  identity: string;
+  /** The account has PROCESS: it sees other sessions in the process list. */
+  seesOthers: boolean;
+  lock?: Lock;
+  /** Work for the readers; with table-locks, the non-transactional part is in ctrlQueue (the control reads it). */
+  queue: Task[];
+  ctrlQueue: Task[];
+}
+
+interface Lock {
+  method: LockMethod;
+  holder: Account;
+  /** Accounts whose tables it freezes. */
+  accounts: Account[];
+  requestedAt: number;
+  acquiredAt?: number;
+  released: boolean;
+  heldMs: number;
+  /** Non-transactional tasks left before it can be released. */
+  pending: number;
+  longestWriteWaitMs: number | null;
+  timer?: NodeJS.Timeout;
+  sampler?: NodeJS.Timeout;
+  /** Thread ids of this tool on the lock's server (not counted as waiting writers). */
+  ours: number[];
+}
+
+/** With several table locks on one server, how long each lock after the first may wait before all are retried. */
+const NEXT_LOCK_WAIT_SEC = 2;
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+const DENIED_CODES = new Set(['ER_SPECIFIC_ACCESS_DENIED_ERROR', 'ER_DBACCESS_DENIED_ERROR', 'ER_TABLEACCESS_DENIED_ERROR', 'ER_ACCESS_DENIED_ERROR']);
+
+/** The server's process list: the longest time a statement has been waiting for a lock, ms (ours excluded). */
+async function sampleWriteWait(monitor: Connection, ours: number[]): Promise<number> {
+  const not = ours.length ? ` AND ID NOT IN (${ours.map((n) => Number(n)).join(',')})` : '';
+  const where = `COMMAND = 'Query' AND STATE LIKE 'Waiting for%lock%'${not}`;
+  try {
+    const [r] = await monitor.query({ sql: `SELECT COALESCE(MAX(TIME_MS), 0) FROM information_schema.PROCESSLIST WHERE ${where}`, rowsAsArray: true });
+    return Math.round(Number((r as unknown[][])[0][0]));
+  } catch {
+    // MySQL has no TIME_MS.
+    const [r] = await monitor.query({ sql: `SELECT COALESCE(MAX(TIME), 0) * 1000 FROM information_schema.PROCESSLIST WHERE ${where}`, rowsAsArray: true });
+    return Number((r as unknown[][])[0][0]);
+  }
+}
+
 /** Takes a snapshot of the given databases into `outDir` (which must not exist or be empty). */
 export async function takeSnapshot(opts: SnapshotOptions): Promise<Manifest> {
   const started = Date.now();
@@ -361,6 +473,10 @@ export async function takeSnapshot(opts: SnapshotOptions): Promise<Manifest> {
   if (!Number.isInteger(level) || level < 0 || level > 9) throw new UsageError(`compression level must be 0–9, not ${level}`);
   const lock = opts.lock ?? true;
   const chunkBytes = Math.max(1, opts.chunkBytes ?? 64 * 1024 * 1024);
+  const maxLockMs = opts.maxLockMs ?? DEFAULT_MAX_LOCK_MS;
+  if (!(maxLockMs > 0)) throw new UsageError(`the lock limit must be positive, not ${maxLockMs} ms`);
+  // Every session bounds its own lock waits: the control's lock request, and readers that should never wait.
+  const lockWaitSec = Math.max(1, Math.ceil(maxLockMs / 1000) + 1);
   const outDir = path.resolve(opts.outDir);
   const emit = async (e: SnapshotProgress) => {
     if (opts.onProgress) await opts.onProgress(e);
@@ -391,9 +507,11 @@ export async function takeSnapshot(opts: SnapshotOptions): Promise<Manifest> {
   };
   const removeShutdownHook = onShutdown(removePartial);
 
-  // Connections and file writers are destroyed at the first failure, and every query races it.
+  // Connections and file writers are destroyed at the first failure, and every query races it. Once the lock
+  // limit is passed, every later failure (the killed lock holder, closed readers) is that one.
   const stopper = new Stopper();
-  const abort = (err: unknown) => stopper.stop(err);
+  let lockTimeout: LockTimeoutError | undefined;
+  const abort = (err: unknown) => stopper.stop(lockTimeout ?? err);
   const removeInterrupt = onInterrupt(() => abort(new InterruptedError('snapshot interrupted; the partial directory was removed')));
 
   const warnings: string[] = [];
@@ -401,182 +519,374 @@ export async function takeSnapshot(opts: SnapshotOptions): Promise<Manifest> {
     warnings.push(m);
   };
   let source: Manifest['source'] | undefined;
-  let lockHeldMs = 0;
-  let anyNonTransactional = false;
   const databases: DatabasePlan[] = [];
+  const accounts: Account[] = [];
+  const locks: Lock[] = [];
   let totalRows = 0;
   let totalBytes = 0;
+  let done = false;
+
+  const track = (c: Connection, what: string, dsn: Dsn) => {
+    stopper.track(c);
+    const core = (c as unknown as { connection: CoreConnection }).connection;
+    core.on('error', (err: unknown) => abort(lostError(err, dsn, what)));
+    core.on('end', () => {
+      if (!done) abort(lostError(Object.assign(new Error('the server closed the connection'), { code: 'PROTOCOL_CONNECTION_LOST' }), dsn, what));
+    });
+    return c;
+  };
+  const clearLockTimers = () => {
+    for (const l of locks) {
+      clearTimeout(l.timer);
+      clearInterval(l.sampler);
+    }
+  };
 
   try {
-    // Group sources by server and account: one consistent view per server.
-    const groups = new Map<string, SnapshotSource[]>();
-    for (const s of opts.sources) groups.set(serverKey(s.dsn), [...(groups.get(serverKey(s.dsn)) ?? []), s]);
-
-    for (const group of groups.values()) {
-      const dsn = group[0].dsn;
-      const where = formatDsn({ ...dsn, database: undefined });
-      const track = (c: Connection, what: string) => {
-        stopper.track(c);
-        const core = (c as unknown as { connection: CoreConnection }).connection;
-        core.on('error', (err: unknown) => abort(lostError(err, dsn, what)));
-        core.on('end', () => {
-          if (!done) abort(lostError(Object.assign(new Error('the server closed the connection'), { code: 'PROTOCOL_CONNECTION_LOST' }), dsn, what));
-        });
-        return c;
-      };
-      let done = false;
-      const ctrl = track(await connectReadOnly(dsn), 'control');
-      await ctrl.query("SET SESSION time_zone = '+00:00', lock_wait_timeout = ?", [opts.lockWaitTimeoutSec ?? 60]);
-      const info: ServerInfo = await serverInfo(ctrl);
+    // 1. Per account: the control session plans its databases and writes schema files, views, triggers and
+    //    routines, all before any lock.
+    const byKey = new Map<string, Account>();
+    for (const s of opts.sources) {
+      const key = serverKey(s.dsn);
+      let a = byKey.get(key);
+      if (!a) {
+        a = {
+          key,
+          dsn: s.dsn,
+          where: formatDsn({ ...s.dsn, database: undefined }),
+          sources: [],
+          ctrl: undefined as unknown as Connection,
+          readers: [],
+          plans: [],
+          tables: [],
+          identity: '',
+          seesOthers: false,
+          queue: [],
+          ctrlQueue: [],
+        };
+        byKey.set(key, a);
+        accounts.push(a);
+      }
+      a.sources.push(s);
+    }
+    for (const a of accounts) {
+      a.ctrl = track(await connectReadOnly(a.dsn), 'control', a.dsn);
+      await a.ctrl.query("SET SESSION time_zone = '+00:00', lock_wait_timeout = ?", [lockWaitSec]);
+      const info: ServerInfo = await serverInfo(a.ctrl);
       source ??= {
         serverVersion: info.version,
         sqlMode: info.sqlMode,
         characterSetServer: info.characterSetServer,
         collationServer: info.collationServer,
         lowerCaseTableNames: info.lowerCaseTableNames,
-        ...(opts.generated ? {} : { address: where }),
+        ...(opts.generated ? {} : { address: a.where }),
       };
-      const plans: DatabasePlan[] = [];
-      for (const s of group) plans.push(await planDatabase(ctrl, s.role, s.dsn, chunkBytes, warn));
-      databases.push(...plans);
-      const tables = plans.flatMap((p) => p.tables);
-      const nonTrans = tables.filter((t) => !t.transactional);
-      anyNonTransactional ||= nonTrans.length > 0;
-
-      // Schema files and views/triggers/routines (small), before the lock.
-      for (const t of tables) {
+      const [id] = await a.ctrl.query({ sql: 'SELECT @@hostname, @@port, @@datadir', rowsAsArray: true });
+      a.identity = JSON.stringify((id as unknown[][])[0]);
+      for (const s of a.sources) a.plans.push(await planDatabase(a.ctrl, s.role, s.dsn, chunkBytes, warn));
+      databases.push(...a.plans);
+      a.tables = a.plans.flatMap((p) => p.tables);
+      for (const t of a.tables) {
         t.files[0] = await writeGzipText(outDir, `${t.role}/${safeName(t.info.name)}.schema.sql.gz`, schemaFileText(t), level);
       }
-      for (const p of plans) await dumpObjects(ctrl, p, outDir, level);
+      for (const p of a.plans) await dumpObjects(a.ctrl, p, outDir, level);
+    }
+    const allTables = accounts.flatMap((a) => a.tables);
 
+    // 2. Servers: accounts reaching the same server (same hostname, port and datadir) share its global lock.
+    const servers = new Map<string, Account[]>();
+    for (const a of accounts) servers.set(a.identity, [...(servers.get(a.identity) ?? []), a]);
+
+    // 3. Work, readers and monitors.
+    for (const a of accounts) {
       const tasks: Task[] = [];
-      for (const t of tables) {
+      for (const t of a.tables) {
         const per = Math.max(1, t.info.dataBytes) / t.chunks.length;
         for (const c of t.chunks) tasks.push({ kind: 'chunk', t, index: c.index, where: c.where, cost: per });
         tasks.push({ kind: 'checksum', t, cost: Math.max(1, t.info.dataBytes) * 0.15 });
         t.pending = t.chunks.length + 1;
       }
       // Non-transactional work first (it holds the lock), biggest first in each class.
-      tasks.sort((a, b) => Number(a.t.transactional) - Number(b.t.transactional) || b.cost - a.cost);
+      tasks.sort((x, y) => Number(x.t.transactional) - Number(y.t.transactional) || y.cost - x.cost);
+      a.queue = tasks;
       await emit({
         type: 'plan',
-        tables: tables.length,
+        tables: a.tables.length,
         chunks: tasks.filter((x) => x.kind === 'chunk').length,
-        estimatedBytes: tables.reduce((n, t) => n + t.info.dataBytes, 0),
-        estimatedRows: tables.reduce((n, t) => n + t.info.estimatedRows, 0),
+        estimatedBytes: a.tables.reduce((n, t) => n + t.info.dataBytes, 0),
+        estimatedRows: a.tables.reduce((n, t) => n + t.info.estimatedRows, 0),
         jobs,
       });
-
-      const readers: Connection[] = [];
-      const nReaders = Math.max(1, Math.min(jobs, tasks.length));
-      for (let i = 0; i < nReaders; i++) {
-        const r = track(await connectReadOnly(dsn), `reader ${i + 1}`);
-        await r.query("SET SESSION character_set_results = binary, time_zone = '+00:00', net_write_timeout = 3600, net_read_timeout = 3600");
-        readers.push(r);
+    }
+    for (const group of servers.values()) {
+      const share = Math.max(1, Math.floor(jobs / group.length));
+      for (const a of group) {
+        const n = Math.max(1, Math.min(share, a.queue.length));
+        for (let i = 0; i < n; i++) {
+          const r = track(await connectReadOnly(a.dsn), `reader ${i + 1}`, a.dsn);
+          await r.query("SET SESSION character_set_results = binary, time_zone = '+00:00', net_write_timeout = 3600, net_read_timeout = 3600, lock_wait_timeout = ?", [lockWaitSec]);
+          a.readers.push(r);
+        }
+        if (lock) {
+          a.monitor = track(await connectReadOnly(a.dsn), 'monitor', a.dsn);
+          await a.monitor.query('SET SESSION lock_wait_timeout = 5');
+          const [p] = await a.monitor.query({
+            sql: `SELECT COUNT(*) FROM information_schema.USER_PRIVILEGES WHERE PRIVILEGE_TYPE = 'PROCESS'
+                    AND GRANTEE = CONCAT("'", SUBSTRING_INDEX(CURRENT_USER(), '@', 1), "'@'", SUBSTRING_INDEX(CURRENT_USER(), '@', -1), "'")`,
+            rowsAsArray: true,
+          });
+          a.seesOthers = Number((p as unknown[][])[0][0]) > 0;
+          // With table-locks the control copies non-transactional tables: its results must be raw bytes too.
+          await a.ctrl.query("SET SESSION character_set_results = binary, net_write_timeout = 3600, net_read_timeout = 3600");
+        }
+        await emit({ type: 'connections', server: a.where, control: a.ctrl.threadId ?? 0, readers: a.readers.map((r) => r.threadId ?? 0) });
       }
-      await emit({ type: 'connections', server: where, control: ctrl.threadId ?? 0, readers: readers.map((r) => r.threadId ?? 0) });
-      if (stopper.failure) throw stopper.failure;
+    }
+    if (stopper.failure) throw stopper.failure;
 
-      // The consistent point.
-      let lockedAt = 0;
-      let locked = false;
-      if (lock && tables.length > 0) {
-        const list = tables.map((t) => `${qi(t.db)}.${qi(t.info.name)} READ`).join(', ');
+    // 4. The consistent point: every lock of every server, before anything is read.
+    const timeoutFor = (l: Lock) => async () => {
+      if (l.released || stopper.failure) return;
+      const waited = ((Date.now() - l.requestedAt) / 1000).toFixed(1);
+      const limit = `${(maxLockMs / 1000).toLocaleString('en-US')} s`;
+      lockTimeout = new LockTimeoutError(
+        l.acquiredAt === undefined
+          ? `could not take the read lock on ${l.holder.where} within ${limit} (--max-lock-seconds): a long write or another lock holds the tables; everything was released after ${waited} s and nothing was kept`
+          : `the read lock on ${l.holder.where} reached ${limit} (--max-lock-seconds) before the MyISAM tables were copied; it was released after ${waited} s (production writes waited at most that long) and nothing was kept`,
+        {
+          hint:
+            l.method === 'table-locks'
+              ? 'grant the account RELOAD (the MyISAM tables are then copied in parallel under a global read lock), take the snapshot at a quieter time, raise --max-lock-seconds, or use --no-lock on a replica'
+              : 'take the snapshot at a quieter time, raise --max-lock-seconds (writers wait that long), or use --no-lock on a replica nobody writes to',
+        },
+      );
+      // Release first: each lock holder's monitor (same account: a user may always kill its own sessions) kills
+      // it, whether it is idle, reading, or still waiting for its lock; then every session is closed.
+      const holders = [...new Set([l, ...locks].filter((x) => x === l || !x.released).map((x) => x.holder))];
+      const kills = holders.map((h) =>
+        h.monitor && h.ctrl.threadId ? h.monitor.query(`KILL CONNECTION ${Number(h.ctrl.threadId)}`).catch(() => undefined) : Promise.resolve(undefined),
+      );
+      await Promise.race([Promise.all(kills), sleep(3000)]);
+      abort(lockTimeout);
+    };
+    const startSampling = (l: Lock) => {
+      const m = l.holder.monitor;
+      if (!m || !l.holder.seesOthers) return;
+      l.longestWriteWaitMs = 0;
+      let busy = false;
+      l.sampler = setInterval(() => {
+        if (busy || l.released) return;
+        busy = true;
+        sampleWriteWait(m, l.ours)
+          .then((w) => (l.longestWriteWaitMs = Math.max(l.longestWriteWaitMs ?? 0, w)))
+          .catch(() => undefined)
+          .finally(() => (busy = false));
+      }, 250);
+    };
+    const newLock = (method: LockMethod, holder: Account, covered: Account[], group: Account[]): Lock => {
+      const l: Lock = {
+        method,
+        holder,
+        accounts: covered,
+        requestedAt: Date.now(),
+        released: false,
+        heldMs: 0,
+        pending: 0,
+        longestWriteWaitMs: null,
+        ours: group.flatMap((a) => [a.ctrl, a.monitor, ...a.readers]).map((c) => Number(c?.threadId ?? 0)).filter((n) => n > 0),
+      };
+      l.timer = setTimeout(() => void timeoutFor(l)(), maxLockMs);
+      startSampling(l);
+      return l;
+    };
+    const disarm = (l: Lock) => {
+      clearTimeout(l.timer);
+      clearInterval(l.sampler);
+    };
+    const lockFailure = (err: unknown, l: Lock, what: string): unknown => {
+      if (lockTimeout) return lockTimeout;
+      if (stopper.failure) return stopper.failure;
+      const code = (err as { code?: string }).code;
+      if (code === 'ER_LOCK_WAIT_TIMEOUT') {
+        return new LockTimeoutError(`could not take the read lock on ${l.holder.where} within ${lockWaitSec} s (a long write or another lock holds the tables); nothing was kept`, {
+          hint: 'take the snapshot at a quieter time, raise --max-lock-seconds, or use --no-lock on a replica',
+          cause: err,
+        });
+      }
+      if (code && DENIED_CODES.has(code)) {
+        return new ConnectionError(`the account ${l.holder.dsn.user} may not ${what} on ${l.holder.where}`, {
+          hint: 'grant it LOCK TABLES on the GLPI and OCS databases (RELOAD is better: see docs/snapshot.md), or use --no-lock on a replica',
+          cause: err,
+        });
+      }
+      return lostError(err, l.holder.dsn, 'control');
+    };
+    if (lock && allTables.length > 0) {
+      for (const group of servers.values()) {
+        // Global read lock with the first account that has RELOAD.
+        let global: Lock | undefined;
+        const denied: string[] = [];
+        for (const a of group) {
+          const l = newLock('global-read-lock', a, group, group);
+          locks.push(l);
+          try {
+            await stopper.run(a.ctrl.query('FLUSH TABLES WITH READ LOCK'));
+            l.acquiredAt = Date.now();
+            global = l;
+            break;
+          } catch (err) {
+            const code = (err as { code?: string }).code;
+            locks.pop();
+            disarm(l);
+            if (code === 'ER_SPECIFIC_ACCESS_DENIED_ERROR' && !stopper.failure) {
+              denied.push(a.dsn.user);
+              continue;
+            }
+            throw lockFailure(err, l, 'FLUSH TABLES WITH READ LOCK');
+          }
+        }
+        if (global) {
+          for (const a of group) a.lock = global;
+          await emit({ type: 'locked', server: global.holder.where, account: global.holder.dsn.user, method: global.method, tables: group.reduce((n, a) => n + a.tables.length, 0), waitedMs: global.acquiredAt! - global.requestedAt });
+          continue;
+        }
+        // Without RELOAD: each account locks its own tables, and its control session copies the non-transactional ones.
+        warn(
+          `the account${denied.length > 1 ? 's' : ''} ${[...new Set(denied)].join(', ')} lack${denied.length > 1 ? '' : 's'} RELOAD on ${group[0].where}: ` +
+            'consistency by LOCK TABLES … READ, the session holding it copying the MyISAM tables alone (deadlock-free, but slower: writers wait longer; see docs/snapshot.md)',
+        );
+        // Several accounts: a production transaction writing the second database and then the first could wait
+        // on the first lock while holding what the second lock needs. So every lock after the first waits only
+        // briefly; on a timeout, the locks taken are released and all are requested again, in the other order
+        // (the one that transaction writes in), until the limit.
+        const lockers = group.filter((a) => a.tables.length > 0);
+        const groupStart = Date.now();
+        for (let attempt = 1; ; attempt++) {
+          const taken: Lock[] = [];
+          let failed: { err: unknown; l: Lock } | undefined;
+          const order = attempt % 2 === 1 ? lockers : [...lockers].reverse();
+          for (const [k, a] of order.entries()) {
+            const l = newLock('table-locks', a, [a], group);
+            locks.push(l);
+            const list = a.tables.map((t) => `${qi(t.db)}.${qi(t.info.name)} READ`).join(', ');
+            try {
+              if (lockers.length > 1) await stopper.run(a.ctrl.query('SET SESSION lock_wait_timeout = ?', [k === 0 ? lockWaitSec : NEXT_LOCK_WAIT_SEC]));
+              await stopper.run(a.ctrl.query(`LOCK TABLES ${list}`));
+            } catch (err) {
+              failed = { err, l };
+              break;
+            }
+            l.acquiredAt = Date.now();
+            taken.push(l);
+          }
+          if (!failed) break;
+          const code = (failed.err as { code?: string }).code;
+          const retry =
+            (code === 'ER_LOCK_WAIT_TIMEOUT' || code === 'ER_LOCK_DEADLOCK') && taken.length > 0 && !stopper.failure && Date.now() - groupStart + (NEXT_LOCK_WAIT_SEC + 1) * 1000 < maxLockMs;
+          if (!retry) throw lockFailure(failed.err, failed.l, 'LOCK TABLES');
+          for (const l of [...taken, failed.l]) {
+            disarm(l);
+            l.released = true;
+            locks.splice(locks.indexOf(l), 1);
+          }
+          for (const l of taken) await stopper.run(l.holder.ctrl.query('UNLOCK TABLES'));
+          await sleep(100 + Math.floor(Math.random() * 400) * attempt);
+        }
+        for (const l of locks.filter((x) => x.method === 'table-locks' && group.includes(x.holder))) {
+          const a = l.holder;
+          if (lockers.length > 1) await stopper.run(a.ctrl.query('SET SESSION lock_wait_timeout = ?', [lockWaitSec]));
+          a.lock = l;
+          a.ctrlQueue = a.queue.filter((x) => !x.t.transactional);
+          a.queue = a.queue.filter((x) => x.t.transactional);
+          await emit({ type: 'locked', server: a.where, account: a.dsn.user, method: l.method, tables: a.tables.length, waitedMs: l.acquiredAt! - l.requestedAt });
+        }
+      }
+    }
+    for (const l of locks) l.pending = l.accounts.reduce((n, a) => n + [...a.queue, ...a.ctrlQueue].filter((x) => !x.t.transactional).length, 0);
+    // Every reader's transaction opens while every lock is held: one InnoDB instant for every database.
+    for (const a of accounts) {
+      if (a.tables.some((t) => t.transactional)) {
+        for (const r of a.readers) await stopper.run(r.query('START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY'));
+      }
+    }
+
+    const unlock = async (l: Lock) => {
+      if (l.released) return;
+      l.released = true;
+      clearTimeout(l.timer);
+      clearInterval(l.sampler);
+      // The longest waits are the ones still waiting now: one last sample before the release.
+      if (l.holder.monitor && l.holder.seesOthers) {
+        const w = await stopper.run(sampleWriteWait(l.holder.monitor, l.ours)).catch(() => 0);
+        l.longestWriteWaitMs = Math.max(l.longestWriteWaitMs ?? 0, w);
+      }
+      await stopper.run(l.holder.ctrl.query('UNLOCK TABLES'));
+      l.heldMs = Date.now() - l.requestedAt;
+      await emit({ type: 'unlocked', server: l.holder.where, account: l.holder.dsn.user, method: l.method, heldMs: l.heldMs });
+    };
+    for (const l of locks) if (l.pending === 0) await unlock(l);
+
+    // 5. Copy. Every account's readers (and, with table-locks, its control) work at once.
+    let tablesDone = 0;
+    const finishTask = async (t: TablePlan) => {
+      t.pending--;
+      if (t.pending === 0) {
+        tablesDone++;
+        await emit({ type: 'table', role: t.role, table: t.info.name, rows: t.rows, done: tablesDone, total: allTables.length });
+      }
+    };
+    const runTask = async (r: Connection, task: Task) => {
+      const t = task.t;
+      const from = `${qi(t.db)}.${qi(t.info.name)}`;
+      if (task.kind === 'checksum') {
+        const [rows] = await stopper.run(r.query({ sql: `CHECKSUM TABLE ${from}`, rowsAsArray: true }));
+        const v = (rows as unknown[][])[0]?.[1];
+        t.checksum = v === null || v === undefined ? null : String(v);
+        return;
+      }
+      const rel = `${t.role}/${safeName(t.info.name)}.${String(task.index).padStart(4, '0')}.tsv.gz`;
+      const cond = task.where ? ` WHERE ${task.where}` : '';
+      let rawBytes = 0;
+      const writer = new GzipFileWriter(outDir, rel, level);
+      stopper.track(writer);
+      const rows = await stopper.run(dumpChunk(r, `SELECT ${t.columns.length ? selectList(t.columns) : '1'} FROM ${from}${cond}`, writer, (n) => (rawBytes += n)));
+      const file = await writer.close(rows);
+      stopper.release(writer);
+      t.files[task.index + 1] = file;
+      t.rows += rows;
+      totalRows += rows;
+      totalBytes += file.bytes;
+      await emit({ type: 'chunk', role: t.role, table: t.info.name, index: task.index, rows, rawBytes, fileBytes: file.bytes });
+    };
+    const worker = async (a: Account, r: Connection, queue: Task[]) => {
+      for (let task = queue.shift(); task; task = queue.shift()) {
+        if (stopper.failure) return;
         try {
-          await ctrl.query(`LOCK TABLES ${list}`);
+          await runTask(r, task);
         } catch (err) {
-          const code = (err as { code?: string }).code;
-          if (code === 'ER_LOCK_WAIT_TIMEOUT') {
-            throw new ConnectionError(`could not get the read lock on ${where} within ${opts.lockWaitTimeoutSec ?? 60} s (a long write or an open LOCK TABLES holds it)`, {
-              hint: 'try again later, or use --no-lock on a replica',
-              cause: err,
-            });
-          }
-          if (code === 'ER_DBACCESS_DENIED_ERROR' || code === 'ER_TABLEACCESS_DENIED_ERROR' || code === 'ER_SPECIFIC_ACCESS_DENIED_ERROR') {
-            throw new ConnectionError(`the account ${dsn.user} may not LOCK TABLES on ${where}`, {
-              hint: 'grant it LOCK TABLES on the GLPI and OCS databases (read-only still), or use --no-lock on a replica',
-              cause: err,
-            });
-          }
-          throw lostError(err, dsn, 'control');
-        }
-        lockedAt = Date.now();
-        locked = true;
-        await emit({ type: 'locked', server: where, tables: tables.length });
-      }
-      if (tables.some((t) => t.transactional)) {
-        for (const r of readers) await r.query('START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY');
-      }
-      const unlock = async () => {
-        if (!locked) return;
-        locked = false;
-        await ctrl.query('UNLOCK TABLES');
-        const held = Date.now() - lockedAt;
-        lockHeldMs += held;
-        await emit({ type: 'unlocked', server: where, heldMs: held });
-      };
-      let nonTransPending = tasks.filter((x) => !x.t.transactional).length;
-      if (nonTransPending === 0) await unlock();
-
-      let tablesDone = 0;
-      const finishTask = async (t: TablePlan) => {
-        t.pending--;
-        if (t.pending === 0) {
-          tablesDone++;
-          await emit({ type: 'table', role: t.role, table: t.info.name, rows: t.rows, done: tablesDone, total: tables.length });
-        }
-      };
-      const runTask = async (r: Connection, task: Task) => {
-        const t = task.t;
-        const from = `${qi(t.db)}.${qi(t.info.name)}`;
-        if (task.kind === 'checksum') {
-          const [rows] = await stopper.run(r.query({ sql: `CHECKSUM TABLE ${from}`, rowsAsArray: true }));
-          const v = (rows as unknown[][])[0]?.[1];
-          t.checksum = v === null || v === undefined ? null : String(v);
+          abort(stopper.failure ?? (err instanceof ToolError ? err : lostError(err, a.dsn, r === a.ctrl ? 'control' : 'reader')));
           return;
         }
-        const rel = `${t.role}/${safeName(t.info.name)}.${String(task.index).padStart(4, '0')}.tsv.gz`;
-        const where = task.where ? ` WHERE ${task.where}` : '';
-        let rawBytes = 0;
-        const writer = new GzipFileWriter(outDir, rel, level);
-        stopper.track(writer);
-        const rows = await stopper.run(dumpChunk(r, `SELECT ${t.columns.length ? selectList(t.columns) : '1'} FROM ${from}${where}`, writer, (n) => (rawBytes += n)));
-        const file = await writer.close(rows);
-        stopper.release(writer);
-        t.files[task.index + 1] = file;
-        t.rows += rows;
-        totalRows += rows;
-        totalBytes += file.bytes;
-        await emit({ type: 'chunk', role: t.role, table: t.info.name, index: task.index, rows, rawBytes, fileBytes: file.bytes });
-      };
-      const worker = async (r: Connection) => {
-        for (let task = tasks.shift(); task; task = tasks.shift()) {
-          if (stopper.failure) return;
+        if (stopper.failure) return;
+        await finishTask(task.t);
+        const l = a.lock;
+        if (l && !task.t.transactional && --l.pending === 0) {
           try {
-            await runTask(r, task);
+            await unlock(l);
           } catch (err) {
-            abort(stopper.failure ?? (err instanceof ToolError ? err : lostError(err, dsn, 'reader')));
+            abort(lostError(err, l.holder.dsn, 'control'));
             return;
           }
-          if (stopper.failure) return;
-          await finishTask(task.t);
-          if (!task.t.transactional && --nonTransPending === 0) {
-            try {
-              await unlock();
-            } catch (err) {
-              abort(lostError(err, dsn, 'control'));
-              return;
-            }
-          }
         }
-      };
-      await Promise.all(readers.map(worker));
-      if (stopper.failure) throw stopper.failure;
-      await unlock();
-      for (const r of readers) await r.query('COMMIT');
-      done = true;
-      for (const c of [ctrl, ...readers]) await c.end().catch(() => undefined);
-    }
+      }
+    };
+    await Promise.all(accounts.flatMap((a) => [...a.readers.map((r) => worker(a, r, a.queue)), ...(a.ctrlQueue.length ? [worker(a, a.ctrl, a.ctrlQueue)] : [])]));
+    if (stopper.failure) throw stopper.failure;
+    for (const l of locks) await unlock(l);
+    for (const a of accounts) if (a.tables.some((t) => t.transactional)) for (const r of a.readers) await r.query('COMMIT');
+    done = true;
+    clearLockTimers();
+    for (const a of accounts) for (const c of [a.ctrl, a.monitor, ...a.readers]) await c?.end().catch(() => undefined);
 
     const manifestDatabases: ManifestDatabase[] = [];
     for (const role of roles) {
@@ -597,18 +907,15 @@ export async function takeSnapshot(opts: SnapshotOptions): Promise<Manifest> {
       if (p.entry.warnings && p.entry.warnings.length === 0) delete p.entry.warnings;
       manifestDatabases.push(p.entry);
     }
-    const noLockWarning = 'snapshot taken without a read lock: MyISAM/Aria/MEMORY tables may be inconsistent if anything wrote during it (fine on a stopped replica)';
+    const consistency = consistencyOf(lock, allTables.some((t) => !t.transactional), locks, maxLockMs, roles.length);
+    if (consistency.instants === 'separate') warn('GLPI and OCS were copied without a lock: their data may come from different moments (the audit says so on its GLPI–OCS link checks)');
     const manifest: Manifest = {
       format: MANIFEST_FORMAT,
       tool: { name: 'glpi-ocs-upgrade', version: TOOL_VERSION },
       createdAt: new Date(started).toISOString(),
       id: '',
       source: source!,
-      consistency: {
-        method: !lock ? 'no-lock' : anyNonTransactional ? 'lock+transaction' : 'transaction',
-        lockHeldMs,
-        ...(!lock && anyNonTransactional ? { warning: noLockWarning } : {}),
-      },
+      consistency,
       compression: { algorithm: 'gzip', level },
       data: { format: 'tsv', timeZone: '+00:00', characterSet: 'binary', fieldsTerminatedBy: '\t', escapedBy: '\\', linesTerminatedBy: '\n', nullAs: '\\N' },
       stats: { jobs, elapsedMs: Date.now() - started, rows: totalRows, bytes: totalBytes },
@@ -622,12 +929,45 @@ export async function takeSnapshot(opts: SnapshotOptions): Promise<Manifest> {
     removeShutdownHook();
     return manifest;
   } catch (err) {
+    clearLockTimers();
     abort(err);
     removePartial();
     removeShutdownHook();
     const e = stopper.failure ?? err;
     throw diskError(e, `writing the snapshot to ${outDir}`);
   } finally {
+    clearLockTimers();
     removeInterrupt();
   }
+}
+
+function consistencyOf(lock: boolean, anyNonTransactional: boolean, locks: Lock[], maxLockMs: number, databases: number): ManifestConsistency {
+  const instants = databases > 1 ? { instants: lock ? ('one' as const) : ('separate' as const) } : {};
+  if (!lock) {
+    return {
+      method: 'no-lock',
+      lockHeldMs: 0,
+      ...instants,
+      ...(anyNonTransactional
+        ? { warning: 'snapshot taken without a read lock: MyISAM/Aria/MEMORY tables may be inconsistent if anything wrote during it (fine on a stopped replica)' }
+        : {}),
+    };
+  }
+  const list: ManifestLock[] = locks.map((l) => ({
+    server: l.holder.where,
+    account: l.holder.dsn.user,
+    method: l.method,
+    databases: l.accounts.flatMap((a) => a.plans.map((p) => p.db)),
+    heldMs: l.heldMs,
+    longestWriteWaitMs: l.longestWriteWaitMs,
+  }));
+  const waits = list.map((l) => l.longestWriteWaitMs);
+  return {
+    method: list.some((l) => l.method === 'table-locks') ? 'table-locks' : 'global-read-lock',
+    lockHeldMs: Math.max(0, ...list.map((l) => l.heldMs)),
+    maxLockMs,
+    longestWriteWaitMs: waits.length === 0 || waits.some((w) => w === null) ? null : Math.max(...(waits as number[])),
+    locks: list,
+    ...instants,
+  };
 }

@@ -3,13 +3,15 @@
  * read and verify its manifest, restore it into a test instance and prove the restore by checksums.
  * File format: docs/formats.md ("Snapshot manifest"); user guide: docs/snapshot.md.
  */
-export type { Manifest, ManifestDatabase, ManifestTable, ManifestFile, ManifestColumn, DatabaseRole } from './manifest-types.ts';
+export type { Manifest, ManifestDatabase, ManifestTable, ManifestFile, ManifestColumn, ManifestConsistency, ManifestLock, DatabaseRole } from './manifest-types.ts';
 export { MANIFEST_FORMAT } from './manifest-types.ts';
-export { takeSnapshot, defaultJobs, unqualifyTrigger } from './dump.ts';
-export type { SnapshotOptions, SnapshotProgress, SnapshotSource } from './dump.ts';
+export { takeSnapshot, defaultJobs, unqualifyTrigger, DEFAULT_MAX_LOCK_MS } from './dump.ts';
+export type { SnapshotOptions, SnapshotProgress, SnapshotSource, LockMethod } from './dump.ts';
 export { readManifest, verifySnapshot, describeProblems, manifestFiles, computeSnapshotId } from './manifest.ts';
 export type { VerifyProblem, VerifyResult } from './manifest.ts';
 export { restoreSnapshot, RestoreMismatchError, deferIndexes } from './restore.ts';
+export { snapshotOrigin, originComment } from './origin.ts';
+export type { SnapshotOrigin } from './origin.ts';
 export type { RestoreOptions, RestoreProgress, RestoreResult, RestoredTable } from './restore.ts';
 export { MANIFEST_NAME, INCOMPLETE_MARKER } from './files.ts';
 export { loadDataStatement } from './tsv.ts';

@@ -33,9 +33,11 @@ export interface ManifestColumn {
   /**
    * raw: the server's text form, byte for byte; float: `col + 0e0` (the 17-digit form, which the server's FLOAT
    * text form is not); bit: the unsigned integer (loaded through a variable and CAST); geometry: the internal
-   * binary form (loaded through a variable).
+   * binary form (loaded through a variable); enum: the member's index (`col + 0`, loaded through a variable and
+   * CAST), for ENUM columns that have an empty-string member, where the text form cannot tell that member from
+   * the error value (index 0, stored when strict mode is off).
    */
-  encoding: 'raw' | 'float' | 'bit' | 'geometry';
+  encoding: 'raw' | 'float' | 'bit' | 'geometry' | 'enum';
 }
 
 export interface ManifestTable {
@@ -67,6 +69,16 @@ export interface ManifestDatabase {
   views: Array<{ name: string; file: ManifestFile }>;
   triggers: Array<{ name: string; table: string; file: ManifestFile }>;
   routines: Array<{ name: string; type: 'PROCEDURE' | 'FUNCTION'; file: ManifestFile }>;
+  /**
+   * Set when the account could not list every stored routine of the database (information_schema shows only
+   * the routines an account may use): `routines` may then be incomplete. The reason, in one line.
+   */
+  routinesUnreadable?: string;
+  /**
+   * sha256 over this database's files, computed like the snapshot id: a manifest that lists only this database
+   * (an extract of one database, as rehearse's replay writes) is checked against it instead of the snapshot id.
+   */
+  filesId?: string;
   /** Things the snapshot could not capture for this database (e.g. routines without the privilege to read them). */
   warnings?: string[];
 }
@@ -81,6 +93,54 @@ export interface ManifestDataFormat {
   escapedBy: '\\';
   linesTerminatedBy: '\n';
   nullAs: '\\N';
+}
+
+/**
+ * How one server (or one account's tables) was frozen: `global-read-lock` is FLUSH TABLES WITH READ LOCK (needs
+ * RELOAD): every reader copies MyISAM tables in parallel, writers wait on the global lock, never in a table's
+ * queue; `table-locks` is LOCK TABLES … READ taken and read by one session (without RELOAD): the session holding
+ * the lock copies every non-transactional table itself, so no other session ever queues behind a writer.
+ */
+export interface ManifestLock {
+  /** Server address (no password). */
+  server: string;
+  /** The account whose session held the lock. */
+  account: string;
+  method: 'global-read-lock' | 'table-locks';
+  /** Databases (source names) the lock froze. */
+  databases: string[];
+  /** From the lock request to its release, ms: the longest a production write could have waited on it. */
+  heldMs: number;
+  /**
+   * Longest wait of a production write seen in the server's process list while the lock was requested or held
+   * (sampled about 4 times a second); null when the account cannot see other sessions (no PROCESS privilege).
+   */
+  longestWriteWaitMs: number | null;
+}
+
+export interface ManifestConsistency {
+  /**
+   * How tables were made consistent. `global-read-lock` / `table-locks`: see ManifestLock (every lock of the
+   * snapshot used that method; `table-locks` as soon as one did); InnoDB tables are read in transactions opened
+   * while the lock was held. `no-lock`: nothing was locked (replica). `lock+transaction` and `transaction` are
+   * the values of older snapshots (LOCK TABLES read by other sessions, which could deadlock).
+   */
+  method: 'global-read-lock' | 'table-locks' | 'no-lock' | 'lock+transaction' | 'transaction';
+  /** The longest any lock was held (request to release), ms. */
+  lockHeldMs: number;
+  /** The --max-lock-seconds limit the snapshot ran with, ms. */
+  maxLockMs?: number;
+  /** The longest wait of a production write observed while locked, ms; null when not observable (see ManifestLock). */
+  longestWriteWaitMs?: number | null;
+  /** Each lock taken (one per server with `global-read-lock`; one per account with `table-locks`). */
+  locks?: ManifestLock[];
+  /**
+   * `one`: every database was frozen at the same instant (every lock was held together before anything was read).
+   * `separate`: they were not (no lock): data of GLPI and of OCS may come from different moments.
+   * Absent in older snapshots.
+   */
+  instants?: 'one' | 'separate';
+  warning?: string;
 }
 
 export interface Manifest {
@@ -98,13 +158,7 @@ export interface Manifest {
     /** Address without password, for the record; absent for generated fixtures. */
     address?: string;
   };
-  consistency: {
-    /** How tables were made consistent: one transaction for InnoDB, a read lock for the rest. */
-    method: 'lock+transaction' | 'transaction' | 'no-lock';
-    /** How long the read lock on non-transactional tables was held, in ms. */
-    lockHeldMs: number;
-    warning?: string;
-  };
+  consistency: ManifestConsistency;
   compression: { algorithm: 'gzip'; level: number };
   /** Encoding of data files; absent means the format-1 default (tsv, see ManifestDataFormat). */
   data?: ManifestDataFormat;

@@ -22,13 +22,35 @@ export function manifestFiles(m: Manifest): ManifestFile[] {
   return out;
 }
 
+/** Every file of one database of a manifest. */
+export function databaseFiles(db: Manifest['databases'][number]): ManifestFile[] {
+  return [...db.tables.flatMap((t) => t.files), ...db.views.map((v) => v.file), ...db.triggers.map((t) => t.file), ...db.routines.map((r) => r.file)];
+}
+
+/**
+ * Whether the manifest's id is the one its file list gives. A manifest that lists one database only may be an
+ * extract of a snapshot (it keeps the snapshot's id): it is checked against that database's `filesId`; an
+ * extract of a manifest written before `filesId` existed cannot be checked, and is accepted.
+ */
+export function idMatches(m: Manifest): boolean {
+  if (computeSnapshotId(manifestFiles(m)) === m.id) return true;
+  if (m.databases.length !== 1) return false;
+  const db = m.databases[0];
+  return db.filesId === undefined || computeSnapshotId(databaseFiles(db)) === db.filesId;
+}
+
 /** sha256 over the sorted "path sha256" lines of every file: the snapshot's identity. */
 export function computeSnapshotId(files: ManifestFile[]): string {
   const lines = files.map((f) => `${f.path} ${f.sha256}`).sort();
   return crypto.createHash('sha256').update(lines.join('\n')).digest('hex');
 }
 
+/**
+ * Writes manifest.yaml. When the manifest is consistent (its id is its files' id), each database's `filesId` is
+ * set from its files first: every writer (snapshot, anonymize) keeps them right without knowing about them.
+ */
 export async function writeManifest(dir: string, m: Manifest): Promise<void> {
+  if (computeSnapshotId(manifestFiles(m)) === m.id) for (const db of m.databases) db.filesId = computeSnapshotId(databaseFiles(db));
   const text = `# glpi-ocs-upgrade snapshot manifest (format ${m.format}); see docs/formats.md\n` + YAML.stringify(m, { lineWidth: 0 });
   const tmp = path.join(dir, `.${MANIFEST_NAME}.tmp`);
   try {
@@ -101,7 +123,7 @@ export async function readManifest(dir: string): Promise<Manifest> {
   return m;
 }
 
-export type VerifyProblem = { path: string; problem: 'missing' | 'size' | 'sha256' | 'extra' };
+export type VerifyProblem = { path: string; problem: 'missing' | 'size' | 'sha256' | 'extra' | 'id' };
 
 export interface VerifyResult {
   ok: boolean;
@@ -121,8 +143,9 @@ async function walk(dir: string, rel = ''): Promise<string[]> {
 }
 
 /**
- * Checks every file against the manifest: present, same size, same sha256; and no unlisted file.
- * Throws only when the manifest itself is missing or unreadable.
+ * Checks every file against the manifest: present, same size, same sha256; no unlisted file; and the
+ * manifest's id is the one its file list gives (a manifest edited to drop a table, with its files, keeps its
+ * files consistent but not its id). Throws only when the manifest itself is missing or unreadable.
  */
 export async function verifySnapshot(dir: string, opts: { concurrency?: number; onFile?: (path: string, bytes: number) => void } = {}): Promise<VerifyResult> {
   const m = await readManifest(dir);
@@ -156,13 +179,20 @@ export async function verifySnapshot(dir: string, opts: { concurrency?: number; 
     if (rel === MANIFEST_NAME || listed.has(rel) || COMPANION_FILES.has(rel)) continue;
     problems.push({ path: rel, problem: rel === INCOMPLETE_MARKER ? 'extra' : 'extra' });
   }
+  if (!idMatches(m)) problems.push({ path: MANIFEST_NAME, problem: 'id' });
   problems.sort((a, b) => a.path.localeCompare(b.path));
   return { ok: problems.length === 0, problems, files: files.length, bytes };
 }
 
 /** One line naming the problems (for errors). */
 export function describeProblems(problems: VerifyProblem[], max = 5): string {
-  const words: Record<VerifyProblem['problem'], string> = { missing: 'missing', size: 'wrong size (truncated?)', sha256: 'content changed (sha256)', extra: 'not in the manifest' };
+  const words: Record<VerifyProblem['problem'], string> = {
+    missing: 'missing',
+    size: 'wrong size (truncated?)',
+    sha256: 'content changed (sha256)',
+    extra: 'not in the manifest',
+    id: 'the snapshot id is not the one its file list gives (the manifest was edited: files or tables added or removed)',
+  };
   const shown = problems.slice(0, max).map((p) => `${p.path}: ${words[p.problem]}`);
   return shown.join('; ') + (problems.length > max ? `; and ${problems.length - max} more` : '');
 }

@@ -18,7 +18,7 @@ import type { Dsn } from '../db/dsn.ts';
 import { formatDsn } from '../db/dsn.ts';
 import { assertWritable } from '../db/interlock.ts';
 import { splitSqlStatements } from '../db/sql-script.ts';
-import { ToolError, UnsupportedError, UsageError, VerificationError } from '../errors.ts';
+import { DiskFullError, ToolError, UnsupportedError, UsageError, VerificationError } from '../errors.ts';
 import { onInterrupt } from '../util/shutdown.ts';
 import { Stopper } from '../util/abort.ts';
 import { InterruptedError } from '../errors.ts';
@@ -26,6 +26,7 @@ import type { DatabaseRole, Manifest, ManifestColumn, ManifestDatabase, Manifest
 import { describeProblems, readManifest, verifySnapshot } from './manifest.ts';
 import { loadDataStatement } from './tsv.ts';
 import { defaultJobs } from './dump.ts';
+import { originComment } from './origin.ts';
 
 export interface RestoredTable {
   role: DatabaseRole;
@@ -197,7 +198,15 @@ export async function restoreSnapshot(dir: string, target: Dsn, opts: RestoreOpt
         });
       }
       if (exists) await admin.query(`DROP DATABASE ${qi(name)}`);
-      await admin.query(`CREATE DATABASE ${qi(name)} CHARACTER SET ${db.charset} COLLATE ${db.collation}`);
+      // The comment records the snapshot and whether GLPI and OCS come from one instant (origin.ts); servers
+      // older than MariaDB 10.5 have no database comment.
+      const create = `CREATE DATABASE ${qi(name)} CHARACTER SET ${db.charset} COLLATE ${db.collation}`;
+      try {
+        await admin.query(`${create} COMMENT ${admin.escape(originComment(manifest))}`);
+      } catch (err) {
+        if ((err as { code?: string }).code !== 'ER_PARSE_ERROR') throw err;
+        await admin.query(create);
+      }
     }
 
     const workers: Connection[] = [admin];
@@ -375,6 +384,13 @@ export async function restoreSnapshot(dir: string, target: Dsn, opts: RestoreOpt
     abort(err);
     const e = stopper.failure ?? err;
     if (e instanceof ToolError) throw e;
+    const code = (e as { code?: string }).code;
+    if (code === 'ER_RECORD_FILE_FULL' || code === 'ER_DISK_FULL') {
+      throw new DiskFullError(`the target server ${where} ran out of room while restoring: ${(e as { sqlMessage?: string }).sqlMessage ?? (e as Error).message}`, {
+        hint: 'free disk space on the target (df -h on its datadir); for a MEMORY table, raise max_heap_table_size on the target; then restore again with --force',
+        cause: e,
+      });
+    }
     throw translateDbError(e, target);
   } finally {
     removeInterrupt();

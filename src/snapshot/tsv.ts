@@ -114,12 +114,26 @@ ESCAPE[SUB] = 0x5a; // Z
 const FLOAT_TYPES = new Set(['float']);
 const GEOMETRY_TYPES = new Set(['geometry', 'point', 'linestring', 'polygon', 'multipoint', 'multilinestring', 'multipolygon', 'geometrycollection']);
 
-/** How a column is dumped, from information_schema.COLUMNS.DATA_TYPE. */
-export function columnEncoding(dataType: string): ManifestColumn['encoding'] {
+/** The members of an ENUM or SET from information_schema.COLUMNS.COLUMN_TYPE (`enum('a','it''s')`). */
+export function enumMembers(columnType: string): string[] {
+  const m = /^(?:enum|set)\((.*)\)$/is.exec(columnType.trim());
+  if (!m) return [];
+  const out: string[] = [];
+  const re = /'((?:[^'\\]|''|\\.)*)'/gs;
+  for (let x = re.exec(m[1]); x; x = re.exec(m[1])) out.push(x[1].replace(/''/g, "'").replace(/\\(.)/gs, '$1'));
+  return out;
+}
+
+/**
+ * How a column is dumped, from information_schema.COLUMNS.DATA_TYPE (and COLUMN_TYPE for ENUM: a column with an
+ * empty-string member is read as its index, since the text '' would not tell that member from the error value).
+ */
+export function columnEncoding(dataType: string, columnType = ''): ManifestColumn['encoding'] {
   const t = dataType.toLowerCase();
   if (FLOAT_TYPES.has(t)) return 'float';
   if (t === 'bit') return 'bit';
   if (GEOMETRY_TYPES.has(t)) return 'geometry';
+  if (t === 'enum' && enumMembers(columnType).includes('')) return 'enum';
   return 'raw';
 }
 
@@ -132,6 +146,7 @@ export function selectList(columns: ManifestColumn[]): string {
         case 'float':
           return `(${q} + 0e0)`;
         case 'bit':
+        case 'enum':
           return `(${q} + 0)`;
         default:
           return q;
@@ -147,10 +162,11 @@ export function selectList(columns: ManifestColumn[]): string {
  * (a row with id 0 would get a new id).
  */
 export function loadColumnsClause(columns: ManifestColumn[]): string {
-  const needsSet = columns.some((c) => c.encoding === 'bit' || c.encoding === 'geometry');
+  const needsSet = columns.some((c) => c.encoding === 'bit' || c.encoding === 'geometry' || c.encoding === 'enum');
   if (!needsSet) return `(${columns.map((c) => qi(c.name)).join(', ')})`;
   const list = columns.map((_, i) => `@v${i}`);
-  const sets = columns.map((c, i) => `${qi(c.name)} = ${c.encoding === 'bit' ? `CAST(@v${i} AS UNSIGNED)` : `@v${i}`}`);
+  // A number stored into an ENUM is its index (0: the error value): CAST makes '2' a number, not a member name.
+  const sets = columns.map((c, i) => `${qi(c.name)} = ${c.encoding === 'bit' || c.encoding === 'enum' ? `CAST(@v${i} AS UNSIGNED)` : `@v${i}`}`);
   return `(${list.join(', ')}) SET ${sets.join(', ')}`;
 }
 

@@ -13,6 +13,7 @@ import type { LocalizedText } from '../finding-types.ts';
 import { qi } from '../../db/connect.ts';
 import { compareDotted } from '../../inspect/detect.ts';
 import { ocsReleasesForGuiVersion } from '../../catalog/ocs-releases.ts';
+import { snapshotOrigin } from '../../snapshot/origin.ts';
 
 interface LinkRow {
   id: number;
@@ -76,6 +77,35 @@ function when(s: string | null | undefined): number | undefined {
 }
 
 const DAY = 86_400_000;
+
+const instantsCache = new WeakMap<AuditContext, Promise<LocalizedText | undefined>>();
+
+/**
+ * When the audited GLPI and OCS databases were restored from a snapshot that did not freeze them at one
+ * instant (restore records it as the database comment, src/snapshot/origin.ts), checks comparing the two say so.
+ */
+function twoInstants(ctx: AuditContext): Promise<LocalizedText | undefined> {
+  let p = instantsCache.get(ctx);
+  if (!p) {
+    p = (async () => {
+      if (!ctx.glpi || !ctx.ocs) return undefined;
+      const origins = [await snapshotOrigin(ctx.glpi.conn, ctx.glpi.database), await snapshotOrigin(ctx.ocs.conn, ctx.ocs.database)];
+      if (!origins.some((o) => o?.instants === 'separate')) return undefined;
+      return {
+        fr: 'Données GLPI et OCS copiées à deux moments différents (instantané sans verrou commun) : les écarts entre les deux bases peuvent venir de ce décalage.',
+        en: 'GLPI and OCS data copied at two different moments (snapshot without a common lock): differences between the two databases may come from that gap.',
+      };
+    })();
+    instantsCache.set(ctx, p);
+  }
+  return p;
+}
+
+/** The outcome, with the two-moments note in its evidence when it applies. */
+async function withInstants(ctx: AuditContext, outcome: CheckOutcome): Promise<CheckOutcome> {
+  const note = await twoInstants(ctx);
+  return note ? { ...outcome, evidence: { ...outcome.evidence, dataInstants: note } } : outcome;
+}
 
 /** glpi_ocsservers import switch → glpi_computers column, and what "empty" means for it. */
 export const SYNCHRONISED_FIELDS: Array<{ switch: string; column: string; empty: 'text' | 'zero' }> = [
@@ -171,8 +201,8 @@ export const INTERCONNECTION_CHECKS: AuditCheck[] = [
       if ('reason' in l) return skip(l.reason);
       const ids = new Set((await hardware(ctx)).map((h) => h.ID));
       const gone = l.links.filter((x) => !ids.has(x.ocsid));
-      if (gone.length === 0) return clean({ links: l.links.length });
-      return { count: gone.length, evidence: { serverId: l.serverId, links: l.links.length, sample: gone.slice(0, ctx.options.samples).map((x) => ({ link: x.id, ocsid: x.ocsid })) } };
+      if (gone.length === 0) return withInstants(ctx, clean({ links: l.links.length }));
+      return withInstants(ctx, { count: gone.length, evidence: { serverId: l.serverId, links: l.links.length, sample: gone.slice(0, ctx.options.samples).map((x) => ({ link: x.id, ocsid: x.ocsid })) } });
     },
   },
   {
@@ -193,8 +223,8 @@ export const INTERCONNECTION_CHECKS: AuditCheck[] = [
       const linked = new Set(l.links.map((x) => x.ocsid));
       const machines = (await hardware(ctx)).filter((h) => !h.DEVICEID.startsWith('_'));
       const never = machines.filter((h) => !linked.has(h.ID));
-      if (never.length === 0) return clean({ machines: machines.length });
-      return {
+      if (never.length === 0) return withInstants(ctx, clean({ machines: machines.length }));
+      return withInstants(ctx, {
         count: never.length,
         evidence: {
           machines: machines.length,
@@ -202,7 +232,7 @@ export const INTERCONNECTION_CHECKS: AuditCheck[] = [
           withoutAccountinfo: never.filter((h) => !h.hasAccountinfo).length,
           sampleOcsIds: never.slice(0, ctx.options.samples).map((h) => h.ID),
         },
-      };
+      });
     },
   },
   {
@@ -231,8 +261,8 @@ export const INTERCONNECTION_CHECKS: AuditCheck[] = [
         const glpi = when(x.last_update);
         return glpi === undefined || ocs - glpi > threshold;
       });
-      if (stale.length === 0) return clean({ staleDays: ctx.options.staleDays });
-      return { count: stale.length, evidence: { staleDays: ctx.options.staleDays, links: l.links.length, sampleLinkIds: stale.slice(0, ctx.options.samples).map((x) => x.id) } };
+      if (stale.length === 0) return withInstants(ctx, clean({ staleDays: ctx.options.staleDays }));
+      return withInstants(ctx, { count: stale.length, evidence: { staleDays: ctx.options.staleDays, links: l.links.length, sampleLinkIds: stale.slice(0, ctx.options.samples).map((x) => x.id) } });
     },
   },
   {
@@ -307,8 +337,8 @@ export const INTERCONNECTION_CHECKS: AuditCheck[] = [
       const declared = (row?.ocs_version ?? '').trim();
       const releases = ocsReleasesForGuiVersion(gui);
       const matches = declared === String(gui) || releases.includes(declared) || releases.some((r) => r.startsWith(declared + '.'));
-      if (matches) return clean({ declared, guiVersion: gui });
-      return { count: 1, evidence: { serverId: server.id, declared: declared || '(empty)', guiVersion: gui, releases } };
+      if (matches) return withInstants(ctx, clean({ declared, guiVersion: gui }));
+      return withInstants(ctx, { count: 1, evidence: { serverId: server.id, declared: declared || '(empty)', guiVersion: gui, releases } });
     },
   },
   {

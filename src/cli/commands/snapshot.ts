@@ -7,7 +7,7 @@ import { outputFor } from '../context.ts';
 import type { Output } from '../output.ts';
 import { formatBytes, formatCount, formatDuration } from '../output.ts';
 import { UsageError } from '../../errors.ts';
-import { defaultJobs, takeSnapshot } from '../../snapshot/index.ts';
+import { DEFAULT_MAX_LOCK_MS, defaultJobs, takeSnapshot } from '../../snapshot/index.ts';
 import type { Manifest, SnapshotProgress, SnapshotSource } from '../../snapshot/index.ts';
 
 interface SnapshotCliOptions extends SourceOptions {
@@ -16,6 +16,7 @@ interface SnapshotCliOptions extends SourceOptions {
   lock?: boolean;
   compressionLevel?: string;
   chunkMb?: string;
+  maxLockSeconds?: string;
 }
 
 export function parseJobs(text: string | undefined): number | undefined {
@@ -69,7 +70,7 @@ export function snapshotTracker(update: (line: string) => void): (e: SnapshotPro
     } else if (e.type === 'table') {
       tables++;
     } else if (e.type === 'locked') {
-      lockNote = ' · read lock held';
+      lockNote = e.method === 'global-read-lock' ? ' · global read lock held' : ' · table read locks held';
     } else if (e.type === 'unlocked') {
       lockNote = ` · lock released after ${formatDuration(e.heldMs)}`;
     }
@@ -90,6 +91,7 @@ export function register(program: Command): void {
     .option('--no-lock', 'do not take the read lock on MyISAM tables (only for a replica nobody writes to)')
     .addOption(new Option('--compression-level <n>', 'gzip level of the data files, 0–9').default('1'))
     .option('--chunk-mb <n>', 'split tables with an integer primary key into files of about this size (default 64)')
+    .option('--max-lock-seconds <n>', `the longest production writes may wait on the snapshot's lock; past it the snapshot stops, releases everything and exits 12 (default ${DEFAULT_MAX_LOCK_MS / 1000})`)
     .addHelpText(
       'after',
       `
@@ -97,13 +99,20 @@ Examples:
   $ GLPI_DB_PASSWORD=… OCS_DB_PASSWORD=… glpi-ocs-upgrade snapshot \\
       --glpi mysql://glpi@db1/glpi --ocs mysql://ocs@db1/ocsweb -o snap-2026-11-23
   $ glpi-ocs-upgrade snapshot --glpi-dir /var/www/glpi --ocs-dir /usr/share/ocsinventory-reports/ocsreports -o snap
+  $ glpi-ocs-upgrade snapshot --glpi-dir /var/www/glpi --ocs-dir /usr/share/ocsinventory-reports/ocsreports \\
+      --max-lock-seconds 20 -o snap              # writes never held more than 20 s, else exit 12
   $ glpi-ocs-upgrade snapshot --glpi mysql://glpi@replica/glpi --no-lock --jobs 4 -o snap --json
 ${CREDENTIALS_HELP}
 
-Nothing is written to the source: every session is READ ONLY. InnoDB tables are read in one consistent
-snapshot; MyISAM tables (most of GLPI 0.83) under LOCK TABLES … READ, released as soon as they are copied:
-the manifest and the output say how long writers waited. The account needs SELECT, LOCK TABLES, SHOW VIEW
-and TRIGGER. Check a copy with \`verify DIR\`; load it with \`restore DIR\` (docs/snapshot.md).`,
+Nothing is written to the source: every session is READ ONLY. GLPI and OCS are frozen at one instant (even
+with two accounts or two servers): with RELOAD, by FLUSH TABLES WITH READ LOCK while every reader copies the
+MyISAM tables (most of GLPI 0.83); without it, by LOCK TABLES … READ, the session holding the lock copying
+them alone. Writers wait, never a reader: no deadlock. The lock is released as soon as the MyISAM tables are
+copied; InnoDB tables are read from one consistent transaction. The manifest and the output say how long the
+lock was held and the longest a write waited (seen with PROCESS). The account needs SELECT, LOCK TABLES,
+SHOW VIEW and TRIGGER; RELOAD and PROCESS are recommended; SELECT on mysql.proc copies routines.
+Exit 12 when the lock would exceed --max-lock-seconds. Check a copy with \`verify DIR\`; load it with
+\`restore DIR\` (docs/snapshot.md).`,
     )
     .action(async (opts: SnapshotCliOptions, command: Command) => {
       const out = outputFor(command);
@@ -117,6 +126,12 @@ and TRIGGER. Check a copy with \`verify DIR\`; load it with \`restore DIR\` (doc
       if (!Number.isInteger(level) || level < 0 || level > 9) throw new UsageError(`--compression-level must be 0–9, not "${opts.compressionLevel}"`);
       const chunkMb = opts.chunkMb === undefined ? undefined : Number(opts.chunkMb);
       if (chunkMb !== undefined && !(chunkMb > 0)) throw new UsageError(`--chunk-mb must be a positive number, not "${opts.chunkMb}"`);
+      let maxLockMs: number | undefined;
+      if (opts.maxLockSeconds !== undefined) {
+        const n = Number(opts.maxLockSeconds);
+        if (!Number.isFinite(n) || n <= 0 || n > 86_400) throw new UsageError(`--max-lock-seconds must be a number of seconds from 0.1 to 86400, not "${opts.maxLockSeconds}"`);
+        maxLockMs = Math.round(n * 1000);
+      }
       if (opts.lock === false) out.warn('--no-lock: MyISAM tables are read without a lock; use it only on a replica that nobody writes to');
       const warnings: string[] = [];
       const manifest = await withProgress(out, `Snapshot to ${opts.output}`, (update) => {
@@ -128,6 +143,7 @@ and TRIGGER. Check a copy with \`verify DIR\`; load it with \`restore DIR\` (doc
           lock: opts.lock !== false,
           compressionLevel: level,
           chunkBytes: chunkMb === undefined ? undefined : chunkMb * 1024 * 1024,
+          maxLockMs,
           onProgress: (e) => {
             if (e.type === 'warning') warnings.push(e.message);
             if (e.type === 'table') out.detail(`${e.role}.${e.table}: ${formatCount(e.rows)} rows`);
@@ -157,12 +173,26 @@ function printSummary(out: Output, dir: string, m: Manifest): void {
     for (const w of d.warnings ?? []) out.warn(`${d.role}: ${w}`);
   }
   out.say(`  ${tables} tables, ${formatCount(rows)} rows, ${formatBytes(bytes)} compressed (gzip -${m.compression.level}), ${formatDuration(m.stats?.elapsedMs ?? 0)} with ${m.stats?.jobs ?? '?'} reader(s)`);
-  const lockText =
-    m.consistency.method === 'no-lock'
-      ? 'no read lock (--no-lock)'
-      : m.consistency.method === 'transaction'
-        ? `one consistent InnoDB snapshot (tables locked ${formatDuration(m.consistency.lockHeldMs)} to align the readers)`
-        : `MyISAM tables under a read lock held ${formatDuration(m.consistency.lockHeldMs)}, InnoDB in one consistent snapshot`;
-  out.say(`  consistency: ${lockText}`);
+  out.say(`  consistency: ${consistencyLine(m)}`);
   if (m.consistency.warning) out.warn(m.consistency.warning);
+}
+
+/** One line: the method, how long production writes were held, the longest write wait, one instant or not. */
+export function consistencyLine(m: Manifest): string {
+  const c = m.consistency;
+  if (c.method === 'no-lock') return `no read lock (--no-lock)${c.instants === 'separate' ? '; GLPI and OCS may come from different moments' : ''}`;
+  const how =
+    c.method === 'global-read-lock'
+      ? 'global read lock (FLUSH TABLES WITH READ LOCK), MyISAM copied by every reader'
+      : c.method === 'table-locks'
+        ? 'LOCK TABLES … READ without RELOAD, MyISAM copied by the session holding the lock'
+        : `read lock (${c.method})`;
+  const wait =
+    c.longestWriteWaitMs === undefined
+      ? ''
+      : c.longestWriteWaitMs === null
+        ? '; write waits not observable (the account lacks PROCESS)'
+        : `; longest write wait seen ${formatDuration(c.longestWriteWaitMs)}`;
+  const instant = c.instants === 'one' ? '; GLPI and OCS at one instant' : c.instants === 'separate' ? '; GLPI and OCS at different moments' : '';
+  return `${how}; writes held at most ${formatDuration(c.lockHeldMs)}${wait}; InnoDB from one consistent transaction${instant}`;
 }
