@@ -5,17 +5,17 @@
  * distribution, missing or unsuitable PHP, a console that exits 0 while refusing to update (version rows
  * read back), a failing schema check, the password kept off the command line and blanked afterwards.
  *
- * The real thing runs when GLPI_DIST points at a GLPI 10.0.x release tree with vendor/ (and php is on PATH,
- * or GOU_PHP names it): GLPI 0.83.8 (with core OCS mode data) → 10.0.x with the real updater, its schema
- * check, then — when PLUGIN_DIST points at an ocsinventoryng 2.0.x release — the real plugin install.
+ * The real thing runs with GLPI 10.0.19 and the ocsinventoryng 2.0.5 plugin (../shared/dist, or GLPI_DIST and
+ * PLUGIN_DIST: see test/helpers/dist.ts) and PHP (on PATH, or GOU_PHP): GLPI 0.83.8 (with core OCS mode data)
+ * → 10.0.x with the real updater, its schema check, then the real plugin install.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { spawnSync } from 'node:child_process';
 import type { Connection } from 'mysql2/promise';
 import { startTestServer, type TestServer } from './helpers/server.ts';
+import { distSkipReason, glpiDist, phpCommand, pluginDist } from './helpers/dist.ts';
 import { connect } from '../src/db/connect.ts';
 import { withDatabase, type Dsn } from '../src/db/dsn.ts';
 import { splitSqlStatements } from '../src/db/sql-script.ts';
@@ -26,15 +26,10 @@ import { configDbPhp, rawurlencode, readConfigFlags } from '../src/rehearse/exec
 import type { ExecutorContext } from '../src/rehearse/executors/types.ts';
 import type { PlanStep, StepRunner } from '../src/plan/plan-types.ts';
 
-const GLPI_DIST = process.env.GLPI_DIST;
-const PLUGIN_DIST = process.env.PLUGIN_DIST;
-const PHP = process.env.GOU_PHP ?? 'php';
-const phpAvailable = spawnSync(PHP, ['-v'], { encoding: 'utf8' }).status === 0;
-const REAL_SKIP = !GLPI_DIST
-  ? 'set GLPI_DIST to an unpacked GLPI 10.0.x release (with vendor/) to run the real updater'
-  : !phpAvailable
-    ? `no working PHP (${PHP}): install php8.2-cli php8.2-mysql php8.2-mbstring php8.2-intl php8.2-gd php8.2-curl php8.2-xml php8.2-zip php8.2-bz2 or set GOU_PHP`
-    : '';
+const GLPI_DIST = glpiDist();
+const PLUGIN_DIST = pluginDist('2.0.5');
+const PHP = phpCommand();
+const REAL_SKIP = distSkipReason({ glpi: true, plugin: '2.0.5', php: true });
 
 const PASSWORD = 'S3cr$t!pw';
 let server: TestServer;
@@ -236,8 +231,8 @@ async function real083(dist: string, label: string): Promise<string> {
   return db;
 }
 
-describe('real GLPI console (GLPI_DIST)', () => {
-  it.skipIf(REAL_SKIP !== '')(`GLPI 0.83.8 → ${GLPI_DIST ? 'GLPI_DIST' : '10.0.x'} with the real updater, schema check OK, config dir and key kept ${REAL_SKIP ? `(skipped: ${REAL_SKIP})` : ''}`, async () => {
+describe('real GLPI console (GLPI 10.0.19 + ocsinventoryng 2.0.5)', () => {
+  it.skipIf(REAL_SKIP !== '')(`GLPI 0.83.8 → 10.0.x with the real updater, schema check OK, config dir and key kept, then the real plugin install${REAL_SKIP ? ` (skipped: ${REAL_SKIP})` : ''}`, async () => {
     const dist = detectGlpiDist(GLPI_DIST as string);
     const db = await real083(dist.dir, 'real');
     const c = ctx(db, [dist], PHP, 'real');
@@ -253,11 +248,7 @@ describe('real GLPI console (GLPI_DIST)', () => {
     const [renamed] = await root.query(`SELECT COUNT(*) AS n FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME LIKE 'ocs\\_glpi\\_%'`, [db]);
     expect(Number((renamed as Array<{ n: number }>)[0].n)).toBeGreaterThanOrEqual(7);
 
-    if (!PLUGIN_DIST) {
-      console.warn('plugin-install on real GLPI skipped: set PLUGIN_DIST to an unpacked ocsinventoryng 2.0.x release');
-      return;
-    }
-    const plugin = detectPluginDist(PLUGIN_DIST);
+    const plugin = detectPluginDist(PLUGIN_DIST as string);
     const r = await pluginInstallExecutor.execute(
       { ...glpiStep({ kind: 'plugin-install', pluginVersion: plugin.version, glpiRelease: dist.version }, '>=7.4.0 <8.5.0'), product: 'connector' } as never,
       { ...c, dists: { glpi: [dist], plugin: [plugin] }, evidenceDir: path.join(c.runDir, 'evidence', 'plugin') },

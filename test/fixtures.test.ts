@@ -22,6 +22,7 @@ import { ExitCode, InterlockError } from '../src/errors.ts';
 import { markAsTestInstance } from '../src/db/interlock.ts';
 import { readManifest, restoreSnapshot } from '../src/snapshot/index.ts';
 import { REPO_ROOT } from './helpers/shared.ts';
+import { distSkipReason, glpiDist, phpCommand } from './helpers/dist.ts';
 
 let server: TestServer;
 let root: Connection;
@@ -405,7 +406,7 @@ async function runGlpiUpdate(dist: string, database: string): Promise<{ exitCode
       path.join(tree, 'config', 'config_db.php'),
       `<?php\nclass DB extends DBmysql {\n   public $dbhost = '${host}';\n   public $dbuser = 'glpi_fx';\n   public $dbpassword = 'fx-pass';\n   public $dbdefault = '${database}';\n}\n`,
     );
-    const r = await execa('php', ['bin/console', 'db:update', '-n', '--no-telemetry', '--no-ansi', '--lang=en_GB'], { cwd: tree, reject: false, all: true, timeout: 600_000 });
+    const r = await execa(phpCommand(), ['bin/console', 'db:update', '-n', '--no-telemetry', '--no-ansi', '--lang=en_GB'], { cwd: tree, reject: false, all: true, timeout: 600_000 });
     return { exitCode: r.exitCode ?? -1, output: String(r.all ?? '') };
   } finally {
     fs.rmSync(tree, { recursive: true, force: true });
@@ -413,8 +414,9 @@ async function runGlpiUpdate(dist: string, database: string): Promise<{ exitCode
 }
 
 describe('fixtures: the real GLPI 10.0 updater accepts the GLPI fixture', () => {
-  const dist = process.env.GLPI_DIST;
-  it.skipIf(!dist)('php bin/console db:update -n (set GLPI_DIST to a GLPI 10.0.x tree with vendor/, and have php on PATH)', async () => {
+  const dist = glpiDist();
+  const skip = distSkipReason({ glpi: true, php: true });
+  it.skipIf(skip !== '')(`php bin/console db:update -n${skip ? ` (skipped: ${skip})` : ''}`, async () => {
     // Clean fixture: the update goes through to 10.0.x.
     const ok = await runGlpiUpdate(dist!, 'fx_glpi_clean');
     expect(ok.exitCode, ok.output.slice(-2000)).toBe(0);

@@ -112,11 +112,13 @@ export function register(program: Command): void {
 Examples:
   $ glpi-ocs-upgrade demo                         # French documents in ./demo-output
   $ glpi-ocs-upgrade demo --lang en -o /tmp/demo
-  $ glpi-ocs-upgrade demo --glpi-dist ~/dist/glpi-10.0.22 --php php8.2   # also run the GLPI updater for real
+  $ glpi-ocs-upgrade demo --glpi-dist ~/dist/glpi-10.0.19 --plugin-dist ~/dist/ocsinventoryng   # real GLPI updater and plugin
 
 Everything runs on throwaway embedded MariaDB servers: nothing outside the output directory is written.
 The OCS update files come from Debian's ocsinventory-reports package (fetched once into the cache) unless
---ocs-dist is given; GLPI steps run only with --glpi-dist (otherwise "not run", with the exact command).`,
+--ocs-dist is given; GLPI steps run only with --glpi-dist (otherwise "not run", with the exact command).
+Without --glpi-target, the GLPI target is the newest release given with --glpi-dist; a plugin step whose
+release no --plugin-dist provides is announced before the rehearsal.`,
   );
   demo.action(async (o: PipelineCliOptions & { fixture: string; ocsFetch: boolean }, cmd: Command) => {
     if (!o.ocsDist?.length && o.ocsFetch) o.ocsDist = ['debian'];
