@@ -20,6 +20,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import type { OcsDistribution } from '../../src/dist/ocs.ts';
 import { SHARED_DIR } from './shared.ts';
 
 export interface SharedTarball {
@@ -270,5 +271,21 @@ export function assertDistsUsableInCi(results: EnsureResult[], env: NodeJS.Proce
   if (results.some((r) => r.action !== 'absent') && !phpStatus().ok) problems.push(phpStatus().reason);
   if (problems.length) {
     throw new Error(`CI=true and ${sharedDistDir()} holds the product distributions, but the real-updater tests could not run: ${problems.join('; ')}`);
+  }
+}
+
+/**
+ * Debian's ocsinventory-reports package (OCS's real update files), fetched once with apt-get download into
+ * `cacheDir`. Offline on a cold cache, `skip` says why and what to do; under CI=true that is an error.
+ */
+export async function debianOcsOrSkip(cacheDir: string): Promise<{ dist?: OcsDistribution; skip: string }> {
+  const { obtainDebianOcsDist } = await import('../../src/dist/ocs.ts');
+  const { MissingDependencyError } = await import('../../src/errors.ts');
+  try {
+    return { dist: await obtainDebianOcsDist(cacheDir), skip: '' };
+  } catch (err) {
+    if (!(err instanceof MissingDependencyError)) throw err;
+    if (process.env.CI === 'true') throw new Error(`CI=true but Debian's ocsinventory-reports could not be fetched: ${err.message}`);
+    return { skip: `${err.message} (needs network access to a Debian mirror once, or an unpacked package in ${cacheDir})` };
   }
 }
