@@ -29,6 +29,7 @@ export const EXTERNAL = [
   'test/executors-glpi.test.ts',
   'test/executors-ocs.test.ts',
   'test/fixtures.test.ts',
+  'test/package.test.ts',
   'test/rehearse.test.ts',
 ];
 

@@ -137,13 +137,19 @@ describe('GLPI distributions and PHP', () => {
     const text = configDbPhp(userDsn, "db'x", [['use_utf8mb4', 'true']], true);
     expect(text).toContain(`public $dbpassword = '${rawurlencode(PASSWORD)}';`);
     expect(text).toContain("public $dbdefault = 'db\\'x';");
-    expect(readConfigFlags(`${text}\n   public $allow_myisam = false;`)).toEqual([['use_utf8mb4', 'true'], ['allow_myisam', 'false']]);
+    expect(readConfigFlags(`${text}\n   public $allow_myisam = false;`)).toEqual([
+      ['use_utf8mb4', 'true'],
+      ['allow_myisam', 'false'],
+    ]);
   });
 });
 
 describe('glpi-console executor error handling (FAKE php)', () => {
   it('without a distribution: not run, with the exact console command the user must run', async () => {
-    const r = await glpiConsoleExecutor.execute(glpiStep({ kind: 'glpi-console', release: '10.0.19', command: 'db:update', args: ['--no-telemetry'] }) as never, ctx(await wide083('nodist'), [], fakePhp('8.2.0'), 'nodist'));
+    const r = await glpiConsoleExecutor.execute(
+      glpiStep({ kind: 'glpi-console', release: '10.0.19', command: 'db:update', args: ['--no-telemetry'] }) as never,
+      ctx(await wide083('nodist'), [], fakePhp('8.2.0'), 'nodist'),
+    );
     expect(r.status).toBe('not-run');
     expect(r.reason).toMatch(/--glpi-dist/);
     expect(r.commandForUser).toMatch(/^cd \/path\/to\/glpi-10\.0\.19 && \S+ bin\/console db:update --no-telemetry -n --no-ansi --lang=en_GB$/);
@@ -194,10 +200,16 @@ describe('glpi-console executor error handling (FAKE php)', () => {
   it('a schema check with differences fails; a migration command exiting 0 passes', async () => {
     const tree = detectGlpiDist(fakeTree('10.0.19'));
     const db = await wide083('check');
-    const check = await glpiConsoleExecutor.execute(glpiStep({ kind: 'glpi-console', release: '10.0.19', command: 'db:check_schema_integrity', args: [] }) as never, ctx(db, [tree], fakePhp('8.2.0'), 'check'));
+    const check = await glpiConsoleExecutor.execute(
+      glpiStep({ kind: 'glpi-console', release: '10.0.19', command: 'db:check_schema_integrity', args: [] }) as never,
+      ctx(db, [tree], fakePhp('8.2.0'), 'check'),
+    );
     expect(check.status).toBe('failed');
     expect(check.reason).toMatch(/schema differences found/);
-    const mig = await glpiConsoleExecutor.execute(glpiStep({ kind: 'glpi-console', release: '10.0.19', command: 'migration:dynamic_row_format', args: [] }) as never, ctx(db, [tree], fakePhp('8.2.0'), 'check'));
+    const mig = await glpiConsoleExecutor.execute(
+      glpiStep({ kind: 'glpi-console', release: '10.0.19', command: 'migration:dynamic_row_format', args: [] }) as never,
+      ctx(db, [tree], fakePhp('8.2.0'), 'check'),
+    );
     expect(mig.status).toBe('passed');
   });
 
@@ -221,46 +233,52 @@ async function real083(dist: string, label: string): Promise<string> {
   await c.query("SET SESSION sql_mode = ''");
   for (const s of splitSqlStatements(fs.readFileSync(path.join(dist, 'install', 'mysql', 'glpi-0.83.8-empty.sql'), 'utf8'))) await c.query(s);
   await c.query("INSERT INTO glpi_configs (id, version, language, csv_delimiter, use_ocs_mode) VALUES (1, ' 0.83.8', 'en_GB', ';', 1)");
-  await c.query("INSERT INTO glpi_profiles (id, name, interface, config, ocsng, sync_ocsng, view_ocsng, clean_ocsng, rule_ocs) VALUES (4, 'Super-Admin', 'central', 'w', 'w', 'w', 'r', 'w', 'w'), (1, 'Self-Service', 'helpdesk', NULL, NULL, 'w', 'r', NULL, NULL)");
+  await c.query(
+    "INSERT INTO glpi_profiles (id, name, interface, config, ocsng, sync_ocsng, view_ocsng, clean_ocsng, rule_ocs) VALUES (4, 'Super-Admin', 'central', 'w', 'w', 'w', 'r', 'w', 'w'), (1, 'Self-Service', 'helpdesk', NULL, NULL, 'w', 'r', NULL, NULL)",
+  );
   await c.query("INSERT INTO glpi_users (id, name, is_active, profiles_id) VALUES (2, 'glpi', 1, 4)");
   await c.query('INSERT INTO glpi_profiles_users (users_id, profiles_id, entities_id, is_recursive) VALUES (2, 4, 0, 1)');
   await c.query("INSERT INTO glpi_computers (id, name, is_ocs_import) VALUES (1, 'PC-ALPHA', 1), (2, 'PC-BRAVO', 1), (3, 'PC-LOCAL', 0)");
-  await c.query("INSERT INTO glpi_ocsservers (id, name, ocs_db_user, ocs_db_passwd, ocs_db_host, ocs_db_name, ocs_db_utf8, checksum, is_active) VALUES (1, 'OCS Prod', 'ocs', 'oc%24pw%21', '127.0.0.1', 'ocsweb', 1, 262143, 1)");
+  await c.query(
+    "INSERT INTO glpi_ocsservers (id, name, ocs_db_user, ocs_db_passwd, ocs_db_host, ocs_db_name, ocs_db_utf8, checksum, is_active) VALUES (1, 'OCS Prod', 'ocs', 'oc%24pw%21', '127.0.0.1', 'ocsweb', 1, 262143, 1)",
+  );
   await c.query("INSERT INTO glpi_ocslinks (id, computers_id, ocsid, ocs_deviceid, ocsservers_id, tag) VALUES (1, 1, 101, 'PC-ALPHA-2014', 1, 'SITE-A'), (2, 2, 102, 'PC-BRAVO-2014', 1, 'SITE-B')");
   await c.end();
   return db;
 }
 
 describe('real GLPI console (GLPI 10.0.19 + ocsinventoryng 2.0.5)', () => {
-  it.skipIf(REAL_SKIP !== '')(`GLPI 0.83.8 → 10.0.x with the real updater, schema check OK, config dir and key kept, then the real plugin install${REAL_SKIP ? ` (skipped: ${REAL_SKIP})` : ''}`, async () => {
-    const dist = detectGlpiDist(GLPI_DIST as string);
-    const db = await real083(dist.dir, 'real');
-    const c = ctx(db, [dist], PHP, 'real');
-    const run = async (command: string, args: string[] = []) =>
-      glpiConsoleExecutor.execute(glpiStep({ kind: 'glpi-console', release: dist.version, command, args }, '>=7.4.0 <8.5.0') as never, c);
-    expect((await run('db:check_schema_integrity')).status).toBe('passed');
-    const update = await run('db:update', ['--no-telemetry']);
-    expect(update.reason).toMatch(/→/);
-    expect(update).toMatchObject({ status: 'passed', versionBefore: '0.83.8', versionAfter: dist.version });
-    expect((await run('db:check_schema_integrity')).status).toBe('passed');
-    expect(fs.existsSync(path.join(c.privateDir as string, 'glpi', 'config', 'glpicrypt.key'))).toBe(true);
-    // GLPI's 0.84 migration renamed the 0.83 OCS tables to ocs_glpi_*: the plugin step starts from them.
-    const [renamed] = await root.query(`SELECT COUNT(*) AS n FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME LIKE 'ocs\\_glpi\\_%'`, [db]);
-    expect(Number((renamed as Array<{ n: number }>)[0].n)).toBeGreaterThanOrEqual(7);
+  it.skipIf(REAL_SKIP !== '')(
+    `GLPI 0.83.8 → 10.0.x with the real updater, schema check OK, config dir and key kept, then the real plugin install${REAL_SKIP ? ` (skipped: ${REAL_SKIP})` : ''}`,
+    async () => {
+      const dist = detectGlpiDist(GLPI_DIST as string);
+      const db = await real083(dist.dir, 'real');
+      const c = ctx(db, [dist], PHP, 'real');
+      const run = async (command: string, args: string[] = []) => glpiConsoleExecutor.execute(glpiStep({ kind: 'glpi-console', release: dist.version, command, args }, '>=7.4.0 <8.5.0') as never, c);
+      expect((await run('db:check_schema_integrity')).status).toBe('passed');
+      const update = await run('db:update', ['--no-telemetry']);
+      expect(update.reason).toMatch(/→/);
+      expect(update).toMatchObject({ status: 'passed', versionBefore: '0.83.8', versionAfter: dist.version });
+      expect((await run('db:check_schema_integrity')).status).toBe('passed');
+      expect(fs.existsSync(path.join(c.privateDir as string, 'glpi', 'config', 'glpicrypt.key'))).toBe(true);
+      // GLPI's 0.84 migration renamed the 0.83 OCS tables to ocs_glpi_*: the plugin step starts from them.
+      const [renamed] = await root.query(`SELECT COUNT(*) AS n FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME LIKE 'ocs\\_glpi\\_%'`, [db]);
+      expect(Number((renamed as Array<{ n: number }>)[0].n)).toBeGreaterThanOrEqual(7);
 
-    const plugin = detectPluginDist(PLUGIN_DIST as string);
-    const r = await pluginInstallExecutor.execute(
-      { ...glpiStep({ kind: 'plugin-install', pluginVersion: plugin.version, glpiRelease: dist.version }, '>=7.4.0 <8.5.0'), product: 'connector' } as never,
-      { ...c, dists: { glpi: [dist], plugin: [plugin] }, evidenceDir: path.join(c.runDir, 'evidence', 'plugin') },
-    );
-    expect(r.reason).toMatch(/links/);
-    expect(r.status).toBe('passed');
-    expect(r.versionAfter).toBe(plugin.version);
-    const checks = r.details?.checks as Array<{ check: string; ok: boolean }>;
-    expect(checks.map((x) => x.check)).toEqual(expect.arrayContaining(['links', 'servers', 'rules']));
-    // The research note's two known defects are reported: double-encoded password, lost Self-Service rights.
-    expect((r.details?.warnings as string[]).join(' ')).toMatch(/URL-encoded.*profile\(s\) 1/s);
-    const [saved] = await root.query(`SELECT COUNT(*) AS n FROM \`${SAVED_SCHEMA}\`.\`${db}__ocs_glpi_ocslinks\``);
-    expect(Number((saved as Array<{ n: number }>)[0].n)).toBe(2);
-  });
+      const plugin = detectPluginDist(PLUGIN_DIST as string);
+      const r = await pluginInstallExecutor.execute(
+        { ...glpiStep({ kind: 'plugin-install', pluginVersion: plugin.version, glpiRelease: dist.version }, '>=7.4.0 <8.5.0'), product: 'connector' } as never,
+        { ...c, dists: { glpi: [dist], plugin: [plugin] }, evidenceDir: path.join(c.runDir, 'evidence', 'plugin') },
+      );
+      expect(r.reason).toMatch(/links/);
+      expect(r.status).toBe('passed');
+      expect(r.versionAfter).toBe(plugin.version);
+      const checks = r.details?.checks as Array<{ check: string; ok: boolean }>;
+      expect(checks.map((x) => x.check)).toEqual(expect.arrayContaining(['links', 'servers', 'rules']));
+      // The research note's two known defects are reported: double-encoded password, lost Self-Service rights.
+      expect(((r.details?.warnings ?? []) as string[]).join(' ')).toMatch(/URL-encoded.*profile\(s\) 1/s);
+      const [saved] = await root.query(`SELECT COUNT(*) AS n FROM \`${SAVED_SCHEMA}\`.\`${db}__ocs_glpi_ocslinks\``);
+      expect(Number((saved as Array<{ n: number }>)[0].n)).toBe(2);
+    },
+  );
 });

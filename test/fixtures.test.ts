@@ -176,7 +176,7 @@ describe('fixtures: the committed fixture set', () => {
     expect((await inspectOcs(root, 'fxc_clean_ocs')).version.guiVersion).toBe(7005);
   });
 
-  it('without ../shared, generation falls back to the committed clean fixture\'s DDL: same structure, same hazard counts', async () => {
+  it("without ../shared, generation falls back to the committed clean fixture's DDL: same structure, same hazard counts", async () => {
     const saved = process.env.GOU_SHARED_DIR;
     process.env.GOU_SHARED_DIR = path.join(REPO_ROOT, 'no-such-shared-dir');
     try {
@@ -195,7 +195,14 @@ describe('fixtures: the committed fixture set', () => {
 
   it.skipIf(!sharedPath('reference', 'glpi') || !sharedPath('reference', 'ocs'))(`regenerating from the manifest's parameters gives the committed checksums (${SHARED_MISSING_REASON})`, async () => {
     const ms = await readManifest(small);
-    await generateFixtures(server.dsn, { seed: ms.generated!.seed, computers: ms.generated!.computers, hazards: ms.generated!.hazards as HazardName[], glpiDb: 'glpi', ocsDb: 'ocsweb', replace: true });
+    await generateFixtures(server.dsn, {
+      seed: ms.generated!.seed,
+      computers: ms.generated!.computers,
+      hazards: ms.generated!.hazards as HazardName[],
+      glpiDb: 'glpi',
+      ocsDb: 'ocsweb',
+      replace: true,
+    });
     for (const db of ms.databases) {
       const now = await checksums(db.name);
       for (const t of db.tables) expect(now[t.name], `${db.name}.${t.name}`).toBe(t.checksum);
@@ -226,14 +233,22 @@ describe('fixtures: structure equals the GLPI 0.83.8 / OCS 2.1 references', () =
     for (const db of ['fx_glpi_clean', 'fxc_clean_glpi']) expect(diffSchemas(expectedGlpi, await describeSchema(root, db)).map(formatDifference), db).toEqual([]);
     for (const db of ['fx_ocs_clean', 'fxc_clean_ocs']) expect(diffSchemas(expectedOcs, await describeSchema(root, db)).map(formatDifference), db).toEqual([]);
     // All hazards (generated now, and the committed fixtures/small): exactly the declared drift.
-    const hazardous = [['glpi', expectedGlpi, 'fx_glpi_all'], ['ocs', expectedOcs, 'fx_ocs_all'], ['glpi', expectedGlpi, 'fxc_small_glpi'], ['ocs', expectedOcs, 'fxc_small_ocs']] as const;
+    const hazardous = [
+      ['glpi', expectedGlpi, 'fx_glpi_all'],
+      ['ocs', expectedOcs, 'fx_ocs_all'],
+      ['glpi', expectedGlpi, 'fxc_small_glpi'],
+      ['ocs', expectedOcs, 'fxc_small_ocs'],
+    ] as const;
     for (const [role, expected, db] of hazardous) {
       const diffs = diffSchemas(expected, await describeSchema(root, db));
       const drift = HAZARD_NAMES.flatMap((n) => HAZARDS[n].drift ?? []).filter((d) => d.role === role);
-      const allowed = (d: SchemaDifference) =>
-        drift.some((x) => x.table === d.table && (x.kinds as string[]).includes(d.kind) && (d.kind !== 'missing-index' || d.index === x.index));
+      const allowed = (d: SchemaDifference) => drift.some((x) => x.table === d.table && (x.kinds as string[]).includes(d.kind) && (d.kind !== 'missing-index' || d.index === x.index));
       expect(diffs.filter((d) => !allowed(d)).map(formatDifference), role).toEqual([]);
-      for (const x of drift) expect(diffs.some((d) => d.table === x.table && (x.kinds as string[]).includes(d.kind)), `${role} ${x.table}`).toBe(true);
+      for (const x of drift)
+        expect(
+          diffs.some((d) => d.table === x.table && (x.kinds as string[]).includes(d.kind)),
+          `${role} ${x.table}`,
+        ).toBe(true);
     }
   });
 });
@@ -351,7 +366,10 @@ describe('fixtures: safety and bad input', () => {
       expect(r.exitCode, r.stderr).toBe(0);
       const m = await readManifest(out);
       expect(m.generated).toEqual({ generator: 'glpi-ocs-upgrade fixtures generate', seed: 1, computers: 10, hazards: [] });
-      expect(m.databases.map((d) => [d.role, d.name, d.tables.length])).toEqual([['glpi', 'fx_glpi_o', 203], ['ocs', 'fx_ocs_o', 97]]);
+      expect(m.databases.map((d) => [d.role, d.name, d.tables.length])).toEqual([
+        ['glpi', 'fx_glpi_o', 203],
+        ['ocs', 'fx_ocs_o', 97],
+      ]);
       const again = await runCli(['fixtures', 'generate', '-o', out], {});
       expect(again.exitCode).toBe(ExitCode.USAGE);
       expect(again.stderr).toMatch(/is not empty/);

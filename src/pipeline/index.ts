@@ -128,9 +128,7 @@ async function freshSnapshot(input: string, out: string, serverBin?: string): Pr
   const prod = await startEmbedded({ serverBin, name: 'demo-production' });
   try {
     const restored = await restoreSnapshot(input, prod.dsn, {});
-    const sources = (['glpi', 'ocs'] as const)
-      .filter((role) => restored.databases[role])
-      .map((role) => ({ role, dsn: withDatabase(prod.dsn, restored.databases[role]!) }));
+    const sources = (['glpi', 'ocs'] as const).filter((role) => restored.databases[role]).map((role) => ({ role, dsn: withDatabase(prod.dsn, restored.databases[role]!) }));
     const inputManifest = await readManifest(input);
     await takeSnapshot({ sources, outDir: out, generated: inputManifest.generated });
   } finally {

@@ -102,7 +102,7 @@ function pidAlive(pid: number): boolean {
 }
 
 /** Runs `fn` holding an exclusive lock directory (mkdir is atomic); a lock whose owner died is taken over. */
-function withLock<T>(lockDir: string, fn: () => T): T {
+export function withLock<T>(lockDir: string, fn: () => T): T {
   const deadline = Date.now() + 10 * 60_000;
   for (;;) {
     try {
@@ -153,28 +153,37 @@ export interface EnsureResult {
  * returned, and `assertDistsUsableInCi` decides whether they are fatal.
  */
 export function ensureSharedDist(key: SharedDistKey): EnsureResult {
-  const spec = SHARED_TARBALLS[key];
-  const tarball = tarballPath(key);
-  const dir = cacheDir(key);
+  return { key, ...unpackVerified(SHARED_TARBALLS[key], tarballPath(key), cacheDir(key)) };
+}
+
+/** The work of `ensureSharedDist` for any tarball (tests use small ones): unpacks `tarball` into `dir`. */
+export function unpackVerified(spec: SharedTarball, tarball: string, dir: string): Omit<EnsureResult, 'key'> {
   const tree = path.join(dir, spec.inner);
-  if (!fs.existsSync(tarball)) return { key, action: 'absent' };
-  if (stampOk(key)) return { key, dir: tree, action: 'cached' };
+  const stamped = () => {
+    try {
+      return fs.readFileSync(path.join(dir, STAMP), 'utf8').trim() === spec.sha256;
+    } catch {
+      return false;
+    }
+  };
+  if (!fs.existsSync(tarball)) return { action: 'absent' };
+  if (stamped()) return { dir: tree, action: 'cached' };
   try {
-    fs.mkdirSync(distCacheRoot(), { recursive: true });
-    return withLock(`${dir}.lock`, (): EnsureResult => {
-      if (stampOk(key)) return { key, dir: tree, action: 'cached' };
+    fs.mkdirSync(path.dirname(dir), { recursive: true });
+    return withLock(`${dir}.lock`, (): Omit<EnsureResult, 'key'> => {
+      if (stamped()) return { dir: tree, action: 'cached' };
       const sum = sha256Of(tarball);
-      if (sum !== spec.sha256) return { key, action: 'failed', error: `${tarball}: sha256 ${sum}, expected ${spec.sha256}` };
+      if (sum !== spec.sha256) return { action: 'failed', error: `${tarball}: sha256 ${sum}, expected ${spec.sha256}` };
       // A tree unpacked by hand (no stamp): adopt it when it is exactly the tarball's content.
       if (fs.existsSync(tree) && tar(['--diff', '-Jf', tarball, '-C', dir]).ok) {
         fs.writeFileSync(path.join(dir, STAMP), `${spec.sha256}\n`);
-        return { key, dir: tree, action: 'adopted' };
+        return { dir: tree, action: 'adopted' };
       }
       const fresh = fs.mkdtempSync(`${dir}.new-`);
       const unpacked = tar(['-xJf', tarball, '-C', fresh]);
       if (!unpacked.ok || !fs.existsSync(path.join(fresh, spec.inner))) {
         fs.rmSync(fresh, { recursive: true, force: true });
-        return { key, action: 'failed', error: `tar -xJf ${tarball} failed: ${unpacked.output.slice(0, 500) || `no ${spec.inner}/ inside`}` };
+        return { action: 'failed', error: `tar -xJf ${tarball} failed: ${unpacked.output.slice(0, 500) || `no ${spec.inner}/ inside`}` };
       }
       fs.writeFileSync(path.join(fresh, STAMP), `${spec.sha256}\n`);
       // Swap: the old (different or partial) tree is moved aside, then removed.
@@ -182,10 +191,10 @@ export function ensureSharedDist(key: SharedDistKey): EnsureResult {
       if (old) fs.renameSync(dir, old);
       fs.renameSync(fresh, dir);
       if (old) fs.rmSync(old, { recursive: true, force: true });
-      return { key, dir: tree, action: 'unpacked' };
+      return { dir: tree, action: 'unpacked' };
     });
   } catch (e) {
-    return { key, action: 'failed', error: (e as Error).message };
+    return { action: 'failed', error: (e as Error).message };
   }
 }
 
@@ -251,11 +260,17 @@ export function distSkipReason(needs: DistNeeds = { glpi: true, php: true }): st
   const missing: string[] = [];
   const where = `../shared/dist not found beside the repository (set GOU_SHARED_DIR)`;
   if (needs.glpi && !glpiDist()) {
-    missing.push(process.env.GLPI_DIST ? `GLPI_DIST=${process.env.GLPI_DIST} does not exist` : `no GLPI 10.0.19 tree: set GLPI_DIST to an unpacked GLPI 10.0.x release with vendor/, or ${fs.existsSync(sharedDistDir()) ? `check ${path.join(sharedDistDir(), SHARED_TARBALLS.glpi.file)}` : where}`);
+    missing.push(
+      process.env.GLPI_DIST
+        ? `GLPI_DIST=${process.env.GLPI_DIST} does not exist`
+        : `no GLPI 10.0.19 tree: set GLPI_DIST to an unpacked GLPI 10.0.x release with vendor/, or ${fs.existsSync(sharedDistDir()) ? `check ${path.join(sharedDistDir(), SHARED_TARBALLS.glpi.file)}` : where}`,
+    );
   }
   if (needs.plugin && !pluginDist(needs.plugin)) {
     const env = needs.plugin === '2.0.5' ? 'PLUGIN_DIST' : 'PLUGIN_DIST_GLPI11';
-    missing.push(`no ocsinventoryng ${needs.plugin} tree: set ${env} to an unpacked plugin release, or ${fs.existsSync(sharedDistDir()) ? `check ${path.join(sharedDistDir(), SHARED_TARBALLS[needs.plugin === '2.0.5' ? 'plugin-2.0.5' : 'plugin-2.1.11'].file)}` : where}`);
+    missing.push(
+      `no ocsinventoryng ${needs.plugin} tree: set ${env} to an unpacked plugin release, or ${fs.existsSync(sharedDistDir()) ? `check ${path.join(sharedDistDir(), SHARED_TARBALLS[needs.plugin === '2.0.5' ? 'plugin-2.0.5' : 'plugin-2.1.11'].file)}` : where}`,
+    );
   }
   if (needs.php && !phpStatus().ok) missing.push(phpStatus().reason);
   return missing.join('; ');

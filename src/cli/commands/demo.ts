@@ -26,8 +26,13 @@ interface PipelineCliOptions extends DistOptions {
 
 function verdictLabel(r: PipelineResult, lang: 'fr' | 'en'): string {
   const v = r.verdict.kind;
-  if (lang === 'fr') return v === 'accepted' ? 'recette provisoire prononçable' : v === 'with-reservations' ? 'recette provisoire avec réserves' : 'dossier incomplet : recette non prononçable en l’état';
-  return v === 'accepted' ? 'provisional acceptance can be pronounced' : v === 'with-reservations' ? 'provisional acceptance with reservations' : 'incomplete dossier: acceptance cannot be pronounced yet';
+  if (lang === 'fr')
+    return v === 'accepted' ? 'recette provisoire prononçable' : v === 'with-reservations' ? 'recette provisoire avec réserves' : 'dossier incomplet : recette non prononçable en l’état';
+  return v === 'accepted'
+    ? 'provisional acceptance can be pronounced'
+    : v === 'with-reservations'
+      ? 'provisional acceptance with reservations'
+      : 'incomplete dossier: acceptance cannot be pronounced yet';
 }
 
 function summarize(out: Output, r: PipelineResult, lang: 'fr' | 'en', started: number): void {
@@ -40,7 +45,7 @@ function summarize(out: Output, r: PipelineResult, lang: 'fr' | 'en', started: n
     files: { snapshot: r.snapshotDir, findings: r.findingsFile, plan: r.planFile, run: r.runDir, dossier: r.dossierFile, dat: r.datFile, junit: r.junitFile },
   });
   out.say('');
-  out.say(out.c.bold('Done') + ` in ${formatDuration(Date.now() - started)}.`);
+  out.say(`${out.c.bold('Done')} in ${formatDuration(Date.now() - started)}.`);
   out.say(`  findings   ${r.findingsFile} (${r.findings.findings.length})`);
   out.say(`  plan       ${r.planFile} (${r.plan.steps.length} steps)`);
   out.say(`  rehearsal  ${r.runDir}: ${count('passed')} passed, ${count('failed')} failed, ${count('not-run')} not run`);
@@ -162,7 +167,13 @@ plan.yaml, run/ (run.yaml, dossier-de-tests.md, dat.md), junit.xml. Example pipe
     if (o.failOn) {
       const rank: Record<Severity, number> = { bloquante: 0, majeure: 1, mineure: 2 };
       const hit = r.run.anomalies.filter((a) => !a.resolved && rank[a.severity] <= rank[o.failOn!]);
-      if (hit.length) throw new FindingsError(`${hit.length} residual anomal${hit.length === 1 ? 'y' : 'ies'} at or above "${o.failOn}": ${hit.slice(0, 5).map((a) => a.id).join(', ')}${hit.length > 5 ? ', …' : ''}`);
+      if (hit.length)
+        throw new FindingsError(
+          `${hit.length} residual anomal${hit.length === 1 ? 'y' : 'ies'} at or above "${o.failOn}": ${hit
+            .slice(0, 5)
+            .map((a) => a.id)
+            .join(', ')}${hit.length > 5 ? ', …' : ''}`,
+        );
     }
   });
 }
