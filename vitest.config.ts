@@ -26,6 +26,7 @@ export const UNIT = [
 export const EXTERNAL = [
   'test/anonymize-rehearse.test.ts',
   'test/ci-pipeline.test.ts',
+  'test/demo.test.ts',
   'test/executors-glpi.test.ts',
   'test/executors-ocs.test.ts',
   'test/fixtures.test.ts',
