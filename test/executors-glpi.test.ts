@@ -280,5 +280,6 @@ describe('real GLPI console (GLPI 10.0.19 + ocsinventoryng 2.0.5)', () => {
       const [saved] = await root.query(`SELECT COUNT(*) AS n FROM \`${SAVED_SCHEMA}\`.\`${db}__ocs_glpi_ocslinks\``);
       expect(Number((saved as Array<{ n: number }>)[0].n)).toBe(2);
     },
+    900_000,
   );
 });

@@ -434,27 +434,31 @@ async function runGlpiUpdate(dist: string, database: string): Promise<{ exitCode
 describe('fixtures: the real GLPI 10.0 updater accepts the GLPI fixture', () => {
   const dist = glpiDist();
   const skip = distSkipReason({ glpi: true, php: true });
-  it.skipIf(skip !== '')(`php bin/console db:update -n${skip ? ` (skipped: ${skip})` : ''}`, async () => {
-    // Clean fixture: the update goes through to 10.0.x.
-    const ok = await runGlpiUpdate(dist!, 'fx_glpi_clean');
-    expect(ok.exitCode, ok.output.slice(-2000)).toBe(0);
-    expect(ok.output).toMatch(/Migration done/);
-    const [v] = await rows<{ value: string }>("SELECT value FROM fx_glpi_clean.glpi_configs WHERE context = 'core' AND name = 'version'");
-    expect(v.value).toMatch(/^10\.0\./);
-    const [admin] = await rows<{ n: number }>(
-      "SELECT COUNT(*) AS n FROM fx_glpi_clean.glpi_users u JOIN fx_glpi_clean.glpi_profiles_users pu ON pu.users_id = u.id JOIN fx_glpi_clean.glpi_profiles p ON p.id = pu.profiles_id WHERE u.name = 'glpi' AND p.name = 'super-admin'",
-    );
-    expect(Number(admin.n)).toBe(1);
-    // All hazards: the schema pre-check refuses (drift), exit 4, nothing migrated.
-    const refused = await runGlpiUpdate(dist!, 'fx_glpi_all');
-    expect(refused.exitCode, refused.output.slice(-2000)).toBe(4);
-    expect(refused.output).toMatch(/not consistent/i);
-    // Only the 9.1 duplicates: the update dies half-way (exit 1), the version is left at 0.85.
-    await generateFixtures(server.dsn, { seed: 7, computers: N, hazards: ['dup-slalevels-tickets'], glpiDb: 'fx_glpi_sla', ocsDb: 'fx_ocs_sla', replace: true });
-    const half = await runGlpiUpdate(dist!, 'fx_glpi_sla');
-    expect(half.exitCode).toBe(1);
-    expect(half.output).toMatch(/Duplicate entry .* for key 'unicity'/);
-    const [hv] = await rows<{ value: string }>("SELECT value FROM fx_glpi_sla.glpi_configs WHERE context = 'core' AND name = 'version'");
-    expect(hv.value).toBe('0.85');
-  });
+  it.skipIf(skip !== '')(
+    `php bin/console db:update -n${skip ? ` (skipped: ${skip})` : ''}`,
+    async () => {
+      // Clean fixture: the update goes through to 10.0.x.
+      const ok = await runGlpiUpdate(dist!, 'fx_glpi_clean');
+      expect(ok.exitCode, ok.output.slice(-2000)).toBe(0);
+      expect(ok.output).toMatch(/Migration done/);
+      const [v] = await rows<{ value: string }>("SELECT value FROM fx_glpi_clean.glpi_configs WHERE context = 'core' AND name = 'version'");
+      expect(v.value).toMatch(/^10\.0\./);
+      const [admin] = await rows<{ n: number }>(
+        "SELECT COUNT(*) AS n FROM fx_glpi_clean.glpi_users u JOIN fx_glpi_clean.glpi_profiles_users pu ON pu.users_id = u.id JOIN fx_glpi_clean.glpi_profiles p ON p.id = pu.profiles_id WHERE u.name = 'glpi' AND p.name = 'super-admin'",
+      );
+      expect(Number(admin.n)).toBe(1);
+      // All hazards: the schema pre-check refuses (drift), exit 4, nothing migrated.
+      const refused = await runGlpiUpdate(dist!, 'fx_glpi_all');
+      expect(refused.exitCode, refused.output.slice(-2000)).toBe(4);
+      expect(refused.output).toMatch(/not consistent/i);
+      // Only the 9.1 duplicates: the update dies half-way (exit 1), the version is left at 0.85.
+      await generateFixtures(server.dsn, { seed: 7, computers: N, hazards: ['dup-slalevels-tickets'], glpiDb: 'fx_glpi_sla', ocsDb: 'fx_ocs_sla', replace: true });
+      const half = await runGlpiUpdate(dist!, 'fx_glpi_sla');
+      expect(half.exitCode).toBe(1);
+      expect(half.output).toMatch(/Duplicate entry .* for key 'unicity'/);
+      const [hv] = await rows<{ value: string }>("SELECT value FROM fx_glpi_sla.glpi_configs WHERE context = 'core' AND name = 'version'");
+      expect(hv.value).toBe('0.85');
+    },
+    1_200_000,
+  ); // three real updates: 17–64 s each on an idle machine, much more on a loaded one
 });
