@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Connection } from 'mysql2/promise';
 import { startTestServer, type TestServer } from './helpers/server.ts';
-import { sharedPath, SHARED_MISSING_REASON } from './helpers/shared.ts';
+import { sharedPath, sharedSkipNote } from './helpers/shared.ts';
 import { runCli } from './helpers/cli.ts';
 import { generateFixtures, HAZARDS, HAZARD_NAMES, measureHazards } from '../src/fixtures/index.ts';
 import type { GenerateResult, HazardName } from '../src/fixtures/index.ts';
@@ -193,27 +193,30 @@ describe('fixtures: the committed fixture set', () => {
     }
   });
 
-  it.skipIf(!sharedPath('reference', 'glpi') || !sharedPath('reference', 'ocs'))(`regenerating from the manifest's parameters gives the committed checksums (${SHARED_MISSING_REASON})`, async () => {
-    const ms = await readManifest(small);
-    await generateFixtures(server.dsn, {
-      seed: ms.generated!.seed,
-      computers: ms.generated!.computers,
-      hazards: ms.generated!.hazards as HazardName[],
-      glpiDb: 'glpi',
-      ocsDb: 'ocsweb',
-      replace: true,
-    });
-    for (const db of ms.databases) {
-      const now = await checksums(db.name);
-      for (const t of db.tables) expect(now[t.name], `${db.name}.${t.name}`).toBe(t.checksum);
-    }
-  });
+  it.skipIf(!sharedPath('reference', 'glpi') || !sharedPath('reference', 'ocs'))(
+    `regenerating from the manifest's parameters gives the committed checksums${sharedSkipNote(!sharedPath('reference', 'glpi') || !sharedPath('reference', 'ocs'))}`,
+    async () => {
+      const ms = await readManifest(small);
+      await generateFixtures(server.dsn, {
+        seed: ms.generated!.seed,
+        computers: ms.generated!.computers,
+        hazards: ms.generated!.hazards as HazardName[],
+        glpiDb: 'glpi',
+        ocsDb: 'ocsweb',
+        replace: true,
+      });
+      for (const db of ms.databases) {
+        const now = await checksums(db.name);
+        for (const t of db.tables) expect(now[t.name], `${db.name}.${t.name}`).toBe(t.checksum);
+      }
+    },
+  );
 });
 
 describe('fixtures: structure equals the GLPI 0.83.8 / OCS 2.1 references', () => {
   const glpiRef = sharedPath('reference', 'glpi', 'glpi-0.83.8-empty.sql');
   const ocsRef = sharedPath('reference', 'ocs', 'ocsbase_new-2.1.sql');
-  it.skipIf(!glpiRef || !ocsRef)(`table by table, apart from the deliberate drift hazards (${SHARED_MISSING_REASON})`, async () => {
+  it.skipIf(!glpiRef || !ocsRef)(`table by table, apart from the deliberate drift hazards${sharedSkipNote(!glpiRef || !ocsRef)}`, async () => {
     const refGlpi = await server.freshDatabase('ref_glpi');
     const refOcs = await server.freshDatabase('ref_ocs');
     const c = await server.connect();
@@ -285,7 +288,7 @@ describe('fixtures: the real OCS update files accept the OCS fixture', () => {
   const bridge = sharedPath('reference', 'ocs', 'ocsbase-2.2.sql');
   const updateDir = sharedPath('reference', 'ocs', 'update-2.12.4');
   const base21 = sharedPath('reference', 'ocs', 'ocsbase_new-2.1.sql');
-  it.skipIf(!bridge || !updateDir || !base21)(`2.2 bridge + 7007…7081 give the same SQL errors as on a pristine 2.1 database (${SHARED_MISSING_REASON})`, async () => {
+  it.skipIf(!bridge || !updateDir || !base21)(`2.2 bridge + 7007…7081 give the same SQL errors as on a pristine 2.1 database${sharedSkipNote(!bridge || !updateDir || !base21)}`, async () => {
     const updates = fs
       .readdirSync(updateDir!)
       .filter((f) => /^\d{4}\.sql$/.test(f))

@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import YAML from 'yaml';
 import { execa } from 'execa';
-import { REPO_ROOT, sharedPath, SHARED_MISSING_REASON } from './helpers/shared.ts';
+import { REPO_ROOT, sharedPath, sharedSkipNote } from './helpers/shared.ts';
 import { BIN, runCli } from './helpers/cli.ts';
 import { readManifest } from '../src/snapshot/index.ts';
 import { buildPlan, planInputFromSnapshot, writePlan } from '../src/plan/index.ts';
@@ -109,7 +109,7 @@ describe('rehearse on the committed fixtures', () => {
     expect(run.steps.find((s) => s.stepId === 'fix-ocs-softwares-fill-nulls')?.status).toBe('passed');
   });
 
-  it.skipIf(!sharedPath('reference', 'ocs', 'update-2.12.4'))(`reaches 2.12.4 (7081) with the reference update files (${SHARED_MISSING_REASON})`, async () => {
+  it.skipIf(!sharedPath('reference', 'ocs', 'update-2.12.4'))(`reaches 2.12.4 (7081) with the reference update files${sharedSkipNote(!sharedPath('reference', 'ocs', 'update-2.12.4'))}`, async () => {
     const reference = detectOcsDist(sharedPath('reference', 'ocs')!);
     const planFile = path.join(work, 'plan-2124.yaml');
     const plan = await ocsPlan(planFile, '2.12.4');
