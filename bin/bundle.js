@@ -1,6 +1,7 @@
 // Chooses how the CLI runs: the bundle dist/cli.js when it is newer than every file and folder under src/
 // (built by `npm run build`, which `npm ci` runs), else the TypeScript sources through tsx. An edited tree
-// therefore never runs stale code; GOU_NO_BUNDLE=1 forces the sources.
+// therefore never runs stale code; GOU_NO_BUNDLE=1 forces the sources. An installed package (npm pack) ships
+// the bundle without src/: the bundle is then the tool.
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -20,6 +21,7 @@ function newestUnder(dir) {
 
 export function freshBundle() {
   if (process.env.GOU_NO_BUNDLE === '1') return undefined;
+  if (!fs.existsSync(path.join(root, 'src')) && fs.existsSync(bundle)) return bundle;
   try {
     return fs.statSync(bundle).mtimeMs >= newestUnder(path.join(root, 'src')) ? bundle : undefined;
   } catch {

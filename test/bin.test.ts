@@ -5,8 +5,9 @@
 import { describe, expect, it } from 'vitest';
 import fs from 'node:fs';
 import path from 'node:path';
+import { spawn } from 'node:child_process';
 import { execa } from 'execa';
-import { runCli } from './helpers/cli.ts';
+import { BIN, runCli } from './helpers/cli.ts';
 import { REPO_ROOT } from './helpers/shared.ts';
 // @ts-expect-error: a plain JavaScript module of the launcher, without type declarations
 import { freshBundle } from '../bin/bundle.js';
@@ -35,5 +36,19 @@ describe('bin/glpi-ocs-upgrade.js', () => {
     // The bundle finds the package's own files (migrations/, package.json) from dist/.
     const v = await runCli(['--version']);
     expect(v.stdout.trim()).toBe(pkg.version);
+  });
+
+  // `glpi-ocs-upgrade audit --help | head -3`: the reader closes the pipe before the help is written.
+  it.each(['audit --help', '--json plan --help'])('%s into a closed pipe ends quietly, exit 0, no stack trace', async (command) => {
+    const args = command.split(' ');
+    const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } });
+    child.stdout.destroy(); // the read end is closed before the CLI has started
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+    });
+    const code = await new Promise<number | null>((resolve) => child.on('close', (c) => resolve(c)));
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
   });
 });

@@ -1,14 +1,21 @@
 /**
  * Distributions named on the command line: detection errors end as typed errors with their exit codes,
- * and the description lists which bridge the rehearsal will use. Uses small synthetic trees only.
+ * and the description lists which bridge the rehearsal will use. Uses small synthetic trees only. Also the
+ * tests' own distribution cache (test/helpers/dist.ts) and the demo's choice of targets from distributions.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { execFileSync, spawnSync } from 'node:child_process';
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describeDistributions, loadDistributions, classifyOcsBase, obtainDebianOcsDist } from '../src/dist/index.ts';
 import { ExitCode, MissingDependencyError, NotFoundError, UsageError } from '../src/errors.ts';
 import { pluginSqlErrors } from '../src/rehearse/executors/plugin-install.ts';
+import { glpiTargetWithin, pluginMismatches } from '../src/pipeline/index.ts';
+import type { GlpiDistribution } from '../src/dist/glpi.ts';
+import type { PlanFile } from '../src/plan/plan-types.ts';
+import { assertDistsUsableInCi, type SharedTarball, unpackVerified, withLock } from './helpers/dist.ts';
 import { classifyOcsError, splitLikeOcsreports, tablesNamedInOcsSql } from '../src/rehearse/executors/ocs-sql.ts';
 
 let base: string;
@@ -90,7 +97,14 @@ describe('OCS SQL rules (pure)', () => {
   });
 
   it('names the tables an SQL file writes', () => {
-    expect(tablesNamedInOcsSql('CREATE TABLE IF NOT EXISTS `a` (x int);\nALTER TABLE b ADD y int;\nRENAME TABLE `c` TO `d`;\nINSERT IGNORE INTO e (x) SELECT x FROM f;\nDROP TABLE g;')).toEqual(['a', 'b', 'c', 'd', 'e', 'g']);
+    expect(tablesNamedInOcsSql('CREATE TABLE IF NOT EXISTS `a` (x int);\nALTER TABLE b ADD y int;\nRENAME TABLE `c` TO `d`;\nINSERT IGNORE INTO e (x) SELECT x FROM f;\nDROP TABLE g;')).toEqual([
+      'a',
+      'b',
+      'c',
+      'd',
+      'e',
+      'g',
+    ]);
   });
 });
 
@@ -99,5 +113,82 @@ describe('plugin install output', () => {
     const out = 'Processing plugin "ocsinventoryng"...\nSQL Error "1054": Unknown column \'history_sofware\' in \'glpi_plugin_ocsinventoryng_ocsservers\'\nPHP Warning (2): Undefined array key "x"';
     expect(pluginSqlErrors(out, ["sql-errors.log:   Error: Unknown column 'history_sofware' in 'x'"])).toEqual([]);
     expect(pluginSqlErrors('ok', ["sql-errors.log:   Error: Duplicate entry '1' for key 'PRIMARY'"])).toHaveLength(1);
+  });
+});
+
+describe('test/helpers/dist.ts: the shared distributions cache', () => {
+  // A small tarball shaped like ../shared/dist's: one folder inside.
+  function tarball(label: string, content: string): { file: string; spec: SharedTarball } {
+    const src = fs.mkdtempSync(path.join(base, `src-${label}-`));
+    fs.mkdirSync(path.join(src, 'tree', 'sub'), { recursive: true });
+    fs.writeFileSync(path.join(src, 'tree', 'sub', 'file.txt'), content);
+    const file = path.join(base, `${label}.tar.xz`);
+    execFileSync('tar', ['-cJf', file, '-C', src, 'tree']);
+    const sha256 = crypto.createHash('sha256').update(fs.readFileSync(file)).digest('hex');
+    return { file, spec: { file: path.basename(file), sha256, inner: 'tree' } };
+  }
+  const read = (dir: string) => fs.readFileSync(path.join(dir, 'sub', 'file.txt'), 'utf8');
+
+  it('unpacks once with a stamp, then reuses it; refuses a tarball whose checksum differs', () => {
+    const { file, spec } = tarball('once', 'v1');
+    const dir = path.join(base, 'cache', 'once');
+    const first = unpackVerified(spec, file, dir);
+    expect(first).toMatchObject({ action: 'unpacked', dir: path.join(dir, 'tree') });
+    expect(read(first.dir!)).toBe('v1');
+    expect(unpackVerified(spec, file, dir).action).toBe('cached');
+    const bad = unpackVerified({ ...spec, sha256: '0'.repeat(64) }, file, path.join(base, 'cache', 'bad'));
+    expect(bad.action).toBe('failed');
+    expect(bad.error).toMatch(/sha256 [0-9a-f]{64}, expected 0{64}/);
+    expect(unpackVerified(spec, path.join(base, 'absent.tar.xz'), dir).action).toBe('absent');
+  });
+
+  it('adopts an identical tree unpacked by hand (no stamp) and replaces a different one', () => {
+    const { file, spec } = tarball('hand', 'v2');
+    const same = path.join(base, 'cache', 'hand-same');
+    fs.mkdirSync(same, { recursive: true });
+    execFileSync('tar', ['-xJf', file, '-C', same]);
+    expect(unpackVerified(spec, file, same).action).toBe('adopted');
+    expect(unpackVerified(spec, file, same).action).toBe('cached');
+    const edited = path.join(base, 'cache', 'hand-edited');
+    fs.mkdirSync(edited, { recursive: true });
+    execFileSync('tar', ['-xJf', file, '-C', edited]);
+    fs.writeFileSync(path.join(edited, 'tree', 'sub', 'file.txt'), 'edited by hand');
+    const r = unpackVerified(spec, file, edited);
+    expect(r.action).toBe('unpacked');
+    expect(read(r.dir!)).toBe('v2');
+  });
+
+  it('takes over a lock whose owner died, and runs under it', () => {
+    const lock = path.join(base, 'stale.lock');
+    fs.mkdirSync(lock);
+    const dead = spawnSync(process.execPath, ['-e', 'process.pid']).pid as number; // has exited
+    fs.writeFileSync(path.join(lock, 'pid'), String(dead));
+    expect(withLock(lock, () => fs.readFileSync(path.join(lock, 'pid'), 'utf8'))).toBe(String(process.pid));
+    expect(fs.existsSync(lock)).toBe(false);
+  });
+
+  it('under CI=true, a present tarball that failed, or present tarballs without PHP, fail the run', () => {
+    const failed = [{ key: 'glpi' as const, action: 'failed' as const, error: 'sha256 mismatch' }];
+    expect(() => assertDistsUsableInCi(failed, { CI: 'true' })).toThrow(/could not run: glpi-10\.0\.19\.tar\.xz: sha256 mismatch/);
+    expect(() => assertDistsUsableInCi(failed, {})).not.toThrow();
+    expect(() => assertDistsUsableInCi([{ key: 'glpi', action: 'absent' }], { CI: 'true' })).not.toThrow();
+  });
+});
+
+describe('demo targets (pipeline)', () => {
+  const glpi = (version: string, runnable = true): GlpiDistribution => ({ dir: `/x/${version}`, version, hasConsole: runnable, hasVendor: runnable, versionSource: 'version-dir' });
+  it('targets the newest runnable GLPI distribution the catalog knows, or says in one line why not', () => {
+    expect(glpiTargetWithin({})).toEqual({});
+    expect(glpiTargetWithin({ glpi: [glpi('10.0.19'), glpi('10.0.18')] })).toMatchObject({ version: '10.0.19', note: expect.stringMatching(/GLPI target 10\.0\.19/) });
+    expect(glpiTargetWithin({ glpi: [glpi('10.0.19', false)] })).toEqual({ note: expect.stringMatching(/lack bin\/console or vendor\//) });
+    expect(glpiTargetWithin({ glpi: [glpi('10.0.99')] })).toEqual({ note: expect.stringMatching(/10\.0\.99 is not in the catalog/) });
+  });
+  it('announces plugin steps the given plugin distributions cannot run', () => {
+    const step = (pluginVersion: string) => ({ id: `plugin-${pluginVersion}`, runner: { kind: 'plugin-install', pluginVersion, glpiRelease: '10.0.19' } });
+    const plan = { steps: [step('2.0.5')] } as unknown as PlanFile;
+    const plugin = (version: string) => ({ dir: '/p', name: 'ocsinventoryng' as const, version });
+    expect(pluginMismatches(plan, {})).toEqual([]);
+    expect(pluginMismatches(plan, { plugin: [plugin('2.0.5')] })).toEqual([]);
+    expect(pluginMismatches(plan, { plugin: [plugin('2.1.11')] })).toEqual([expect.stringMatching(/installs ocsinventoryng 2\.0\.5 .*--plugin-dist is 2\.1\.11: that step will not run/)]);
   });
 });

@@ -5,17 +5,17 @@
  * distribution, missing or unsuitable PHP, a console that exits 0 while refusing to update (version rows
  * read back), a failing schema check, the password kept off the command line and blanked afterwards.
  *
- * The real thing runs when GLPI_DIST points at a GLPI 10.0.x release tree with vendor/ (and php is on PATH,
- * or GOU_PHP names it): GLPI 0.83.8 (with core OCS mode data) → 10.0.x with the real updater, its schema
- * check, then — when PLUGIN_DIST points at an ocsinventoryng 2.0.x release — the real plugin install.
+ * The real thing runs with GLPI 10.0.19 and the ocsinventoryng 2.0.5 plugin (../shared/dist, or GLPI_DIST and
+ * PLUGIN_DIST: see test/helpers/dist.ts) and PHP (on PATH, or GOU_PHP): GLPI 0.83.8 (with core OCS mode data)
+ * → 10.0.x with the real updater, its schema check, then the real plugin install.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { spawnSync } from 'node:child_process';
 import type { Connection } from 'mysql2/promise';
 import { startTestServer, type TestServer } from './helpers/server.ts';
+import { distSkipReason, glpiDist, phpCommand, pluginDist } from './helpers/dist.ts';
 import { connect } from '../src/db/connect.ts';
 import { withDatabase, type Dsn } from '../src/db/dsn.ts';
 import { splitSqlStatements } from '../src/db/sql-script.ts';
@@ -26,15 +26,10 @@ import { configDbPhp, rawurlencode, readConfigFlags } from '../src/rehearse/exec
 import type { ExecutorContext } from '../src/rehearse/executors/types.ts';
 import type { PlanStep, StepRunner } from '../src/plan/plan-types.ts';
 
-const GLPI_DIST = process.env.GLPI_DIST;
-const PLUGIN_DIST = process.env.PLUGIN_DIST;
-const PHP = process.env.GOU_PHP ?? 'php';
-const phpAvailable = spawnSync(PHP, ['-v'], { encoding: 'utf8' }).status === 0;
-const REAL_SKIP = !GLPI_DIST
-  ? 'set GLPI_DIST to an unpacked GLPI 10.0.x release (with vendor/) to run the real updater'
-  : !phpAvailable
-    ? `no working PHP (${PHP}): install php8.2-cli php8.2-mysql php8.2-mbstring php8.2-intl php8.2-gd php8.2-curl php8.2-xml php8.2-zip php8.2-bz2 or set GOU_PHP`
-    : '';
+const GLPI_DIST = glpiDist();
+const PLUGIN_DIST = pluginDist('2.0.5');
+const PHP = phpCommand();
+const REAL_SKIP = distSkipReason({ glpi: true, plugin: '2.0.5', php: true });
 
 const PASSWORD = 'S3cr$t!pw';
 let server: TestServer;
@@ -142,13 +137,19 @@ describe('GLPI distributions and PHP', () => {
     const text = configDbPhp(userDsn, "db'x", [['use_utf8mb4', 'true']], true);
     expect(text).toContain(`public $dbpassword = '${rawurlencode(PASSWORD)}';`);
     expect(text).toContain("public $dbdefault = 'db\\'x';");
-    expect(readConfigFlags(`${text}\n   public $allow_myisam = false;`)).toEqual([['use_utf8mb4', 'true'], ['allow_myisam', 'false']]);
+    expect(readConfigFlags(`${text}\n   public $allow_myisam = false;`)).toEqual([
+      ['use_utf8mb4', 'true'],
+      ['allow_myisam', 'false'],
+    ]);
   });
 });
 
 describe('glpi-console executor error handling (FAKE php)', () => {
   it('without a distribution: not run, with the exact console command the user must run', async () => {
-    const r = await glpiConsoleExecutor.execute(glpiStep({ kind: 'glpi-console', release: '10.0.19', command: 'db:update', args: ['--no-telemetry'] }) as never, ctx(await wide083('nodist'), [], fakePhp('8.2.0'), 'nodist'));
+    const r = await glpiConsoleExecutor.execute(
+      glpiStep({ kind: 'glpi-console', release: '10.0.19', command: 'db:update', args: ['--no-telemetry'] }) as never,
+      ctx(await wide083('nodist'), [], fakePhp('8.2.0'), 'nodist'),
+    );
     expect(r.status).toBe('not-run');
     expect(r.reason).toMatch(/--glpi-dist/);
     expect(r.commandForUser).toMatch(/^cd \/path\/to\/glpi-10\.0\.19 && \S+ bin\/console db:update --no-telemetry -n --no-ansi --lang=en_GB$/);
@@ -199,10 +200,16 @@ describe('glpi-console executor error handling (FAKE php)', () => {
   it('a schema check with differences fails; a migration command exiting 0 passes', async () => {
     const tree = detectGlpiDist(fakeTree('10.0.19'));
     const db = await wide083('check');
-    const check = await glpiConsoleExecutor.execute(glpiStep({ kind: 'glpi-console', release: '10.0.19', command: 'db:check_schema_integrity', args: [] }) as never, ctx(db, [tree], fakePhp('8.2.0'), 'check'));
+    const check = await glpiConsoleExecutor.execute(
+      glpiStep({ kind: 'glpi-console', release: '10.0.19', command: 'db:check_schema_integrity', args: [] }) as never,
+      ctx(db, [tree], fakePhp('8.2.0'), 'check'),
+    );
     expect(check.status).toBe('failed');
     expect(check.reason).toMatch(/schema differences found/);
-    const mig = await glpiConsoleExecutor.execute(glpiStep({ kind: 'glpi-console', release: '10.0.19', command: 'migration:dynamic_row_format', args: [] }) as never, ctx(db, [tree], fakePhp('8.2.0'), 'check'));
+    const mig = await glpiConsoleExecutor.execute(
+      glpiStep({ kind: 'glpi-console', release: '10.0.19', command: 'migration:dynamic_row_format', args: [] }) as never,
+      ctx(db, [tree], fakePhp('8.2.0'), 'check'),
+    );
     expect(mig.status).toBe('passed');
   });
 
@@ -226,50 +233,53 @@ async function real083(dist: string, label: string): Promise<string> {
   await c.query("SET SESSION sql_mode = ''");
   for (const s of splitSqlStatements(fs.readFileSync(path.join(dist, 'install', 'mysql', 'glpi-0.83.8-empty.sql'), 'utf8'))) await c.query(s);
   await c.query("INSERT INTO glpi_configs (id, version, language, csv_delimiter, use_ocs_mode) VALUES (1, ' 0.83.8', 'en_GB', ';', 1)");
-  await c.query("INSERT INTO glpi_profiles (id, name, interface, config, ocsng, sync_ocsng, view_ocsng, clean_ocsng, rule_ocs) VALUES (4, 'Super-Admin', 'central', 'w', 'w', 'w', 'r', 'w', 'w'), (1, 'Self-Service', 'helpdesk', NULL, NULL, 'w', 'r', NULL, NULL)");
+  await c.query(
+    "INSERT INTO glpi_profiles (id, name, interface, config, ocsng, sync_ocsng, view_ocsng, clean_ocsng, rule_ocs) VALUES (4, 'Super-Admin', 'central', 'w', 'w', 'w', 'r', 'w', 'w'), (1, 'Self-Service', 'helpdesk', NULL, NULL, 'w', 'r', NULL, NULL)",
+  );
   await c.query("INSERT INTO glpi_users (id, name, is_active, profiles_id) VALUES (2, 'glpi', 1, 4)");
   await c.query('INSERT INTO glpi_profiles_users (users_id, profiles_id, entities_id, is_recursive) VALUES (2, 4, 0, 1)');
   await c.query("INSERT INTO glpi_computers (id, name, is_ocs_import) VALUES (1, 'PC-ALPHA', 1), (2, 'PC-BRAVO', 1), (3, 'PC-LOCAL', 0)");
-  await c.query("INSERT INTO glpi_ocsservers (id, name, ocs_db_user, ocs_db_passwd, ocs_db_host, ocs_db_name, ocs_db_utf8, checksum, is_active) VALUES (1, 'OCS Prod', 'ocs', 'oc%24pw%21', '127.0.0.1', 'ocsweb', 1, 262143, 1)");
+  await c.query(
+    "INSERT INTO glpi_ocsservers (id, name, ocs_db_user, ocs_db_passwd, ocs_db_host, ocs_db_name, ocs_db_utf8, checksum, is_active) VALUES (1, 'OCS Prod', 'ocs', 'oc%24pw%21', '127.0.0.1', 'ocsweb', 1, 262143, 1)",
+  );
   await c.query("INSERT INTO glpi_ocslinks (id, computers_id, ocsid, ocs_deviceid, ocsservers_id, tag) VALUES (1, 1, 101, 'PC-ALPHA-2014', 1, 'SITE-A'), (2, 2, 102, 'PC-BRAVO-2014', 1, 'SITE-B')");
   await c.end();
   return db;
 }
 
-describe('real GLPI console (GLPI_DIST)', () => {
-  it.skipIf(REAL_SKIP !== '')(`GLPI 0.83.8 → ${GLPI_DIST ? 'GLPI_DIST' : '10.0.x'} with the real updater, schema check OK, config dir and key kept ${REAL_SKIP ? `(skipped: ${REAL_SKIP})` : ''}`, async () => {
-    const dist = detectGlpiDist(GLPI_DIST as string);
-    const db = await real083(dist.dir, 'real');
-    const c = ctx(db, [dist], PHP, 'real');
-    const run = async (command: string, args: string[] = []) =>
-      glpiConsoleExecutor.execute(glpiStep({ kind: 'glpi-console', release: dist.version, command, args }, '>=7.4.0 <8.5.0') as never, c);
-    expect((await run('db:check_schema_integrity')).status).toBe('passed');
-    const update = await run('db:update', ['--no-telemetry']);
-    expect(update.reason).toMatch(/→/);
-    expect(update).toMatchObject({ status: 'passed', versionBefore: '0.83.8', versionAfter: dist.version });
-    expect((await run('db:check_schema_integrity')).status).toBe('passed');
-    expect(fs.existsSync(path.join(c.privateDir as string, 'glpi', 'config', 'glpicrypt.key'))).toBe(true);
-    // GLPI's 0.84 migration renamed the 0.83 OCS tables to ocs_glpi_*: the plugin step starts from them.
-    const [renamed] = await root.query(`SELECT COUNT(*) AS n FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME LIKE 'ocs\\_glpi\\_%'`, [db]);
-    expect(Number((renamed as Array<{ n: number }>)[0].n)).toBeGreaterThanOrEqual(7);
+describe('real GLPI console (GLPI 10.0.19 + ocsinventoryng 2.0.5)', () => {
+  it.skipIf(REAL_SKIP !== '')(
+    `GLPI 0.83.8 → 10.0.x with the real updater, schema check OK, config dir and key kept, then the real plugin install${REAL_SKIP ? ` (skipped: ${REAL_SKIP})` : ''}`,
+    async () => {
+      const dist = detectGlpiDist(GLPI_DIST as string);
+      const db = await real083(dist.dir, 'real');
+      const c = ctx(db, [dist], PHP, 'real');
+      const run = async (command: string, args: string[] = []) => glpiConsoleExecutor.execute(glpiStep({ kind: 'glpi-console', release: dist.version, command, args }, '>=7.4.0 <8.5.0') as never, c);
+      expect((await run('db:check_schema_integrity')).status).toBe('passed');
+      const update = await run('db:update', ['--no-telemetry']);
+      expect(update.reason).toMatch(/→/);
+      expect(update).toMatchObject({ status: 'passed', versionBefore: '0.83.8', versionAfter: dist.version });
+      expect((await run('db:check_schema_integrity')).status).toBe('passed');
+      expect(fs.existsSync(path.join(c.privateDir as string, 'glpi', 'config', 'glpicrypt.key'))).toBe(true);
+      // GLPI's 0.84 migration renamed the 0.83 OCS tables to ocs_glpi_*: the plugin step starts from them.
+      const [renamed] = await root.query(`SELECT COUNT(*) AS n FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME LIKE 'ocs\\_glpi\\_%'`, [db]);
+      expect(Number((renamed as Array<{ n: number }>)[0].n)).toBeGreaterThanOrEqual(7);
 
-    if (!PLUGIN_DIST) {
-      console.warn('plugin-install on real GLPI skipped: set PLUGIN_DIST to an unpacked ocsinventoryng 2.0.x release');
-      return;
-    }
-    const plugin = detectPluginDist(PLUGIN_DIST);
-    const r = await pluginInstallExecutor.execute(
-      { ...glpiStep({ kind: 'plugin-install', pluginVersion: plugin.version, glpiRelease: dist.version }, '>=7.4.0 <8.5.0'), product: 'connector' } as never,
-      { ...c, dists: { glpi: [dist], plugin: [plugin] }, evidenceDir: path.join(c.runDir, 'evidence', 'plugin') },
-    );
-    expect(r.reason).toMatch(/links/);
-    expect(r.status).toBe('passed');
-    expect(r.versionAfter).toBe(plugin.version);
-    const checks = r.details?.checks as Array<{ check: string; ok: boolean }>;
-    expect(checks.map((x) => x.check)).toEqual(expect.arrayContaining(['links', 'servers', 'rules']));
-    // The research note's two known defects are reported: double-encoded password, lost Self-Service rights.
-    expect((r.details?.warnings as string[]).join(' ')).toMatch(/URL-encoded.*profile\(s\) 1/s);
-    const [saved] = await root.query(`SELECT COUNT(*) AS n FROM \`${SAVED_SCHEMA}\`.\`${db}__ocs_glpi_ocslinks\``);
-    expect(Number((saved as Array<{ n: number }>)[0].n)).toBe(2);
-  });
+      const plugin = detectPluginDist(PLUGIN_DIST as string);
+      const r = await pluginInstallExecutor.execute(
+        { ...glpiStep({ kind: 'plugin-install', pluginVersion: plugin.version, glpiRelease: dist.version }, '>=7.4.0 <8.5.0'), product: 'connector' } as never,
+        { ...c, dists: { glpi: [dist], plugin: [plugin] }, evidenceDir: path.join(c.runDir, 'evidence', 'plugin') },
+      );
+      expect(r.reason).toMatch(/links/);
+      expect(r.status).toBe('passed');
+      expect(r.versionAfter).toBe(plugin.version);
+      const checks = r.details?.checks as Array<{ check: string; ok: boolean }>;
+      expect(checks.map((x) => x.check)).toEqual(expect.arrayContaining(['links', 'servers', 'rules']));
+      // The research note's two known defects are reported: double-encoded password, lost Self-Service rights.
+      expect(((r.details?.warnings ?? []) as string[]).join(' ')).toMatch(/URL-encoded.*profile\(s\) 1/s);
+      const [saved] = await root.query(`SELECT COUNT(*) AS n FROM \`${SAVED_SCHEMA}\`.\`${db}__ocs_glpi_ocslinks\``);
+      expect(Number((saved as Array<{ n: number }>)[0].n)).toBe(2);
+    },
+    900_000,
+  );
 });

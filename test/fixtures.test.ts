@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Connection } from 'mysql2/promise';
 import { startTestServer, type TestServer } from './helpers/server.ts';
-import { sharedPath, SHARED_MISSING_REASON } from './helpers/shared.ts';
+import { sharedPath, sharedSkipNote } from './helpers/shared.ts';
 import { runCli } from './helpers/cli.ts';
 import { generateFixtures, HAZARDS, HAZARD_NAMES, measureHazards } from '../src/fixtures/index.ts';
 import type { GenerateResult, HazardName } from '../src/fixtures/index.ts';
@@ -22,6 +22,7 @@ import { ExitCode, InterlockError } from '../src/errors.ts';
 import { markAsTestInstance } from '../src/db/interlock.ts';
 import { readManifest, restoreSnapshot } from '../src/snapshot/index.ts';
 import { REPO_ROOT } from './helpers/shared.ts';
+import { distSkipReason, glpiDist, phpCommand } from './helpers/dist.ts';
 
 let server: TestServer;
 let root: Connection;
@@ -175,7 +176,7 @@ describe('fixtures: the committed fixture set', () => {
     expect((await inspectOcs(root, 'fxc_clean_ocs')).version.guiVersion).toBe(7005);
   });
 
-  it('without ../shared, generation falls back to the committed clean fixture\'s DDL: same structure, same hazard counts', async () => {
+  it("without ../shared, generation falls back to the committed clean fixture's DDL: same structure, same hazard counts", async () => {
     const saved = process.env.GOU_SHARED_DIR;
     process.env.GOU_SHARED_DIR = path.join(REPO_ROOT, 'no-such-shared-dir');
     try {
@@ -192,20 +193,30 @@ describe('fixtures: the committed fixture set', () => {
     }
   });
 
-  it.skipIf(!sharedPath('reference', 'glpi') || !sharedPath('reference', 'ocs'))(`regenerating from the manifest's parameters gives the committed checksums (${SHARED_MISSING_REASON})`, async () => {
-    const ms = await readManifest(small);
-    await generateFixtures(server.dsn, { seed: ms.generated!.seed, computers: ms.generated!.computers, hazards: ms.generated!.hazards as HazardName[], glpiDb: 'glpi', ocsDb: 'ocsweb', replace: true });
-    for (const db of ms.databases) {
-      const now = await checksums(db.name);
-      for (const t of db.tables) expect(now[t.name], `${db.name}.${t.name}`).toBe(t.checksum);
-    }
-  });
+  it.skipIf(!sharedPath('reference', 'glpi') || !sharedPath('reference', 'ocs'))(
+    `regenerating from the manifest's parameters gives the committed checksums${sharedSkipNote(!sharedPath('reference', 'glpi') || !sharedPath('reference', 'ocs'))}`,
+    async () => {
+      const ms = await readManifest(small);
+      await generateFixtures(server.dsn, {
+        seed: ms.generated!.seed,
+        computers: ms.generated!.computers,
+        hazards: ms.generated!.hazards as HazardName[],
+        glpiDb: 'glpi',
+        ocsDb: 'ocsweb',
+        replace: true,
+      });
+      for (const db of ms.databases) {
+        const now = await checksums(db.name);
+        for (const t of db.tables) expect(now[t.name], `${db.name}.${t.name}`).toBe(t.checksum);
+      }
+    },
+  );
 });
 
 describe('fixtures: structure equals the GLPI 0.83.8 / OCS 2.1 references', () => {
   const glpiRef = sharedPath('reference', 'glpi', 'glpi-0.83.8-empty.sql');
   const ocsRef = sharedPath('reference', 'ocs', 'ocsbase_new-2.1.sql');
-  it.skipIf(!glpiRef || !ocsRef)(`table by table, apart from the deliberate drift hazards (${SHARED_MISSING_REASON})`, async () => {
+  it.skipIf(!glpiRef || !ocsRef)(`table by table, apart from the deliberate drift hazards${sharedSkipNote(!glpiRef || !ocsRef)}`, async () => {
     const refGlpi = await server.freshDatabase('ref_glpi');
     const refOcs = await server.freshDatabase('ref_ocs');
     const c = await server.connect();
@@ -225,14 +236,22 @@ describe('fixtures: structure equals the GLPI 0.83.8 / OCS 2.1 references', () =
     for (const db of ['fx_glpi_clean', 'fxc_clean_glpi']) expect(diffSchemas(expectedGlpi, await describeSchema(root, db)).map(formatDifference), db).toEqual([]);
     for (const db of ['fx_ocs_clean', 'fxc_clean_ocs']) expect(diffSchemas(expectedOcs, await describeSchema(root, db)).map(formatDifference), db).toEqual([]);
     // All hazards (generated now, and the committed fixtures/small): exactly the declared drift.
-    const hazardous = [['glpi', expectedGlpi, 'fx_glpi_all'], ['ocs', expectedOcs, 'fx_ocs_all'], ['glpi', expectedGlpi, 'fxc_small_glpi'], ['ocs', expectedOcs, 'fxc_small_ocs']] as const;
+    const hazardous = [
+      ['glpi', expectedGlpi, 'fx_glpi_all'],
+      ['ocs', expectedOcs, 'fx_ocs_all'],
+      ['glpi', expectedGlpi, 'fxc_small_glpi'],
+      ['ocs', expectedOcs, 'fxc_small_ocs'],
+    ] as const;
     for (const [role, expected, db] of hazardous) {
       const diffs = diffSchemas(expected, await describeSchema(root, db));
       const drift = HAZARD_NAMES.flatMap((n) => HAZARDS[n].drift ?? []).filter((d) => d.role === role);
-      const allowed = (d: SchemaDifference) =>
-        drift.some((x) => x.table === d.table && (x.kinds as string[]).includes(d.kind) && (d.kind !== 'missing-index' || d.index === x.index));
+      const allowed = (d: SchemaDifference) => drift.some((x) => x.table === d.table && (x.kinds as string[]).includes(d.kind) && (d.kind !== 'missing-index' || d.index === x.index));
       expect(diffs.filter((d) => !allowed(d)).map(formatDifference), role).toEqual([]);
-      for (const x of drift) expect(diffs.some((d) => d.table === x.table && (x.kinds as string[]).includes(d.kind)), `${role} ${x.table}`).toBe(true);
+      for (const x of drift)
+        expect(
+          diffs.some((d) => d.table === x.table && (x.kinds as string[]).includes(d.kind)),
+          `${role} ${x.table}`,
+        ).toBe(true);
     }
   });
 });
@@ -269,7 +288,7 @@ describe('fixtures: the real OCS update files accept the OCS fixture', () => {
   const bridge = sharedPath('reference', 'ocs', 'ocsbase-2.2.sql');
   const updateDir = sharedPath('reference', 'ocs', 'update-2.12.4');
   const base21 = sharedPath('reference', 'ocs', 'ocsbase_new-2.1.sql');
-  it.skipIf(!bridge || !updateDir || !base21)(`2.2 bridge + 7007…7081 give the same SQL errors as on a pristine 2.1 database (${SHARED_MISSING_REASON})`, async () => {
+  it.skipIf(!bridge || !updateDir || !base21)(`2.2 bridge + 7007…7081 give the same SQL errors as on a pristine 2.1 database${sharedSkipNote(!bridge || !updateDir || !base21)}`, async () => {
     const updates = fs
       .readdirSync(updateDir!)
       .filter((f) => /^\d{4}\.sql$/.test(f))
@@ -350,7 +369,10 @@ describe('fixtures: safety and bad input', () => {
       expect(r.exitCode, r.stderr).toBe(0);
       const m = await readManifest(out);
       expect(m.generated).toEqual({ generator: 'glpi-ocs-upgrade fixtures generate', seed: 1, computers: 10, hazards: [] });
-      expect(m.databases.map((d) => [d.role, d.name, d.tables.length])).toEqual([['glpi', 'fx_glpi_o', 203], ['ocs', 'fx_ocs_o', 97]]);
+      expect(m.databases.map((d) => [d.role, d.name, d.tables.length])).toEqual([
+        ['glpi', 'fx_glpi_o', 203],
+        ['ocs', 'fx_ocs_o', 97],
+      ]);
       const again = await runCli(['fixtures', 'generate', '-o', out], {});
       expect(again.exitCode).toBe(ExitCode.USAGE);
       expect(again.stderr).toMatch(/is not empty/);
@@ -405,7 +427,7 @@ async function runGlpiUpdate(dist: string, database: string): Promise<{ exitCode
       path.join(tree, 'config', 'config_db.php'),
       `<?php\nclass DB extends DBmysql {\n   public $dbhost = '${host}';\n   public $dbuser = 'glpi_fx';\n   public $dbpassword = 'fx-pass';\n   public $dbdefault = '${database}';\n}\n`,
     );
-    const r = await execa('php', ['bin/console', 'db:update', '-n', '--no-telemetry', '--no-ansi', '--lang=en_GB'], { cwd: tree, reject: false, all: true, timeout: 600_000 });
+    const r = await execa(phpCommand(), ['bin/console', 'db:update', '-n', '--no-telemetry', '--no-ansi', '--lang=en_GB'], { cwd: tree, reject: false, all: true, timeout: 600_000 });
     return { exitCode: r.exitCode ?? -1, output: String(r.all ?? '') };
   } finally {
     fs.rmSync(tree, { recursive: true, force: true });
@@ -413,28 +435,33 @@ async function runGlpiUpdate(dist: string, database: string): Promise<{ exitCode
 }
 
 describe('fixtures: the real GLPI 10.0 updater accepts the GLPI fixture', () => {
-  const dist = process.env.GLPI_DIST;
-  it.skipIf(!dist)('php bin/console db:update -n (set GLPI_DIST to a GLPI 10.0.x tree with vendor/, and have php on PATH)', async () => {
-    // Clean fixture: the update goes through to 10.0.x.
-    const ok = await runGlpiUpdate(dist!, 'fx_glpi_clean');
-    expect(ok.exitCode, ok.output.slice(-2000)).toBe(0);
-    expect(ok.output).toMatch(/Migration done/);
-    const [v] = await rows<{ value: string }>("SELECT value FROM fx_glpi_clean.glpi_configs WHERE context = 'core' AND name = 'version'");
-    expect(v.value).toMatch(/^10\.0\./);
-    const [admin] = await rows<{ n: number }>(
-      "SELECT COUNT(*) AS n FROM fx_glpi_clean.glpi_users u JOIN fx_glpi_clean.glpi_profiles_users pu ON pu.users_id = u.id JOIN fx_glpi_clean.glpi_profiles p ON p.id = pu.profiles_id WHERE u.name = 'glpi' AND p.name = 'super-admin'",
-    );
-    expect(Number(admin.n)).toBe(1);
-    // All hazards: the schema pre-check refuses (drift), exit 4, nothing migrated.
-    const refused = await runGlpiUpdate(dist!, 'fx_glpi_all');
-    expect(refused.exitCode, refused.output.slice(-2000)).toBe(4);
-    expect(refused.output).toMatch(/not consistent/i);
-    // Only the 9.1 duplicates: the update dies half-way (exit 1), the version is left at 0.85.
-    await generateFixtures(server.dsn, { seed: 7, computers: N, hazards: ['dup-slalevels-tickets'], glpiDb: 'fx_glpi_sla', ocsDb: 'fx_ocs_sla', replace: true });
-    const half = await runGlpiUpdate(dist!, 'fx_glpi_sla');
-    expect(half.exitCode).toBe(1);
-    expect(half.output).toMatch(/Duplicate entry .* for key 'unicity'/);
-    const [hv] = await rows<{ value: string }>("SELECT value FROM fx_glpi_sla.glpi_configs WHERE context = 'core' AND name = 'version'");
-    expect(hv.value).toBe('0.85');
-  });
+  const dist = glpiDist();
+  const skip = distSkipReason({ glpi: true, php: true });
+  it.skipIf(skip !== '')(
+    `php bin/console db:update -n${skip ? ` (skipped: ${skip})` : ''}`,
+    async () => {
+      // Clean fixture: the update goes through to 10.0.x.
+      const ok = await runGlpiUpdate(dist!, 'fx_glpi_clean');
+      expect(ok.exitCode, ok.output.slice(-2000)).toBe(0);
+      expect(ok.output).toMatch(/Migration done/);
+      const [v] = await rows<{ value: string }>("SELECT value FROM fx_glpi_clean.glpi_configs WHERE context = 'core' AND name = 'version'");
+      expect(v.value).toMatch(/^10\.0\./);
+      const [admin] = await rows<{ n: number }>(
+        "SELECT COUNT(*) AS n FROM fx_glpi_clean.glpi_users u JOIN fx_glpi_clean.glpi_profiles_users pu ON pu.users_id = u.id JOIN fx_glpi_clean.glpi_profiles p ON p.id = pu.profiles_id WHERE u.name = 'glpi' AND p.name = 'super-admin'",
+      );
+      expect(Number(admin.n)).toBe(1);
+      // All hazards: the schema pre-check refuses (drift), exit 4, nothing migrated.
+      const refused = await runGlpiUpdate(dist!, 'fx_glpi_all');
+      expect(refused.exitCode, refused.output.slice(-2000)).toBe(4);
+      expect(refused.output).toMatch(/not consistent/i);
+      // Only the 9.1 duplicates: the update dies half-way (exit 1), the version is left at 0.85.
+      await generateFixtures(server.dsn, { seed: 7, computers: N, hazards: ['dup-slalevels-tickets'], glpiDb: 'fx_glpi_sla', ocsDb: 'fx_ocs_sla', replace: true });
+      const half = await runGlpiUpdate(dist!, 'fx_glpi_sla');
+      expect(half.exitCode).toBe(1);
+      expect(half.output).toMatch(/Duplicate entry .* for key 'unicity'/);
+      const [hv] = await rows<{ value: string }>("SELECT value FROM fx_glpi_sla.glpi_configs WHERE context = 'core' AND name = 'version'");
+      expect(hv.value).toBe('0.85');
+    },
+    1_200_000,
+  ); // three real updates: 17–64 s each on an idle machine, much more on a loaded one
 });

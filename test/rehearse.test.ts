@@ -8,13 +8,14 @@ import os from 'node:os';
 import path from 'node:path';
 import YAML from 'yaml';
 import { execa } from 'execa';
-import { REPO_ROOT, sharedPath, SHARED_MISSING_REASON } from './helpers/shared.ts';
+import { REPO_ROOT, sharedPath, sharedSkipNote } from './helpers/shared.ts';
 import { BIN, runCli } from './helpers/cli.ts';
 import { readManifest } from '../src/snapshot/index.ts';
 import { buildPlan, planInputFromSnapshot, writePlan } from '../src/plan/index.ts';
 import type { PlanFile } from '../src/plan/plan-types.ts';
 import { rehearse } from '../src/rehearse/runner.ts';
-import { obtainDebianOcsDist, detectOcsDist } from '../src/dist/ocs.ts';
+import { detectOcsDist } from '../src/dist/ocs.ts';
+import { debianOcsOrSkip } from './helpers/dist.ts';
 import type { OcsDistribution } from '../src/dist/ocs.ts';
 import { Journal, journalState } from '../src/rehearse/journal.ts';
 import { attachInstance, listInstances, stopInstanceRecord } from '../src/db/embedded.ts';
@@ -26,11 +27,14 @@ import { ExitCode } from '../src/errors.ts';
 
 const FIXTURE = path.join(REPO_ROOT, 'fixtures', 'small');
 const CACHE = path.join(os.tmpdir(), 'gou-test-cache');
-let debian: OcsDistribution;
+// Offline on a cold cache, the tests that need OCS's real update files skip (under CI=true: an error).
+const { dist: debianDist, skip: DEBIAN_SKIP } = await debianOcsOrSkip(CACHE);
+const debian = debianDist as OcsDistribution;
+const withDebian = DEBIAN_SKIP ? ` (skipped: ${DEBIAN_SKIP})` : '';
+const itDebian = it.skipIf(DEBIAN_SKIP !== '');
 let work: string;
 
 beforeAll(async () => {
-  debian = await obtainDebianOcsDist(CACHE);
   work = fs.mkdtempSync(path.join(os.tmpdir(), 'gou-rehearse-'));
 }, 600_000);
 
@@ -60,7 +64,7 @@ function lastFingerprint(runDir: string): string | undefined {
 }
 
 describe('rehearse on the committed fixtures', () => {
-  it('takes OCS 2.1 to 2.11.1 (7069) with the real update files: every row change explained, 7037 losses reported', async () => {
+  itDebian(`takes OCS 2.1 to 2.11.1 (7069) with the real update files: every row change explained, 7037 losses reported${withDebian}`, async () => {
     const planFile = path.join(work, 'plan-nofix.yaml');
     // Without the corrective migration that fills NULL software fields, update 7037 loses those rows:
     // the rehearsal must report them as an anomaly with their count.
@@ -95,7 +99,7 @@ describe('rehearse on the committed fixtures', () => {
     expect(onDisk.steps).toHaveLength(plan.steps.length);
   });
 
-  it('with the corrective migration, 7037 loses nothing', async () => {
+  itDebian(`with the corrective migration, 7037 loses nothing${withDebian}`, async () => {
     const planFile = path.join(work, 'plan-fix.yaml');
     const plan = await ocsPlan(planFile, '2.11.1');
     expect(plan.steps.some((s) => s.id === 'fix-ocs-softwares-fill-nulls')).toBe(true);
@@ -105,7 +109,7 @@ describe('rehearse on the committed fixtures', () => {
     expect(run.steps.find((s) => s.stepId === 'fix-ocs-softwares-fill-nulls')?.status).toBe('passed');
   });
 
-  it.skipIf(!sharedPath('reference', 'ocs', 'update-2.12.4'))('reaches 2.12.4 (7081) with the reference update files (' + SHARED_MISSING_REASON + ')', async () => {
+  it.skipIf(!sharedPath('reference', 'ocs', 'update-2.12.4'))(`reaches 2.12.4 (7081) with the reference update files${sharedSkipNote(!sharedPath('reference', 'ocs', 'update-2.12.4'))}`, async () => {
     const reference = detectOcsDist(sharedPath('reference', 'ocs')!);
     const planFile = path.join(work, 'plan-2124.yaml');
     const plan = await ocsPlan(planFile, '2.12.4');
@@ -115,84 +119,92 @@ describe('rehearse on the committed fixtures', () => {
     expect(run.steps.flatMap((s) => s.tableDeltas.filter((d) => d.verdict === 'anomaly').map((d) => `${s.stepId}:${d.table}`))).toEqual([]);
   });
 
-  it('killed mid-step (SIGKILL), then --resume, ends with the same tables as an uninterrupted run', async () => {
-    const planFile = path.join(work, 'plan-kill.yaml');
-    await ocsPlan(planFile, '2.11.1');
-    const args = (runDir: string) => ['rehearse', planFile, '--snapshot', FIXTURE, '-o', runDir, '--ocs-dist', debian.dir];
-    // Reference: an uninterrupted run.
-    const ref = await runCli(args(path.join(work, 'run-ref')));
-    expect(ref.exitCode, ref.stderr).toBe(0);
-    // Interrupted: kill -9 once the 20th step has started.
-    const killedDir = path.join(work, 'run-killed');
-    const child = execa(process.execPath, [BIN, ...args(killedDir)], { reject: false, env: { NO_COLOR: '1' } });
-    const journal = new Journal(killedDir);
-    const deadline = Date.now() + 240_000;
-    while (Date.now() < deadline) {
-      const started = fs.existsSync(journal.file) ? journal.read().filter((e) => e.event === 'step-started').length : 0;
-      if (started >= 20) break;
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    child.kill('SIGKILL');
-    await child;
-    const st = journalState(journal.read());
-    expect(st.complete).toBe(false);
-    // It was really cut mid-way: some steps finished, not all.
-    expect(st.finished.size).toBeGreaterThanOrEqual(19);
-    expect(st.finished.size).toBeLessThan(YAML.parse(fs.readFileSync(planFile, 'utf8')).steps.length);
-    const resumed = await runCli([...args(killedDir), '--resume']);
-    expect(resumed.exitCode, resumed.stderr).toBe(0);
-    expect(resumed.stderr).toMatch(/resuming/);
-    expect(journalState(journal.read()).complete).toBe(true);
-    expect(lastFingerprint(killedDir)).toBe(lastFingerprint(path.join(work, 'run-ref')));
-    // Steps that passed before the kill are taken over (from run.yaml or their evidence), not run again.
-    const steps = (dir: string) =>
-      (YAML.parse(fs.readFileSync(path.join(dir, 'run.yaml'), 'utf8')).steps as Array<{ stepId: string; status: string; reason?: string }>).map((s) => [s.stepId, s.status, s.reason]);
-    expect(steps(killedDir)).toEqual(steps(path.join(work, 'run-ref')));
-  }, 900_000);
+  itDebian(
+    `killed mid-step (SIGKILL), then --resume, ends with the same tables as an uninterrupted run${withDebian}`,
+    async () => {
+      const planFile = path.join(work, 'plan-kill.yaml');
+      await ocsPlan(planFile, '2.11.1');
+      const args = (runDir: string) => ['rehearse', planFile, '--snapshot', FIXTURE, '-o', runDir, '--ocs-dist', debian.dir];
+      // Reference: an uninterrupted run.
+      const ref = await runCli(args(path.join(work, 'run-ref')));
+      expect(ref.exitCode, ref.stderr).toBe(0);
+      // Interrupted: kill -9 once the 20th step has started.
+      const killedDir = path.join(work, 'run-killed');
+      const child = execa(process.execPath, [BIN, ...args(killedDir)], { reject: false, env: { NO_COLOR: '1' } });
+      const journal = new Journal(killedDir);
+      const deadline = Date.now() + 240_000;
+      while (Date.now() < deadline) {
+        const started = fs.existsSync(journal.file) ? journal.read().filter((e) => e.event === 'step-started').length : 0;
+        if (started >= 20) break;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      child.kill('SIGKILL');
+      await child;
+      const st = journalState(journal.read());
+      expect(st.complete).toBe(false);
+      // It was really cut mid-way: some steps finished, not all.
+      expect(st.finished.size).toBeGreaterThanOrEqual(19);
+      expect(st.finished.size).toBeLessThan(YAML.parse(fs.readFileSync(planFile, 'utf8')).steps.length);
+      const resumed = await runCli([...args(killedDir), '--resume']);
+      expect(resumed.exitCode, resumed.stderr).toBe(0);
+      expect(resumed.stderr).toMatch(/resuming/);
+      expect(journalState(journal.read()).complete).toBe(true);
+      expect(lastFingerprint(killedDir)).toBe(lastFingerprint(path.join(work, 'run-ref')));
+      // Steps that passed before the kill are taken over (from run.yaml or their evidence), not run again.
+      const steps = (dir: string) =>
+        (YAML.parse(fs.readFileSync(path.join(dir, 'run.yaml'), 'utf8')).steps as Array<{ stepId: string; status: string; reason?: string }>).map((s) => [s.stepId, s.status, s.reason]);
+      expect(steps(killedDir)).toEqual(steps(path.join(work, 'run-ref')));
+    },
+    900_000,
+  );
 
-  it('a failed OCS step is undone by restoring its database and replaying the steps before it', async () => {
-    // A copy of Debian's distribution whose 7020.sql changes a row, then fails for real.
-    const broken = path.join(work, 'ocs-broken');
-    fs.cpSync(debian.root, broken, { recursive: true });
-    fs.appendFileSync(
-      path.join(broken, 'files', 'update', '7020.sql'),
-      "\nUPDATE config SET COMMENTS = 'changed by a broken update' WHERE NAME = 'GUI_VERSION';\nINSERT INTO gou_no_such_table VALUES (1);\n",
-    );
-    const planFile = path.join(work, 'plan-broken.yaml');
-    const plan = await ocsPlan(planFile, '2.11.1');
-    const runDir = path.join(work, 'run-broken');
-    const manifest = await readManifest(FIXTURE);
-    const run = await rehearse({ plan, planPath: planFile, manifest, snapshotDir: FIXTURE, runDir, dists: { ocs: [detectOcsDist(broken)] } });
-    const step = run.steps.find((s) => s.stepId === 'ocs-7020')!;
-    expect(step.status).toBe('failed');
-    expect(step.reason).toMatch(/7020\.sql statement \d+ failed \(1146/);
-    expect(step.reasonFr).toMatch(/^l’instruction \d+ de 7020\.sql a échoué \(1146 .*\) ; GUI_VERSION laissée à 7019$/);
-    expect(run.anomalies.find((a) => a.id === 'A-ocs-7020-failed')?.detail).toEqual({ fr: step.reasonFr, en: step.reason });
-    expect(run.steps.find((s) => s.stepId === 'ocs-7019')?.status).toBe('passed');
-    expect(run.steps.find((s) => s.stepId === 'ocs-7021')).toMatchObject({
-      status: 'not-run',
-      reason: 'not run: it depends on step ocs-7020, which did not pass',
-      reasonFr: 'non exécutée : elle dépend de l’étape ocs-7020, qui n’a pas réussi',
-    });
-    // The instance is kept after a failed run: its databases are exactly as after ocs-7019.
-    const label = journalState(new Journal(runDir).read()).instance!;
-    const inst = attachInstance(label.slice('embedded:'.length))!;
-    expect(inst).toBeDefined();
-    const c = await mysql.createConnection(baseOptions(inst.dsn));
-    try {
-      const names = Object.fromEntries(manifest.databases.map((d) => [d.role, d.name]));
-      const states = { glpi: await databaseState(c, names.glpi), ocs: await databaseState(c, names.ocs) };
-      expect(fingerprint(states)).toBe(lastFingerprint(runDir));
-      const [rows] = await c.query(`SELECT TVALUE, COMMENTS FROM \`${names.ocs}\`.config WHERE NAME = 'GUI_VERSION'`);
-      expect((rows as Array<{ TVALUE: string; COMMENTS: string }>)[0]).toEqual(expect.objectContaining({ TVALUE: '7019' }));
-      expect((rows as Array<{ COMMENTS: string }>)[0].COMMENTS).not.toBe('changed by a broken update');
-      // A replay savepoint copies nothing: no shadow database was made.
-      const [shadow] = await c.query('SELECT COUNT(*) AS n FROM information_schema.SCHEMATA WHERE SCHEMA_NAME LIKE ?', ['%gou_savepoint']);
-      expect(Number((shadow as Array<{ n: number }>)[0].n)).toBe(0);
-    } finally {
-      await c.end();
-    }
-  }, 600_000);
+  itDebian(
+    `a failed OCS step is undone by restoring its database and replaying the steps before it${withDebian}`,
+    async () => {
+      // A copy of Debian's distribution whose 7020.sql changes a row, then fails for real.
+      const broken = path.join(work, 'ocs-broken');
+      fs.cpSync(debian.root, broken, { recursive: true });
+      fs.appendFileSync(
+        path.join(broken, 'files', 'update', '7020.sql'),
+        "\nUPDATE config SET COMMENTS = 'changed by a broken update' WHERE NAME = 'GUI_VERSION';\nINSERT INTO gou_no_such_table VALUES (1);\n",
+      );
+      const planFile = path.join(work, 'plan-broken.yaml');
+      const plan = await ocsPlan(planFile, '2.11.1');
+      const runDir = path.join(work, 'run-broken');
+      const manifest = await readManifest(FIXTURE);
+      const run = await rehearse({ plan, planPath: planFile, manifest, snapshotDir: FIXTURE, runDir, dists: { ocs: [detectOcsDist(broken)] } });
+      const step = run.steps.find((s) => s.stepId === 'ocs-7020')!;
+      expect(step.status).toBe('failed');
+      expect(step.reason).toMatch(/7020\.sql statement \d+ failed \(1146/);
+      expect(step.reasonFr).toMatch(/^l’instruction \d+ de 7020\.sql a échoué \(1146 .*\) ; GUI_VERSION laissée à 7019$/);
+      expect(run.anomalies.find((a) => a.id === 'A-ocs-7020-failed')?.detail).toEqual({ fr: step.reasonFr, en: step.reason });
+      expect(run.steps.find((s) => s.stepId === 'ocs-7019')?.status).toBe('passed');
+      expect(run.steps.find((s) => s.stepId === 'ocs-7021')).toMatchObject({
+        status: 'not-run',
+        reason: 'not run: it depends on step ocs-7020, which did not pass',
+        reasonFr: 'non exécutée : elle dépend de l’étape ocs-7020, qui n’a pas réussi',
+      });
+      // The instance is kept after a failed run: its databases are exactly as after ocs-7019.
+      const label = journalState(new Journal(runDir).read()).instance!;
+      const inst = attachInstance(label.slice('embedded:'.length))!;
+      expect(inst).toBeDefined();
+      const c = await mysql.createConnection(baseOptions(inst.dsn));
+      try {
+        const names = Object.fromEntries(manifest.databases.map((d) => [d.role, d.name]));
+        const states = { glpi: await databaseState(c, names.glpi), ocs: await databaseState(c, names.ocs) };
+        expect(fingerprint(states)).toBe(lastFingerprint(runDir));
+        const [rows] = await c.query(`SELECT TVALUE, COMMENTS FROM \`${names.ocs}\`.config WHERE NAME = 'GUI_VERSION'`);
+        expect((rows as Array<{ TVALUE: string; COMMENTS: string }>)[0]).toEqual(expect.objectContaining({ TVALUE: '7019' }));
+        expect((rows as Array<{ COMMENTS: string }>)[0].COMMENTS).not.toBe('changed by a broken update');
+        // A replay savepoint copies nothing: no shadow database was made.
+        const [shadow] = await c.query('SELECT COUNT(*) AS n FROM information_schema.SCHEMATA WHERE SCHEMA_NAME LIKE ?', ['%gou_savepoint']);
+        expect(Number((shadow as Array<{ n: number }>)[0].n)).toBe(0);
+      } finally {
+        await c.end();
+      }
+    },
+    600_000,
+  );
 
   it('refuses to write to a server not marked as a test instance (exit 6)', async () => {
     const server = await startTestServer();
@@ -224,9 +236,7 @@ describe('corrective migrations inside a rehearsal', () => {
     const run = await rehearse({ plan, planPath: planFile, manifest: await readManifest(FIXTURE), snapshotDir: FIXTURE, runDir: path.join(work, 'run-glpi-fix'), dists: {}, findings });
     const dedup = run.steps.find((s) => s.stepId === 'fix-glpi-dedup-slalevels-tickets')!;
     expect(dedup.status).toBe('passed');
-    expect(dedup.tableDeltas).toEqual([
-      expect.objectContaining({ table: 'glpi_slalevels_tickets', verdict: 'expected' }),
-    ]);
+    expect(dedup.tableDeltas).toEqual([expect.objectContaining({ table: 'glpi_slalevels_tickets', verdict: 'expected' })]);
     expect(dedup.tableDeltas[0].after).toBeLessThan(dedup.tableDeltas[0].before!);
     expect(run.anomalies.filter((a) => a.id.startsWith('A-'))).toEqual([]);
     expect(run.anomalies.find((a) => a.id === 'F-glpi.duplicates.slalevels_tickets')?.resolved).toBe(true);

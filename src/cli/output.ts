@@ -2,7 +2,8 @@
  * How commands talk to people and machines: human text on stderr/stdout with colours only on a TTY
  * (NO_COLOR honoured), `--json` documents on stdout, `--quiet` for errors only.
  */
-import chalk, { Chalk } from 'chalk';
+import type chalk from 'chalk';
+import { Chalk } from 'chalk';
 
 export interface GlobalFlags {
   json?: boolean;
@@ -35,7 +36,7 @@ export function createOutput(flags: GlobalFlags, streams = { out: process.stdout
   const c = new Chalk({ level: colorWanted ? 1 : 0 });
   const json = Boolean(flags.json);
   const quiet = Boolean(flags.quiet);
-  const write = (s: NodeJS.WriteStream, text: string) => s.write(text + '\n');
+  const write = (s: NodeJS.WriteStream, text: string) => s.write(`${text}\n`);
   return {
     json,
     quiet,

@@ -18,7 +18,7 @@ import { readManifest, restoreSnapshot, takeSnapshot, verifySnapshot } from '../
 import type { Manifest } from '../snapshot/manifest-types.ts';
 import { runAudit, writeFindings } from '../audit/index.ts';
 import type { FindingsFile } from '../audit/finding-types.ts';
-import { buildPlan, planInputFromSnapshot, writePlan } from '../plan/index.ts';
+import { buildPlan, loadCatalog, planInputFromSnapshot, writePlan } from '../plan/index.ts';
 import type { PlanTargets } from '../plan/index.ts';
 import type { PlanFile } from '../plan/plan-types.ts';
 import type { RunnerEvent } from '../rehearse/runner.ts';
@@ -28,6 +28,8 @@ import type { ExecutorDistributions } from '../rehearse/executors/types.ts';
 import { runToJUnit } from '../rehearse/junit.ts';
 import { resolveOcsSources } from '../dist/ocs.ts';
 import { ocsReleases } from '../catalog/ocs-releases.ts';
+import { glpiBranchOf } from '../catalog/catalog.ts';
+import { compareDotted } from '../inspect/detect.ts';
 import { loadRunInputs, renderDat, renderDossier, buildDossierModel } from '../report/index.ts';
 import type { Verdict } from '../report/index.ts';
 import { PACKAGE_ROOT } from '../paths.ts';
@@ -81,6 +83,34 @@ export function newestOcsReleaseWithin(dists: ExecutorDistributions): { version:
   return best ? { version: best.version, gui: best.gui_version } : undefined;
 }
 
+/**
+ * The GLPI target the given GLPI distributions allow: the newest runnable tree (bin/console and vendor/)
+ * whose release the catalog knows. `note` says in one line what was chosen, or why nothing was.
+ */
+export function glpiTargetWithin(dists: ExecutorDistributions): { version?: string; note?: string } {
+  if (!dists.glpi?.length) return {};
+  const runnable = dists.glpi.filter((d) => d.hasConsole && d.hasVendor).sort((a, b) => compareDotted(a.version, b.version));
+  if (!runnable.length) {
+    return { note: `plan: GLPI target left at the default: the given GLPI distribution(s) (${dists.glpi.map((d) => d.version).join(', ')}) lack bin/console or vendor/, so no GLPI step can run` };
+  }
+  const c = loadCatalog();
+  const known = runnable.filter((d) => glpiBranchOf(c, d.version)?.releases.includes(d.version));
+  const best = known[known.length - 1];
+  if (!best) return { note: `plan: GLPI target left at the default: GLPI ${runnable.map((d) => d.version).join(', ')} is not in the catalog (migrations/glpi-releases.yaml)` };
+  return { version: best.version, note: `plan: GLPI target ${best.version}, the newest release among the given GLPI distributions (--glpi-dist)` };
+}
+
+/** One line per plugin step the given plugin distributions cannot run (none when no plugin tree was given). */
+export function pluginMismatches(plan: PlanFile, dists: ExecutorDistributions): string[] {
+  if (!dists.plugin?.length) return [];
+  const have = dists.plugin.map((p) => p.version);
+  return plan.steps.flatMap((s) =>
+    s.runner.kind === 'plugin-install' && !have.some((v) => compareDotted(v, (s.runner as { pluginVersion: string }).pluginVersion) === 0)
+      ? [`plan: step ${s.id} installs ocsinventoryng ${s.runner.pluginVersion} (the release for GLPI ${s.runner.glpiRelease}); the given --plugin-dist is ${have.join(', ')}: that step will not run`]
+      : [],
+  );
+}
+
 function prepareOutDir(outDir: string): void {
   if (fs.existsSync(outDir) && fs.readdirSync(outDir).length > 0) {
     const marker = path.join(outDir, '.glpi-ocs-upgrade-output');
@@ -98,9 +128,7 @@ async function freshSnapshot(input: string, out: string, serverBin?: string): Pr
   const prod = await startEmbedded({ serverBin, name: 'demo-production' });
   try {
     const restored = await restoreSnapshot(input, prod.dsn, {});
-    const sources = (['glpi', 'ocs'] as const)
-      .filter((role) => restored.databases[role])
-      .map((role) => ({ role, dsn: withDatabase(prod.dsn, restored.databases[role]!) }));
+    const sources = (['glpi', 'ocs'] as const).filter((role) => restored.databases[role]).map((role) => ({ role, dsn: withDatabase(prod.dsn, restored.databases[role]!) }));
     const inputManifest = await readManifest(input);
     await takeSnapshot({ sources, outDir: out, generated: inputManifest.generated });
   } finally {
@@ -134,7 +162,13 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
     targets.ocs = reachable.version;
     stage(`plan: OCS target ${reachable.version} (GUI_VERSION ${reachable.gui}), the newest release the given OCS distribution reaches`);
   }
+  if (!targets.glpi) {
+    const allowed = glpiTargetWithin(o.dists);
+    if (allowed.version) targets.glpi = allowed.version;
+    if (allowed.note) stage(allowed.note);
+  }
   const plan = buildPlan(await planInputFromSnapshot(snapshotDir), targets);
+  for (const line of pluginMismatches(plan, o.dists)) stage(line);
   const planFile = path.join(o.outDir, 'plan.yaml');
   writePlan(planFile, plan);
 

@@ -15,3 +15,8 @@ export function sharedPath(...parts: string[]): string | undefined {
 }
 
 export const SHARED_MISSING_REASON = `../shared not found beside the repository (set GOU_SHARED_DIR to its path to run these tests)`;
+
+/** For a test title: ` (skipped: …)` when `missing`, '' when the test runs (so a running test's title does not claim a skip). */
+export function sharedSkipNote(missing: boolean): string {
+  return missing ? ` (skipped: ${SHARED_MISSING_REASON})` : '';
+}

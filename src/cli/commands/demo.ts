@@ -26,8 +26,13 @@ interface PipelineCliOptions extends DistOptions {
 
 function verdictLabel(r: PipelineResult, lang: 'fr' | 'en'): string {
   const v = r.verdict.kind;
-  if (lang === 'fr') return v === 'accepted' ? 'recette provisoire prononçable' : v === 'with-reservations' ? 'recette provisoire avec réserves' : 'dossier incomplet : recette non prononçable en l’état';
-  return v === 'accepted' ? 'provisional acceptance can be pronounced' : v === 'with-reservations' ? 'provisional acceptance with reservations' : 'incomplete dossier: acceptance cannot be pronounced yet';
+  if (lang === 'fr')
+    return v === 'accepted' ? 'recette provisoire prononçable' : v === 'with-reservations' ? 'recette provisoire avec réserves' : 'dossier incomplet : recette non prononçable en l’état';
+  return v === 'accepted'
+    ? 'provisional acceptance can be pronounced'
+    : v === 'with-reservations'
+      ? 'provisional acceptance with reservations'
+      : 'incomplete dossier: acceptance cannot be pronounced yet';
 }
 
 function summarize(out: Output, r: PipelineResult, lang: 'fr' | 'en', started: number): void {
@@ -40,7 +45,7 @@ function summarize(out: Output, r: PipelineResult, lang: 'fr' | 'en', started: n
     files: { snapshot: r.snapshotDir, findings: r.findingsFile, plan: r.planFile, run: r.runDir, dossier: r.dossierFile, dat: r.datFile, junit: r.junitFile },
   });
   out.say('');
-  out.say(out.c.bold('Done') + ` in ${formatDuration(Date.now() - started)}.`);
+  out.say(`${out.c.bold('Done')} in ${formatDuration(Date.now() - started)}.`);
   out.say(`  findings   ${r.findingsFile} (${r.findings.findings.length})`);
   out.say(`  plan       ${r.planFile} (${r.plan.steps.length} steps)`);
   out.say(`  rehearsal  ${r.runDir}: ${count('passed')} passed, ${count('failed')} failed, ${count('not-run')} not run`);
@@ -112,11 +117,13 @@ export function register(program: Command): void {
 Examples:
   $ glpi-ocs-upgrade demo                         # French documents in ./demo-output
   $ glpi-ocs-upgrade demo --lang en -o /tmp/demo
-  $ glpi-ocs-upgrade demo --glpi-dist ~/dist/glpi-10.0.22 --php php8.2   # also run the GLPI updater for real
+  $ glpi-ocs-upgrade demo --glpi-dist ~/dist/glpi-10.0.19 --plugin-dist ~/dist/ocsinventoryng   # real GLPI updater and plugin
 
 Everything runs on throwaway embedded MariaDB servers: nothing outside the output directory is written.
 The OCS update files come from Debian's ocsinventory-reports package (fetched once into the cache) unless
---ocs-dist is given; GLPI steps run only with --glpi-dist (otherwise "not run", with the exact command).`,
+--ocs-dist is given; GLPI steps run only with --glpi-dist (otherwise "not run", with the exact command).
+Without --glpi-target, the GLPI target is the newest release given with --glpi-dist; a plugin step whose
+release no --plugin-dist provides is announced before the rehearsal.`,
   );
   demo.action(async (o: PipelineCliOptions & { fixture: string; ocsFetch: boolean }, cmd: Command) => {
     if (!o.ocsDist?.length && o.ocsFetch) o.ocsDist = ['debian'];
@@ -160,7 +167,13 @@ plan.yaml, run/ (run.yaml, dossier-de-tests.md, dat.md), junit.xml. Example pipe
     if (o.failOn) {
       const rank: Record<Severity, number> = { bloquante: 0, majeure: 1, mineure: 2 };
       const hit = r.run.anomalies.filter((a) => !a.resolved && rank[a.severity] <= rank[o.failOn!]);
-      if (hit.length) throw new FindingsError(`${hit.length} residual anomal${hit.length === 1 ? 'y' : 'ies'} at or above "${o.failOn}": ${hit.slice(0, 5).map((a) => a.id).join(', ')}${hit.length > 5 ? ', …' : ''}`);
+      if (hit.length)
+        throw new FindingsError(
+          `${hit.length} residual anomal${hit.length === 1 ? 'y' : 'ies'} at or above "${o.failOn}": ${hit
+            .slice(0, 5)
+            .map((a) => a.id)
+            .join(', ')}${hit.length > 5 ? ', …' : ''}`,
+        );
     }
   });
 }
