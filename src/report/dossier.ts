@@ -11,6 +11,7 @@ import { buildDossierModel } from './model.ts';
 import { bullets, code, doc, esc, fence, heading, quote, redact, table } from './md.ts';
 import { ACCEPTANCE_RULE, DEFAULT_LOT } from './verdict.ts';
 import type { PlanStep } from '../plan/plan-types.ts';
+import { functionalSection, type FunctionalResults } from './sections/functional.ts';
 
 export interface RenderOptions {
   lang?: Lang;
@@ -18,6 +19,8 @@ export interface RenderOptions {
   customer?: string;
   /** Project name (default: the MAJSER lot's title). */
   project?: string;
+  /** The functional stage's results (<runDir>/functional/results.json); the section says when absent. */
+  functional?: FunctionalResults;
 }
 
 const todo = (s: Strings, hint: string) => `**${s.todo}** (${hint})`;
@@ -600,6 +603,7 @@ export function renderDossierModel(m: DossierModel, options: RenderOptions = {})
     ...environment(s, m),
     ...planSection(s, m),
     ...casesSection(s, m),
+    ...functionalSection(s.lang as 'fr' | 'en', options.functional),
     ...registerSection(s, m),
     ...verdictSection(s, m),
     ...exitSection(s, m),
