@@ -21,7 +21,7 @@ export function parseFormat(value: string | undefined, outFile?: string): Output
 }
 
 /** Writes `markdown` to `outFile` in `format`; md is written as is, the others go through pandoc. */
-export async function writeDocument(markdown: string, outFile: string, format: OutputFormat, title: string, options: { pandoc?: string } = {}): Promise<void> {
+export async function writeDocument(markdown: string, outFile: string, format: OutputFormat, title: string, options: { pandoc?: string; resourcePath?: string } = {}): Promise<void> {
   if (format === 'md') {
     fs.writeFileSync(outFile, markdown);
     return;
@@ -32,6 +32,8 @@ export async function writeDocument(markdown: string, outFile: string, format: O
   fs.writeFileSync(src, markdown);
   // The document carries its own H1: only HTML needs a page title (for <title>), not a title block.
   const args = ['-f', 'gfm', src, '-o', outFile];
+  // Relative images (the functional tests' screenshots) are found from the run directory.
+  if (options.resourcePath) args.push(`--resource-path=${path.resolve(options.resourcePath)}`);
   if (format === 'html') args.push('-s', '-t', 'html5', '--metadata', `pagetitle=${title}`);
   try {
     const r = await execa(pandoc, args, { reject: false });

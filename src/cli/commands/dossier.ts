@@ -9,6 +9,7 @@ import { renderDossierModel } from '../../report/dossier.ts';
 import { parseFormat, writeDocument } from '../../report/pandoc.ts';
 import type { Lang } from '../../report/format.ts';
 import { stringsFor } from '../../report/format.ts';
+import { readFunctionalResults } from '../../functional/index.ts';
 
 export interface ReportCommandOptions {
   output?: string;
@@ -58,9 +59,9 @@ See docs/reports.md.`,
       const out = outputFor(command);
       const inputs = loadRunInputs(runDir, { snapshotDir: opts.snapshot });
       const model = buildDossierModel(inputs);
-      const markdown = renderDossierModel(model, { lang: opts.lang, customer: opts.customer, project: opts.project });
+      const markdown = renderDossierModel(model, { lang: opts.lang, customer: opts.customer, project: opts.project, functional: readFunctionalResults(runDir) });
       const { file, format } = outputPath(runDir, 'dossier-de-tests', opts);
-      await writeDocument(markdown, file, format, stringsFor(opts.lang).dossier.title);
+      await writeDocument(markdown, file, format, stringsFor(opts.lang).dossier.title, { resourcePath: runDir });
       const v = model.verdict;
       out.result({ file, format, verdict: v.kind, residual: v.residual, resolved: v.resolved, notRun: v.notRun, failed: v.failed, reasons: v.reasons, cases: model.cases.length });
       out.say(`wrote ${file}`);
