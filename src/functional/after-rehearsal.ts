@@ -48,6 +48,7 @@ export interface AfterRehearsalOptions {
   php?: string;
   chromium?: string;
   scenarios?: string[];
+  only?: string[];
   lang?: 'fr' | 'en';
   signal?: AbortSignal;
   onScenario?: (r: ScenarioResult) => void;
@@ -70,6 +71,7 @@ export async function functionalAfterRehearsal(o: AfterRehearsalOptions): Promis
       runDir: o.runDir,
       outDir: path.join(o.runDir, 'functional'),
       scenarios: o.scenarios,
+      only: o.only,
       lang: o.lang,
       php: o.php,
       chromium: o.chromium,

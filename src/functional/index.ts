@@ -23,11 +23,12 @@ import { assertWritable } from '../db/interlock.ts';
 import { probePhp, type GlpiDistribution, type PluginDistribution } from '../dist/glpi.ts';
 import type { OcsDistribution } from '../dist/ocs.ts';
 import { shellQuote } from '../rehearse/executors/common.ts';
+import { InterruptedError, UsageError } from '../errors.ts';
 import { loadBook } from './book.ts';
 import { createGlpiAccount, createOcsAccount, type TempAccount } from './data.ts';
 import { runScenario, type AppHandle } from './engine.ts';
 import { glpiEnv, ocsConsoleRoot, serveGlpi, serveOcs, type ServedApp } from './sites.ts';
-import { phpErrorLines } from './php-server.ts';
+import { OWNER_ENV, phpErrorLines } from './php-server.ts';
 import type { AppName, FunctionalResults, Scenario, ScenarioResult } from './types.ts';
 
 export * from './types.ts';
@@ -56,6 +57,8 @@ export interface FunctionalStageOptions {
   outDir?: string;
   /** Extra scenario books (`--scenarios`). */
   scenarios?: string[];
+  /** Run only these scenario ids (the others are left out of the results). */
+  only?: string[];
   lang?: 'fr' | 'en';
   php?: string;
   chromium?: string;
@@ -80,7 +83,7 @@ function exists(p: string): boolean {
 }
 
 /** The command that runs the stage on a kept rehearsal instance (no password in it). */
-export function functionalCommand(o: Pick<FunctionalStageOptions, 'runDir' | 'glpiDist' | 'pluginDist' | 'ocsDist' | 'php' | 'chromium' | 'scenarios'>): string {
+export function functionalCommand(o: Pick<FunctionalStageOptions, 'runDir' | 'glpiDist' | 'pluginDist' | 'ocsDist' | 'php' | 'chromium' | 'scenarios' | 'only'>): string {
   const parts = ['glpi-ocs-upgrade', 'functional', o.runDir];
   parts.push('--glpi-dist', o.glpiDist?.dir ?? '/path/to/glpi');
   if (o.pluginDist) parts.push('--plugin-dist', o.pluginDist.dir);
@@ -88,6 +91,7 @@ export function functionalCommand(o: Pick<FunctionalStageOptions, 'runDir' | 'gl
   if (o.php) parts.push('--php', o.php);
   parts.push('--chromium', o.chromium && exists(o.chromium) ? o.chromium : DEFAULT_CHROMIUM);
   for (const s of o.scenarios ?? []) parts.push('--scenarios', s);
+  for (const id of o.only ?? []) parts.push('--only', id);
   return parts.map((p) => (/^[\w@%+=:,./-]+$/.test(p) ? p : shellQuote(p))).join(' ');
 }
 
@@ -144,6 +148,11 @@ export async function runFunctionalStage(o: FunctionalStageOptions): Promise<Fun
   fs.rmSync(outDir, { recursive: true, force: true });
   fs.mkdirSync(outDir, { recursive: true });
   const book = loadBook(o.scenarios ?? []);
+  if (o.only?.length) {
+    const unknown = o.only.filter((id) => !book.scenarios.some((s) => s.id === id));
+    if (unknown.length) throw new UsageError(`unknown scenario id(s): ${unknown.join(', ')}`, { hint: `known: ${book.scenarios.map((s) => s.id).join(', ')}` });
+    book.scenarios = book.scenarios.filter((s) => o.only!.includes(s.id));
+  }
   const php = o.php ?? 'php';
   const chromiumPath = o.chromium ?? DEFAULT_CHROMIUM;
   const command = o.commandForUser ?? functionalCommand(o);
@@ -177,6 +186,9 @@ export async function runFunctionalStage(o: FunctionalStageOptions): Promise<Fun
   const accounts: Partial<Record<AppName, TempAccount>> = {};
   let browser: Browser | undefined;
   let conn: mysql.Connection | undefined;
+  // Ctrl-C: close the browser at once (pending page operations fail), the servers die with the signal.
+  const onAbort = () => void browser?.close().catch(() => undefined);
+  o.signal?.addEventListener('abort', onAbort, { once: true });
   try {
     if (runnable.length && pw && !('en' in pw)) {
       const target = (o.glpiDb ?? o.ocsDb)!;
@@ -221,7 +233,15 @@ export async function runFunctionalStage(o: FunctionalStageOptions): Promise<Fun
       const todo = runnable.filter((s) => !results.has(s.id));
       if (todo.length) {
         try {
-          browser = await pw.chromium.launch({ executablePath: chromiumPath, args: CHROMIUM_ARGS, handleSIGINT: false, handleSIGTERM: false, handleSIGHUP: false, timeout: 30_000 });
+          browser = await pw.chromium.launch({
+            executablePath: chromiumPath,
+            args: CHROMIUM_ARGS,
+            handleSIGINT: false,
+            handleSIGTERM: false,
+            handleSIGHUP: false,
+            timeout: 30_000,
+            env: { ...process.env, [OWNER_ENV]: String(process.pid) },
+          });
           environment.chromium = browser.version();
         } catch (err) {
           const msg = (err as Error).message.split('\n')[0];
@@ -263,7 +283,11 @@ export async function runFunctionalStage(o: FunctionalStageOptions): Promise<Fun
         }
       }
     }
+  } catch (err) {
+    if (o.signal?.aborted) throw new InterruptedError('functional tests interrupted: the browser and the servers were stopped, the temporary accounts deleted');
+    throw err;
   } finally {
+    o.signal?.removeEventListener('abort', onAbort);
     await browser?.close().catch(() => undefined);
     for (const c of cleanups.reverse()) await c().catch(() => undefined);
     await conn?.end().catch(() => undefined);

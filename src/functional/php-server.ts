@@ -38,6 +38,9 @@ export interface PhpServer {
   stop(): Promise<void>;
 }
 
+/** Set in the environment of every server and browser the stage starts: the tool's pid (tests find leftovers by it). */
+export const OWNER_ENV = 'GOU_FUNCTIONAL_OWNER';
+
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = net.createServer();
@@ -107,7 +110,7 @@ export async function startPhpServer(o: PhpServerOptions): Promise<PhpServer> {
   const log = fs.openSync(o.logFile, 'a');
   const child = spawn(o.php, args, {
     cwd: o.cwd,
-    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', LANG: 'C.UTF-8', PHP_CLI_SERVER_WORKERS: String(o.workers ?? 4), ...o.env },
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', LANG: 'C.UTF-8', PHP_CLI_SERVER_WORKERS: String(o.workers ?? 4), [OWNER_ENV]: String(process.pid), ...o.env },
     stdio: ['ignore', log, log],
     detached: true,
   });

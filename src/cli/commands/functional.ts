@@ -23,6 +23,7 @@ import type { FunctionalResults, ScenarioResult } from '../../functional/types.t
 interface FunctionalCliOptions extends DistOptions {
   chromium?: string;
   scenarios?: string[];
+  only?: string[];
   lang: 'fr' | 'en';
   instance?: string;
   passwordEnv?: string;
@@ -60,6 +61,7 @@ export function register(program: Command): void {
     .argument('<run-dir>', 'a rehearsal run directory whose test instance is still running (rehearse --keep-instance)')
     .option('--chromium <path>', `Chromium executable (default: ${DEFAULT_CHROMIUM})`)
     .option('--scenarios <file>', 'extra scenario book (YAML, same format as scenarios/builtin.yaml; repeatable)', collect)
+    .option('--only <id>', 'run only this scenario (repeatable)', collect)
     .addOption(new Option('--lang <lang>', 'language of the messages').choices(['fr', 'en']).default('fr'))
     .option('--instance <dsn>', 'the external test server the rehearsal used (default: the embedded one named in the journal)')
     .option('--password-env <name>', 'environment variable holding the --instance password')
@@ -113,6 +115,7 @@ Exit codes: 0 no failure, 7 a scenario failed, 4 no run directory, 130 interrupt
         php: opts.php,
         chromium: opts.chromium,
         scenarios: opts.scenarios,
+        only: opts.only,
         lang: opts.lang,
         signal: controller.signal,
         onScenario: scenarioPrinter(out),
