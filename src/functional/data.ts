@@ -38,6 +38,26 @@ export interface ProbeContext {
   ocsHost?: { host: string; port: number; user: string; hasPassword: boolean };
   /** GLPI's web path of the plugin (Plugin::getWebDir): the private marketplace directory. */
   pluginWeb?: string;
+  /** Why the OCS server definition was not pointed at the test instance, when it was not. */
+  repointed?: string;
+}
+
+/**
+ * Points the plugin's OCS server definitions at the rehearsed OCS database on the test instance (they name
+ * production's OCS server: the plugin connects to it on many pages, the computer form included, and fails
+ * there without it). Test instance only. Returns what was changed, for the evidence.
+ */
+export async function pointOcsServersAtTestInstance(
+  conn: Connection,
+  glpiDb: string,
+  ocs: { host: string; port: number; user: string; hasPassword: boolean; database: string },
+): Promise<{ changed: string[]; skipped?: string }> {
+  if (!(await tableExists(conn, glpiDb, 'glpi_plugin_ocsinventoryng_ocsservers'))) return { changed: [], skipped: 'the plugin tables are absent' };
+  if (ocs.hasPassword) return { changed: [], skipped: 'the test instance account has a password, which only GLPI could encrypt for the plugin' };
+  const servers = await rows<{ id: number; name: string; ocs_db_host: string; ocs_db_name: string }>(conn, `SELECT id, name, ocs_db_host, ocs_db_name FROM ${qi(glpiDb)}.glpi_plugin_ocsinventoryng_ocsservers ORDER BY id`);
+  const host = `${ocs.host}:${ocs.port}`;
+  await conn.query(`UPDATE ${qi(glpiDb)}.glpi_plugin_ocsinventoryng_ocsservers SET ocs_db_host = ?, ocs_db_user = ?, ocs_db_passwd = '', ocs_db_name = ?, conn_type = 0`, [host, ocs.user, ocs.database]);
+  return { changed: servers.map((x) => `${x.name}: ${x.ocs_db_host}/${x.ocs_db_name} → ${host}/${ocs.database}`) };
 }
 
 type Probe = (ctx: ProbeContext) => Promise<Record<string, string>>;
@@ -45,12 +65,6 @@ type Probe = (ctx: ProbeContext) => Promise<Record<string, string>>;
 function needGlpi(ctx: ProbeContext): string {
   if (!ctx.glpiDb) throw new NoData('no GLPI database in this run');
   return ctx.glpiDb;
-}
-
-function datetimeShown(v: unknown): string {
-  // GLPI shows datetimes as "Y-m-d H:i" with the default date format.
-  if (v instanceof Date) return v.toISOString().replace('T', ' ').slice(0, 16);
-  return String(v ?? '').slice(0, 16);
 }
 
 export const PROBES: Record<string, Probe> = {
@@ -63,20 +77,22 @@ export const PROBES: Record<string, Probe> = {
   async 'ocs-linked-computer'(ctx) {
     const db = needGlpi(ctx);
     if (!(await tableExists(ctx.conn, db, 'glpi_plugin_ocsinventoryng_ocslinks'))) throw new NoData('the plugin tables are absent (plugin step not run)');
-    const r = await rows<{ computers_id: number; ocsid: number; last_update: unknown; server: string; servers_id: number }>(
+    // The plugin shows its block only for a dynamic computer of an active server.
+    const r = await rows<{ computers_id: number; ocsid: number; deviceid: string | null; last_update: string; server: string }>(
       ctx.conn,
-      `SELECT l.computers_id, l.ocsid, DATE_FORMAT(l.last_update, '%Y-%m-%d %H:%i') AS last_update, s.name AS server, s.id AS servers_id
+      `SELECT l.computers_id, l.ocsid, l.ocs_deviceid AS deviceid, DATE_FORMAT(l.last_update, '%Y-%m-%d %H:%i') AS last_update, s.name AS server
          FROM ${qi(db)}.glpi_plugin_ocsinventoryng_ocslinks l
-         JOIN ${qi(db)}.glpi_computers c ON c.id = l.computers_id AND c.is_deleted = 0 AND c.is_template = 0
-         JOIN ${qi(db)}.glpi_plugin_ocsinventoryng_ocsservers s ON s.id = l.plugin_ocsinventoryng_ocsservers_id
-        WHERE l.last_update IS NOT NULL
+         JOIN ${qi(db)}.glpi_computers c ON c.id = l.computers_id AND c.is_deleted = 0 AND c.is_template = 0 AND c.is_dynamic = 1
+         JOIN ${qi(db)}.glpi_plugin_ocsinventoryng_ocsservers s ON s.id = l.plugin_ocsinventoryng_ocsservers_id AND s.is_active = 1
+        WHERE l.last_update IS NOT NULL AND l.ocs_deviceid IS NOT NULL AND l.ocs_deviceid <> ''
         ORDER BY l.id LIMIT 1`,
     );
-    if (!r.length) throw new NoData('no computer is linked to an OCS server');
+    if (!r.length) throw new NoData('no dynamic computer is linked to an active OCS server');
     return {
       computers_id: String(r[0].computers_id),
       ocsid: String(r[0].ocsid),
-      last_update_shown: datetimeShown(r[0].last_update),
+      ocs_deviceid: String(r[0].deviceid),
+      last_update_shown: String(r[0].last_update),
       ocs_server_name: r[0].server,
     };
   },
@@ -112,25 +128,13 @@ export const PROBES: Record<string, Probe> = {
     const db = needGlpi(ctx);
     if (!ctx.ocsDb || !ctx.ocsHost) throw new NoData('no OCS database in this run');
     if (!(await tableExists(ctx.conn, db, 'glpi_plugin_ocsinventoryng_ocsservers'))) throw new NoData('the plugin tables are absent (plugin step not run)');
-    if (ctx.ocsHost.hasPassword) throw new NoData('the test instance has a password: the OCS server definition cannot be pointed at it without GLPI encrypting it');
     const r = await rows<{ id: number; name: string; ocs_db_host: string; ocs_db_name: string }>(
       ctx.conn,
       `SELECT id, name, ocs_db_host, ocs_db_name FROM ${qi(db)}.glpi_plugin_ocsinventoryng_ocsservers ORDER BY is_active DESC, id LIMIT 1`,
     );
     if (!r.length) throw new NoData('no OCS server is defined in the plugin');
-    const host = `${ctx.ocsHost.host}:${ctx.ocsHost.port}`;
-    // The production server's address is replaced by the test instance's (on the test instance only).
-    await ctx.conn.query(
-      `UPDATE ${qi(db)}.glpi_plugin_ocsinventoryng_ocsservers SET ocs_db_host = ?, ocs_db_user = ?, ocs_db_passwd = '', ocs_db_name = ?, conn_type = 0 WHERE id = ?`,
-      [host, ctx.ocsHost.user, ctx.ocsDb, r[0].id],
-    );
-    return {
-      ocsservers_id: String(r[0].id),
-      ocs_server_name: r[0].name,
-      production_ocs_host: `${r[0].ocs_db_host}/${r[0].ocs_db_name}`,
-      test_ocs_host: `${host}/${ctx.ocsDb}`,
-      plugin_web: ctx.pluginWeb ?? '/plugins/ocsinventoryng',
-    };
+    if (r[0].ocs_db_name !== ctx.ocsDb) throw new NoData(`the OCS server definition was not pointed at the rehearsed OCS database (${ctx.repointed ?? 'not done'})`);
+    return { ocsservers_id: String(r[0].id), ocs_server_name: r[0].name, test_ocs_host: `${r[0].ocs_db_host}/${r[0].ocs_db_name}`, plugin_web: ctx.pluginWeb ?? '/plugins/ocsinventoryng' };
   },
 
   async 'ocs-machine-count'(ctx) {
@@ -158,33 +162,50 @@ export async function phpPasswordHash(php: string, password: string): Promise<st
   return String(r.stdout);
 }
 
-/** A GLPI super-admin (the central profile with the most config rights) on the root entity, recursive. */
+/**
+ * A GLPI super-admin: a temporary central profile holding, for every right, the union of what the
+ * profiles grant (the data's own "super-admin" may lack e.g. READALL on tickets), on the root entity,
+ * recursive. Profile, rights, authorisation and user are deleted by `remove`.
+ */
 export async function createGlpiAccount(conn: Connection, db: string, php: string): Promise<TempAccount> {
   const login = `gou-functional-${crypto.randomBytes(3).toString('hex')}`;
   const password = randomPassword();
   const hash = await phpPasswordHash(php, password);
-  const prof = await rows<{ id: number }>(
-    conn,
-    `SELECT p.id FROM ${qi(db)}.glpi_profiles p LEFT JOIN ${qi(db)}.glpi_profilerights r ON r.profiles_id = p.id AND r.name = 'config'
-      WHERE p.interface = 'central' ORDER BY COALESCE(r.rights, 0) DESC, p.id LIMIT 1`,
-  );
-  if (!prof.length) throw new Error('no central profile in the GLPI database');
-  const profileId = prof[0].id;
-  const [ins] = (await conn.query(
-    `INSERT INTO ${qi(db)}.glpi_users (name, password, password_last_update, is_active, authtype, auths_id, language, profiles_id, entities_id, realname, date_creation, date_mod)
-     VALUES (?, ?, NOW(), 1, 1, 0, 'en_GB', ?, 0, 'glpi-ocs-upgrade functional tests (temporary)', NOW(), NOW())`,
-    [login, hash, profileId],
+  const [prof] = (await conn.query(
+    `INSERT INTO ${qi(db)}.glpi_profiles (name, interface, comment) VALUES (?, 'central', 'glpi-ocs-upgrade functional tests (temporary)')`,
+    [login],
   )) as unknown as [{ insertId: number }];
-  const userId = ins.insertId;
-  await conn.query(`INSERT INTO ${qi(db)}.glpi_profiles_users (users_id, profiles_id, entities_id, is_recursive, is_dynamic) VALUES (?, ?, 0, 1, 0)`, [userId, profileId]);
-  return {
-    login,
-    password,
-    remove: async () => {
-      await conn.query(`DELETE FROM ${qi(db)}.glpi_profiles_users WHERE users_id = ?`, [userId]);
-      await conn.query(`DELETE FROM ${qi(db)}.glpi_users WHERE id = ?`, [userId]);
-    },
+  const profileId = prof.insertId;
+  const removeProfile = async () => {
+    await conn.query(`DELETE FROM ${qi(db)}.glpi_profilerights WHERE profiles_id = ?`, [profileId]);
+    await conn.query(`DELETE FROM ${qi(db)}.glpi_profiles WHERE id = ?`, [profileId]);
   };
+  try {
+    await conn.query(
+      `INSERT INTO ${qi(db)}.glpi_profilerights (profiles_id, name, rights)
+       SELECT ?, r.name, BIT_OR(r.rights) FROM ${qi(db)}.glpi_profilerights r WHERE r.profiles_id <> ? GROUP BY r.name`,
+      [profileId, profileId],
+    );
+    const [ins] = (await conn.query(
+      `INSERT INTO ${qi(db)}.glpi_users (name, password, password_last_update, is_active, authtype, auths_id, language, profiles_id, entities_id, realname, date_creation, date_mod)
+       VALUES (?, ?, NOW(), 1, 1, 0, 'en_GB', ?, 0, 'glpi-ocs-upgrade functional tests (temporary)', NOW(), NOW())`,
+      [login, hash, profileId],
+    )) as unknown as [{ insertId: number }];
+    const userId = ins.insertId;
+    await conn.query(`INSERT INTO ${qi(db)}.glpi_profiles_users (users_id, profiles_id, entities_id, is_recursive, is_dynamic) VALUES (?, ?, 0, 1, 0)`, [userId, profileId]);
+    return {
+      login,
+      password,
+      remove: async () => {
+        await conn.query(`DELETE FROM ${qi(db)}.glpi_profiles_users WHERE users_id = ?`, [userId]);
+        await conn.query(`DELETE FROM ${qi(db)}.glpi_users WHERE id = ?`, [userId]);
+        await removeProfile();
+      },
+    };
+  } catch (err) {
+    await removeProfile().catch(() => undefined);
+    throw err;
+  }
 }
 
 /** An OCS console super-administrator (NEW_ACCESSLVL sadmin), password as the console hashes it (sha256). */

@@ -29,6 +29,9 @@ export interface EngineContext {
   timeoutMs?: number;
 }
 
+/** How long a page may keep loading things after its load event (tabs, AJAX) before assertions run. */
+const IDLE_MS = 10_000;
+
 const DOUBLE_ENCODED = /[\u00C2-\u00C3\u00C5\u00E2][\u0080-\u00BF\u0152\u0153\u0160\u0161\u0178\u017D\u017E\u0192\u02C6\u02DC\u2013\u2014\u2018-\u201E\u2020-\u2022\u2026\u2030\u2039\u203A\u20AC\u2122]+/g;
 
 /** Sequences that look like UTF-8 read as Windows-1252 (e.g. "Ã©" for "é", "â€”" for "—"). */
@@ -95,13 +98,13 @@ async function login(page: Page, app: 'glpi' | 'ocs', h: AppHandle, state: RunSt
   if (app === 'glpi') {
     await page.fill('#login_name', h.account.login, { timeout });
     await page.fill('#login_password', h.account.password, { timeout });
-    const [resp] = await Promise.all([page.waitForNavigation({ timeout }), page.click('button[name="submit"]', { timeout })]);
+    const [resp] = await Promise.all([page.waitForNavigation({ timeout, waitUntil: 'domcontentloaded' }), page.click('button[name="submit"]', { timeout })]);
     await record(state, resp, page.url());
     if (await page.$('#login_name')) throw new Error('the login form is shown again after submitting the temporary account');
   } else {
     await page.fill('#LOGIN', h.account.login, { timeout });
     await page.fill('#PASSWD', h.account.password, { timeout });
-    const [resp] = await Promise.all([page.waitForNavigation({ timeout }), page.click('#btn-logon', { timeout })]);
+    const [resp] = await Promise.all([page.waitForNavigation({ timeout, waitUntil: 'domcontentloaded' }), page.click('#btn-logon', { timeout })]);
     await record(state, resp, page.url());
     if (await page.$('#PASSWD')) throw new Error('the OCS login form is shown again after submitting the temporary account');
   }
@@ -109,7 +112,7 @@ async function login(page: Page, app: 'glpi' | 'ocs', h: AppHandle, state: RunSt
 
 async function runStep(step: ScenarioStep, sc: Scenario, ctx: EngineContext, page: Page, state: RunState): Promise<void> {
   const h = ctx.apps[sc.app]!;
-  const timeout = ctx.timeoutMs ?? 20_000;
+  const timeout = ctx.timeoutMs ?? 60_000;
   if ('probe' in step) {
     const probe = PROBES[step.probe];
     if (!probe) throw new Error(`unknown probe "${step.probe}" (known: ${Object.keys(PROBES).join(', ')})`);
@@ -120,10 +123,10 @@ async function runStep(step: ScenarioStep, sc: Scenario, ctx: EngineContext, pag
     const target = fill(step.goto, state.vars);
     const url = /^https?:/.test(target) ? target : `${h.baseUrl}${target.startsWith('/') ? '' : '/'}${target}`;
     await record(state, await page.goto(url, { timeout, waitUntil: 'load' }), url);
-    await page.waitForLoadState('networkidle', { timeout }).catch(() => undefined);
+    await page.waitForLoadState('networkidle', { timeout: IDLE_MS }).catch(() => undefined);
   } else if ('click' in step) {
     await page.click(fill(step.click, state.vars), { timeout });
-    await page.waitForLoadState('networkidle', { timeout }).catch(() => undefined);
+    await page.waitForLoadState('networkidle', { timeout: IDLE_MS }).catch(() => undefined);
   } else if ('wait_for' in step) {
     await page.waitForSelector(fill(step.wait_for, state.vars), { timeout, state: 'visible' });
   } else if ('console' in step) {
@@ -186,7 +189,7 @@ async function check(a: ScenarioAssertion, page: Page, state: RunState, phpError
     const want = fill(a.exact_value.equals, state.vars);
     const el = await page.$(fill(a.exact_value.selector, state.vars));
     if (!el) return res(false, `${a.exact_value.selector} absent`);
-    const shown = await el.inputValue().catch(async () => (await el.textContent()) ?? '');
+    const shown = await el.inputValue().catch(async () => ((await el.innerText()) ?? '').trim());
     return res(...exactVerdict(shown, want, shown === want));
   }
   return res(false, 'unknown assertion');

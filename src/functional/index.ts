@@ -25,7 +25,7 @@ import type { OcsDistribution } from '../dist/ocs.ts';
 import { shellQuote } from '../rehearse/executors/common.ts';
 import { InterruptedError, UsageError } from '../errors.ts';
 import { loadBook } from './book.ts';
-import { createGlpiAccount, createOcsAccount, type TempAccount } from './data.ts';
+import { createGlpiAccount, createOcsAccount, pointOcsServersAtTestInstance, type TempAccount } from './data.ts';
 import { runScenario, type AppHandle } from './engine.ts';
 import { glpiEnv, ocsConsoleRoot, serveGlpi, serveOcs, type ServedApp } from './sites.ts';
 import { OWNER_ENV, phpErrorLines } from './php-server.ts';
@@ -129,7 +129,11 @@ function errorsAfter(app: ServedApp, m: { server: number; logs: Map<string, numb
     const text = fs.readFileSync(f).subarray(size).toString('utf8');
     out.push(...phpErrorLines(text).map((l) => `${path.basename(f)}: ${l}`));
     // GLPI's php-errors.log lines start with a date and "glpiphplog.<LEVEL>".
-    for (const l of text.split('\n')) if (/glpiphplog\.(WARNING|ERROR|CRITICAL|NOTICE)/.test(l) && !out.some((x) => x.endsWith(l.trim()))) out.push(`${path.basename(f)}: ${l.trim()}`);
+    for (const l of text.split('\n')) {
+      // GLPI's own requirement check (glpi:system:check_requirements) writes "Test logger" on purpose.
+      if (/glpiphplog\.WARNING: Test logger\s*$/.test(l)) continue;
+      if (/glpiphplog\.(WARNING|ERROR|CRITICAL|NOTICE)/.test(l) && !out.some((x) => x.endsWith(l.trim()))) out.push(`${path.basename(f)}: ${l.trim()}`);
+    }
   }
   return out;
 }
@@ -230,6 +234,14 @@ export async function runFunctionalStage(o: FunctionalStageOptions): Promise<Fun
           startFailed('ocs', err);
         }
       }
+      // The plugin's OCS server definitions name production's OCS server: point them at the rehearsed one.
+      let repointed: string | undefined;
+      if (served.glpi && o.glpiDb && o.ocsDb) {
+        const d = o.ocsDb.dsn;
+        const p = await pointOcsServersAtTestInstance(conn, o.glpiDb.database, { host: d.socket ? 'localhost' : d.host, port: d.port, user: d.user, hasPassword: Boolean(d.password), database: o.ocsDb.database });
+        repointed = p.skipped ?? (p.changed.join('; ') || 'no OCS server defined');
+        environment.ocsServers = repointed;
+      }
       const todo = runnable.filter((s) => !results.has(s.id));
       if (todo.length) {
         try {
@@ -272,6 +284,7 @@ export async function runFunctionalStage(o: FunctionalStageOptions): Promise<Fun
           ocsDb: o.ocsDb?.database,
           ocsHost: o.ocsDb ? { host: o.ocsDb.dsn.socket ? 'localhost' : o.ocsDb.dsn.host, port: o.ocsDb.dsn.port, user: o.ocsDb.dsn.user, hasPassword: Boolean(o.ocsDb.dsn.password) } : undefined,
           pluginWeb: glpiServed ? `${glpiServed.dirs.marketplace}/ocsinventoryng` : undefined,
+          repointed,
         };
         for (const sc of book.scenarios) {
           if (results.has(sc.id)) continue;

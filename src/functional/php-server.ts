@@ -54,7 +54,8 @@ export async function freePort(): Promise<number> {
   });
 }
 
-const PHP_ERROR_RE = /PHP (Fatal error|Parse error|Warning|Notice|Deprecated|Recoverable fatal error|Strict Standards)|(^|\s)(Fatal error|Warning|Notice|Deprecated): /;
+/** PHP errors, warnings and notices; deprecation notices are not errors (PHP 8.2 raises many in older code). */
+const PHP_ERROR_RE = /PHP (Fatal error|Parse error|Warning|Notice|Recoverable fatal error)|(^|\s)(Fatal error|Parse error|Warning|Notice): /;
 
 /** Lines of a PHP server log that are PHP errors (not access-log lines). */
 export function phpErrorLines(text: string): string[] {
@@ -104,7 +105,8 @@ async function waitListening(port: number, child: ChildProcess, deadline: number
 
 export async function startPhpServer(o: PhpServerOptions): Promise<PhpServer> {
   const port = await freePort();
-  const ini = Object.entries({ display_errors: 'stderr', log_errors: '0', error_reporting: 'E_ALL', 'session.gc_probability': '0', ...o.ini }).flatMap(([k, v]) => ['-d', `${k}=${v}`]);
+  // Errors go to the server's log (its stderr), not into the pages, as on a production web server.
+  const ini = Object.entries({ display_errors: '0', log_errors: '1', error_log: '', error_reporting: 'E_ALL', 'session.gc_probability': '0', ...o.ini }).flatMap(([k, v]) => ['-d', `${k}=${v}`]);
   const args = [...ini, '-S', `127.0.0.1:${port}`, '-t', o.docroot, ...(o.router ? [o.router] : [])];
   fs.writeFileSync(o.logFile, '');
   const log = fs.openSync(o.logFile, 'a');
