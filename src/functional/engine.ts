@@ -5,7 +5,7 @@
  */
 import path from 'node:path';
 import { execa } from 'execa';
-import type { Browser, BrowserContext, Page, Response } from 'playwright-core';
+import type { Browser, BrowserContext, Cookie, Page, Response } from 'playwright-core';
 import type { AssertionResult, Scenario, ScenarioAssertion, ScenarioResult, ScenarioStep } from './types.ts';
 import { NoData, PROBES, type ProbeContext, type TempAccount } from './data.ts';
 
@@ -27,10 +27,17 @@ export interface EngineContext {
   outDir: string;
   signal?: AbortSignal;
   timeoutMs?: number;
+  /**
+   * Session cookies of a login that succeeded, per application: later scenarios start logged in (the
+   * login itself is proven once, by the first scenario that logs in), which saves a login per scenario.
+   */
+  sessions?: Partial<Record<'glpi' | 'ocs', Cookie[]>>;
 }
 
 /** How long a page may keep loading things after its load event (tabs, AJAX) before assertions run. */
 const IDLE_MS = 10_000;
+
+const NB = '\u00a0';
 
 const DOUBLE_ENCODED = /[\u00C2-\u00C3\u00C5\u00E2][\u0080-\u00BF\u0152\u0153\u0160\u0161\u0178\u017D\u017E\u0192\u02C6\u02DC\u2013\u2014\u2018-\u201E\u2020-\u2022\u2026\u2030\u2039\u203A\u20AC\u2122]+/g;
 
@@ -92,7 +99,19 @@ async function record(state: RunState, resp: Response | null, url: string): Prom
   state.lastStatus = status;
 }
 
-async function login(page: Page, app: 'glpi' | 'ocs', h: AppHandle, state: RunState, timeout: number): Promise<void> {
+async function login(page: Page, app: 'glpi' | 'ocs', h: AppHandle, state: RunState, timeout: number, sessions?: EngineContext['sessions']): Promise<void> {
+  const saved = sessions?.[app];
+  if (saved) {
+    await page.context().addCookies(saved);
+    const home = app === 'glpi' ? `${h.baseUrl}/front/central.php` : `${h.baseUrl}/index.php`;
+    await record(state, await page.goto(home, { timeout, waitUntil: 'domcontentloaded' }), home);
+    if (!(await page.$(app === 'glpi' ? '#login_name' : '#PASSWD'))) return;
+  }
+  await freshLogin(page, app, h, state, timeout);
+  if (sessions) sessions[app] = await page.context().cookies();
+}
+
+async function freshLogin(page: Page, app: 'glpi' | 'ocs', h: AppHandle, state: RunState, timeout: number): Promise<void> {
   const url = app === 'glpi' ? `${h.baseUrl}/index.php?noAUTO=1` : `${h.baseUrl}/index.php`;
   await record(state, await page.goto(url, { timeout }), url);
   if (app === 'glpi') {
@@ -118,7 +137,7 @@ async function runStep(step: ScenarioStep, sc: Scenario, ctx: EngineContext, pag
     if (!probe) throw new Error(`unknown probe "${step.probe}" (known: ${Object.keys(PROBES).join(', ')})`);
     Object.assign(state.vars, await probe(ctx.probe));
   } else if ('login' in step) {
-    await login(page, step.login, h, state, timeout);
+    await login(page, step.login, h, state, timeout, ctx.sessions);
   } else if ('goto' in step) {
     const target = fill(step.goto, state.vars);
     const url = /^https?:/.test(target) ? target : `${h.baseUrl}${target.startsWith('/') ? '' : '/'}${target}`;
@@ -154,32 +173,35 @@ async function visibleText(page: Page): Promise<string> {
 
 async function check(a: ScenarioAssertion, page: Page, state: RunState, phpErrors: string[]): Promise<AssertionResult> {
   const assertion = describeAssertion(a);
-  const res = (ok: boolean, detail: string): AssertionResult => ({ assertion, ok, detail });
-  if ('status' in a) return res(state.lastStatus === a.status, `HTTP ${state.lastStatus ?? 'no response'}`);
-  if ('no_php_errors' in a) return res(phpErrors.length === 0, phpErrors.length ? `${phpErrors.length} PHP error(s): ${phpErrors[0]}` : 'none');
+  const res = (ok: boolean, detail: string, detailFr: string): AssertionResult => ({ assertion, ok, detail, detailFr });
+  if ('status' in a) return res(state.lastStatus === a.status, `HTTP ${state.lastStatus ?? 'no response'}`, `HTTP ${state.lastStatus ?? 'sans réponse'}`);
+  if ('no_php_errors' in a) {
+    return phpErrors.length
+      ? res(false, `${phpErrors.length} PHP error(s): ${phpErrors[0]}`, `${phpErrors.length}${NB}erreur(s) PHP${NB}: ${phpErrors[0]}`)
+      : res(true, 'none', 'aucune');
+  }
   if ('console_ok' in a) {
-    if (state.consoleExit === undefined) return res(false, 'no console step ran');
-    const last = (state.consoleOutput ?? '').trim().split('\n').filter(Boolean).slice(-1)[0] ?? '';
-    return res(state.consoleExit === 0, `exit code ${state.consoleExit}${last ? `: ${last.trim()}` : ''}`);
+    if (state.consoleExit === undefined) return res(false, 'no console step ran', 'aucune commande de console exécutée');
+    const last = (state.consoleOutput ?? '').trim().split('\n').filter(Boolean).slice(-1)[0]?.trim() ?? '';
+    return res(state.consoleExit === 0, `exit code ${state.consoleExit}${last ? `: ${last}` : ''}`, `code de sortie ${state.consoleExit}${last ? `${NB}: ${last}` : ''}`);
   }
   if ('selector' in a) {
-    const sel = fill(a.selector, state.vars);
-    return res((await page.$(sel)) !== null, (await page.$(sel)) ? 'present' : 'absent');
+    const found = (await page.$(fill(a.selector, state.vars))) !== null;
+    return res(found, found ? 'present' : 'absent', found ? 'présent' : 'absent');
   }
   if ('no_selector' in a) {
-    const sel = fill(a.no_selector, state.vars);
-    const found = (await page.$(sel)) !== null;
-    return res(!found, found ? 'present' : 'absent');
+    const found = (await page.$(fill(a.no_selector, state.vars))) !== null;
+    return res(!found, found ? 'present' : 'absent', found ? 'présent' : 'absent');
   }
   const text = await visibleText(page);
   if ('text' in a) {
     const want = fill(a.text, state.vars);
-    return res(text.includes(want), text.includes(want) ? `found ${quote(want)}` : `${quote(want)} not on the page`);
+    return text.includes(want) ? res(true, `found ${quote(want)}`, `trouvé${NB}: ${quoteFr(want)}`) : res(false, `${quote(want)} not on the page`, `${quoteFr(want)} absent de la page`);
   }
   if ('text_matches' in a) {
     const source = a.text_matches.replace(/\{(\w+)\}/g, (_m, k: string) => escapeRegExp(fill(`{${k}}`, state.vars)));
     const m = new RegExp(source).exec(text);
-    return res(m !== null, m ? `found ${quote(m[0])}` : `/${source}/ does not match the page`);
+    return m ? res(true, `found ${quote(m[0])}`, `trouvé${NB}: ${quoteFr(m[0])}`) : res(false, `/${source}/ does not match the page`, `l’expression /${source}/ ne correspond pas à la page`);
   }
   if ('exact_text' in a) {
     const want = fill(a.exact_text, state.vars);
@@ -188,11 +210,11 @@ async function check(a: ScenarioAssertion, page: Page, state: RunState, phpError
   if ('exact_value' in a) {
     const want = fill(a.exact_value.equals, state.vars);
     const el = await page.$(fill(a.exact_value.selector, state.vars));
-    if (!el) return res(false, `${a.exact_value.selector} absent`);
+    if (!el) return res(false, `${a.exact_value.selector} absent`, `${a.exact_value.selector} absent`);
     const shown = await el.inputValue().catch(async () => ((await el.innerText()) ?? '').trim());
     return res(...exactVerdict(shown, want, shown === want));
   }
-  return res(false, 'unknown assertion');
+  return res(false, 'unknown assertion', 'assertion inconnue');
 }
 
 /** The part of `text` that best lines up with `want` (same first word), for quoting a mismatch. */
@@ -202,13 +224,25 @@ function nearest(text: string, want: string): string {
   return i >= 0 ? text.slice(i, i + want.length + 12).split('\n')[0] : '';
 }
 
-function exactVerdict(shown: string, want: string, equal: boolean): [boolean, string] {
+function quoteFr(s: string, max = 120): string {
+  return `«${NB}${s.length > max ? `${s.slice(0, max)}…` : s}${NB}»`;
+}
+
+function exactVerdict(shown: string, want: string, equal: boolean): [boolean, string, string] {
   const bad = doubleEncodedSequences(shown);
   if (bad.length) {
-    return [false, `double-encoded characters shown: ${bad.map((b) => `« ${b} »`).join(', ')} in ${quote(shown)}${equal ? ' (the database holds them so: the corrective migration did not run)' : ''}`];
+    return [
+      false,
+      `double-encoded characters shown: ${bad.map((b) => `« ${b} »`).join(', ')} in ${quote(shown)}${equal ? ' (the database holds the same bytes: the text was double-encoded before the upgrade and nothing repaired it)' : ''}`,
+      `caractères doublement encodés affichés${NB}: ${bad.map((b) => quoteFr(b)).join(', ')} dans ${quoteFr(shown)}${equal ? ' (la base contient les mêmes octets${NB}: le texte était doublement encodé avant la mise à niveau et rien ne l’a réparé)' : ''}`,
+    ];
   }
-  if (!equal) return [false, shown ? `differs from the database ${firstDifference(shown, want)}` : `${quote(want)} not on the page`];
-  return [true, `identical to the database (${Buffer.byteLength(want)} bytes): ${quote(want)}`];
+  if (!equal) {
+    return shown
+      ? [false, `differs from the database ${firstDifference(shown, want)}`, `diffère de la base (${firstDifference(shown, want)})`]
+      : [false, `${quote(want)} not on the page`, `${quoteFr(want)} absent de la page`];
+  }
+  return [true, `identical to the database (${Buffer.byteLength(want)} bytes): ${quote(want)}`, `identique à la base (${Buffer.byteLength(want)}${NB}octets)${NB}: ${quoteFr(want)}`];
 }
 
 export async function runScenario(sc: Scenario, ctx: EngineContext): Promise<ScenarioResult> {
@@ -232,7 +266,7 @@ export async function runScenario(sc: Scenario, ctx: EngineContext): Promise<Sce
       }
     } catch (err) {
       if (err instanceof NoData) {
-        return { ...base, status: 'not-run', reason: `no data for this scenario: ${err.message}`, reasonFr: `pas de données pour ce scénario : ${err.message}`, durationMs: Date.now() - started };
+        return { ...base, status: 'not-run', reason: `no data for this scenario: ${err.message}`, reasonFr: `pas de données pour ce scénario${NB}: ${err.message}`, durationMs: Date.now() - started };
       }
       if (ctx.signal?.aborted) throw err;
       await page.screenshot({ path: path.join(ctx.outDir, shot), fullPage: true }).catch(() => undefined);
@@ -242,7 +276,7 @@ export async function runScenario(sc: Scenario, ctx: EngineContext): Promise<Sce
         ...base,
         status: 'failed',
         reason: `step "${current}" failed: ${msg}`,
-        reasonFr: `l’étape « ${current} » a échoué : ${msg}`,
+        reasonFr: `l’étape ${quoteFr(current)} a échoué${NB}: ${msg}`,
         phpErrors,
         screenshot: shot,
         values: publicValues(state.vars),
@@ -252,14 +286,21 @@ export async function runScenario(sc: Scenario, ctx: EngineContext): Promise<Sce
     await new Promise((r) => setTimeout(r, 150)); // let the server flush its log lines
     const phpErrors = h.errorsSince(mark);
     const assertions: AssertionResult[] = [];
-    for (const a of sc.assert) assertions.push(await check(a, page, state, phpErrors).catch((e: unknown) => ({ assertion: describeAssertion(a), ok: false, detail: (e as Error).message.split('\n')[0] })));
+    for (const a of sc.assert) {
+      assertions.push(
+        await check(a, page, state, phpErrors).catch((e: unknown) => {
+          const msg = (e as Error).message.split('\n')[0];
+          return { assertion: describeAssertion(a), ok: false, detail: msg, detailFr: msg };
+        }),
+      );
+    }
     if (!state.screenshotTaken) await page.screenshot({ path: path.join(ctx.outDir, shot), fullPage: true });
     const failedA = assertions.filter((x) => !x.ok);
     return {
       ...base,
       status: failedA.length ? 'failed' : 'passed',
       reason: failedA.length ? failedA.map((x) => `${x.assertion}: ${x.detail}`).join('; ') : undefined,
-      reasonFr: failedA.length ? failedA.map((x) => `${x.assertion} : ${x.detail}`).join(' ; ') : undefined,
+      reasonFr: failedA.length ? failedA.map((x) => `${x.assertion}${NB}: ${x.detailFr ?? x.detail}`).join(`${NB}; `) : undefined,
       phpErrors,
       assertions,
       screenshot: shot,

@@ -286,10 +286,11 @@ export async function runFunctionalStage(o: FunctionalStageOptions): Promise<Fun
           pluginWeb: glpiServed ? `${glpiServed.dirs.marketplace}/ocsinventoryng` : undefined,
           repointed,
         };
+        const sessions = {};
         for (const sc of book.scenarios) {
           if (results.has(sc.id)) continue;
           if (o.signal?.aborted) throw o.signal.reason;
-          const r = await runScenario(sc, { browser, apps: handles, probe, outDir, signal: o.signal });
+          const r = await runScenario(sc, { browser, apps: handles, probe, outDir, signal: o.signal, sessions });
           if (r.status === 'not-run') r.commandForUser = command;
           results.set(sc.id, r);
           o.onScenario?.(r);

@@ -91,6 +91,8 @@ export interface AssertionResult {
   ok: boolean;
   /** What was observed (for a failure: the wrong characters quoted). */
   detail: string;
+  /** The same in French (the French dossier). */
+  detailFr?: string;
 }
 
 export interface ScenarioResult {

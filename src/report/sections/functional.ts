@@ -107,7 +107,7 @@ function caseBlock(s: S, lang: 'fr' | 'en', r: ScenarioResult): string[] {
   if (shown.length) lines.push(field(s, s.values, shown.map(([k, v]) => `${code(k)}${NB}= ${code(v)}`).join(', ')));
   out.push(lines.join('\n'));
   if (r.assertions.length) {
-    out.push(table([s.assertion, s.result, s.observed], r.assertions.map((a) => [code(a.assertion), a.ok ? s.ok : `**${s.ko}**`, esc(a.detail)])));
+    out.push(table([s.assertion, s.result, s.observed], r.assertions.map((a) => [code(a.assertion), a.ok ? s.ok : `**${s.ko}**`, esc(lang === 'fr' ? (a.detailFr ?? a.detail) : a.detail)])));
   }
   if (r.screenshot) out.push(`![${s.screenshot} ${r.id}](functional/${r.screenshot})`);
   return out;
