@@ -36,6 +36,7 @@ const STRINGS = {
     values: 'Données de la base',
     screenshot: 'Capture d’écran',
     caseStatus: { passed: 'Réussi', failed: 'Échoué', 'not-run': 'Non exécuté' },
+    failedWarning: (n: number) => `**${n}${NB}cas fonctionnel(s) en échec**${NB}: ce sont des anomalies de la recette, à traiter ou à lever par une réserve avant de prononcer la recette.`,
     manualTitle: 'Cahier de tests manuels',
     manualIntro: 'Ces cas ne peuvent pas être automatisés ici (annuaire, messagerie, agents, notifications)' + `${NB}: ils sont à dérouler sur la plate-forme de recette et à compléter à la main.`,
     procedure: 'Procédure',
@@ -69,6 +70,7 @@ const STRINGS = {
     values: 'Data from the database',
     screenshot: 'Screenshot',
     caseStatus: { passed: 'Passed', failed: 'Failed', 'not-run': 'Not run' },
+    failedWarning: (n: number) => `**${n} functional case(s) failed**: they are acceptance anomalies, to be fixed or covered by a reservation before acceptance is pronounced.`,
     manualTitle: 'Manual test book',
     manualIntro: 'These cases cannot be automated here (directory, mail, agents, notifications): run them on the acceptance platform and fill them in by hand.',
     procedure: 'Procedure',
@@ -125,6 +127,8 @@ export function functionalSection(lang: 'fr' | 'en', results: FunctionalResults 
   out.push(s.intro(results.scenarios.length, seconds(results.durationMs)));
   const env = Object.entries(results.environment).filter(([, v]) => v);
   if (env.length) out.push(field(s, s.env, env.map(([k, v]) => `${k} ${code(String(v))}`).join(', ')));
+  const failed = results.scenarios.filter((r) => r.status === 'failed').length;
+  if (failed) out.push(s.failedWarning(failed));
   out.push(heading(3, s.summary));
   out.push(table([s.caseId, s.object, s.requirement, s.status], results.scenarios.map((r) => [r.id, esc(r.title[lang]), esc(r.requirement), s.caseStatus[r.status]])));
   for (const r of results.scenarios) out.push(...caseBlock(s, lang, r));
