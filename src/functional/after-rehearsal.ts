@@ -6,6 +6,7 @@
  */
 import path from 'node:path';
 import { attachInstance } from '../db/embedded.ts';
+import { NotFoundError } from '../errors.ts';
 import type { Dsn } from '../db/dsn.ts';
 import { findGlpiDist, findPluginDist } from '../dist/glpi.ts';
 import type { PlanFile } from '../plan/plan-types.ts';
@@ -58,6 +59,11 @@ export async function functionalAfterRehearsal(o: AfterRehearsalOptions): Promis
   const label = journalState(new Journal(o.runDir).read()).instance ?? '';
   const embedded = !o.instance && label.startsWith('embedded:') ? attachInstance(label.slice('embedded:'.length)) : undefined;
   const dsn = o.instance ?? embedded?.dsn;
+  if (!dsn) {
+    throw new NotFoundError(`the test instance of ${o.runDir} (${label || 'none recorded'}) is no longer running`, {
+      hint: 'rehearse again with --keep-instance --no-functional, then run glpi-ocs-upgrade functional on that run directory',
+    });
+  }
   try {
     const used = distsUsed(o.plan, o.run, o.dists);
     const ocsDist = (o.dists.ocs ?? []).find((d) => d.layout !== 'reference');

@@ -40,9 +40,9 @@ export function scenarioPrinter(out: Output): (r: ScenarioResult) => void {
 }
 
 /** One line per scenario and the totals; StepFailedError (exit 7) when a scenario failed. */
-export function reportFunctional(out: Output, res: FunctionalResults, dir: string): void {
+export function reportFunctional(out: Output, res: FunctionalResults, dir: string, emitResult = true): void {
   const count = (s: string) => res.scenarios.filter((x) => x.status === s).length;
-  out.result({ dir, durationMs: res.durationMs, passed: count('passed'), failed: count('failed'), notRun: count('not-run'), results: res });
+  if (emitResult) out.result({ dir, durationMs: res.durationMs, passed: count('passed'), failed: count('failed'), notRun: count('not-run'), results: res });
   out.say(`functional tests: ${count('passed')} passed, ${count('failed')} failed, ${count('not-run')} not run in ${formatDuration(res.durationMs)} (${path.join(dir, 'results.json')}, screenshots beside it)`);
   for (const r of res.scenarios.filter((x) => x.status === 'not-run').slice(0, 1)) {
     if (r.commandForUser) out.say(out.c.dim(`  not run: ${r.reason}; to run them: ${r.commandForUser}`));

@@ -120,7 +120,7 @@ ${CREDENTIALS_HELP}`,
         if (!out.json && !out.quiet) process.stderr.write('functional tests: serving the upgraded applications, scenarios in headless Chromium\n');
         const res = await functionalAfterRehearsal({ plan, run, runDir: opts.out ?? 'run', dists, databases, instance, keepInstance: opts.keepInstance, php: opts.php, chromium: opts.chromium, scenarios: opts.scenarios, signal: controller.signal, onScenario: scenarioPrinter(out) });
         finish(out, run, opts);
-        reportFunctional(out, res, path.join(opts.out ?? 'run', 'functional'));
+        reportFunctional(out, res, path.join(opts.out ?? 'run', 'functional'), false); // --json: run.yaml's result only; the scenarios are in functional/results.json
         return;
       }
       // ---
