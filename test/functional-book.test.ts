@@ -10,6 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { loadBook, parseBook } from '../src/functional/book.ts';
 import { doubleEncodedSequences, fill, firstDifference } from '../src/functional/engine.ts';
 import { runFunctionalStage } from '../src/functional/index.ts';
+import { detectGlpiDist } from '../src/dist/glpi.ts';
 import { functionalSection } from '../src/report/sections/functional.ts';
 import type { FunctionalResults } from '../src/functional/types.ts';
 import { typographyFaults } from './helpers/french.ts';
@@ -95,13 +96,19 @@ describe('not run, never passed', () => {
 
   it('a GLPI tree without vendor/: the GLPI scenarios are not run, saying so', async () => {
     const dir = tmp();
+    // A copy of a release tree's skeleton, vendor/ left out.
+    const glpi = path.join(dir, 'glpi');
+    for (const d of ['version', 'bin', 'public']) fs.mkdirSync(path.join(glpi, d), { recursive: true });
+    fs.writeFileSync(path.join(glpi, 'version', '10.0.19'), '');
+    fs.writeFileSync(path.join(glpi, 'bin', 'console'), '');
+    fs.writeFileSync(path.join(glpi, 'public', 'index.php'), '');
     const res = await runFunctionalStage({
       runDir: dir,
-      glpiDist: { dir: path.join(dir, 'glpi'), version: '10.0.19', hasConsole: true, hasVendor: false, versionSource: 'version-dir' },
+      glpiDist: detectGlpiDist(glpi),
       chromium: '/bin/sh', // exists: the blocker must be the distribution, not the browser
     });
-    const glpi = res.scenarios.filter((s) => s.app === 'glpi');
-    expect(glpi.every((s) => s.status === 'not-run' && /has no vendor\//.test(s.reason ?? ''))).toBe(true);
+    const glpiCases = res.scenarios.filter((s) => s.app === 'glpi');
+    expect(glpiCases.every((s) => s.status === 'not-run' && /has no vendor\//.test(s.reason ?? ''))).toBe(true);
     expect(res.scenarios.filter((s) => s.app === 'ocs').every((s) => s.status === 'not-run' && /no OCS distribution/.test(s.reason ?? ''))).toBe(true);
   });
 });
