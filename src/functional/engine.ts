@@ -102,10 +102,9 @@ async function record(state: RunState, resp: Response | null, url: string): Prom
 async function login(page: Page, app: 'glpi' | 'ocs', h: AppHandle, state: RunState, timeout: number, sessions?: EngineContext['sessions']): Promise<void> {
   const saved = sessions?.[app];
   if (saved) {
+    // The next page opened shows whether the session still holds (a login form there fails the assertions).
     await page.context().addCookies(saved);
-    const home = app === 'glpi' ? `${h.baseUrl}/front/central.php` : `${h.baseUrl}/index.php`;
-    await record(state, await page.goto(home, { timeout, waitUntil: 'domcontentloaded' }), home);
-    if (!(await page.$(app === 'glpi' ? '#login_name' : '#PASSWD'))) return;
+    return;
   }
   await freshLogin(page, app, h, state, timeout);
   if (sessions) sessions[app] = await page.context().cookies();
@@ -131,7 +130,7 @@ async function freshLogin(page: Page, app: 'glpi' | 'ocs', h: AppHandle, state: 
 
 async function runStep(step: ScenarioStep, sc: Scenario, ctx: EngineContext, page: Page, state: RunState): Promise<void> {
   const h = ctx.apps[sc.app]!;
-  const timeout = ctx.timeoutMs ?? 60_000;
+  const timeout = ctx.timeoutMs ?? 90_000;
   if ('probe' in step) {
     const probe = PROBES[step.probe];
     if (!probe) throw new Error(`unknown probe "${step.probe}" (known: ${Object.keys(PROBES).join(', ')})`);
