@@ -77,10 +77,11 @@ function quote(s: string, max = 120): string {
 }
 
 /** Where the first difference between what the page shows and the database holds is, both sides quoted. */
-export function firstDifference(shown: string, expected: string): string {
+export function firstDifference(shown: string, expected: string, lang: 'fr' | 'en' = 'en'): string {
   let i = 0;
   while (i < shown.length && i < expected.length && shown[i] === expected[i]) i++;
   const from = Math.max(0, i - 10);
+  if (lang === 'fr') return `au caractère ${i + 1}${NB}: page ${quoteFr(shown.slice(from, i + 12))}, base ${quoteFr(expected.slice(from, i + 12))}`;
   return `at character ${i + 1}: page ${quote(shown.slice(from, i + 12))}, database ${quote(expected.slice(from, i + 12))}`;
 }
 
@@ -233,12 +234,12 @@ function exactVerdict(shown: string, want: string, equal: boolean): [boolean, st
     return [
       false,
       `double-encoded characters shown: ${bad.map((b) => `« ${b} »`).join(', ')} in ${quote(shown)}${equal ? ' (the database holds the same bytes: the text was double-encoded before the upgrade and nothing repaired it)' : ''}`,
-      `caractères doublement encodés affichés${NB}: ${bad.map((b) => quoteFr(b)).join(', ')} dans ${quoteFr(shown)}${equal ? ' (la base contient les mêmes octets${NB}: le texte était doublement encodé avant la mise à niveau et rien ne l’a réparé)' : ''}`,
+      `caractères doublement encodés affichés${NB}: ${bad.map((b) => quoteFr(b)).join(', ')} dans ${quoteFr(shown)}${equal ? ` (la base contient les mêmes octets${NB}: le texte était doublement encodé avant la mise à niveau et rien ne l’a réparé)` : ''}`,
     ];
   }
   if (!equal) {
     return shown
-      ? [false, `differs from the database ${firstDifference(shown, want)}`, `diffère de la base (${firstDifference(shown, want)})`]
+      ? [false, `differs from the database ${firstDifference(shown, want)}`, `diffère de la base ${firstDifference(shown, want, 'fr')}`]
       : [false, `${quote(want)} not on the page`, `${quoteFr(want)} absent de la page`];
   }
   return [true, `identical to the database (${Buffer.byteLength(want)} bytes): ${quote(want)}`, `identique à la base (${Buffer.byteLength(want)}${NB}octets)${NB}: ${quoteFr(want)}`];

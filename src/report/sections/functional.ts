@@ -103,7 +103,11 @@ function caseBlock(s: S, lang: 'fr' | 'en', r: ScenarioResult): string[] {
     lines.push(field(s, s.phpErrors, r.phpErrors.length ? `${r.phpErrors.length}${NB}— ${code(r.phpErrors[0].slice(0, 200))}` : s.none));
   }
   const reason = lang === 'fr' ? (r.reasonFr ?? r.reason) : r.reason;
-  if (r.status !== 'passed' && reason) lines.push(field(s, s.reason, esc(reason)));
+  const failedAssertions = r.assertions.filter((a) => !a.ok);
+  if (r.status === 'failed' && failedAssertions.length) {
+    const detail = (a: (typeof failedAssertions)[number]) => esc(lang === 'fr' ? (a.detailFr ?? a.detail) : a.detail);
+    lines.push(field(s, s.reason, failedAssertions.map((a) => `${code(a.assertion)}${s.colon} ${detail(a)}`).join(lang === 'fr' ? `${NB}; ` : '; ')));
+  } else if (r.status !== 'passed' && reason) lines.push(field(s, s.reason, esc(reason)));
   if (r.status === 'not-run' && r.commandForUser) lines.push(field(s, s.command, code(r.commandForUser)));
   const shown = Object.entries(r.values ?? {}).filter(([k]) => k !== 'base_url');
   if (shown.length) lines.push(field(s, s.values, shown.map(([k, v]) => `${code(k)}${NB}= ${code(v)}`).join(', ')));
