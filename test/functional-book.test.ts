@@ -14,6 +14,7 @@ import { detectGlpiDist } from '../src/dist/glpi.ts';
 import { functionalSection } from '../src/report/sections/functional.ts';
 import type { FunctionalResults } from '../src/functional/types.ts';
 import { typographyFaults } from './helpers/french.ts';
+import { lintMarkdown } from './report-fixture.ts';
 
 function tmp(): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), 'gou-fn-book-'));
@@ -151,6 +152,7 @@ describe('dossier section', () => {
     expect(md).toContain('| Testeur | Date | Résultat observé | Statut |');
     expect(md).toMatch(/\| +\| +\| +\| +\|/);
     expect(md).not.toContain('127.0.0.1');
+    expect(lintMarkdown(`# Dossier\n\n${md}\n`)).toEqual([]);
   });
 
   it('no results: no section (dossiers of runs without the stage are unchanged)', () => {
