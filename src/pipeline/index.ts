@@ -33,6 +33,8 @@ import { compareDotted } from '../inspect/detect.ts';
 import { loadRunInputs, renderDat, renderDossier, buildDossierModel } from '../report/index.ts';
 import type { Verdict } from '../report/index.ts';
 import { PACKAGE_ROOT } from '../paths.ts';
+import { functionalAfterRehearsal, functionalWanted } from '../functional/after-rehearsal.ts';
+import type { FunctionalResults } from '../functional/types.ts';
 
 export const REPO_ROOT = PACKAGE_ROOT;
 /** The bundled fixture snapshot the demo starts from. */
@@ -57,6 +59,11 @@ export interface PipelineOptions {
   signal?: AbortSignal;
   onStage?: (stage: string) => void;
   onEvent?: (e: RunnerEvent) => void;
+  /** Functional tests after the rehearsal (default: when a GLPI step can run with a distribution). */
+  functional?: boolean;
+  /** Extra scenario books and the Chromium executable for the functional tests. */
+  scenarios?: string[];
+  chromium?: string;
 }
 
 export interface PipelineResult {
@@ -72,6 +79,8 @@ export interface PipelineResult {
   datFile: string;
   junitFile: string;
   verdict: Verdict;
+  /** The functional stage's results, when it ran. */
+  functional?: FunctionalResults;
 }
 
 /** The newest OCS release whose update files the given distributions all provide (undefined: none given). */
@@ -174,6 +183,9 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
 
   stage(`rehearse: ${plan.steps.length} steps on a throwaway server${o.dryRun ? ' (dry run)' : ''}`);
   const runDir = path.join(o.outDir, 'run');
+  // --- functional stage (issue 19): the instance is kept for it, then stopped by it.
+  const functional = (o.functional ?? true) && functionalWanted(plan, o.dists, o.dryRun);
+  // ---
   const run = await rehearse({
     plan,
     planPath: planFile,
@@ -188,16 +200,29 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
     serverBin: o.serverBin,
     signal: o.signal,
     onEvent: o.onEvent,
+    keepInstance: functional || undefined,
   });
+
+  // --- functional stage (issue 19)
+  let functionalResults: FunctionalResults | undefined;
+  if (functional) {
+    const failed = run.steps.some((st) => st.status === 'failed');
+    if (!failed) stage('functional: serving the upgraded GLPI and OCS console, scenarios in headless Chromium');
+    const databases: { glpi?: string; ocs?: string } = {};
+    for (const d of manifest.databases) databases[d.role] = d.name;
+    // A failed run keeps its instance for --resume (the runner's rule): no scenario on a half-migrated base.
+    if (!failed) functionalResults = await functionalAfterRehearsal({ plan, run, runDir, dists: o.dists, databases, php: o.php, chromium: o.chromium, scenarios: o.scenarios, lang: o.lang, signal: o.signal });
+  }
+  // ---
 
   stage('dossier and DAT');
   const inputs = loadRunInputs(runDir);
   const dossierFile = path.join(runDir, o.lang === 'en' ? 'test-dossier.md' : 'dossier-de-tests.md');
-  fs.writeFileSync(dossierFile, renderDossier(inputs, { lang: o.lang }));
+  fs.writeFileSync(dossierFile, renderDossier(inputs, { lang: o.lang, functional: functionalResults }));
   const datFile = path.join(runDir, 'dat.md');
   fs.writeFileSync(datFile, renderDat(inputs, { lang: o.lang }));
   const junitFile = path.join(o.outDir, 'junit.xml');
   fs.writeFileSync(junitFile, runToJUnit(run, o.lang));
   const verdict = buildDossierModel(inputs).verdict;
-  return { snapshotDir, manifest, findingsFile, findings, planFile, plan, runDir, run, dossierFile, datFile, junitFile, verdict };
+  return { snapshotDir, manifest, findingsFile, findings, planFile, plan, runDir, run, dossierFile, datFile, junitFile, verdict, functional: functionalResults };
 }

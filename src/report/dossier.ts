@@ -19,6 +19,7 @@ import type { Recette } from './recette.ts';
 import { synthesisSection } from './sections/synthesis.ts';
 import { registersSection } from './sections/registers.ts';
 import { phasesSection } from './sections/phases.ts';
+import { functionalSection, type FunctionalResults } from './sections/functional.ts';
 
 export interface RenderOptions {
   lang?: Lang;
@@ -28,6 +29,8 @@ export interface RenderOptions {
   project?: string;
   /** recette.yaml, for the DAT (the dossier reads it through its model). */
   recette?: Recette;
+  /** The functional stage's results (<runDir>/functional/results.json); no section when absent. */
+  functional?: FunctionalResults;
 }
 
 export { todo, customerOf, severityText } from './sections/common.ts';
@@ -728,6 +731,7 @@ export const DOSSIER_SECTIONS: DossierSection[] = [
   { id: 'identification', part: 'body', render: ({ s, m, o }) => identification(s, m, o) },
   { id: 'environment', part: 'body', render: ({ s, m }) => environment(s, m) },
   { id: 'plan', part: 'body', render: ({ s, m }) => planSection(s, m) },
+  { id: 'functional', part: 'body', render: ({ s, o }) => functionalSection(s.lang as 'fr' | 'en', o.functional) },
   registersSection,
   { id: 'verdict', part: 'body', render: ({ s, m }) => verdictSection(s, m) },
   { id: 'exit', part: 'body', render: ({ s, m }) => exitSection(s, m) },

@@ -37,6 +37,8 @@ export interface WriteOptions {
   pandoc?: string;
   chromium?: string;
   meta?: DocumentMeta;
+  /** Where relative images (the functional tests' screenshots) are found: the run directory. */
+  resourcePath?: string;
 }
 
 export function parseFormat(value: string | undefined, outFile?: string): OutputFormat {
@@ -223,6 +225,8 @@ export async function writeDocument(markdown: string, outFile: string, format: O
   if (meta.subtitle) common.push('-M', `subtitle=${meta.subtitle}`);
   for (const a of coverLines(meta)) common.push('-M', `author=${a}`);
   if (meta.date) common.push('-M', `date=${meta.date}`);
+  // Relative images (the functional tests' screenshots) are found from the run directory.
+  if (options.resourcePath) common.push(`--resource-path=${path.resolve(options.resourcePath)}`);
   try {
     if (format === 'docx') {
       const refOut = path.join(tmp, 'default-reference.docx');
@@ -236,7 +240,9 @@ export async function writeDocument(markdown: string, outFile: string, format: O
     const header = path.join(tmp, 'style.html');
     fs.writeFileSync(header, `<style>${css(title, meta)}</style>\n`);
     const html = format === 'html' ? path.resolve(outFile) : path.join(tmp, 'document.html');
-    await runTool(pandoc, [...common, '-s', '-t', 'html5', '-H', header, '-o', html], 'pandoc', pandocHint, format);
+    // The PDF's HTML lives in a temporary directory: images are embedded so that Chromium finds them.
+    const embed = format === 'pdf' && options.resourcePath ? ['--self-contained'] : [];
+    await runTool(pandoc, [...common, ...embed, '-s', '-t', 'html5', '-H', header, '-o', html], 'pandoc', pandocHint, format);
     if (format === 'html') return;
     const chromium = options.chromium ?? process.env.CHROMIUM ?? '/usr/bin/chromium';
     await runTool(

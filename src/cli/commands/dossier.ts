@@ -12,6 +12,7 @@ import { stringsFor } from '../../report/format.ts';
 import type { Recette } from '../../report/recette.ts';
 import { loadRecette } from '../../report/recette.ts';
 import type { DocumentMeta } from '../../report/pandoc.ts';
+import { readFunctionalResults } from '../../functional/index.ts';
 
 /** The cover page and running header/footer of docx and pdf exports. */
 export function documentMeta(o: ReportCommandOptions, recette: Recette | undefined, date: string): DocumentMeta {
@@ -78,9 +79,9 @@ See docs/reports.md.`,
       const inputs = loadRunInputs(runDir, { snapshotDir: opts.snapshot });
       const recette = opts.recette ? loadRecette(opts.recette) : undefined;
       const model = buildDossierModel(inputs, { recette });
-      const markdown = renderDossierModel(model, { lang: opts.lang, customer: opts.customer, project: opts.project });
+      const markdown = renderDossierModel(model, { lang: opts.lang, customer: opts.customer, project: opts.project, functional: readFunctionalResults(runDir) });
       const { file, format } = outputPath(runDir, 'dossier-de-tests', opts);
-      await writeDocument(markdown, file, format, stringsFor(opts.lang).dossier.title, { meta: documentMeta(opts, recette, model.date) });
+      await writeDocument(markdown, file, format, stringsFor(opts.lang).dossier.title, { meta: documentMeta(opts, recette, model.date), resourcePath: runDir });
       const v = model.verdict;
       out.result({
         file,

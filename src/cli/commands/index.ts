@@ -15,6 +15,7 @@ import { register as plan } from './plan.ts';
 import { register as rehearse } from './rehearse.ts';
 import { register as demo } from './demo.ts';
 import { register as anonymize } from './anonymize.ts';
+import { register as functional } from './functional.ts';
 
 export function registerCommands(program: Command): void {
   inspect(program);
@@ -30,4 +31,5 @@ export function registerCommands(program: Command): void {
   dat(program);
   fixtures(program);
   anonymize(program);
+  functional(program);
 }

@@ -19,6 +19,8 @@ import type { RunSummary } from '../../rehearse/run-types.ts';
 import { runToJUnit } from '../../rehearse/junit.ts';
 import { onInterrupt } from '../../util/shutdown.ts';
 import { StepFailedError } from '../../errors.ts';
+import { functionalAfterRehearsal, functionalWanted } from '../../functional/after-rehearsal.ts';
+import { reportFunctional, scenarioPrinter } from './functional.ts';
 
 interface RehearseCliOptions extends ServerSettingsOptions, DistOptions {
   snapshot: string;
@@ -32,6 +34,9 @@ interface RehearseCliOptions extends ServerSettingsOptions, DistOptions {
   referenceDir?: string[];
   passwordEnv?: string;
   defaultsFile?: string;
+  functional?: boolean;
+  scenarios?: string[];
+  chromium?: string;
 }
 
 export function register(program: Command): void {
@@ -49,7 +54,11 @@ export function register(program: Command): void {
     .option('--junit <file>', 'also write the steps as JUnit XML (for CI)')
     .option('--reference-dir <dir>', 'reference schemas (glpi-<v>-empty.sql, ocsbase_new-<r>.sql) to re-check drift findings after corrective migrations (repeatable)', collect)
     .option('--password-env <name>', 'environment variable holding the --instance password')
-    .option('--defaults-file <file>', 'MySQL option file for the --instance account');
+    .option('--defaults-file <file>', 'MySQL option file for the --instance account')
+    .option('--functional', 'run the functional tests after the steps (default: when a GLPI step runs with --glpi-dist)')
+    .option('--no-functional', 'do not run the functional tests (browser scenarios) after the steps')
+    .option('--scenarios <file>', 'extra functional scenario book (YAML, see docs/functional.md; repeatable)', collect)
+    .option('--chromium <path>', 'Chromium executable for the functional tests (default: /usr/bin/chromium)');
   addDistOptions(cmd);
   addServerSettingsOptions(cmd);
   cmd.addHelpText(
@@ -82,6 +91,9 @@ ${CREDENTIALS_HELP}`,
       controller.abort();
     });
     try {
+      // --- functional stage (issue 19): wanted → the runner keeps its instance for it; it stops it after.
+      const functional = opts.functional ?? functionalWanted(plan, dists, opts.dryRun);
+      // ---
       const run = await rehearse({
         plan,
         planPath: planFile,
@@ -93,7 +105,7 @@ ${CREDENTIALS_HELP}`,
         serverSettings: pickSettings(opts),
         dryRun: opts.dryRun,
         resume: opts.resume,
-        keepInstance: opts.keepInstance,
+        keepInstance: opts.keepInstance || functional,
         dists,
         php: opts.php,
         findings,
@@ -101,6 +113,17 @@ ${CREDENTIALS_HELP}`,
         signal: controller.signal,
         onEvent: progressPrinter(out),
       });
+      // --- functional stage (issue 19), only when no step failed (a failed run keeps its instance for --resume).
+      if (functional && !run.steps.some((st) => st.status === 'failed')) {
+        const databases: { glpi?: string; ocs?: string } = {};
+        for (const d of manifest.databases) databases[d.role] = d.name;
+        if (!out.json && !out.quiet) process.stderr.write('functional tests: serving the upgraded applications, scenarios in headless Chromium\n');
+        const res = await functionalAfterRehearsal({ plan, run, runDir: opts.out ?? 'run', dists, databases, instance, keepInstance: opts.keepInstance, php: opts.php, chromium: opts.chromium, scenarios: opts.scenarios, signal: controller.signal, onScenario: scenarioPrinter(out) });
+        finish(out, run, opts);
+        reportFunctional(out, res, path.join(opts.out ?? 'run', 'functional'), false); // --json: run.yaml's result only; the scenarios are in functional/results.json
+        return;
+      }
+      // ---
       finish(out, run, opts);
     } finally {
       stopListening();
