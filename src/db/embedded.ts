@@ -347,8 +347,11 @@ export class EmbeddedInstance {
     this.removeHook?.();
   }
 
-  /** Graceful stop (SIGTERM, then SIGKILL after a grace period), then deletes its files. */
-  async stop(graceMs = 10_000): Promise<void> {
+  /**
+   * Stops the server, then deletes its files. Its data is deleted anyway, so by default there is no graceful
+   * shutdown to wait for (graceMs > 0: SIGTERM first, SIGKILL after that long).
+   */
+  async stop(graceMs = 0): Promise<void> {
     if (this.stopped) return;
     killPid(this.record.watchdogPid, 'SIGKILL');
     killPid(this.record.pid, 'SIGTERM');
