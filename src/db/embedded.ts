@@ -232,9 +232,16 @@ function killPid(pid: number | undefined, signal: NodeJS.Signals): void {
   }
 }
 
+/**
+ * The watchdogs this process started, by pid: the reference keeps each one's pipe (its stdin) from being
+ * collected and closed while the server runs.
+ */
+const watchdogs = new Map<number, ChildProcess>();
+
 /** Kills the watchdog first (so it cannot kill a reused pid later), then the server. */
 function killServer(rec: Pick<InstanceRecord, 'pid' | 'watchdogPid'>, signal: NodeJS.Signals): void {
   killPid(rec.watchdogPid, 'SIGKILL');
+  if (rec.watchdogPid) watchdogs.delete(rec.watchdogPid);
   killPid(rec.pid, signal);
 }
 
@@ -353,8 +360,8 @@ export class EmbeddedInstance {
    */
   async stop(graceMs = 0): Promise<void> {
     if (this.stopped) return;
-    killPid(this.record.watchdogPid, 'SIGKILL');
-    killPid(this.record.pid, 'SIGTERM');
+    if (graceMs <= 0) return this.stopSync();
+    killServer(this.record, 'SIGTERM');
     const deadline = Date.now() + graceMs;
     while (isAlive(this.record.pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
     this.stopSync();
@@ -539,6 +546,7 @@ function startWatchdog(serverPid: number, datadir: string, baseDir: string, sock
   child.unref();
   // Keep the pipe open without keeping the event loop alive.
   (child.stdin as unknown as { unref?: () => void } | null)?.unref?.();
+  if (child.pid) watchdogs.set(child.pid, child);
   return child.pid;
 }
 
