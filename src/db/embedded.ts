@@ -125,12 +125,6 @@ export function findServerBinary(explicit?: string): string {
   return found;
 }
 
-function serverVersionOf(bin: string): string {
-  const out = spawnSync(bin, ['--version'], { encoding: 'utf8' });
-  const m = /Ver\s+(\S+)/.exec(out.stdout ?? '');
-  return m ? m[1] : 'unknown';
-}
-
 function isAlive(pid: number | undefined): boolean {
   if (!pid) return false;
   try {
@@ -674,7 +668,7 @@ export async function startEmbedded(options: EmbeddedOptions = {}): Promise<Embe
     datadir,
     baseDir,
     serverBin,
-    serverVersion: serverVersionOf(serverBin),
+    serverVersion: 'unknown', // read from the server just below
     startedAt: new Date().toISOString(),
     settings,
     ...(watchdogPid ? { watchdogPid } : {}),
