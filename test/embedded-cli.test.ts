@@ -98,6 +98,27 @@ describe('instance start / status / stop', () => {
       });
       expect(ok.exitCode).toBe(0);
       expect(ok.stdout).toMatch(/already marked/);
+
+      // Its server dies: the datadir is kept, and `instance restart` brings it back with the same password.
+      const env = { GOU_STATE_DIR: process.env.GOU_STATE_DIR };
+      process.kill((JSON.parse(started.stdout) as { pid: number }).pid, 'SIGKILL');
+      let status: { instances: Array<{ name: string; alive: boolean }> } = { instances: [] };
+      for (let i = 0; i < 100; i++) {
+        status = JSON.parse((await runCli(['--json', 'instance', 'status'], { env })).stdout) as typeof status;
+        if (status.instances.find((x) => x.name === name)?.alive === false) break;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(status.instances.find((x) => x.name === name)?.alive).toBe(false);
+      const human = await runCli(['instance', 'status'], { env });
+      expect(human.stdout).toMatch(/stopped \(datadir kept\)/);
+      const restarted = await runCli(['--json', 'instance', 'restart', name], { env });
+      expect(restarted.stderr).toBe('');
+      expect(restarted.exitCode).toBe(0);
+      const port = (JSON.parse(restarted.stdout) as { port: number }).port;
+      const again = await runCli(['instance', 'mark', '--instance', `mysql://root@127.0.0.1:${port}/`, '--confirm', `127.0.0.1:${port}`], {
+        env: { ...env, INSTANCE_DB_PASSWORD: password },
+      });
+      expect(again.stdout).toMatch(/already marked/);
     } finally {
       const stopped = await runCli(['instance', 'stop', name], { env: { GOU_STATE_DIR: process.env.GOU_STATE_DIR } });
       expect(stopped.exitCode).toBe(0);

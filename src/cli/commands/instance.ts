@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { outputFor } from '../context.ts';
 import { addServerSettingsOptions, serverSettingsFrom } from '../options.ts';
 import type { ServerSettingsOptions } from '../options.ts';
-import { cleanStaleInstances, listInstances, startEmbedded, stopInstanceRecord } from '../../db/embedded.ts';
+import { cleanStaleInstances, listInstances, restartInstance, startEmbedded, stopInstanceRecord } from '../../db/embedded.ts';
 import { NotFoundError, UsageError } from '../../errors.ts';
 import { parseDsn, formatDsn } from '../../db/dsn.ts';
 import { resolvePassword } from '../../db/credentials.ts';
@@ -27,8 +27,8 @@ Examples:
 Embedded servers accept no password-less login: root's password is random, held in memory, and written
 for a kept instance to <server dir>/root-password (mode 0600; \`instance start\` prints the path). A server
 not kept dies with the command that started it, even on kill -9. A kept server that died (crash, reboot)
-keeps its datadir: \`instance status\` shows it as "stopped (datadir kept)", \`rehearse --resume\` can start it
-again, \`instance stop NAME\` deletes it.`,
+keeps its datadir: \`instance status\` shows it as "stopped (datadir kept)", \`instance restart NAME\` starts
+it again on the same files (then \`rehearse … --resume\` can continue), \`instance stop NAME\` deletes it.`,
     );
 
   addServerSettingsOptions(
@@ -82,6 +82,31 @@ again, \`instance stop NAME\` deletes it.`,
       }
       out.result({ stopped: list.map((r) => r.name) });
       if (list.length === 0) out.say('nothing to stop');
+    });
+
+  group
+    .command('restart')
+    .description('start again a kept instance whose server died (crash, reboot), on its kept datadir')
+    .argument('<name>', 'name or id of the instance (see: instance status)')
+    .addHelpText(
+      'after',
+      `
+InnoDB recovers the last committed state; the instance keeps its name, password file and, when it is free,
+its port. A rehearsal whose instance died can then be continued with \`rehearse … --resume\`.
+
+Example:
+  $ glpi-ocs-upgrade instance restart rehearse-20261206T101500-4242`,
+    )
+    .action(async (name: string, _opts: unknown, cmd: Command) => {
+      const out = outputFor(cmd);
+      const before = listInstances().find((r) => r.name === name || r.id === name);
+      if (!before) throw new NotFoundError(`no embedded instance named "${name}"`, { hint: 'see: glpi-ocs-upgrade instance status' });
+      if (!before.keep) throw new UsageError(`embedded instance "${name}" was not kept between commands: there is nothing to restart`);
+      const inst = await restartInstance(name);
+      if (!inst) throw new NotFoundError(`embedded instance "${name}" has no datadir or password file left to restart from`);
+      const r = inst.record;
+      out.result({ id: r.id, name: r.name, port: r.port, pid: r.pid, restarted: !before.alive, passwordFile: inst.passwordFile });
+      out.say(before.alive ? `${r.name} is already running on 127.0.0.1:${r.port}` : `restarted ${r.name} on 127.0.0.1:${r.port} (its data as of the crash, recovered by InnoDB)`);
     });
 
   group
