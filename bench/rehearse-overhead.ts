@@ -175,7 +175,7 @@ async function runBaseline(
         const r = await execa('mariadb', ['--no-defaults', '--force', '--batch', '--host=127.0.0.1', `--port=${inst.record.port}`, '--user=root', db], {
           input,
           reject: false,
-          env: { MYSQL_PWD: '' },
+          env: { MYSQL_PWD: inst.dsn.password ?? '' },
         });
         clientErrors += (r.stderr.match(/^ERROR \d+/gm) ?? []).length;
         if (r.exitCode !== 0 && !/^ERROR \d+/m.test(r.stderr)) throw new Error(`mariadb client failed on ${step.id}: ${r.stderr.slice(0, 400)}`);

@@ -95,7 +95,7 @@ export async function benchSnapshot(computers: number, jobs: number, log: (s: st
   const measures: Measure[] = [];
   let lockHeldS: number | undefined;
   try {
-    const c = await mysql.createConnection({ socketPath: sock, user: 'root', password: '' });
+    const c = await mysql.createConnection({ socketPath: sock, user: 'root', password: inst.dsn.password });
     log(`generating ${computers} computers (GLPI 0.83.8 / OCS 2.1-like)…`);
     const g0 = Date.now();
     const rows = await generateBenchData(c, G, O, computers, log);
@@ -106,7 +106,7 @@ export async function benchSnapshot(computers: number, jobs: number, log: (s: st
     };
     const node = `${q(process.execPath)} ${q(BIN)}`;
     const dsn = (db: string) => q(`mysql://root@localhost/${db}?socket=${sock}`);
-    const env = { MYSQL_PWD: '' };
+    const env = { MYSQL_PWD: inst.dsn.password ?? '' };
     const client = `-S ${q(sock)} -u root`;
 
     // --- snapshots

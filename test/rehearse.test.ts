@@ -215,7 +215,7 @@ describe('rehearse on the committed fixtures', () => {
       const planFile = path.join(work, 'plan-lock.yaml');
       await ocsPlan(planFile, '2.11.1');
       const r = await runCli(['rehearse', planFile, '--snapshot', FIXTURE, '-o', path.join(work, 'run-lock'), '--instance', `mysql://root@127.0.0.1:${server.dsn.port}/`], {
-        env: { INSTANCE_DB_PASSWORD: '' },
+        env: { INSTANCE_DB_PASSWORD: server.dsn.password ?? '' },
       });
       expect(r.exitCode).toBe(ExitCode.REFUSED);
       expect(r.stderr).toMatch(/not marked as a test instance/);

@@ -488,7 +488,7 @@ describe('restore writes only to test instances', () => {
     await root.query(`DROP DATABASE \`${MARKER_SCHEMA}\``);
     try {
       await expect(restoreSnapshot(referenceDir(), server.dsn, { databases: { glpi: 'never_g4', ocs: 'never_o4' } })).rejects.toBeInstanceOf(InterlockError);
-      const cli = await runCli(['restore', referenceDir(), '--instance', formatDsn(server.dsn), '--glpi-db', 'never_g5', '--ocs-db', 'never_o5']);
+      const cli = await runCli(['restore', referenceDir(), '--instance', formatDsn(server.dsn), '--glpi-db', 'never_g5', '--ocs-db', 'never_o5'], { env: { MYSQL_PWD: server.dsn.password ?? '' } });
       expect(cli.exitCode).toBe(ExitCode.REFUSED);
       expect(cli.stderr).toMatch(/not marked as a test instance/);
     } finally {
@@ -502,7 +502,7 @@ describe('restore writes only to test instances', () => {
 describe('the commands', () => {
   it('snapshot --json, verify and restore --instance work end to end', async () => {
     const out = snapDir('cli');
-    const env = { MYSQL_PWD: '' };
+    const env = { MYSQL_PWD: server.dsn.password ?? '' };
     const s = await runCli(['--json', 'snapshot', '--glpi', formatDsn(withDatabase(server.dsn, glpiDb)), '--ocs', formatDsn(withDatabase(server.dsn, ocsDb)), '-o', out, '--jobs', '2'], { env });
     expect(s.exitCode, s.stderr).toBe(0);
     const doc = JSON.parse(s.stdout);

@@ -21,6 +21,7 @@ import { withDatabase } from '../db/dsn.ts';
 import { connect } from '../db/connect.ts';
 import type { EmbeddedInstance, ServerSettings } from '../db/embedded.ts';
 import { startEmbedded } from '../db/embedded.ts';
+import { assertWritableDsn } from '../db/interlock.ts';
 import { promptPassword } from '../db/credentials.ts';
 import { onShutdown } from '../util/shutdown.ts';
 import { TOOL_VERSION } from '../version.ts';
@@ -238,7 +239,7 @@ export async function anonymizeSnapshot(inDir: string, outDir: string, opts: Ano
   const tempNames = Boolean(opts.instance);
   let inflight: Promise<unknown> | undefined;
   const dropTemp = async () => {
-    if (!tempNames) return;
+    if (!tempNames || Object.keys(names).length === 0) return;
     const c = await connect(target);
     try {
       for (const n of Object.values(names)) await c.query(`DROP DATABASE IF EXISTS \`${n}\``);
@@ -407,8 +408,11 @@ export async function anonymizeSnapshot(inDir: string, outDir: string, opts: Ano
   };
 
   try {
-    if (opts.instance) target = opts.instance;
-    else {
+    if (opts.instance) {
+      target = opts.instance;
+      // The interlock first: nothing (not even the clean-up's DROP DATABASE IF EXISTS) reaches an unmarked server.
+      await assertWritableDsn(target, 'anonymize databases');
+    } else {
       embedded = await startEmbedded({ serverBin: opts.serverBin, settings: opts.settings, name: 'anonymize' });
       target = embedded.dsn;
     }

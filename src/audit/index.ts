@@ -105,8 +105,26 @@ async function assertKinds(ctx: AuditContext): Promise<void> {
   }
 }
 
+/** The oldest GLPI this tool upgrades from: older databases need GLPI's own updates to 0.83.8 first. */
+export const OLDEST_GLPI_SOURCE = '0.83';
+
+/**
+ * Refuses (exit 11, one line) a GLPI database older than 0.83: the checks, the planner and the rehearsal
+ * know the 0.83 schema and later ones only, so an audit of 0.78 would report nonsense or nothing.
+ */
+async function assertSupportedVersion(ctx: AuditContext): Promise<void> {
+  if (!ctx.glpi) return;
+  const v = (await ctx.glpiVersion()).version;
+  if (v && compareDotted(v, OLDEST_GLPI_SOURCE) < 0) {
+    throw new UnsupportedError(`database "${ctx.glpi.database}" is GLPI ${v}, older than ${OLDEST_GLPI_SOURCE}: this tool upgrades GLPI from 0.83.x only`, {
+      hint: `bring it to GLPI 0.83.8 first with GLPI 0.83.8's own installer (install/update.php), then audit again`,
+    });
+  }
+}
+
 async function runChecks(ctx: AuditContext, opts: RunAuditOptions, source: FindingsFile['source']): Promise<FindingsFile> {
   await assertKinds(ctx);
+  await assertSupportedVersion(ctx);
   const checksRun: CheckRun[] = [];
   const findings: Finding[] = [];
   const list = CHECKS.filter((c) => selected(c, opts.only));

@@ -7,6 +7,10 @@ import { ExitCode, ToolError, fromSystemError } from '../errors.ts';
 import { registerCommands } from './commands/index.ts';
 import { runShutdownHooks } from '../util/shutdown.ts';
 import { TOOL_VERSION } from '../version.ts';
+import { PRIVATE_UMASK, ensurePrivateDir } from '../util/private.ts';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 
 export function buildProgram(): Command {
   const program = new Command();
@@ -42,12 +46,36 @@ See docs/exit-codes.md.`,
     writeOut: (s) => process.stdout.write(s),
   });
   registerCommands(program);
+  // An output directory that already existed keeps its rights under the umask: narrow it to 0700 too.
+  program.hook('preAction', (_root, action) => {
+    const opts = action.opts() as { output?: unknown; out?: unknown };
+    for (const value of [opts.output, opts.out]) if (typeof value === 'string') narrowOutputDir(value);
+  });
   for (const cmd of program.commands) {
     cmd.exitOverride();
     cmd.showSuggestionAfterError(true);
     for (const sub of cmd.commands) sub.exitOverride();
   }
   return program;
+}
+
+/** Narrows an existing output directory to 0700 — never the current directory, home, or one of their parents. */
+function narrowOutputDir(value: string): void {
+  const dir = path.resolve(value);
+  try {
+    if (!fs.statSync(dir).isDirectory()) return;
+  } catch {
+    return; // absent: it will be created 0700 under the umask
+  }
+  for (const guarded of [process.cwd(), os.homedir()]) {
+    const rel = path.relative(dir, path.resolve(guarded));
+    if (rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel))) return;
+  }
+  try {
+    ensurePrivateDir(dir);
+  } catch {
+    /* not ours to change: the command reports what it cannot write */
+  }
 }
 
 function report(err: unknown, debug: boolean): number {
@@ -72,6 +100,10 @@ function report(err: unknown, debug: boolean): number {
 
 export async function main(argv: string[]): Promise<number> {
   const debug = argv.includes('--debug');
+  // Private by default: snapshots, anonymised copies, run directories and the embedded servers' files hold
+  // production data (password hashes included). Every directory this process or its children (mariadbd,
+  // php) create is 0700 and every file 0600, whatever the caller's umask.
+  process.umask(PRIVATE_UMASK);
   const program = buildProgram();
   try {
     await program.parseAsync(argv);

@@ -10,6 +10,7 @@ import type { Connection, Pool } from 'mysql2/promise';
 import { InterlockError } from '../errors.ts';
 import type { Dsn } from './dsn.ts';
 import { formatDsn } from './dsn.ts';
+import { connect } from './connect.ts';
 
 export const MARKER_SCHEMA = 'glpi_ocs_upgrade_marker';
 
@@ -30,12 +31,33 @@ export async function isMarkedTestInstance(conn: Connection | Pool): Promise<boo
   }
 }
 
+/** Removes the marker (the whole marker schema); returns whether the server was marked. */
+export async function unmarkTestInstance(conn: Connection): Promise<boolean> {
+  const was = await isMarkedTestInstance(conn);
+  await conn.query(`DROP DATABASE IF EXISTS \`${MARKER_SCHEMA}\``);
+  return was;
+}
+
 /** Throws InterlockError unless the server behind `conn` is marked as a test instance. */
 export async function assertWritable(conn: Connection | Pool, dsn: Dsn, action: string): Promise<void> {
   if (await isMarkedTestInstance(conn)) return;
   throw new InterlockError(`refusing to ${action} on ${formatDsn(dsn)}: it is not marked as a test instance`, {
     hint: `if this server really is a throwaway test server, mark it once with: glpi-ocs-upgrade instance mark --instance ${formatDsn(dsn)} --confirm ${dsn.socket ? 'localhost' : `${dsn.host}:${dsn.port}`}`,
   });
+}
+
+/**
+ * The interlock as the first thing a writing command does with a server it was given: opens a connection,
+ * checks the marker with one SELECT, closes it. Nothing else may reach the server before this has passed —
+ * not even the clean-up of a failed run (`DROP DATABASE IF EXISTS` of temporary names).
+ */
+export async function assertWritableDsn(dsn: Dsn, action: string): Promise<void> {
+  const conn = await connect(dsn);
+  try {
+    await assertWritable(conn, dsn, action);
+  } finally {
+    await conn.end().catch(() => undefined);
+  }
 }
 
 /** Checks the named confirmation typed by the user for `instance mark`. */

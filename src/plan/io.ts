@@ -10,6 +10,7 @@ import { NotFoundError, UnsupportedError, VerificationError, fromSystemError } f
 import { S, SchemaError, validate } from '../catalog/validate.ts';
 import type { Schema } from '../catalog/validate.ts';
 import type { PlanFile } from './plan-types.ts';
+import { loadCorrectiveMigrations } from '../catalog/corrective.ts';
 
 export const PLAN_FORMAT = 1;
 
@@ -102,7 +103,31 @@ export function validatePlan(doc: unknown, where = 'plan'): PlanFile {
     if (ids.has(s.id)) throw new VerificationError(`${where} is not a valid plan: step id ${s.id} appears twice`);
     ids.add(s.id);
   }
+  // Corrective migrations are named by id, never by path: refuse anything that could reach outside
+  // migrations/corrective/ now, not when the step runs.
+  const inPlan = new Set<string>();
+  for (const s of plan.steps) {
+    if (s.runner.kind !== 'corrective-migration') continue;
+    if (!isMigrationId(s.runner.migration)) {
+      throw new VerificationError(`${where} is not a valid plan: step ${s.id}: runner.migration "${s.runner.migration}" is not a corrective migration id (letters, digits, ".", "_", "-"; no path)`);
+    }
+    inPlan.add(s.runner.migration);
+  }
+  // before: lists corrective migrations, known to this tool (migrations/corrective/) or run by a step of the plan.
+  let known: Set<string> | undefined;
+  for (const s of plan.steps) {
+    for (const b of s.before) {
+      known ??= new Set(loadCorrectiveMigrations().map((m) => m.id));
+      if (!isMigrationId(b) || !(known.has(b) || inPlan.has(b))) {
+        throw new VerificationError(`${where} is not a valid plan: step ${s.id}: before lists "${b}", which is not a corrective migration of this plan or of migrations/corrective/`);
+      }
+    }
+  }
   return plan;
+}
+
+function isMigrationId(id: string): boolean {
+  return /^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(id) && !id.includes('..');
 }
 
 export function serializePlan(plan: PlanFile): string {
