@@ -76,7 +76,7 @@ describe('dossier command', () => {
     expect(fs.existsSync(path.join(dir, 'dossier-de-tests.docx'))).toBe(false);
   });
 
-  it.skipIf(!hasPandoc())('--format html through pandoc when it is installed (skipped: pandoc not installed)', async () => {
+  it.skipIf(!hasPandoc())('--format html through pandoc (skipped when pandoc is not installed)', async () => {
     const dir = runDir('cli-html');
     const r = await runCli(['dossier', dir, '--format', 'html']);
     expect(r.exitCode).toBe(0);
