@@ -103,7 +103,7 @@ describe('anonymize: free text and the sweep on the fixture', () => {
 
   it('exits with code 8 when the sweep finds personal data in a column no rule names, and says where (masked)', async () => {
     cliOut = path.join(tmp, 'cli');
-    cli = await runCli(['anonymize', inDir, '-o', cliOut, '--instance', formatDsn(server.dsn), '--jobs', '2'], { env: { GOU_ANONYMIZE_SALT: SALT } });
+    cli = await runCli(['anonymize', inDir, '-o', cliOut, '--instance', formatDsn(server.dsn), '--jobs', '2'], { env: { GOU_ANONYMIZE_SALT: SALT, INSTANCE_DB_PASSWORD: server.dsn.password ?? '' } });
     expect(cli.exitCode, cli.stderr).toBe(ExitCode.FINDINGS);
     expect(cli.stderr).toMatch(/^error: the sweep found 2 possible personal data value\(s\) left in 1 column\(s\): glpi\.glpi_locations\.comment/);
     expect(cli.stderr).not.toMatch(/\n\s+at /);

@@ -413,7 +413,7 @@ describe('--max-lock-seconds', () => {
     try {
       const r = await runCli(
         ['snapshot', '--glpi', formatDsn(withDatabase(server.dsn, glpiDb)), '-o', path.join(tmp, 'cli-limit'), '--max-lock-seconds', '1'],
-        { env: { MYSQL_PWD: '' }, timeoutMs: 60_000 },
+        { env: { MYSQL_PWD: server.dsn.password ?? '' }, timeoutMs: 60_000 },
       );
       expect(r.exitCode, r.stderr).toBe(ExitCode.LOCK_TIMEOUT);
       expect(r.stderr).toMatch(/could not take the read lock .* within 1 s/);
@@ -509,7 +509,7 @@ describe('byte-exactness and integrity details', () => {
     const [[old]] = (await root.query('SELECT @@GLOBAL.max_heap_table_size AS v')) as unknown as [[{ v: number }]];
     await root.query('SET GLOBAL max_heap_table_size = 16384');
     try {
-      const r = await runCli(['restore', dir, '--instance', formatDsn(server.dsn), '--glpi-db', `${db}_r`], { env: { MYSQL_PWD: '' } });
+      const r = await runCli(['restore', dir, '--instance', formatDsn(server.dsn), '--glpi-db', `${db}_r`], { env: { MYSQL_PWD: server.dsn.password ?? '' } });
       expect(r.exitCode, r.stderr).toBe(ExitCode.DISK_FULL);
       expect(r.stderr).toMatch(/is full/);
     } finally {
