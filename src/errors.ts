@@ -30,6 +30,10 @@ export const ExitCode = {
   DISK_FULL: 10,
   /** The data is not what the command can work on (unknown version, non-GLPI database, empty database). */
   UNSUPPORTED: 11,
+  /** The run directory or the test instance is held by another live process (a second `rehearse` on it). */
+  BUSY: 13,
+  /** `--resume` with a plan other than the one the run was started with (use `--new-attempt`). */
+  PLAN_CHANGED: 14,
   /** Interrupted by Ctrl-C or SIGTERM; the journal allows `--resume`. */
   INTERRUPTED: 130,
 } as const;
@@ -104,6 +108,18 @@ export class DiskFullError extends ToolError {
 export class UnsupportedError extends ToolError {
   constructor(message: string, options?: { hint?: string; cause?: unknown }) {
     super(message, ExitCode.UNSUPPORTED, options);
+  }
+}
+
+export class BusyError extends ToolError {
+  constructor(message: string, options?: { hint?: string; cause?: unknown }) {
+    super(message, ExitCode.BUSY, options);
+  }
+}
+
+export class PlanChangedError extends ToolError {
+  constructor(message: string, options?: { hint?: string; cause?: unknown }) {
+    super(message, ExitCode.PLAN_CHANGED, options);
   }
 }
 

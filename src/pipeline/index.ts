@@ -140,7 +140,7 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
 
   stage(`rehearse: ${plan.steps.length} steps on a throwaway server${o.dryRun ? ' (dry run)' : ''}`);
   const runDir = path.join(o.outDir, 'run');
-  const run = await rehearse({
+  const rehearsal = await rehearse({
     plan,
     planPath: planFile,
     manifest,
@@ -155,6 +155,8 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
     signal: o.signal,
     onEvent: o.onEvent,
   });
+  if (rehearsal.error || !rehearsal.summary) throw rehearsal.error ?? new Error('rehearse returned no summary');
+  const run = rehearsal.summary;
 
   stage('dossier and DAT');
   const inputs = loadRunInputs(runDir);
