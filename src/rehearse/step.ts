@@ -129,7 +129,7 @@ export async function runOneStep(step: PlanStep, r: StepRun): Promise<{ step: St
     const created = r.replay.steps.has(step.id) ? replaySavepoint(database, r.passedBefore) : await createSavepoint(r.conn, database, mayTouch);
     // Atomic: a kill during this write leaves no savepoint file, which --resume reads as "the step never
     // started" (the executor runs only after this line).
-    writeFileAtomic(path.join(evidenceDir, 'savepoint.json'), JSON.stringify(created, null, 2), { fault: 'savepoint-write' });
+    writeFileAtomic(path.join(evidenceDir, 'savepoint.json'), JSON.stringify(created, null, 2), { fault: `savepoint-write@${step.id}` });
     return created;
   });
 

@@ -2,6 +2,7 @@
  * The test dossier (dossier de tests) of lot MAJSER, rendered from a run directory's inputs.
  * Pure: same inputs and options → same bytes. Wording in i18n/{fr,en}.ts.
  */
+import { attemptsSection } from './sections/attempts.ts';
 import type { RunInputs } from './inputs.ts';
 import type { Lang } from './format.ts';
 import { baseName, bytes, deletionReason, duration, planNotes, stepExplanation, stepTitle, stringsFor } from './format.ts';
@@ -600,6 +601,7 @@ export function renderDossierModel(m: DossierModel, options: RenderOptions = {})
     ...environment(s, m),
     ...planSection(s, m),
     ...casesSection(s, m),
+    ...attemptsSection(m.inputs.journal, s.lang === 'en' ? 'en' : 'fr'),
     ...registerSection(s, m),
     ...verdictSection(s, m),
     ...exitSection(s, m),
