@@ -402,7 +402,8 @@ export async function rehearse(opts: RehearseOptions): Promise<RehearseOutcome> 
     } else {
       journal.append({ event: 'run-finished', complete: summary.complete });
     }
-    writeYaml(summaryFile, withHistory(summary, journal));
+    summary = withHistory(summary, journal);
+    writeYaml(summaryFile, summary);
     finishedCleanly = true;
     if (interrupted) {
       error = new InterruptedError(`rehearsal interrupted (${signalName(opts.signal)}); the test instance is kept`, { hint: resumeHint(opts) });
