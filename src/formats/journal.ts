@@ -130,6 +130,7 @@ export function journalState(events: JournalEvent[]): JournalState {
         closeCurrent('abandoned');
         state.pinned = { planSha256: e.planSha256, steps: e.steps, stepHashes: e.stepHashes };
         state.attempt = e.attempt;
+        if (e.instance) state.instance = e.instance;
         state.restored = false;
         state.finished = new Map();
         state.inFlight = undefined;

@@ -33,6 +33,8 @@ export function databaseNames(manifest: Manifest): { glpi?: string; ocs?: string
 
 export async function acquireInstance(o: {
   resume: boolean;
+  /** A new attempt may start a new embedded instance when the run's own one is gone (stopped after a complete run). */
+  newAttempt?: boolean;
   previous: JournalState;
   runId: string;
   manifest: Manifest;
@@ -44,6 +46,7 @@ export async function acquireInstance(o: {
     const label = o.previous.instance ?? '';
     if (label.startsWith('embedded:')) {
       const embedded = attachInstance(label.slice('embedded:'.length));
+      if (!embedded && o.newAttempt) return acquireInstance({ ...o, resume: false, newAttempt: false, runId: `${o.runId}-a${Date.now().toString(36)}` });
       if (!embedded) {
         throw new VerificationError(`the test instance of ${o.runId} (${label}) is no longer running`, {
           hint: 'start the rehearsal again in a new run directory (the snapshot is intact)',

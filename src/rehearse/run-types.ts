@@ -135,6 +135,8 @@ export type JournalEvent =
       steps: string[];
       stepHashes: string[];
       changes: PlanDifference;
+      /** The instance of this attempt (a new embedded one when the run's own one was gone). */
+      instance?: string;
       reason?: string;
       pid?: number;
     }

@@ -235,7 +235,7 @@ export async function rehearse(opts: RehearseOptions): Promise<RehearseOutcome> 
 
     // The test instance, and its lock (named after the databases the run writes).
     const dbs = databaseNames(manifest);
-    instance = await acquireInstance({ resume: continuing, previous, runId, manifest, instance: opts.instance, serverBin: opts.serverBin, serverSettings: opts.serverSettings });
+    instance = await acquireInstance({ resume: continuing, newAttempt: Boolean(opts.newAttempt), previous, runId, manifest, instance: opts.instance, serverBin: opts.serverBin, serverSettings: opts.serverSettings });
     const { dsn, embedded } = instance;
     lockConn = await mysql.createConnection(baseOptions(dsn, { extra: { multipleStatements: false } }));
     instanceLock = await lockInstance(lockConn, instance.label, Object.values(dbs).filter((d): d is string => Boolean(d)));
@@ -277,7 +277,7 @@ export async function rehearse(opts: RehearseOptions): Promise<RehearseOutcome> 
         if (fs.existsSync(planCopy)) fs.renameSync(planCopy, path.join(opts.runDir, `plan.attempt-${previous.attempt}.yaml`));
         writeFileAtomic(planCopy, fs.readFileSync(opts.planPath));
         if (opts.findings) writeYaml(path.join(opts.runDir, 'findings.yaml'), opts.findings);
-        journal.append({ event: 'attempt-started', attempt, planSha256: pin.planSha256, steps: pin.steps, stepHashes: pin.stepHashes, changes: diff, pid: process.pid });
+        journal.append({ event: 'attempt-started', attempt, planSha256: pin.planSha256, steps: pin.steps, stepHashes: pin.stepHashes, changes: diff, instance: instance.label, pid: process.pid });
         say(`attempt ${attempt} of ${runId}${changes ? ` with a changed plan (${describeDifference(diff)})` : ''}: the snapshot is restored again and every step runs again`);
         // Savepoint shadows of the earlier attempt are dropped with its databases' restore.
         for (const db of Object.values(dbs)) if (db) await conn.query(`DROP DATABASE IF EXISTS \`${`${db}__gou_savepoint`.slice(0, 64)}\``);
