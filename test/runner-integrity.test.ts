@@ -272,3 +272,19 @@ describe('crash safety', () => {
     expect(loadRunInputs(runDir).journal).toEqual(after.events);
   }, 900_000);
 });
+
+describe('the shared journal reader and plan comparison (no server)', () => {
+  it('tolerates only an unterminated last line; a complete bad last line is corruption', () => {
+    const ok = '{"t":"1","event":"run-started"}\n{"t":"2","event":"step-started","stepId":"a"}\n';
+    expect(parseJournal(ok).events).toHaveLength(2);
+    expect(parseJournal(ok + '{"t":"3","ev').torn).toEqual({ line: 3, bytes: 12, offset: Buffer.byteLength(ok) });
+    expect(() => parseJournal(ok + '{"t":"3","ev\n')).toThrow(/line 3: not valid JSON/);
+    expect(() => parseJournal('{"t":"1"}\n')).toThrow(/line 1: an event needs "t" and "event"/);
+  });
+
+  it('names the steps removed, added, edited and moved', async () => {
+    const { planDifference } = await import('../src/formats/journal.ts');
+    const d = planDifference({ steps: ['a', 'b', 'c', 'd'], stepHashes: ['1', '2', '3', '4'] }, { steps: ['a', 'd', 'c', 'e'], stepHashes: ['1', '4', '9', '5'] });
+    expect(d).toEqual({ added: ['e'], removed: ['b'], changed: ['c'], moved: ['d', 'c'] });
+  });
+});

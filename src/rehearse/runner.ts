@@ -248,7 +248,9 @@ export async function rehearse(opts: RehearseOptions): Promise<RehearseOutcome> 
 
     // From here on the journal is written: repair a torn last line first.
     if (read.torn) journal.repair(read.torn);
-    for (const d of [opts.runDir, ...fs.readdirSync(path.join(opts.runDir)).filter((f) => f === 'evidence').map(() => path.join(opts.runDir, 'evidence'))]) removeStaleTemps(d);
+    // Temporary files of writers killed mid-write (the files they were replacing are intact).
+    removeStaleTemps(opts.runDir);
+    if (previous.inFlight) removeStaleTemps(path.join(opts.runDir, 'evidence', previous.inFlight));
     const planCopy = path.join(opts.runDir, 'plan.yaml');
     if (!continuing) {
       writeFileAtomic(planCopy, fs.readFileSync(opts.planPath));
