@@ -207,7 +207,7 @@ async function runOurs(
   const phases: Record<string, Record<string, number>> = {};
   const reread: Record<string, string[]> = {};
   const t0 = performance.now();
-  await rehearse({
+  const outcome = await rehearse({
     plan,
     planPath,
     manifest,
@@ -224,6 +224,7 @@ async function runOurs(
       if (p.tables) (reread[p.stepId] ??= []).push(...p.tables);
     },
   });
+  if (outcome.error) throw outcome.error;
   const end = performance.now();
   const restoreMs = (starts[0]?.at ?? end) - t0;
   const perStepMs: Record<string, number> = {};

@@ -32,6 +32,10 @@ export const ExitCode = {
   UNSUPPORTED: 11,
   /** The snapshot's read lock would have held production writes longer than --max-lock-seconds; it was released. */
   LOCK_TIMEOUT: 12,
+  /** The run directory or the test instance is held by another live process (a second `rehearse` on it). */
+  BUSY: 13,
+  /** `--resume` with a plan other than the one the run was started with (use `--new-attempt`). */
+  PLAN_CHANGED: 14,
   /** Interrupted by Ctrl-C or SIGTERM; the journal allows `--resume`. */
   INTERRUPTED: 130,
 } as const;
@@ -112,6 +116,18 @@ export class UnsupportedError extends ToolError {
 export class LockTimeoutError extends ToolError {
   constructor(message: string, options?: { hint?: string; cause?: unknown }) {
     super(message, ExitCode.LOCK_TIMEOUT, options);
+  }
+}
+
+export class BusyError extends ToolError {
+  constructor(message: string, options?: { hint?: string; cause?: unknown }) {
+    super(message, ExitCode.BUSY, options);
+  }
+}
+
+export class PlanChangedError extends ToolError {
+  constructor(message: string, options?: { hint?: string; cause?: unknown }) {
+    super(message, ExitCode.PLAN_CHANGED, options);
   }
 }
 

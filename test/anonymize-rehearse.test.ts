@@ -16,7 +16,7 @@ import { runAudit } from '../src/audit/index.ts';
 import type { FindingsFile } from '../src/audit/finding-types.ts';
 import { buildPlan, planInputFromSnapshot, writePlan } from '../src/plan/index.ts';
 import type { PlanFile } from '../src/plan/plan-types.ts';
-import { rehearse } from '../src/rehearse/runner.ts';
+import { rehearseOrThrow } from '../src/rehearse/runner.ts';
 import type { RunSummary } from '../src/rehearse/run-types.ts';
 import { obtainDebianOcsDist } from '../src/dist/ocs.ts';
 import type { OcsDistribution } from '../src/dist/ocs.ts';
@@ -95,7 +95,7 @@ describe('anonymize: a rehearsal on the anonymized snapshot', () => {
     const plan = await planFor(dir);
     const planPath = path.join(work, `plan-${label}.yaml`);
     writePlan(planPath, plan);
-    const run = await rehearse({ plan, planPath, manifest: await readManifest(dir), snapshotDir: dir, runDir: path.join(work, `run-${label}`), dists: { ocs: [debian] }, findings });
+    const run = await rehearseOrThrow({ plan, planPath, manifest: await readManifest(dir), snapshotDir: dir, runDir: path.join(work, `run-${label}`), dists: { ocs: [debian] }, findings });
     return { findings, plan, run };
   }
 

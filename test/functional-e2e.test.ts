@@ -19,7 +19,7 @@ import { REPO_ROOT } from './helpers/shared.ts';
 import { buildPlan, planInputFromSnapshot, writePlan } from '../src/plan/index.ts';
 import type { PlanFile } from '../src/plan/plan-types.ts';
 import { readManifest } from '../src/snapshot/index.ts';
-import { rehearse } from '../src/rehearse/runner.ts';
+import { rehearseOrThrow } from '../src/rehearse/runner.ts';
 import type { RunSummary } from '../src/rehearse/run-types.ts';
 import { Journal, journalState } from '../src/rehearse/journal.ts';
 import { attachInstance } from '../src/db/embedded.ts';
@@ -74,7 +74,7 @@ describe.skipIf(SKIP !== '')(`functional stage on the rehearsed fixture ${SKIP ?
     runDir = path.join(work, 'run');
     const manifest = await readManifest(snapshot);
     databases = Object.fromEntries(manifest.databases.map((d) => [d.role, d.name]));
-    run = await rehearse({ plan, planPath: planFile, manifest, snapshotDir: snapshot, runDir, dists: dists(), php: PHP, keepInstance: true });
+    run = await rehearseOrThrow({ plan, planPath: planFile, manifest, snapshotDir: snapshot, runDir, dists: dists(), php: PHP, keepInstance: true });
     expect(run.steps.filter((s) => s.status === 'failed')).toEqual([]);
   }, 1_500_000);
 

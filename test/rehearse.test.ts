@@ -13,7 +13,7 @@ import { BIN, runCli } from './helpers/cli.ts';
 import { readManifest } from '../src/snapshot/index.ts';
 import { buildPlan, planInputFromSnapshot, writePlan } from '../src/plan/index.ts';
 import type { PlanFile } from '../src/plan/plan-types.ts';
-import { rehearse } from '../src/rehearse/runner.ts';
+import { rehearseOrThrow } from '../src/rehearse/runner.ts';
 import { detectOcsDist } from '../src/dist/ocs.ts';
 import { debianOcsOrSkip } from './helpers/dist.ts';
 import type { OcsDistribution } from '../src/dist/ocs.ts';
@@ -70,7 +70,7 @@ describe('rehearse on the committed fixtures', () => {
     // the rehearsal must report them as an anomaly with their count.
     const plan = await ocsPlan(planFile, '2.11.1', (id) => id === 'fix-ocs-softwares-fill-nulls');
     const runDir = path.join(work, 'run-nofix');
-    const run = await rehearse({ plan, planPath: planFile, manifest: await readManifest(FIXTURE), snapshotDir: FIXTURE, runDir, dists: { ocs: [debian] } });
+    const run = await rehearseOrThrow({ plan, planPath: planFile, manifest: await readManifest(FIXTURE), snapshotDir: FIXTURE, runDir, dists: { ocs: [debian] } });
     expect(run.preChecks.every((c) => c.status === 'passed')).toBe(true);
     // Pre-checks and step reasons carry their French twins (the French dossier prints them).
     for (const c of run.preChecks) {
@@ -103,7 +103,7 @@ describe('rehearse on the committed fixtures', () => {
     const planFile = path.join(work, 'plan-fix.yaml');
     const plan = await ocsPlan(planFile, '2.11.1');
     expect(plan.steps.some((s) => s.id === 'fix-ocs-softwares-fill-nulls')).toBe(true);
-    const run = await rehearse({ plan, planPath: planFile, manifest: await readManifest(FIXTURE), snapshotDir: FIXTURE, runDir: path.join(work, 'run-fix'), dists: { ocs: [debian] } });
+    const run = await rehearseOrThrow({ plan, planPath: planFile, manifest: await readManifest(FIXTURE), snapshotDir: FIXTURE, runDir: path.join(work, 'run-fix'), dists: { ocs: [debian] } });
     expect(run.complete).toBe(true);
     expect(run.anomalies.filter((a) => a.id.includes('deleted-softwares'))).toEqual([]);
     expect(run.steps.find((s) => s.stepId === 'fix-ocs-softwares-fill-nulls')?.status).toBe('passed');
@@ -113,7 +113,7 @@ describe('rehearse on the committed fixtures', () => {
     const reference = detectOcsDist(sharedPath('reference', 'ocs')!);
     const planFile = path.join(work, 'plan-2124.yaml');
     const plan = await ocsPlan(planFile, '2.12.4');
-    const run = await rehearse({ plan, planPath: planFile, manifest: await readManifest(FIXTURE), snapshotDir: FIXTURE, runDir: path.join(work, 'run-2124'), dists: { ocs: [reference] } });
+    const run = await rehearseOrThrow({ plan, planPath: planFile, manifest: await readManifest(FIXTURE), snapshotDir: FIXTURE, runDir: path.join(work, 'run-2124'), dists: { ocs: [reference] } });
     expect(run.steps.filter((s) => s.status !== 'passed').map((s) => `${s.stepId}: ${s.reason}`)).toEqual([]);
     expect(run.steps[run.steps.length - 1].versionAfter).toBe('7081');
     expect(run.steps.flatMap((s) => s.tableDeltas.filter((d) => d.verdict === 'anomaly').map((d) => `${s.stepId}:${d.table}`))).toEqual([]);
@@ -172,13 +172,18 @@ describe('rehearse on the committed fixtures', () => {
       const plan = await ocsPlan(planFile, '2.11.1');
       const runDir = path.join(work, 'run-broken');
       const manifest = await readManifest(FIXTURE);
-      const run = await rehearse({ plan, planPath: planFile, manifest, snapshotDir: FIXTURE, runDir, dists: { ocs: [detectOcsDist(broken)] } });
+      const run = await rehearseOrThrow({ plan, planPath: planFile, manifest, snapshotDir: FIXTURE, runDir, dists: { ocs: [detectOcsDist(broken)] } });
       const step = run.steps.find((s) => s.stepId === 'ocs-7020')!;
       expect(step.status).toBe('failed');
       expect(step.reason).toMatch(/7020\.sql statement \d+ failed \(1146/);
       expect(step.reasonFr).toMatch(/^l’instruction \d+ de 7020\.sql a échoué \(1146 .*\) ; GUI_VERSION laissée à 7019$/);
       expect(run.anomalies.find((a) => a.id === 'A-ocs-7020-failed')?.detail).toEqual({ fr: step.reasonFr, en: step.reason });
       expect(run.steps.find((s) => s.stepId === 'ocs-7019')?.status).toBe('passed');
+      // The rollback is journaled (and so shown in the dossier and run.yaml).
+      expect(new Journal(runDir).read().filter((e) => e.event === 'step-rolled-back')).toEqual([
+        expect.objectContaining({ stepId: 'ocs-7020', cause: 'failed', mode: 'replay', ok: true }),
+      ]);
+      expect(run.rollbacks).toEqual([expect.objectContaining({ stepId: 'ocs-7020', cause: 'failed', ok: true })]);
       expect(run.steps.find((s) => s.stepId === 'ocs-7021')).toMatchObject({
         status: 'not-run',
         reason: 'not run: it depends on step ocs-7020, which did not pass',
@@ -233,7 +238,7 @@ describe('corrective migrations inside a rehearsal', () => {
     writePlan(planFile, plan);
     const { runAudit } = await import('../src/audit/index.ts');
     const findings = await runAudit({ snapshot: FIXTURE });
-    const run = await rehearse({ plan, planPath: planFile, manifest: await readManifest(FIXTURE), snapshotDir: FIXTURE, runDir: path.join(work, 'run-glpi-fix'), dists: {}, findings });
+    const run = await rehearseOrThrow({ plan, planPath: planFile, manifest: await readManifest(FIXTURE), snapshotDir: FIXTURE, runDir: path.join(work, 'run-glpi-fix'), dists: {}, findings });
     const dedup = run.steps.find((s) => s.stepId === 'fix-glpi-dedup-slalevels-tickets')!;
     expect(dedup.status).toBe('passed');
     expect(dedup.tableDeltas).toEqual([expect.objectContaining({ table: 'glpi_slalevels_tickets', verdict: 'expected' })]);

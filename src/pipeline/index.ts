@@ -186,7 +186,7 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
   // --- functional stage (issue 19): the instance is kept for it, then stopped by it.
   const functional = (o.functional ?? true) && functionalWanted(plan, o.dists, o.dryRun);
   // ---
-  const run = await rehearse({
+  const rehearsal = await rehearse({
     plan,
     planPath: planFile,
     manifest,
@@ -202,6 +202,8 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
     onEvent: o.onEvent,
     keepInstance: functional || undefined,
   });
+  if (rehearsal.error || !rehearsal.summary) throw rehearsal.error ?? new Error('rehearse returned no summary');
+  const run = rehearsal.summary;
 
   // --- functional stage (issue 19)
   let functionalResults: FunctionalResults | undefined;

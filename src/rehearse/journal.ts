@@ -1,13 +1,18 @@
 /**
  * The run journal: `journal.jsonl` in the run directory, one event per line, appended and fsync'd as things
  * happen, so that a crash or Ctrl-C leaves an exact record of what finished (umzug-style storage of what ran).
+ * It is the single truth of a run: run.yaml is derived from it. Reading goes through the one shared reader
+ * (src/formats/journal.ts), also used by `dossier`, `dat` and `ci`.
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { VerificationError, fromSystemError } from '../errors.ts';
-import type { JournalEvent, StepStatus } from './run-types.ts';
+import { fromSystemError } from '../errors.ts';
+import type { JournalEvent } from './run-types.ts';
+import { JOURNAL_FILE, readJournalFile, truncateTornLine } from '../formats/journal.ts';
+import type { JournalRead } from '../formats/journal.ts';
 
-export const JOURNAL_FILE = 'journal.jsonl';
+export { JOURNAL_FILE, journalState } from '../formats/journal.ts';
+export type { JournalState } from '../formats/journal.ts';
 
 type EventBody = JournalEvent extends infer E ? (E extends { t: string } ? Omit<E, 't'> : never) : never;
 
@@ -35,63 +40,21 @@ export class Journal {
     }
   }
 
+  /** The events (a torn last line is left out: see readWithDamage). */
   read(): JournalEvent[] {
-    if (!fs.existsSync(this.file)) return [];
-    const text = fs.readFileSync(this.file, 'utf8');
-    const out: JournalEvent[] = [];
-    const lines = text.split('\n');
-    lines.forEach((line, i) => {
-      if (line.trim() === '') return;
-      try {
-        out.push(JSON.parse(line) as JournalEvent);
-      } catch {
-        // A torn last line (crash while writing) is ignored; a torn line in the middle is corruption.
-        if (i < lines.length - 2) throw new VerificationError(`${this.file}: line ${i + 1} is not valid JSON`);
-      }
-    });
-    return out;
+    return readJournalFile(this.file).events;
   }
-}
 
-export interface JournalState {
-  runId?: string;
-  plan?: string;
-  snapshot?: string;
-  instance?: string;
-  restored: boolean;
-  /** Last status per step id, in the order steps finished. */
-  finished: Map<string, { status: StepStatus; fingerprint?: string }>;
-  /** A step that started and never finished (interrupted or crashed mid-step). */
-  inFlight?: string;
-  complete: boolean;
-}
-
-export function journalState(events: JournalEvent[]): JournalState {
-  const state: JournalState = { restored: false, finished: new Map(), complete: false };
-  for (const e of events) {
-    switch (e.event) {
-      case 'run-started':
-        state.runId ??= e.runId;
-        state.plan = e.plan;
-        state.snapshot = e.snapshot;
-        state.instance = e.instance;
-        break;
-      case 'restore-finished':
-        state.restored = e.ok;
-        break;
-      case 'step-started':
-        state.inFlight = e.stepId;
-        break;
-      case 'step-finished':
-        state.finished.set(e.stepId, { status: e.status, fingerprint: e.fingerprint });
-        if (state.inFlight === e.stepId) state.inFlight = undefined;
-        break;
-      case 'run-finished':
-        state.complete = e.complete;
-        break;
-      default:
-        break;
-    }
+  readWithDamage(): JournalRead {
+    return readJournalFile(this.file);
   }
-  return state;
+
+  /**
+   * Before appending to a journal whose last line is torn: cuts that line off and records the repair, so
+   * that the next event does not land on the torn line (which would turn it into a corrupt middle line).
+   */
+  repair(torn: NonNullable<JournalRead['torn']>): void {
+    truncateTornLine(this.file, torn);
+    this.append({ event: 'journal-repaired', line: torn.line, bytes: torn.bytes });
+  }
 }

@@ -13,10 +13,16 @@ export interface RehearsalRestore {
   checks: RunSummary['preChecks'];
 }
 
-export async function restoreForRehearsal(snapshotDir: string, dsn: Dsn, databases: { glpi?: string; ocs?: string }): Promise<RehearsalRestore> {
+export async function restoreForRehearsal(
+  snapshotDir: string,
+  dsn: Dsn,
+  databases: { glpi?: string; ocs?: string },
+  options: { force?: boolean } = {},
+): Promise<RehearsalRestore> {
   let r: RestoreResult;
   try {
-    r = await restoreSnapshot(snapshotDir, dsn, { databases, verifyFiles: true });
+    // force: a new attempt (or a resume whose restore was cut) replaces the run's own databases.
+    r = await restoreSnapshot(snapshotDir, dsn, { databases, verifyFiles: true, force: options.force });
   } catch (err) {
     // A mismatch is evidence for the dossier, not a crash: record it as a failed pre-check.
     if (!(err instanceof RestoreMismatchError)) throw err;

@@ -74,12 +74,92 @@ export interface RunSummary {
   preChecks: Array<{ id: string; title: string; titleFr?: string; status: 'passed' | 'failed'; detail: string; detailFr?: string }>;
   steps: StepResult[];
   anomalies: Anomaly[];
+  /** Every attempt of this run directory, from the journal (absent in runs written by older versions). */
+  attempts?: RunAttempt[];
+  /** Every rollback of a step, from the journal. */
+  rollbacks?: RollbackRecord[];
+}
+
+/** One attempt of a run: the first run, or a later `--new-attempt` with a changed plan (derived from the journal). */
+export interface RunAttempt {
+  attempt: number;
+  startedAt: string;
+  /** sha256 of the plan file the attempt ran. */
+  planSha256?: string;
+  steps?: number;
+  /** How it ended: complete, incomplete (not-run steps), failed, interrupted, or abandoned (a crash, then a new attempt). */
+  outcome: 'complete' | 'incomplete' | 'failed' | 'interrupted' | 'abandoned' | 'running';
+  failedSteps: string[];
+  /** Why the plan changed (for attempts after the first): steps added, removed, edited or moved. */
+  planChanges?: PlanDifference;
+  reason?: string;
+}
+
+/** What differs between two plans, step by step. */
+export interface PlanDifference {
+  added: string[];
+  removed: string[];
+  changed: string[];
+  moved: string[];
+}
+
+/** A rollback of a step, as recorded in the journal. */
+export interface RollbackRecord {
+  stepId: string;
+  /** failed: the step failed; interrupted: Ctrl-C or a signal; crash: found half-run on --resume. */
+  cause: 'failed' | 'interrupted' | 'crash';
+  mode: 'copy' | 'replay' | 'none';
+  ok: boolean;
+  detail?: string;
 }
 
 export type JournalEvent =
-  | { t: string; event: 'run-started'; runId: string; plan: string; snapshot: string; instance: string }
-  | { t: string; event: 'restore-finished'; tables: number; ok: boolean }
+  | {
+      t: string;
+      event: 'run-started';
+      runId: string;
+      plan: string;
+      snapshot: string;
+      instance: string;
+      /** sha256 of the plan file and its step ids/hashes (absent in journals written before 0.x: not pinned). */
+      planSha256?: string;
+      steps?: string[];
+      stepHashes?: string[];
+      pid?: number;
+    }
+  | {
+      t: string;
+      event: 'attempt-started';
+      attempt: number;
+      planSha256: string;
+      steps: string[];
+      stepHashes: string[];
+      changes: PlanDifference;
+      /** The instance of this attempt (a new embedded one when the run's own one was gone). */
+      instance?: string;
+      reason?: string;
+      pid?: number;
+    }
+  | { t: string; event: 'resumed'; pid?: number; attempt?: number }
+  | { t: string; event: 'restore-finished'; tables: number; ok: boolean; preChecks?: RunSummary['preChecks'] }
   | { t: string; event: 'step-started'; stepId: string }
-  | { t: string; event: 'step-finished'; stepId: string; status: StepStatus; durationMs: number; fingerprint?: string }
+  | {
+      t: string;
+      event: 'step-finished';
+      stepId: string;
+      status: StepStatus;
+      durationMs: number;
+      fingerprint?: string;
+      /** The step's full result and anomalies: run.yaml is derived from these. */
+      result?: StepResult;
+      anomalies?: Anomaly[];
+    }
+  | ({ t: string; event: 'step-rolled-back' } & RollbackRecord)
+  | { t: string; event: 'process-started'; stepId: string; pid: number; startTime?: number; command: string }
+  | { t: string; event: 'process-finished'; stepId: string; pid: number; exitCode: number }
+  | { t: string; event: 'process-stopped'; stepId?: string; pid: number; signal: string; connectionsKilled: number }
+  | { t: string; event: 'sessions-killed'; ids: number[] }
+  | { t: string; event: 'lock-taken-over'; lock: 'run' | 'instance'; holderPid: number; holderStarted?: string }
+  | { t: string; event: 'journal-repaired'; line: number; bytes: number }
   | { t: string; event: 'run-interrupted'; stepId?: string; signal: string }
   | { t: string; event: 'run-finished'; complete: boolean };

@@ -2,6 +2,7 @@
  * The test dossier (dossier de tests) of lot MAJSER, rendered from a run directory's inputs.
  * Pure: same inputs and options → same bytes. Wording in i18n/{fr,en}.ts.
  */
+import { attemptsSection } from './sections/attempts.ts';
 import type { RunInputs } from './inputs.ts';
 import type { Lang } from './format.ts';
 import { baseName, bytes, deletionReason, duration, planNotes, stepExplanation, stepTitle, stringsFor } from './format.ts';
@@ -732,6 +733,7 @@ export const DOSSIER_SECTIONS: DossierSection[] = [
   { id: 'environment', part: 'body', render: ({ s, m }) => environment(s, m) },
   { id: 'plan', part: 'body', render: ({ s, m }) => planSection(s, m) },
   { id: 'functional', part: 'body', render: ({ s, o }) => functionalSection(s.lang as 'fr' | 'en', o.functional) },
+  { id: 'attempts', part: 'body', render: ({ s, m }) => attemptsSection(m.inputs.journal, s.lang === 'en' ? 'en' : 'fr') },
   registersSection,
   { id: 'verdict', part: 'body', render: ({ s, m }) => verdictSection(s, m) },
   { id: 'exit', part: 'body', render: ({ s, m }) => exitSection(s, m) },

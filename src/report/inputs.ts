@@ -16,6 +16,8 @@ import type { JournalEvent, RunSummary } from '../rehearse/run-types.ts';
 import type { PlanFile } from '../plan/plan-types.ts';
 import type { FindingsFile } from '../audit/finding-types.ts';
 import type { Manifest } from '../snapshot/manifest-types.ts';
+import { readJournalFile } from '../formats/journal.ts';
+import { readRunFile } from '../formats/run-file.ts';
 
 /** A file the document was generated from, with its fingerprint (printed in the dossier). */
 export interface SourceFile {
@@ -120,72 +122,6 @@ export class Checker {
 }
 
 const SEVERITIES = ['bloquante', 'majeure', 'mineure'] as const;
-const STEP_STATUSES = ['passed', 'failed', 'not-run', 'skipped'] as const;
-
-function checkRunSummary(c: Checker, doc: Obj): RunSummary {
-  c.header(doc);
-  c.str(doc.runId, 'runId');
-  c.str(doc.startedAt, 'startedAt');
-  c.optStr(doc.finishedAt, 'finishedAt');
-  c.bool(doc.dryRun, 'dryRun');
-  c.bool(doc.complete, 'complete');
-  const snap = c.obj(doc.snapshot, 'snapshot');
-  c.str(snap.dir, 'snapshot.dir');
-  c.str(snap.id, 'snapshot.id');
-  const plan = c.obj(doc.plan, 'plan');
-  c.str(plan.file, 'plan.file');
-  const inst = c.obj(doc.instance, 'instance');
-  c.oneOf(inst.kind, 'instance.kind', ['embedded', 'external'] as const);
-  c.str(inst.serverVersion, 'instance.serverVersion');
-  c.obj(inst.settings ?? {}, 'instance.settings');
-  c.arr(doc.distributions ?? [], 'distributions').forEach((d, i) => {
-    const o = c.obj(d, `distributions[${i}]`);
-    c.str(o.product, `distributions[${i}].product`);
-    c.str(o.version, `distributions[${i}].version`);
-    c.optStr(o.sha256, `distributions[${i}].sha256`);
-  });
-  c.arr(doc.preChecks ?? [], 'preChecks').forEach((p, i) => {
-    const o = c.obj(p, `preChecks[${i}]`);
-    c.str(o.id, `preChecks[${i}].id`);
-    c.str(o.title, `preChecks[${i}].title`);
-    c.optStr(o.titleFr, `preChecks[${i}].titleFr`);
-    c.oneOf(o.status, `preChecks[${i}].status`, ['passed', 'failed'] as const);
-    c.optStr(o.detail, `preChecks[${i}].detail`);
-    c.optStr(o.detailFr, `preChecks[${i}].detailFr`);
-  });
-  c.arr(doc.steps, 'steps').forEach((s, i) => {
-    const f = `steps[${i}]`;
-    const o = c.obj(s, f);
-    c.str(o.stepId, `${f}.stepId`);
-    c.oneOf(o.status, `${f}.status`, STEP_STATUSES);
-    c.optStr(o.reason, `${f}.reason`);
-    c.optStr(o.reasonFr, `${f}.reasonFr`);
-    if (o.durationMs !== undefined) c.num(o.durationMs, `${f}.durationMs`);
-    c.arr(o.tableDeltas ?? [], `${f}.tableDeltas`).forEach((d, j) => {
-      const t = c.obj(d, `${f}.tableDeltas[${j}]`);
-      c.str(t.table, `${f}.tableDeltas[${j}].table`);
-      c.oneOf(t.verdict, `${f}.tableDeltas[${j}].verdict`, ['unchanged', 'expected', 'anomaly'] as const);
-    });
-    c.arr(o.evidence ?? [], `${f}.evidence`).forEach((e, j) => c.str(e, `${f}.evidence[${j}]`));
-    o.tableDeltas ??= [];
-    o.evidence ??= [];
-  });
-  c.arr(doc.anomalies ?? [], 'anomalies').forEach((a, i) => {
-    const f = `anomalies[${i}]`;
-    const o = c.obj(a, f);
-    c.str(o.id, `${f}.id`);
-    c.oneOf(o.severity, `${f}.severity`, SEVERITIES);
-    c.text(o.title, `${f}.title`);
-    c.text(o.detail, `${f}.detail`);
-    if (o.remedy !== undefined) c.text(o.remedy, `${f}.remedy`);
-    c.bool(o.resolved, `${f}.resolved`);
-  });
-  doc.distributions ??= [];
-  doc.preChecks ??= [];
-  doc.anomalies ??= [];
-  inst.settings ??= {};
-  return doc as unknown as RunSummary;
-}
 
 function checkPlan(c: Checker, doc: Obj): PlanFile {
   c.header(doc);
@@ -312,28 +248,6 @@ function assertDir(dir: string, what: string): void {
   if (!st.isDirectory()) throw new NotFoundError(`${what} ${dir} is not a directory`);
 }
 
-function readJournal(file: string): JournalEvent[] {
-  if (!fs.existsSync(file)) return [];
-  const events: JournalEvent[] = [];
-  fs.readFileSync(file, 'utf8')
-    .split('\n')
-    .forEach((line, i) => {
-      if (!line.trim()) return;
-      let ev: unknown;
-      try {
-        ev = JSON.parse(line);
-      } catch {
-        throw new VerificationError(`journal.jsonl line ${i + 1}: not valid JSON`);
-      }
-      const o = ev as Obj;
-      if (!o || typeof o.event !== 'string' || typeof o.t !== 'string') {
-        throw new VerificationError(`journal.jsonl line ${i + 1}: an event needs "t" and "event"`);
-      }
-      events.push(o as unknown as JournalEvent);
-    });
-  return events;
-}
-
 /** Reads and checks a snapshot directory's manifest.yaml. */
 export function loadSnapshotInputs(snapshotDir: string): SnapshotInputs {
   assertDir(snapshotDir, 'snapshot directory');
@@ -356,7 +270,7 @@ export function loadRunInputs(runDir: string, options: { snapshotDir?: string } 
     });
   }
   const warnings: InputWarning[] = [];
-  const run = checkRunSummary(new Checker('run.yaml'), readYaml(runFile, 'run.yaml'));
+  const run = readRunFile(runDir);
   const sources: SourceFile[] = [fingerprint(runFile, 'run.yaml')];
 
   const planName = path.basename(run.plan.file || 'plan.yaml');
@@ -374,7 +288,8 @@ export function loadRunInputs(runDir: string, options: { snapshotDir?: string } 
   }
 
   const journalFile = path.join(runDir, 'journal.jsonl');
-  const journal = readJournal(journalFile);
+  // The one journal reader (src/formats/journal.ts), as --resume reads it: a torn last line is left out.
+  const journal = readJournalFile(journalFile).events;
   if (fs.existsSync(journalFile)) sources.push(fingerprint(journalFile, 'journal.jsonl'));
 
   let manifest: Manifest | undefined;

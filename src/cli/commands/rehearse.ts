@@ -18,7 +18,7 @@ import { rehearse } from '../../rehearse/runner.ts';
 import type { RunSummary } from '../../rehearse/run-types.ts';
 import { runToJUnit } from '../../rehearse/junit.ts';
 import { onInterrupt } from '../../util/shutdown.ts';
-import { StepFailedError } from '../../errors.ts';
+import { InterruptedError, StepFailedError } from '../../errors.ts';
 import { functionalAfterRehearsal, functionalWanted } from '../../functional/after-rehearsal.ts';
 import { reportFunctional, scenarioPrinter } from './functional.ts';
 
@@ -29,6 +29,7 @@ interface RehearseCliOptions extends ServerSettingsOptions, DistOptions {
   instance?: string;
   dryRun?: boolean;
   resume?: boolean;
+  newAttempt?: boolean;
   keepInstance?: boolean;
   junit?: string;
   referenceDir?: string[];
@@ -50,6 +51,7 @@ export function register(program: Command): void {
     .option('--instance <dsn>', 'an existing test server (must be marked: see `instance mark`) instead of an embedded one')
     .option('--dry-run', 'run what needs no external distribution; list the rest as not run')
     .option('--resume', 'continue an interrupted or failed run in --out, after rolling back a half-run step')
+    .option('--new-attempt', 'start a new attempt in an existing run directory, e.g. with a changed plan: the journal records the change, the snapshot is restored again and every step runs again; earlier attempts stay in the dossier')
     .option('--keep-instance', 'keep the embedded server running after a complete run (for inspection)')
     .option('--junit <file>', 'also write the steps as JUnit XML (for CI)')
     .option('--reference-dir <dir>', 'reference schemas (glpi-<v>-empty.sql, ocsbase_new-<r>.sql) to re-check drift findings after corrective migrations (repeatable)', collect)
@@ -69,11 +71,17 @@ Examples:
   $ glpi-ocs-upgrade rehearse plan.yaml --snapshot snap/ -o run-1 --findings findings.yaml \\
       --ocs-dist ~/dist/ocsreports-2.12.4 --glpi-dist ~/dist/glpi-10.0.22 --php /usr/bin/php8.2
   $ glpi-ocs-upgrade rehearse plan.yaml --snapshot snap/ -o run-1 --resume        # after Ctrl-C or a fix
+  $ glpi-ocs-upgrade rehearse plan-v2.yaml --snapshot snap/ -o run-1 --new-attempt # the plan changed
+
+A run directory is one run of one plan: --resume with another plan is refused (exit 14) naming the steps
+that differ; --new-attempt records the change and starts again from the snapshot. Only one process works on
+a run directory (and on an instance's databases) at a time: a second one exits 13 naming the holder.
 
 The embedded server copies production's sql_mode and character set from the snapshot manifest unless
 --sql-mode / --character-set-server say otherwise. Steps whose distribution is missing are "not run",
 with the exact command to run by hand; the run is then incomplete, never passed.
-Exit codes: 0 complete or incomplete without failure, 7 a step failed, 130 interrupted (then --resume).
+Exit codes: 0 complete or incomplete without failure, 7 a step failed, 13 busy, 14 plan changed,
+130 interrupted (then --resume).
 ${CREDENTIALS_HELP}`,
   );
   cmd.action(async (planFile: string, opts: RehearseCliOptions, command: Command) => {
@@ -88,13 +96,14 @@ ${CREDENTIALS_HELP}`,
     const controller = new AbortController();
     const stopListening = onInterrupt((signal) => {
       out.warn(`${signal} received: stopping after the current statement (press again to stop at once)`);
-      controller.abort();
+      // The signal's name is the abort reason: the journal records the real one.
+      controller.abort(signal);
     });
     try {
       // --- functional stage (issue 19): wanted → the runner keeps its instance for it; it stops it after.
       const functional = opts.functional ?? functionalWanted(plan, dists, opts.dryRun);
       // ---
-      const run = await rehearse({
+      const { summary: run, error } = await rehearse({
         plan,
         planPath: planFile,
         manifest,
@@ -105,6 +114,7 @@ ${CREDENTIALS_HELP}`,
         serverSettings: pickSettings(opts),
         dryRun: opts.dryRun,
         resume: opts.resume,
+        newAttempt: opts.newAttempt,
         keepInstance: opts.keepInstance || functional,
         dists,
         php: opts.php,
@@ -114,7 +124,7 @@ ${CREDENTIALS_HELP}`,
         onEvent: progressPrinter(out),
       });
       // --- functional stage (issue 19), only when no step failed (a failed run keeps its instance for --resume).
-      if (functional && !run.steps.some((st) => st.status === 'failed')) {
+      if (run && !error && functional && !run.steps.some((st) => st.status === 'failed')) {
         const databases: { glpi?: string; ocs?: string } = {};
         for (const d of manifest.databases) databases[d.role] = d.name;
         if (!out.json && !out.quiet) process.stderr.write('functional tests: serving the upgraded applications, scenarios in headless Chromium\n');
@@ -124,7 +134,9 @@ ${CREDENTIALS_HELP}`,
         return;
       }
       // ---
-      finish(out, run, opts);
+      // The summary is printed even when the run stopped (Ctrl-C keeps what was done), then the error.
+      if (run && (!error || error instanceof InterruptedError)) finish(out, run, opts, Boolean(error));
+      if (error) throw error;
     } finally {
       stopListening();
     }
@@ -162,7 +174,7 @@ export function progressPrinter(out: Output): (e: RunnerEvent) => void {
   };
 }
 
-function finish(out: Output, run: RunSummary, opts: { out?: string; junit?: string }): void {
+function finish(out: Output, run: RunSummary, opts: { out?: string; junit?: string }, stopped = false): void {
   const runDir = opts.out ?? 'run';
   if (opts.junit) {
     fs.mkdirSync(path.dirname(path.resolve(opts.junit)), { recursive: true });
@@ -177,6 +189,7 @@ function finish(out: Output, run: RunSummary, opts: { out?: string; junit?: stri
       `${residual.length} residual anomal${residual.length === 1 ? 'y' : 'ies'} (${residual.filter((a) => a.severity === 'bloquante').length} bloquante, ${residual.filter((a) => a.severity === 'majeure').length} majeure)`,
   );
   out.say(`run directory: ${runDir} (run.yaml, journal.jsonl, evidence/)`);
+  if (stopped) return;
   out.say(`next: glpi-ocs-upgrade dossier ${runDir}`);
   if (count('failed') > 0) {
     throw new StepFailedError(`${count('failed')} step(s) failed: ${run.steps.filter((s) => s.status === 'failed').map((s) => s.stepId).join(', ')}`, {

@@ -1,5 +1,5 @@
 /**
- * The glpi-console executor: `php bin/console <command> <args> -n --no-ansi --lang=en_GB` of the GLPI
+ * The glpi-console executor: `php bin/console <command> <args> -n --no-ansi [--lang=<data's language>]` of the GLPI
  * release the step names, from `--glpi-dist`, against the test instance (see glpi-env.ts for how the tree
  * stays untouched and the password stays off command lines).
  *

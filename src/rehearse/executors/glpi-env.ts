@@ -9,7 +9,13 @@
  *    the command ends; the flags the migration commands append ($use_utf8mb4, $allow_myisam, …) are kept;
  *  - glpicrypt.key, created by db:update in the config dir, is kept there for the whole run (the plugin
  *    step encrypts the OCS password with it);
- *  - every command is `php bin/console <cmd> … -n --no-ansi --lang=en_GB`, run from the tree root.
+ *  - every command is `php bin/console <cmd> … -n --no-ansi [--lang=<L>]`, run from the tree root, where L is
+ *    the language of the GLPI configuration in the data (glpi_configs `language`), the one production's own
+ *    update would use; without one, no --lang (GLPI then picks its default, as it would in production). The
+ *    updaters write default rows in the session language: forcing en_GB made a French database differ;
+ *  - the command runs in its own process group, and its pid and start time are handed to the runner
+ *    (ctx.onProcess) for the journal: after a kill -9 of the tool, --resume finds and stops a PHP updater
+ *    still running against the test instance before it rolls the step back.
  */
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -20,10 +26,46 @@ import type { Dsn } from '../../db/dsn.ts';
 import type { GlpiDistribution } from '../../dist/glpi.ts';
 import type { ExecutorContext } from './types.ts';
 import { shellQuote } from './common.ts';
+import type { Connection } from 'mysql2/promise';
+import { qi } from '../../db/connect.ts';
+import { processStartTime } from '../processes.ts';
 
 export const GLPI_FILES_SUBDIRS = ['_cache', '_cron', '_dumps', '_graphs', '_lock', '_log', '_pictures', '_plugins', '_rss', '_sessions', '_tmp', '_uploads', '_inventories', '_locales'];
 
-export const CONSOLE_FLAGS = ['-n', '--no-ansi', '--lang=en_GB'];
+export const CONSOLE_FLAGS = ['-n', '--no-ansi'];
+
+/** GLPI language codes: en_GB, fr_FR, pt_BR, es_419, … */
+const LANGUAGE = /^[a-z]{2,3}(_[A-Za-z0-9]{2,4})?$/;
+
+/**
+ * The language of the GLPI configuration stored in `database` (the wide glpi_configs row of GLPI ≤ 9.1, or
+ * the core/language key of later releases), or undefined when there is none usable.
+ */
+export async function glpiConfigLanguage(conn: Connection, database: string): Promise<string | undefined> {
+  try {
+    const [cols] = await conn.query(
+      `SELECT COLUMN_NAME AS c FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = 'glpi_configs' AND COLUMN_NAME IN ('language', 'context', 'name', 'value')`,
+      [database],
+    );
+    const names = new Set((cols as Array<{ c: string }>).map((r) => r.c));
+    let value: unknown;
+    if (names.has('context') && names.has('name') && names.has('value')) {
+      const [rows] = await conn.query(`SELECT value AS v FROM ${qi(database)}.glpi_configs WHERE context = 'core' AND name = 'language' LIMIT 1`);
+      value = (rows as Array<{ v: unknown }>)[0]?.v;
+    } else if (names.has('language')) {
+      const [rows] = await conn.query(`SELECT language AS v FROM ${qi(database)}.glpi_configs ORDER BY id LIMIT 1`);
+      value = (rows as Array<{ v: unknown }>)[0]?.v;
+    }
+    const text = value === null || value === undefined ? '' : String(value).trim();
+    return LANGUAGE.test(text) ? text : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export function consoleFlags(lang: string | undefined): string[] {
+  return lang ? [...CONSOLE_FLAGS, `--lang=${lang}`] : [...CONSOLE_FLAGS];
+}
 
 export interface GlpiEnvDirs {
   base: string;
@@ -120,8 +162,8 @@ function newLogLines(before: Map<string, number>): string[] {
   return out;
 }
 
-export function consoleCommandLine(dist: string, command: string, args: string[], php = 'php'): string {
-  return `cd ${shellQuote(dist)} && ${shellQuote(php)} bin/console ${[command, ...args, ...CONSOLE_FLAGS].map(shellQuote).join(' ')}`;
+export function consoleCommandLine(dist: string, command: string, args: string[], php = 'php', lang?: string): string {
+  return `cd ${shellQuote(dist)} && ${shellQuote(php)} bin/console ${[command, ...args, ...consoleFlags(lang)].map(shellQuote).join(' ')}`;
 }
 
 /** Runs one console command of `dist` against `database` on the test instance. */
@@ -134,26 +176,48 @@ export async function runGlpiConsole(
   args: string[],
 ): Promise<ConsoleRun> {
   const dirs = prepareGlpiDirs(ctx);
+  const lang = await glpiConfigLanguage(ctx.conn, database);
   writeConfigDb(dirs, ctx.dsn, database, true);
   const sizes = logSizes(dirs);
   const started = Date.now();
+  const shown = consoleCommandLine(dist.dir, command, args, php, lang);
   try {
-    const r = await execa(php, ['bin/console', command, ...args, ...CONSOLE_FLAGS], {
+    const sub = execa(php, ['bin/console', command, ...args, ...consoleFlags(lang)], {
       cwd: dist.dir,
       env: { GLPI_CONFIG_DIR: dirs.config, GLPI_VAR_DIR: dirs.files, GLPI_MARKETPLACE_DIR: dirs.marketplace },
       all: true,
       reject: false,
       stdin: 'ignore',
-      cancelSignal: ctx.signal,
+      // Its own process group: a Ctrl-C on the terminal reaches the tool only, which stops the whole group.
+      detached: true,
       timeout: 3_600_000,
     });
+    const pid = sub.pid;
+    const stopGroup = () => {
+      if (pid === undefined) return;
+      try {
+        process.kill(-pid, 'SIGTERM');
+      } catch {
+        /* already gone */
+      }
+    };
+    if (pid !== undefined) ctx.onProcess?.({ pid, startTime: processStartTime(pid), command: shown });
+    if (ctx.signal?.aborted) stopGroup();
+    ctx.signal?.addEventListener('abort', stopGroup, { once: true });
+    let r: Awaited<typeof sub>;
+    try {
+      r = await sub;
+    } finally {
+      ctx.signal?.removeEventListener('abort', stopGroup);
+    }
+    if (pid !== undefined) ctx.onProcessEnd?.({ pid, exitCode: typeof r.exitCode === 'number' ? r.exitCode : -1 });
     let output = String(r.all ?? '');
     const pw = ctx.dsn.password;
     if (pw) output = output.split(pw).join('***').split(rawurlencode(pw)).join('***');
     return {
       exitCode: typeof r.exitCode === 'number' ? r.exitCode : -1,
       output,
-      shown: consoleCommandLine(dist.dir, command, args, php),
+      shown,
       durationMs: Date.now() - started,
       logLines: newLogLines(sizes),
     };

@@ -99,6 +99,10 @@ export interface ExecutorContext {
   php?: string;
   signal?: AbortSignal;
   log(line: string): void;
+  /** Told when the step starts an external program (in its own process group): the runner journals it. */
+  onProcess?(p: { pid: number; startTime?: number; command: string }): void;
+  /** Told when that program has ended. */
+  onProcessEnd?(p: { pid: number; exitCode: number }): void;
 }
 
 export interface StepExecutor<K extends StepRunner['kind'] = StepRunner['kind']> {
