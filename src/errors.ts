@@ -30,6 +30,8 @@ export const ExitCode = {
   DISK_FULL: 10,
   /** The data is not what the command can work on (unknown version, non-GLPI database, empty database). */
   UNSUPPORTED: 11,
+  /** `apply` / `rollback` refused: a precondition is not met (rehearsal, production's state, sessions, backup). */
+  APPLY_REFUSED: 15,
   /** Interrupted by Ctrl-C or SIGTERM; the journal allows `--resume`. */
   INTERRUPTED: 130,
 } as const;
@@ -104,6 +106,12 @@ export class DiskFullError extends ToolError {
 export class UnsupportedError extends ToolError {
   constructor(message: string, options?: { hint?: string; cause?: unknown }) {
     super(message, ExitCode.UNSUPPORTED, options);
+  }
+}
+
+export class ApplyRefusedError extends ToolError {
+  constructor(message: string, options?: { hint?: string; cause?: unknown }) {
+    super(message, ExitCode.APPLY_REFUSED, options);
   }
 }
 

@@ -21,11 +21,11 @@ import mysql from 'mysql2/promise';
 import { baseOptions } from '../db/connect.ts';
 import type { Dsn } from '../db/dsn.ts';
 import { formatDsn } from '../db/dsn.ts';
-import { assertWritable } from '../db/interlock.ts';
+import { assertWritable, confirmationMatches, hostPortOf, productionWritesAllowed } from '../db/interlock.ts';
 import type { EmbeddedInstance, ServerSettings } from '../db/embedded.ts';
 import { attachInstance, startEmbedded } from '../db/embedded.ts';
 import { serverInfo } from '../db/introspect.ts';
-import { InterruptedError, UsageError, VerificationError, fromSystemError } from '../errors.ts';
+import { InterlockError, InterruptedError, UsageError, VerificationError, fromSystemError } from '../errors.ts';
 import type { FindingsFile } from '../audit/finding-types.ts';
 import type { PlanFile, PlanStep } from '../plan/plan-types.ts';
 import type { Manifest } from '../snapshot/manifest-types.ts';
@@ -46,6 +46,7 @@ import { describeDistributions } from '../dist/index.ts';
 import { findingsToAnomalies } from './anomalies.ts';
 import { runAudit } from '../audit/index.ts';
 import { correctiveMigration } from '../catalog/corrective.ts';
+import { recordFinalState, recordStructureBefore } from './final-state.ts';
 
 export interface RehearseOptions {
   plan: PlanFile;
@@ -71,6 +72,20 @@ export interface RehearseOptions {
   clock?: () => Date;
   /** Where each step's time goes (bench/rehearse-overhead.ts); called once per phase of each step. */
   onPhase?: (e: PhaseTiming) => void;
+  /**
+   * [apply] Run the plan on production instead of a test instance (src/apply/apply.ts): no snapshot is
+   * restored (`snapshotDir`/`manifest` are the pre-apply backup, used only to replay a step on --resume),
+   * the interlock is passed only inside withProductionWrites() with the same HOST:PORT, a failed step is
+   * NOT rolled back (its savepoint is kept, the run stops: `apply --resume` or `rollback`).
+   */
+  target?: ProductionTarget;
+}
+
+/** [apply] An already-running production server, confirmed by the user with --confirm HOST:PORT. */
+export interface ProductionTarget {
+  kind: 'production';
+  dsn: Dsn;
+  confirmedHostPort: string;
 }
 
 /** The parts of a step's wall time: the executor's own work vs the runner's safety net around it. */
@@ -130,6 +145,11 @@ export function readRunSummary(runDir: string): RunSummary | undefined {
   return YAML.parse(fs.readFileSync(file, 'utf8')) as RunSummary;
 }
 
+/** [apply] The journal's instance label of a production run. */
+function productionLabel(dsn: Dsn): string {
+  return `production:${hostPortOf(dsn)}`;
+}
+
 function instanceLabel(embedded: EmbeddedInstance | undefined, dsn: Dsn): string {
   return embedded ? `embedded:${embedded.record.name}` : formatDsn(dsn);
 }
@@ -182,7 +202,8 @@ export async function rehearse(opts: RehearseOptions): Promise<RunSummary> {
   const emit = opts.onEvent ?? (() => undefined);
   const { plan, manifest } = opts;
 
-  if (plan.source.snapshotId && plan.source.snapshotId !== manifest.id) {
+  const production = opts.target?.kind === 'production' ? opts.target : undefined;
+  if (!production && plan.source.snapshotId && plan.source.snapshotId !== manifest.id) {
     throw new VerificationError(`the plan was made for snapshot ${plan.source.snapshotId.slice(0, 12)}…, not for ${manifest.id.slice(0, 12)}…`, {
       hint: 'make a new plan for this snapshot: glpi-ocs-upgrade plan SNAPSHOT_DIR',
     });
@@ -204,7 +225,13 @@ export async function rehearse(opts: RehearseOptions): Promise<RunSummary> {
   // The test instance.
   let embedded: EmbeddedInstance | undefined;
   let dsn: Dsn;
-  if (opts.resume) {
+  if (production) {
+    // [apply] The target is production itself (the label is checked on --resume).
+    dsn = production.dsn;
+    if (opts.resume && previous.instance !== productionLabel(dsn)) {
+      throw new UsageError(`this apply ran on ${previous.instance ?? '?'}, not on ${productionLabel(dsn)}`);
+    }
+  } else if (opts.resume) {
     const label = previous.instance ?? '';
     if (label.startsWith('embedded:')) {
       embedded = attachInstance(label.slice('embedded:'.length));
@@ -246,7 +273,14 @@ export async function rehearse(opts: RehearseOptions): Promise<RunSummary> {
   let resumable = Boolean(previous.restored);
   let finishedCleanly = false;
   try {
-    await assertWritable(conn, dsn, 'rehearse');
+    if (production) {
+      // [apply] Production passes only when apply opened the confirmed scope for this very server.
+      if (!confirmationMatches(dsn, production.confirmedHostPort) || !productionWritesAllowed(dsn)) {
+        throw new InterlockError(`refusing to apply to ${formatDsn(dsn)}: not confirmed as the production server (--confirm ${hostPortOf(dsn)})`);
+      }
+    } else {
+      await assertWritable(conn, dsn, 'rehearse');
+    }
     checkConns.push(await mysql.createConnection(baseOptions(dsn, { extra: { multipleStatements: false } })));
     const info = await serverInfo(conn);
     const dbs = databaseNames(manifest);
@@ -254,7 +288,7 @@ export async function rehearse(opts: RehearseOptions): Promise<RunSummary> {
     if (!opts.resume) {
       fs.copyFileSync(opts.planPath, planCopy);
       if (opts.findings) writeYaml(path.join(opts.runDir, 'findings.yaml'), opts.findings);
-      journal.append({ event: 'run-started', runId, plan: path.relative(path.resolve(opts.runDir), path.resolve(opts.planPath)), snapshot: manifest.id, instance: instanceLabel(embedded, dsn) });
+      journal.append({ event: 'run-started', runId, plan: path.relative(path.resolve(opts.runDir), path.resolve(opts.planPath)), snapshot: manifest.id, instance: production ? productionLabel(dsn) : instanceLabel(embedded, dsn) });
     } else {
       if (previous.snapshot !== manifest.id) throw new VerificationError(`--snapshot is not the snapshot this run was started with`);
       emit({ kind: 'info', message: `resuming ${runId} on ${instanceLabel(embedded, dsn)}` });
@@ -271,7 +305,7 @@ export async function rehearse(opts: RehearseOptions): Promise<RunSummary> {
       snapshot: { dir: path.relative(path.resolve(opts.runDir), path.resolve(opts.snapshotDir)) || '.', id: manifest.id },
       plan: { file: 'plan.yaml', steps: plan.steps.length },
       instance: {
-        kind: embedded ? 'embedded' : 'external',
+        kind: production ? 'production' : embedded ? 'embedded' : 'external',
         serverVersion: info.version,
         settings: { sqlMode: info.sqlMode, characterSetServer: info.characterSetServer, collationServer: info.collationServer, lowerCaseTableNames: info.lowerCaseTableNames },
       },
@@ -282,8 +316,9 @@ export async function rehearse(opts: RehearseOptions): Promise<RunSummary> {
     };
     const summaryFile = path.join(opts.runDir, RUN_FILE);
 
-    // 1. Restore the snapshot (once).
-    if (!previous.restored) {
+    // 1. Restore the snapshot (once). [apply] Never on production: it is already there.
+    if (production) resumable = true;
+    if (!previous.restored && !production) {
       emit({ kind: 'info', message: `restoring snapshot ${manifest.id.slice(0, 12)} into ${instanceLabel(embedded, dsn)}` });
       const restored = await restoreForRehearsal(opts.snapshotDir, dsn, dbs);
       summary.preChecks.push(...restored.checks);
@@ -291,6 +326,7 @@ export async function rehearse(opts: RehearseOptions): Promise<RunSummary> {
       writeYaml(summaryFile, summary);
       if (!restored.ok) throw new VerificationError('the restored snapshot does not match its manifest: see run.yaml pre-checks');
       resumable = true;
+      await recordStructureBefore(conn, dbs, opts.runDir);
     }
 
     // 2. Resume: undo a step that was cut mid-way, then prove the instance still matches the journal.
@@ -302,22 +338,31 @@ export async function rehearse(opts: RehearseOptions): Promise<RunSummary> {
     };
     if (opts.resume) {
       // Savepoints of steps that finished just before the kill: no longer needed.
+      // [apply] On production a failed step was not rolled back: its savepoint is kept, and --resume (asked
+      // for by the user, announced here and journaled) undoes it like an interrupted step.
+      let inFlight = previous.inFlight;
+      if (production) {
+        const failed = [...previous.finished].filter(([, f]) => f.status === 'failed').map(([id]) => id).pop();
+        if (failed && fs.existsSync(path.join(opts.runDir, 'evidence', failed, 'savepoint.json'))) inFlight = failed;
+      }
       for (const id of previous.finished.keys()) {
         const spFile = path.join(opts.runDir, 'evidence', id, 'savepoint.json');
-        if (!fs.existsSync(spFile)) continue;
+        if (id === inFlight || !fs.existsSync(spFile)) continue;
         await dropSavepoint(conn, JSON.parse(fs.readFileSync(spFile, 'utf8')) as Savepoint);
         fs.rmSync(spFile, { force: true });
       }
-      if (previous.inFlight) {
-        const spFile = path.join(opts.runDir, 'evidence', previous.inFlight, 'savepoint.json');
+      if (inFlight) {
+        const spFile = path.join(opts.runDir, 'evidence', inFlight, 'savepoint.json');
         if (fs.existsSync(spFile)) {
           const sp = JSON.parse(fs.readFileSync(spFile, 'utf8')) as Savepoint;
-          emit({ kind: 'info', message: `rolling back the interrupted step ${previous.inFlight}${sp.mode === 'replay' ? ' (restore of its database and replay of the steps before it)' : ''}` });
-          await undo(sp, plan.steps.find((s) => s.id === previous.inFlight)?.database, replay);
+          emit({ kind: 'info', message: `rolling back the interrupted step ${inFlight}${sp.mode === 'replay' ? ' (restore of its database and replay of the steps before it)' : ''}` });
+          if (production) journal.append({ event: 'step-rolled-back', stepId: inFlight, mode: sp.mode ?? 'copy' });
+          await undo(sp, plan.steps.find((s) => s.id === inFlight)?.database, replay);
           await dropSavepoint(conn, sp);
+          fs.rmSync(spFile, { force: true });
         }
       }
-      const lastPassed = [...previous.finished.values()].filter((f) => f.fingerprint).pop();
+      const lastPassed = [...previous.finished.values()].filter((f) => f.fingerprint && f.status === 'passed').pop();
       if (lastPassed?.fingerprint) {
         // A full pass: the exact state the next steps start from.
         const since = await serverNow(conn);
@@ -395,6 +440,21 @@ export async function rehearse(opts: RehearseOptions): Promise<RunSummary> {
         await recheckFindings(step, plan, summary.steps, opts.findings, conn, dbs, recheckedClean, emit, opts.audit ?? {});
       }
       if (result.step.status === 'failed') {
+        // [apply] On production a failed step stops everything.
+        if (production) {
+          for (const rest of plan.steps.slice(index + 1)) {
+            summary.steps.push({
+              stepId: rest.id,
+              status: 'not-run',
+              reason: `not run: apply stopped at the failed step ${step.id}`,
+              reasonFr: `non exécutée : la mise en production s’est arrêtée à l’étape ${step.id}, en échec`,
+              tableDeltas: [],
+              evidence: [],
+            });
+          }
+          writeYaml(summaryFile, summary);
+          break;
+        }
         // A failed step stops its product's chain; the other product may still go on.
         continue;
       }
@@ -405,6 +465,8 @@ export async function rehearse(opts: RehearseOptions): Promise<RunSummary> {
     summary.anomalies = dedupeAnomalies(summary.anomalies);
     summary.complete = !interrupted && summary.steps.length === total && summary.steps.every((s) => s.status === 'passed');
     summary.finishedAt = interrupted ? undefined : isoNow(clock);
+    // The final structure and per-table figures, which `apply` compares with the rehearsal's.
+    if (summary.complete && !opts.dryRun) await recordFinalState(conn, dbs, cache.states, opts.runDir);
     writeYaml(summaryFile, summary);
     if (interrupted) {
       journal.append({ event: 'run-interrupted', signal: 'SIGINT' });
@@ -592,7 +654,13 @@ async function runOneStep(step: PlanStep, r: StepRun): Promise<{ step: StepResul
   }
   let after: DatabaseState;
   let undetected: string[] = [];
-  if (exec.status === 'failed') {
+  const production = r.opts.target?.kind === 'production';
+  if (exec.status === 'failed' && production) {
+    // [apply] Never rolled back silently on production: the savepoint stays (apply --resume undoes it,
+    // `rollback` restores the backup), and the state left behind is read in full for the record.
+    r.cache.since[step.database] = await serverNow(r.conn);
+    after = await timed('checks', () => databaseState(r.conn, database, { conns: r.checkConns }));
+  } else if (exec.status === 'failed') {
     // Roll back, then prove the database is back to its pre-step state (a full pass).
     await timed('savepoint', async () => {
       await undo(sp, step.database, r.replay);
@@ -723,7 +791,7 @@ async function runOneStep(step: PlanStep, r: StepRun): Promise<{ step: StepResul
   };
   await timed('journal', () => {
     fs.writeFileSync(path.join(evidenceDir, 'result.json'), JSON.stringify({ result, anomalies, executor: exec, rowsBefore: Object.fromEntries([...before].map(([t, s]) => [t, s.rows])) }, null, 2));
-    r.journal.append({ event: 'step-finished', stepId: step.id, status: exec.status, durationMs: result.durationMs ?? 0, fingerprint: fingerprint(states) });
+    r.journal.append({ event: 'step-finished', stepId: step.id, status: exec.status, durationMs: result.durationMs ?? 0, fingerprint: production && exec.status === 'failed' ? undefined : fingerprint(states) });
   });
   if (exec.status !== 'failed') {
     // (A failed step's savepoint was used and dropped above.) Killed between the journal line and here,
