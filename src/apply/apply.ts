@@ -181,23 +181,23 @@ export async function applyToProduction(opts: ApplyOptions): Promise<ApplyResult
     const problems: Problem[] = [];
     const sessions = await otherSessions(ro, dbs, [ro.threadId ?? -1]);
     if (sessions.length) problems.push({ check: 'sessions', message: `other sessions are connected: ${describeSessions(sessions)}` });
-    else preflight.push({ check: 'sessions', status: 'passed', detail: 'no other session on the two databases (SHOW PROCESSLIST)' });
+    else preflight.push({ check: 'sessions', status: 'passed', detail: 'no other session on the two databases (SHOW PROCESSLIST)', detailFr: 'aucune autre session sur les deux bases (SHOW PROCESSLIST)' });
     if (!opts.resume) {
       const v = await compareVersions(ro, reh.manifest);
       problems.push(...v);
-      if (!v.length) preflight.push({ check: 'versions', status: 'passed', detail: 'GLPI, connector and OCS versions equal to the snapshot’s' });
+      if (!v.length) preflight.push({ check: 'versions', status: 'passed', detail: 'GLPI, connector and OCS versions equal to the snapshot’s', detailFr: 'versions de GLPI, du connecteur et d’OCS identiques à celles de l’instantané' });
       const s = await compareStructure(ro, reh.structureBefore, 'the rehearsed snapshot');
       problems.push(...s.problems);
-      if (!s.problems.length) preflight.push({ check: 'structure', status: 'passed', detail: 'tables, columns, indexes, engines and collations equal to the rehearsed snapshot’s' });
+      if (!s.problems.length) preflight.push({ check: 'structure', status: 'passed', detail: 'tables, columns, indexes, engines and collations equal to the rehearsed snapshot’s', detailFr: 'tables, colonnes, index, moteurs et interclassements identiques à ceux de l’instantané répété' });
       const a = await newBlockingFindings(ro, dbs, reh.findings, { referenceDirs: opts.referenceDirs, glpiDists: opts.glpiDists });
       problems.push(...a.problems);
-      if (!a.problems.length) preflight.push({ check: 'audit', status: 'passed', detail: `${a.checked} blocking check(s) run again: ${a.found.length ? `only the rehearsed findings (${a.found.join(', ')})` : 'nothing found'}` });
+      if (!a.problems.length) preflight.push({ check: 'audit', status: 'passed', detail: `${a.checked} blocking check(s) run again: ${a.found.length ? `only the rehearsed findings (${a.found.join(', ')})` : 'nothing found'}`, detailFr: `${a.checked}\u00a0contrôles bloquants exécutés de nouveau\u00a0: ${a.found.length ? `seulement les constats déjà répétés (${a.found.join(', ')})` : 'aucun constat'}` });
     }
     const r = await rollbackPossible(ro);
     problems.push(...r);
-    if (!r.length) preflight.push({ check: 'rollback-possible', status: 'passed', detail: 'local_infile is ON: the backup can be loaded back' });
+    if (!r.length) preflight.push({ check: 'rollback-possible', status: 'passed', detail: 'local_infile is ON: the backup can be loaded back', detailFr: 'local_infile est actif\u00a0: la sauvegarde peut être rechargée' });
     refuseOn(problems);
-    for (const id of reh.allowedNotRun) preflight.push({ check: 'allow-not-run', status: 'allowed', detail: `${id}: not run in the rehearsal, not run on production (--allow-not-run)` });
+    for (const id of reh.allowedNotRun) preflight.push({ check: 'allow-not-run', status: 'allowed', detail: `${id}: not run in the rehearsal, not run on production (--allow-not-run)`, detailFr: `${id}\u00a0: non exécutée en répétition, non exécutée en production (--allow-not-run)` });
     estimate = estimateDowntime(reh.plan, reh.summary, reh.manifest, await estimatedRows(ro, dbs));
   } finally {
     await ro.end().catch(() => undefined);

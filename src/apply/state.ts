@@ -14,6 +14,8 @@ export interface PreflightRecord {
   check: string;
   status: 'passed' | 'allowed';
   detail: string;
+  /** The same in French (go-live report). */
+  detailFr: string;
 }
 
 export interface ApplyRecord {
