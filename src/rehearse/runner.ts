@@ -362,7 +362,7 @@ export async function rehearse(opts: RehearseOptions): Promise<RunSummary> {
           fs.rmSync(spFile, { force: true });
         }
       }
-      const lastPassed = [...previous.finished.values()].filter((f) => f.fingerprint && f.status === 'passed').pop();
+      const lastPassed = [...previous.finished.values()].filter((f) => f.fingerprint && (!production || f.status === 'passed')).pop();
       if (lastPassed?.fingerprint) {
         // A full pass: the exact state the next steps start from.
         const since = await serverNow(conn);
