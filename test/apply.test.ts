@@ -117,6 +117,19 @@ describe('apply refuses, writing nothing', () => {
     expect(await differencesFromFixture()).toEqual([]);
   });
 
+  it('--dry-run: the read-only checks and a downtime estimate from the rehearsal, nothing written', async () => {
+    const runDir = copyRun('dry-run');
+    const r = await runCli([...applyArgs(runDir, '--dry-run'), '--json'], { env });
+    expect(r.exitCode, r.stderr).toBe(0);
+    const doc = JSON.parse(r.stdout) as { preflight: Array<{ check: string; status: string }>; estimate: { totalMs: number; steps: unknown[]; windowMs: number } };
+    expect(doc.preflight.map((p) => p.check)).toEqual(['sessions', 'versions', 'structure', 'audit', 'rollback-possible']);
+    expect(doc.estimate.steps.length).toBeGreaterThan(50);
+    expect(doc.estimate.totalMs).toBeGreaterThan(0);
+    expect(doc.estimate.windowMs).toBeGreaterThan(doc.estimate.totalMs);
+    expect(fs.existsSync(path.join(runDir, 'apply'))).toBe(false);
+    expect(await differencesFromFixture()).toEqual([]);
+  });
+
   it('another session connected to a database: refused, naming it', async () => {
     const runDir = copyRun('refuse-session');
     const other = await mysql.createConnection(baseOptions({ ...prod.dsn, database: 'ocsweb' }));
@@ -235,6 +248,10 @@ describe('apply and rollback', () => {
     const applied = YAML.parse(fs.readFileSync(path.join(runDir, 'apply', 'run.yaml'), 'utf8'));
     const failedAt = applied.steps.findIndex((s: { status: string }) => s.status === 'failed');
     expect(applied.steps.slice(failedAt + 1).every((s: { status: string }) => s.status === 'not-run')).toBe(true);
+    // Not rolled back behind the user's back: the step's savepoint is kept for --resume, nothing undone.
+    const failedId = applied.steps[failedAt].stepId as string;
+    expect(fs.existsSync(path.join(runDir, 'apply', 'evidence', failedId, 'savepoint.json'))).toBe(true);
+    expect(new Journal(path.join(runDir, 'apply')).read().filter((e) => (e.event as string) === 'step-rolled-back')).toEqual([]);
     // A wrong confirmation of the rollback: refused.
     const wrong = await runCli(rollbackArgs(runDir, '127.0.0.1:1'), { env });
     expect(wrong.exitCode).toBe(ExitCode.REFUSED);
@@ -265,6 +282,9 @@ describe('apply and rollback', () => {
     expect(again.exitCode).toBe(ExitCode.APPLY_REFUSED);
     const resumed = await runCli(applyArgs(runDir, '--resume'), { env });
     expect(resumed.exitCode, resumed.stderr).toBe(0);
+    // The half-run step was undone on the user's --resume, said so and journaled.
+    expect(resumed.stderr).toMatch(/rolling back the interrupted step /);
+    expect(new Journal(path.join(runDir, 'apply')).read().filter((e) => e.event === 'step-rolled-back')).toHaveLength(1);
     const rec = record(runDir);
     expect(rec.final?.structureEqual).toBe(true);
     expect(rec.final?.tablesDiffering).toEqual([]);
