@@ -262,7 +262,7 @@ export async function applyToProduction(opts: ApplyOptions): Promise<ApplyResult
 
   // 4. The plan, through the rehearsal's runner.
   const planPath = path.join(dir, 'plan.applied.yaml');
-  if (!opts.resume) writePlan(planPath, { ...reh.plan, steps });
+  if (!opts.resume || !fs.existsSync(planPath)) writePlan(planPath, { ...reh.plan, steps });
   const plan = { ...reh.plan, steps };
   let summary: RunSummary;
   try {
