@@ -122,12 +122,16 @@ describe('apply refuses, writing nothing', () => {
     const r = await runCli([...applyArgs(runDir, '--dry-run'), '--json'], { env });
     expect(r.exitCode, r.stderr).toBe(0);
     const doc = JSON.parse(r.stdout) as { preflight: Array<{ check: string; status: string }>; estimate: { totalMs: number; steps: unknown[]; windowMs: number } };
-    expect(doc.preflight.map((p) => p.check)).toEqual(['sessions', 'versions', 'structure', 'audit', 'rollback-possible']);
+    expect(doc.preflight.map((p) => p.check)).toEqual(['sessions', 'versions', 'structure', 'audit', 'distributions', 'rollback-possible']);
     expect(doc.estimate.steps.length).toBeGreaterThan(50);
     expect(doc.estimate.totalMs).toBeGreaterThan(0);
     expect(doc.estimate.windowMs).toBeGreaterThan(doc.estimate.totalMs);
     expect(fs.existsSync(path.join(runDir, 'apply'))).toBe(false);
     expect(await differencesFromFixture()).toEqual([]);
+    // Not the rehearsal's distributions: refused.
+    const noDist = await runCli(applyArgs(runDir).filter((a, i, all) => a !== '--ocs-dist' && all[i - 1] !== '--ocs-dist'), { env });
+    expect(noDist.exitCode, noDist.stderr).toBe(ExitCode.APPLY_REFUSED);
+    expect(noDist.stderr).toMatch(/the distributions given \(none\) are not the rehearsal's/);
   });
 
   it('another session connected to a database: refused, naming it', async () => {

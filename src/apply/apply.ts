@@ -44,6 +44,7 @@ import type { ApplyRecord, PreflightRecord } from './state.ts';
 import { applyDir, readApplyRecord, writeApplyRecord } from './state.ts';
 import type { DowntimeEstimate } from './estimate.ts';
 import { estimateDowntime } from './estimate.ts';
+import { describeDistributions } from '../dist/index.ts';
 
 export interface ProductionSources {
   glpi?: Dsn;
@@ -110,7 +111,9 @@ function refuseOn(problems: Problem[]): void {
       ? 'production changed since the snapshot: take a new snapshot, plan and rehearse again'
       : problems.some((p) => p.check === 'audit')
         ? 'audit production, add the corrective steps to the plan and rehearse again'
-        : undefined;
+        : problems.some((p) => p.check === 'distributions')
+          ? 'give the same --ocs-dist / --glpi-dist / --plugin-dist as the rehearsal (run.yaml, distributions)'
+          : undefined;
   throw new ApplyRefusedError(`apply refused, nothing was written: ${problems.map((p) => p.message).join(' | ')}`, { hint });
 }
 
@@ -192,6 +195,17 @@ export async function applyToProduction(opts: ApplyOptions): Promise<ApplyResult
       const a = await newBlockingFindings(ro, dbs, reh.findings, { referenceDirs: opts.referenceDirs, glpiDists: opts.glpiDists });
       problems.push(...a.problems);
       if (!a.problems.length) preflight.push({ check: 'audit', status: 'passed', detail: `${a.checked} blocking check(s) run again: ${a.found.length ? `only the rehearsed findings (${a.found.join(', ')})` : 'nothing found'}`, detailFr: `${a.checked}\u00a0contrôles bloquants exécutés de nouveau\u00a0: ${a.found.length ? `seulement les constats déjà répétés (${a.found.join(', ')})` : 'aucun constat'}` });
+    }
+    if (!opts.resume) {
+      // The same distributions as the rehearsal (product and version; the paths may differ).
+      const key = (d: { product: string; version: string }) => `${d.product} ${d.version}`;
+      const rehearsedDists = reh.summary.distributions.map(key).sort();
+      const given = describeDistributions(opts.dists).map(key).sort();
+      if (rehearsedDists.join('|') !== given.join('|')) {
+        problems.push({ check: 'distributions', message: `the distributions given (${given.join(', ') || 'none'}) are not the rehearsal's (${rehearsedDists.join(', ') || 'none'})` });
+      } else {
+        preflight.push({ check: 'distributions', status: 'passed', detail: `the rehearsal's distributions: ${given.join(', ') || 'none'}`, detailFr: `les distributions de la répétition\u00a0: ${given.join(', ') || 'aucune'}` });
+      }
     }
     const r = await rollbackPossible(ro);
     problems.push(...r);

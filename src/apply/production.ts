@@ -14,7 +14,7 @@ import { CHECKS, runAudit } from '../audit/index.ts';
 import type { FindingsFile } from '../audit/finding-types.ts';
 
 export interface Problem {
-  check: 'versions' | 'structure' | 'sessions' | 'audit' | 'rollback-possible';
+  check: 'versions' | 'structure' | 'sessions' | 'audit' | 'distributions' | 'rollback-possible';
   message: string;
 }
 
