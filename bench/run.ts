@@ -46,6 +46,16 @@ export const BENCHMARKS: Benchmark[] = [
       return r;
     },
   },
+  {
+    name: 'apply',
+    description: 'apply minus its backup vs the rehearsal of the same plan, on an unmarked embedded "production" (--fixture DIR)',
+    async run(argv, log) {
+      const { benchApply, printApplyBench } = await import('./apply.ts');
+      const r = await benchApply(argv, log);
+      if (!argv.includes('--json')) printApplyBench(r, (s) => console.log(s));
+      return r;
+    },
+  },
 ];
 
 async function main(): Promise<number> {

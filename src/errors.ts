@@ -36,6 +36,8 @@ export const ExitCode = {
   BUSY: 13,
   /** `--resume` with a plan other than the one the run was started with (use `--new-attempt`). */
   PLAN_CHANGED: 14,
+  /** `apply` / `rollback` refused: a precondition is not met (rehearsal, production's state, sessions, backup). */
+  APPLY_REFUSED: 15,
   /** Interrupted by Ctrl-C or SIGTERM; the journal allows `--resume`. */
   INTERRUPTED: 130,
 } as const;
@@ -128,6 +130,12 @@ export class BusyError extends ToolError {
 export class PlanChangedError extends ToolError {
   constructor(message: string, options?: { hint?: string; cause?: unknown }) {
     super(message, ExitCode.PLAN_CHANGED, options);
+  }
+}
+
+export class ApplyRefusedError extends ToolError {
+  constructor(message: string, options?: { hint?: string; cause?: unknown }) {
+    super(message, ExitCode.APPLY_REFUSED, options);
   }
 }
 

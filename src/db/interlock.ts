@@ -6,6 +6,7 @@
  * where HOST:PORT must be typed out (a named confirmation, so a typo'd DSN pointing at production is
  * refused rather than written to).
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Connection, Pool } from 'mysql2/promise';
 import { InterlockError } from '../errors.ts';
 import type { Dsn } from './dsn.ts';
@@ -38,8 +39,35 @@ export async function unmarkTestInstance(conn: Connection): Promise<boolean> {
   return was;
 }
 
-/** Throws InterlockError unless the server behind `conn` is marked as a test instance. */
+/**
+ * Production writes (`apply` / `rollback` only): inside `withProductionWrites`, and only in its async
+ * context, the one server whose HOST:PORT the user typed with --confirm passes the interlock although it
+ * is not marked. Nothing else in the process (and nothing after the callback returns) is affected.
+ */
+const productionScope = new AsyncLocalStorage<{ hostPort: string }>();
+
+export function hostPortOf(dsn: Dsn): string {
+  return dsn.socket ? 'localhost' : `${dsn.host}:${dsn.port}`;
+}
+
+export async function withProductionWrites<T>(dsn: Dsn, confirm: string | undefined, fn: () => Promise<T>): Promise<T> {
+  if (!confirmationMatches(dsn, confirm)) {
+    throw new InterlockError(`--confirm ${confirm ?? '(missing)'} does not name ${formatDsn(dsn)}: nothing was written`, {
+      hint: `type the production server's address exactly: --confirm ${hostPortOf(dsn)}`,
+    });
+  }
+  return productionScope.run({ hostPort: hostPortOf(dsn) }, fn);
+}
+
+/** True when the caller runs inside withProductionWrites for the server of `dsn`. */
+export function productionWritesAllowed(dsn: Dsn): boolean {
+  const scope = productionScope.getStore();
+  return scope !== undefined && scope.hostPort === hostPortOf(dsn);
+}
+
+/** Throws InterlockError unless the server behind `conn` is marked as a test instance (or confirmed production, see above). */
 export async function assertWritable(conn: Connection | Pool, dsn: Dsn, action: string): Promise<void> {
+  if (productionWritesAllowed(dsn)) return;
   if (await isMarkedTestInstance(conn)) return;
   throw new InterlockError(`refusing to ${action} on ${formatDsn(dsn)}: it is not marked as a test instance`, {
     hint: `if this server really is a throwaway test server, mark it once with: glpi-ocs-upgrade instance mark --instance ${formatDsn(dsn)} --confirm ${dsn.socket ? 'localhost' : `${dsn.host}:${dsn.port}`}`,

@@ -101,27 +101,41 @@ export interface RecoverContext {
   cache: StateCache;
   /** The journal's last event was run-interrupted (Ctrl-C or a signal), not a crash. */
   interruptedCleanly: boolean;
+  /** [apply] The run is on production: a failed step's kept savepoint is undone before it runs again. */
+  production?: boolean;
   say(line: string): void;
 }
 
 /** Drops savepoints no longer needed, rolls back a half-run step (journaled), proves the instance matches. */
 export async function recoverForResume(r: RecoverContext): Promise<void> {
   const { conn, runDir, previous, journal } = r;
+  // [apply] On production a failed step was not rolled back: its savepoint is kept, and --resume (asked for
+  // by the user, announced and journaled) undoes it like an interrupted step before running it again.
+  let inFlight = previous.inFlight;
+  let failedKept = false;
+  if (r.production && !inFlight) {
+    const failed = [...previous.finished].filter(([, f]) => f.status === 'failed').map(([id]) => id).pop();
+    if (failed && fs.existsSync(path.join(runDir, 'evidence', failed, SAVEPOINT_FILE))) {
+      inFlight = failed;
+      failedKept = true;
+    }
+  }
   // Savepoints of steps that finished just before the kill: no longer needed.
   for (const id of previous.finished.keys()) {
+    if (id === inFlight) continue;
     const spFile = path.join(runDir, 'evidence', id, SAVEPOINT_FILE);
     const sp = readSavepointFile(spFile);
     if (sp) await dropSavepoint(conn, sp);
     fs.rmSync(spFile, { force: true });
   }
-  if (previous.inFlight) {
-    const stepId = previous.inFlight;
+  if (inFlight) {
+    const stepId = inFlight;
     const step = r.plan.steps.find((s) => s.id === stepId);
     const spFile = path.join(runDir, 'evidence', stepId, SAVEPOINT_FILE);
     const sp = readSavepointFile(spFile);
-    const cause = r.interruptedCleanly ? 'interrupted' : 'crash';
+    const cause = failedKept ? 'failed' : r.interruptedCleanly ? 'interrupted' : 'crash';
     if (sp) {
-      r.say(`rolling back the interrupted step ${stepId}${sp.mode === 'replay' ? ' (restore of its database and replay of the steps before it)' : ''}`);
+      r.say(`rolling back the ${failedKept ? 'failed' : 'interrupted'} step ${stepId}${sp.mode === 'replay' ? ' (restore of its database and replay of the steps before it)' : ''}`);
       try {
         await undo(sp, step?.database, r.replay);
         await dropSavepoint(conn, sp);

@@ -67,7 +67,7 @@ export interface RunSummary {
   complete: boolean;
   snapshot: { dir: string; id: string };
   plan: { file: string; steps: number };
-  instance: { kind: 'embedded' | 'external'; serverVersion: string; settings: Record<string, unknown> };
+  instance: { kind: 'embedded' | 'external' | 'production'; serverVersion: string; settings: Record<string, unknown> };
   /** What each distribution provided (for OCS, also which 7005→7006 bridge was used). */
   distributions: Array<{ product: string; version: string; path: string; sha256?: string; note?: string }>;
   /** Checks before the first step (restore checksums vs manifest, etc.); `titleFr`/`detailFr`: the French twins. */
@@ -162,4 +162,6 @@ export type JournalEvent =
   | { t: string; event: 'lock-taken-over'; lock: 'run' | 'instance'; holderPid: number; holderStarted?: string }
   | { t: string; event: 'journal-repaired'; line: number; bytes: number }
   | { t: string; event: 'run-interrupted'; stepId?: string; signal: string }
-  | { t: string; event: 'run-finished'; complete: boolean };
+  | { t: string; event: 'run-finished'; complete: boolean }
+  /** [apply] The pre-apply backup of production, taken (or checked) before the first write. */
+  | { t: string; event: 'backup-ready'; backupId: string; backupDir: string; taken: boolean };

@@ -33,10 +33,10 @@ import type { Connection } from 'mysql2/promise';
 import mysql from 'mysql2/promise';
 import { baseOptions } from '../db/connect.ts';
 import type { Dsn } from '../db/dsn.ts';
-import { assertWritable } from '../db/interlock.ts';
+import { assertWritable, confirmationMatches, hostPortOf, productionWritesAllowed } from '../db/interlock.ts';
 import type { ServerSettings } from '../db/embedded.ts';
 import { serverInfo } from '../db/introspect.ts';
-import { InterruptedError, ToolError, UsageError, VerificationError } from '../errors.ts';
+import { InterlockError, InterruptedError, ToolError, UsageError, VerificationError } from '../errors.ts';
 import type { FindingsFile } from '../audit/finding-types.ts';
 import type { PlanFile, PlanStep } from '../plan/plan-types.ts';
 import type { Manifest } from '../snapshot/manifest-types.ts';
@@ -58,6 +58,8 @@ import type { InstanceLock, RunDirLock } from './lock.ts';
 import { describeOwner, LOCK_FILE, lockInstance, lockRunDir } from './lock.ts';
 import { removeStaleTemps, writeFileAtomic } from '../formats/atomic.ts';
 import { readRunFileIfAny } from '../formats/run-file.ts';
+import { formatDsn } from '../db/dsn.ts';
+import { recordFinalState, recordStructureBefore } from './final-state.ts';
 
 export interface RehearseOptions {
   plan: PlanFile;
@@ -89,6 +91,25 @@ export interface RehearseOptions {
   clock?: () => Date;
   /** Where each step's time goes (bench/rehearse-overhead.ts); called once per phase of each step. */
   onPhase?: (e: PhaseTiming) => void;
+  /**
+   * [apply] Run the plan on production instead of a test instance (src/apply/apply.ts): no snapshot is
+   * restored (`snapshotDir`/`manifest` are the pre-apply backup, used only to replay a step on --resume),
+   * the interlock is passed only inside withProductionWrites() with the same HOST:PORT, and a failed step is
+   * NOT rolled back (its savepoint is kept, the run stops: `apply --resume` or `rollback`).
+   */
+  target?: ProductionTarget;
+}
+
+/** [apply] An already-running production server, confirmed by the user with --confirm HOST:PORT. */
+export interface ProductionTarget {
+  kind: 'production';
+  dsn: Dsn;
+  confirmedHostPort: string;
+}
+
+/** [apply] The journal's instance label of a production run. */
+function productionLabel(dsn: Dsn): string {
+  return `production:${hostPortOf(dsn)}`;
 }
 
 /** The parts of a step's wall time: the executor's own work vs the runner's safety net around it. */
@@ -180,8 +201,9 @@ export async function rehearse(opts: RehearseOptions): Promise<RehearseOutcome> 
   const emit = opts.onEvent ?? (() => undefined);
   const say = (message: string) => emit({ kind: 'info', message });
   const { plan, manifest } = opts;
+  const production = opts.target?.kind === 'production' ? opts.target : undefined;
 
-  if (plan.source.snapshotId && plan.source.snapshotId !== manifest.id) {
+  if (!production && plan.source.snapshotId && plan.source.snapshotId !== manifest.id) {
     return {
       error: new VerificationError(`the plan was made for snapshot ${plan.source.snapshotId.slice(0, 12)}…, not for ${manifest.id.slice(0, 12)}…`, {
         hint: 'make a new plan for this snapshot: glpi-ocs-upgrade plan SNAPSHOT_DIR',
@@ -231,18 +253,33 @@ export async function rehearse(opts: RehearseOptions): Promise<RehearseOutcome> 
     const newAttempt = Boolean(opts.newAttempt && previous.runId);
     const priorSummary = opts.resume && !newAttempt ? readRunFileIfAny(opts.runDir, { lenient: true }) : undefined;
     const runId = previous.runId ?? `run-${isoNow(clock).replace(/[-:]/g, '').replace(/\..*$/, '')}`;
-    resumable = continuing && previous.restored;
+    resumable = (continuing && previous.restored) || Boolean(production);
 
     // The test instance, and its lock (named after the databases the run writes).
     const dbs = databaseNames(manifest);
-    instance = await acquireInstance({ resume: continuing, newAttempt: Boolean(opts.newAttempt), previous, runId, manifest, instance: opts.instance, serverBin: opts.serverBin, serverSettings: opts.serverSettings });
+    if (production) {
+      // [apply] The target is production itself (the label is checked on --resume); no new attempt there.
+      if (opts.newAttempt) throw new UsageError('--new-attempt is for rehearsals: apply runs the rehearsed plan only');
+      const label = productionLabel(production.dsn);
+      if (continuing && previous.instance !== label) throw new UsageError(`this apply ran on ${previous.instance ?? '?'}, not on ${label}`);
+      instance = { dsn: production.dsn, label };
+    } else {
+      instance = await acquireInstance({ resume: continuing, newAttempt: Boolean(opts.newAttempt), previous, runId, manifest, instance: opts.instance, serverBin: opts.serverBin, serverSettings: opts.serverSettings });
+    }
     const { dsn, embedded } = instance;
     lockConn = await mysql.createConnection(baseOptions(dsn, { extra: { multipleStatements: false } }));
     instanceLock = await lockInstance(lockConn, instance.label, Object.values(dbs).filter((d): d is string => Boolean(d)));
     const conn = await mysql.createConnection(baseOptions(dsn, { extra: { multipleStatements: false } }));
     /** Connections that share out the row counts and checksums (the server reads two tables at a time). */
     checkConns.push(conn);
-    await assertWritable(conn, dsn, 'rehearse');
+    if (production) {
+      // [apply] Production passes only when apply opened the confirmed scope for this very server.
+      if (!confirmationMatches(dsn, production.confirmedHostPort) || !productionWritesAllowed(dsn)) {
+        throw new InterlockError(`refusing to apply to ${formatDsn(dsn)}: not confirmed as the production server (--confirm ${hostPortOf(dsn)})`);
+      }
+    } else {
+      await assertWritable(conn, dsn, 'rehearse');
+    }
     checkConns.push(await mysql.createConnection(baseOptions(dsn, { extra: { multipleStatements: false } })));
     const info = await serverInfo(conn);
 
@@ -301,7 +338,7 @@ export async function rehearse(opts: RehearseOptions): Promise<RehearseOutcome> 
       snapshot: { dir: path.relative(path.resolve(opts.runDir), path.resolve(opts.snapshotDir)) || '.', id: manifest.id },
       plan: { file: 'plan.yaml', steps: plan.steps.length },
       instance: {
-        kind: embedded ? 'embedded' : 'external',
+        kind: production ? 'production' : embedded ? 'embedded' : 'external',
         serverVersion: info.version,
         settings: { sqlMode: info.sqlMode, characterSetServer: info.characterSetServer, collationServer: info.collationServer, lowerCaseTableNames: info.lowerCaseTableNames },
       },
@@ -312,8 +349,8 @@ export async function rehearse(opts: RehearseOptions): Promise<RehearseOutcome> 
     };
     const summaryFile = path.join(opts.runDir, RUN_FILE);
 
-    // 1. Restore the snapshot (once per attempt).
-    if (!state.restored) {
+    // 1. Restore the snapshot (once per attempt). [apply] Never on production: it is already there.
+    if (!state.restored && !production) {
       say(`restoring snapshot ${manifest.id.slice(0, 12)} into ${instance.label}`);
       const restored = await restoreForRehearsal(opts.snapshotDir, dsn, dbs, { force: continuing });
       summary.preChecks = restored.checks;
@@ -321,6 +358,8 @@ export async function rehearse(opts: RehearseOptions): Promise<RehearseOutcome> 
       writeYaml(summaryFile, withHistory(summary, journal));
       if (!restored.ok) throw new VerificationError('the restored snapshot does not match its manifest: see run.yaml pre-checks');
       resumable = true;
+      // The structure the steps start from, which `apply` compares with production's.
+      await recordStructureBefore(conn, dbs, opts.runDir);
     }
 
     // 2. Resume: undo a step that was cut mid-way, then prove the instance still matches the journal.
@@ -331,7 +370,7 @@ export async function rehearse(opts: RehearseOptions): Promise<RehearseOutcome> 
     };
     if (continuing && !newAttempt) {
       const last = read.events[read.events.length - 1];
-      await recoverForResume({ conn, checkConns, runDir: opts.runDir, plan, dbs, previous: state, journal, replay, cache, interruptedCleanly: last?.event === 'run-interrupted', say });
+      await recoverForResume({ conn, checkConns, runDir: opts.runDir, plan, dbs, previous: state, journal, replay, cache, interruptedCleanly: last?.event === 'run-interrupted', production: Boolean(production), say });
     }
 
     // 3. The steps. Nothing else writes to the instance between steps, so a step's "after" state is the
@@ -387,6 +426,20 @@ export async function rehearse(opts: RehearseOptions): Promise<RehearseOutcome> 
         interrupted = true;
         break;
       }
+      if (result.step.status === 'failed' && production) {
+        // [apply] On production a failed step stops everything.
+        for (const rest of plan.steps.slice(index + 1)) {
+          summary.steps.push({
+            stepId: rest.id,
+            status: 'not-run',
+            reason: `not run: apply stopped at the failed step ${step.id}`,
+            reasonFr: `non exécutée : la mise en production s’est arrêtée à l’étape ${step.id}, en échec`,
+            tableDeltas: [],
+            evidence: [],
+          });
+        }
+        break;
+      }
       if (result.step.status !== 'passed') blockedBy.set(step.database, step.id);
       if (result.step.status === 'passed' && step.runner.kind === 'corrective-migration' && opts.findings) {
         await recheckFindings(step, plan, summary.steps, opts.findings, conn, dbs, recheckedClean, emit, opts.audit ?? {});
@@ -398,6 +451,8 @@ export async function rehearse(opts: RehearseOptions): Promise<RehearseOutcome> 
     summary.anomalies = dedupeAnomalies(summary.anomalies);
     summary.complete = !interrupted && summary.steps.length === total && summary.steps.every((s) => s.status === 'passed');
     summary.finishedAt = interrupted ? undefined : isoNow(clock);
+    // The final structure and per-table figures, which `apply` compares with the rehearsal's.
+    if (summary.complete && !opts.dryRun) await recordFinalState(conn, dbs, cache.states, opts.runDir);
     if (interrupted) {
       const inFlight = summary.steps.find((s) => s.reason === 'interrupted')?.stepId;
       journal.append({ event: 'run-interrupted', stepId: inFlight, signal: signalName(opts.signal) });

@@ -165,7 +165,13 @@ export async function runOneStep(step: PlanStep, r: StepRun): Promise<{ step: St
   }
   let after: DatabaseState;
   let undetected: string[] = [];
-  if (exec.status === 'failed') {
+  const production = r.opts.target?.kind === 'production';
+  if (exec.status === 'failed' && production) {
+    // [apply] Never rolled back silently on production: the savepoint stays (apply --resume undoes it,
+    // `rollback` restores the backup), and the state left behind is read in full for the record.
+    r.cache.since[step.database] = await serverNow(r.conn);
+    after = await timed('checks', () => databaseState(r.conn, database, { conns: r.checkConns }));
+  } else if (exec.status === 'failed') {
     // Roll back, then prove the database is back to its pre-step state (a full pass).
     const mode = sp.mode ?? 'copy';
     try {
@@ -310,7 +316,7 @@ export async function runOneStep(step: PlanStep, r: StepRun): Promise<{ step: St
   };
   await timed('journal', () => {
     writeFileAtomic(path.join(evidenceDir, 'result.json'), JSON.stringify({ result, anomalies, executor: exec, rowsBefore: Object.fromEntries([...before].map(([t, s]) => [t, s.rows])) }, null, 2));
-    r.journal.append({ event: 'step-finished', stepId: step.id, status: exec.status, durationMs: result.durationMs ?? 0, fingerprint: fingerprint(states), result, anomalies });
+    r.journal.append({ event: 'step-finished', stepId: step.id, status: exec.status, durationMs: result.durationMs ?? 0, fingerprint: production && exec.status === 'failed' ? undefined : fingerprint(states), result, anomalies });
   });
   if (exec.status !== 'failed') {
     // (A failed step's savepoint was used and dropped above.) Killed between the journal line and here,

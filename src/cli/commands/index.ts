@@ -16,12 +16,16 @@ import { register as rehearse } from './rehearse.ts';
 import { register as demo } from './demo.ts';
 import { register as anonymize } from './anonymize.ts';
 import { register as functional } from './functional.ts';
+import { register as apply } from './apply.ts';
+import { register as rollback } from './rollback.ts';
 
 export function registerCommands(program: Command): void {
   inspect(program);
   audit(program);
   plan(program);
   rehearse(program);
+  apply(program);
+  rollback(program);
   demo(program);
   instance(program);
   snapshot(program);

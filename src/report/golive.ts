@@ -1,0 +1,145 @@
+/**
+ * The go-live report (« compte rendu de mise en production »), French by default, `--lang en`: each step as
+ * applied on production against the same step in the rehearsal (duration, rows changed per table), the
+ * differences explained by data that moved between the snapshot and the backup, the proof that the final
+ * structure equals the rehearsal's, the backup (id, place) and the rollback command. Markdown, written to
+ * RUN_DIR/apply/. Its strings live here (the rest of src/report belongs to the dossier and DAT).
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import YAML from 'yaml';
+import type { RunSummary, StepResult } from '../rehearse/run-types.ts';
+import { readRunSummary } from '../rehearse/runner.ts';
+import { readManifest } from '../snapshot/index.ts';
+import { applyDir, readApplyRecord } from '../apply/state.ts';
+import { NotFoundError } from '../errors.ts';
+
+type Lang = 'fr' | 'en';
+const NB = '\u00a0';
+
+const T = {
+  fr: {
+    file: 'compte-rendu-mise-en-production.md',
+    title: 'Compte rendu de mise en production',
+    production: 'Serveur de production',
+    rehearsal: 'Répétition appliquée',
+    plan: 'Plan (empreinte SHA-256)',
+    backup: 'Sauvegarde préalable',
+    backupTaken: 'prise par la commande avant la première écriture et vérifiée',
+    backupGiven: 'fournie (--backup), identique à la production au moment de l’application',
+    rollback: 'Retour arrière',
+    rollbackText: 'Pour rendre à la production son état d’avant l’application, exécuter (avec les mêmes adresses --glpi/--ocs)',
+    rolledBack: (n: number, at: string) => `La production a été restaurée depuis la sauvegarde le ${at}${NB}: ${n} tables identiques au manifeste (lignes et CHECKSUM TABLE).`,
+    preflight: 'Contrôles avant la première écriture',
+    steps: 'Étapes : appliquées et répétées',
+    stepHead: '| Étape | Statut | Durée en production | Durée en répétition | Tables modifiées (lignes avant → après) |',
+    status: { passed: 'réussie', failed: 'en échec', 'not-run': 'non exécutée', skipped: 'ignorée' } as Record<string, string>,
+    moved: 'Données ayant évolué depuis l’instantané',
+    movedText: 'Écarts de nombre de lignes entre l’instantané répété et la sauvegarde de production, qui expliquent les écarts de chiffres entre l’application et la répétition',
+    movedNone: 'Aucune table n’a changé de nombre de lignes entre l’instantané et la sauvegarde.',
+    final: 'État final',
+    structureEqual: 'La structure finale (tables, colonnes, index, moteurs, interclassements) est identique à celle de la fin de la répétition.',
+    structureDiff: (n: number) => `La structure finale diffère de celle de la répétition en ${n}${NB}point(s)${NB}:`,
+    tables: (n: number, d: number) => `${n} tables comparées${NB}; ${d} avec un nombre de lignes ou une somme de contrôle différents de la répétition${d ? ` (données ayant évolué depuis l’instantané)` : ''}.`,
+    incomplete: 'L’application n’est pas terminée : voir le journal et les étapes ci-dessus.',
+    allowed: 'Étapes non exécutées, acceptées par --allow-not-run',
+  },
+  en: {
+    file: 'go-live-report.md',
+    title: 'Go-live report',
+    production: 'Production server',
+    rehearsal: 'Rehearsal applied',
+    plan: 'Plan (SHA-256)',
+    backup: 'Pre-apply backup',
+    backupTaken: 'taken by the command before the first write, and verified',
+    backupGiven: 'given (--backup), equal to production when the apply started',
+    rollback: 'Rollback',
+    rollbackText: 'To give production back its state before the apply, run (with the same --glpi/--ocs addresses)',
+    rolledBack: (n: number, at: string) => `Production was restored from the backup at ${at}: ${n} tables equal to the manifest (rows and CHECKSUM TABLE).`,
+    preflight: 'Checks before the first write',
+    steps: 'Steps: applied and rehearsed',
+    stepHead: '| Step | Status | Duration on production | Duration in the rehearsal | Tables changed (rows before → after) |',
+    status: { passed: 'passed', failed: 'failed', 'not-run': 'not run', skipped: 'skipped' } as Record<string, string>,
+    moved: 'Data that moved since the snapshot',
+    movedText: 'Row count differences between the rehearsed snapshot and the production backup, which explain the differences between the apply and the rehearsal',
+    movedNone: 'No table changed its row count between the snapshot and the backup.',
+    final: 'Final state',
+    structureEqual: 'The final structure (tables, columns, indexes, engines, collations) is equal to the rehearsal’s at its end.',
+    structureDiff: (n: number) => `The final structure differs from the rehearsal’s in ${n} point(s):`,
+    tables: (n: number, d: number) => `${n} tables compared; ${d} with another row count or checksum than in the rehearsal${d ? ' (data that moved since the snapshot)' : ''}.`,
+    incomplete: 'The apply is not finished: see the journal and the steps above.',
+    allowed: 'Steps not run, accepted with --allow-not-run',
+  },
+};
+
+function seconds(ms: number | undefined, lang: Lang): string {
+  if (ms === undefined) return '—';
+  const s = (ms / 1000).toFixed(1);
+  return lang === 'fr' ? `${s.replace('.', ',')}${NB}s` : `${s} s`;
+}
+
+function deltas(r: StepResult | undefined): string {
+  if (!r || r.tableDeltas.length === 0) return '—';
+  return r.tableDeltas.map((d) => `\`${d.table}\` ${d.before ?? '∅'} → ${d.after ?? '∅'}`).join(', ');
+}
+
+export function goLiveReportPath(runDir: string, lang: Lang): string {
+  return path.join(applyDir(runDir), T[lang].file);
+}
+
+export async function renderGoLiveReport(runDir: string, lang: Lang = 'fr'): Promise<string> {
+  const t = T[lang];
+  const rec = readApplyRecord(runDir);
+  const applied = readRunSummary(applyDir(runDir));
+  const rehearsed = readRunSummary(runDir);
+  if (!rec || !rehearsed) throw new NotFoundError(`${runDir}: no apply to report on (apply/apply.yaml)`);
+  const out: string[] = [`# ${t.title}`, ''];
+  out.push(`- ${t.production}${lang === 'fr' ? NB : ''}: \`${rec.production.hostPort}\` (${rec.production.serverVersion}), ${Object.values(rec.production.databases).map((d) => `\`${d}\``).join(', ')}`);
+  out.push(`- ${t.rehearsal}${lang === 'fr' ? NB : ''}: \`${rec.rehearsal.runId}\``);
+  out.push(`- ${t.plan}${lang === 'fr' ? NB : ''}: \`${rec.rehearsal.planSha256}\``);
+  if (rec.backup) out.push(`- ${t.backup}${lang === 'fr' ? NB : ''}: \`${rec.backup.id}\`, \`${rec.backup.dir}\` — ${rec.backup.taken ? t.backupTaken : t.backupGiven}`);
+  out.push('', `## ${t.preflight}`, '');
+  for (const p of rec.preflight) out.push(`- \`${p.check}\`${lang === 'fr' ? NB : ''}: ${lang === 'fr' ? (p.detailFr ?? p.detail) : p.detail}`);
+  if (rec.allowNotRun.length) out.push('', `${t.allowed}${lang === 'fr' ? NB : ''}: ${rec.allowNotRun.map((s) => `\`${s}\``).join(', ')}`);
+  out.push('', `## ${t.steps}`, '', t.stepHead, '|---|---|---:|---:|---|');
+  const byId = new Map((rehearsed as RunSummary).steps.map((s) => [s.stepId, s]));
+  for (const s of applied?.steps ?? []) {
+    const r = byId.get(s.stepId);
+    out.push(`| \`${s.stepId}\` | ${t.status[s.status] ?? s.status} | ${seconds(s.durationMs, lang)} | ${seconds(r?.durationMs, lang)} | ${deltas(s)} |`);
+  }
+  if (rec.backup) {
+    out.push('', `## ${t.moved}`, '');
+    const snap = await readManifest(path.resolve(runDir, rehearsed.snapshot.dir)).catch(() => undefined);
+    const back = await readManifest(rec.backup.dir).catch(() => undefined);
+    const moved: string[] = [];
+    for (const d of back?.databases ?? []) {
+      const before = new Map((snap?.databases.find((x) => x.role === d.role)?.tables ?? []).map((x) => [x.name, x.rows]));
+      for (const x of d.tables) if (before.get(x.name) !== x.rows) moved.push(`- \`${d.name}.${x.name}\`${lang === 'fr' ? NB : ''}: ${before.get(x.name) ?? '∅'} → ${x.rows}`);
+    }
+    out.push(moved.length ? `${t.movedText}${lang === 'fr' ? NB : ''}:` : t.movedNone, '', ...moved);
+  }
+  out.push('', `## ${t.final}`, '');
+  if (rec.final) {
+    out.push(rec.final.structureEqual ? t.structureEqual : t.structureDiff(rec.final.structureDifferences.length));
+    for (const d of rec.final.structureDifferences.slice(0, 50)) out.push(`- ${d}`);
+    out.push('', t.tables(rec.final.tablesCompared, rec.final.tablesDiffering.length));
+  } else {
+    out.push(t.incomplete);
+  }
+  out.push('', `## ${t.rollback}`, '');
+  if (rec.rollback) out.push(t.rolledBack(rec.rollback.tables, rec.rollback.finishedAt));
+  else out.push(`${t.rollbackText}${lang === 'fr' ? NB : ''}:`, '', '```sh', `glpi-ocs-upgrade rollback ${runDir} --confirm ${rec.production.hostPort}`, '```');
+  return out.join('\n') + '\n';
+}
+
+export async function writeGoLiveReport(runDir: string, opts: { lang?: Lang } = {}): Promise<string> {
+  const lang = opts.lang ?? 'fr';
+  const file = goLiveReportPath(runDir, lang);
+  fs.writeFileSync(file, await renderGoLiveReport(runDir, lang));
+  return file;
+}
+
+/** For --json consumers. */
+export function goLiveData(runDir: string): unknown {
+  return YAML.parse(fs.readFileSync(path.join(applyDir(runDir), 'apply.yaml'), 'utf8'));
+}

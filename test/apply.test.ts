@@ -1,0 +1,300 @@
+/**
+ * `apply` and `rollback` against "production": an embedded server that is NOT marked as a test instance
+ * (the marker is dropped after the fixture is loaded), with the bundled fixture's OCS plan rehearsed first.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import YAML from 'yaml';
+import { execa } from 'execa';
+import mysql from 'mysql2/promise';
+import type { Connection } from 'mysql2/promise';
+import { REPO_ROOT } from './helpers/shared.ts';
+import { BIN, runCli } from './helpers/cli.ts';
+import { readManifest, restoreSnapshot } from '../src/snapshot/index.ts';
+import { buildPlan, planInputFromSnapshot, writePlan } from '../src/plan/index.ts';
+import { rehearseOrThrow } from '../src/rehearse/runner.ts';
+import { obtainDebianOcsDist } from '../src/dist/ocs.ts';
+import type { OcsDistribution } from '../src/dist/ocs.ts';
+import { Journal, journalState } from '../src/rehearse/journal.ts';
+import { baseOptions } from '../src/db/connect.ts';
+import { databaseState } from '../src/rehearse/checks.ts';
+import { startEmbedded } from '../src/db/embedded.ts';
+import type { EmbeddedInstance } from '../src/db/embedded.ts';
+import { isMarkedTestInstance, MARKER_SCHEMA } from '../src/db/interlock.ts';
+import { runAudit, writeFindings } from '../src/audit/index.ts';
+import { ExitCode } from '../src/errors.ts';
+import type { ApplyRecord } from '../src/apply/state.ts';
+import { englishIn, typographyFaults } from './helpers/french.ts';
+
+const FIXTURE = path.join(REPO_ROOT, 'fixtures', 'small');
+const CACHE = path.join(os.tmpdir(), 'gou-test-cache');
+let debian: OcsDistribution;
+let work: string;
+let prod: EmbeddedInstance;
+let hostPort: string;
+let rehearsed: string;
+let root: Connection;
+
+const dsnFor = (db: string) => `mysql://root@127.0.0.1:${prod.record.port}/${db}`;
+/** The embedded server's root password (embedded servers refuse an empty one), given as a user would. */
+const env = { get MYSQL_PWD() { return prod.dsn.password ?? ''; } };
+
+function applyArgs(runDir: string, ...extra: string[]): string[] {
+  return ['apply', runDir, '--glpi', dsnFor('glpi'), '--ocs', dsnFor('ocsweb'), '--ocs-dist', debian.dir, '--confirm', hostPort, ...extra];
+}
+function rollbackArgs(runDir: string, confirm = hostPort): string[] {
+  return ['rollback', runDir, '--glpi', dsnFor('glpi'), '--ocs', dsnFor('ocsweb'), '--confirm', confirm];
+}
+
+/** A fresh copy of the rehearsal's run directory (one apply per copy), at the same depth. */
+function copyRun(name: string): string {
+  const to = path.join(work, name);
+  fs.cpSync(rehearsed, to, { recursive: true });
+  return to;
+}
+
+/** Every table of both databases equal (rows + CHECKSUM TABLE) to the fixture's manifest. */
+async function differencesFromFixture(): Promise<string[]> {
+  const m = await readManifest(FIXTURE);
+  const off: string[] = [];
+  for (const d of m.databases) {
+    const now = await databaseState(root, d.name);
+    for (const t of d.tables) {
+      const s = now.get(t.name);
+      if (!s || s.rows !== t.rows || s.checksum !== t.checksum) off.push(`${d.name}.${t.name}`);
+    }
+    for (const t of now.keys()) if (!d.tables.some((x) => x.name === t)) off.push(`${d.name}.${t} (extra)`);
+  }
+  return off;
+}
+
+function record(runDir: string): ApplyRecord {
+  return YAML.parse(fs.readFileSync(path.join(runDir, 'apply', 'apply.yaml'), 'utf8')) as ApplyRecord;
+}
+
+beforeAll(async () => {
+  debian = await obtainDebianOcsDist(CACHE);
+  work = fs.mkdtempSync(path.join(os.tmpdir(), 'gou-apply-'));
+  fs.cpSync(FIXTURE, path.join(work, 'snapshot'), { recursive: true });
+  prod = await startEmbedded({ name: `apply-prod-${process.pid}` });
+  hostPort = `127.0.0.1:${prod.record.port}`;
+  // Load the fixture while the server is still a test instance, then make it "production".
+  await restoreSnapshot(FIXTURE, prod.dsn);
+  root = await mysql.createConnection(baseOptions(prod.dsn));
+  await root.query(`DROP DATABASE ${MARKER_SCHEMA}`);
+  expect(await isMarkedTestInstance(root)).toBe(false);
+  // Audit production (read only), plan, rehearse on a separate embedded instance.
+  const findings = await runAudit({ live: { glpi: { ...prod.dsn, database: 'glpi' }, ocs: { ...prod.dsn, database: 'ocsweb' } } });
+  writeFindings(path.join(work, 'findings.yaml'), findings);
+  const plan = buildPlan(await planInputFromSnapshot(FIXTURE), { ocs: '2.11.1' });
+  plan.steps = plan.steps.filter((s) => s.database === 'ocs');
+  const planFile = path.join(work, 'plan.yaml');
+  writePlan(planFile, plan);
+  rehearsed = path.join(work, 'rehearsal');
+  const run = await rehearseOrThrow({ plan, planPath: planFile, manifest: await readManifest(FIXTURE), snapshotDir: path.join(work, 'snapshot'), runDir: rehearsed, dists: { ocs: [debian] }, findings });
+  expect(run.complete).toBe(true);
+}, 900_000);
+
+afterAll(async () => {
+  await root?.end().catch(() => undefined);
+  await prod?.stop();
+});
+
+describe('apply refuses, writing nothing', () => {
+  it('a wrong --confirm exits 6; a plan other than the rehearsed one exits 15', async () => {
+    const runDir = copyRun('refuse-confirm');
+    const wrong = await runCli(['apply', runDir, '--glpi', dsnFor('glpi'), '--ocs', dsnFor('ocsweb'), '--ocs-dist', debian.dir, '--confirm', '127.0.0.1:1'], { env });
+    expect(wrong.exitCode, wrong.stderr).toBe(ExitCode.REFUSED);
+    expect(wrong.stderr).toMatch(/--confirm 127\.0\.0\.1:1 does not name the production server/);
+    const other = path.join(work, 'other-plan.yaml');
+    fs.writeFileSync(other, fs.readFileSync(path.join(runDir, 'plan.yaml'), 'utf8') + '\n# edited\n');
+    const plan = await runCli(applyArgs(runDir, '--plan', other), { env });
+    expect(plan.exitCode, plan.stderr).toBe(ExitCode.APPLY_REFUSED);
+    expect(plan.stderr).toMatch(/is not the rehearsed plan \(sha256/);
+    expect(plan.stderr.split('\n').filter((l) => l.startsWith('error:'))).toHaveLength(1);
+    expect(fs.existsSync(path.join(runDir, 'apply'))).toBe(false);
+    expect(await differencesFromFixture()).toEqual([]);
+  });
+
+  it('--dry-run: the read-only checks and a downtime estimate from the rehearsal, nothing written', async () => {
+    const runDir = copyRun('dry-run');
+    const r = await runCli([...applyArgs(runDir, '--dry-run'), '--json'], { env });
+    expect(r.exitCode, r.stderr).toBe(0);
+    const doc = JSON.parse(r.stdout) as { preflight: Array<{ check: string; status: string }>; estimate: { totalMs: number; steps: unknown[]; windowMs: number } };
+    expect(doc.preflight.map((p) => p.check)).toEqual(['sessions', 'versions', 'structure', 'audit', 'distributions', 'rollback-possible']);
+    expect(doc.estimate.steps.length).toBeGreaterThan(50);
+    expect(doc.estimate.totalMs).toBeGreaterThan(0);
+    expect(doc.estimate.windowMs).toBeGreaterThan(doc.estimate.totalMs);
+    expect(fs.existsSync(path.join(runDir, 'apply'))).toBe(false);
+    expect(await differencesFromFixture()).toEqual([]);
+    // Not the rehearsal's distributions: refused.
+    const noDist = await runCli(applyArgs(runDir).filter((a, i, all) => a !== '--ocs-dist' && all[i - 1] !== '--ocs-dist'), { env });
+    expect(noDist.exitCode, noDist.stderr).toBe(ExitCode.APPLY_REFUSED);
+    expect(noDist.stderr).toMatch(/the distributions given \(none\) are not the rehearsal's/);
+  });
+
+  it('another session connected to a database: refused, naming it', async () => {
+    const runDir = copyRun('refuse-session');
+    const other = await mysql.createConnection(baseOptions({ ...prod.dsn, database: 'ocsweb' }));
+    try {
+      const r = await runCli(applyArgs(runDir), { env });
+      expect(r.exitCode, r.stderr).toBe(ExitCode.APPLY_REFUSED);
+      expect(r.stderr).toContain(`session ${other.threadId} root@`);
+      expect(r.stderr).toMatch(/on ocsweb .*OCS communication server/);
+    } finally {
+      await other.end();
+    }
+    expect(fs.existsSync(path.join(runDir, 'apply'))).toBe(false);
+  });
+
+  it('a structure change in production after the snapshot: refused', async () => {
+    const runDir = copyRun('refuse-structure');
+    await root.query('ALTER TABLE ocsweb.accountinfo ADD COLUMN fields_99 VARCHAR(10) NULL');
+    try {
+      const r = await runCli(applyArgs(runDir), { env });
+      expect(r.exitCode, r.stderr).toBe(ExitCode.APPLY_REFUSED);
+      expect(r.stderr).toMatch(/structure differs from the rehearsed snapshot .*accountinfo.*fields_99/);
+    } finally {
+      await root.query('ALTER TABLE ocsweb.accountinfo DROP COLUMN fields_99');
+    }
+    expect(fs.existsSync(path.join(runDir, 'apply'))).toBe(false);
+  });
+
+  it('a new blocking finding: refused, listing it', async () => {
+    const runDir = copyRun('refuse-hazard');
+    // Two rows colliding on glpi_states (states_id, name): glpi.duplicates.states is blocking, and the
+    // fixture (hence the rehearsal) has no such duplicate.
+    await root.query('CREATE TEMPORARY TABLE glpi.tmp_state SELECT * FROM glpi.glpi_states ORDER BY id LIMIT 1');
+    await root.query("UPDATE glpi.tmp_state SET id = 900001, name = 'zz-new-duplicate'");
+    await root.query('INSERT INTO glpi.glpi_states SELECT * FROM glpi.tmp_state');
+    await root.query('UPDATE glpi.tmp_state SET id = 900002');
+    await root.query('INSERT INTO glpi.glpi_states SELECT * FROM glpi.tmp_state');
+    await root.query('DROP TEMPORARY TABLE glpi.tmp_state');
+    try {
+      const r = await runCli(applyArgs(runDir), { env });
+      expect(r.exitCode, r.stderr).toBe(ExitCode.APPLY_REFUSED);
+      expect(r.stderr).toMatch(/new blocking finding\(s\) on production, not in the rehearsal: .*glpi\.duplicates\.states \(1\)/);
+    } finally {
+      await root.query('DELETE FROM glpi.glpi_states WHERE id IN (900001, 900002)');
+    }
+    expect(fs.existsSync(path.join(runDir, 'apply'))).toBe(false);
+    expect(await differencesFromFixture()).toEqual([]);
+  });
+});
+
+describe('apply and rollback', () => {
+  it('applies the rehearsed plan: backup before any write (general log), same structure and checksums as the rehearsal', async () => {
+    const runDir = copyRun('apply-a');
+    await root.query("SET GLOBAL log_output = 'TABLE'");
+    await root.query('TRUNCATE mysql.general_log');
+    await root.query("SET GLOBAL general_log = 'ON'");
+    const t0 = new Date();
+    let r;
+    try {
+      r = await runCli(applyArgs(runDir), { env });
+    } finally {
+      await root.query("SET GLOBAL general_log = 'OFF'");
+    }
+    expect(r.exitCode, r.stderr).toBe(0);
+    const [rows] = await root.query(
+      "SELECT UNIX_TIMESTAMP(event_time) * 1000 AS t, CONVERT(argument USING utf8mb4) AS q FROM mysql.general_log WHERE command_type = 'Query' AND event_time >= FROM_UNIXTIME(?) ORDER BY event_time",
+      [Math.floor(t0.getTime() / 1000)],
+    );
+    const applied = YAML.parse(fs.readFileSync(path.join(runDir, 'apply', 'run.yaml'), 'utf8'));
+    const rec = record(runDir);
+    const dataAfterApply = await differencesFromFixture();
+    // rollback, byte for byte (first, so that a failed assertion below leaves production as the fixture).
+    const back = await runCli(rollbackArgs(runDir), { env });
+    expect(back.exitCode, back.stderr).toBe(0);
+    expect(await differencesFromFixture()).toEqual([]);
+    expect(record(runDir).rollback?.ok).toBe(true);
+
+    expect(dataAfterApply.length).toBeGreaterThan(50);
+    expect(rec.final?.structureEqual).toBe(true);
+    expect(rec.final?.tablesDiffering).toEqual([]);
+    expect(rec.final?.tablesCompared).toBeGreaterThan(250);
+    expect(rec.backup?.taken).toBe(true);
+    expect(applied.complete).toBe(true);
+    expect(applied.instance.kind).toBe('production');
+    // No write statement reached the server before the backup was ready.
+    const ready = new Journal(path.join(runDir, 'apply')).read().find((e) => e.event === 'backup-ready')!;
+    const readyAt = new Date(ready.t).getTime();
+    const writes = (rows as Array<{ t: string | number; q: string }>)
+      .map((x) => ({ t: Number(x.t), q: x.q }))
+      .filter((x) => /^\s*(INSERT|UPDATE|DELETE|REPLACE|CREATE|ALTER|DROP|TRUNCATE|RENAME|LOAD)\b/i.test(x.q) && !/general_log/.test(x.q));
+    expect(writes.length).toBeGreaterThan(10);
+    expect(writes.filter((w) => w.t < readyAt - 1000).map((w) => w.q)).toEqual([]);
+    // The French go-live report: backup, rollback command, steps.
+    const report = fs.readFileSync(path.join(runDir, 'apply', 'compte-rendu-mise-en-production.md'), 'utf8');
+    expect(report).toContain(rec.backup!.id);
+    expect(report).toContain(`glpi-ocs-upgrade rollback ${runDir} --confirm ${hostPort}`);
+    expect(report).toMatch(/structure finale .* identique/);
+    expect(typographyFaults(report.replace(/\|[^\n]*\|/g, ''))).toEqual([]);
+    expect(englishIn(report.replace(/\|[^\n]*\|/g, ''))).toEqual([]);
+  });
+
+  it('a failing step stops everything, nothing rolled back silently; rollback gives production back byte for byte', async () => {
+    const runDir = copyRun('apply-fail');
+    // A FAKE of the OCS distribution, only to make one update file fail on production.
+    const broken = path.join(work, 'broken-ocs-dist');
+    fs.cpSync(debian.dir, broken, { recursive: true });
+    const updates = fs.readdirSync(path.join(broken), { recursive: true }).map(String).filter((f) => /update\/7040\.sql$/.test(f));
+    expect(updates.length).toBeGreaterThan(0);
+    fs.appendFileSync(path.join(broken, updates[0]), '\nTHIS IS NOT SQL;\n');
+    const args = applyArgs(runDir).map((a) => (a === debian.dir ? broken : a));
+    const r = await runCli(args, { env });
+    expect(r.exitCode, r.stderr).toBe(ExitCode.STEP_FAILED);
+    expect(r.stderr).toMatch(/failed on production.*nothing was rolled back/);
+    expect(r.stderr).toMatch(/--resume.*rollback/s);
+    // Half-migrated: production is not the fixture any more, and no later step ran.
+    expect((await differencesFromFixture()).length).toBeGreaterThan(0);
+    const applied = YAML.parse(fs.readFileSync(path.join(runDir, 'apply', 'run.yaml'), 'utf8'));
+    const failedAt = applied.steps.findIndex((s: { status: string }) => s.status === 'failed');
+    expect(applied.steps.slice(failedAt + 1).every((s: { status: string }) => s.status === 'not-run')).toBe(true);
+    // Not rolled back behind the user's back: the step's savepoint is kept for --resume, nothing undone.
+    const failedId = applied.steps[failedAt].stepId as string;
+    expect(fs.existsSync(path.join(runDir, 'apply', 'evidence', failedId, 'savepoint.json'))).toBe(true);
+    expect(new Journal(path.join(runDir, 'apply')).read().filter((e) => (e.event as string) === 'step-rolled-back')).toEqual([]);
+    // A wrong confirmation of the rollback: refused.
+    const wrong = await runCli(rollbackArgs(runDir, '127.0.0.1:1'), { env });
+    expect(wrong.exitCode).toBe(ExitCode.REFUSED);
+    const back = await runCli(rollbackArgs(runDir), { env });
+    expect(back.exitCode, back.stderr).toBe(0);
+    expect(await differencesFromFixture()).toEqual([]);
+    const [shadows] = await root.query("SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME LIKE '%gou_savepoint%'");
+    expect(shadows).toEqual([]);
+  });
+
+  it('kill -9 mid-step, then apply --resume, ends like an uninterrupted apply', async () => {
+    const runDir = copyRun('apply-killed');
+    const child = execa(process.execPath, [BIN, ...applyArgs(runDir)], { reject: false, env: { NO_COLOR: '1', ...env } });
+    const journal = new Journal(path.join(runDir, 'apply'));
+    const deadline = Date.now() + 240_000;
+    while (Date.now() < deadline) {
+      const started = fs.existsSync(journal.file) ? journal.read().filter((e) => e.event === 'step-started').length : 0;
+      if (started >= 15) break;
+      await new Promise((res) => setTimeout(res, 50));
+    }
+    child.kill('SIGKILL');
+    await child;
+    const st = journalState(journal.read());
+    expect(st.complete).toBe(false);
+    expect(st.finished.size).toBeGreaterThanOrEqual(14);
+    // Without --resume: refused (an apply is already there).
+    const again = await runCli(applyArgs(runDir), { env });
+    expect(again.exitCode).toBe(ExitCode.APPLY_REFUSED);
+    const resumed = await runCli(applyArgs(runDir, '--resume'), { env });
+    expect(resumed.exitCode, resumed.stderr).toBe(0);
+    // The half-run step was undone on the user's --resume, said so and journaled.
+    expect(resumed.stderr).toMatch(/rolling back the interrupted step /);
+    expect(new Journal(path.join(runDir, 'apply')).read().filter((e) => e.event === 'step-rolled-back')).toHaveLength(1);
+    const rec = record(runDir);
+    expect(rec.final?.structureEqual).toBe(true);
+    expect(rec.final?.tablesDiffering).toEqual([]);
+    const back = await runCli(rollbackArgs(runDir), { env });
+    expect(back.exitCode, back.stderr).toBe(0);
+    expect(await differencesFromFixture()).toEqual([]);
+  });
+});
