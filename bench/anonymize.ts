@@ -86,7 +86,7 @@ if (isMain) {
   const computers = arg('computers', 5000);
   const jobs = arg('jobs', defaultJobs());
   const r = await benchAnonymize(computers, jobs, (s) => process.stderr.write(`${s}\n`));
-  if (process.argv.includes('--json')) process.stdout.write(JSON.stringify(r, null, 2) + '\n');
+  if (process.argv.includes('--json')) process.stdout.write(`${JSON.stringify(r, null, 2)}\n`);
   else {
     const s = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
     console.log(`computers ${computers}, rows ${r.rows}, jobs ${r.jobs} — ${r.machine}`);
@@ -94,9 +94,13 @@ if (isMain) {
     console.log(`anonymize, total         ${s(r.anonymize.totalMs)}  (${r.ratioToRestore.toFixed(2)}× the plain restore)`);
     console.log(`  tables                 ${r.tables.rewritten} rewritten, ${r.tables.copied} copied unchanged (copy ${s(r.anonymize.copyMs)}, alongside)`);
     console.log(`  restore                ${s(r.anonymize.restoreMs)}`);
-    console.log(`  rewrite                ${s(r.anonymize.anonymizeMs)}  (${r.valuesChanged} values in ${r.columns} columns, ${Math.round(r.valuesChanged / (r.anonymize.anonymizeMs / 1000))} values/s)`);
+    console.log(
+      `  rewrite                ${s(r.anonymize.anonymizeMs)}  (${r.valuesChanged} values in ${r.columns} columns, ${Math.round(r.valuesChanged / (r.anonymize.anonymizeMs / 1000))} values/s)`,
+    );
     console.log(`  new snapshot           ${s(r.anonymize.snapshotMs)}`);
-    console.log(`  sweep (after)          ${s(r.anonymize.sweepMs)}  (${r.sweep.columns} text columns, ${Math.round(r.sweep.scannedBytes / 2 ** 20)} MiB of data, ${r.sweep.remaining} hit(s) left; ${s(r.sweep.elapsedMs)} from its start, alongside)`);
+    console.log(
+      `  sweep (after)          ${s(r.anonymize.sweepMs)}  (${r.sweep.columns} text columns, ${Math.round(r.sweep.scannedBytes / 2 ** 20)} MiB of data, ${r.sweep.remaining} hit(s) left; ${s(r.sweep.elapsedMs)} from its start, alongside)`,
+    );
     console.log(`load average (1 min)     ${r.load[0].toFixed(1)} → ${r.load[1].toFixed(1)}`);
   }
 }

@@ -219,16 +219,22 @@ async function runOurs(
       if (e.kind === 'step-start') starts.push({ id: e.step.id, at: performance.now() });
     },
     onPhase: (p) => {
-      const s = (phases[p.stepId] ??= {});
+      phases[p.stepId] ??= {};
+      const s = phases[p.stepId];
       s[p.phase] = (s[p.phase] ?? 0) + p.ms;
-      if (p.tables) (reread[p.stepId] ??= []).push(...p.tables);
+      if (p.tables) {
+        reread[p.stepId] ??= [];
+        reread[p.stepId].push(...p.tables);
+      }
     },
   });
   if (outcome.error) throw outcome.error;
   const end = performance.now();
   const restoreMs = (starts[0]?.at ?? end) - t0;
   const perStepMs: Record<string, number> = {};
-  starts.forEach((s, i) => (perStepMs[s.id] = (starts[i + 1]?.at ?? end) - s.at));
+  starts.forEach((s, i) => {
+    perStepMs[s.id] = (starts[i + 1]?.at ?? end) - s.at;
+  });
   const kinds = new Map(plan.steps.map((s) => [s.id, s.runner.kind]));
   const phasesMs: Record<StepPhase | 'other', number> = { savepoint: 0, checks: 0, execute: 0, journal: 0, other: 0 };
   let totalMs = 0;
@@ -249,7 +255,9 @@ async function runOurs(
   const state = await ocsState(admin, db);
   await admin.end().catch(() => undefined);
   const sec = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
-  log(`  ours: ${sec(totalMs)} (savepoints ${sec(phasesMs.savepoint)}, checks ${sec(phasesMs.checks)}, statements ${sec(phasesMs.execute)}, journal ${sec(phasesMs.journal)}, other ${sec(phasesMs.other)}); corrective steps ${sec(correctiveMs)}, restore ${sec(restoreMs)}`);
+  log(
+    `  ours: ${sec(totalMs)} (savepoints ${sec(phasesMs.savepoint)}, checks ${sec(phasesMs.checks)}, statements ${sec(phasesMs.execute)}, journal ${sec(phasesMs.journal)}, other ${sec(phasesMs.other)}); corrective steps ${sec(correctiveMs)}, restore ${sec(restoreMs)}`,
+  );
   return { totalMs, perStepMs, phasesMs, correctiveMs, restoreMs, reread, state };
 }
 
@@ -262,9 +270,7 @@ export async function benchRehearse(args: RehearseBenchArgs, log: (s: string) =>
     let manifestFull = fixture ? await readManifest(fixture) : undefined;
     inst = await startEmbedded({
       name: `bench-rehearse-${process.pid}`,
-      settings: manifestFull
-        ? { sqlMode: manifestFull.source.sqlMode, characterSetServer: manifestFull.source.characterSetServer, collationServer: manifestFull.source.collationServer }
-        : undefined,
+      settings: manifestFull ? { sqlMode: manifestFull.source.sqlMode, characterSetServer: manifestFull.source.characterSetServer, collationServer: manifestFull.source.collationServer } : undefined,
     });
     if (!fixture) {
       log(`generating ${args.computers} computers…`);
@@ -305,7 +311,9 @@ export async function benchRehearse(args: RehearseBenchArgs, log: (s: string) =>
       const { state: _b, ...baseline } = base;
       const { state: _o, ...oursOut } = ours;
       const overhead = (ours.totalMs - base.totalMs) / base.totalMs;
-      log(`  overhead ${(overhead * 100).toFixed(1)} %; final OCS tables ${differing.length === 0 ? 'identical' : `differ: ${differing.join(', ')}`} (${fingerprint({ ocs: base.state }).slice(0, 12)} / ${fingerprint({ ocs: ours.state }).slice(0, 12)})`);
+      log(
+        `  overhead ${(overhead * 100).toFixed(1)} %; final OCS tables ${differing.length === 0 ? 'identical' : `differ: ${differing.join(', ')}`} (${fingerprint({ ocs: base.state }).slice(0, 12)} / ${fingerprint({ ocs: ours.state }).slice(0, 12)})`,
+      );
       rounds.push({ baseline, ours: oursOut, overhead, sameFinalTables: differing.length === 0, differingTables: differing });
     }
     return {
@@ -317,7 +325,10 @@ export async function benchRehearse(args: RehearseBenchArgs, log: (s: string) =>
       distribution: `${dist.layout} ${dist.release ?? ''} (GUI_VER ${dist.guiVer ?? '?'})`.trim(),
       rounds,
       machine: `${os.cpus().length} × ${os.cpus()[0]?.model ?? '?'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, MariaDB ${inst.record.serverVersion}`,
-      loadAverage: os.loadavg().map((x) => x.toFixed(2)).join(' '),
+      loadAverage: os
+        .loadavg()
+        .map((x) => x.toFixed(2))
+        .join(' '),
     };
   } finally {
     await inst?.stop();
@@ -332,7 +343,7 @@ export function printRehearseBench(r: RehearseBenchResult, out: (s: string) => v
   r.rounds.forEach((x, i) => {
     const p = x.ours.phasesMs;
     out(
-      `round ${i + 1}: baseline (mariadb --force) ${s(x.baseline.totalMs)}; ours ${s(x.ours.totalMs)} = statements ${s(p.execute)} + savepoints ${s(p.savepoint)} + checks ${s(p.checks)} + journal ${s(p.journal)} + other ${s(p.other)}; overhead ${(x.overhead * 100).toFixed(1)} %; final tables ${x.sameFinalTables ? 'identical' : 'differ: ' + x.differingTables.join(', ')}`,
+      `round ${i + 1}: baseline (mariadb --force) ${s(x.baseline.totalMs)}; ours ${s(x.ours.totalMs)} = statements ${s(p.execute)} + savepoints ${s(p.savepoint)} + checks ${s(p.checks)} + journal ${s(p.journal)} + other ${s(p.other)}; overhead ${(x.overhead * 100).toFixed(1)} %; final tables ${x.sameFinalTables ? 'identical' : `differ: ${x.differingTables.join(', ')}`}`,
     );
     out(`         not in the ratio: restore ${s(x.ours.restoreMs)}, corrective steps ${s(x.ours.correctiveMs)}`);
   });

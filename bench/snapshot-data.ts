@@ -133,7 +133,10 @@ export async function generateBenchData(c: Connection, glpiDb: string, ocsDb: st
               '2010-01-01' + INTERVAL (seq % 1500) DAY, IF(seq % 2 = 0, 64, 32)
          FROM seq_1_to_${n * perSoft}`,
     ],
-    ['ocs.deleted_equiv', `INSERT INTO deleted_equiv SELECT NOW() - INTERVAL seq HOUR, CONCAT('PC-OLD-', seq), IF(seq % 2 = 0, NULL, CONCAT('PC-', seq)) FROM seq_1_to_${Math.max(10, Math.round(n / 20))}`],
+    [
+      'ocs.deleted_equiv',
+      `INSERT INTO deleted_equiv SELECT NOW() - INTERVAL seq HOUR, CONCAT('PC-OLD-', seq), IF(seq % 2 = 0, NULL, CONCAT('PC-', seq)) FROM seq_1_to_${Math.max(10, Math.round(n / 20))}`,
+    ],
   ];
   const run = async (label: string, sql: string) => {
     const t0 = Date.now();
@@ -159,7 +162,10 @@ export async function generateBenchData(c: Connection, glpiDb: string, ocsDb: st
               'a:0:{}', CONCAT('a:2:{i:0;s:10:"', LEFT(MD5(seq), 10), '";i:1;s:4:"test";}'), CONCAT('a:1:{i:', seq, ';s:8:"', LEFT(MD5(seq), 8), '";}'), 1,
               'OCS-NG_WINDOWS_AGENT_v2.0.5', seq % 12, CONCAT('SITE-', seq % 40) FROM seq_1_to_${n}`,
     ],
-    ['glpi.glpi_softwares', `INSERT INTO glpi_softwares (id, entities_id, name, comment, manufacturers_id, date_mod) SELECT seq, 0, CONCAT('Soft ', LEFT(MD5(seq), 10)), IF(seq % 2 = 0, NULL, ''), seq % 6, NOW() FROM seq_1_to_${pool}`],
+    [
+      'glpi.glpi_softwares',
+      `INSERT INTO glpi_softwares (id, entities_id, name, comment, manufacturers_id, date_mod) SELECT seq, 0, CONCAT('Soft ', LEFT(MD5(seq), 10)), IF(seq % 2 = 0, NULL, ''), seq % 6, NOW() FROM seq_1_to_${pool}`,
+    ],
     ['glpi.glpi_softwareversions', `INSERT INTO glpi_softwareversions (id, softwares_id, name, comment) SELECT seq, 1 + seq % ${pool}, CONCAT(seq % 12, '.', seq % 7), '' FROM seq_1_to_${versions}`],
     [
       'glpi.glpi_computers_softwareversions',

@@ -145,7 +145,10 @@ export async function benchSnapshot(computers: number, jobs: number, log: (s: st
 
     // --- restores (ours into other names; the baselines recreate the source names, so drop them first)
     log(`our restore, ${jobs} jobs…`);
-    const restored = await timed(`${node} --quiet restore ${q(path.join(tmp, 'ours-l1'))} --instance ${q(`mysql://root@localhost/?socket=${sock}`)} --glpi-db r_glpi --ocs-db r_ocs --force --jobs ${jobs}`, env);
+    const restored = await timed(
+      `${node} --quiet restore ${q(path.join(tmp, 'ours-l1'))} --instance ${q(`mysql://root@localhost/?socket=${sock}`)} --glpi-db r_glpi --ocs-db r_ocs --force --jobs ${jobs}`,
+      env,
+    );
     measures.push({ name: 'glpi-ocs-upgrade restore (incl. sha256 verify + CHECKSUM of every table)', kind: 'restore', ...restored });
     await dropTargets(['r_glpi', 'r_ocs']);
     log('gunzip | mariadb…');
@@ -205,7 +208,11 @@ export function printSnapshotBench(r: SnapshotBenchResult, print: (s: string) =>
   ]);
   const head = ['step', 'tool', 'wall s', 'out MB', 'peak RSS MB', 'note'];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((x) => x[i].length)));
-  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd();
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => c.padEnd(widths[i]))
+      .join('  ')
+      .trimEnd();
   print(line(head));
   print(widths.map((x) => '-'.repeat(x)).join('  '));
   for (const row of rows) print(line(row));

@@ -18,10 +18,7 @@ const rule = (table: string, column: string) => rules.rules.find((r) => r.table 
 
 describe('detectors: what is personal data', () => {
   it('finds e-mail addresses, also inside HTML-encoded text, but not the reserved domains the anonymizer writes', () => {
-    expect(kinds('&lt;p&gt;Écrire à &lt;jean.dupont@chu-exemple.fr&gt; ou J.Dupont+glpi@Exemple.COM.&lt;/p&gt;')).toEqual([
-      'email:jean.dupont@chu-exemple.fr',
-      'email:J.Dupont+glpi@Exemple.COM',
-    ]);
+    expect(kinds('&lt;p&gt;Écrire à &lt;jean.dupont@chu-exemple.fr&gt; ou J.Dupont+glpi@Exemple.COM.&lt;/p&gt;')).toEqual(['email:jean.dupont@chu-exemple.fr', 'email:J.Dupont+glpi@Exemple.COM']);
     expect(kinds('u0123456789ab@example.invalid, a@example.com, x@host.test')).toEqual([]);
   });
 
@@ -61,10 +58,7 @@ describe('detectors: what is personal data', () => {
 
   it('finds IPv4 and IPv6 addresses, not masks, loopbacks or one-digit version numbers', () => {
     expect(kinds('poste 192.168.1.23, passerelle 10.0.0.1; 255.255.255.0 127.0.0.1 0.0.0.0 1.2.3.4 224.0.0.251')).toEqual(['ipv4:192.168.1.23', 'ipv4:10.0.0.1']);
-    expect(kinds('fe80::21a:2bff:fe3c:4d5e et 2001:db8:85a3:0:0:8a2e:370:7334, pas ::1 ni 10:20:30')).toEqual([
-      'ipv6:fe80::21a:2bff:fe3c:4d5e',
-      'ipv6:2001:db8:85a3:0:0:8a2e:370:7334',
-    ]);
+    expect(kinds('fe80::21a:2bff:fe3c:4d5e et 2001:db8:85a3:0:0:8a2e:370:7334, pas ::1 ni 10:20:30')).toEqual(['ipv6:fe80::21a:2bff:fe3c:4d5e', 'ipv6:2001:db8:85a3:0:0:8a2e:370:7334']);
   });
 
   it('finds MAC addresses with colons or dashes, not the null and broadcast ones', () => {

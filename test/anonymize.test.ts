@@ -85,7 +85,7 @@ async function buildDatabase(role: 'glpi' | 'ocs', db: string): Promise<void> {
   const tables = [...new Set(rules.map((r) => r.table))];
   for (const table of tables) {
     const trules = rules.filter((r) => r.table === table);
-    const cols = trules.map((r) => (r.column.endsWith('*') ? ['fields_3', 'fields_4'] : [r.column])).flat();
+    const cols = trules.flatMap((r) => (r.column.endsWith('*') ? ['fields_3', 'fields_4'] : [r.column]));
     const charset = role === 'ocs' && table === 'hardware' ? 'latin1' : 'utf8';
     const typeOf = (c: string) => {
       if (table === 'glpi_users' && c === 'password') return 'char(40)';
@@ -102,7 +102,7 @@ async function buildDatabase(role: 'glpi' | 'ocs', db: string): Promise<void> {
     if (table === 'netmap') keys.push('UNIQUE KEY mac (MAC)');
     if (table === 'hardware') keys.push('KEY DEVICEID (DEVICEID)', 'KEY USERID (USERID)');
     if (table === 'networks') keys.push('KEY MACADDR (MACADDR)');
-    const extra = table === 'glpi_tickets' ? ", ts TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP ON UPDATE CURRENT_TIMESTAMP" : '';
+    const extra = table === 'glpi_tickets' ? ', ts TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP ON UPDATE CURRENT_TIMESTAMP' : '';
     const engine = role === 'ocs' && table !== 'operators' ? 'InnoDB' : 'MyISAM';
     await root.query(
       `CREATE TABLE \`${db}\`.\`${table}\` (${pk} int NOT NULL AUTO_INCREMENT, keepme varchar(255) DEFAULT NULL${extra}, ${defs.join(', ')}, ${keys.join(', ')}) ENGINE=${engine} DEFAULT CHARSET=${charset}`,
@@ -118,10 +118,10 @@ async function buildDatabase(role: 'glpi' | 'ocs', db: string): Promise<void> {
         const v = valueFor(rule, table, c, i);
         return typeOf(c) === 'char(40)' ? v.slice(0, 40) : typeOf(c) === 'varchar(8)' ? `R${i}zqxwvu` : v;
       });
-      await root.query(`INSERT INTO \`${db}\`.\`${table}\` (keepme${extra ? ', ts' : ''}, ${cols.map((c) => `\`${c}\``).join(', ')}) VALUES (?${extra ? ", '2012-01-01 00:00:00'" : ''}, ${cols.map(() => '?').join(', ')})`, [
-        DOUBLE_ENCODED,
-        ...values,
-      ]);
+      await root.query(
+        `INSERT INTO \`${db}\`.\`${table}\` (keepme${extra ? ', ts' : ''}, ${cols.map((c) => `\`${c}\``).join(', ')}) VALUES (?${extra ? ", '2012-01-01 00:00:00'" : ''}, ${cols.map(() => '?').join(', ')})`,
+        [DOUBLE_ENCODED, ...values],
+      );
     }
   }
   // Untouched tables (no rule): must come out byte-identical.
@@ -158,7 +158,10 @@ async function placeSharedValues(): Promise<void> {
 async function collectOriginals(): Promise<void> {
   // (As the other originals: the stored bytes read as latin1.)
   for (let i = 1; i <= 3; i++) for (const v of plantedIn(i)) originals.add(Buffer.from(v, 'utf8').toString('latin1'));
-  for (const [role, db] of [['glpi', glpiDb], ['ocs', ocsDb]] as const) {
+  for (const [role, db] of [
+    ['glpi', glpiDb],
+    ['ocs', ocsDb],
+  ] as const) {
     for (const r of defaults.rules.filter((x) => x.database === role && x.method !== 'keep')) {
       const cols = r.column.endsWith('*') ? ['fields_3', 'fields_4'] : [r.column];
       for (const c of cols) {
@@ -485,7 +488,10 @@ describe('anonymize: only the tables with rules are rewritten, the others are co
     const restored = `${db}_r`;
     await restoreSnapshot(out, server.dsn, { databases: { glpi: restored }, jobs: 2 });
     const [users] = await root.query(`SELECT name FROM \`${restored}\`.v_users ORDER BY id`);
-    expect((users as Array<{ name: string }>).map((u) => u.name)).toEqual([`user-${digestHex(SALT_A, 'login', 'jdupontzq').slice(0, 16)}`, `user-${digestHex(SALT_A, 'login', 'mmartinzq').slice(0, 16)}`]);
+    expect((users as Array<{ name: string }>).map((u) => u.name)).toEqual([
+      `user-${digestHex(SALT_A, 'login', 'jdupontzq').slice(0, 16)}`,
+      `user-${digestHex(SALT_A, 'login', 'mmartinzq').slice(0, 16)}`,
+    ]);
     expect(Number((await one<{ n: string }>(`SELECT COUNT(*) AS n FROM \`${restored}\`.audit_trail`)).n)).toBe(0);
     expect(Number((await one<{ n: string }>(`SELECT COUNT(*) AS n FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = ?`, [restored])).n)).toBe(1);
   });

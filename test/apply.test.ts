@@ -39,7 +39,11 @@ let root: Connection;
 
 const dsnFor = (db: string) => `mysql://root@127.0.0.1:${prod.record.port}/${db}`;
 /** The embedded server's root password (embedded servers refuse an empty one), given as a user would. */
-const env = { get MYSQL_PWD() { return prod.dsn.password ?? ''; } };
+const env = {
+  get MYSQL_PWD() {
+    return prod.dsn.password ?? '';
+  },
+};
 
 function applyArgs(runDir: string, ...extra: string[]): string[] {
   return ['apply', runDir, '--glpi', dsnFor('glpi'), '--ocs', dsnFor('ocsweb'), '--ocs-dist', debian.dir, '--confirm', hostPort, ...extra];
@@ -93,7 +97,15 @@ beforeAll(async () => {
   const planFile = path.join(work, 'plan.yaml');
   writePlan(planFile, plan);
   rehearsed = path.join(work, 'rehearsal');
-  const run = await rehearseOrThrow({ plan, planPath: planFile, manifest: await readManifest(FIXTURE), snapshotDir: path.join(work, 'snapshot'), runDir: rehearsed, dists: { ocs: [debian] }, findings });
+  const run = await rehearseOrThrow({
+    plan,
+    planPath: planFile,
+    manifest: await readManifest(FIXTURE),
+    snapshotDir: path.join(work, 'snapshot'),
+    runDir: rehearsed,
+    dists: { ocs: [debian] },
+    findings,
+  });
   expect(run.complete).toBe(true);
 }, 900_000);
 
@@ -109,7 +121,7 @@ describe('apply refuses, writing nothing', () => {
     expect(wrong.exitCode, wrong.stderr).toBe(ExitCode.REFUSED);
     expect(wrong.stderr).toMatch(/--confirm 127\.0\.0\.1:1 does not name the production server/);
     const other = path.join(work, 'other-plan.yaml');
-    fs.writeFileSync(other, fs.readFileSync(path.join(runDir, 'plan.yaml'), 'utf8') + '\n# edited\n');
+    fs.writeFileSync(other, `${fs.readFileSync(path.join(runDir, 'plan.yaml'), 'utf8')}\n# edited\n`);
     const plan = await runCli(applyArgs(runDir, '--plan', other), { env });
     expect(plan.exitCode, plan.stderr).toBe(ExitCode.APPLY_REFUSED);
     expect(plan.stderr).toMatch(/is not the rehearsed plan \(sha256/);
@@ -130,7 +142,10 @@ describe('apply refuses, writing nothing', () => {
     expect(fs.existsSync(path.join(runDir, 'apply'))).toBe(false);
     expect(await differencesFromFixture()).toEqual([]);
     // Not the rehearsal's distributions: refused.
-    const noDist = await runCli(applyArgs(runDir).filter((a, i, all) => a !== '--ocs-dist' && all[i - 1] !== '--ocs-dist'), { env });
+    const noDist = await runCli(
+      applyArgs(runDir).filter((a, i, all) => a !== '--ocs-dist' && all[i - 1] !== '--ocs-dist'),
+      { env },
+    );
     expect(noDist.exitCode, noDist.stderr).toBe(ExitCode.APPLY_REFUSED);
     expect(noDist.stderr).toMatch(/the distributions given \(none\) are not the rehearsal's/);
   });
@@ -191,7 +206,7 @@ describe('apply and rollback', () => {
     await root.query('TRUNCATE mysql.general_log');
     await root.query("SET GLOBAL general_log = 'ON'");
     const t0 = new Date();
-    let r;
+    let r: Awaited<ReturnType<typeof runCli>>;
     try {
       r = await runCli(applyArgs(runDir), { env });
     } finally {
@@ -240,7 +255,10 @@ describe('apply and rollback', () => {
     // A FAKE of the OCS distribution, only to make one update file fail on production.
     const broken = path.join(work, 'broken-ocs-dist');
     fs.cpSync(debian.dir, broken, { recursive: true });
-    const updates = fs.readdirSync(path.join(broken), { recursive: true }).map(String).filter((f) => /update\/7040\.sql$/.test(f));
+    const updates = fs
+      .readdirSync(path.join(broken), { recursive: true })
+      .map(String)
+      .filter((f) => /update\/7040\.sql$/.test(f));
     expect(updates.length).toBeGreaterThan(0);
     fs.appendFileSync(path.join(broken, updates[0]), '\nTHIS IS NOT SQL;\n');
     const args = applyArgs(runDir).map((a) => (a === debian.dir ? broken : a));

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Connection } from 'mysql2/promise';
 import { startTestServer, type TestServer } from './helpers/server.ts';
-import { buildGlpi, buildOcs, HAZARDS, pairMaker, auditPair } from './audit-db.ts';
+import { HAZARDS, pairMaker, auditPair } from './audit-db.ts';
 import { applyCorrectiveMigration } from '../src/audit/index.ts';
 import type { FindingsFile } from '../src/audit/index.ts';
 import { loadCorrectiveMigrations } from '../src/catalog/corrective.ts';
@@ -78,7 +78,11 @@ const CASES: Array<{ migration: string; hazard: string; finding: string; rowDelt
 
 describe('corrective migrations', () => {
   it('every migration file has a test case here', () => {
-    expect(loadCorrectiveMigrations().map((m) => m.id).sort()).toEqual(CASES.map((c) => c.migration).sort());
+    expect(
+      loadCorrectiveMigrations()
+        .map((m) => m.id)
+        .sort(),
+    ).toEqual(CASES.map((c) => c.migration).sort());
   });
 
   for (const k of CASES) {
@@ -164,7 +168,9 @@ describe('corrective migrations', () => {
     // 0.83.8's key is UNIQUE(name), whatever the authentication source: 3, 4, 5, 10 → 10 (newest) keeps its
     // name and the key is re-added (GLPI's schema check refuses the database without it).
     expect(names).toEqual(['3:bob-dup3', '4:bob-dup4', '5:bob-dup5', '10:bob']);
-    const [keys] = await root.query(`SELECT COUNT(*) AS n FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = 'glpi_users' AND INDEX_NAME = 'unicity' AND NON_UNIQUE = 0`, [glpi]);
+    const [keys] = await root.query(`SELECT COUNT(*) AS n FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = 'glpi_users' AND INDEX_NAME = 'unicity' AND NON_UNIQUE = 0`, [
+      glpi,
+    ]);
     expect(Number((keys as Array<{ n: number }>)[0].n)).toBe(1);
   });
 

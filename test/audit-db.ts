@@ -133,16 +133,16 @@ export async function buildGlpi(c: Connection, db: string): Promise<void> {
     [`${db}_ocs`],
   );
   for (let i = 1; i <= 4; i++) {
-    await c.query("INSERT INTO glpi_ocslinks (id, computers_id, ocsid, ocs_deviceid, last_update, last_ocs_update, ocsservers_id) VALUES (?, ?, ?, ?, '2026-11-01 10:00:00', '2026-11-01 09:00:00', 1)", [
-      i,
-      i,
-      100 + i,
-      `PC-${i}-2026`,
-    ]);
+    await c.query(
+      "INSERT INTO glpi_ocslinks (id, computers_id, ocsid, ocs_deviceid, last_update, last_ocs_update, ocsservers_id) VALUES (?, ?, ?, ?, '2026-11-01 10:00:00', '2026-11-01 09:00:00', 1)",
+      [i, i, 100 + i, `PC-${i}-2026`],
+    );
   }
   // A correct latin1 value: "Réseau" with é as the single byte E9.
   await c.query("INSERT INTO glpi_notimportedemails (`from`, subject, date) VALUES ('a@example.org', X'52E9736561752064E96661696C6C616E74', '2012-05-01 10:00:00')");
-  await c.query("INSERT INTO glpi_profiles (id, name, ocsng, view_ocsng, sync_ocsng, rule_ocs, clean_ocsng) VALUES (1, 'Self-Service', NULL, NULL, NULL, NULL, NULL), (4, 'Super-Admin', 'w', 'r', 'w', 'w', 'w')");
+  await c.query(
+    "INSERT INTO glpi_profiles (id, name, ocsng, view_ocsng, sync_ocsng, rule_ocs, clean_ocsng) VALUES (1, 'Self-Service', NULL, NULL, NULL, NULL, NULL), (4, 'Super-Admin', 'w', 'r', 'w', 'w', 'w')",
+  );
 }
 
 export async function buildOcs(c: Connection, db: string): Promise<void> {
@@ -343,7 +343,8 @@ export const HAZARDS: Hazard[] = [
   },
   {
     name: 'OCS software with NULL publisher or version',
-    apply: async (c, _g, o) => void (await q(c, o, "INSERT INTO G.softwares (HARDWARE_ID, PUBLISHER, NAME, VERSION) VALUES (101, NULL, 'Outil', '1.0'), (101, 'X', 'Y', NULL), (102, NULL, NULL, NULL)")),
+    apply: async (c, _g, o) =>
+      void (await q(c, o, "INSERT INTO G.softwares (HARDWARE_ID, PUBLISHER, NAME, VERSION) VALUES (101, NULL, 'Outil', '1.0'), (101, 'X', 'Y', NULL), (102, NULL, NULL, NULL)")),
     expect: { 'ocs.software.null_fields': 3 },
   },
   {

@@ -31,7 +31,10 @@ async function generate(label: string, hazards: 'all' | 'none'): Promise<{ glpi:
 async function audit(glpi: string, ocs: string): Promise<FindingsFile> {
   const c = await server.connect();
   try {
-    return await runAudit({ connections: { glpi: { conn: c, database: glpi }, ocs: { conn: c, database: ocs } } }, { referenceDirs: [sharedPath('reference', 'glpi')!, sharedPath('reference', 'ocs')!] });
+    return await runAudit(
+      { connections: { glpi: { conn: c, database: glpi }, ocs: { conn: c, database: ocs } } },
+      { referenceDirs: [sharedPath('reference', 'glpi')!, sharedPath('reference', 'ocs')!] },
+    );
   } finally {
     await c.end();
   }

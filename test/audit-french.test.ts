@@ -53,12 +53,9 @@ function frenchReport(): string[] {
 
 describe('the sanitiser and the detectors can fail', () => {
   it('find the English fragments the French titles used to carry', () => {
-    expect(englishIn('Doublons dans glpi_documentcategories (name) : collision avec la clé unique ajoutée en 9.2 (documentcategories_id, name), documentcategories_id added as 0 for every row')).toEqual([
-      'added',
-      'for',
-      'every',
-      'row',
-    ]);
+    expect(
+      englishIn('Doublons dans glpi_documentcategories (name) : collision avec la clé unique ajoutée en 9.2 (documentcategories_id, name), documentcategories_id added as 0 for every row'),
+    ).toEqual(['added', 'for', 'every', 'row']);
     expect(englishIn('collision avec la clé unique ajoutée en 0.83.8 (unicity, required by every later schema check)')).toEqual(['required', 'by', 'every', 'later', 'schema', 'check']);
     expect(englishIn('Duplicates in the table')).toEqual(['Duplicates', 'the']);
   });

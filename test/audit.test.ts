@@ -6,7 +6,7 @@ import type { Connection } from 'mysql2/promise';
 import { startTestServer, type TestServer } from './helpers/server.ts';
 import { sharedPath, SHARED_MISSING_REASON } from './helpers/shared.ts';
 import { runCli } from './helpers/cli.ts';
-import { buildGlpi, buildOcs, HAZARDS, pairMaker, auditPair } from './audit-db.ts';
+import { HAZARDS, pairMaker, auditPair } from './audit-db.ts';
 import { CHECKS, readFindings, runAudit, writeFindings, findingsAtOrAbove } from '../src/audit/index.ts';
 import type { FindingsFile } from '../src/audit/index.ts';
 import { scratchOn } from '../src/audit/reference.ts';
@@ -47,7 +47,11 @@ describe('audit catalog', () => {
       if (c.remedy.migration) expect(migrations.has(c.remedy.migration), `${c.id} → ${c.remedy.migration}`).toBe(true);
     }
     // Every corrective migration fixes at least one check that exists.
-    for (const m of loadCorrectiveMigrations()) expect(m.fixes.some((f) => ids.includes(f)), m.id).toBe(true);
+    for (const m of loadCorrectiveMigrations())
+      expect(
+        m.fixes.some((f) => ids.includes(f)),
+        m.id,
+      ).toBe(true);
   });
 });
 
@@ -58,7 +62,12 @@ describe('audit on small databases, hazard by hazard', () => {
     expect(found(f)).toEqual({});
     expect(f.format).toBe(1);
     // Only the drift checks are skipped (no reference schema given).
-    expect(f.checksRun.filter((c) => c.status === 'skipped').map((c) => c.id).sort()).toEqual(['glpi.schema.drift', 'ocs.schema.drift']);
+    expect(
+      f.checksRun
+        .filter((c) => c.status === 'skipped')
+        .map((c) => c.id)
+        .sort(),
+    ).toEqual(['glpi.schema.drift', 'ocs.schema.drift']);
     expect(f.checksRun.filter((c) => c.status === 'ok').length).toBe(CHECKS.length - 2);
     const fields = f.checksRun.find((c) => c.id === 'link.synchronised_fields_empty')?.evidence as { linkedComputers: number; fields: Record<string, { synchronised: boolean }> };
     expect(fields.linkedComputers).toBe(4);
@@ -67,7 +76,9 @@ describe('audit on small databases, hazard by hazard', () => {
   });
 
   for (const h of HAZARDS) {
-    it(`${h.name} → ${Object.entries(h.expect).map(([k, v]) => `${k}=${v}`).join(', ')}`, async () => {
+    it(`${h.name} → ${Object.entries(h.expect)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(', ')}`, async () => {
       const { glpi, ocs } = await pair();
       await h.apply(root, glpi, ocs);
       const f = await audit(glpi, ocs);
@@ -197,30 +208,33 @@ describe('schema drift against a reference schema', () => {
     }
   });
 
-  it.skipIf(!sharedPath('reference', 'glpi', 'glpi-0.83.8-empty.sql'))(`GLPI's real 0.83.8 reference: a database loaded from it is clean, a dropped key is drift${sharedPath('reference') ? '' : ` (${SHARED_MISSING_REASON})`}`, async () => {
-    const refDir = sharedPath('reference', 'glpi')!;
-    const db = await server.freshDatabase('real083');
-    await root.query(`ALTER DATABASE \`${db}\` CHARACTER SET utf8 COLLATE utf8_unicode_ci`);
-    const { runSqlScript } = await import('../src/db/sql-script.ts');
-    const c = await server.connect(db);
-    const scratch = scratchOn(server.dsn);
-    try {
-      await c.query("SET SESSION sql_mode = ''");
-      await runSqlScript(c, fs.readFileSync(path.join(refDir, 'glpi-0.83.8-empty.sql'), 'utf8'));
-      await c.query("INSERT INTO glpi_configs (id, version, csv_delimiter) VALUES (1, ' 0.83.8', ';')");
-      const run = () => runAudit({ connections: { glpi: { conn: c, database: db } } }, { referenceDirs: [refDir], scratch });
-      const clean = await run();
-      expect(found(clean)).toEqual({});
-      expect(clean.checksRun.find((x) => x.id === 'glpi.schema.drift')?.status).toBe('ok');
-      await c.query('ALTER TABLE glpi_displaypreferences DROP INDEX unicity');
-      await c.query("INSERT INTO glpi_slalevels_tickets (tickets_id, slalevels_id) VALUES (1, 1), (1, 1)");
-      const bad = await run();
-      expect(found(bad)).toEqual({ 'glpi.schema.drift': 1, 'glpi.duplicates.slalevels_tickets': 1 });
-    } finally {
-      await scratch.close();
-      await c.end();
-    }
-  });
+  it.skipIf(!sharedPath('reference', 'glpi', 'glpi-0.83.8-empty.sql'))(
+    `GLPI's real 0.83.8 reference: a database loaded from it is clean, a dropped key is drift${sharedPath('reference') ? '' : ` (${SHARED_MISSING_REASON})`}`,
+    async () => {
+      const refDir = sharedPath('reference', 'glpi')!;
+      const db = await server.freshDatabase('real083');
+      await root.query(`ALTER DATABASE \`${db}\` CHARACTER SET utf8 COLLATE utf8_unicode_ci`);
+      const { runSqlScript } = await import('../src/db/sql-script.ts');
+      const c = await server.connect(db);
+      const scratch = scratchOn(server.dsn);
+      try {
+        await c.query("SET SESSION sql_mode = ''");
+        await runSqlScript(c, fs.readFileSync(path.join(refDir, 'glpi-0.83.8-empty.sql'), 'utf8'));
+        await c.query("INSERT INTO glpi_configs (id, version, csv_delimiter) VALUES (1, ' 0.83.8', ';')");
+        const run = () => runAudit({ connections: { glpi: { conn: c, database: db } } }, { referenceDirs: [refDir], scratch });
+        const clean = await run();
+        expect(found(clean)).toEqual({});
+        expect(clean.checksRun.find((x) => x.id === 'glpi.schema.drift')?.status).toBe('ok');
+        await c.query('ALTER TABLE glpi_displaypreferences DROP INDEX unicity');
+        await c.query('INSERT INTO glpi_slalevels_tickets (tickets_id, slalevels_id) VALUES (1, 1), (1, 1)');
+        const bad = await run();
+        expect(found(bad)).toEqual({ 'glpi.schema.drift': 1, 'glpi.duplicates.slalevels_tickets': 1 });
+      } finally {
+        await scratch.close();
+        await c.end();
+      }
+    },
+  );
 });
 
 describe('findings file and thresholds', () => {
@@ -314,7 +328,11 @@ describe('audit command', () => {
     expect(human.stdout).toMatch(/\[BLOQUANTE\] glpi\.duplicates\.slalevels_tickets \(3\)/);
     expect(human.stdout).toMatch(/migration corrective glpi-dedup-slalevels-tickets/);
     expect(human.stdout).toMatch(/Interconnexion GLPI–OCS/);
-    expect(readFindings(out).findings.map((x) => x.id).sort()).toEqual(['glpi.duplicates.slalevels_tickets', 'ocs.trace_deleted_off']);
+    expect(
+      readFindings(out)
+        .findings.map((x) => x.id)
+        .sort(),
+    ).toEqual(['glpi.duplicates.slalevels_tickets', 'ocs.trace_deleted_off']);
     const json = await runCli(['--json', 'audit', ...args, '--lang', 'en'], { env });
     expect(json.exitCode).toBe(0);
     expect(JSON.parse(json.stdout).findings.length).toBe(2);
@@ -333,7 +351,10 @@ describe('other inputs', () => {
     const empty = await server.freshDatabase('emptydb');
     const c = await server.connect();
     try {
-      await expect(runAudit({ connections: { glpi: { conn: c, database: other } } })).rejects.toMatchObject({ exitCode: ExitCode.UNSUPPORTED, message: expect.stringMatching(/is not a GLPI database/) });
+      await expect(runAudit({ connections: { glpi: { conn: c, database: other } } })).rejects.toMatchObject({
+        exitCode: ExitCode.UNSUPPORTED,
+        message: expect.stringMatching(/is not a GLPI database/),
+      });
       await expect(runAudit({ connections: { ocs: { conn: c, database: empty } } })).rejects.toMatchObject({ exitCode: ExitCode.UNSUPPORTED, message: expect.stringMatching(/is empty/) });
     } finally {
       await c.end();
@@ -356,7 +377,14 @@ describe('other inputs', () => {
     const live = await audit(glpi, ocs);
     const { takeSnapshot } = await import('../src/snapshot/index.ts');
     const dir = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'gou-audit-snap-')), 'snap');
-    await takeSnapshot({ sources: [{ role: 'glpi', dsn: withDatabase(server.dsn, glpi) }, { role: 'ocs', dsn: withDatabase(server.dsn, ocs) }], outDir: dir, jobs: 1 });
+    await takeSnapshot({
+      sources: [
+        { role: 'glpi', dsn: withDatabase(server.dsn, glpi) },
+        { role: 'ocs', dsn: withDatabase(server.dsn, ocs) },
+      ],
+      outDir: dir,
+      jobs: 1,
+    });
     const r = await runCli(['--json', 'audit', dir]);
     expect(r.exitCode, r.stderr).toBe(0);
     const snap = JSON.parse(r.stdout) as FindingsFile;

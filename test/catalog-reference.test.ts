@@ -41,7 +41,7 @@ describe.skipIf(!glpiRef)(`catalog vs GLPI reference schemas${glpiRef ? '' : ` (
   const pairs: Array<[string, string]> = [];
   for (let i = 1; i < withRef.length; i++) pairs.push([withRef[i - 1].branch, withRef[i].branch]);
   pairs.push(['0.83', '10.0']);
-  it.each(pairs)('GLPI %s → %s: the catalog\'s schema_changes explain exactly the tables that differ between the references', (a, b) => {
+  it.each(pairs)("GLPI %s → %s: the catalog's schema_changes explain exactly the tables that differ between the references", (a, b) => {
     const from = withRef.find((x) => x.branch === a)!;
     const to = withRef.find((x) => x.branch === b)!;
     const between = c.glpi.branches.filter((b) => compare(b.branch, from.branch) > 0 && compare(b.branch, to.branch) <= 0);
@@ -76,7 +76,11 @@ describe.skipIf(!ocsRef)(`catalog vs OCS reference files${ocsRef ? '' : ` (skipp
   const updDir = ocsRef ? path.join(ocsRef, 'update-2.12.4') : '';
 
   it('OCS 2.12.4 ships exactly the update files 7007…7081 the catalog lists, one per GUI step', () => {
-    const files = fs.readdirSync(updDir).filter((f) => /^\d+\.sql$/.test(f)).map((f) => Number(f.slice(0, -4))).sort((a, b) => a - b);
+    const files = fs
+      .readdirSync(updDir)
+      .filter((f) => /^\d+\.sql$/.test(f))
+      .map((f) => Number(f.slice(0, -4)))
+      .sort((a, b) => a - b);
     expect(files).toEqual(c.ocs.updateFiles.map((f) => f.gui_version));
     expect(files[files.length - 1]).toBe(ocsRelease(c, '2.12.4')!.gui_version);
     for (const r of c.ocs.releases.filter((x) => x.gui_version > 7006)) expect(files, `${r.version}`).toContain(r.gui_version);
@@ -123,12 +127,22 @@ describe.skipIf(!ocsRef)(`catalog vs OCS reference files${ocsRef ? '' : ` (skipp
 });
 
 const dist = process.env.GOU_OCS_DIST;
-describe.skipIf(!dist)(`a real OCS distribution (GOU_OCS_DIST)${dist ? '' : ' (skipped: set GOU_OCS_DIST to an unpacked ocsreports directory, e.g. usr/share/ocsinventory-reports of the unpacked Debian package ocsinventory-reports)'}`, () => {
-  it('ships every update file from 7007 up to the GUI_VERSION of its release, without gap', () => {
-    const upd = path.join(dist!, 'files', 'update');
-    const files = fs.readdirSync(upd).filter((f) => /^\d+\.sql$/.test(f)).map((f) => Number(f.slice(0, -4))).sort((a, b) => a - b);
-    const last = files[files.length - 1];
-    expect(files).toEqual(Array.from({ length: last - 7006 }, (_, i) => 7007 + i));
-    expect(c.ocs.releases.some((r) => r.gui_version === last), `GUI_VERSION ${last} is a release in the catalog`).toBe(true);
-  });
-});
+describe.skipIf(!dist)(
+  `a real OCS distribution (GOU_OCS_DIST)${dist ? '' : ' (skipped: set GOU_OCS_DIST to an unpacked ocsreports directory, e.g. usr/share/ocsinventory-reports of the unpacked Debian package ocsinventory-reports)'}`,
+  () => {
+    it('ships every update file from 7007 up to the GUI_VERSION of its release, without gap', () => {
+      const upd = path.join(dist!, 'files', 'update');
+      const files = fs
+        .readdirSync(upd)
+        .filter((f) => /^\d+\.sql$/.test(f))
+        .map((f) => Number(f.slice(0, -4)))
+        .sort((a, b) => a - b);
+      const last = files[files.length - 1];
+      expect(files).toEqual(Array.from({ length: last - 7006 }, (_, i) => 7007 + i));
+      expect(
+        c.ocs.releases.some((r) => r.gui_version === last),
+        `GUI_VERSION ${last} is a release in the catalog`,
+      ).toBe(true);
+    });
+  },
+);

@@ -7,16 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import YAML from 'yaml';
-import {
-  CATALOG_FILES,
-  CatalogError,
-  glpiBranchOf,
-  loadCatalog,
-  newestGlpiRelease,
-  newestOcsRelease,
-  pluginAcceptsOcs,
-  pluginForGlpi,
-} from '../src/catalog/catalog.ts';
+import { CATALOG_FILES, CatalogError, glpiBranchOf, loadCatalog, newestGlpiRelease, newestOcsRelease, pluginAcceptsOcs, pluginForGlpi } from '../src/catalog/catalog.ts';
 import { MIGRATIONS_DIR, newestOcsGuiVersion, ocsReleasesForGuiVersion } from '../src/catalog/ocs-releases.ts';
 import { S, SchemaError, validate } from '../src/catalog/validate.ts';
 import { ExitCode } from '../src/errors.ts';
@@ -119,7 +110,12 @@ describe('catalog: a broken entry gives a precise message', () => {
   it.each([
     ['a missing PHP range', G, (d: any) => delete d.branches[9].php, /glpi-releases\.yaml: branches\[9\]\.php: is required/],
     ['a PHP range that is not semver', G, (d: any) => (d.branches[9].php = 'PHP 7.4 to 8.4'), /branches\[9\]\.php: expected a semver range like/],
-    ['a misspelt updater entry', G, (d: any) => (d.branches[10].updater.entry = 'bin/consol'), /branches\[10\]\.updater\.entry: expected one of tools\/cliupdate\.php, scripts\/cliupdate\.php, bin\/console, got "bin\/consol"/],
+    [
+      'a misspelt updater entry',
+      G,
+      (d: any) => (d.branches[10].updater.entry = 'bin/consol'),
+      /branches\[10\]\.updater\.entry: expected one of tools\/cliupdate\.php, scripts\/cliupdate\.php, bin\/console, got "bin\/consol"/,
+    ],
     ['an unknown key', G, (d: any) => (d.branches[2].phpp = '>=5'), /branches\[2\]\.phpp: unknown key \(expected one of branch, releases/],
     ['a version that is not dotted', G, (d: any) => (d.branches[1].latest = '0.84-8'), /branches\[1\]\.latest: expected a dotted version like "10\.0\.22", got "0\.84-8"/],
     ['a latest missing from its releases', G, (d: any) => (d.branches[9].latest = '10.0.30'), /branches\[9\] \(10\.0\)\.latest 10\.0\.30 is not in its releases list/],
@@ -131,11 +127,26 @@ describe('catalog: a broken entry gives a precise message', () => {
     ['a table name with a space', O, (d: any) => (d.update_files[0].created = ['bat teries']), /update_files\[0\]\.created\[0\]: expected a table name, got "bat teries"/],
     ['a GUI_VERSION that is a string', R, (d: any) => (d.releases[3].gui_version = '7009'), /ocs-releases\.yaml: releases\[3\]\.gui_version: expected an integer, got "7009"/],
     ['releases out of GUI_VERSION order', R, (d: any) => (d.releases[5].gui_version = 7001), /releases\[5\] \(2\.3\): gui_version 7001 is lower than the previous release's/],
-    ['a release beyond the update files', R, (d: any) => d.releases.push({ version: '2.13', gui_version: 7090, php: '>=8.0.0', mysql: '8.0' }), /release 2\.13 has gui_version 7090 but ocs-updates\.yaml stops at 7081/],
-    ['a plugin range upside down', P, (d: any) => (d.releases[11].glpi_max_exclusive = '9.0'), /ocsinventoryng-releases\.yaml: releases\[11\] \(2\.0\.5\): glpi_min 10\.0 must be lower than glpi_max_exclusive 9\.0/],
+    [
+      'a release beyond the update files',
+      R,
+      (d: any) => d.releases.push({ version: '2.13', gui_version: 7090, php: '>=8.0.0', mysql: '8.0' }),
+      /release 2\.13 has gui_version 7090 but ocs-updates\.yaml stops at 7081/,
+    ],
+    [
+      'a plugin range upside down',
+      P,
+      (d: any) => (d.releases[11].glpi_max_exclusive = '9.0'),
+      /ocsinventoryng-releases\.yaml: releases\[11\] \(2\.0\.5\): glpi_min 10\.0 must be lower than glpi_max_exclusive 9\.0/,
+    ],
     ['a plugin install mode unknown', P, (d: any) => (d.releases[0].install = 'cli'), /releases\[0\]\.install: expected one of web, console, got "cli"/],
     ['a wrong format', P, (d: any) => (d.format = 2), /ocsinventoryng-releases\.yaml: format: expected 1, got 2 \(number\)/],
-    ['a branch note without its French twin', G, (d: any) => delete d.branches[9].notes_fr, /glpi-releases\.yaml: branches\[9\] \(10\.0\)\.notes_fr is required with notes \(the French documents print it\)/],
+    [
+      'a branch note without its French twin',
+      G,
+      (d: any) => delete d.branches[9].notes_fr,
+      /glpi-releases\.yaml: branches\[9\] \(10\.0\)\.notes_fr is required with notes \(the French documents print it\)/,
+    ],
     ['a conversion without its French description', G, (d: any) => delete d.branches[9].conversions[2].what_fr, /branches\[9\] \(10\.0\)\.conversions\[2\]\.what_fr is required with what/],
     ['a deletion reason without its French twin', O, (d: any) => delete d.update_files[30].rows_deleted[0].why_fr, /update_files\[30\]\.rows_deleted\[0\]\.why_fr: is required/],
     ['the bridge notes without their French twin', O, (d: any) => delete d.bridge.notes_fr, /ocs-updates\.yaml: bridge\.notes_fr: is required/],

@@ -33,6 +33,7 @@ describe('docs/ci examples', () => {
     expect(glKey).not.toMatch(/^\.{1,2}$/);
     expect(glKey).toContain(gitlab.variables.CACHE_VERSION);
     const ghKey: string = ghJob.steps.find((s: { uses?: string }) => s.uses?.startsWith('actions/cache')).with.key;
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: a GitHub Actions expression, not a JavaScript template
     expect(ghKey).toContain('${{ env.CACHE_VERSION }}');
     expect(ghJob.env.CACHE_VERSION).toBe(gitlab.variables.CACHE_VERSION);
   });
@@ -79,12 +80,16 @@ describe('docs/ci examples', () => {
 
   it('the same command fails the build (exit 8) on the fixture with hazards, where major anomalies remain', async () => {
     const out = fs.mkdtempSync(path.join(os.tmpdir(), 'gou-ci-small-'));
-    const r = await execa(process.execPath, [path.join(REPO_ROOT, 'bin', 'glpi-ocs-upgrade.js'), 'ci', '--snapshot', 'fixtures/small', '-o', out, '--ocs-dist', 'debian', '--cache-dir', '.cache/glpi-ocs-upgrade', '--fail-on', 'majeure'], {
-      cwd: REPO_ROOT,
-      reject: false,
-      env: { NO_COLOR: '1' },
-      timeout: 600_000,
-    });
+    const r = await execa(
+      process.execPath,
+      [path.join(REPO_ROOT, 'bin', 'glpi-ocs-upgrade.js'), 'ci', '--snapshot', 'fixtures/small', '-o', out, '--ocs-dist', 'debian', '--cache-dir', '.cache/glpi-ocs-upgrade', '--fail-on', 'majeure'],
+      {
+        cwd: REPO_ROOT,
+        reject: false,
+        env: { NO_COLOR: '1' },
+        timeout: 600_000,
+      },
+    );
     expect(r.exitCode, r.stderr).toBe(8);
     // Double-encoded text, links to vanished OCS machines…: findings with a manual remedy stay residual.
     expect(r.stderr).toMatch(/^error: \d+ residual anomal(y|ies) at or above "majeure": F-/m);

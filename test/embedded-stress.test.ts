@@ -18,9 +18,7 @@ describe('embedded server start under load', () => {
     const burners: ChildProcess[] = [0, 1].map(() => spawn(process.execPath, ['-e', 'for(;;){}'], { stdio: 'ignore' }));
     try {
       const runs = await Promise.all(
-        [0, 1].map(() =>
-          execa(process.execPath, ['--import', 'tsx', CHILD, 'cycle', '10'], { cwd: REPO_ROOT, reject: false, timeout: 280_000, env: { GOU_STATE_DIR: process.env.GOU_STATE_DIR } }),
-        ),
+        [0, 1].map(() => execa(process.execPath, ['--import', 'tsx', CHILD, 'cycle', '10'], { cwd: REPO_ROOT, reject: false, timeout: 280_000, env: { GOU_STATE_DIR: process.env.GOU_STATE_DIR } })),
       );
       const attempts = runs.flatMap((r) =>
         String(r.stdout)

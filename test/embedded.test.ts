@@ -3,21 +3,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { spawn } from 'node:child_process';
 import mysql from 'mysql2/promise';
-import {
-  attachInstance,
-  cleanStaleInstances,
-  findServerBinary,
-  firstErrorLine,
-  listInstances,
-  PASSWORD_FILE,
-  restartInstance,
-  startEmbedded,
-  stopInstanceRecord,
-} from '../src/db/embedded.ts';
+import { attachInstance, cleanStaleInstances, findServerBinary, firstErrorLine, listInstances, PASSWORD_FILE, restartInstance, startEmbedded, stopInstanceRecord } from '../src/db/embedded.ts';
 import type { InstanceRecord } from '../src/db/embedded.ts';
 import { baseOptions } from '../src/db/connect.ts';
 import { isMarkedTestInstance } from '../src/db/interlock.ts';
-import { ExitCode, ToolError } from '../src/errors.ts';
+import { ExitCode, type ToolError } from '../src/errors.ts';
 import { REPO_ROOT } from './helpers/shared.ts';
 
 const HELPERS = path.join(REPO_ROOT, 'test', 'helpers');
@@ -53,10 +43,7 @@ async function loginError(options: mysql.ConnectionOptions): Promise<string | un
 
 describe('embedded instance', () => {
   it('starts two at once with chosen settings, marks them, and removes everything on stop', async () => {
-    const [a, b] = await Promise.all([
-      startEmbedded({ settings: { sqlMode: '', characterSetServer: 'utf8mb3', collationServer: 'utf8mb3_unicode_ci', lowerCaseTableNames: 1 } }),
-      startEmbedded(),
-    ]);
+    const [a, b] = await Promise.all([startEmbedded({ settings: { sqlMode: '', characterSetServer: 'utf8mb3', collationServer: 'utf8mb3_unicode_ci', lowerCaseTableNames: 1 } }), startEmbedded()]);
     try {
       expect(a.record.port).not.toBe(b.record.port);
       const c = await mysql.createConnection(baseOptions(a.dsn));

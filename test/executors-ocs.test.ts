@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Connection } from 'mysql2/promise';
 import { startTestServer, type TestServer } from './helpers/server.ts';
-import { sharedPath, SHARED_MISSING_REASON } from './helpers/shared.ts';
+import { sharedPath } from './helpers/shared.ts';
 import { withDatabase } from '../src/db/dsn.ts';
 import { connect } from '../src/db/connect.ts';
 import { splitSqlStatements } from '../src/db/sql-script.ts';
@@ -74,7 +74,9 @@ async function ocs21(label: string, withData: boolean): Promise<string> {
       (101, 'Mozilla', 'Firefox', '115.0'), (101, 'Microsoft', 'Office', '2010'),
       (102, NULL, 'Homemade tool', '1.0'), (102, 'Acme', 'Agent', NULL), (102, 'Mozilla', 'Firefox', '115.0')`);
     await c.query("UPDATE config SET IVALUE = 1 WHERE NAME = 'TRACE_DELETED'");
-    await c.query("INSERT INTO accountinfo_config (NAME_ACCOUNTINFO, TYPE, NAME, ID_TAB, COMMENT, SHOW_ORDER, ACCOUNT_TYPE) VALUES ('fields_3', 4, 'CHECK', 1, 'c', 3, 'COMPUTERS'), ('fields_4', 6, 'DATE', 1, 'd', 4, 'COMPUTERS')");
+    await c.query(
+      "INSERT INTO accountinfo_config (NAME_ACCOUNTINFO, TYPE, NAME, ID_TAB, COMMENT, SHOW_ORDER, ACCOUNT_TYPE) VALUES ('fields_3', 4, 'CHECK', 1, 'c', 3, 'COMPUTERS'), ('fields_4', 6, 'DATE', 1, 'd', 4, 'COMPUTERS')",
+    );
   }
   await c.end();
   return db;
@@ -132,7 +134,7 @@ describe('OCS distributions', () => {
       for (const v of [7007, 7008, 7009, 7011]) fs.writeFileSync(path.join(rel, 'files', 'update', `${v}.sql`), `SELECT ${v};`);
       fs.writeFileSync(path.join(rel, 'files', 'update', 'README'), 'x');
       fs.writeFileSync(path.join(rel, 'var.php'), "<?php\ndefine('GUI_VER', '7008');\ndefine('GUI_VER_SHOW', '9.9');\n");
-      fs.writeFileSync(path.join(rel, 'files', 'ocsbase.sql'), "DROP TABLE IF EXISTS `hardware`;\nCREATE TABLE hardware (ID int);\n");
+      fs.writeFileSync(path.join(rel, 'files', 'ocsbase.sql'), 'DROP TABLE IF EXISTS `hardware`;\nCREATE TABLE hardware (ID int);\n');
       const d = detectOcsDist(rel);
       expect(d.layout).toBe('release');
       expect(d.updates.map((u) => u.guiVersion)).toEqual([7007, 7008, 7009, 7011]);
@@ -249,7 +251,9 @@ describe('OCS 2.1 → 2.11.1 with Debian’s files and the tool’s own bridge',
       // An aborted run stops before the first statement: InterruptedError, GUI_VERSION unchanged.
       const aborted = new AbortController();
       aborted.abort();
-      await expect(ocsUpdateFileExecutor.execute(step('ocs-7008', { kind: 'ocs-update-file', guiVersion: 7008, file: '7008.sql' }) as never, { ...c, signal: aborted.signal })).rejects.toBeInstanceOf(InterruptedError);
+      await expect(ocsUpdateFileExecutor.execute(step('ocs-7008', { kind: 'ocs-update-file', guiVersion: 7008, file: '7008.sql' }) as never, { ...c, signal: aborted.signal })).rejects.toBeInstanceOf(
+        InterruptedError,
+      );
       const check = await connect(withDatabase(server.dsn, db));
       expect(await readGuiVersion(check)).toBe(7007);
       await check.end();
@@ -328,7 +332,10 @@ describe('OCS PHP-side changes, tables touched, interlock', () => {
     expect(r.reasonFr).toBe('2 ligne(s) de accountinfo_config convertie(s) aux types de champs de la 2.5');
     expectFrenchReason(r, 'accountinfo-types-2.5');
     const [types] = await root.query(`SELECT NAME, TYPE FROM \`${db}\`.accountinfo_config WHERE NAME IN ('CHECK', 'DATE') ORDER BY NAME`);
-    expect(types).toEqual([{ NAME: 'CHECK', TYPE: 5 }, { NAME: 'DATE', TYPE: 14 }]);
+    expect(types).toEqual([
+      { NAME: 'CHECK', TYPE: 5 },
+      { NAME: 'DATE', TYPE: 14 },
+    ]);
     // Idempotent.
     expect((await ocsPhpChangeExecutor.execute(step('p1', { kind: 'ocs-php-change', guiVersion: 7015, change: 'accountinfo-types-2.5' }) as never, c)).details?.changedRows).toBe(0);
 

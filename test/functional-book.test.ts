@@ -62,7 +62,9 @@ describe('scenario book', () => {
 
   it('refuses a scenario without an English title, an unknown step, or a bad regular expression, naming where', () => {
     const base = (extra: string) => `scenarios:\n  - id: X-1\n    requirement: EX-01\n    app: glpi\n${extra}`;
-    expect(() => parseBook(base('    title: { fr: Seul }\n    steps: [{ goto: / }]\n    assert: [{ status: 200 }]\n'), 'f.yaml')).toThrow(/f\.yaml: scenarios\[0\] \(X-1\)\.title: needs a French and an English/);
+    expect(() => parseBook(base('    title: { fr: Seul }\n    steps: [{ goto: / }]\n    assert: [{ status: 200 }]\n'), 'f.yaml')).toThrow(
+      /f\.yaml: scenarios\[0\] \(X-1\)\.title: needs a French and an English/,
+    );
     expect(() => parseBook(base('    title: { fr: A, en: B }\n    steps: [{ fly: / }]\n    assert: [{ status: 200 }]\n'), 'f.yaml')).toThrow(/steps\[0\]: expected exactly one of goto/);
     expect(() => parseBook(base('    title: { fr: A, en: B }\n    steps: [{ goto: / }]\n    assert: [{ text_matches: "(" }]\n'), 'f.yaml')).toThrow(/not a valid regular expression/);
     expect(() => loadBook(['/nonexistent/book.yaml'])).toThrow(/does not exist/);
@@ -137,9 +139,24 @@ describe('dossier section', () => {
         screenshot: 'CT-FON-05.png',
         durationMs: 1200,
       },
-      { id: 'CT-FON-09', title: { fr: 'Console OCS', en: 'OCS console' }, requirement: 'EX-02', app: 'ocs', status: 'not-run', reason: 'no OCS distribution', reasonFr: 'aucune distribution OCS', commandForUser: 'glpi-ocs-upgrade functional run', http: [], phpErrors: [], assertions: [], durationMs: 0 },
+      {
+        id: 'CT-FON-09',
+        title: { fr: 'Console OCS', en: 'OCS console' },
+        requirement: 'EX-02',
+        app: 'ocs',
+        status: 'not-run',
+        reason: 'no OCS distribution',
+        reasonFr: 'aucune distribution OCS',
+        commandForUser: 'glpi-ocs-upgrade functional run',
+        http: [],
+        phpErrors: [],
+        assertions: [],
+        durationMs: 0,
+      },
     ],
-    manual: [{ id: 'CT-MAN-01', requirement: 'EX-06', title: { fr: 'LDAP', en: 'LDAP' }, procedure: { fr: 'Se connecter.', en: 'Log in.' }, expected: { fr: 'Connexion acceptée', en: 'Login accepted' } }],
+    manual: [
+      { id: 'CT-MAN-01', requirement: 'EX-06', title: { fr: 'LDAP', en: 'LDAP' }, procedure: { fr: 'Se connecter.', en: 'Log in.' }, expected: { fr: 'Connexion acceptée', en: 'Login accepted' } },
+    ],
   };
 
   it('French: cases with their screenshot, the not-run command, manual cases with empty fields', () => {

@@ -32,13 +32,14 @@ const PLUGIN_DIST = process.env.PLUGIN_DIST;
 const PHP = process.env.GOU_PHP ?? 'php';
 const CHROMIUM = process.env.GOU_CHROMIUM ?? '/usr/bin/chromium';
 const phpOk = spawnSync(PHP, ['-v']).status === 0;
-const SKIP = !GLPI_DIST || !PLUGIN_DIST
-  ? 'set GLPI_DIST (GLPI 10.0.x release with vendor/) and PLUGIN_DIST (ocsinventoryng 2.0.5) to run the browser scenarios'
-  : !phpOk
-    ? `no working PHP (${PHP}): install php8.2-cli and its extensions or set GOU_PHP`
-    : !fs.existsSync(CHROMIUM)
-      ? `no Chromium at ${CHROMIUM}: apt-get install chromium or set GOU_CHROMIUM`
-      : '';
+const SKIP =
+  !GLPI_DIST || !PLUGIN_DIST
+    ? 'set GLPI_DIST (GLPI 10.0.x release with vendor/) and PLUGIN_DIST (ocsinventoryng 2.0.5) to run the browser scenarios'
+    : !phpOk
+      ? `no working PHP (${PHP}): install php8.2-cli and its extensions or set GOU_PHP`
+      : !fs.existsSync(CHROMIUM)
+        ? `no Chromium at ${CHROMIUM}: apt-get install chromium or set GOU_CHROMIUM`
+        : '';
 
 /** Processes whose environment names `owner` as the functional stage's owner (servers, browser). */
 function leftovers(owner: number): string[] {
@@ -118,7 +119,10 @@ describe.skipIf(SKIP !== '')(`functional stage on the rehearsed fixture ${SKIP ?
       if (child.exitCode !== null) break;
       await new Promise((r) => setTimeout(r, 200));
     }
-    expect(seen.some((l) => /chrom/i.test(l)), `no browser seen; stderr: ${stderr}`).toBe(true);
+    expect(
+      seen.some((l) => /chrom/i.test(l)),
+      `no browser seen; stderr: ${stderr}`,
+    ).toBe(true);
     child.kill('SIGINT');
     const code = await exited;
     await new Promise((r) => setTimeout(r, 1000));

@@ -64,9 +64,7 @@ async function differingColumns(a: string, b: string, table: string): Promise<st
   const key = names.includes('id') ? 'id' : names[0];
   const out: string[] = [];
   for (const c of names) {
-    const [r] = await root.query(
-      `SELECT COUNT(*) AS n FROM \`${a}\`.\`${table}\` x LEFT JOIN \`${b}\`.\`${table}\` y ON x.\`${key}\` <=> y.\`${key}\` WHERE NOT (x.\`${c}\` <=> y.\`${c}\`)`,
-    );
+    const [r] = await root.query(`SELECT COUNT(*) AS n FROM \`${a}\`.\`${table}\` x LEFT JOIN \`${b}\`.\`${table}\` y ON x.\`${key}\` <=> y.\`${key}\` WHERE NOT (x.\`${c}\` <=> y.\`${c}\`)`);
     if (Number((r as Array<{ n: number }>)[0].n) > 0) out.push(c);
   }
   const [na] = await root.query(`SELECT COUNT(*) AS n FROM \`${a}\`.\`${table}\``);
@@ -76,48 +74,73 @@ async function differingColumns(a: string, b: string, table: string): Promise<st
 }
 
 describe('GLPI console language', () => {
-  it.skipIf(SKIP !== '')(`db:update by the tool leaves the same tables as the console run by hand without --lang ${SKIP ? `(skipped: ${SKIP})` : ''}`, async () => {
-    const dist = detectGlpiDist(GLPI_DIST as string);
-    const tool = 'gou_lang_tool';
-    const hand = 'gou_lang_hand';
-    await restoreSnapshot(FIXTURE, server.dsn, { databases: { glpi: tool, ocs: `${tool}_ocs` }, force: true });
-    await restoreSnapshot(FIXTURE, server.dsn, { databases: { glpi: hand, ocs: `${hand}_ocs` }, force: true });
-    // The fixture is a French production: its configuration says fr_FR.
-    expect(await glpiConfigLanguage(root, tool)).toBe('fr_FR');
+  it.skipIf(SKIP !== '')(
+    `db:update by the tool leaves the same tables as the console run by hand without --lang ${SKIP ? `(skipped: ${SKIP})` : ''}`,
+    async () => {
+      const dist = detectGlpiDist(GLPI_DIST as string);
+      const tool = 'gou_lang_tool';
+      const hand = 'gou_lang_hand';
+      await restoreSnapshot(FIXTURE, server.dsn, { databases: { glpi: tool, ocs: `${tool}_ocs` }, force: true });
+      await restoreSnapshot(FIXTURE, server.dsn, { databases: { glpi: hand, ocs: `${hand}_ocs` }, force: true });
+      // The fixture is a French production: its configuration says fr_FR.
+      expect(await glpiConfigLanguage(root, tool)).toBe('fr_FR');
 
-    // The tool's step.
-    const step: PlanStep = {
-      id: 'glpi-db-update', product: 'glpi', database: 'glpi', title: 'x', from: '0.83.8', to: dist.version,
-      runner: { kind: 'glpi-console', release: dist.version, command: 'db:update', args: ['--no-telemetry'] },
-      requires: { php: '>=7.4.0 <8.5.0' }, before: [], expected: {}, hazards: [], explanation: '',
-    };
-    const runDir = path.join(work, 'run');
-    const r = await glpiConsoleExecutor.execute(step as never, {
-      conn: root, dsn: server.dsn, databases: { glpi: tool }, runDir, evidenceDir: path.join(runDir, 'evidence'),
-      privateDir: path.join(work, 'private-tool'), dists: { glpi: [dist] }, php: PHP, log: () => undefined,
-    });
-    expect(r.status, r.reason).toBe('passed');
+      // The tool's step.
+      const step: PlanStep = {
+        id: 'glpi-db-update',
+        product: 'glpi',
+        database: 'glpi',
+        title: 'x',
+        from: '0.83.8',
+        to: dist.version,
+        runner: { kind: 'glpi-console', release: dist.version, command: 'db:update', args: ['--no-telemetry'] },
+        requires: { php: '>=7.4.0 <8.5.0' },
+        before: [],
+        expected: {},
+        hazards: [],
+        explanation: '',
+      };
+      const runDir = path.join(work, 'run');
+      const r = await glpiConsoleExecutor.execute(step as never, {
+        conn: root,
+        dsn: server.dsn,
+        databases: { glpi: tool },
+        runDir,
+        evidenceDir: path.join(runDir, 'evidence'),
+        privateDir: path.join(work, 'private-tool'),
+        dists: { glpi: [dist] },
+        php: PHP,
+        log: () => undefined,
+      });
+      expect(r.status, r.reason).toBe('passed');
 
-    // By hand: the same console command, no --lang, on the other copy.
-    const dirs = prepareGlpiDirs({ privateDir: path.join(work, 'private-hand'), runDir });
-    writeConfigDb(dirs, server.dsn, hand, true);
-    const byHand = await execa(PHP, ['bin/console', 'db:update', '--no-telemetry', '-n', '--no-ansi'], {
-      cwd: dist.dir, reject: false, stdin: 'ignore',
-      env: { GLPI_CONFIG_DIR: dirs.config, GLPI_VAR_DIR: dirs.files, GLPI_MARKETPLACE_DIR: dirs.marketplace },
-    });
-    expect(byHand.exitCode, String(byHand.stdout).slice(-2000)).toBe(0);
+      // By hand: the same console command, no --lang, on the other copy.
+      const dirs = prepareGlpiDirs({ privateDir: path.join(work, 'private-hand'), runDir });
+      writeConfigDb(dirs, server.dsn, hand, true);
+      const byHand = await execa(PHP, ['bin/console', 'db:update', '--no-telemetry', '-n', '--no-ansi'], {
+        cwd: dist.dir,
+        reject: false,
+        stdin: 'ignore',
+        env: { GLPI_CONFIG_DIR: dirs.config, GLPI_VAR_DIR: dirs.files, GLPI_MARKETPLACE_DIR: dirs.marketplace },
+      });
+      expect(byHand.exitCode, String(byHand.stdout).slice(-2000)).toBe(0);
 
-    const a = await checksums(tool);
-    const b = await checksums(hand);
-    expect([...a.keys()]).toEqual([...b.keys()]);
-    expect(a.size).toBeGreaterThan(300);
-    const differ = [...a.keys()].filter((t) => a.get(t) !== b.get(t));
-    // Where a table differs, which of its columns do (rows matched by id): only time and key columns of the
-    // tables listed in test/helpers/glpi-volatile.ts may.
-    const detail: Array<[string, string[]]> = [];
-    for (const t of differ) detail.push([t, await differingColumns(tool, hand, t)]);
-    const unexplained = detail.filter(([t, cols]) => !cols.every((c) => GLPI_UPDATE_VOLATILE.get(t)?.includes(c)));
-    expect(unexplained.map(([t, cols]) => `${t} (${cols.join(', ')})`), `tables that differ: ${detail.map(([t, c]) => `${t} (${c.join(', ')})`).join('; ')}`).toEqual([]);
-    expect(r.commandForUser).toMatch(/ --lang=fr_FR$/);
-  }, 900_000);
+      const a = await checksums(tool);
+      const b = await checksums(hand);
+      expect([...a.keys()]).toEqual([...b.keys()]);
+      expect(a.size).toBeGreaterThan(300);
+      const differ = [...a.keys()].filter((t) => a.get(t) !== b.get(t));
+      // Where a table differs, which of its columns do (rows matched by id): only time and key columns of the
+      // tables listed in test/helpers/glpi-volatile.ts may.
+      const detail: Array<[string, string[]]> = [];
+      for (const t of differ) detail.push([t, await differingColumns(tool, hand, t)]);
+      const unexplained = detail.filter(([t, cols]) => !cols.every((c) => GLPI_UPDATE_VOLATILE.get(t)?.includes(c)));
+      expect(
+        unexplained.map(([t, cols]) => `${t} (${cols.join(', ')})`),
+        `tables that differ: ${detail.map(([t, c]) => `${t} (${c.join(', ')})`).join('; ')}`,
+      ).toEqual([]);
+      expect(r.commandForUser).toMatch(/ --lang=fr_FR$/);
+    },
+    900_000,
+  );
 });

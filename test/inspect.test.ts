@@ -36,7 +36,7 @@ describe('inspect: GLPI versions in every glpi_configs layout', () => {
   it('reads 0.83.8 from the wide row, trimming the leading space, and sees the 0.83 core OCS mode', async () => {
     const db = await server.freshDatabase('g083');
     await root.query(`USE \`${db}\``);
-    await root.query("CREATE TABLE glpi_configs (id int NOT NULL AUTO_INCREMENT, version char(10) DEFAULT NULL, language char(10), PRIMARY KEY (id)) ENGINE=MyISAM");
+    await root.query('CREATE TABLE glpi_configs (id int NOT NULL AUTO_INCREMENT, version char(10) DEFAULT NULL, language char(10), PRIMARY KEY (id)) ENGINE=MyISAM');
     await root.query("INSERT INTO glpi_configs (id, version, language) VALUES (1, ' 0.83.8', 'fr_FR')");
     await root.query('CREATE TABLE glpi_ocsservers (id int PRIMARY KEY) ENGINE=MyISAM');
     await root.query('CREATE TABLE glpi_ocslinks (id int PRIMARY KEY, computers_id int) ENGINE=MyISAM');
@@ -56,10 +56,22 @@ describe('inspect: GLPI versions in every glpi_configs layout', () => {
   });
 
   it('reads 9.5 with its dbversion, and 10.0 with the x.y.z@sha1 form', async () => {
-    const r95 = await inspectGlpi(root, await kvDatabase('g95', [['version', '9.5.13'], ['dbversion', '9.5.13']]));
+    const r95 = await inspectGlpi(
+      root,
+      await kvDatabase('g95', [
+        ['version', '9.5.13'],
+        ['dbversion', '9.5.13'],
+      ]),
+    );
     expect(r95.version).toMatchObject({ version: '9.5.13', dbversion: '9.5.13', status: 'known' });
     const sha = 'd64066799f068b16ee973b377bdd13f984fe062a';
-    const r10 = await inspectGlpi(root, await kvDatabase('g10', [['version', '10.0.19'], ['dbversion', `10.0.19@${sha}`]]));
+    const r10 = await inspectGlpi(
+      root,
+      await kvDatabase('g10', [
+        ['version', '10.0.19'],
+        ['dbversion', `10.0.19@${sha}`],
+      ]),
+    );
     expect(r10.version).toMatchObject({ version: '10.0.19', schemaHash: sha, status: 'known' });
   });
 
@@ -72,7 +84,10 @@ describe('inspect: GLPI versions in every glpi_configs layout', () => {
   });
 
   it('sees the renamed ocs_glpi_* tables and the plugin with its version', async () => {
-    const db = await kvDatabase('gplug', [['version', '10.0.19'], ['dbversion', '10.0.19@x']]);
+    const db = await kvDatabase('gplug', [
+      ['version', '10.0.19'],
+      ['dbversion', '10.0.19@x'],
+    ]);
     await root.query(`USE \`${db}\``);
     await root.query('CREATE TABLE glpi_plugin_ocsinventoryng_ocsservers (id int PRIMARY KEY)');
     await root.query('CREATE TABLE glpi_plugin_ocsinventoryng_ocslinks (id int PRIMARY KEY)');
@@ -85,12 +100,26 @@ describe('inspect: GLPI versions in every glpi_configs layout', () => {
     expect((await inspectGlpi(root, db2)).connector.mode).toBe('renamed-0.84');
   });
 
-  it.skipIf(!sharedPath('reference', 'glpi'))('reads the real 0.83.8, 0.85.5, 9.5.13 and 10.0.22 reference schemas (' + SHARED_MISSING_REASON + ')', async () => {
+  it.skipIf(!sharedPath('reference', 'glpi'))(`reads the real 0.83.8, 0.85.5, 9.5.13 and 10.0.22 reference schemas (${SHARED_MISSING_REASON})`, async () => {
     const cases: Array<[string, string, Array<[string, string]>]> = [
       ['0.83.8', 'glpi-0.83.8-empty.sql', []],
       ['0.85.5', 'glpi-0.85.5-empty.sql', [['version', '0.85.5']]],
-      ['9.5.13', 'glpi-9.5.13-empty.sql', [['version', '9.5.13'], ['dbversion', '9.5.13']]],
-      ['10.0.22', 'glpi-10.0.22-empty.sql', [['version', '10.0.22'], ['dbversion', '10.0.22@abc']]],
+      [
+        '9.5.13',
+        'glpi-9.5.13-empty.sql',
+        [
+          ['version', '9.5.13'],
+          ['dbversion', '9.5.13'],
+        ],
+      ],
+      [
+        '10.0.22',
+        'glpi-10.0.22-empty.sql',
+        [
+          ['version', '10.0.22'],
+          ['dbversion', '10.0.22@abc'],
+        ],
+      ],
     ];
     for (const [version, file, rows] of cases) {
       const db = await server.freshDatabase(`ref${version.replace(/\./g, '')}`);
@@ -112,7 +141,7 @@ describe('inspect: OCS GUI_VERSION', () => {
   async function ocsDb(label: string, gui: string): Promise<string> {
     const db = await server.freshDatabase(label);
     await root.query(`USE \`${db}\``);
-    await root.query("CREATE TABLE config (NAME varchar(50) NOT NULL PRIMARY KEY, IVALUE int, TVALUE varchar(255), COMMENTS text) ENGINE=InnoDB");
+    await root.query('CREATE TABLE config (NAME varchar(50) NOT NULL PRIMARY KEY, IVALUE int, TVALUE varchar(255), COMMENTS text) ENGINE=InnoDB');
     await root.query('CREATE TABLE hardware (ID int PRIMARY KEY) ENGINE=InnoDB');
     await root.query("INSERT INTO config VALUES ('GUI_VERSION', 0, ?, 'Version of the installed GUI and database')", [gui]);
     return db;
@@ -129,7 +158,7 @@ describe('inspect: OCS GUI_VERSION', () => {
     const r = await inspectOcs(root, await ocsDb('o9999', '9999'));
     expect(r.version.status).toBe('unknown');
   });
-  it.skipIf(!sharedPath('reference', 'ocs', 'ocsbase_new-2.1.sql'))('reads the real OCS 2.1 schema as 7005 (' + SHARED_MISSING_REASON + ')', async () => {
+  it.skipIf(!sharedPath('reference', 'ocs', 'ocsbase_new-2.1.sql'))(`reads the real OCS 2.1 schema as 7005 (${SHARED_MISSING_REASON})`, async () => {
     const db = await server.freshDatabase('ocs21');
     const c = await server.connect(db);
     await c.query("SET SESSION sql_mode = ''");

@@ -15,7 +15,7 @@ import { buildPlan, planInputFromSnapshot, readPlan, writePlan } from '../src/pl
 import type { PlanFile } from '../src/plan/plan-types.ts';
 import { restoreSnapshot } from '../src/snapshot/index.ts';
 import { withDatabase } from '../src/db/dsn.ts';
-import { ExitCode, ToolError } from '../src/errors.ts';
+import { ExitCode, type ToolError } from '../src/errors.ts';
 
 const FIXTURE = path.join(REPO_ROOT, 'fixtures', 'small');
 let work: string;

@@ -16,13 +16,7 @@ import type { PlanFile, PlanStep } from '../src/plan/plan-types.ts';
 import type { ConnectorInfo, ConnectorMode } from '../src/inspect/detect.ts';
 import type { CorrectiveMigration } from '../src/catalog/corrective.ts';
 import { ExitCode, ToolError } from '../src/errors.ts';
-import {
-  DowngradeError,
-  IncompatibleTargetsError,
-  InconsistentDatabaseError,
-  UnknownTargetError,
-  UnknownVersionError,
-} from '../src/plan/errors.ts';
+import { DowngradeError, IncompatibleTargetsError, InconsistentDatabaseError, UnknownTargetError, UnknownVersionError } from '../src/plan/errors.ts';
 
 // ------------------------------------------------------------------------------------------ inputs
 
@@ -89,7 +83,7 @@ interface Case {
 
 const CASES: Case[] = [
   {
-    name: 'GLPI 0.83.8 with core OCS mode + OCS 2.1 → newest (the tender\'s case)',
+    name: "GLPI 0.83.8 with core OCS mode + OCS 2.1 → newest (the tender's case)",
     input: { glpi: glpi('0.83.8', 'core-0.83'), ocs: ocs(7005) },
     steps: [...TO10_PLUGIN, ...ocsSteps(7005, 7081), ...TO11_PLUGIN],
     connector: 'plugin',
@@ -236,7 +230,12 @@ describe('plan: requirements and runners per step', () => {
 
   it('the 0.84 migration inside the 10.0 hop renames the core OCS tables and deletes the OCS rules on purpose', () => {
     const e = step(p, 'glpi-10.0.22-db-update').expected;
-    expect(e.tablesRenamed).toEqual(expect.arrayContaining([{ from: 'glpi_ocslinks', to: 'ocs_glpi_ocslinks' }, { from: 'glpi_ocsservers', to: 'ocs_glpi_ocsservers' }]));
+    expect(e.tablesRenamed).toEqual(
+      expect.arrayContaining([
+        { from: 'glpi_ocslinks', to: 'ocs_glpi_ocslinks' },
+        { from: 'glpi_ocsservers', to: 'ocs_glpi_ocsservers' },
+      ]),
+    );
     expect(e.tablesRenamed).toEqual(expect.arrayContaining([{ from: 'glpi_computers_softwareversions', to: 'glpi_items_softwareversions' }]));
     expect(e.tablesCreated).toEqual(expect.arrayContaining(['ocs_glpi_rules', 'glpi_profilerights', 'glpi_sockets']));
     expect(e.tablesCreated).not.toContain('glpi_queuedmails'); // created in 0.85, renamed in 9.2
@@ -324,7 +323,7 @@ describe('plan: corrective migrations by their before kind', () => {
     migration('o-any', 'ocs', 'any'),
   ];
 
-  it('each runs once, right before the first step of its kind in its database, and is listed in that step\'s before', () => {
+  it("each runs once, right before the first step of its kind in its database, and is listed in that step's before", () => {
     const p = plan({ glpi: glpi('0.83.8', 'core-0.83'), ocs: ocs(7005) }, {}, corrective);
     const order = ids(p);
     const at = (id: string) => order.indexOf(id);
@@ -410,7 +409,10 @@ describe('plan: clear answers for impossible or unknown situations', () => {
     ['nothing to plan', () => plan({}), UnknownVersionError, ExitCode.UNSUPPORTED, /nothing to plan/],
     [
       'a "0.83.8" database that already has 0.84 tables (ocs_glpi_*) and 0.85 ones',
-      () => plan({ glpi: { ...glpi('0.83.8', 'core-0.83')!, tables: ['glpi_configs', 'ocs_glpi_ocsservers', 'glpi_profilerights'].map((name) => ({ name, engine: 'MyISAM', collation: 'utf8_unicode_ci' })) } }),
+      () =>
+        plan({
+          glpi: { ...glpi('0.83.8', 'core-0.83')!, tables: ['glpi_configs', 'ocs_glpi_ocsservers', 'glpi_profilerights'].map((name) => ({ name, engine: 'MyISAM', collation: 'utf8_unicode_ci' })) },
+        }),
       InconsistentDatabaseError,
       ExitCode.UNSUPPORTED,
       /version row says 0\.83\.8 but it has tables that only later migrations create: ocs_glpi_ocsservers \(0\.84\), glpi_profilerights \(0\.85\)/,
@@ -515,7 +517,13 @@ describe('composeTableChanges', () => {
     expect(
       composeTableChanges([
         { created: ['a', 'tmp'], renamed: [{ from: 'old', to: 'mid' }] },
-        { renamed: [{ from: 'a', to: 'b' }, { from: 'mid', to: 'new' }], dropped: ['tmp', 'gone'] },
+        {
+          renamed: [
+            { from: 'a', to: 'b' },
+            { from: 'mid', to: 'new' },
+          ],
+          dropped: ['tmp', 'gone'],
+        },
         { dropped: ['new'] },
       ]),
     ).toEqual({ created: ['b'], dropped: ['gone', 'old'], renamed: [] });
@@ -555,8 +563,18 @@ describe('writePlan / readPlan', () => {
       /steps\[0\]\.runner: expected a runner/,
     ],
     ['a duplicated step id', (d: Record<string, unknown>) => ((d.steps as Array<{ id: string }>)[1].id = (d.steps as Array<{ id: string }>)[0].id), ExitCode.VERIFICATION_FAILED, /appears twice/],
-    ['a wrong connector', (d: Record<string, unknown>) => ((d.targets as { connector: string }).connector = 'soap'), ExitCode.VERIFICATION_FAILED, /targets\.connector: expected one of plugin, native, none/],
-    ['a French title that is not a string', (d: Record<string, unknown>) => ((d.steps as Array<Record<string, unknown>>)[2].titleFr = ['x']), ExitCode.VERIFICATION_FAILED, /steps\[2\]\.titleFr: expected a string/],
+    [
+      'a wrong connector',
+      (d: Record<string, unknown>) => ((d.targets as { connector: string }).connector = 'soap'),
+      ExitCode.VERIFICATION_FAILED,
+      /targets\.connector: expected one of plugin, native, none/,
+    ],
+    [
+      'a French title that is not a string',
+      (d: Record<string, unknown>) => ((d.steps as Array<Record<string, unknown>>)[2].titleFr = ['x']),
+      ExitCode.VERIFICATION_FAILED,
+      /steps\[2\]\.titleFr: expected a string/,
+    ],
     ['French notes that do not match the notes', (d: Record<string, unknown>) => (d.notesFr as string[]).pop(), ExitCode.VERIFICATION_FAILED, /notesFr has \d+ entries, notes has \d+/],
   ] as Array<[string, (d: Record<string, unknown>) => void, number, RegExp]>)('refuses %s with a typed error', (name, mutate, code, message) => {
     const file = bad(name.replace(/\W+/g, '-'), mutate);

@@ -23,7 +23,10 @@ beforeAll(async () => {
   const restored = await restoreSnapshot(path.join(REPO_ROOT, 'fixtures', 'clean'), prod.dsn, { databases: { glpi: 'glpi', ocs: 'ocsweb' } });
   expect(restored.ok).toBe(true);
   const c = await prod.connect();
-  for (const [user, db, pw] of [['glpi', 'glpi', 'S3cret-glpi!'], ['ocs', 'ocsweb', 'S3cret-ocs$']]) {
+  for (const [user, db, pw] of [
+    ['glpi', 'glpi', 'S3cret-glpi!'],
+    ['ocs', 'ocsweb', 'S3cret-ocs$'],
+  ]) {
     await c.query(`CREATE USER '${user}'@'127.0.0.1' IDENTIFIED BY '${pw}'`);
     await c.query(`GRANT SELECT, LOCK TABLES, SHOW VIEW, TRIGGER ON \`${db}\`.* TO '${user}'@'127.0.0.1'`);
   }

@@ -68,7 +68,13 @@ async function nextSecond(t: number): Promise<void> {
 describe('checks between steps: carried forward unless the table shows a sign of change', () => {
   async function tables(label: string): Promise<string> {
     const db = await server.freshDatabase(label);
-    for (const [t, engine] of [['a', 'InnoDB'], ['b', 'MyISAM'], ['c', 'InnoDB'], ['d', 'InnoDB'], ['e', 'MyISAM']] as const) {
+    for (const [t, engine] of [
+      ['a', 'InnoDB'],
+      ['b', 'MyISAM'],
+      ['c', 'InnoDB'],
+      ['d', 'InnoDB'],
+      ['e', 'MyISAM'],
+    ] as const) {
       await c.query(`CREATE TABLE \`${db}\`.${t} (id int PRIMARY KEY, v varchar(20), w int) ENGINE=${engine}`);
       await c.query(`INSERT INTO \`${db}\`.${t} SELECT seq, CONCAT('value ', seq), seq % 7 FROM \`${db}\`.seq_1_to_500`);
     }
@@ -188,8 +194,19 @@ describe('replay savepoints', () => {
 describe('table deltas', () => {
   const s = (entries: Array<[string, number, string]>) => new Map(entries.map(([t, rows, checksum]) => [t, { rows, checksum }]));
   it('explains what the plan expects and raises the rest as anomalies', () => {
-    const before = s([['softwares', 10, 'a'], ['hardware', 5, 'b'], ['batteries', 3, 'c'], ['config', 20, 'd']]);
-    const after = s([['softwares', 7, 'x'], ['hardware', 4, 'b2'], ['batteries', 0, 'c2'], ['config', 21, 'd2'], ['snmp', 0, 'e']]);
+    const before = s([
+      ['softwares', 10, 'a'],
+      ['hardware', 5, 'b'],
+      ['batteries', 3, 'c'],
+      ['config', 20, 'd'],
+    ]);
+    const after = s([
+      ['softwares', 7, 'x'],
+      ['hardware', 4, 'b2'],
+      ['batteries', 0, 'c2'],
+      ['config', 21, 'd2'],
+      ['snmp', 0, 'e'],
+    ]);
     const deltas = tableDeltas(before, after, {
       expected: { tablesCreated: ['snmp'], tablesDropped: ['batteries'], tablesTouched: ['config', 'softwares'] },
       deletedOnPurpose: { softwares: 3 },
@@ -201,8 +218,14 @@ describe('table deltas', () => {
     expect(off.find((d) => d.table === 'softwares')?.verdict).toBe('anomaly');
   });
   it('flags checksum changes of tables the step must not touch', () => {
-    const before = s([['a', 1, 'x'], ['b', 1, 'y']]);
-    const after = s([['a', 1, 'x'], ['b', 1, 'z']]);
+    const before = s([
+      ['a', 1, 'x'],
+      ['b', 1, 'y'],
+    ]);
+    const after = s([
+      ['a', 1, 'x'],
+      ['b', 1, 'z'],
+    ]);
     expect(untouchedChanged(before, after, new Set(['a']))).toEqual({ checked: 1, changed: ['b'] });
     expect(untouchedChanged(before, after, new Set(['b']))).toEqual({ checked: 1, changed: [] });
   });
@@ -280,11 +303,23 @@ describe('step reasons in English and in French', () => {
         ['unknown corrective migration', await executeStep(step('fix-x', 'glpi', { kind: 'corrective-migration', migration: 'no-such-migration' }), ctx, { dryRun: false })],
         ['corrective without its database', await executeStep(step('fix-o', 'ocs', { kind: 'corrective-migration', migration: 'ocs-softwares-fill-nulls' }), ctx, { dryRun: false })],
         ['OCS bridge without the OCS database', await executeStep(step('ocs-bridge-7006', 'ocs', { kind: 'ocs-bridge', toGuiVersion: 7006 }), ctx, { dryRun: false })],
-        ['OCS update without a distribution', await executeStep(step('ocs-7007', 'ocs', { kind: 'ocs-update-file', guiVersion: 7007, file: '7007.sql' }), ctxFor(runDir, { ocs: db }), { dryRun: false })],
-        ['GLPI console without a distribution', await executeStep(step('glpi-db-update', 'glpi', { kind: 'glpi-console', release: '10.0.22', command: 'db:update', args: [] }), ctx, { dryRun: false })],
+        [
+          'OCS update without a distribution',
+          await executeStep(step('ocs-7007', 'ocs', { kind: 'ocs-update-file', guiVersion: 7007, file: '7007.sql' }), ctxFor(runDir, { ocs: db }), { dryRun: false }),
+        ],
+        [
+          'GLPI console without a distribution',
+          await executeStep(step('glpi-db-update', 'glpi', { kind: 'glpi-console', release: '10.0.22', command: 'db:update', args: [] }), ctx, { dryRun: false }),
+        ],
         ['GLPI console, dry run', await executeStep(step('glpi-db-update', 'glpi', { kind: 'glpi-console', release: '10.0.22', command: 'db:update', args: [] }), ctx, { dryRun: true })],
-        ['GLPI < 9.4 CLI updater', await executeStep(step('glpi-0.84', 'glpi', { kind: 'glpi-console', release: '0.84.8', command: 'update', args: [], entry: 'scripts/cliupdate.php' }), ctx, { dryRun: false })],
-        ['GLPI console without the GLPI database', await executeStep(step('glpi-db-update', 'glpi', { kind: 'glpi-console', release: '10.0.22', command: 'db:update', args: [] }), ctxFor(runDir, {}), { dryRun: false })],
+        [
+          'GLPI < 9.4 CLI updater',
+          await executeStep(step('glpi-0.84', 'glpi', { kind: 'glpi-console', release: '0.84.8', command: 'update', args: [], entry: 'scripts/cliupdate.php' }), ctx, { dryRun: false }),
+        ],
+        [
+          'GLPI console without the GLPI database',
+          await executeStep(step('glpi-db-update', 'glpi', { kind: 'glpi-console', release: '10.0.22', command: 'db:update', args: [] }), ctxFor(runDir, {}), { dryRun: false }),
+        ],
         ['plugin without its release', await executeStep(step('plugin', 'glpi', { kind: 'plugin-install', pluginVersion: '2.0.5', glpiRelease: '10.0.22' }), ctx, { dryRun: false })],
         ['plugin, dry run', await executeStep(step('plugin', 'glpi', { kind: 'plugin-install', pluginVersion: '2.0.5', glpiRelease: '10.0.22' }), ctx, { dryRun: true })],
       ];

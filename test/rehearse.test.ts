@@ -180,9 +180,7 @@ describe('rehearse on the committed fixtures', () => {
       expect(run.anomalies.find((a) => a.id === 'A-ocs-7020-failed')?.detail).toEqual({ fr: step.reasonFr, en: step.reason });
       expect(run.steps.find((s) => s.stepId === 'ocs-7019')?.status).toBe('passed');
       // The rollback is journaled (and so shown in the dossier and run.yaml).
-      expect(new Journal(runDir).read().filter((e) => e.event === 'step-rolled-back')).toEqual([
-        expect.objectContaining({ stepId: 'ocs-7020', cause: 'failed', mode: 'replay', ok: true }),
-      ]);
+      expect(new Journal(runDir).read().filter((e) => e.event === 'step-rolled-back')).toEqual([expect.objectContaining({ stepId: 'ocs-7020', cause: 'failed', mode: 'replay', ok: true })]);
       expect(run.rollbacks).toEqual([expect.objectContaining({ stepId: 'ocs-7020', cause: 'failed', ok: true })]);
       expect(run.steps.find((s) => s.stepId === 'ocs-7021')).toMatchObject({
         status: 'not-run',

@@ -33,7 +33,14 @@ function has(cmd: string, args: string[] = ['--version']): boolean {
 const PANDOC = has('pandoc');
 const CHROMIUM = has(process.env.CHROMIUM ?? '/usr/bin/chromium') && has('pdftotext', ['-v']);
 const SOFFICE = has('soffice') && has('pdftotext', ['-v']);
-const META = { lang: 'fr' as const, customer: 'ARS PACA', contract: 'MAPA/06/2019/ARS13', order: 'BC-2026-0412', date: '02/03/2026', subtitle: 'MAJSER — mise à jour des serveurs GLPI et OCS existants' };
+const META = {
+  lang: 'fr' as const,
+  customer: 'ARS PACA',
+  contract: 'MAPA/06/2019/ARS13',
+  order: 'BC-2026-0412',
+  date: '02/03/2026',
+  subtitle: 'MAJSER — mise à jour des serveurs GLPI et OCS existants',
+};
 const TITLE = 'Dossier de tests — mise à jour des serveurs GLPI et OCS (lot MAJSER)';
 
 /** The page (1-based) where a line equal to `text` first appears, read with pdftotext page by page. */
@@ -73,46 +80,56 @@ describe('docx', () => {
     expect(document).not.toMatch(/w:val="Heading1"\/?>(?:(?!<\/w:p>)[\s\S])*Dossier de tests — mise à jour/);
   });
 
-  it.skipIf(!PANDOC || !SOFFICE)('the synthesis fits in three pages once paginated by LibreOffice (skipped: pandoc or soffice/pdftotext missing)', async () => {
-    const md = renderDossier(loadRunInputs(writeRunDir(root('docx-pages'))));
-    const dir = root('docx-pages-out');
-    const out = path.join(dir, 'dossier.docx');
-    await writeDocument(md, out, 'docx', TITLE, { meta: META });
-    execaSync('soffice', ['--headless', '--convert-to', 'pdf', '--outdir', dir, out], { timeout: 300_000, env: { HOME: dir } });
-    const pdf = path.join(dir, 'dossier.pdf');
-    // After the table of contents, which lists the same titles.
-    const start = pageOf(pdf, 'Synthèse pour le comité de pilotage', pageOf(pdf, 'Table des matières') + 1);
-    const next = pageOf(pdf, '1. Identification', start + 1);
-    expect(start).toBeGreaterThan(1);
-    expect(next - start).toBeGreaterThan(0);
-    expect(next - start).toBeLessThanOrEqual(3);
-  }, 400_000);
+  it.skipIf(!PANDOC || !SOFFICE)(
+    'the synthesis fits in three pages once paginated by LibreOffice (skipped: pandoc or soffice/pdftotext missing)',
+    async () => {
+      const md = renderDossier(loadRunInputs(writeRunDir(root('docx-pages'))));
+      const dir = root('docx-pages-out');
+      const out = path.join(dir, 'dossier.docx');
+      await writeDocument(md, out, 'docx', TITLE, { meta: META });
+      execaSync('soffice', ['--headless', '--convert-to', 'pdf', '--outdir', dir, out], { timeout: 300_000, env: { HOME: dir } });
+      const pdf = path.join(dir, 'dossier.pdf');
+      // After the table of contents, which lists the same titles.
+      const start = pageOf(pdf, 'Synthèse pour le comité de pilotage', pageOf(pdf, 'Table des matières') + 1);
+      const next = pageOf(pdf, '1. Identification', start + 1);
+      expect(start).toBeGreaterThan(1);
+      expect(next - start).toBeGreaterThan(0);
+      expect(next - start).toBeLessThanOrEqual(3);
+    },
+    400_000,
+  );
 });
 
 describe('pdf', () => {
-  it.skipIf(!PANDOC || !CHROMIUM)('printed by chromium: A4, cover page, the synthesis within three pages (skipped: pandoc, chromium or poppler-utils missing)', async () => {
-    const md = renderDossier(loadRunInputs(writeRunDir(root('pdf'))));
-    const out = path.join(root('pdf-out'), 'new-dir', 'dossier.pdf');
-    await writeDocument(md, out, 'pdf', TITLE, { meta: META });
-    const info = execaSync('pdfinfo', [out]).stdout;
-    expect(info).toMatch(/Page size:\s+59\d\.\d+ x 84\d\.\d+ pts \(A4\)/);
-    const first = execaSync('pdftotext', ['-f', '1', '-l', '1', out, '-']).stdout;
-    expect(first).toContain('Marché MAPA/06/2019/ARS13');
-    expect(first).not.toContain('Synthèse pour le comité de pilotage');
-    const toc = pageOf(out, 'Table des matières');
-    expect(toc).toBe(2);
-    const start = pageOf(out, 'Synthèse pour le comité de pilotage', toc + 1);
-    const next = pageOf(out, '1. Identification', start + 1);
-    expect(start).toBeGreaterThan(2);
-    expect(next - start).toBeGreaterThan(0);
-    expect(next - start).toBeLessThanOrEqual(3);
-    const later = execaSync('pdftotext', ['-f', String(start), '-l', String(start), out, '-']).stdout;
-    expect(later).toMatch(/Page \d+ sur \d+/);
-  }, 300_000);
+  it.skipIf(!PANDOC || !CHROMIUM)(
+    'printed by chromium: A4, cover page, the synthesis within three pages (skipped: pandoc, chromium or poppler-utils missing)',
+    async () => {
+      const md = renderDossier(loadRunInputs(writeRunDir(root('pdf'))));
+      const out = path.join(root('pdf-out'), 'new-dir', 'dossier.pdf');
+      await writeDocument(md, out, 'pdf', TITLE, { meta: META });
+      const info = execaSync('pdfinfo', [out]).stdout;
+      expect(info).toMatch(/Page size:\s+59\d\.\d+ x 84\d\.\d+ pts \(A4\)/);
+      const first = execaSync('pdftotext', ['-f', '1', '-l', '1', out, '-']).stdout;
+      expect(first).toContain('Marché MAPA/06/2019/ARS13');
+      expect(first).not.toContain('Synthèse pour le comité de pilotage');
+      const toc = pageOf(out, 'Table des matières');
+      expect(toc).toBe(2);
+      const start = pageOf(out, 'Synthèse pour le comité de pilotage', toc + 1);
+      const next = pageOf(out, '1. Identification', start + 1);
+      expect(start).toBeGreaterThan(2);
+      expect(next - start).toBeGreaterThan(0);
+      expect(next - start).toBeLessThanOrEqual(3);
+      const later = execaSync('pdftotext', ['-f', String(start), '-l', String(start), out, '-']).stdout;
+      expect(later).toMatch(/Page \d+ sur \d+/);
+    },
+    300_000,
+  );
 
   it.skipIf(!PANDOC)('a missing chromium is a clear missing-dependency error naming the Debian package', async () => {
     const out = path.join(root('pdf-nochrome'), 'x.pdf');
-    await expect(writeDocument('# T\n\n## A\n\ntext\n', out, 'pdf', 'T', { chromium: '/nonexistent/chromium-fake' })).rejects.toThrow(/chromium is needed for --format pdf but was not found at \/nonexistent\/chromium-fake/);
+    await expect(writeDocument('# T\n\n## A\n\ntext\n', out, 'pdf', 'T', { chromium: '/nonexistent/chromium-fake' })).rejects.toThrow(
+      /chromium is needed for --format pdf but was not found at \/nonexistent\/chromium-fake/,
+    );
     await expect(writeDocument('# T\n', out, 'pdf', 'T', { chromium: '/nonexistent/chromium-fake' })).rejects.toMatchObject({ hint: expect.stringContaining('apt-get install chromium') });
   });
 });

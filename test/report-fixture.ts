@@ -144,7 +144,11 @@ export function plan(): PlanFile {
         to: '7037',
         requires: { distribution: { product: 'ocs', version: '2.12.4' } },
         before: [],
-        expected: { tablesCreated: ['software', 'software_name'], rowsDeleted: [{ table: 'softwares', why: 'lignes sans éditeur ni version' }], tablesTouched: ['softwares', 'software', 'software_name'] },
+        expected: {
+          tablesCreated: ['software', 'software_name'],
+          rowsDeleted: [{ table: 'softwares', why: 'lignes sans éditeur ni version' }],
+          tablesTouched: ['softwares', 'software', 'software_name'],
+        },
         hazards: ['ocs.softwares.null_publisher'],
         explanation: 'Perte silencieuse de lignes à mesurer.',
       },
@@ -206,7 +210,14 @@ export function findings(): FindingsFile {
       { id: 'interconnection.trace_deleted', family: 'interconnection', title: { fr: 'TRACE_DELETED activé dans OCS', en: 'TRACE_DELETED enabled in OCS' }, status: 'ok' },
       { id: 'interconnection.links.orphan_computer', family: 'interconnection', title: { fr: 'Liens OCS sans ordinateur GLPI', en: 'OCS links without a GLPI computer' }, status: 'finding' },
       { id: 'ocs.softwares.null_publisher', family: 'ocs-upgrade', title: { fr: 'Logiciels sans éditeur ni version', en: 'Software without publisher or version' }, status: 'finding' },
-      { id: 'environment.glpicrypt_key', family: 'environment', title: { fr: 'Clé glpicrypt.key disponible', en: 'glpicrypt.key available' }, status: 'skipped', reason: 'no --glpi-dir given', reasonFr: 'aucun répertoire GLPI fourni (--glpi-dir)' },
+      {
+        id: 'environment.glpicrypt_key',
+        family: 'environment',
+        title: { fr: 'Clé glpicrypt.key disponible', en: 'glpicrypt.key available' },
+        status: 'skipped',
+        reason: 'no --glpi-dir given',
+        reasonFr: 'aucun répertoire GLPI fourni (--glpi-dir)',
+      },
     ],
     findings: [
       {
@@ -253,9 +264,14 @@ export function run(): RunSummary {
     snapshot: { dir: '../snapshot', id: SNAPSHOT_ID },
     plan: { file: 'plan.yaml', steps: 6 },
     instance: { kind: 'embedded', serverVersion: '10.11.6-MariaDB', settings: { sql_mode: '', character_set_server: 'latin1', lower_case_table_names: 0 } },
-    distributions: [{ product: 'ocs', version: '2.12.4', path: '/home/admin/dist/ocsreports-2.12.4', sha256: 'c0ffee'.repeat(10) + 'c0de' }],
+    distributions: [{ product: 'ocs', version: '2.12.4', path: '/home/admin/dist/ocsreports-2.12.4', sha256: `${'c0ffee'.repeat(10)}c0de` }],
     preChecks: [
-      { id: 'restore-glpi', title: 'Restore of the GLPI database matches the snapshot manifest', status: 'passed', detail: '9 tables, 10648 rows: row counts and CHECKSUM TABLE equal to the manifest' },
+      {
+        id: 'restore-glpi',
+        title: 'Restore of the GLPI database matches the snapshot manifest',
+        status: 'passed',
+        detail: '9 tables, 10648 rows: row counts and CHECKSUM TABLE equal to the manifest',
+      },
       { id: 'restore-ocs', title: 'Restore of the OCS database matches the snapshot manifest', status: 'passed', detail: '8 tables, 54533 rows: row counts and CHECKSUM TABLE equal to the manifest' },
       {
         id: 'environment.sql-mode',
@@ -413,7 +429,7 @@ export function writeRunDir(root: string, parts: FixtureParts = fixtureParts()):
   fs.writeFileSync(path.join(runDir, 'run.yaml'), YAML.stringify(parts.run));
   fs.writeFileSync(path.join(runDir, 'plan.yaml'), YAML.stringify(parts.plan));
   if (parts.findings) fs.writeFileSync(path.join(runDir, 'findings.yaml'), YAML.stringify(parts.findings));
-  fs.writeFileSync(path.join(runDir, 'journal.jsonl'), parts.journal.map((e) => JSON.stringify(e)).join('\n') + '\n');
+  fs.writeFileSync(path.join(runDir, 'journal.jsonl'), `${parts.journal.map((e) => JSON.stringify(e)).join('\n')}\n`);
   for (const s of parts.run.steps) {
     for (const e of s.evidence) {
       if (e.endsWith('missing.txt')) continue; // deliberately absent: the dossier must say so

@@ -72,7 +72,14 @@ describe('three registers: only what a run observed counts for §8.11', () => {
       evidence: {},
       remedy: {},
     });
-    parts.run.anomalies.push({ id: 'F-plugin.lost_profile_rights', findingId: 'plugin.lost_profile_rights', severity: 'majeure', title: { fr: 'x', en: 'x' }, detail: { fr: 'x', en: 'x' }, resolved: false });
+    parts.run.anomalies.push({
+      id: 'F-plugin.lost_profile_rights',
+      findingId: 'plugin.lost_profile_rights',
+      severity: 'majeure',
+      title: { fr: 'x', en: 'x' },
+      detail: { fr: 'x', en: 'x' },
+      resolved: false,
+    });
     const inputs = loadRunInputs(writeRunDir(root('risk'), parts));
     const m = buildDossierModel(inputs);
     expect(m.risks.map((r) => r.id)).toEqual(['plugin.lost_profile_rights']);
@@ -201,7 +208,7 @@ describe('evidence-driven wording (one test per defect of issue 21)', () => {
   it('the tool’s own bridge: the sheet names it and lists no TRUNCATE that never ran', () => {
     const parts = fixtureParts();
     const bridge = parts.run.steps.find((s) => s.stepId === 'ocs-bridge-7006')!;
-    bridge.reason = 'tool\'s bridge: 2 statements: 2 ok, 0 expected errors (already applied), 0 failed';
+    bridge.reason = "tool's bridge: 2 statements: 2 ok, 0 expected errors (already applied), 0 failed";
     bridge.evidence = ['evidence/ocs-bridge-7006/bridge.json'];
     const dir = writeRunDir(root('bridge'), parts);
     fs.mkdirSync(path.join(dir, 'evidence/ocs-bridge-7006'), { recursive: true });
@@ -218,7 +225,9 @@ describe('evidence-driven wording (one test per defect of issue 21)', () => {
     fs.writeFileSync(path.join(dir, 'evidence/ocs-bridge-7006/bridge.json'), JSON.stringify({ source: 'official' }));
     bridge.reason = '212 statements';
     delete bridge.reasonFr;
-    const official = renderDossier(loadRunInputs(writeRunDir(root('bridge-official'), { ...parts, run: { ...parts.run, steps: parts.run.steps.map((s) => (s.stepId === bridge.stepId ? { ...s, evidence: [] } : s)) } })));
+    const official = renderDossier(
+      loadRunInputs(writeRunDir(root('bridge-official'), { ...parts, run: { ...parts.run, steps: parts.run.steps.map((s) => (s.stepId === bridge.stepId ? { ...s, evidence: [] } : s)) } })),
+    );
     expect(official).toContain('Rejeu du `files/ocsbase.sql` d’OCS 2.2');
   });
 
@@ -280,7 +289,7 @@ describe('evidence-driven wording (one test per defect of issue 21)', () => {
   it('French: « plugin », real plurals, typographic apostrophes, checkable objectives', () => {
     const parts = fixtureParts();
     // Texts recorded by other stages with the old wording.
-    parts.run.steps[0].reasonFr = 'contrôle préalable : 4 ligne(s) → contrôle final : 0 ; 1 instruction(s) ; l\'étape du greffon';
+    parts.run.steps[0].reasonFr = "contrôle préalable : 4 ligne(s) → contrôle final : 0 ; 1 instruction(s) ; l'étape du greffon";
     const inputs = loadRunInputs(writeRunDir(root('french'), parts));
     for (const md of [renderDossier(inputs), renderDat(inputs)]) {
       const prose = proseOf(md);

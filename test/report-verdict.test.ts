@@ -36,7 +36,13 @@ const cases: Array<{ name: string; a: VerdictAnomaly[]; steps?: VerdictStep[]; r
   { name: 'a skipped step counts as not run', a: [], steps: [...passed, { stepId: 'c', status: 'skipped' }], kind: 'incomplete', thresholdsMet: true },
   { name: 'dry run, every step passed', a: [], run: { dryRun: true, complete: true }, kind: 'incomplete', thresholdsMet: true },
   { name: 'run not complete', a: [], run: { dryRun: false, complete: false }, kind: 'incomplete', thresholdsMet: true },
-  { name: 'incomplete and blocking: still incomplete, thresholds already missed', a: anomalies({ bloquante: 1 }), steps: [{ stepId: 'c', status: 'not-run' }], kind: 'incomplete', thresholdsMet: false },
+  {
+    name: 'incomplete and blocking: still incomplete, thresholds already missed',
+    a: anomalies({ bloquante: 1 }),
+    steps: [{ stepId: 'c', status: 'not-run' }],
+    kind: 'incomplete',
+    thresholdsMet: false,
+  },
   { name: 'a failed step without any anomaly recorded', a: [], steps: [...passed, { stepId: 'c', status: 'failed' }], kind: 'with-reservations', thresholdsMet: true },
 ];
 

@@ -75,7 +75,11 @@ describe('loading inputs', () => {
   it.each([
     ['a format other than 1', (r: Record<string, unknown>) => ({ ...r, format: 2 }), /run\.yaml: format must be 1/],
     ['a step with an unknown status', (r: Record<string, unknown>) => ({ ...r, steps: [{ stepId: 'x', status: 'done', tableDeltas: [], evidence: [] }] }), /steps\[0\]\.status must be one of/],
-    ['an anomaly with an unknown severity', (r: Record<string, unknown>) => ({ ...r, anomalies: [{ id: 'a', severity: 'critique', title: { fr: 'x', en: 'x' }, detail: { fr: 'x', en: 'x' }, resolved: false }] }), /anomalies\[0\]\.severity/],
+    [
+      'an anomaly with an unknown severity',
+      (r: Record<string, unknown>) => ({ ...r, anomalies: [{ id: 'a', severity: 'critique', title: { fr: 'x', en: 'x' }, detail: { fr: 'x', en: 'x' }, resolved: false }] }),
+      /anomalies\[0\]\.severity/,
+    ],
     ['a list where a mapping is expected', () => [1, 2, 3], /not a YAML mapping/],
   ])('VerificationError for %s in run.yaml', (_name, mutate, message) => {
     const dir = writeRunDir(root('bad'));
@@ -338,7 +342,13 @@ describe('plan texts in the language of the document', () => {
     const why7037 = parts.plan.steps.find((st) => st.id === 'ocs-7037')!.expected.rowsDeleted![0].why;
     const deltas: Record<string, Array<{ table: string; before: number | null; after: number | null; verdict: 'expected'; explanation: string }>> = {
       'fix-glpi-dedup-slalevels-tickets': [
-        { table: 'glpi_slalevels_tickets', before: 58, after: 54, verdict: 'expected', explanation: 'rows deleted on purpose: corrective migration glpi-dedup-slalevels-tickets: Duplicates in glpi_slalevels_tickets (tickets_id, slalevels_id): keep the newest row (highest id)' },
+        {
+          table: 'glpi_slalevels_tickets',
+          before: 58,
+          after: 54,
+          verdict: 'expected',
+          explanation: 'rows deleted on purpose: corrective migration glpi-dedup-slalevels-tickets: Duplicates in glpi_slalevels_tickets (tickets_id, slalevels_id): keep the newest row (highest id)',
+        },
       ],
       'ocs-bridge-7006': [
         { table: 'config', before: 74, after: 75, verdict: 'expected', explanation: 'rows added by the step' },
@@ -391,7 +401,7 @@ describe('plan texts in the language of the document', () => {
     expect(frDossier + frDat).not.toMatch(/greffon/i);
   });
 
-  it('the rehearsal\'s row-count analyses are rendered in French, the reasons for deleted rows from the plan', () => {
+  it("the rehearsal's row-count analyses are rendered in French, the reasons for deleted rows from the plan", () => {
     const fr = renderDossier(inputs());
     const en = renderDossier(inputs(), { lang: 'en' });
     const why = realPlan.steps.find((st) => st.id === 'ocs-7037')!.expected.rowsDeleted![0];
@@ -469,7 +479,15 @@ describe('reasons recorded by the rehearsal and the audit, in the language of th
   const reasonParts = async () => {
     const parts = fixtureParts();
     const runDir = root('reasons-ctx');
-    const ctx = { conn: undefined, dsn: undefined, databases: { glpi: 'glpi', ocs: 'ocs' }, runDir, evidenceDir: path.join(runDir, 'e'), dists: {}, log: () => undefined } as unknown as ExecutorContext;
+    const ctx = {
+      conn: undefined,
+      dsn: undefined,
+      databases: { glpi: 'glpi', ocs: 'ocs' },
+      runDir,
+      evidenceDir: path.join(runDir, 'e'),
+      dists: {},
+      log: () => undefined,
+    } as unknown as ExecutorContext;
     const planStep = (id: string) => parts.plan.steps.find((st) => st.id === id)!;
     const produced = [
       await executeStep(planStep('glpi-10.0.22-db-update'), ctx, { dryRun: true }),
@@ -481,7 +499,11 @@ describe('reasons recorded by the rehearsal and the audit, in the language of th
       { status: 'passed', reason: 'nothing to fix: the pre-check found no row', reasonFr: 'rien à corriger : le contrôle préalable ne trouve aucune ligne' },
       { status: 'failed', reason: 'post-check still finds 2 row(s)', reasonFr: 'le contrôle final trouve encore 2 ligne(s)' },
       { status: 'passed', reason: 'GUI_VERSION is already 7006: no bridge needed', reasonFr: 'GUI_VERSION vaut déjà 7006 : aucun schéma de passage n’est nécessaire' },
-      { status: 'passed', reason: 'SNMP is not enabled (config SNMP): the official console does nothing either', reasonFr: 'SNMP n’est pas activé (paramètre SNMP de config) : la console officielle ne fait rien non plus' },
+      {
+        status: 'passed',
+        reason: 'SNMP is not enabled (config SNMP): the official console does nothing either',
+        reasonFr: 'SNMP n’est pas activé (paramètre SNMP de config) : la console officielle ne fait rien non plus',
+      },
       { status: 'passed', reason: '2 accountinfo_config row(s) converted to the 2.5 field types', reasonFr: '2 ligne(s) de accountinfo_config convertie(s) aux types de champs de la 2.5' },
       { status: 'passed', reason: 'GLPI 0.83.8 → 10.0.22 (dbversion 10.0.22) in 41.3 s', reasonFr: 'GLPI 0.83.8 → 10.0.22 (dbversion 10.0.22) en 41,3 s' },
       {

@@ -61,7 +61,10 @@ afterAll(async () => {
 /** The first `n` OCS steps of the fixture's plan, minus `drop`. */
 async function shortPlan(file: string, n: number, drop: string[] = []): Promise<PlanFile> {
   const plan = buildPlan(await planInputFromSnapshot(FIXTURE), { ocs: '2.11.1' });
-  plan.steps = plan.steps.filter((s) => s.database === 'ocs').slice(0, n).filter((s) => !drop.includes(s.id));
+  plan.steps = plan.steps
+    .filter((s) => s.database === 'ocs')
+    .slice(0, n)
+    .filter((s) => !drop.includes(s.id));
   writePlan(file, plan);
   return plan;
 }
@@ -277,8 +280,8 @@ describe('the shared journal reader and plan comparison (no server)', () => {
   it('tolerates only an unterminated last line; a complete bad last line is corruption', () => {
     const ok = '{"t":"1","event":"run-started"}\n{"t":"2","event":"step-started","stepId":"a"}\n';
     expect(parseJournal(ok).events).toHaveLength(2);
-    expect(parseJournal(ok + '{"t":"3","ev').torn).toEqual({ line: 3, bytes: 12, offset: Buffer.byteLength(ok) });
-    expect(() => parseJournal(ok + '{"t":"3","ev\n')).toThrow(/line 3: not valid JSON/);
+    expect(parseJournal(`${ok}{"t":"3","ev`).torn).toEqual({ line: 3, bytes: 12, offset: Buffer.byteLength(ok) });
+    expect(() => parseJournal(`${ok}{"t":"3","ev\n`)).toThrow(/line 3: not valid JSON/);
     expect(() => parseJournal('{"t":"1"}\n')).toThrow(/line 1: an event needs "t" and "event"/);
   });
 

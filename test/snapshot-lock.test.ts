@@ -93,7 +93,9 @@ beforeAll(async () => {
   // GLPI 0.83 is all MyISAM; the issue's table, with its row id 0.
   await root.query(`CREATE TABLE ${g}.glpi_vlans (id int NOT NULL AUTO_INCREMENT, name varchar(255), comment text, PRIMARY KEY (id)) ENGINE=MyISAM`);
   await root.query(`INSERT INTO ${g}.glpi_vlans VALUES (0, 'none', ''), (1, 'vlan 1', 'x'), (2, 'vlan 2', NULL)`);
-  await root.query(`CREATE TABLE ${g}.glpi_computers (id int NOT NULL AUTO_INCREMENT, entities_id int NOT NULL DEFAULT 0, name varchar(255), serial varchar(255), date_mod datetime, PRIMARY KEY (id), KEY name (name)) ENGINE=MyISAM`);
+  await root.query(
+    `CREATE TABLE ${g}.glpi_computers (id int NOT NULL AUTO_INCREMENT, entities_id int NOT NULL DEFAULT 0, name varchar(255), serial varchar(255), date_mod datetime, PRIMARY KEY (id), KEY name (name)) ENGINE=MyISAM`,
+  );
   await root.query(`INSERT INTO ${g}.glpi_computers SELECT seq, seq % 100, CONCAT('pc-', seq), MD5(seq), '2012-01-01 00:00:00' + INTERVAL seq MINUTE FROM ${g}.seq_1_to_20000`);
   bigDb = await server.freshDatabase('big', 'utf8');
   const b = `\`${bigDb}\``;
@@ -411,10 +413,10 @@ describe('--max-lock-seconds', () => {
     const blocker = await server.connect();
     await blocker.query(`LOCK TABLES \`${glpiDb}\`.glpi_vlans WRITE`);
     try {
-      const r = await runCli(
-        ['snapshot', '--glpi', formatDsn(withDatabase(server.dsn, glpiDb)), '-o', path.join(tmp, 'cli-limit'), '--max-lock-seconds', '1'],
-        { env: { MYSQL_PWD: server.dsn.password ?? '' }, timeoutMs: 60_000 },
-      );
+      const r = await runCli(['snapshot', '--glpi', formatDsn(withDatabase(server.dsn, glpiDb)), '-o', path.join(tmp, 'cli-limit'), '--max-lock-seconds', '1'], {
+        env: { MYSQL_PWD: server.dsn.password ?? '' },
+        timeoutMs: 60_000,
+      });
       expect(r.exitCode, r.stderr).toBe(ExitCode.LOCK_TIMEOUT);
       expect(r.stderr).toMatch(/could not take the read lock .* within 1 s/);
       expect(r.stderr).not.toMatch(/\n\s+at /);

@@ -145,7 +145,9 @@ async function writeCounters(): Promise<Record<string, number>> {
 }
 
 async function globals(): Promise<string> {
-  const [r] = await root.query('SELECT @@GLOBAL.sql_mode, @@GLOBAL.time_zone, @@GLOBAL.character_set_server, @@GLOBAL.character_set_results, @@GLOBAL.net_write_timeout, @@GLOBAL.lock_wait_timeout, @@GLOBAL.read_only');
+  const [r] = await root.query(
+    'SELECT @@GLOBAL.sql_mode, @@GLOBAL.time_zone, @@GLOBAL.character_set_server, @@GLOBAL.character_set_results, @@GLOBAL.net_write_timeout, @@GLOBAL.lock_wait_timeout, @@GLOBAL.read_only',
+  );
   return JSON.stringify(r);
 }
 
@@ -244,7 +246,7 @@ describe('snapshot → restore round trip', () => {
     for (const sql of [
       'SELECT id, HEX(label), HEX(note), note IS NULL AS n FROM DB.glpi_latin ORDER BY id',
       'SELECT id, name IS NULL, HEX(name), HEX(comment), HEX(bin), LENGTH(blobby), MD5(blobby), f, d, HEX(bits), date_zero, ts, ts6, t FROM DB.glpi_things WHERE id < 4 ORDER BY id',
-      'SELECT COUNT(*), SUM(a IS NULL), SUM(b = \'\') FROM DB.glpi_nopk',
+      "SELECT COUNT(*), SUM(a IS NULL), SUM(b = '') FROM DB.glpi_nopk",
     ]) {
       expect(await bytes(`${glpiDb}_r`, sql)).toBe(await bytes(glpiDb, sql));
     }
@@ -290,10 +292,7 @@ describe('snapshot → restore round trip', () => {
       onProgress: async (e) => {
         if (e.type === 'locked') {
           // Both block on the lock; they commit after it is released, while InnoDB tables may still be read.
-          pending = [
-            writer.query(`INSERT INTO \`${ocsDb}\`.hardware (NAME) VALUES ('written during snapshot')`),
-            root.query(`INSERT INTO \`${ocsDb}\`.accountinfo VALUES (999, 'during')`),
-          ];
+          pending = [writer.query(`INSERT INTO \`${ocsDb}\`.hardware (NAME) VALUES ('written during snapshot')`), root.query(`INSERT INTO \`${ocsDb}\`.accountinfo VALUES (999, 'during')`)];
         }
         if (e.type === 'unlocked') await Promise.all(pending);
       },
@@ -312,7 +311,7 @@ describe('snapshot → restore round trip', () => {
   it('a row bigger than one protocol packet (16 MiB) round-trips byte for byte', async () => {
     // The reader decodes row packets itself (raw-query.ts): a row the server splits over several 16 MiB
     // packets must come through whole. The session limit is raised for this test only.
-    await root.query("SET GLOBAL max_allowed_packet = 64 * 1024 * 1024");
+    await root.query('SET GLOBAL max_allowed_packet = 64 * 1024 * 1024');
     try {
       const db = await server.freshDatabase('bigrow', 'utf8mb4');
       const c = await server.connect();
@@ -332,7 +331,7 @@ describe('snapshot → restore round trip', () => {
       expect(rows).toEqual(orig);
       expect(Number((rows as Array<{ n: number }>)[0].n)).toBe(18 * 1024 * 1024);
     } finally {
-      await root.query("SET GLOBAL max_allowed_packet = 4 * 1024 * 1024");
+      await root.query('SET GLOBAL max_allowed_packet = 4 * 1024 * 1024');
     }
   });
 

@@ -159,7 +159,8 @@ async function anonymizeTable(conn: Connection, db: string, rules: AnonymizeRule
     }
     for (const c of found) {
       if (r.method === 'keep') reports.push({ ...base(r, c.name), status: 'kept' });
-      else if (r.method === 'scrub') continue; // scrubTable
+      else if (r.method === 'scrub')
+        continue; // scrubTable
       else if (!isStringColumn(c)) reports.push({ ...base(r, c.name), status: 'not-a-string-column' });
       else {
         planned.push({ rule: r, column: c });
@@ -357,4 +358,3 @@ export async function anonymizeDatabases(
     },
   };
 }
-

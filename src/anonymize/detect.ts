@@ -233,7 +233,10 @@ export function maskSample(kind: DetectorKind, s: string): string {
     case 'phone':
       return s.replace(/[0-9]/g, (d, i: number) => (i < 3 || i >= s.length - 2 ? d : '*'));
     case 'ipv4':
-      return s.split('.').map((o, i) => (i < 2 ? o : '*')).join('.');
+      return s
+        .split('.')
+        .map((o, i) => (i < 2 ? o : '*'))
+        .join('.');
     case 'ipv6':
       return s.replace(/[0-9A-Fa-f]/g, (c, i: number) => (i < 4 ? c : '*'));
     case 'mac':

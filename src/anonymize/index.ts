@@ -336,7 +336,7 @@ export async function anonymizeSnapshot(inDir: string, outDir: string, opts: Ano
       })();
       sweepCarried.catch(() => undefined);
       inflight = Promise.all([copying, sweepCarried]);
-          inflight.catch(() => undefined);
+      inflight.catch(() => undefined);
     }
     for (const v of (scrubber as Scrubber | undefined)?.emitted ?? []) pseudonyms.add(v);
     const others = new Map<string, AnonymizeRule[]>();
@@ -488,6 +488,6 @@ export async function anonymizeSnapshot(inDir: string, outDir: string, opts: Ano
 }
 
 export async function writeReport(dir: string, report: AnonymizationReport): Promise<void> {
-  const text = `# glpi-ocs-upgrade anonymization report (format ${report.format}); see docs/anonymize.md\n` + YAML.stringify(report, { lineWidth: 0 });
+  const text = `# glpi-ocs-upgrade anonymization report (format ${report.format}); see docs/anonymize.md\n${YAML.stringify(report, { lineWidth: 0 })}`;
   await fsp.writeFile(path.join(dir, REPORT_NAME), text);
 }

@@ -98,7 +98,7 @@ function checkRule(raw: unknown, source: string, index: number): AnonymizeRule {
   if (r.match !== undefined && r.match !== 'ci' && r.match !== 'exact') fail(source, `${at}: match must be ci or exact`);
   if (r.namespace !== undefined && (typeof r.namespace !== 'string' || !/^[A-Za-z0-9_.-]{1,64}$/.test(r.namespace))) fail(source, `${at}: namespace must be [A-Za-z0-9_.-]{1,64}`);
   if (r.keep_values !== undefined && (!Array.isArray(r.keep_values) || r.keep_values.some((v) => typeof v !== 'string'))) fail(source, `${at}: keep_values must be a list of strings`);
-  if (r.identity !== undefined && (r.identity !== 'login' && r.identity !== 'name')) fail(source, `${at}: identity must be login or name`);
+  if (r.identity !== undefined && r.identity !== 'login' && r.identity !== 'name') fail(source, `${at}: identity must be login or name`);
   if (r.identity !== undefined && r.method !== 'pseudonym' && r.method !== 'hash' && r.method !== 'keep') fail(source, `${at}: identity is for methods pseudonym and hash`);
   if (r.method === 'scrub' && (r.format !== undefined || r.prefix !== undefined || r.length !== undefined || r.namespace !== undefined || r.keep_values !== undefined || r.match !== undefined)) {
     fail(source, `${at}: method scrub takes no format, prefix, length, namespace, match or keep_values (it uses the rules of the identities and of the email, phone, ip and mac namespaces)`);
@@ -152,8 +152,7 @@ function readText(file: string): string {
  */
 export function checkNamespaces(rules: AnonymizeRule[], source: string): void {
   const first = new Map<string, AnonymizeRule>();
-  const shape = (r: AnonymizeRule) =>
-    JSON.stringify([r.method, r.format ?? null, r.prefix ?? '', r.length ?? null, r.match ?? 'ci', [...(r.keep_values ?? [])].sort()]);
+  const shape = (r: AnonymizeRule) => JSON.stringify([r.method, r.format ?? null, r.prefix ?? '', r.length ?? null, r.match ?? 'ci', [...(r.keep_values ?? [])].sort()]);
   for (const r of rules) {
     if (r.method === 'keep' || r.method === 'fixed' || r.method === 'scrub') continue;
     const ns = namespaceOf(r);

@@ -69,10 +69,7 @@ export class Scrubber {
 }
 
 async function primaryKey(conn: Connection, db: string, table: string): Promise<string[]> {
-  const [rows] = await conn.query(
-    `SELECT COLUMN_NAME AS c FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? AND INDEX_NAME = 'PRIMARY' ORDER BY SEQ_IN_INDEX`,
-    [db, table],
-  );
+  const [rows] = await conn.query(`SELECT COLUMN_NAME AS c FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? AND INDEX_NAME = 'PRIMARY' ORDER BY SEQ_IN_INDEX`, [db, table]);
   return (rows as Array<{ c: string }>).map((r) => r.c);
 }
 
@@ -109,7 +106,9 @@ export async function scrubColumn(
     });
     if (joinable.length > 0) {
       const parts = scrubber.scrub(joinable.map((i) => views[i]).join('\u0000'), enc, counts, column.name).split('\u0000');
-      joinable.forEach((i, k) => (out[i] = parts[k]));
+      joinable.forEach((i, k) => {
+        out[i] = parts[k];
+      });
     }
     return out.map((o, i) => (o === undefined || o === views[i] ? undefined : Buffer.from(o, 'latin1')));
   };

@@ -63,7 +63,7 @@ export function isTextColumn(c: ColumnInfo): boolean {
 }
 
 export function qi(name: string): string {
-  return '`' + name.replace(/`/g, '``') + '`';
+  return `\`${name.replace(/`/g, '``')}\``;
 }
 
 /** A SQL string literal of plain printable text (rules data is checked; this escapes anyway). */
@@ -156,8 +156,7 @@ function rawValueExpr(rule: AnonymizeRule, column: ColumnInfo): string {
   const ns = namespaceOf(rule);
   const h = `SHA2(CONCAT(${OPAD_VAR}, UNHEX(SHA2(CONCAT(${IPAD_VAR}, ${lit(ns)}, 0x00, ${keyExpr(col, column, ci)}), 256))), 256)`;
   // The case style of the original (all upper case with at least one letter → upper-case result).
-  const styled = (e: string) =>
-    text ? `IF(BINARY ${col} = BINARY UPPER(${col}) AND BINARY ${col} <> BINARY LOWER(${col}), UPPER(${e}), ${e})` : e;
+  const styled = (e: string) => (text ? `IF(BINARY ${col} = BINARY UPPER(${col}) AND BINARY ${col} <> BINARY LOWER(${col}), UPPER(${e}), ${e})` : e);
   const n = rule.length;
   const prefix = rule.prefix ?? (rule.method === 'hash' ? (DEFAULT_PREFIX[rule.format ?? 'hex'] ?? '') : '');
   if (rule.method === 'pseudonym') return cut(styled(`CONCAT(${lit(prefix)}, LEFT(${h}, ${n ?? 16}))`));
@@ -180,9 +179,7 @@ function rawValueExpr(rule: AnonymizeRule, column: ColumnInfo): string {
     }
     case 'ip':
       // IPv4 stays an IPv4 address, in 10.0.0.0/8; anything else becomes hex.
-      return cut(
-        `IF(${col} REGEXP '^[0-9]{1,3}([.][0-9]{1,3}){3}$', INET_NTOA(167772160 + CONV(LEFT(${h}, 6), 16, 10)), CONCAT(${lit(prefix)}, LEFT(${h}, ${n ?? 16})))`,
-      );
+      return cut(`IF(${col} REGEXP '^[0-9]{1,3}([.][0-9]{1,3}){3}$', INET_NTOA(167772160 + CONV(LEFT(${h}, 6), 16, 10)), CONCAT(${lit(prefix)}, LEFT(${h}, ${n ?? 16})))`);
     case 'uuid':
       return cut(styled(`REGEXP_REPLACE(LEFT(${h}, 32), '^(.{8})(.{4})(.{4})(.{4})(.{12})$', '\\\\1-\\\\2-\\\\3-\\\\4-\\\\5')`));
   }

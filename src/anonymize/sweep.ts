@@ -32,7 +32,10 @@ export interface Allowance {
 /** Parses `--allow db.table.column=reason` (reason required). */
 export function parseAllowance(spec: string): Allowance {
   const m = /^(glpi|ocs)\.([A-Za-z0-9_$]+)\.([A-Za-z0-9_$]+|\*)=(.*)$/s.exec(spec.trim());
-  const reason = m?.[4].trim().replace(/^"(.*)"$/s, '$1').trim();
+  const reason = m?.[4]
+    .trim()
+    .replace(/^"(.*)"$/s, '$1')
+    .trim();
   if (!m || !reason) {
     throw new UsageError(`--allow needs DATABASE.TABLE.COLUMN="reason" (database glpi or ocs, a reason saying why what remains is not personal data), not "${spec}"`, {
       hint: 'e.g. --allow glpi.glpi_softwares.name="publisher names, not people"',
@@ -148,9 +151,15 @@ export class Sweep {
       return;
     }
     let a = this.acc.get(key);
-    if (!a) this.acc.set(key, (a = { database, table, column, values: new Map(), overflow: {} }));
+    if (!a) {
+      a = { database, table, column, values: new Map(), overflow: {} };
+      this.acc.set(key, a);
+    }
     let m = a.values.get(h.kind);
-    if (!m) a.values.set(h.kind, (m = new Map()));
+    if (!m) {
+      m = new Map();
+      a.values.set(h.kind, m);
+    }
     const v = h.text.toLowerCase();
     const e = m.get(v);
     if (e) e.n++;
@@ -162,9 +171,7 @@ export class Sweep {
   async scanTable(dir: string, role: DatabaseRole, t: ManifestTable): Promise<void> {
     const schemaText = zlib.gunzipSync(await fsp.readFile(path.join(dir, t.files[0].path))).toString('utf8');
     const { columns: defs, tableEnc } = parseSchema(schemaText);
-    const order = (t.columns?.map((c) => c.name) ?? [...defs.values()].map((d) => d.name)).map(
-      (n) => defs.get(n.toLowerCase()) ?? { name: n, text: false, enc: tableEnc, noIpv4: false },
-    );
+    const order = (t.columns?.map((c) => c.name) ?? [...defs.values()].map((d) => d.name)).map((n) => defs.get(n.toLowerCase()) ?? { name: n, text: false, enc: tableEnc, noIpv4: false });
     const versionTable = /version/i.test(t.name);
     for (const d of order) d.noIpv4 = versionTable || /version/i.test(d.name);
     const textCols = order.filter((d) => d.text);
@@ -214,7 +221,7 @@ export class Sweep {
         pos = i + 1;
       }
       const d = order[col];
-      if (!d || !d.text || !want(h, d)) continue;
+      if (!d?.text || !want(h, d)) continue;
       if (h.kind === 'ipv4' && d.noIpv4) continue;
       this.record(role, table, d.name, h);
     }

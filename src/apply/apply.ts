@@ -88,7 +88,10 @@ export function productionTarget(sources: ProductionSources): Dsn {
   const hp = new Set(list.map(hostPortOf));
   if (hp.size > 1) throw new ApplyRefusedError(`GLPI and OCS are on two servers (${[...hp].join(', ')}): apply needs both databases on one server`);
   const users = new Set(list.map((d) => d.user));
-  if (users.size > 1) throw new ApplyRefusedError(`--glpi and --ocs name two accounts (${[...users].join(', ')}): apply runs the plan with one account that has all rights on both databases`, { hint: 'give the same user in both addresses' });
+  if (users.size > 1)
+    throw new ApplyRefusedError(`--glpi and --ocs name two accounts (${[...users].join(', ')}): apply runs the plan with one account that has all rights on both databases`, {
+      hint: 'give the same user in both addresses',
+    });
   return { ...list[0], database: undefined };
 }
 
@@ -106,7 +109,7 @@ function checkNames(reh: Rehearsal, sources: ProductionSources): { glpi?: string
 function refuseOn(problems: Problem[]): void {
   if (problems.length === 0) return;
   const hint = problems.some((p) => p.check === 'sessions')
-    ? 'stop the OCS communication server (ocsinventory-server / Apache), GLPI\'s cron and mail collector, then run apply again'
+    ? "stop the OCS communication server (ocsinventory-server / Apache), GLPI's cron and mail collector, then run apply again"
     : problems.some((p) => p.check === 'structure' || p.check === 'versions')
       ? 'production changed since the snapshot: take a new snapshot, plan and rehearse again'
       : problems.some((p) => p.check === 'audit')
@@ -143,7 +146,10 @@ async function checkGivenBackup(dir: string, conn: Connection, dbs: { glpi?: str
       if (!s || s.rows !== t.rows || s.checksum !== t.checksum) off.push(t.name);
     }
     for (const t of now.keys()) if (!d.tables.some((x) => x.name === t)) off.push(t);
-    if (off.length) throw new ApplyRefusedError(`the backup ${dir} is no longer production's state: ${name} changed since in ${off.slice(0, 5).join(', ')}${off.length > 5 ? '…' : ''}`, { hint: 'let apply take a new backup (omit --backup)' });
+    if (off.length)
+      throw new ApplyRefusedError(`the backup ${dir} is no longer production's state: ${name} changed since in ${off.slice(0, 5).join(', ')}${off.length > 5 ? '…' : ''}`, {
+        hint: 'let apply take a new backup (omit --backup)',
+      });
   }
   return m;
 }
@@ -164,14 +170,21 @@ export async function applyToProduction(opts: ApplyOptions): Promise<ApplyResult
   const prior = readApplyRecord(opts.runDir);
   if (prior?.rollback) throw new ApplyRefusedError(`production was rolled back to the backup ${prior.backup?.id.slice(0, 12)}… after this apply`, { hint: `move ${dir} aside to apply again` });
   if (opts.resume && !previous.runId && !prior?.backup) throw new ApplyRefusedError(`nothing to resume: no apply journal in ${dir}`);
-  if (!opts.resume && (previous.runId || prior?.backup)) throw new ApplyRefusedError(`${dir} already holds an apply`, { hint: 'continue it with apply --resume, or give production back with rollback' });
+  if (!opts.resume && (previous.runId || prior?.backup))
+    throw new ApplyRefusedError(`${dir} already holds an apply`, { hint: 'continue it with apply --resume, or give production back with rollback' });
   if (opts.resume && previous.complete) throw new ApplyRefusedError('this apply is already complete');
   const steps = reh.plan.steps.filter((s) => !reh.allowedNotRun.includes(s.id));
   const external = steps.filter((s) => s.runner.kind === 'glpi-console' || s.runner.kind === 'plugin-install');
   if (external.length) {
-    throw new ApplyRefusedError(`step(s) ${external.slice(0, 3).map((s) => s.id).join(', ')}${external.length > 3 ? '…' : ''} run GLPI's console: not supported on production by this version of apply`, {
-      hint: 'run them by hand as the rehearsal’s evidence shows, and name them with --allow-not-run',
-    });
+    throw new ApplyRefusedError(
+      `step(s) ${external
+        .slice(0, 3)
+        .map((s) => s.id)
+        .join(', ')}${external.length > 3 ? '…' : ''} run GLPI's console: not supported on production by this version of apply`,
+      {
+        hint: 'run them by hand as the rehearsal’s evidence shows, and name them with --allow-not-run',
+      },
+    );
   }
 
   // 2. Read-only checks.
@@ -184,17 +197,41 @@ export async function applyToProduction(opts: ApplyOptions): Promise<ApplyResult
     const problems: Problem[] = [];
     const sessions = await otherSessions(ro, dbs, [ro.threadId ?? -1]);
     if (sessions.length) problems.push({ check: 'sessions', message: `other sessions are connected: ${describeSessions(sessions)}` });
-    else preflight.push({ check: 'sessions', status: 'passed', detail: 'no other session on the two databases (SHOW PROCESSLIST)', detailFr: 'aucune autre session sur les deux bases (SHOW PROCESSLIST)' });
+    else
+      preflight.push({
+        check: 'sessions',
+        status: 'passed',
+        detail: 'no other session on the two databases (SHOW PROCESSLIST)',
+        detailFr: 'aucune autre session sur les deux bases (SHOW PROCESSLIST)',
+      });
     if (!opts.resume) {
       const v = await compareVersions(ro, reh.manifest);
       problems.push(...v);
-      if (!v.length) preflight.push({ check: 'versions', status: 'passed', detail: 'GLPI, connector and OCS versions equal to the snapshot’s', detailFr: 'versions de GLPI, du connecteur et d’OCS identiques à celles de l’instantané' });
+      if (!v.length)
+        preflight.push({
+          check: 'versions',
+          status: 'passed',
+          detail: 'GLPI, connector and OCS versions equal to the snapshot’s',
+          detailFr: 'versions de GLPI, du connecteur et d’OCS identiques à celles de l’instantané',
+        });
       const s = await compareStructure(ro, reh.structureBefore, 'the rehearsed snapshot');
       problems.push(...s.problems);
-      if (!s.problems.length) preflight.push({ check: 'structure', status: 'passed', detail: 'tables, columns, indexes, engines and collations equal to the rehearsed snapshot’s', detailFr: 'tables, colonnes, index, moteurs et interclassements identiques à ceux de l’instantané répété' });
+      if (!s.problems.length)
+        preflight.push({
+          check: 'structure',
+          status: 'passed',
+          detail: 'tables, columns, indexes, engines and collations equal to the rehearsed snapshot’s',
+          detailFr: 'tables, colonnes, index, moteurs et interclassements identiques à ceux de l’instantané répété',
+        });
       const a = await newBlockingFindings(ro, dbs, reh.findings, { referenceDirs: opts.referenceDirs, glpiDists: opts.glpiDists });
       problems.push(...a.problems);
-      if (!a.problems.length) preflight.push({ check: 'audit', status: 'passed', detail: `${a.checked} blocking check(s) run again: ${a.found.length ? `only the rehearsed findings (${a.found.join(', ')})` : 'nothing found'}`, detailFr: `${a.checked}\u00a0contrôles bloquants exécutés de nouveau\u00a0: ${a.found.length ? `seulement les constats déjà répétés (${a.found.join(', ')})` : 'aucun constat'}` });
+      if (!a.problems.length)
+        preflight.push({
+          check: 'audit',
+          status: 'passed',
+          detail: `${a.checked} blocking check(s) run again: ${a.found.length ? `only the rehearsed findings (${a.found.join(', ')})` : 'nothing found'}`,
+          detailFr: `${a.checked}\u00a0contrôles bloquants exécutés de nouveau\u00a0: ${a.found.length ? `seulement les constats déjà répétés (${a.found.join(', ')})` : 'aucun constat'}`,
+        });
     }
     if (!opts.resume) {
       // The same distributions as the rehearsal (product and version; the paths may differ).
@@ -204,14 +241,31 @@ export async function applyToProduction(opts: ApplyOptions): Promise<ApplyResult
       if (rehearsedDists.join('|') !== given.join('|')) {
         problems.push({ check: 'distributions', message: `the distributions given (${given.join(', ') || 'none'}) are not the rehearsal's (${rehearsedDists.join(', ') || 'none'})` });
       } else {
-        preflight.push({ check: 'distributions', status: 'passed', detail: `the rehearsal's distributions: ${given.join(', ') || 'none'}`, detailFr: `les distributions de la répétition\u00a0: ${given.join(', ') || 'aucune'}` });
+        preflight.push({
+          check: 'distributions',
+          status: 'passed',
+          detail: `the rehearsal's distributions: ${given.join(', ') || 'none'}`,
+          detailFr: `les distributions de la répétition\u00a0: ${given.join(', ') || 'aucune'}`,
+        });
       }
     }
     const r = await rollbackPossible(ro);
     problems.push(...r);
-    if (!r.length) preflight.push({ check: 'rollback-possible', status: 'passed', detail: 'local_infile is ON: the backup can be loaded back', detailFr: 'local_infile est actif\u00a0: la sauvegarde peut être rechargée' });
+    if (!r.length)
+      preflight.push({
+        check: 'rollback-possible',
+        status: 'passed',
+        detail: 'local_infile is ON: the backup can be loaded back',
+        detailFr: 'local_infile est actif\u00a0: la sauvegarde peut être rechargée',
+      });
     refuseOn(problems);
-    for (const id of reh.allowedNotRun) preflight.push({ check: 'allow-not-run', status: 'allowed', detail: `${id}: not run in the rehearsal, not run on production (--allow-not-run)`, detailFr: `${id}\u00a0: non exécutée en répétition, non exécutée en production (--allow-not-run)` });
+    for (const id of reh.allowedNotRun)
+      preflight.push({
+        check: 'allow-not-run',
+        status: 'allowed',
+        detail: `${id}: not run in the rehearsal, not run on production (--allow-not-run)`,
+        detailFr: `${id}\u00a0: non exécutée en répétition, non exécutée en production (--allow-not-run)`,
+      });
     estimate = estimateDowntime(reh.plan, reh.summary, reh.manifest, await estimatedRows(ro, dbs));
   } finally {
     await ro.end().catch(() => undefined);
@@ -302,7 +356,9 @@ export async function applyToProduction(opts: ApplyOptions): Promise<ApplyResult
     summary = outcome.summary;
   } catch (err) {
     if (err instanceof InterruptedError) {
-      throw new InterruptedError('apply interrupted: production is as the journal says', { hint: `continue with: glpi-ocs-upgrade apply ${opts.runDir} --confirm ${hostPortOf(target)} --resume (same options), or give production back with: glpi-ocs-upgrade rollback ${opts.runDir} --confirm ${hostPortOf(target)}` });
+      throw new InterruptedError('apply interrupted: production is as the journal says', {
+        hint: `continue with: glpi-ocs-upgrade apply ${opts.runDir} --confirm ${hostPortOf(target)} --resume (same options), or give production back with: glpi-ocs-upgrade rollback ${opts.runDir} --confirm ${hostPortOf(target)}`,
+      });
     }
     throw err;
   }
@@ -325,7 +381,8 @@ export async function applyToProduction(opts: ApplyOptions): Promise<ApplyResult
         for (const [t, f] of Object.entries(mine)) {
           compared++;
           const r = theirs[t];
-          if (!r || r.rows !== f.rows || r.checksum !== f.checksum) differing.push({ table: `${dbs[role]}.${t}`, rows: f.rows, rehearsalRows: r?.rows ?? 0, checksumEqual: r?.checksum === f.checksum });
+          if (!r || r.rows !== f.rows || r.checksum !== f.checksum)
+            differing.push({ table: `${dbs[role]}.${t}`, rows: f.rows, rehearsalRows: r?.rows ?? 0, checksumEqual: r?.checksum === f.checksum });
         }
       }
       record.final = { structureEqual: s.differences.length === 0, structureDifferences: s.differences, tablesCompared: compared, tablesDiffering: differing };

@@ -27,12 +27,16 @@ export async function compareVersions(conn: Connection, manifest: Manifest): Pro
       if (v.version !== d.glpi.version.version) out.push({ check: 'versions', message: `GLPI ${d.name} is ${v.version ?? 'of unknown version'}, the rehearsal was of ${d.glpi.version.version}` });
       const c = await detectConnector(conn, d.name);
       if (c.mode !== d.glpi.connector.mode || (c.pluginVersion ?? '') !== (d.glpi.connector.pluginVersion ?? '')) {
-        out.push({ check: 'versions', message: `the OCS connector of ${d.name} is ${c.mode}${c.pluginVersion ? ` ${c.pluginVersion}` : ''}, the rehearsal had ${d.glpi.connector.mode}${d.glpi.connector.pluginVersion ? ` ${d.glpi.connector.pluginVersion}` : ''}` });
+        out.push({
+          check: 'versions',
+          message: `the OCS connector of ${d.name} is ${c.mode}${c.pluginVersion ? ` ${c.pluginVersion}` : ''}, the rehearsal had ${d.glpi.connector.mode}${d.glpi.connector.pluginVersion ? ` ${d.glpi.connector.pluginVersion}` : ''}`,
+        });
       }
     }
     if (d.role === 'ocs' && d.ocs) {
       const v = await detectOcsVersion(conn, d.name);
-      if (v.guiVersion !== d.ocs.version.guiVersion) out.push({ check: 'versions', message: `OCS ${d.name} has GUI_VERSION ${v.guiVersion ?? '?'}, the rehearsal started from ${d.ocs.version.guiVersion}` });
+      if (v.guiVersion !== d.ocs.version.guiVersion)
+        out.push({ check: 'versions', message: `OCS ${d.name} has GUI_VERSION ${v.guiVersion ?? '?'}, the rehearsal started from ${d.ocs.version.guiVersion}` });
     }
   }
   return out;
@@ -130,7 +134,5 @@ export async function newBlockingFindings(
 /** `rollback` loads the backup with LOAD DATA LOCAL INFILE: without it, there would be no way back. */
 export async function rollbackPossible(conn: Connection): Promise<Problem[]> {
   const [li] = await conn.query('SELECT @@GLOBAL.local_infile AS li');
-  return Number((li as Array<{ li: unknown }>)[0]?.li) === 1
-    ? []
-    : [{ check: 'rollback-possible', message: 'local_infile is OFF on production: `rollback` could not load the backup back' }];
+  return Number((li as Array<{ li: unknown }>)[0]?.li) === 1 ? [] : [{ check: 'rollback-possible', message: 'local_infile is OFF on production: `rollback` could not load the backup back' }];
 }

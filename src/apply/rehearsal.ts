@@ -56,7 +56,10 @@ export async function loadRehearsal(runDir: string, opts: { planFile?: string; a
   const pinned = started?.planSha256 ?? started?.sha256;
   if (pinned && pinned !== planSha256) refuse(`${s.plan.file} was changed after the rehearsal (sha256 ${planSha256.slice(0, 12)}… ≠ ${pinned.slice(0, 12)}…)`);
   if (opts.planFile && sha256File(opts.planFile) !== planSha256) {
-    refuse(`the plan ${opts.planFile} is not the rehearsed plan (sha256 ${sha256File(opts.planFile).slice(0, 12)}… ≠ ${planSha256.slice(0, 12)}…)`, 'rehearse this plan first, then apply that run directory');
+    refuse(
+      `the plan ${opts.planFile} is not the rehearsed plan (sha256 ${sha256File(opts.planFile).slice(0, 12)}… ≠ ${planSha256.slice(0, 12)}…)`,
+      'rehearse this plan first, then apply that run directory',
+    );
   }
   if (s.dryRun) refuse('this was a dry run: nothing was rehearsed for real');
   const failed = s.steps.filter((x) => x.status === 'failed').map((x) => x.stepId);
@@ -77,7 +80,8 @@ export async function loadRehearsal(runDir: string, opts: { planFile?: string; a
   if (manifest.id !== s.snapshot.id) refuse(`the snapshot in ${snapshotDir} is not the one rehearsed`);
   const structureBefore = readRecordedState(path.join(runDir, STRUCTURE_BEFORE_FILE));
   const finalState = readRecordedState(path.join(runDir, FINAL_STATE_FILE));
-  if (!structureBefore || !finalState) refuse('the rehearsal did not record its structure before and after (evidence/structure-before.json, final-state.json)', 'rehearse again with this version of the tool');
+  if (!structureBefore || !finalState)
+    refuse('the rehearsal did not record its structure before and after (evidence/structure-before.json, final-state.json)', 'rehearse again with this version of the tool');
   const findingsFile = path.join(runDir, 'findings.yaml');
   return {
     runDir,

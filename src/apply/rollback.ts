@@ -37,18 +37,25 @@ export async function rollbackProduction(opts: RollbackOptions): Promise<NonNull
   }
   const backup = record.backup;
   const v = await verifySnapshot(backup.dir);
-  if (!v.ok) throw new ApplyRefusedError(`the backup ${backup.dir} does not match its manifest: ${describeProblems(v.problems)}`, { hint: 'restore a copy of the backup directory from where you keep it, then run rollback again' });
+  if (!v.ok)
+    throw new ApplyRefusedError(`the backup ${backup.dir} does not match its manifest: ${describeProblems(v.problems)}`, {
+      hint: 'restore a copy of the backup directory from where you keep it, then run rollback again',
+    });
   const manifest = await readManifest(backup.dir);
   if (manifest.id !== backup.id) throw new ApplyRefusedError(`the backup in ${backup.dir} is not the one apply took (${backup.id.slice(0, 12)}…)`);
   const dbs: { glpi?: string; ocs?: string } = {};
   for (const d of manifest.databases) {
-    if (opts.sources[d.role] && opts.sources[d.role]!.database !== d.name) throw new ApplyRefusedError(`production's ${d.role} database is "${opts.sources[d.role]!.database}", the backup holds "${d.name}"`);
+    if (opts.sources[d.role] && opts.sources[d.role]!.database !== d.name)
+      throw new ApplyRefusedError(`production's ${d.role} database is "${opts.sources[d.role]!.database}", the backup holds "${d.name}"`);
     dbs[d.role] = d.name;
   }
   const ro = await connectReadOnly(target);
   try {
     const sessions = await otherSessions(ro, dbs, [ro.threadId ?? -1]);
-    if (sessions.length) throw new ApplyRefusedError(`rollback refused, nothing was written: other sessions are connected: ${describeSessions(sessions)}`, { hint: 'stop them (OCS communication server, GLPI cron, mail collector), then run rollback again' });
+    if (sessions.length)
+      throw new ApplyRefusedError(`rollback refused, nothing was written: other sessions are connected: ${describeSessions(sessions)}`, {
+        hint: 'stop them (OCS communication server, GLPI cron, mail collector), then run rollback again',
+      });
   } finally {
     await ro.end().catch(() => undefined);
   }

@@ -44,6 +44,6 @@ export function readApplyRecord(runDir: string): ApplyRecord | undefined {
 export function writeApplyRecord(runDir: string, rec: ApplyRecord): void {
   const f = path.join(applyDir(runDir), APPLY_FILE);
   fs.mkdirSync(path.dirname(f), { recursive: true });
-  fs.writeFileSync(f + '.tmp', YAML.stringify(rec, { lineWidth: 0 }));
-  fs.renameSync(f + '.tmp', f);
+  fs.writeFileSync(`${f}.tmp`, YAML.stringify(rec, { lineWidth: 0 }));
+  fs.renameSync(`${f}.tmp`, f);
 }

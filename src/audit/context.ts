@@ -94,9 +94,16 @@ export function isIdColumn(c: ColumnInfo): boolean {
  * becomes "Â°" (C3 82 C2 B0)… i.e. Ã or Â followed by a character whose UTF-8 starts with C2, C5, C6, CB or E2.
  */
 export const DOUBLE_ENCODED_PATTERNS = [
-  'C383C2', 'C383C5', 'C383C6', 'C383CB', 'C383E2', 'C382C2',
+  'C383C2',
+  'C383C5',
+  'C383C6',
+  'C383CB',
+  'C383E2',
+  'C382C2',
   // Three- and four-byte characters: ’ “ ” … – (E2 80 xx) → "â€", € (E2 82 AC) → "â‚¬", emoji (F0 9F …) → "ðŸ".
-  'C3A2E282AC', 'C3A2E2809A', 'C3B0C5B8',
+  'C3A2E282AC',
+  'C3A2E2809A',
+  'C3B0C5B8',
 ];
 
 /**
@@ -104,12 +111,35 @@ export const DOUBLE_ENCODED_PATTERNS = [
  * appear when UTF-8 bytes were stored in a latin1 column: "é" shows as "Ã©" (bytes C3 A9).
  */
 export const UTF8_IN_LATIN1_PATTERNS = [
-  'C3A0', 'C3A2', 'C3A4', 'C3A7', 'C3A8', 'C3A9', 'C3AA', 'C3AB', 'C3AE', 'C3AF', 'C3B4', 'C3B6', 'C3B9', 'C3BB', 'C3BC',
-  'C380', 'C387', 'C388', 'C389', 'C38A', 'C2B0', 'C2A0', 'E282AC', 'E28099', 'F09F',
+  'C3A0',
+  'C3A2',
+  'C3A4',
+  'C3A7',
+  'C3A8',
+  'C3A9',
+  'C3AA',
+  'C3AB',
+  'C3AE',
+  'C3AF',
+  'C3B4',
+  'C3B6',
+  'C3B9',
+  'C3BB',
+  'C3BC',
+  'C380',
+  'C387',
+  'C388',
+  'C389',
+  'C38A',
+  'C2B0',
+  'C2A0',
+  'E282AC',
+  'E28099',
+  'F09F',
 ];
 
 export function bytePatternsPredicate(col: string, patterns: string[]): string {
-  return '(' + patterns.map((p) => `LOCATE(X'${p}', BINARY ${col}) > 0`).join(' OR ') + ')';
+  return `(${patterns.map((p) => `LOCATE(X'${p}', BINARY ${col}) > 0`).join(' OR ')})`;
 }
 
 export function doubleEncodedPredicate(col: string): string {
@@ -244,7 +274,7 @@ export class AuditContext {
     const byTable = new Map<string, ColumnInfo[]>();
     for (const c of columns) {
       const t = tables.get(c.table);
-      if (!t || t.type !== 'BASE TABLE') continue;
+      if (t?.type !== 'BASE TABLE') continue;
       (byTable.get(c.table) ?? byTable.set(c.table, []).get(c.table)!).push(c);
     }
     const out: ColumnProfile = new Map();
@@ -288,7 +318,8 @@ export class AuditContext {
 
   /** The reference schema of the version the database claims to be, or why there is none. */
   async reference(which: 'glpi' | 'ocs'): Promise<ReferenceResult> {
-    if (!this.references) return { missing: { en: 'no reference schema source was given (--reference-dir or --glpi-dist)', fr: 'aucune source de schéma de référence fournie (--reference-dir ou --glpi-dist)' } };
+    if (!this.references)
+      return { missing: { en: 'no reference schema source was given (--reference-dir or --glpi-dist)', fr: 'aucune source de schéma de référence fournie (--reference-dir ou --glpi-dist)' } };
     // The scratch database gets the audited database's defaults: tables without their own charset inherit them.
     const db = which === 'glpi' ? this.glpi! : this.ocs!;
     const defaults = await databaseCharset(db.conn, db.database);

@@ -63,12 +63,7 @@ function dsnOf(conn: Connection): Dsn {
  * the target database; the session's sql_mode and default database are restored afterwards.
  * A failing statement ends as StepFailedError (exit 7) naming the migration and the statement.
  */
-export async function applyCorrectiveMigration(
-  conn: Connection,
-  migration: CorrectiveMigration,
-  names: CorrectiveNames,
-  options: { dsn?: Dsn } = {},
-): Promise<CorrectiveResult> {
+export async function applyCorrectiveMigration(conn: Connection, migration: CorrectiveMigration, names: CorrectiveNames, options: { dsn?: Dsn } = {}): Promise<CorrectiveResult> {
   const started = Date.now();
   await assertWritable(conn, options.dsn ?? dsnOf(conn), `apply corrective migration ${migration.id}`);
   const render = (sql: string) => renderCorrectiveSql(sql, names);

@@ -99,9 +99,14 @@ async function assertKinds(ctx: AuditContext): Promise<void> {
     const kind = await classifyDatabase(db.conn, db.database);
     if (kind === role) continue;
     const what = role === 'glpi' ? 'GLPI' : 'OCS Inventory NG';
-    throw new UnsupportedError(kind === 'empty' ? `database "${db.database}" is empty: nothing to audit` : `database "${db.database}" is not a ${what} database (it looks like ${kind === 'other' ? 'something else' : kind.toUpperCase()})`, {
-      hint: role === 'glpi' ? 'give the GLPI database with --glpi and the OCS one with --ocs' : 'give the OCS database (ocsweb) with --ocs',
-    });
+    throw new UnsupportedError(
+      kind === 'empty'
+        ? `database "${db.database}" is empty: nothing to audit`
+        : `database "${db.database}" is not a ${what} database (it looks like ${kind === 'other' ? 'something else' : kind.toUpperCase()})`,
+      {
+        hint: role === 'glpi' ? 'give the GLPI database with --glpi and the OCS one with --ocs' : 'give the OCS database (ocsweb) with --ocs',
+      },
+    );
   }
 }
 
@@ -139,7 +144,7 @@ async function runChecks(ctx: AuditContext, opts: RunAuditOptions, source: Findi
     if (why) {
       run = { ...base, status: 'skipped', reason: why.en, reasonFr: why.fr };
     } else {
-      let outcome;
+      let outcome: Awaited<ReturnType<typeof check.run>>;
       try {
         outcome = await check.run(ctx);
       } catch (err) {
@@ -280,8 +285,7 @@ async function auditSnapshot(dir: string, instance: Dsn | undefined, opts: RunAu
     // The restored copy is audited like production: through a read-only session.
     await conn.query('SET SESSION TRANSACTION READ ONLY');
     opts.onStage?.('auditing');
-    const db = (role: 'glpi' | 'ocs'): AuditDb | undefined =>
-      restored!.databases[role] ? { conn: conn!, database: restored!.databases[role]!, address: `snapshot:${role}` } : undefined;
+    const db = (role: 'glpi' | 'ocs'): AuditDb | undefined => (restored!.databases[role] ? { conn: conn!, database: restored!.databases[role]!, address: `snapshot:${role}` } : undefined);
     const scratch = opts.scratch ?? scratchOn(target);
     try {
       return await runAudit({ connections: { glpi: db('glpi'), ocs: db('ocs') }, source: { snapshotId: restored.snapshotId } }, { ...opts, scratch });
@@ -334,7 +338,7 @@ export function readFindings(file: string): FindingsFile {
 
 /** Writes a findings file: JSON when the name ends in .json, YAML otherwise. */
 export function writeFindings(file: string, findings: FindingsFile): void {
-  const text = file.endsWith('.json') ? JSON.stringify(findings, null, 2) + '\n' : YAML.stringify(findings, { lineWidth: 0 });
+  const text = file.endsWith('.json') ? `${JSON.stringify(findings, null, 2)}\n` : YAML.stringify(findings, { lineWidth: 0 });
   try {
     fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
     fs.writeFileSync(file, text);

@@ -180,7 +180,8 @@ export function createReferenceProvider(sources: ReferenceSources): ReferencePro
     async ocs(gui, releases, defaults) {
       if (releases.length === 0) return { missing: { en: `GUI_VERSION ${gui} is not a release the catalog knows`, fr: `GUI_VERSION ${gui} ne correspond à aucune version connue du catalogue` } };
       const file = findOcsReference(releases, sources.dirs);
-      if (!file) return { missing: { en: `no ocsbase_new-${releases[0]}.sql in the reference directories given`, fr: `pas de ocsbase_new-${releases[0]}.sql dans les répertoires de référence fournis` } };
+      if (!file)
+        return { missing: { en: `no ocsbase_new-${releases[0]}.sql in the reference directories given`, fr: `pas de ocsbase_new-${releases[0]}.sql dans les répertoires de référence fournis` } };
       return load(file, true, defaults);
     },
     async close() {

@@ -38,7 +38,7 @@ export function summariseEvidence(e: Record<string, unknown>, max = 400): string
   const s = Object.entries(e)
     .map(([k, v]) => `${k}=${typeof v === 'object' ? JSON.stringify(v) : String(v)}`)
     .join('; ');
-  return s.length > max ? s.slice(0, max - 1) + '…' : s;
+  return s.length > max ? `${s.slice(0, max - 1)}…` : s;
 }
 
 export interface RenderStyle {

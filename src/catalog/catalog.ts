@@ -350,11 +350,11 @@ function crossCheck(c: Catalog): void {
   c.glpi.branches.forEach((b, i) => {
     const at = `branches[${i}] (${b.branch})`;
     french(g, at, b, ['notes']);
-    (b.conversions ?? []).forEach((conv, k) => french(g, `${at}.conversions[${k}]`, conv, ['what']));
+    for (const [k, conv] of (b.conversions ?? []).entries()) french(g, `${at}.conversions[${k}]`, conv, ['what']);
     if (b.check) french(g, `${at}.check`, b.check, ['what']);
     if (!b.releases.some((r) => compareDotted(r, b.latest) === 0)) fail(g, `${at}.latest ${b.latest} is not in its releases list`);
     for (const r of b.releases) {
-      if (!(r === b.branch || r.startsWith(b.branch + '.'))) fail(g, `${at}.releases: ${r} does not belong to branch ${b.branch}`);
+      if (!(r === b.branch || r.startsWith(`${b.branch}.`))) fail(g, `${at}.releases: ${r} does not belong to branch ${b.branch}`);
     }
     for (let k = 1; k < b.releases.length; k++) {
       if (compareDotted(b.releases[k - 1], b.releases[k]) > 0) fail(g, `${at}.releases: ${b.releases[k - 1]} is listed before ${b.releases[k]}`);
@@ -382,7 +382,8 @@ function crossCheck(c: Catalog): void {
   const first = c.ocs.bridge.to_gui_version + 1;
   files.forEach((f, i) => {
     french(u, `update_files[${i}] (${f.gui_version})`, f, ['notes']);
-    if (f.gui_version !== first + i) fail(u, `update_files[${i}]: expected gui_version ${first + i} (the files follow each other from the bridge's ${c.ocs.bridge.to_gui_version} without gap), got ${f.gui_version}`);
+    if (f.gui_version !== first + i)
+      fail(u, `update_files[${i}]: expected gui_version ${first + i} (the files follow each other from the bridge's ${c.ocs.bridge.to_gui_version} without gap), got ${f.gui_version}`);
   });
   const last = files[files.length - 1].gui_version;
   for (const rel of c.ocs.releases) {
@@ -415,11 +416,7 @@ export function loadCatalog(dir: string = MIGRATIONS_DIR): Catalog {
   if (hit) return hit;
   const glpi = checked<{ branches: GlpiBranch[]; hazards: GlpiHazard[] }>(dir, CATALOG_FILES.glpi, GLPI_SCHEMA);
   const ocsReleases = checked<{ releases: OcsRelease[] }>(dir, CATALOG_FILES.ocsReleases, OCS_RELEASES_SCHEMA);
-  const ocsUpdates = checked<{ bridge: OcsBridge; php_changes: OcsPhpChange[]; update_files: OcsUpdateFile[]; hazards: HazardText[] }>(
-    dir,
-    CATALOG_FILES.ocsUpdates,
-    OCS_UPDATES_SCHEMA,
-  );
+  const ocsUpdates = checked<{ bridge: OcsBridge; php_changes: OcsPhpChange[]; update_files: OcsUpdateFile[]; hazards: HazardText[] }>(dir, CATALOG_FILES.ocsUpdates, OCS_UPDATES_SCHEMA);
   const plugin = checked<{ releases: PluginRelease[]; core_migration: PluginCoreMigration; hazards: HazardText[] }>(dir, CATALOG_FILES.plugin, PLUGIN_SCHEMA);
   const catalog: Catalog = {
     dir,

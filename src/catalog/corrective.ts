@@ -89,7 +89,10 @@ export function loadCorrectiveMigrations(dir = CORRECTIVE_DIR): CorrectiveMigrat
   if (cache && dir === CORRECTIVE_DIR) return cache;
   let files: string[] = [];
   try {
-    files = fs.readdirSync(dir).filter((f) => f.endsWith('.yaml')).sort();
+    files = fs
+      .readdirSync(dir)
+      .filter((f) => f.endsWith('.yaml'))
+      .sort();
   } catch {
     files = [];
   }
@@ -112,6 +115,6 @@ export function renderCorrectiveSql(sql: string, names: { db: string; glpi_db?: 
   return sql.replace(/\{\{\s*(db|glpi_db|ocs_db)\s*\}\}/g, (_, k: 'db' | 'glpi_db' | 'ocs_db') => {
     const v = names[k];
     if (!v) throw new ToolError(`corrective migration uses {{${k}}} but no such database is known`, ExitCode.USAGE);
-    return '`' + v.replace(/`/g, '``') + '`';
+    return `\`${v.replace(/`/g, '``')}\``;
   });
 }

@@ -35,12 +35,11 @@ function show(v: unknown): string {
   if (v === undefined) return 'nothing';
   if (Array.isArray(v)) return 'a list';
   if (typeof v === 'object') return 'a mapping';
-  if (typeof v === 'string') return JSON.stringify(v.length > 60 ? v.slice(0, 57) + '…' : v);
+  if (typeof v === 'string') return JSON.stringify(v.length > 60 ? `${v.slice(0, 57)}…` : v);
   return `${String(v)} (${typeof v})`;
 }
 
-const join = (path: string, key: string | number) =>
-  typeof key === 'number' ? `${path}[${key}]` : path ? `${path}.${key}` : key;
+const join = (path: string, key: string | number) => (typeof key === 'number' ? `${path}[${key}]` : path ? `${path}.${key}` : key);
 
 export function validate(value: unknown, schema: Schema, path = ''): void {
   switch (schema.t) {
@@ -75,7 +74,7 @@ export function validate(value: unknown, schema: Schema, path = ''): void {
     case 'list':
       if (!Array.isArray(value)) throw new SchemaError(path, `expected a list, got ${show(value)}`);
       if (schema.nonEmpty && value.length === 0) throw new SchemaError(path, 'expected a non-empty list');
-      value.forEach((item, i) => validate(item, schema.of, join(path, i)));
+      for (const [i, item] of value.entries()) validate(item, schema.of, join(path, i));
       return;
     case 'map':
       if (!value || typeof value !== 'object' || Array.isArray(value)) throw new SchemaError(path, `expected a mapping, got ${show(value)}`);

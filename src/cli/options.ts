@@ -101,10 +101,7 @@ export interface TargetOptions extends ServerSettingsOptions {
 }
 
 export function addTargetOptions(cmd: Command): Command {
-  cmd.option(
-    '--instance <dsn>',
-    'write into this test server instead of a fresh embedded one: a DSN, or "embedded:NAME" for an instance kept by `instance start`',
-  );
+  cmd.option('--instance <dsn>', 'write into this test server instead of a fresh embedded one: a DSN, or "embedded:NAME" for an instance kept by `instance start`');
   return addServerSettingsOptions(cmd);
 }
 

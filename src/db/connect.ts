@@ -107,7 +107,7 @@ export async function queryRows<T = Record<string, unknown>>(conn: Connection | 
 
 /** Quotes an identifier for MySQL/MariaDB. */
 export function qi(name: string): string {
-  return '`' + name.replace(/`/g, '``') + '`';
+  return `\`${name.replace(/`/g, '``')}\``;
 }
 
 /**

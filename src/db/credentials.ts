@@ -131,7 +131,10 @@ function phpStringLiteral(raw: string): string {
   const quote = raw[0];
   const body = raw.slice(1, -1);
   if (quote === "'") return body.replace(/\\(['\\])/g, '$1');
-  return body.replace(/\\(["\\$])/g, '$1').replace(/\\n/g, '\n').replace(/\\t/g, '\t');
+  return body
+    .replace(/\\(["\\$])/g, '$1')
+    .replace(/\\n/g, '\n')
+    .replace(/\\t/g, '\t');
 }
 
 function splitHostPort(hostText: string): { host: string; port: number; socket?: string } {
@@ -198,10 +201,7 @@ export function readGlpiConfig(glpiDir: string): InstallConfig {
  * /etc/ocsinventory-reports layouts.
  */
 export function readOcsConfig(ocsDir: string): InstallConfig {
-  const candidates = [
-    path.join(ocsDir, 'dbconfig.inc.php'),
-    path.join(ocsDir, 'ocsreports', 'dbconfig.inc.php'),
-  ];
+  const candidates = [path.join(ocsDir, 'dbconfig.inc.php'), path.join(ocsDir, 'ocsreports', 'dbconfig.inc.php')];
   const file = candidates.find((f) => fs.existsSync(f));
   if (!file) {
     throw new NotFoundError(`no dbconfig.inc.php in ${ocsDir}`, {

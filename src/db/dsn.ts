@@ -50,7 +50,7 @@ export function parseDsn(text: string, options: ParseDsnOptions = {}): Dsn {
     });
   }
   const database = decodeURIComponent(url.pathname.replace(/^\//, '')) || undefined;
-  if (database && database.includes('/')) throw new UsageError(`invalid database name "${database}" in address`);
+  if (database?.includes('/')) throw new UsageError(`invalid database name "${database}" in address`);
   const socket = url.searchParams.get('socket') ?? undefined;
   const testFlag = url.searchParams.get('test-instance');
   for (const key of url.searchParams.keys()) {

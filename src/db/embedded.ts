@@ -200,7 +200,10 @@ const DISK_FULL = /No space left|errno:? ?28\b|error:? ?28\b|Error number 28|OS 
  * line, skipping the generic "Aborting" and the advice scripts print after it. Falls back to the last line.
  */
 export function firstErrorLine(output: string): string | undefined {
-  const lines = output.split('\n').map((l) => l.trim()).filter(Boolean);
+  const lines = output
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
   const meaningful = (l: string) => !/\[ERROR\]\s+Aborting\s*$/i.test(l) && !/Unknown\/unsupported storage engine: InnoDB$/i.test(l);
   const err =
     lines.find((l) => DISK_FULL.test(l)) ??
@@ -406,13 +409,7 @@ export async function stopInstanceRecord(rec: InstanceRecord, base?: string): Pr
 /** Where the SQL scripts that create the system tables are, for this server binary (MariaDB only). */
 function bootstrapScripts(serverBin: string): string[] | undefined {
   const binDir = path.dirname(fs.realpathSync(serverBin));
-  const candidates = [
-    path.resolve(binDir, '../share/mysql'),
-    path.resolve(binDir, '../share/mariadb'),
-    path.resolve(binDir, '../share'),
-    '/usr/share/mysql',
-    '/usr/share/mariadb',
-  ];
+  const candidates = [path.resolve(binDir, '../share/mysql'), path.resolve(binDir, '../share/mariadb'), path.resolve(binDir, '../share'), '/usr/share/mysql', '/usr/share/mariadb'];
   for (const dir of candidates) {
     const required = ['mysql_system_tables.sql', 'mysql_system_tables_data.sql'].map((f) => path.join(dir, f));
     if (!required.every((f) => fs.existsSync(f))) continue;
@@ -467,7 +464,15 @@ function runWithInput(bin: string, args: string[], input: string | undefined, ti
 }
 
 /** Creates the system tables in `datadir`, with root's password set (MariaDB) or none yet (MySQL). */
-async function bootstrap(serverBin: string, datadir: string, tmpdir: string, password: string, settings: ServerSettings | undefined, userArgs: string[], timeoutMs: number): Promise<{ passwordSet: boolean }> {
+async function bootstrap(
+  serverBin: string,
+  datadir: string,
+  tmpdir: string,
+  password: string,
+  settings: ServerSettings | undefined,
+  userArgs: string[],
+  timeoutMs: number,
+): Promise<{ passwordSet: boolean }> {
   const scripts = path.basename(serverBin).startsWith('mariadbd') || /MariaDB/i.test(spawnSync(serverBin, ['--version'], { encoding: 'utf8' }).stdout ?? '') ? bootstrapScripts(serverBin) : undefined;
   let run: Exited;
   let passwordSet = false;
@@ -525,10 +530,7 @@ async function bootstrap(serverBin: string, datadir: string, tmpdir: string, pas
  * watchdog then kills the server — only if that pid still runs this datadir — and deletes its files.
  */
 function startWatchdog(serverPid: number, datadir: string, baseDir: string, socket: string): number | undefined {
-  const script =
-    'read _ignored; ' +
-    'if [ -r "/proc/$1/cmdline" ] && tr "\\0" "\\n" < "/proc/$1/cmdline" | grep -qxF -- "--datadir=$2"; then kill -KILL "$1"; fi; ' +
-    'sleep 1; rm -rf -- "$3" "$4"';
+  const script = 'read _ignored; ' + 'if [ -r "/proc/$1/cmdline" ] && tr "\\0" "\\n" < "/proc/$1/cmdline" | grep -qxF -- "--datadir=$2"; then kill -KILL "$1"; fi; ' + 'sleep 1; rm -rf -- "$3" "$4"';
   let child: ChildProcess;
   try {
     child = spawn('/bin/sh', ['-c', script, 'gou-watchdog', String(serverPid), datadir, baseDir, socket], { detached: true, stdio: ['pipe', 'ignore', 'ignore'] });

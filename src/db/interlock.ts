@@ -17,9 +17,7 @@ export const MARKER_SCHEMA = 'glpi_ocs_upgrade_marker';
 
 export async function markAsTestInstance(conn: Connection, note: string): Promise<void> {
   await conn.query(`CREATE DATABASE IF NOT EXISTS \`${MARKER_SCHEMA}\``);
-  await conn.query(
-    `CREATE TABLE IF NOT EXISTS \`${MARKER_SCHEMA}\`.test_instance (id INT NOT NULL PRIMARY KEY, marked_at DATETIME NOT NULL, note VARCHAR(255) NOT NULL) ENGINE=InnoDB`,
-  );
+  await conn.query(`CREATE TABLE IF NOT EXISTS \`${MARKER_SCHEMA}\`.test_instance (id INT NOT NULL PRIMARY KEY, marked_at DATETIME NOT NULL, note VARCHAR(255) NOT NULL) ENGINE=InnoDB`);
   await conn.query(`REPLACE INTO \`${MARKER_SCHEMA}\`.test_instance (id, marked_at, note) VALUES (1, NOW(), ?)`, [note]);
 }
 

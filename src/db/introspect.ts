@@ -89,11 +89,9 @@ export async function databaseExists(conn: Queryable, database: string): Promise
 }
 
 export async function databaseCharset(conn: Queryable, database: string): Promise<{ charset: string; collation: string } | undefined> {
-  const r = await rows<{ cs: string; coll: string }>(
-    conn,
-    'SELECT DEFAULT_CHARACTER_SET_NAME AS cs, DEFAULT_COLLATION_NAME AS coll FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?',
-    [database],
-  );
+  const r = await rows<{ cs: string; coll: string }>(conn, 'SELECT DEFAULT_CHARACTER_SET_NAME AS cs, DEFAULT_COLLATION_NAME AS coll FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?', [
+    database,
+  ]);
   return r[0] ? { charset: r[0].cs, collation: r[0].coll } : undefined;
 }
 
@@ -103,20 +101,12 @@ export async function countRows(conn: Queryable, database: string, table: string
 }
 
 export async function tableExists(conn: Queryable, database: string, table: string): Promise<boolean> {
-  const r = await rows<{ n: number }>(
-    conn,
-    'SELECT COUNT(*) AS n FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?',
-    [database, table],
-  );
+  const r = await rows<{ n: number }>(conn, 'SELECT COUNT(*) AS n FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?', [database, table]);
   return Number(r[0]?.n ?? 0) > 0;
 }
 
 export async function columnNames(conn: Queryable, database: string, table: string): Promise<string[]> {
-  const r = await rows<{ c: string }>(
-    conn,
-    'SELECT COLUMN_NAME AS c FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION',
-    [database, table],
-  );
+  const r = await rows<{ c: string }>(conn, 'SELECT COLUMN_NAME AS c FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION', [database, table]);
   return r.map((x) => x.c);
 }
 

@@ -42,6 +42,7 @@ export function describeDistributions(d: ExecutorDistributions): Array<{ product
     });
   }
   for (const g of d.glpi ?? []) out.push({ product: 'glpi', version: g.version, path: g.dir, note: `GLPI ${g.version}${g.hasVendor ? '' : ' (no vendor/: cannot run)'}` });
-  for (const p of d.plugin ?? []) out.push({ product: 'connector', version: p.version, path: p.dir, note: `ocsinventoryng ${p.version}${p.glpiMin ? ` for GLPI ${p.glpiMin} ≤ v < ${p.glpiMax}` : ''}` });
+  for (const p of d.plugin ?? [])
+    out.push({ product: 'connector', version: p.version, path: p.dir, note: `ocsinventoryng ${p.version}${p.glpiMin ? ` for GLPI ${p.glpiMin} ≤ v < ${p.glpiMax}` : ''}` });
   return out;
 }

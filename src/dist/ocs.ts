@@ -245,7 +245,11 @@ export async function obtainDebianOcsDist(cacheDir: string): Promise<OcsDistribu
     const dl = await execa('apt-get', ['download', DEBIAN_OCS_PACKAGE], { cwd: work, reject: false, all: true, timeout: 300_000 });
     const deb = fs.readdirSync(work).find((f) => f.endsWith('.deb'));
     if (dl.exitCode !== 0 || !deb) {
-      const last = String(dl.all ?? '').trim().split('\n').slice(-1)[0] ?? '';
+      const last =
+        String(dl.all ?? '')
+          .trim()
+          .split('\n')
+          .slice(-1)[0] ?? '';
       throw new MissingDependencyError(`apt-get download ${DEBIAN_OCS_PACKAGE} failed${last ? `: ${last}` : ''}`, {
         hint: 'run "apt-get update" first (the package lists may be missing), or unpack an OCS release yourself and pass --ocs-dist DIR',
       });
@@ -253,7 +257,14 @@ export async function obtainDebianOcsDist(cacheDir: string): Promise<OcsDistribu
     const extract = path.join(work, 'x');
     const x = await execa('dpkg-deb', ['-x', path.join(work, deb), extract], { reject: false, all: true, timeout: 300_000 });
     if (x.exitCode !== 0) {
-      throw new MissingDependencyError(`dpkg-deb -x ${deb} failed: ${String(x.all ?? '').trim().split('\n').slice(-1)[0] ?? ''}`);
+      throw new MissingDependencyError(
+        `dpkg-deb -x ${deb} failed: ${
+          String(x.all ?? '')
+            .trim()
+            .split('\n')
+            .slice(-1)[0] ?? ''
+        }`,
+      );
     }
     try {
       fs.renameSync(extract, target);

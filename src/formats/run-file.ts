@@ -107,7 +107,7 @@ export function checkRunSummary(c: Checker, doc: Obj): RunSummary {
       c.str(t.table, `${f}.tableDeltas[${j}].table`);
       c.oneOf(t.verdict, `${f}.tableDeltas[${j}].verdict`, ['unchanged', 'expected', 'anomaly'] as const);
     });
-    c.arr(o.evidence ?? [], `${f}.evidence`).forEach((e, j) => c.str(e, `${f}.evidence[${j}]`));
+    for (const [j, e] of c.arr(o.evidence ?? [], `${f}.evidence`).entries()) c.str(e, `${f}.evidence[${j}]`);
     o.tableDeltas ??= [];
     o.evidence ??= [];
   });
@@ -127,7 +127,6 @@ export function checkRunSummary(c: Checker, doc: Obj): RunSummary {
   inst.settings ??= {};
   return doc as unknown as RunSummary;
 }
-
 
 /** Reads and checks `run.yaml` of `runDir`. */
 export function readRunFile(runDir: string): RunSummary {

@@ -25,8 +25,8 @@ export function functionalWanted(plan: PlanFile, dists: ExecutorDistributions, d
 /** The GLPI and plugin distributions of the last GLPI and plugin steps that passed. */
 export function distsUsed(plan: PlanFile, run: RunSummary, dists: ExecutorDistributions) {
   const passed = new Set(run.steps.filter((s) => s.status === 'passed').map((s) => s.stepId));
-  let glpi;
-  let plugin;
+  let glpi: ReturnType<typeof findGlpiDist>;
+  let plugin: ReturnType<typeof findPluginDist>;
   for (const s of plan.steps) {
     if (!passed.has(s.id)) continue;
     if (s.runner.kind === 'glpi-console') glpi = findGlpiDist(dists.glpi ?? [], s.runner.release) ?? glpi;

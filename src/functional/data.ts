@@ -54,9 +54,16 @@ export async function pointOcsServersAtTestInstance(
 ): Promise<{ changed: string[]; skipped?: string }> {
   if (!(await tableExists(conn, glpiDb, 'glpi_plugin_ocsinventoryng_ocsservers'))) return { changed: [], skipped: 'the plugin tables are absent' };
   if (ocs.hasPassword) return { changed: [], skipped: 'the test instance account has a password, which only GLPI could encrypt for the plugin' };
-  const servers = await rows<{ id: number; name: string; ocs_db_host: string; ocs_db_name: string }>(conn, `SELECT id, name, ocs_db_host, ocs_db_name FROM ${qi(glpiDb)}.glpi_plugin_ocsinventoryng_ocsservers ORDER BY id`);
+  const servers = await rows<{ id: number; name: string; ocs_db_host: string; ocs_db_name: string }>(
+    conn,
+    `SELECT id, name, ocs_db_host, ocs_db_name FROM ${qi(glpiDb)}.glpi_plugin_ocsinventoryng_ocsservers ORDER BY id`,
+  );
   const host = `${ocs.host}:${ocs.port}`;
-  await conn.query(`UPDATE ${qi(glpiDb)}.glpi_plugin_ocsinventoryng_ocsservers SET ocs_db_host = ?, ocs_db_user = ?, ocs_db_passwd = '', ocs_db_name = ?, conn_type = 0`, [host, ocs.user, ocs.database]);
+  await conn.query(`UPDATE ${qi(glpiDb)}.glpi_plugin_ocsinventoryng_ocsservers SET ocs_db_host = ?, ocs_db_user = ?, ocs_db_passwd = '', ocs_db_name = ?, conn_type = 0`, [
+    host,
+    ocs.user,
+    ocs.database,
+  ]);
   return { changed: servers.map((x) => `${x.name}: ${x.ocs_db_host}/${x.ocs_db_name} → ${host}/${ocs.database}`) };
 }
 
@@ -171,10 +178,9 @@ export async function createGlpiAccount(conn: Connection, db: string, php: strin
   const login = `gou-functional-${crypto.randomBytes(3).toString('hex')}`;
   const password = randomPassword();
   const hash = await phpPasswordHash(php, password);
-  const [prof] = (await conn.query(
-    `INSERT INTO ${qi(db)}.glpi_profiles (name, interface, comment) VALUES (?, 'central', 'glpi-ocs-upgrade functional tests (temporary)')`,
-    [login],
-  )) as unknown as [{ insertId: number }];
+  const [prof] = (await conn.query(`INSERT INTO ${qi(db)}.glpi_profiles (name, interface, comment) VALUES (?, 'central', 'glpi-ocs-upgrade functional tests (temporary)')`, [login])) as unknown as [
+    { insertId: number },
+  ];
   const profileId = prof.insertId;
   const removeProfile = async () => {
     await conn.query(`DELETE FROM ${qi(db)}.glpi_profilerights WHERE profiles_id = ?`, [profileId]);

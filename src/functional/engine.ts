@@ -39,7 +39,8 @@ const IDLE_MS = 10_000;
 
 const NB = '\u00a0';
 
-const DOUBLE_ENCODED = /[\u00C2-\u00C3\u00C5\u00E2][\u0080-\u00BF\u0152\u0153\u0160\u0161\u0178\u017D\u017E\u0192\u02C6\u02DC\u2013\u2014\u2018-\u201E\u2020-\u2022\u2026\u2030\u2039\u203A\u20AC\u2122]+/g;
+const DOUBLE_ENCODED =
+  /[\u00C2-\u00C3\u00C5\u00E2][\u0080-\u00BF\u0152\u0153\u0160\u0161\u0178\u017D\u017E\u0192\u02C6\u02DC\u2013\u2014\u2018-\u201E\u2020-\u2022\u2026\u2030\u2039\u203A\u20AC\u2122]+/g;
 
 /** Sequences that look like UTF-8 read as Windows-1252 (e.g. "Ã©" for "é", "â€”" for "—"). */
 export function doubleEncodedSequences(text: string): string[] {
@@ -47,7 +48,7 @@ export function doubleEncodedSequences(text: string): string[] {
 }
 
 export function fill(template: string, vars: Record<string, string>): string {
-  return template.replace(/\{(\w+)\}/g, (m, k: string) => {
+  return template.replace(/\{(\w+)\}/g, (_m, k: string) => {
     if (!(k in vars)) throw new Error(`unknown variable {${k}} (no probe set it)`);
     return vars[k];
   });
@@ -168,7 +169,7 @@ async function runStep(step: ScenarioStep, sc: Scenario, ctx: EngineContext, pag
 }
 
 async function visibleText(page: Page): Promise<string> {
-  return page.evaluate(() => (document.body ? document.body.innerText : ''));
+  return page.evaluate(() => (document.body ? document.body.textContent : ''));
 }
 
 async function check(a: ScenarioAssertion, page: Page, state: RunState, phpErrors: string[]): Promise<AssertionResult> {
@@ -176,9 +177,7 @@ async function check(a: ScenarioAssertion, page: Page, state: RunState, phpError
   const res = (ok: boolean, detail: string, detailFr: string): AssertionResult => ({ assertion, ok, detail, detailFr });
   if ('status' in a) return res(state.lastStatus === a.status, `HTTP ${state.lastStatus ?? 'no response'}`, `HTTP ${state.lastStatus ?? 'sans réponse'}`);
   if ('no_php_errors' in a) {
-    return phpErrors.length
-      ? res(false, `${phpErrors.length} PHP error(s): ${phpErrors[0]}`, `${phpErrors.length}${NB}erreur(s) PHP${NB}: ${phpErrors[0]}`)
-      : res(true, 'none', 'aucune');
+    return phpErrors.length ? res(false, `${phpErrors.length} PHP error(s): ${phpErrors[0]}`, `${phpErrors.length}${NB}erreur(s) PHP${NB}: ${phpErrors[0]}`) : res(true, 'none', 'aucune');
   }
   if ('console_ok' in a) {
     if (state.consoleExit === undefined) return res(false, 'no console step ran', 'aucune commande de console exécutée');
@@ -211,7 +210,7 @@ async function check(a: ScenarioAssertion, page: Page, state: RunState, phpError
     const want = fill(a.exact_value.equals, state.vars);
     const el = await page.$(fill(a.exact_value.selector, state.vars));
     if (!el) return res(false, `${a.exact_value.selector} absent`, `${a.exact_value.selector} absent`);
-    const shown = await el.inputValue().catch(async () => ((await el.innerText()) ?? '').trim());
+    const shown = await el.inputValue().catch(async () => ((await el.textContent()) ?? '').trim());
     return res(...exactVerdict(shown, want, shown === want));
   }
   return res(false, 'unknown assertion', 'assertion inconnue');
@@ -249,7 +248,18 @@ export async function runScenario(sc: Scenario, ctx: EngineContext): Promise<Sce
   const started = Date.now();
   const h = ctx.apps[sc.app]!;
   const state: RunState = { vars: { base_url: h.baseUrl }, http: [], lastStatus: null, screenshotTaken: false };
-  const base: ScenarioResult = { id: sc.id, title: sc.title, requirement: sc.requirement, app: sc.app, expected: sc.expected, status: 'failed', http: state.http, phpErrors: [], assertions: [], durationMs: 0 };
+  const base: ScenarioResult = {
+    id: sc.id,
+    title: sc.title,
+    requirement: sc.requirement,
+    app: sc.app,
+    expected: sc.expected,
+    status: 'failed',
+    http: state.http,
+    phpErrors: [],
+    assertions: [],
+    durationMs: 0,
+  };
   const mark = h.mark();
   let context: BrowserContext | undefined;
   const shot = `${sc.id}.png`;

@@ -70,7 +70,21 @@ export interface FunctionalStageOptions {
 }
 
 function notRun(sc: Scenario, reason: string, reasonFr: string, command: string | undefined): ScenarioResult {
-  return { id: sc.id, title: sc.title, requirement: sc.requirement, app: sc.app, expected: sc.expected, status: 'not-run', reason, reasonFr, commandForUser: command, http: [], phpErrors: [], assertions: [], durationMs: 0 };
+  return {
+    id: sc.id,
+    title: sc.title,
+    requirement: sc.requirement,
+    app: sc.app,
+    expected: sc.expected,
+    status: 'not-run',
+    reason,
+    reasonFr,
+    commandForUser: command,
+    http: [],
+    phpErrors: [],
+    assertions: [],
+    durationMs: 0,
+  };
 }
 
 function exists(p: string): boolean {
@@ -104,8 +118,13 @@ interface Blocker {
 function appBlocker(app: AppName, o: FunctionalStageOptions): Blocker | undefined {
   if (app === 'glpi') {
     if (!o.glpiDist) return { en: 'no GLPI distribution (--glpi-dist)', fr: 'aucune distribution GLPI (--glpi-dist)' };
-    if (!o.glpiDist.hasVendor) return { en: `the GLPI tree ${o.glpiDist.dir} has no vendor/ (not a release archive)`, fr: `l’arborescence GLPI ${o.glpiDist.dir} n’a pas de vendor/ (ce n’est pas une archive de publication)` };
-    if (!fs.existsSync(path.join(o.glpiDist.dir, 'public', 'index.php'))) return { en: `the GLPI tree ${o.glpiDist.dir} has no public/index.php (GLPI ≥ 10.0.7 is served through it)`, fr: `l’arborescence GLPI ${o.glpiDist.dir} n’a pas de public/index.php (GLPI ≥ 10.0.7 est servi par lui)` };
+    if (!o.glpiDist.hasVendor)
+      return { en: `the GLPI tree ${o.glpiDist.dir} has no vendor/ (not a release archive)`, fr: `l’arborescence GLPI ${o.glpiDist.dir} n’a pas de vendor/ (ce n’est pas une archive de publication)` };
+    if (!fs.existsSync(path.join(o.glpiDist.dir, 'public', 'index.php')))
+      return {
+        en: `the GLPI tree ${o.glpiDist.dir} has no public/index.php (GLPI ≥ 10.0.7 is served through it)`,
+        fr: `l’arborescence GLPI ${o.glpiDist.dir} n’a pas de public/index.php (GLPI ≥ 10.0.7 est servi par lui)`,
+      };
     if (!o.glpiDb) return { en: 'no GLPI database in this run', fr: 'pas de base GLPI dans cette répétition' };
     return undefined;
   }
@@ -174,7 +193,8 @@ export async function runFunctionalStage(o: FunctionalStageOptions): Promise<Fun
   } catch {
     global = { en: `PHP "${php}" cannot run (--php)`, fr: `PHP « ${php} » ne peut pas s’exécuter (--php)` };
   }
-  if (!global && !exists(chromiumPath)) global = { en: `no Chromium at ${chromiumPath} (--chromium; Debian: apt-get install chromium)`, fr: `pas de Chromium en ${chromiumPath} (--chromium ; Debian : apt-get install chromium)` };
+  if (!global && !exists(chromiumPath))
+    global = { en: `no Chromium at ${chromiumPath} (--chromium; Debian: apt-get install chromium)`, fr: `pas de Chromium en ${chromiumPath} (--chromium ; Debian : apt-get install chromium)` };
   const pw = global ? undefined : await loadPlaywright();
   if (pw && 'en' in pw) global = pw;
   const blockers: Partial<Record<AppName, Blocker>> = {};
@@ -238,7 +258,13 @@ export async function runFunctionalStage(o: FunctionalStageOptions): Promise<Fun
       let repointed: string | undefined;
       if (served.glpi && o.glpiDb && o.ocsDb) {
         const d = o.ocsDb.dsn;
-        const p = await pointOcsServersAtTestInstance(conn, o.glpiDb.database, { host: d.socket ? 'localhost' : d.host, port: d.port, user: d.user, hasPassword: Boolean(d.password), database: o.ocsDb.database });
+        const p = await pointOcsServersAtTestInstance(conn, o.glpiDb.database, {
+          host: d.socket ? 'localhost' : d.host,
+          port: d.port,
+          user: d.user,
+          hasPassword: Boolean(d.password),
+          database: o.ocsDb.database,
+        });
         repointed = p.skipped ?? (p.changed.join('; ') || 'no OCS server defined');
         environment.ocsServers = repointed;
       }
@@ -273,7 +299,12 @@ export async function runFunctionalStage(o: FunctionalStageOptions): Promise<Fun
             errorsSince: (m) => errorsAfter(s, m as ReturnType<typeof logMarks>),
             console:
               app === 'glpi'
-                ? { php, cwd: o.glpiDist!.dir, env: glpiEnv((s as ServedApp & { dirs: Parameters<typeof glpiEnv>[0] }).dirs, o.glpiDist!), shown: (c) => `cd ${o.glpiDist!.dir} && ${php} bin/console ${c}` }
+                ? {
+                    php,
+                    cwd: o.glpiDist!.dir,
+                    env: glpiEnv((s as ServedApp & { dirs: Parameters<typeof glpiEnv>[0] }).dirs, o.glpiDist!),
+                    shown: (c) => `cd ${o.glpiDist!.dir} && ${php} bin/console ${c}`,
+                  }
                 : undefined,
           };
         }
@@ -317,7 +348,7 @@ export async function runFunctionalStage(o: FunctionalStageOptions): Promise<Fun
     manual: book.manual,
     sources: book.sources,
   };
-  fs.writeFileSync(path.join(outDir, RESULTS_FILE), JSON.stringify(out, null, 2) + '\n');
+  fs.writeFileSync(path.join(outDir, RESULTS_FILE), `${JSON.stringify(out, null, 2)}\n`);
   return out;
 }
 

@@ -125,7 +125,7 @@ export interface FunctionalResults {
   finishedAt: string;
   durationMs: number;
   /** Whether the stage could run at all; when not, every scenario is not-run with this reason. */
-  environment: { php?: string; chromium?: string; glpi?: string; plugin?: string; ocs?: string; /** The plugin's OCS server definitions, pointed at the test instance. */ ocsServers?: string };
+  environment: { php?: string; chromium?: string; glpi?: string; plugin?: string; ocs?: string /** The plugin's OCS server definitions, pointed at the test instance. */; ocsServers?: string };
   scenarios: ScenarioResult[];
   manual: ManualCase[];
   sources: string[];

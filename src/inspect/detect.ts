@@ -136,10 +136,7 @@ export async function detectConnector(conn: Queryable, database: string): Promis
     let pluginVersion: string | undefined;
     let pluginState: number | undefined;
     if (names.has('glpi_plugins')) {
-      const p = await one<{ version: string; state: number }>(
-        conn,
-        `SELECT version, state FROM ${qi(database)}.glpi_plugins WHERE directory = 'ocsinventoryng'`,
-      );
+      const p = await one<{ version: string; state: number }>(conn, `SELECT version, state FROM ${qi(database)}.glpi_plugins WHERE directory = 'ocsinventoryng'`);
       pluginVersion = p?.version;
       pluginState = p?.state === undefined ? undefined : Number(p.state);
     }
@@ -175,10 +172,7 @@ export async function detectOcsVersion(conn: Queryable, database: string): Promi
   if (!(await tableExists(conn, database, 'config'))) {
     return { releases: [], problems: ['no config table'], status: 'unknown' };
   }
-  const row = await one<{ TVALUE: string | null; IVALUE: number | null }>(
-    conn,
-    `SELECT TVALUE, IVALUE FROM ${qi(database)}.config WHERE NAME = 'GUI_VERSION'`,
-  );
+  const row = await one<{ TVALUE: string | null; IVALUE: number | null }>(conn, `SELECT TVALUE, IVALUE FROM ${qi(database)}.config WHERE NAME = 'GUI_VERSION'`);
   if (!row) return { releases: [], problems: ['no GUI_VERSION row in config'], status: 'unknown' };
   const raw = (row.TVALUE ?? '').trim();
   const gui = /^\d+$/.test(raw) ? Number(raw) : undefined;

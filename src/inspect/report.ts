@@ -82,7 +82,8 @@ function group(tables: TableReport[], key: (t: TableReport) => string): Record<s
   const out: Record<string, GroupStat> = {};
   for (const t of tables) {
     const k = key(t);
-    const g = (out[k] ??= { tables: 0, rows: 0, bytes: 0 });
+    out[k] ??= { tables: 0, rows: 0, bytes: 0 };
+    const g = out[k];
     g.tables++;
     g.rows += t.rows;
     g.bytes += t.dataBytes + t.indexBytes;

@@ -213,7 +213,8 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
     const databases: { glpi?: string; ocs?: string } = {};
     for (const d of manifest.databases) databases[d.role] = d.name;
     // A failed run keeps its instance for --resume (the runner's rule): no scenario on a half-migrated base.
-    if (!failed) functionalResults = await functionalAfterRehearsal({ plan, run, runDir, dists: o.dists, databases, php: o.php, chromium: o.chromium, scenarios: o.scenarios, lang: o.lang, signal: o.signal });
+    if (!failed)
+      functionalResults = await functionalAfterRehearsal({ plan, run, runDir, dists: o.dists, databases, php: o.php, chromium: o.chromium, scenarios: o.scenarios, lang: o.lang, signal: o.signal });
   }
   // ---
 

@@ -34,7 +34,7 @@ export async function readSnapshotManifest(dir: string): Promise<Manifest> {
   } catch (err) {
     throw new VerificationError(`${file} is not valid YAML: ${(err as Error).message.split('\n')[0]}`);
   }
-  if (!doc || doc.format !== 1 || !Array.isArray(doc.databases)) throw new VerificationError(`${file}: not a format 1 snapshot manifest`);
+  if (doc?.format !== 1 || !Array.isArray(doc.databases)) throw new VerificationError(`${file}: not a format 1 snapshot manifest`);
   return doc;
 }
 

@@ -22,31 +22,13 @@
 import type { ConnectorInfo, ConnectorMode, GlpiVersionInfo, OcsVersionInfo } from '../inspect/detect.ts';
 import { compareDotted } from '../inspect/detect.ts';
 import type { Catalog, GlpiBranch, OcsRelease, PluginRelease, RowsDeleted, TableChanges } from '../catalog/catalog.ts';
-import {
-  glpiBranchOf,
-  hazardTexts,
-  loadCatalog,
-  newestGlpiRelease,
-  newestOcsRelease,
-  ocsRelease,
-  ocsReleaseShipping,
-  pluginAcceptsOcs,
-  pluginForGlpi,
-  pluginRelease,
-} from '../catalog/catalog.ts';
+import { glpiBranchOf, hazardTexts, loadCatalog, newestGlpiRelease, newestOcsRelease, ocsRelease, ocsReleaseShipping, pluginAcceptsOcs, pluginForGlpi, pluginRelease } from '../catalog/catalog.ts';
 import type { CorrectiveMigration } from '../catalog/corrective.ts';
 import { loadCorrectiveMigrations } from '../catalog/corrective.ts';
 import { TOOL_VERSION } from '../version.ts';
 import type { ExpectedEffects, PlanFile, PlanStep, StepRequirements } from './plan-types.ts';
 import { stepKind } from './kinds.ts';
-import {
-  DowngradeError,
-  IncompatibleTargetsError,
-  InconsistentDatabaseError,
-  NoRouteError,
-  UnknownTargetError,
-  UnknownVersionError,
-} from './errors.ts';
+import { DowngradeError, IncompatibleTargetsError, InconsistentDatabaseError, NoRouteError, UnknownTargetError, UnknownVersionError } from './errors.ts';
 
 export type ConnectorTarget = 'plugin' | 'native' | 'none';
 
@@ -201,7 +183,7 @@ interface Hop {
 function mayHoldMyIsam(input: PlanInput, current: string, conversionsDone: boolean): boolean {
   if (conversionsDone) return false;
   const tables = input.glpi?.tables;
-  if (tables && tables.length) return tables.some((t) => t.name.startsWith('glpi_') && (t.engine ?? '').toLowerCase() === 'myisam');
+  if (tables?.length) return tables.some((t) => t.name.startsWith('glpi_') && (t.engine ?? '').toLowerCase() === 'myisam');
   // Unknown engines: GLPI created MyISAM tables up to 9.2 (InnoDB is the default of new tables from 9.3).
   return cmp(current, '9.3') < 0;
 }
@@ -256,14 +238,10 @@ function glpiHops(c: Catalog, input: PlanInput, source: string, target: string, 
 
 function glpiHazards(c: Catalog, hop: Hop): string[] {
   const crossed = new Set(branchesBetween(c, hop.from, hop.to).map((b) => b.branch));
-  return uniq(
-    c.glpi.hazards
-      .filter((h) => h.at === 'db-update' && ((h.crosses && crossed.has(h.crosses)) || h.hop_into === hop.branch.branch))
-      .map((h) => h.id),
-  );
+  return uniq(c.glpi.hazards.filter((h) => h.at === 'db-update' && ((h.crosses && crossed.has(h.crosses)) || h.hop_into === hop.branch.branch)).map((h) => h.id));
 }
 
-function consoleShell(branch: GlpiBranch, release: string, command: string, args: string[], entry: string): string {
+function consoleShell(_branch: GlpiBranch, release: string, command: string, args: string[], entry: string): string {
   const where = `cd <glpi-${release}>`;
   if (entry !== 'bin/console') return `${where} && php ${entry} ${args.join(' ')}`.trim();
   return `${where} && php bin/console ${command} ${args.join(' ')}`.trim();
@@ -332,14 +310,13 @@ export function buildPlan(input: PlanInput, targets: PlanTargets = {}, options: 
   const glpiTarget = glpiSource ? resolveGlpiTarget(c, targets.glpi) : undefined;
   if (!glpiSource && targets.glpi) notes.push(tx(`--glpi-target ${targets.glpi} ignored: no GLPI database was given.`, `--glpi-target ${targets.glpi} ignoré : aucune base GLPI n’a été fournie.`));
   const ocsTarget = ocsSourceGui !== undefined ? resolveOcsTarget(c, targets.ocs) : undefined;
-  if (ocsSourceGui === undefined && targets.ocs) notes.push(tx(`--ocs-target ${targets.ocs} ignored: no OCS database was given.`, `--ocs-target ${targets.ocs} ignoré : aucune base OCS n’a été fournie.`));
+  if (ocsSourceGui === undefined && targets.ocs)
+    notes.push(tx(`--ocs-target ${targets.ocs} ignored: no OCS database was given.`, `--ocs-target ${targets.ocs} ignoré : aucune base OCS n’a été fournie.`));
   if (glpiSource && glpiTarget && cmp(glpiTarget, glpiSource) < 0) {
     throw new DowngradeError(`GLPI target ${glpiTarget} is older than the database (${glpiSource}): GLPI cannot be downgraded`);
   }
   if (ocsTarget && ocsSourceGui !== undefined && ocsTarget.gui_version < ocsSourceGui) {
-    throw new DowngradeError(
-      `OCS target ${ocsTarget.version} (GUI_VERSION ${ocsTarget.gui_version}) is older than the database (GUI_VERSION ${ocsSourceGui}): OCS cannot be downgraded`,
-    );
+    throw new DowngradeError(`OCS target ${ocsTarget.version} (GUI_VERSION ${ocsTarget.gui_version}) is older than the database (GUI_VERSION ${ocsSourceGui}): OCS cannot be downgraded`);
   }
   const sourceMode: ConnectorMode = input.glpi?.connector.mode ?? 'none';
   let connector: ConnectorTarget = targets.connector ?? (sourceMode === 'none' ? 'none' : 'plugin');
@@ -437,7 +414,12 @@ export function buildPlan(input: PlanInput, targets: PlanTargets = {}, options: 
   const used = new Set(steps.flatMap((s) => s.hazards));
   const texts = hazardTexts(c);
   for (const m of corrective) for (const f of m.fixes) if (!texts[f]) texts[f] = m.title.en;
-  const hazards = Object.fromEntries([...used].sort().filter((h) => texts[h]).map((h) => [h, texts[h]]));
+  const hazards = Object.fromEntries(
+    [...used]
+      .sort()
+      .filter((h) => texts[h])
+      .map((h) => [h, texts[h]]),
+  );
 
   const plan: PlanFile = {
     format: 1,
@@ -452,7 +434,11 @@ export function buildPlan(input: PlanInput, targets: PlanTargets = {}, options: 
   };
   if (input.snapshotId) plan.source.snapshotId = input.snapshotId;
   if (input.glpi && glpiSource) plan.source.glpi = { version: glpiSource, connector: sourceMode + (input.glpi.connector.pluginVersion ? ` ${input.glpi.connector.pluginVersion}` : '') };
-  if (input.ocs && ocsSourceGui !== undefined) plan.source.ocs = { guiVersion: ocsSourceGui, releases: input.ocs.version.releases.length ? input.ocs.version.releases : c.ocs.releases.filter((r) => r.gui_version === ocsSourceGui).map((r) => r.version) };
+  if (input.ocs && ocsSourceGui !== undefined)
+    plan.source.ocs = {
+      guiVersion: ocsSourceGui,
+      releases: input.ocs.version.releases.length ? input.ocs.version.releases : c.ocs.releases.filter((r) => r.gui_version === ocsSourceGui).map((r) => r.version),
+    };
   if (glpiTarget) plan.targets.glpi = glpiTarget;
   if (ocsTarget) plan.targets.ocs = ocsTarget.version;
   return plan;
@@ -622,7 +608,7 @@ function conversionSteps(ctx: Ctx, release: string, b: GlpiBranch): PlanStep[] {
   }));
 }
 
-function checkStep(ctx: Ctx, release: string, b: GlpiBranch): PlanStep {
+function checkStep(_ctx: Ctx, release: string, b: GlpiBranch): PlanStep {
   const chk = b.check!;
   return {
     id: `glpi-${release}-check-schema`,
@@ -732,9 +718,7 @@ function pluginStep(
     product: 'connector',
     database: 'glpi',
     title: `${update ? 'Update' : 'Install'} ocsinventoryng ${p.version} on GLPI ${glpiRelease}`,
-    titleFr: update
-      ? `Mise à jour du greffon ocsinventoryng en ${p.version} sur GLPI ${glpiRelease}`
-      : `Installation du greffon ocsinventoryng ${p.version} sur GLPI ${glpiRelease}`,
+    titleFr: update ? `Mise à jour du greffon ocsinventoryng en ${p.version} sur GLPI ${glpiRelease}` : `Installation du greffon ocsinventoryng ${p.version} sur GLPI ${glpiRelease}`,
     runner: { kind: 'plugin-install', pluginVersion: p.version, glpiRelease },
     from: update ? (installed ?? 'plugin') : carriesCore ? 'ocs_glpi_*' : 'none',
     to: p.version,
@@ -794,10 +778,7 @@ function buildOcsSteps(ctx: Ctx, sourceGui: number, target: OcsRelease): PlanSte
   let cur = sourceGui;
   if (target.gui_version === sourceGui) {
     notes.push(
-      tx(
-        `OCS is already at the target ${target.version} (GUI_VERSION ${sourceGui}): no OCS step.`,
-        `OCS est déjà à la version cible ${target.version} (GUI_VERSION ${sourceGui}) : aucune étape OCS.`,
-      ),
+      tx(`OCS is already at the target ${target.version} (GUI_VERSION ${sourceGui}): no OCS step.`, `OCS est déjà à la version cible ${target.version} (GUI_VERSION ${sourceGui}) : aucune étape OCS.`),
     );
     return steps;
   }
@@ -820,9 +801,7 @@ function buildOcsSteps(ctx: Ctx, sourceGui: number, target: OcsRelease): PlanSte
       hazards: [...(bridge.hazards ?? []), 'ocs.install-php.never'],
       explanation: `No update file exists below 7007: GUI_VERSION ${cur} is brought to ${bridge.to_gui_version} by ${bridge.file} of OCS ${bridge.release}, the last re-runnable CREATE + ALTER script. ${bridge.notes}`,
       explanationFr: `Aucun fichier de mise à jour n’existe en deçà de 7007 : GUI_VERSION ${cur} est porté à ${bridge.to_gui_version} par le ${bridge.file} d’OCS ${bridge.release}, le dernier script CREATE + ALTER qui puisse être rejoué. ${bridge.notes_fr}`,
-      shell: [
-        `mysql --force --default-character-set=utf8 --init-command="SET sql_mode='${bridge.sql_mode}'" ${ctx.ocsDb} < <ocsreports-${bridge.release}>/${bridge.file}`,
-      ],
+      shell: [`mysql --force --default-character-set=utf8 --init-command="SET sql_mode='${bridge.sql_mode}'" ${ctx.ocsDb} < <ocsreports-${bridge.release}>/${bridge.file}`],
     });
     cur = bridge.to_gui_version;
     notes.push(
@@ -855,7 +834,7 @@ function buildOcsSteps(ctx: Ctx, sourceGui: number, target: OcsRelease): PlanSte
         `Applique ${fileName} (livré avec OCS ${rel.version}) et porte GUI_VERSION à ${f.gui_version} ; les instructions sont découpées sur « ; » comme le fait l’installateur officiel, mais une véritable erreur arrête le plan.`,
       ),
     ];
-    if (f.notes) why.push(tx(f.notes.charAt(0).toUpperCase() + f.notes.slice(1) + '.', sentence(f.notes_fr ?? f.notes) + '.'));
+    if (f.notes) why.push(tx(`${f.notes.charAt(0).toUpperCase() + f.notes.slice(1)}.`, `${sentence(f.notes_fr ?? f.notes)}.`));
     steps.push({
       id: `ocs-${f.gui_version}`,
       product: 'ocs',

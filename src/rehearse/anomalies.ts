@@ -11,17 +11,13 @@ import type { Anomaly, StepResult } from './run-types.ts';
 export function findingsToAnomalies(findings: FindingsFile | undefined, plan: PlanFile, steps: StepResult[], recheckedClean: Set<string> = new Set()): Anomaly[] {
   if (!findings) return [];
   const passed = new Set(steps.filter((s) => s.status === 'passed').map((s) => s.stepId));
-  const migrationPassed = new Set(
-    plan.steps.filter((s) => s.runner.kind === 'corrective-migration' && passed.has(s.id)).map((s) => (s.runner as { migration: string }).migration),
-  );
+  const migrationPassed = new Set(plan.steps.filter((s) => s.runner.kind === 'corrective-migration' && passed.has(s.id)).map((s) => (s.runner as { migration: string }).migration));
   return findings.findings.map((f) => {
     const resolved = recheckedClean.has(f.id) || Boolean(f.remedy.migration && migrationPassed.has(f.remedy.migration));
     const how = recheckedClean.has(f.id)
       ? { fr: ', corrigée(s) : le contrôle relancé après les migrations correctives ne relève plus rien', en: ', fixed: the check run again after the corrective migrations finds nothing' }
-      : { fr: ', corrigée(s) par la migration ' + f.remedy.migration, en: ', fixed by migration ' + f.remedy.migration };
-    const remedy = f.remedy.manual ?? (f.remedy.migration
-      ? { fr: `Migration corrective ${f.remedy.migration}`, en: `Corrective migration ${f.remedy.migration}` }
-      : undefined);
+      : { fr: `, corrigée(s) par la migration ${f.remedy.migration}`, en: `, fixed by migration ${f.remedy.migration}` };
+    const remedy = f.remedy.manual ?? (f.remedy.migration ? { fr: `Migration corrective ${f.remedy.migration}`, en: `Corrective migration ${f.remedy.migration}` } : undefined);
     return {
       id: `F-${f.id}`,
       findingId: f.id,

@@ -49,16 +49,17 @@ async function measureTables(conns: Connection[], database: string, tables: stri
  * Row counts (and checksums unless `checksums: false`) of every base table, optionally restricted: the full
  * pass, which reads every row. With `conns`, the tables are shared out between those connections.
  */
-export async function databaseState(
-  conn: Connection,
-  database: string,
-  options: { only?: Set<string>; checksums?: boolean; conns?: Connection[] } = {},
-): Promise<DatabaseState> {
+export async function databaseState(conn: Connection, database: string, options: { only?: Set<string>; checksums?: boolean; conns?: Connection[] } = {}): Promise<DatabaseState> {
   const metas = options.checksums === false ? undefined : await tableMetas(conn, database);
   const tables = (await listTables(conn, database)).filter((t) => t.type === 'BASE TABLE' && (!options.only || options.only.has(t.name)));
   // Largest first, so that parallel connections finish together.
   tables.sort((a, b) => b.estimatedRows - a.estimatedRows);
-  const measured = await measureTables(options.conns?.length ? options.conns : [conn], database, tables.map((t) => t.name), options.checksums !== false);
+  const measured = await measureTables(
+    options.conns?.length ? options.conns : [conn],
+    database,
+    tables.map((t) => t.name),
+    options.checksums !== false,
+  );
   const state: DatabaseState = new Map();
   for (const t of [...tables].sort((a, b) => a.name.localeCompare(b.name))) {
     const m = measured.get(t.name)!;
@@ -158,14 +159,24 @@ export async function refreshState(
   again.sort((a, b) => estimate(b) - estimate(a));
   if (options.measure === false) {
     // Only the decision: the carried-forward figures, without the tables that would have been read.
-    const state: DatabaseState = new Map([...metas.tables.keys()].sort().filter((n) => !again.includes(n)).map((n) => [n, previous.get(n)!]));
+    const state: DatabaseState = new Map(
+      [...metas.tables.keys()]
+        .sort()
+        .filter((n) => !again.includes(n))
+        .map((n) => [n, previous.get(n)!]),
+    );
     return { state, measured: [...again].sort(), now: metas.now };
   }
   // Tables the step only re-indexed: counted; their checksum is carried forward unless the count moved.
   const conns = options.conns?.length ? options.conns : [conn];
   const indexOnly = again.filter((t) => options.indexOnly?.has(t) && previous.get(t)?.checksum !== undefined);
   const counted = await measureTables(conns, database, indexOnly, false);
-  const measured = await measureTables(conns, database, again.filter((t) => !counted.has(t) || counted.get(t)!.rows !== previous.get(t)!.rows), true);
+  const measured = await measureTables(
+    conns,
+    database,
+    again.filter((t) => !counted.has(t) || counted.get(t)!.rows !== previous.get(t)!.rows),
+    true,
+  );
   for (const [t, c] of counted) if (!measured.has(t)) measured.set(t, { rows: c.rows, checksum: previous.get(t)!.checksum });
   const state: DatabaseState = new Map();
   for (const name of [...metas.tables.keys()].sort()) {

@@ -54,7 +54,10 @@ async function runCorrective(step: PlanStep & { runner: { kind: 'corrective-migr
   if (!m) {
     return {
       status: 'failed',
-      ...because({ en: `corrective migration ${step.runner.migration} is not in migrations/corrective/`, fr: `la migration corrective ${step.runner.migration} est absente de migrations/corrective/` }),
+      ...because({
+        en: `corrective migration ${step.runner.migration} is not in migrations/corrective/`,
+        fr: `la migration corrective ${step.runner.migration} est absente de migrations/corrective/`,
+      }),
       evidence: [],
     };
   }
@@ -100,4 +103,3 @@ export async function executeStep(step: PlanStep, ctx: ExecutorContext, options:
   }
   return executor.execute(step as never, ctx);
 }
-

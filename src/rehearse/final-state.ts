@@ -30,11 +30,7 @@ export function shapeOf(db: RecordedDatabase): SchemaShape {
   return new Map(db.structure.map((t) => [t.name, t]));
 }
 
-export async function captureState(
-  conn: Connection,
-  dbs: { glpi?: string; ocs?: string },
-  states?: Partial<Record<'glpi' | 'ocs', DatabaseState>>,
-): Promise<RecordedState> {
+export async function captureState(conn: Connection, dbs: { glpi?: string; ocs?: string }, states?: Partial<Record<'glpi' | 'ocs', DatabaseState>>): Promise<RecordedState> {
   const out: RecordedState = { format: 1, databases: {} };
   for (const role of ['glpi', 'ocs'] as const) {
     const name = dbs[role];
@@ -52,8 +48,8 @@ export async function captureState(
 
 export function writeRecordedState(file: string, state: RecordedState): void {
   fs.mkdirSync(path.dirname(file), { recursive: true });
-  fs.writeFileSync(file + '.tmp', JSON.stringify(state));
-  fs.renameSync(file + '.tmp', file);
+  fs.writeFileSync(`${file}.tmp`, JSON.stringify(state));
+  fs.renameSync(`${file}.tmp`, file);
 }
 
 export function readRecordedState(file: string): RecordedState | undefined {
@@ -62,12 +58,7 @@ export function readRecordedState(file: string): RecordedState | undefined {
 }
 
 /** Called by the runner at the end of a complete run. */
-export async function recordFinalState(
-  conn: Connection,
-  dbs: { glpi?: string; ocs?: string },
-  states: Partial<Record<'glpi' | 'ocs', DatabaseState>>,
-  runDir: string,
-): Promise<void> {
+export async function recordFinalState(conn: Connection, dbs: { glpi?: string; ocs?: string }, states: Partial<Record<'glpi' | 'ocs', DatabaseState>>, runDir: string): Promise<void> {
   writeRecordedState(path.join(runDir, FINAL_STATE_FILE), await captureState(conn, dbs, states));
 }
 

@@ -80,14 +80,7 @@ export async function acquireInstance(o: {
  * other than ours on the run's databases (KILL), which a dead updater's half-run statement may still hold.
  * Journaled and said; returns the lines said.
  */
-export async function stopLeftovers(
-  conn: Connection,
-  ourConnections: number[],
-  databases: string[],
-  previous: JournalState,
-  journal: Journal,
-  say: (line: string) => void,
-): Promise<string[]> {
+export async function stopLeftovers(conn: Connection, ourConnections: number[], databases: string[], previous: JournalState, journal: Journal, say: (line: string) => void): Promise<string[]> {
   const said: string[] = [];
   const tell = (line: string) => {
     said.push(line);

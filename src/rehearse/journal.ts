@@ -26,7 +26,7 @@ export class Journal {
   }
 
   append(event: EventBody): void {
-    const line = JSON.stringify({ t: this.clock().toISOString(), ...event }) + '\n';
+    const line = `${JSON.stringify({ t: this.clock().toISOString(), ...event })}\n`;
     try {
       const fd = fs.openSync(this.file, 'a');
       try {

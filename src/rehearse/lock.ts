@@ -23,7 +23,11 @@ import { fsyncDir } from '../formats/atomic.ts';
 export const LOCK_FILE = '.lock';
 /** The named lock for the databases a run writes on an instance (GET_LOCK names are at most 64 characters). */
 export function instanceLockName(databases: string[]): string {
-  const h = crypto.createHash('sha256').update([...databases].sort().join('\0')).digest('hex').slice(0, 24);
+  const h = crypto
+    .createHash('sha256')
+    .update([...databases].sort().join('\0'))
+    .digest('hex')
+    .slice(0, 24);
   return `glpi-ocs-upgrade:rehearse:${h}`;
 }
 
@@ -68,7 +72,7 @@ export function lockRunDir(runDir: string, command: string): RunDirLock {
     try {
       const fd = fs.openSync(file, 'wx', 0o644);
       try {
-        fs.writeSync(fd, JSON.stringify(owner) + '\n');
+        fs.writeSync(fd, `${JSON.stringify(owner)}\n`);
         fs.fsyncSync(fd);
       } finally {
         fs.closeSync(fd);

@@ -27,11 +27,8 @@ export async function recheckFindings(
   const migration = correctiveMigration((step.runner as { migration: string }).migration);
   if (!migration) return;
   const passed = new Set(results.filter((r) => r.status === 'passed').map((r) => r.stepId));
-  const fixers = (findingId: string) =>
-    plan.steps.filter((s) => s.runner.kind === 'corrective-migration' && correctiveMigration(s.runner.migration)?.fixes.includes(findingId));
-  const due = findings.findings
-    .map((f) => f.id)
-    .filter((id) => migration.fixes.includes(id) && !clean.has(id) && fixers(id).every((s) => passed.has(s.id)));
+  const fixers = (findingId: string) => plan.steps.filter((s) => s.runner.kind === 'corrective-migration' && correctiveMigration(s.runner.migration)?.fixes.includes(findingId));
+  const due = findings.findings.map((f) => f.id).filter((id) => migration.fixes.includes(id) && !clean.has(id) && fixers(id).every((s) => passed.has(s.id)));
   if (due.length === 0) return;
   const audit = await runAudit(
     {

@@ -13,12 +13,7 @@ export interface RehearsalRestore {
   checks: RunSummary['preChecks'];
 }
 
-export async function restoreForRehearsal(
-  snapshotDir: string,
-  dsn: Dsn,
-  databases: { glpi?: string; ocs?: string },
-  options: { force?: boolean } = {},
-): Promise<RehearsalRestore> {
+export async function restoreForRehearsal(snapshotDir: string, dsn: Dsn, databases: { glpi?: string; ocs?: string }, options: { force?: boolean } = {}): Promise<RehearsalRestore> {
   let r: RestoreResult;
   try {
     // force: a new attempt (or a resume whose restore was cut) replaces the run's own databases.
@@ -40,10 +35,16 @@ export async function restoreForRehearsal(
       titleFr: `Restauration de la base ${role.toUpperCase()} conforme au manifeste de l’instantané`,
       status: bad.length ? 'failed' : 'passed',
       detail: bad.length
-        ? `${bad.length} table(s) differ: ${bad.slice(0, 5).map((t) => `${t.table} (rows ${t.rows}/${t.expectedRows}, checksum ${t.checksum}/${t.expectedChecksum})`).join(', ')}`
+        ? `${bad.length} table(s) differ: ${bad
+            .slice(0, 5)
+            .map((t) => `${t.table} (rows ${t.rows}/${t.expectedRows}, checksum ${t.checksum}/${t.expectedChecksum})`)
+            .join(', ')}`
         : `${tables.length} tables, ${rows} rows: row counts and CHECKSUM TABLE equal to the manifest`,
       detailFr: bad.length
-        ? `${bad.length} table(s) différente(s) : ${bad.slice(0, 5).map((t) => `${t.table} (lignes ${t.rows}/${t.expectedRows}, somme de contrôle ${t.checksum}/${t.expectedChecksum})`).join(', ')}`
+        ? `${bad.length} table(s) différente(s) : ${bad
+            .slice(0, 5)
+            .map((t) => `${t.table} (lignes ${t.rows}/${t.expectedRows}, somme de contrôle ${t.checksum}/${t.expectedChecksum})`)
+            .join(', ')}`
         : `${tables.length} tables et ${rows} lignes restaurées ; nombre de lignes et CHECKSUM TABLE identiques au manifeste pour chaque table`,
     });
   }

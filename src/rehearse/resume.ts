@@ -114,7 +114,10 @@ export async function recoverForResume(r: RecoverContext): Promise<void> {
   let inFlight = previous.inFlight;
   let failedKept = false;
   if (r.production && !inFlight) {
-    const failed = [...previous.finished].filter(([, f]) => f.status === 'failed').map(([id]) => id).pop();
+    const failed = [...previous.finished]
+      .filter(([, f]) => f.status === 'failed')
+      .map(([id]) => id)
+      .pop();
     if (failed && fs.existsSync(path.join(runDir, 'evidence', failed, SAVEPOINT_FILE))) {
       inFlight = failed;
       failedKept = true;

@@ -244,7 +244,8 @@ export async function rehearse(opts: RehearseOptions): Promise<RehearseOutcome> 
         hint: 'continue it with --resume, or choose another run directory with -o',
       });
     }
-    if (opts.resume && !opts.newAttempt && previous.complete) throw new UsageError(`the rehearsal in ${opts.runDir} is already complete`, { hint: 'to run it again with another plan, add --new-attempt' });
+    if (opts.resume && !opts.newAttempt && previous.complete)
+      throw new UsageError(`the rehearsal in ${opts.runDir} is already complete`, { hint: 'to run it again with another plan, add --new-attempt' });
     if (continuing && previous.snapshot !== manifest.id) throw new VerificationError(`--snapshot is not the snapshot this run was started with`);
 
     // The plan, pinned: the same plan, or a new attempt said explicitly.
@@ -264,11 +265,24 @@ export async function rehearse(opts: RehearseOptions): Promise<RehearseOutcome> 
       if (continuing && previous.instance !== label) throw new UsageError(`this apply ran on ${previous.instance ?? '?'}, not on ${label}`);
       instance = { dsn: production.dsn, label };
     } else {
-      instance = await acquireInstance({ resume: continuing, newAttempt: Boolean(opts.newAttempt), previous, runId, manifest, instance: opts.instance, serverBin: opts.serverBin, serverSettings: opts.serverSettings });
+      instance = await acquireInstance({
+        resume: continuing,
+        newAttempt: Boolean(opts.newAttempt),
+        previous,
+        runId,
+        manifest,
+        instance: opts.instance,
+        serverBin: opts.serverBin,
+        serverSettings: opts.serverSettings,
+      });
     }
     const { dsn, embedded } = instance;
     lockConn = await mysql.createConnection(baseOptions(dsn, { extra: { multipleStatements: false } }));
-    instanceLock = await lockInstance(lockConn, instance.label, Object.values(dbs).filter((d): d is string => Boolean(d)));
+    instanceLock = await lockInstance(
+      lockConn,
+      instance.label,
+      Object.values(dbs).filter((d): d is string => Boolean(d)),
+    );
     const conn = await mysql.createConnection(baseOptions(dsn, { extra: { multipleStatements: false } }));
     /** Connections that share out the row counts and checksums (the server reads two tables at a time). */
     checkConns.push(conn);
@@ -308,7 +322,14 @@ export async function rehearse(opts: RehearseOptions): Promise<RehearseOutcome> 
       // Whatever a killed run left running against the instance is stopped before anything else.
       const ours: number[] = [];
       for (const c of [lockConn, ...checkConns]) ours.push(Number(((await c.query('SELECT CONNECTION_ID() AS id'))[0] as Array<{ id: number }>)[0].id));
-      await stopLeftovers(conn, ours, Object.values(dbs).filter((d): d is string => Boolean(d)), previous, journal, say);
+      await stopLeftovers(
+        conn,
+        ours,
+        Object.values(dbs).filter((d): d is string => Boolean(d)),
+        previous,
+        journal,
+        say,
+      );
       if (newAttempt) {
         const attempt = previous.attempt + 1;
         const diff = changes ?? { added: [], removed: [], changed: [], moved: [] };
@@ -370,7 +391,20 @@ export async function rehearse(opts: RehearseOptions): Promise<RehearseOutcome> 
     };
     if (continuing && !newAttempt) {
       const last = read.events[read.events.length - 1];
-      await recoverForResume({ conn, checkConns, runDir: opts.runDir, plan, dbs, previous: state, journal, replay, cache, interruptedCleanly: last?.event === 'run-interrupted', production: Boolean(production), say });
+      await recoverForResume({
+        conn,
+        checkConns,
+        runDir: opts.runDir,
+        plan,
+        dbs,
+        previous: state,
+        journal,
+        replay,
+        cache,
+        interruptedCleanly: last?.event === 'run-interrupted',
+        production: Boolean(production),
+        say,
+      });
     }
 
     // 3. The steps. Nothing else writes to the instance between steps, so a step's "after" state is the
@@ -410,7 +444,20 @@ export async function rehearse(opts: RehearseOptions): Promise<RehearseOutcome> 
         continue;
       }
       emit({ kind: 'step-start', index, total, step });
-      const result = await runOneStep(step, { conn, checkConns, dsn, dbs, runDir: opts.runDir, opts, journal, clock, cache, replay, lastOfDatabase: lastOfDatabase.get(step.database) === step.id, passedBefore: passedOn(plan, summary.steps, step) });
+      const result = await runOneStep(step, {
+        conn,
+        checkConns,
+        dsn,
+        dbs,
+        runDir: opts.runDir,
+        opts,
+        journal,
+        clock,
+        cache,
+        replay,
+        lastOfDatabase: lastOfDatabase.get(step.database) === step.id,
+        passedBefore: passedOn(plan, summary.steps, step),
+      });
       summary.steps.push(result.step);
       summary.anomalies.push(...result.anomalies);
       emit({ kind: 'step-end', index, total, step, result: result.step });
@@ -503,7 +550,7 @@ function withHistory(summary: RunSummary, journal: Journal): RunSummary {
 /** Paths under the user's home directory written as ~/…: run files travel (dossiers, CI artifacts). */
 function homeRelative(text: string): string {
   const home = os.homedir();
-  return home && home !== '/' ? text.split(home + path.sep).join('~' + path.sep) : text;
+  return home && home !== '/' ? text.split(home + path.sep).join(`~${path.sep}`) : text;
 }
 
 function dedupeAnomalies(list: Anomaly[]): Anomaly[] {

@@ -136,19 +136,23 @@ export async function runOneStep(step: PlanStep, r: StepRun): Promise<{ step: St
   let exec: ExecutorResult;
   const t0 = performance.now();
   try {
-    exec = await executeStep(step, {
-      conn: r.conn,
-      dsn: r.dsn,
-      databases: r.dbs,
-      runDir: r.runDir,
-      evidenceDir,
-      dists: r.opts.dists,
-      php: r.opts.php,
-      signal: r.opts.signal,
-      log: () => undefined,
-      onProcess: (p) => r.journal.append({ event: 'process-started', stepId: step.id, pid: p.pid, startTime: p.startTime, command: p.command }),
-      onProcessEnd: (p) => r.journal.append({ event: 'process-finished', stepId: step.id, pid: p.pid, exitCode: p.exitCode }),
-    }, { dryRun: Boolean(r.opts.dryRun) });
+    exec = await executeStep(
+      step,
+      {
+        conn: r.conn,
+        dsn: r.dsn,
+        databases: r.dbs,
+        runDir: r.runDir,
+        evidenceDir,
+        dists: r.opts.dists,
+        php: r.opts.php,
+        signal: r.opts.signal,
+        log: () => undefined,
+        onProcess: (p) => r.journal.append({ event: 'process-started', stepId: step.id, pid: p.pid, startTime: p.startTime, command: p.command }),
+        onProcessEnd: (p) => r.journal.append({ event: 'process-finished', stepId: step.id, pid: p.pid, exitCode: p.exitCode }),
+      },
+      { dryRun: Boolean(r.opts.dryRun) },
+    );
   } catch (err) {
     // The error's own message (English, from the code that threw) is quoted as is in the French reason.
     exec = { status: 'failed', reason: (err as Error).message, reasonFr: `erreur pendant l’exécution de l’étape : ${(err as Error).message}`, evidence: [] };
@@ -316,7 +320,15 @@ export async function runOneStep(step: PlanStep, r: StepRun): Promise<{ step: St
   };
   await timed('journal', () => {
     writeFileAtomic(path.join(evidenceDir, 'result.json'), JSON.stringify({ result, anomalies, executor: exec, rowsBefore: Object.fromEntries([...before].map(([t, s]) => [t, s.rows])) }, null, 2));
-    r.journal.append({ event: 'step-finished', stepId: step.id, status: exec.status, durationMs: result.durationMs ?? 0, fingerprint: production && exec.status === 'failed' ? undefined : fingerprint(states), result, anomalies });
+    r.journal.append({
+      event: 'step-finished',
+      stepId: step.id,
+      status: exec.status,
+      durationMs: result.durationMs ?? 0,
+      fingerprint: production && exec.status === 'failed' ? undefined : fingerprint(states),
+      result,
+      anomalies,
+    });
   });
   if (exec.status !== 'failed') {
     // (A failed step's savepoint was used and dropped above.) Killed between the journal line and here,
@@ -328,4 +340,3 @@ export async function runOneStep(step: PlanStep, r: StepRun): Promise<{ step: St
   }
   return { step: result, anomalies, interrupted: false };
 }
-

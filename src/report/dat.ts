@@ -87,7 +87,16 @@ interface Parts {
 function parts(inputs: ReportInputs): Parts {
   if (inputs.kind === 'run') {
     const r = inputs.run;
-    return { run: r, journal: inputs.journal, manifest: inputs.manifest, plan: inputs.plan, findings: inputs.findings, runId: r.runId, date: r.finishedAt ?? r.startedAt, tool: `${r.tool.name} ${r.tool.version}` };
+    return {
+      run: r,
+      journal: inputs.journal,
+      manifest: inputs.manifest,
+      plan: inputs.plan,
+      findings: inputs.findings,
+      runId: r.runId,
+      date: r.finishedAt ?? r.startedAt,
+      tool: `${r.tool.name} ${r.tool.version}`,
+    };
   }
   const m = inputs.manifest;
   return { manifest: m, date: m.createdAt, tool: `${m.tool.name} ${m.tool.version}` };
@@ -123,7 +132,7 @@ function currentVersions(s: Strings, p: Parts): { glpi: string; ocs: string } {
   const g = db(p, 'glpi');
   const o = db(p, 'ocs');
   return {
-    glpi: g?.glpi?.version.version ? `GLPI ${g.glpi.version.version}` : (p.plan?.source.glpi?.version ? `GLPI ${p.plan.source.glpi.version}` : s.unknown),
+    glpi: g?.glpi?.version.version ? `GLPI ${g.glpi.version.version}` : p.plan?.source.glpi?.version ? `GLPI ${p.plan.source.glpi.version}` : s.unknown,
     ocs: o?.ocs?.version.releases?.length
       ? `OCS ${o.ocs.version.releases.join(' / ')} (GUI_VERSION ${o.ocs.version.guiVersion})`
       : p.plan?.source.ocs
@@ -196,11 +205,20 @@ function technical(s: Strings, p: Parts): string[] {
     mermaid(s, p),
     s.datx.mermaidNote,
     heading(3, t.platform),
-    table([t.component, t.currentVersion, t.targetVersion, t.prerequisites, t.host], [
-      [t.webServer, esc(cur.glpi), p.plan?.targets.glpi ? `GLPI ${esc(p.plan.targets.glpi)}` : todoCell(s, t.planHintShort), php ? t.phpRange(code(php)) : todoCell(s, t.planHintShort), todoCell(s, t.hostHint)],
-      [t.ocsWeb, esc(cur.ocs), p.plan?.targets.ocs ? `OCS ${esc(p.plan.targets.ocs)}` : todoCell(s, t.planHintShort), t.ocsPrereq, todoCell(s, t.hostHint)],
-      [t.dbServer, p.manifest ? esc(p.manifest.source.serverVersion) : s.unknown, server ? esc(server) : todoCell(s, t.planHintShort), '—', todoCell(s, t.hostHint)],
-    ]),
+    table(
+      [t.component, t.currentVersion, t.targetVersion, t.prerequisites, t.host],
+      [
+        [
+          t.webServer,
+          esc(cur.glpi),
+          p.plan?.targets.glpi ? `GLPI ${esc(p.plan.targets.glpi)}` : todoCell(s, t.planHintShort),
+          php ? t.phpRange(code(php)) : todoCell(s, t.planHintShort),
+          todoCell(s, t.hostHint),
+        ],
+        [t.ocsWeb, esc(cur.ocs), p.plan?.targets.ocs ? `OCS ${esc(p.plan.targets.ocs)}` : todoCell(s, t.planHintShort), t.ocsPrereq, todoCell(s, t.hostHint)],
+        [t.dbServer, p.manifest ? esc(p.manifest.source.serverVersion) : s.unknown, server ? esc(server) : todoCell(s, t.planHintShort), '—', todoCell(s, t.hostHint)],
+      ],
+    ),
     heading(3, t.flows),
     table([t.flowNo, t.flowFrom, t.flowTo, t.flowProto, t.flowContent], flows),
   ];
@@ -226,7 +244,10 @@ function application(s: Strings, p: Parts): string[] {
             s.count(d.tables.length),
             s.count(d.tables.reduce((a, x) => a + x.rows, 0)),
             bytes(s, dbBytes(d)),
-            [...engines.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([e, n]) => `${esc(e)} ${n}`).join(', '),
+            [...engines.entries()]
+              .sort(([a], [b]) => (a < b ? -1 : 1))
+              .map(([e, n]) => `${esc(e)} ${n}`)
+              .join(', '),
             esc(d.collation ?? '?'),
           ];
         }),
@@ -331,7 +352,12 @@ function sizing(s: Strings, p: Parts): string[] {
   for (const d of p.manifest?.databases ?? []) {
     rows.push([x.sizingDb(code(d.name)), bytes(s, dbBytes(d))], [x.sizingRows(code(d.name)), s.count(d.tables.reduce((a, t) => a + t.rows, 0))]);
   }
-  for (const [role, table] of [['glpi', 'glpi_computers'], ['glpi', 'glpi_tickets'], ['glpi', 'glpi_users'], ['ocs', 'hardware']] as const) {
+  for (const [role, table] of [
+    ['glpi', 'glpi_computers'],
+    ['glpi', 'glpi_tickets'],
+    ['glpi', 'glpi_users'],
+    ['ocs', 'hardware'],
+  ] as const) {
     const n = rowsOf(db(p, role), table);
     if (n !== undefined) rows.push([s.dat.adminLabels[table] ?? code(table), s.count(n)]);
   }
@@ -341,13 +367,7 @@ function sizing(s: Strings, p: Parts): string[] {
   if (rows.length) out.push(x.sizingIntro, table([x.sizingItem, x.sizingValue], rows));
   else out.push(s.dat.noManifest);
   const total = (p.manifest?.databases ?? []).reduce((a, d) => a + dbBytes(d), 0);
-  out.push(
-    bullets([
-      ...(total ? [`${x.sizingSnapshot} ${bytes(s, total)}.`] : []),
-      todo(s, x.sizingServers, x.sizingServersHint),
-      todo(s, x.sizingGrowth, x.sizingGrowthHint),
-    ]),
-  );
+  out.push(bullets([...(total ? [`${x.sizingSnapshot} ${bytes(s, total)}.`] : []), todo(s, x.sizingServers, x.sizingServersHint), todo(s, x.sizingGrowth, x.sizingGrowthHint)]));
   return out;
 }
 
@@ -362,13 +382,7 @@ function pra(s: Strings, p: Parts): string[] {
     const details = restores.map((c) => (s.lang === 'fr' ? (c.detailFr ?? c.detail) : c.detail)).filter((d): d is string => Boolean(d));
     restore = [p.runId ? code(p.runId) : undefined, Number.isFinite(ms) && ms >= 0 ? duration(s, ms) : undefined, ...details.map((d) => esc(d).replace(/\.$/, ''))].filter(Boolean).join(' ; ');
   }
-  return [
-    heading(2, x.pra),
-    x.praKnown,
-    bullets(x.praItems(restore)),
-    bullets([todo(s, x.praRpo, x.praRpoHint), todo(s, x.praSite, x.praSiteHint)]),
-    x.praMode,
-  ];
+  return [heading(2, x.pra), x.praKnown, bullets(x.praItems(restore)), bullets([todo(s, x.praRpo, x.praRpoHint), todo(s, x.praSite, x.praSiteHint)]), x.praMode];
 }
 
 function environments(s: Strings, p: Parts): string[] {
@@ -395,7 +409,10 @@ function update(s: Strings, p: Parts): string[] {
   if (p.plan) {
     out.push(
       t.updateIntro(p.plan.steps.length, s.day(p.plan.createdAt)),
-      table([s.dossier.stepNo, s.dossier.step, s.dossier.distProduct, s.dossier.fromTo, s.dossier.requirements], p.plan.steps.map((st, i) => stepRow(s, st, i))),
+      table(
+        [s.dossier.stepNo, s.dossier.step, s.dossier.distProduct, s.dossier.fromTo, s.dossier.requirements],
+        p.plan.steps.map((st, i) => stepRow(s, st, i)),
+      ),
     );
     if (p.plan.notes.length) out.push(s.dossier.planNotes, bullets(planNotes(s, p.plan).map(esc)));
   } else {
@@ -444,11 +461,10 @@ function interconnection(s: Strings, p: Parts): string[] {
     const r = rowsOf(o, name);
     return [code(name), t.ocsTables[name] ?? '', bit, r === undefined ? (o ? t.absent : '—') : s.count(r)];
   });
-  const glpiRows = GLPI_CONNECTOR_TABLES.filter((name) => g?.tables.some((x) => x.name === name) ?? !name.startsWith('glpi_plugin'))
-    .map((name) => {
-      const r = rowsOf(g, name);
-      return [code(name), t.glpiTables[name] ?? '', r === undefined ? '—' : s.count(r)];
-    });
+  const glpiRows = GLPI_CONNECTOR_TABLES.filter((name) => g?.tables.some((x) => x.name === name) ?? !name.startsWith('glpi_plugin')).map((name) => {
+    const r = rowsOf(g, name);
+    return [code(name), t.glpiTables[name] ?? '', r === undefined ? '—' : s.count(r)];
+  });
   const out: string[] = [
     heading(2, t.interco),
     heading(3, t.intercoPrinciple),
@@ -510,10 +526,13 @@ export function renderDat(inputs: ReportInputs, options: RenderOptions = {}): st
     heading(2, t.identification),
     table([s.dossier.idItem, s.dossier.idValue], idRows),
     heading(3, t.revisions),
-    table([s.dossier.revVersion, s.dossier.revDate, s.dossier.revAuthor, s.dossier.revObject], [
-      ['0.1', s.day(p.date), esc(p.tool), t.revFirst],
-      ['1.0', '', '', s.dossier.revNext],
-    ]),
+    table(
+      [s.dossier.revVersion, s.dossier.revDate, s.dossier.revAuthor, s.dossier.revObject],
+      [
+        ['0.1', s.day(p.date), esc(p.tool), t.revFirst],
+        ['1.0', '', '', s.dossier.revNext],
+      ],
+    ),
     ...technical(s, p),
     ...application(s, p),
     ...security(s, p, flowRows(s, p)),
@@ -530,15 +549,26 @@ export function renderDat(inputs: ReportInputs, options: RenderOptions = {}): st
     heading(2, t.validation),
     t.validationIntro,
     options.recette?.visas.length
-      ? table([s.dossier.signRole, s.dossier.signName, s.dossier.signOrg, s.dossier.signDate, s.dossier.signVisa], options.recette.visas.map((v) => [esc(v.role), esc(v.name), esc(v.organisation ?? ''), '', '']))
-      : table([s.dossier.signRole, s.dossier.signName, s.dossier.signOrg, s.dossier.signDate, s.dossier.signVisa], s.dossier.signRoles.map((r) => [r, '', '', '', ''])),
+      ? table(
+          [s.dossier.signRole, s.dossier.signName, s.dossier.signOrg, s.dossier.signDate, s.dossier.signVisa],
+          options.recette.visas.map((v) => [esc(v.role), esc(v.name), esc(v.organisation ?? ''), '', '']),
+        )
+      : table(
+          [s.dossier.signRole, s.dossier.signName, s.dossier.signOrg, s.dossier.signDate, s.dossier.signVisa],
+          s.dossier.signRoles.map((r) => [r, '', '', '', '']),
+        ),
   ];
   return polish(
     doc([
       heading(1, t.title),
       t.intro(esc(p.tool)),
       p.runId ? t.sourcesRun(code(p.runId), code(snapId)) : t.sourcesSnap(code(snapId)),
-      ...numberHeadings(s, body.filter((b): b is string => typeof b === 'string' && b.trim() !== ''), 'body', { n: 0 }),
+      ...numberHeadings(
+        s,
+        body.filter((b): b is string => typeof b === 'string' && b.trim() !== ''),
+        'body',
+        { n: 0 },
+      ),
     ]),
     s.lang as 'fr' | 'en',
   );

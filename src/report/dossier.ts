@@ -67,7 +67,7 @@ function statusText(s: Strings, c: TestCase): string {
 }
 
 /** Lower-cases the first letter for use after a colon, unless it starts an acronym ("OCS", "GLPI"). */
-function lcfirst(t: string): string {
+function _lcfirst(t: string): string {
   return /^\p{Lu}\p{Ll}/u.test(t) ? t[0].toLowerCase() + t.slice(1) : t;
 }
 
@@ -113,7 +113,12 @@ function identification(s: Strings, m: DossierModel, o: RenderOptions): string[]
     [s.rec.order, m.recette?.order ? esc(m.recette.order) : todo(s, s.rec.orderHint)],
     [d.lot, d.lotValue],
     [d.runRef, code(run.runId)],
-    [d.runDates, run.finishedAt && s.day(run.finishedAt) === s.day(run.startedAt) ? d.runSameDay(s.day(run.startedAt), d.time(run.startedAt), d.time(run.finishedAt)) : d.runDatesValue(s.date(run.startedAt), run.finishedAt ? s.date(run.finishedAt) : undefined)],
+    [
+      d.runDates,
+      run.finishedAt && s.day(run.finishedAt) === s.day(run.startedAt)
+        ? d.runSameDay(s.day(run.startedAt), d.time(run.startedAt), d.time(run.finishedAt))
+        : d.runDatesValue(s.date(run.startedAt), run.finishedAt ? s.date(run.finishedAt) : undefined),
+    ],
     [d.mode, modeText(s, m)],
     [s.rec.recetteFile, m.recette?.source ? code(m.recette.source.path) : s.rec.recetteNone],
     [d.toolVersion, d.toolValue(run.tool.name, esc(run.tool.version))],
@@ -133,10 +138,13 @@ function identification(s: Strings, m: DossierModel, o: RenderOptions): string[]
     heading(3, d.versions),
     table([d.component, d.before, d.target, d.reached], versions),
     heading(3, d.revisions),
-    table([d.revVersion, d.revDate, d.revAuthor, d.revObject], [
-      ['1.0', s.day(m.date), `${run.tool.name} ${esc(run.tool.version)}`, d.revFirst(code(run.runId))],
-      ['1.1', '', '', d.revNext],
-    ]),
+    table(
+      [d.revVersion, d.revDate, d.revAuthor, d.revObject],
+      [
+        ['1.0', s.day(m.date), `${run.tool.name} ${esc(run.tool.version)}`, d.revFirst(code(run.runId))],
+        ['1.1', '', '', d.revNext],
+      ],
+    ),
     heading(3, d.sources),
     d.sourcesIntro,
     table(
@@ -170,9 +178,7 @@ function environment(s: Strings, m: DossierModel): string[] {
         [d.database, d.role, d.version, d.tables, d.rows, d.compressed, d.charset],
         manifest.databases.map((db) => {
           const version =
-            db.role === 'glpi'
-              ? `GLPI ${db.glpi?.version.version ?? s.unknown}`
-              : `OCS ${db.ocs?.version.releases?.join(' / ') || s.unknown} (GUI_VERSION ${db.ocs?.version.guiVersion ?? '?'})`;
+            db.role === 'glpi' ? `GLPI ${db.glpi?.version.version ?? s.unknown}` : `OCS ${db.ocs?.version.releases?.join(' / ') || s.unknown} (GUI_VERSION ${db.ocs?.version.guiVersion ?? '?'})`;
           const size = db.tables.reduce((a, t) => a + t.files.reduce((b, f) => b + f.bytes, 0), 0);
           return [
             code(db.name),
@@ -185,13 +191,16 @@ function environment(s: Strings, m: DossierModel): string[] {
           ];
         }),
       ),
-      table([d.parameter, d.idValue], [
-        [d.sourceServer, esc(manifest.source.serverVersion)],
-        [d.sqlMode, manifest.source.sqlMode ? code(manifest.source.sqlMode) : d.emptySqlMode],
-        [d.serverCharset, esc(`${manifest.source.characterSetServer ?? '?'} / ${manifest.source.collationServer ?? '?'}`)],
-        [d.lowerCase, String(manifest.source.lowerCaseTableNames ?? '?')],
-        [d.consistency, d.consistencyValue(code(manifest.consistency.method), duration(s, manifest.consistency.lockHeldMs ?? 0))],
-      ]),
+      table(
+        [d.parameter, d.idValue],
+        [
+          [d.sourceServer, esc(manifest.source.serverVersion)],
+          [d.sqlMode, manifest.source.sqlMode ? code(manifest.source.sqlMode) : d.emptySqlMode],
+          [d.serverCharset, esc(`${manifest.source.characterSetServer ?? '?'} / ${manifest.source.collationServer ?? '?'}`)],
+          [d.lowerCase, String(manifest.source.lowerCaseTableNames ?? '?')],
+          [d.consistency, d.consistencyValue(code(manifest.consistency.method), duration(s, manifest.consistency.lockHeldMs ?? 0))],
+        ],
+      ),
     );
     if (manifest.generated) {
       const g = manifest.generated;
@@ -209,16 +218,14 @@ function environment(s: Strings, m: DossierModel): string[] {
     });
   out.push(
     heading(3, d.instance),
-    table([d.parameter, d.idValue], [
-      [d.instanceKind, run.instance.kind === 'embedded' ? d.kindEmbedded : d.kindExternal],
-      [d.serverVersion, esc(run.instance.serverVersion)],
-      ...settings,
-    ]),
+    table([d.parameter, d.idValue], [[d.instanceKind, run.instance.kind === 'embedded' ? d.kindEmbedded : d.kindExternal], [d.serverVersion, esc(run.instance.serverVersion)], ...settings]),
     heading(3, d.distributions),
   );
   if (run.distributions.length) {
     const hashes = m.inputs.distributionHashes ?? {};
-    const dists = run.distributions.map((x, i) => ({ x, h: x.sha256 ? { sha256: x.sha256, method: 'file' as const } : hashes[i] })).sort((a, b) => (a.x.product + a.x.version < b.x.product + b.x.version ? -1 : 1));
+    const dists = run.distributions
+      .map((x, i) => ({ x, h: x.sha256 ? { sha256: x.sha256, method: 'file' as const } : hashes[i] }))
+      .sort((a, b) => (a.x.product + a.x.version < b.x.product + b.x.version ? -1 : 1));
     out.push(
       table(
         [d.distProduct, d.version, d.distLocation, 'SHA-256'],
@@ -289,7 +296,7 @@ function fieldL(s: Strings, label: string, body: string): string {
 
 function evidenceBlock(s: Strings, m: DossierModel, files: string[]): string {
   const d = s.dossier;
-  if (!files.length) return fieldL(s, d.evidence, d.evidenceNone + '.');
+  if (!files.length) return fieldL(s, d.evidence, `${d.evidenceNone}.`);
   const rows = [...files].sort().map((f) => {
     const e = m.inputs.evidence[f];
     return [code(f), e?.missing ? d.evidenceMissing : bytes(s, e?.bytes ?? 0), e?.sha256 ? code(e.sha256) : ''];
@@ -305,7 +312,7 @@ function anomaliesLine(s: Strings, c: TestCase): string | undefined {
   return fieldL(
     s,
     s.dossier.anomaliesRaised,
-    c.anomalies.map((a) => `${code(a.id)} (${s.severity[a.severity].toLowerCase()}, ${a.resolved ? s.dossier.stateResolved.toLowerCase() : s.dossier.stateResidual.toLowerCase()})`).join(', ') + '.',
+    `${c.anomalies.map((a) => `${code(a.id)} (${s.severity[a.severity].toLowerCase()}, ${a.resolved ? s.dossier.stateResolved.toLowerCase() : s.dossier.stateResidual.toLowerCase()})`).join(', ')}.`,
   );
 }
 
@@ -503,7 +510,12 @@ function auditCase(s: Strings, c: TestCase): string[] {
 function casesSection(s: Strings, m: DossierModel): string[] {
   const d = s.dossier;
   const out: string[] = [heading(2, s.rec.annexCases), s.rec.annexCasesIntro, heading(3, d.summary)];
-  out.push(table([d.caseId, d.caseObject, d.status], m.cases.map((c) => [c.id, c.bridgeSource === 'tool' ? caseTitle(s, c) : esc(caseTitle(s, c)), statusLabel(s, c)])));
+  out.push(
+    table(
+      [d.caseId, d.caseObject, d.status],
+      m.cases.map((c) => [c.id, c.bridgeSource === 'tool' ? caseTitle(s, c) : esc(caseTitle(s, c)), statusLabel(s, c)]),
+    ),
+  );
   out.push(heading(3, d.preChecks));
   const pre = m.cases.filter((c) => c.kind === 'pre-check');
   if (!pre.length) out.push(d.preChecksNone);
@@ -552,7 +564,13 @@ function verdictSection(s: Strings, m: DossierModel): string[] {
     rows.push([r.figManual, d.all, d.outOf(mp, manual.length), yes(mp === manual.length)]);
   }
   if (audit.length) rows.push([r.auditRow, d.all, d.outOf(auditRun, audit.length), auditRun === audit.length ? s.yes : `**${r.auditRowNote(audit.length - auditRun)}**`]);
-  const out: string[] = [heading(2, d.verdict), d.rule, r.openNote, table([d.criterion, d.threshold, d.measured, d.compliant], rows), quote(`**${d.verdictKind[v.kind]}.** ${d.verdictExplain[v.kind]}`)];
+  const out: string[] = [
+    heading(2, d.verdict),
+    d.rule,
+    r.openNote,
+    table([d.criterion, d.threshold, d.measured, d.compliant], rows),
+    quote(`**${d.verdictKind[v.kind]}.** ${d.verdictExplain[v.kind]}`),
+  ];
   const reasons = v.reasons.map((x) => {
     if (x === 'run-not-complete') return d.reasons[x](0);
     if (x === 'steps-not-run' && m.finished && !m.inputs.run.complete) return r.finishedNotRun(v.notRun.length);
@@ -577,7 +595,9 @@ function exitSection(s: Strings, m: DossierModel): string[] {
       m.exitCriteria.map((e) => [
         d.exitTexts[e.key],
         e.met === undefined ? d.toReview : e.met ? s.yes : `**${s.no}**`,
-        e.key === 'functionalValidation' && e.detail ? `${s.rec.figManual}${s.colon} ${s.rec.outOf(Number(e.detail.split('/')[0]), Number(e.detail.split('/')[1]))}` : d.exitDetails[e.key](e.detail ?? ''),
+        e.key === 'functionalValidation' && e.detail
+          ? `${s.rec.figManual}${s.colon} ${s.rec.outOf(Number(e.detail.split('/')[0]), Number(e.detail.split('/')[1]))}`
+          : d.exitDetails[e.key](e.detail ?? ''),
       ]),
     ),
   ];
@@ -603,7 +623,10 @@ function traceSection(s: Strings, m: DossierModel): string[] {
         `${d.reqTexts[r.key]}${target(r.key)}`,
         caseRanges(r.cases.map((c) => c.id)) || '—',
         r.status === 'older-target' && r.newest
-          ? s.rec.reqOlder(esc(r.key === 'glpiLatest' ? m.inputs.plan.targets.glpi! : m.inputs.plan.targets.ocs!), r.newest.branch ? s.rec.reqNewestBranch(esc(r.newest.branch), esc(r.newest.overall)) : s.rec.reqNewest(esc(r.newest.overall)))
+          ? s.rec.reqOlder(
+              esc(r.key === 'glpiLatest' ? m.inputs.plan.targets.glpi! : m.inputs.plan.targets.ocs!),
+              r.newest.branch ? s.rec.reqNewestBranch(esc(r.newest.branch), esc(r.newest.overall)) : s.rec.reqNewest(esc(r.newest.overall)),
+            )
           : d.reqStatus[r.status],
       ]),
     ),
@@ -633,10 +656,23 @@ function signoffSection(s: Strings, m: DossierModel, o: RenderOptions): string[]
   const customer = customerOf(m, o);
   const visas = m.recette?.visas ?? [];
   if (visas.length) {
-    return [heading(2, d.signoff), table([d.signRole, d.signName, d.signOrg, d.signDate, d.signVisa], visas.map((p) => [esc(p.role), esc(p.name), esc(p.organisation ?? ''), '', '']))];
+    return [
+      heading(2, d.signoff),
+      table(
+        [d.signRole, d.signName, d.signOrg, d.signDate, d.signVisa],
+        visas.map((p) => [esc(p.role), esc(p.name), esc(p.organisation ?? ''), '', '']),
+      ),
+    ];
   }
   const orgs = [d.orgSupplier, d.orgSupplier, customer ? esc(customer) : d.orgCustomer, customer ? esc(customer) : d.orgCustomer];
-  return [heading(2, d.signoff), s.rec.visaNone, table([d.signRole, d.signName, d.signOrg, d.signDate, d.signVisa], d.signRoles.map((r, i) => [r, '', orgs[i], '', '']))];
+  return [
+    heading(2, d.signoff),
+    s.rec.visaNone,
+    table(
+      [d.signRole, d.signName, d.signOrg, d.signDate, d.signVisa],
+      d.signRoles.map((r, i) => [r, '', orgs[i], '', '']),
+    ),
+  ];
 }
 
 function pvSection(s: Strings, m: DossierModel, o: RenderOptions): string[] {
@@ -650,25 +686,34 @@ function pvSection(s: Strings, m: DossierModel, o: RenderOptions): string[] {
   return [
     heading(2, d.pv),
     d.pvIntro,
-    table([d.idItem, d.idValue], [
-      [d.pvMarket, m.recette?.contract ? `${d.pvMarketValue} (${s.rec.pvContract(esc(m.recette.contract))})` : `${d.pvMarketValue} (${todo(s, s.rec.contractHint)})`],
-      [s.rec.order, m.recette?.order ? esc(m.recette.order) : todo(s, s.rec.orderHint)],
-      [d.customer, customer ? esc(customer) : todo(s, s.rec.customerHint)],
-      [d.lot, d.lotValue],
-      [d.pvObject, d.pvObjectValue],
-      [d.pvDossier, d.pvDossierValue(code(m.inputs.run.runId), s.day(m.date))],
-      [d.pvProposed, `**${d.verdictKind[m.verdict.kind]}**`],
-    ]),
+    table(
+      [d.idItem, d.idValue],
+      [
+        [d.pvMarket, m.recette?.contract ? `${d.pvMarketValue} (${s.rec.pvContract(esc(m.recette.contract))})` : `${d.pvMarketValue} (${todo(s, s.rec.contractHint)})`],
+        [s.rec.order, m.recette?.order ? esc(m.recette.order) : todo(s, s.rec.orderHint)],
+        [d.customer, customer ? esc(customer) : todo(s, s.rec.customerHint)],
+        [d.lot, d.lotValue],
+        [d.pvObject, d.pvObjectValue],
+        [d.pvDossier, d.pvDossierValue(code(m.inputs.run.runId), s.day(m.date))],
+        [d.pvProposed, `**${d.verdictKind[m.verdict.kind]}**`],
+      ],
+    ),
     d.pvDecision,
     d.pvChoices.map((c) => `- [ ] ${c}`).join('\n'),
     d.pvReserves,
     reserves.length
-      ? table([s.rec.reserveCol, s.rec.deadlineCol, s.rec.anomaliesCol], reserves.map((x) => [`${code(x.id)} — ${esc(x.text)}`, s.day(`${x.deadline}T00:00:00Z`), x.anomalies.map(code).join(', ') || '—']))
+      ? table(
+          [s.rec.reserveCol, s.rec.deadlineCol, s.rec.anomaliesCol],
+          reserves.map((x) => [`${code(x.id)} — ${esc(x.text)}`, s.day(`${x.deadline}T00:00:00Z`), x.anomalies.map(code).join(', ') || '—']),
+        )
       : residual.length
         ? bullets(residual.map((a: RegisterAnomaly) => `${code(a.id)} (${s.severity[a.severity].toLowerCase()}) — ${esc(a.title[lang])}`))
         : d.pvReservesNone,
     d.pvSignatures,
-    table([d.pvFor, d.signName, d.pvPlaceDate, d.pvSignature], parties.map((p, i) => [`${d.pvFor} ${p}`, signers[i] ? `${esc(signers[i]!.name)}, ${esc(signers[i]!.role)}` : '', '', ''])),
+    table(
+      [d.pvFor, d.signName, d.pvPlaceDate, d.pvSignature],
+      parties.map((p, i) => [`${d.pvFor} ${p}`, signers[i] ? `${esc(signers[i]!.name)}, ${esc(signers[i]!.role)}` : '', '', '']),
+    ),
   ];
 }
 

@@ -40,7 +40,8 @@ const T = {
     final: 'État final',
     structureEqual: 'La structure finale (tables, colonnes, index, moteurs, interclassements) est identique à celle de la fin de la répétition.',
     structureDiff: (n: number) => `La structure finale diffère de celle de la répétition en ${n}${NB}point(s)${NB}:`,
-    tables: (n: number, d: number) => `${n} tables comparées${NB}; ${d} avec un nombre de lignes ou une somme de contrôle différents de la répétition${d ? ` (données ayant évolué depuis l’instantané)` : ''}.`,
+    tables: (n: number, d: number) =>
+      `${n} tables comparées${NB}; ${d} avec un nombre de lignes ou une somme de contrôle différents de la répétition${d ? ` (données ayant évolué depuis l’instantané)` : ''}.`,
     incomplete: 'L’application n’est pas terminée : voir le journal et les étapes ci-dessus.',
     allowed: 'Étapes non exécutées, acceptées par --allow-not-run',
   },
@@ -94,7 +95,11 @@ export async function renderGoLiveReport(runDir: string, lang: Lang = 'fr'): Pro
   const rehearsed = readRunSummary(runDir);
   if (!rec || !rehearsed) throw new NotFoundError(`${runDir}: no apply to report on (apply/apply.yaml)`);
   const out: string[] = [`# ${t.title}`, ''];
-  out.push(`- ${t.production}${lang === 'fr' ? NB : ''}: \`${rec.production.hostPort}\` (${rec.production.serverVersion}), ${Object.values(rec.production.databases).map((d) => `\`${d}\``).join(', ')}`);
+  out.push(
+    `- ${t.production}${lang === 'fr' ? NB : ''}: \`${rec.production.hostPort}\` (${rec.production.serverVersion}), ${Object.values(rec.production.databases)
+      .map((d) => `\`${d}\``)
+      .join(', ')}`,
+  );
   out.push(`- ${t.rehearsal}${lang === 'fr' ? NB : ''}: \`${rec.rehearsal.runId}\``);
   out.push(`- ${t.plan}${lang === 'fr' ? NB : ''}: \`${rec.rehearsal.planSha256}\``);
   if (rec.backup) out.push(`- ${t.backup}${lang === 'fr' ? NB : ''}: \`${rec.backup.id}\`, \`${rec.backup.dir}\` — ${rec.backup.taken ? t.backupTaken : t.backupGiven}`);
@@ -129,7 +134,7 @@ export async function renderGoLiveReport(runDir: string, lang: Lang = 'fr'): Pro
   out.push('', `## ${t.rollback}`, '');
   if (rec.rollback) out.push(t.rolledBack(rec.rollback.tables, rec.rollback.finishedAt));
   else out.push(`${t.rollbackText}${lang === 'fr' ? NB : ''}:`, '', '```sh', `glpi-ocs-upgrade rollback ${runDir} --confirm ${rec.production.hostPort}`, '```');
-  return out.join('\n') + '\n';
+  return `${out.join('\n')}\n`;
 }
 
 export async function writeGoLiveReport(runDir: string, opts: { lang?: Lang } = {}): Promise<string> {

@@ -153,7 +153,7 @@ function checkPlan(c: Checker, doc: Obj): PlanFile {
   doc.notes ??= [];
   // French notes go one for one with the English ones; a list that does not match is ignored (English shown).
   if (doc.notesFr !== undefined && doc.notesFr !== null) {
-    c.arr(doc.notesFr, 'notesFr').forEach((n, i) => c.str(n, `notesFr[${i}]`));
+    for (const [i, n] of c.arr(doc.notesFr, 'notesFr').entries()) c.str(n, `notesFr[${i}]`);
     if ((doc.notesFr as unknown[]).length !== (doc.notes as unknown[]).length) delete doc.notesFr;
   }
   doc.source ??= {};
@@ -298,10 +298,9 @@ export function loadRunInputs(runDir: string, options: { snapshotDir?: string } 
   if (fs.existsSync(manifestFile)) {
     manifest = checkManifest(new Checker('manifest.yaml'), readYaml(manifestFile, 'manifest.yaml of the snapshot'));
     if (manifest.id !== run.snapshot.id) {
-      throw new VerificationError(
-        `the snapshot at ${run.snapshot.dir} (id ${manifest.id.slice(0, 12)}…) is not the one this run restored (id ${run.snapshot.id.slice(0, 12)}…)`,
-        { hint: 'point to the right snapshot with --snapshot DIR' },
-      );
+      throw new VerificationError(`the snapshot at ${run.snapshot.dir} (id ${manifest.id.slice(0, 12)}…) is not the one this run restored (id ${run.snapshot.id.slice(0, 12)}…)`, {
+        hint: 'point to the right snapshot with --snapshot DIR',
+      });
     }
     sources.push(fingerprint(manifestFile, 'snapshot/manifest.yaml'));
   } else {
@@ -365,7 +364,13 @@ export function treeHash(dir: string): string {
   walk('');
   files.sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
   const h = crypto.createHash('sha256');
-  for (const f of files) h.update(`${crypto.createHash('sha256').update(fs.readFileSync(path.join(dir, f))).digest('hex')}  ${f}\n`);
+  for (const f of files)
+    h.update(
+      `${crypto
+        .createHash('sha256')
+        .update(fs.readFileSync(path.join(dir, f)))
+        .digest('hex')}  ${f}\n`,
+    );
   return h.digest('hex');
 }
 

@@ -240,7 +240,7 @@ export function buildDossierModel(inputs: RunInputs, options: ModelOptions = {})
   exitCriteria[exitCriteria.length - 1] = {
     key: 'functionalValidation',
     met: functional.length ? functional.every((t) => t.status === 'passed') : undefined,
-    detail: functional.length ? String(functional.filter((t) => t.status === 'passed').length) + '/' + String(functional.length) : undefined,
+    detail: functional.length ? `${String(functional.filter((t) => t.status === 'passed').length)}/${String(functional.length)}` : undefined,
   };
 
   return {

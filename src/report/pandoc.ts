@@ -82,8 +82,7 @@ function coverLines(meta: DocumentMeta): string[] {
 const run = (text: string, extra = '') => `<w:r>${extra ? `<w:rPr>${extra}</w:rPr>` : ''}<w:t xml:space="preserve">${xmlEscape(text)}</w:t></w:r>`;
 const field = (instr: string) =>
   `<w:r><w:fldChar w:fldCharType="begin"/></w:r><w:r><w:instrText xml:space="preserve"> ${instr} </w:instrText></w:r><w:r><w:fldChar w:fldCharType="separate"/></w:r><w:r><w:t>1</w:t></w:r><w:r><w:fldChar w:fldCharType="end"/></w:r>`;
-const W_NS =
-  'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"';
+const W_NS = 'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"';
 
 /** Patches pandoc's default reference.docx: styles, A4 section with header and footer. */
 export function patchReferenceDocx(reference: Buffer, title: string, meta: DocumentMeta): Buffer {
@@ -201,7 +200,11 @@ async function runTool(cmd: string, args: string[], what: string, hint: string, 
     throw new MissingDependencyError(`${what} is needed for --format ${format} but was not found ${path.isAbsolute(cmd) ? `at ${cmd}` : 'on PATH'}`, { hint });
   }
   if (r.exitCode !== 0) {
-    const err = String(r.stderr).trim().split('\n').filter((x) => x.trim())[0] ?? '';
+    const err =
+      String(r.stderr)
+        .trim()
+        .split('\n')
+        .filter((x) => x.trim())[0] ?? '';
     throw new ToolError(`${what} failed (exit ${r.exitCode}): ${err}`, ExitCode.INTERNAL);
   }
 }

@@ -38,8 +38,7 @@ function mapInline(text: string, fn: (t: string) => string): string {
   let out = '';
   let i = 0;
   const re = /(`+)[\s\S]*?[^`]\1(?!`)|(`+)\2?/g;
-  let m: RegExpExecArray | null;
-  while ((m = re.exec(text))) {
+  for (let m = re.exec(text); m; m = re.exec(text)) {
     if (m[2]) continue;
     out += fn(text.slice(i, m.index)) + m[0];
     i = m.index + m[0].length;

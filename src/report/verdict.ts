@@ -40,14 +40,7 @@ export interface VerdictStep {
 export type VerdictKind = 'accepted' | 'with-reservations' | 'incomplete';
 
 /** Why the verdict is not "accepted" (several can apply). */
-export type VerdictReason =
-  | 'steps-not-run'
-  | 'run-not-complete'
-  | 'dry-run'
-  | 'failed-steps'
-  | 'blocking'
-  | 'too-many-majors'
-  | 'too-many-residual';
+export type VerdictReason = 'steps-not-run' | 'run-not-complete' | 'dry-run' | 'failed-steps' | 'blocking' | 'too-many-majors' | 'too-many-residual';
 
 export interface Verdict {
   kind: VerdictKind;
@@ -72,11 +65,7 @@ export function compareAnomalies(a: { severity: Severity; id: string }, b: { sev
   return SEVERITY_ORDER[a.severity] - SEVERITY_ORDER[b.severity] || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 }
 
-export function computeVerdict(
-  anomalies: readonly VerdictAnomaly[],
-  steps: readonly VerdictStep[],
-  run: { dryRun?: boolean; complete?: boolean } = {},
-): Verdict {
+export function computeVerdict(anomalies: readonly VerdictAnomaly[], steps: readonly VerdictStep[], run: { dryRun?: boolean; complete?: boolean } = {}): Verdict {
   const residualList = anomalies.filter((a) => !a.resolved).sort(compareAnomalies);
   const residual = {
     blocking: residualList.filter((a) => a.severity === 'bloquante').length,

@@ -158,7 +158,7 @@ function stripDefiner(sql: string): string {
 export function unqualifyTrigger(sql: string, db: string): string {
   const m = /\bFOR\s+EACH\s+ROW\b/i.exec(sql);
   if (!m) return sql;
-  const quoted = '`' + db.replace(/`/g, '``') + '`';
+  const quoted = `\`${db.replace(/`/g, '``')}\``;
   const names = [quoted, ...(/^[A-Za-z0-9_$]+$/.test(db) ? [db] : [])].map((n) => n.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
   const qualifier = new RegExp(`(^|[\\s(])(?:${names.join('|')})\\s*\\.\\s*(?=[\`A-Za-z0-9_$])`, 'g');
   return sql.slice(0, m.index).replace(qualifier, '$1') + sql.slice(m.index);
@@ -398,7 +398,6 @@ function dumpChunk(conn: Connection, sql: string, writer: GzipFileWriter, onRaw:
   });
 }
 
-
 /** One account on one server: its control session, its readers, the databases it reads. */
 interface Account {
   key: string;
@@ -637,7 +636,7 @@ export async function takeSnapshot(opts: SnapshotOptions): Promise<Manifest> {
           });
           a.seesOthers = Number((p as unknown[][])[0][0]) > 0;
           // With table-locks the control copies non-transactional tables: its results must be raw bytes too.
-          await a.ctrl.query("SET SESSION character_set_results = binary, net_write_timeout = 3600, net_read_timeout = 3600");
+          await a.ctrl.query('SET SESSION character_set_results = binary, net_write_timeout = 3600, net_read_timeout = 3600');
         }
         await emit({ type: 'connections', server: a.where, control: a.ctrl.threadId ?? 0, readers: a.readers.map((r) => r.threadId ?? 0) });
       }
@@ -663,9 +662,7 @@ export async function takeSnapshot(opts: SnapshotOptions): Promise<Manifest> {
       // Release first: each lock holder's monitor (same account: a user may always kill its own sessions) kills
       // it, whether it is idle, reading, or still waiting for its lock; then every session is closed.
       const holders = [...new Set([l, ...locks].filter((x) => x === l || !x.released).map((x) => x.holder))];
-      const kills = holders.map((h) =>
-        h.monitor && h.ctrl.threadId ? h.monitor.query(`KILL CONNECTION ${Number(h.ctrl.threadId)}`).catch(() => undefined) : Promise.resolve(undefined),
-      );
+      const kills = holders.map((h) => (h.monitor && h.ctrl.threadId ? h.monitor.query(`KILL CONNECTION ${Number(h.ctrl.threadId)}`).catch(() => undefined) : Promise.resolve(undefined)));
       await Promise.race([Promise.all(kills), sleep(3000)]);
       abort(lockTimeout);
     };
@@ -693,7 +690,10 @@ export async function takeSnapshot(opts: SnapshotOptions): Promise<Manifest> {
         heldMs: 0,
         pending: 0,
         longestWriteWaitMs: null,
-        ours: group.flatMap((a) => [a.ctrl, a.monitor, ...a.readers]).map((c) => Number(c?.threadId ?? 0)).filter((n) => n > 0),
+        ours: group
+          .flatMap((a) => [a.ctrl, a.monitor, ...a.readers])
+          .map((c) => Number(c?.threadId ?? 0))
+          .filter((n) => n > 0),
       };
       l.timer = setTimeout(() => void timeoutFor(l)(), maxLockMs);
       startSampling(l);
@@ -747,7 +747,14 @@ export async function takeSnapshot(opts: SnapshotOptions): Promise<Manifest> {
         }
         if (global) {
           for (const a of group) a.lock = global;
-          await emit({ type: 'locked', server: global.holder.where, account: global.holder.dsn.user, method: global.method, tables: group.reduce((n, a) => n + a.tables.length, 0), waitedMs: global.acquiredAt! - global.requestedAt });
+          await emit({
+            type: 'locked',
+            server: global.holder.where,
+            account: global.holder.dsn.user,
+            method: global.method,
+            tables: group.reduce((n, a) => n + a.tables.length, 0),
+            waitedMs: global.acquiredAt! - global.requestedAt,
+          });
           continue;
         }
         // Without RELOAD: each account locks its own tables, and its control session copies the non-transactional ones.
@@ -907,7 +914,13 @@ export async function takeSnapshot(opts: SnapshotOptions): Promise<Manifest> {
       if (p.entry.warnings && p.entry.warnings.length === 0) delete p.entry.warnings;
       manifestDatabases.push(p.entry);
     }
-    const consistency = consistencyOf(lock, allTables.some((t) => !t.transactional), locks, maxLockMs, roles.length);
+    const consistency = consistencyOf(
+      lock,
+      allTables.some((t) => !t.transactional),
+      locks,
+      maxLockMs,
+      roles.length,
+    );
     if (consistency.instants === 'separate') warn('GLPI and OCS were copied without a lock: their data may come from different moments (the audit says so on its GLPI–OCS link checks)');
     const manifest: Manifest = {
       format: MANIFEST_FORMAT,
@@ -948,9 +961,7 @@ function consistencyOf(lock: boolean, anyNonTransactional: boolean, locks: Lock[
       method: 'no-lock',
       lockHeldMs: 0,
       ...instants,
-      ...(anyNonTransactional
-        ? { warning: 'snapshot taken without a read lock: MyISAM/Aria/MEMORY tables may be inconsistent if anything wrote during it (fine on a stopped replica)' }
-        : {}),
+      ...(anyNonTransactional ? { warning: 'snapshot taken without a read lock: MyISAM/Aria/MEMORY tables may be inconsistent if anything wrote during it (fine on a stopped replica)' } : {}),
     };
   }
   const list: ManifestLock[] = locks.map((l) => ({

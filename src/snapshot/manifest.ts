@@ -51,7 +51,7 @@ export function computeSnapshotId(files: ManifestFile[]): string {
  */
 export async function writeManifest(dir: string, m: Manifest): Promise<void> {
   if (computeSnapshotId(manifestFiles(m)) === m.id) for (const db of m.databases) db.filesId = computeSnapshotId(databaseFiles(db));
-  const text = `# glpi-ocs-upgrade snapshot manifest (format ${m.format}); see docs/formats.md\n` + YAML.stringify(m, { lineWidth: 0 });
+  const text = `# glpi-ocs-upgrade snapshot manifest (format ${m.format}); see docs/formats.md\n${YAML.stringify(m, { lineWidth: 0 })}`;
   const tmp = path.join(dir, `.${MANIFEST_NAME}.tmp`);
   try {
     await fsp.writeFile(tmp, text);
@@ -114,7 +114,7 @@ export async function readManifest(dir: string): Promise<Manifest> {
     db.routines ??= [];
     for (const t of db.tables) {
       if (typeof t.name !== 'string' || !Array.isArray(t.files) || t.files.length === 0) throw bad(dir, `table entry in ${db.role} without name or files`);
-      t.files.forEach((f, i) => checkFile(dir, f, `${db.role}.${t.name} file ${i + 1}`));
+      for (const [i, f] of t.files.entries()) checkFile(dir, f, `${db.role}.${t.name} file ${i + 1}`);
     }
     for (const v of [...db.views, ...db.triggers, ...db.routines]) checkFile(dir, v.file, `${db.role}.${v.name}`);
   }
@@ -156,7 +156,7 @@ export async function verifySnapshot(dir: string, opts: { concurrency?: number; 
   const worker = async () => {
     for (let f = queue.shift(); f; f = queue.shift()) {
       const full = path.join(dir, f.path);
-      let st;
+      let st: Awaited<ReturnType<typeof fsp.stat>>;
       try {
         st = await fsp.stat(full);
       } catch {

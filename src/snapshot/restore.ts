@@ -108,7 +108,7 @@ export function deferIndexes(createSql: string, engine: string | null): Deferred
   const auto = /^ {2}`((?:[^`]|``)+)`[^\n]*\bAUTO_INCREMENT\b/m.exec(createSql)?.[1];
   for (const line of lines) {
     const leadsWithAuto = auto !== undefined && line.includes(`KEY \``) && new RegExp(`\\(\`${auto.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\`[,(]`).test(line.replace(/\)\s*,?\s*$/, ','));
-    if (/^ {2}KEY `/.test(line) && !leadsWithAuto) addKeys.push('ADD ' + line.trim().replace(/,$/, ''));
+    if (/^ {2}KEY `/.test(line) && !leadsWithAuto) addKeys.push(`ADD ${line.trim().replace(/,$/, '')}`);
     else keep.push(line);
   }
   if (addKeys.length === 0) return { create: createSql, addKeys: [], disableKeys: false };
@@ -119,9 +119,7 @@ export function deferIndexes(createSql: string, engine: string | null): Deferred
 }
 
 async function setupSession(c: Connection): Promise<void> {
-  await c.query(
-    "SET NAMES utf8mb4, SESSION sql_mode = 'NO_AUTO_VALUE_ON_ZERO', time_zone = '+00:00', foreign_key_checks = 0, unique_checks = 0",
-  );
+  await c.query("SET NAMES utf8mb4, SESSION sql_mode = 'NO_AUTO_VALUE_ON_ZERO', time_zone = '+00:00', foreign_key_checks = 0, unique_checks = 0");
 }
 
 function readGzipText(full: string): string {
@@ -304,19 +302,24 @@ export async function restoreSnapshot(dir: string, target: Dsn, opts: RestoreOpt
             let cols = columnCache.get(w);
             if (!cols) {
               const [cr] = await c.query('SELECT COLUMN_NAME AS c FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION', [w.name, w.t.name]);
-              cols = columnsOf(w.t, (cr as Array<{ c: string }>).map((x) => x.c));
+              cols = columnsOf(
+                w.t,
+                (cr as Array<{ c: string }>).map((x) => x.c),
+              );
               columnCache.set(w, cols);
             }
             const full = path.join(dir, f.path);
             const sql = loadDataStatement(w.name, w.t.name, cols, `'${f.path.replace(/'/g, "''")}'`);
-            const [res] = await stopper.run(c.query({
-              sql,
-              infileStreamFactory: () => {
-                const gunzip = zlib.createGunzip();
-                pipeline(fs.createReadStream(full), gunzip, () => undefined);
-                return gunzip;
-              },
-            } as unknown as string));
+            const [res] = await stopper.run(
+              c.query({
+                sql,
+                infileStreamFactory: () => {
+                  const gunzip = zlib.createGunzip();
+                  pipeline(fs.createReadStream(full), gunzip, () => undefined);
+                  return gunzip;
+                },
+              } as unknown as string),
+            );
             if ((res as { warningStatus?: number }).warningStatus) {
               const [warns] = await c.query('SHOW WARNINGS LIMIT 5');
               for (const x of warns as Array<{ Message: string }>) w.warnings.push(`${f.path}: ${x.Message}`);

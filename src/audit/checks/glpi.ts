@@ -7,7 +7,6 @@ import { clean, skip } from '../check-types.ts';
 import type { AuditContext, ColumnCounters } from '../context.ts';
 import { TIMESTAMP_MAX, UTF8_IN_LATIN1_PATTERNS, bytePatternsPredicate, doubleEncodedPredicate } from '../context.ts';
 import { qi } from '../../db/connect.ts';
-import { compareDotted } from '../../inspect/detect.ts';
 import type { SchemaDifference } from '../../db/schema.ts';
 import { diffSchemas, formatDifference } from '../../db/schema.ts';
 
@@ -273,9 +272,7 @@ export const GLPI_CHECKS: AuditCheck[] = [
       },
     },
     async run(ctx) {
-      const cols = (await ctx.glpiColumns()).filter(
-        (c) => ['date', 'datetime', 'timestamp'].includes(c.dataType) && c.default !== null && /^0000-00-00/.test(c.default),
-      );
+      const cols = (await ctx.glpiColumns()).filter((c) => ['date', 'datetime', 'timestamp'].includes(c.dataType) && c.default !== null && /^0000-00-00/.test(c.default));
       if (cols.length === 0) return clean();
       return { count: cols.length, evidence: { columns: cols.map((c) => `${c.table}.${c.column}`) } };
     },
@@ -428,7 +425,8 @@ export const GLPI_CHECKS: AuditCheck[] = [
       const byEngine: Record<string, string[]> = {};
       for (const t of (await ctx.glpiTables()).values()) {
         if (t.type !== 'BASE TABLE') continue;
-        (byEngine[t.engine ?? 'none'] ??= []).push(t.name);
+        byEngine[t.engine ?? 'none'] ??= [];
+        byEngine[t.engine ?? 'none'].push(t.name);
       }
       const engines = Object.keys(byEngine);
       if (engines.length <= 1) return clean({ engines: Object.fromEntries(engines.map((e) => [e, byEngine[e].length])) });
@@ -569,12 +567,7 @@ function normaliseType(t: unknown): unknown {
   return typeof t === 'string' ? t.replace(/^(tinyint|smallint|mediumint|int|bigint)\(\d+\)/, '$1') : t;
 }
 
-export function driftOutcome(
-  expected: Parameters<typeof diffSchemas>[0],
-  actual: Parameters<typeof diffSchemas>[1],
-  file: string,
-  inScope: (table: string) => boolean,
-): CheckOutcome {
+export function driftOutcome(expected: Parameters<typeof diffSchemas>[0], actual: Parameters<typeof diffSchemas>[1], file: string, inScope: (table: string) => boolean): CheckOutcome {
   const diffs = diffSchemas(expected, actual, { ignoreTables: (n) => !inScope(n) }).filter((d: SchemaDifference) => {
     if (d.kind === 'table-option' && d.option === 'engine') return false;
     if (d.kind === 'altered-column' && d.field === 'type' && normaliseType(d.expected) === normaliseType(d.actual)) return false;

@@ -40,11 +40,7 @@ async function linksOfServer(ctx: AuditContext): Promise<{ lt: LinkTables; serve
       if (!lt) return { reason: NO_CONNECTOR_TABLES };
       const server = await ctx.ocsServerId();
       if (server.id === undefined) return { reason: server.reason ?? NO_OCS_SERVER };
-      const links = await ctx.rows<LinkRow>(
-        'glpi',
-        `SELECT id, computers_id, ocsid, last_update FROM ${ctx.t('glpi', lt.links)} WHERE ${qi(lt.serverColumn)} = ?`,
-        [server.id],
-      );
+      const links = await ctx.rows<LinkRow>('glpi', `SELECT id, computers_id, ocsid, last_update FROM ${ctx.t('glpi', lt.links)} WHERE ${qi(lt.serverColumn)} = ?`, [server.id]);
       return { lt, serverId: server.id, links: links.map((l) => ({ ...l, id: Number(l.id), computers_id: Number(l.computers_id), ocsid: Number(l.ocsid) })) };
     })();
     linkCache.set(ctx, p);
@@ -72,7 +68,7 @@ async function hardware(ctx: AuditContext): Promise<HardwareRow[]> {
 /** "YYYY-MM-DD HH:MM:SS" (server-local) → epoch ms; zero or missing dates → undefined. */
 function when(s: string | null | undefined): number | undefined {
   if (!s || s.startsWith('0000')) return undefined;
-  const t = Date.parse(s.replace(' ', 'T') + 'Z');
+  const t = Date.parse(`${s.replace(' ', 'T')}Z`);
   return Number.isNaN(t) ? undefined : t;
 }
 
@@ -202,7 +198,10 @@ export const INTERCONNECTION_CHECKS: AuditCheck[] = [
       const ids = new Set((await hardware(ctx)).map((h) => h.ID));
       const gone = l.links.filter((x) => !ids.has(x.ocsid));
       if (gone.length === 0) return withInstants(ctx, clean({ links: l.links.length }));
-      return withInstants(ctx, { count: gone.length, evidence: { serverId: l.serverId, links: l.links.length, sample: gone.slice(0, ctx.options.samples).map((x) => ({ link: x.id, ocsid: x.ocsid })) } });
+      return withInstants(ctx, {
+        count: gone.length,
+        evidence: { serverId: l.serverId, links: l.links.length, sample: gone.slice(0, ctx.options.samples).map((x) => ({ link: x.id, ocsid: x.ocsid })) },
+      });
     },
   },
   {
@@ -336,7 +335,7 @@ export const INTERCONNECTION_CHECKS: AuditCheck[] = [
       const [row] = await ctx.rows<{ ocs_version: string | null }>('glpi', `SELECT ocs_version FROM ${ctx.t('glpi', lt.servers)} WHERE id = ?`, [server.id]);
       const declared = (row?.ocs_version ?? '').trim();
       const releases = ocsReleasesForGuiVersion(gui);
-      const matches = declared === String(gui) || releases.includes(declared) || releases.some((r) => r.startsWith(declared + '.'));
+      const matches = declared === String(gui) || releases.includes(declared) || releases.some((r) => r.startsWith(`${declared}.`));
       if (matches) return withInstants(ctx, clean({ declared, guiVersion: gui }));
       return withInstants(ctx, { count: 1, evidence: { serverId: server.id, declared: declared || '(empty)', guiVersion: gui, releases } });
     },
@@ -367,8 +366,7 @@ export const INTERCONNECTION_CHECKS: AuditCheck[] = [
       const fields = switches.filter((_, i) => haveSwitch[i] && haveCol[i]);
       if (fields.length === 0) return skip('no import switches known in this connector form', 'aucune option d’import connue pour cette forme du connecteur');
       const [sw] = await ctx.rows<Record<string, number>>('glpi', `SELECT ${fields.map((f) => qi(f.switch)).join(', ')} FROM ${ctx.t('glpi', lt.servers)} WHERE id = ?`, [server.id]);
-      const emptyExpr = (f: (typeof fields)[number]) =>
-        f.empty === 'zero' ? `c.${qi(f.column)} = 0` : `(c.${qi(f.column)} IS NULL OR c.${qi(f.column)} = '')`;
+      const emptyExpr = (f: (typeof fields)[number]) => (f.empty === 'zero' ? `c.${qi(f.column)} = 0` : `(c.${qi(f.column)} IS NULL OR c.${qi(f.column)} = '')`);
       const [counts] = await ctx.rows<Record<string, number | string | null>>(
         'glpi',
         `SELECT COUNT(*) AS linked, ${fields.map((f, i) => `COALESCE(SUM(${emptyExpr(f)}), 0) AS e${i}`).join(', ')}
@@ -394,7 +392,7 @@ export const INTERCONNECTION_CHECKS: AuditCheck[] = [
     family: 'interconnection',
     title: {
       fr: 'Mot de passe de la base OCS stocké dans GLPI : la répétition a besoin de la clé glpicrypt.key',
-      en: "OCS database password stored in GLPI: the rehearsal needs the glpicrypt.key",
+      en: 'OCS database password stored in GLPI: the rehearsal needs the glpicrypt.key',
     },
     appliesTo: { needs: ['glpi'], steps: ['plugin-install'] },
     severity: 'majeure',

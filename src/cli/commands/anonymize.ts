@@ -30,7 +30,11 @@ export function register(program: Command): void {
     .option('--salt-env <name>', `environment variable holding the secret salt (default ${DEFAULT_SALT_ENV})`)
     .option('--jobs <n>', `parallel sessions for the restore, the rewrite and the new snapshot (default: ${defaultJobs()} on this machine)`)
     .option('--columns', 'list every column of the report, not only the totals')
-    .option('--allow <db.table.column=reason>', 'accept what the sweep finds in this column (or db.table.* for a table), for the reason given (recorded in the report); repeatable', (v: string, prev: string[] = []) => [...prev, v])
+    .option(
+      '--allow <db.table.column=reason>',
+      'accept what the sweep finds in this column (or db.table.* for a table), for the reason given (recorded in the report); repeatable',
+      (v: string, prev: string[] = []) => [...prev, v],
+    )
     .option('--no-sweep', 'skip the sweep of every text column after the rules (the report says it was not run)');
   addTargetOptions(cmd)
     .option('--defaults-file <file>', 'MySQL option file holding user/password for --instance')
@@ -89,9 +93,15 @@ directory not empty; 4 snapshot not found; 5 snapshot damaged; 6 --instance is n
       const sw = result.report.sweep;
       if (sw && sw.remaining > 0) {
         const cols = sw.columns.filter((x) => !x.allowed);
-        throw new FindingsError(`the sweep found ${formatCount(sw.remaining)} possible personal data value(s) left in ${cols.length} column(s): ${cols.slice(0, 3).map((x) => `${x.database}.${x.table}.${x.column}`).join(', ')}${cols.length > 3 ? ', …' : ''}`, {
-          hint: `read the sweep section of ${REPORT_NAME}; add a rule for the column (--rules), or --allow db.table.column="reason" when it is not personal data`,
-        });
+        throw new FindingsError(
+          `the sweep found ${formatCount(sw.remaining)} possible personal data value(s) left in ${cols.length} column(s): ${cols
+            .slice(0, 3)
+            .map((x) => `${x.database}.${x.table}.${x.column}`)
+            .join(', ')}${cols.length > 3 ? ', …' : ''}`,
+          {
+            hint: `read the sweep section of ${REPORT_NAME}; add a rule for the column (--rules), or --allow db.table.column="reason" when it is not personal data`,
+          },
+        );
       }
     });
 }
@@ -108,14 +118,22 @@ function printResult(out: Output, r: AnonymizeSnapshotResult, columns: boolean):
   for (const x of odd) out.warn(`${x.database}.${x.table}.${x.column} is not a text column: left unchanged`);
   const t = r.timings;
   out.say(`  tables        ${formatCount(r.tables.rewritten)} rewritten, ${formatCount(r.tables.copied)} copied unchanged`);
-  out.say(`  time          ${formatDuration(t.totalMs)} (restore ${formatDuration(t.restoreMs)}, anonymize ${formatDuration(t.anonymizeMs)}, snapshot ${formatDuration(t.snapshotMs)}; copies alongside ${formatDuration(t.copyMs)})`);
+  out.say(
+    `  time          ${formatDuration(t.totalMs)} (restore ${formatDuration(t.restoreMs)}, anonymize ${formatDuration(t.anonymizeMs)}, snapshot ${formatDuration(t.snapshotMs)}; copies alongside ${formatDuration(t.copyMs)})`,
+  );
   const sw = rep.sweep;
   if (!sw) out.say(`  sweep         ${c.yellow('not run')} (--no-sweep)`);
   else {
     const allowed = sw.columns.filter((x) => x.allowed).reduce((s, x) => s + x.total, 0);
-    out.say(`  sweep         ${formatCount(sw.scanned.columns)} text columns of ${formatCount(sw.scanned.tables)} tables: ${sw.remaining === 0 ? c.green('nothing left') : c.red(`${formatCount(sw.remaining)} value(s) left`)}${allowed ? `, ${formatCount(allowed)} allowed` : ''} (${formatDuration(t.sweepMs)})`);
+    out.say(
+      `  sweep         ${formatCount(sw.scanned.columns)} text columns of ${formatCount(sw.scanned.tables)} tables: ${sw.remaining === 0 ? c.green('nothing left') : c.red(`${formatCount(sw.remaining)} value(s) left`)}${allowed ? `, ${formatCount(allowed)} allowed` : ''} (${formatDuration(t.sweepMs)})`,
+    );
     for (const x of sw.columns.filter((y) => !y.allowed).slice(0, 10)) {
-      out.say(`    ${x.database}.${x.table}.${x.column}: ${Object.entries(x.hits).map(([k, n]) => `${k} ${n}`).join(', ')}  e.g. ${x.samples.join(' · ')}`);
+      out.say(
+        `    ${x.database}.${x.table}.${x.column}: ${Object.entries(x.hits)
+          .map(([k, n]) => `${k} ${n}`)
+          .join(', ')}  e.g. ${x.samples.join(' · ')}`,
+      );
     }
   }
   out.say(`  report        ${REPORT_NAME}`);

@@ -96,7 +96,9 @@ ${CREDENTIALS_HELP}`,
       const report = await writeGoLiveReport(runDir, { lang: opts.lang === 'en' ? 'en' : 'fr' });
       out.result({ runDir, record: r.record, report });
       out.say(`applied: ${r.summary?.steps.filter((s) => s.status === 'passed').length} step(s) passed on ${hp}`);
-      out.say(`final structure equal to the rehearsal's: ${r.record.final?.structureEqual ? 'yes' : 'NO'}; ${r.record.final?.tablesDiffering.length ?? 0} table(s) with other figures than the rehearsal's (data that moved since the snapshot)`);
+      out.say(
+        `final structure equal to the rehearsal's: ${r.record.final?.structureEqual ? 'yes' : 'NO'}; ${r.record.final?.tablesDiffering.length ?? 0} table(s) with other figures than the rehearsal's (data that moved since the snapshot)`,
+      );
       out.say(`backup ${r.record.backup?.id.slice(0, 12)}: ${r.record.backup?.dir}`);
       out.say(`go-live report: ${report}`);
       out.say(`to give production back: glpi-ocs-upgrade rollback ${runDir} --confirm ${hp} (with the same --glpi/--ocs)`);

@@ -98,7 +98,12 @@ See docs/reports.md.`,
       out.say(`wrote ${file}`);
       out.say(`verdict: ${v.kind} (residual anomalies: ${v.residual.blocking} blocking, ${v.residual.major} major, ${v.residual.minor} minor; ${v.notRun.length} not run, ${v.failed.length} failed)`);
       if (model.unknownRecetteIds.length) out.warn(`recette.yaml names ids this run does not know: ${model.unknownRecetteIds.join(', ')}`);
-      for (const w of inputs.warnings) out.warn(w === 'no-manifest' ? 'the snapshot manifest was not found: the dossier lacks the per-table fingerprints (use --snapshot DIR)' : 'no findings.yaml in the run directory: the audit checks are not in the dossier');
+      for (const w of inputs.warnings)
+        out.warn(
+          w === 'no-manifest'
+            ? 'the snapshot manifest was not found: the dossier lacks the per-table fingerprints (use --snapshot DIR)'
+            : 'no findings.yaml in the run directory: the audit checks are not in the dossier',
+        );
       if (opts.failUnlessAccepted && v.kind !== 'accepted') {
         throw new FindingsError(`the verdict is "${v.kind}", not an acceptance (--fail-unless-accepted)`);
       }

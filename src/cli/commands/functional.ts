@@ -43,14 +43,22 @@ export function scenarioPrinter(out: Output): (r: ScenarioResult) => void {
 export function reportFunctional(out: Output, res: FunctionalResults, dir: string, emitResult = true): void {
   const count = (s: string) => res.scenarios.filter((x) => x.status === s).length;
   if (emitResult) out.result({ dir, durationMs: res.durationMs, passed: count('passed'), failed: count('failed'), notRun: count('not-run'), results: res });
-  out.say(`functional tests: ${count('passed')} passed, ${count('failed')} failed, ${count('not-run')} not run in ${formatDuration(res.durationMs)} (${path.join(dir, 'results.json')}, screenshots beside it)`);
+  out.say(
+    `functional tests: ${count('passed')} passed, ${count('failed')} failed, ${count('not-run')} not run in ${formatDuration(res.durationMs)} (${path.join(dir, 'results.json')}, screenshots beside it)`,
+  );
   for (const r of res.scenarios.filter((x) => x.status === 'not-run').slice(0, 1)) {
     if (r.commandForUser) out.say(out.c.dim(`  not run: ${r.reason}; to run them: ${r.commandForUser}`));
   }
   if (count('failed') > 0) {
-    throw new StepFailedError(`${count('failed')} functional scenario(s) failed: ${res.scenarios.filter((s) => s.status === 'failed').map((s) => s.id).join(', ')}`, {
-      hint: `read ${path.join(dir, 'results.json')} and the screenshots`,
-    });
+    throw new StepFailedError(
+      `${count('failed')} functional scenario(s) failed: ${res.scenarios
+        .filter((s) => s.status === 'failed')
+        .map((s) => s.id)
+        .join(', ')}`,
+      {
+        hint: `read ${path.join(dir, 'results.json')} and the screenshots`,
+      },
+    );
   }
 }
 
@@ -94,9 +102,7 @@ Exit codes: 0 no failure, 7 a scenario failed, 4 no run directory, 130 interrupt
     for (const d of manifest.databases) databases[d.role] = d.name;
     const label = journalState(new Journal(runDir).read()).instance ?? '';
     if (!opts.instance && !label.startsWith('embedded:')) throw new UsageError(`this run used ${label || 'an external instance'}: pass the same --instance`);
-    const instance = opts.instance
-      ? resolvePassword(parseDsn(opts.instance), 'instance', { passwordEnv: opts.passwordEnv, defaultsFile: opts.defaultsFile }).dsn
-      : undefined;
+    const instance = opts.instance ? resolvePassword(parseDsn(opts.instance), 'instance', { passwordEnv: opts.passwordEnv, defaultsFile: opts.defaultsFile }).dsn : undefined;
     const dists = await resolveDists(opts);
     const controller = new AbortController();
     const stop = onInterrupt((signal) => {

@@ -17,9 +17,7 @@ interface InspectOptions extends SourceOptions {
 }
 
 export function register(program: Command): void {
-  const cmd = program
-    .command('inspect')
-    .description('report, read-only, what a GLPI and/or OCS database is: versions, connector, engines, collations, sizes, rows');
+  const cmd = program.command('inspect').description('report, read-only, what a GLPI and/or OCS database is: versions, connector, engines, collations, sizes, rows');
   addSourceOptions(cmd)
     .option('--exact-rows', 'COUNT(*) every table (default: exact for MyISAM, the engine estimate for InnoDB)')
     .option('--tables', 'list every table, not only the totals')
@@ -129,9 +127,7 @@ function printReport(out: Output, report: InspectReport, tables: boolean): void 
     out.say();
     out.say(c.bold('OCS Inventory NG'));
     const v = o.version;
-    out.say(
-      `  GUI_VERSION   ${v.guiVersion ?? v.rawGuiVersion ?? '?'} → ${v.releases.length ? c.green(v.releases.join(' / ')) : c.red('unknown release')}`,
-    );
+    out.say(`  GUI_VERSION   ${v.guiVersion ?? v.rawGuiVersion ?? '?'} → ${v.releases.length ? c.green(v.releases.join(' / ')) : c.red('unknown release')}`);
     for (const p of v.problems) out.say(`  ${c.yellow('!')} ${p}`);
     printDatabase(out, o, tables);
   }

@@ -32,10 +32,7 @@ it again on the same files (then \`rehearse … --resume\` can continue), \`inst
     );
 
   addServerSettingsOptions(
-    group
-      .command('start')
-      .description('start an embedded server that stays up until `instance stop` (its datadir is temporary)')
-      .option('--name <name>', 'a name to refer to it (embedded:NAME)'),
+    group.command('start').description('start an embedded server that stays up until `instance stop` (its datadir is temporary)').option('--name <name>', 'a name to refer to it (embedded:NAME)'),
   ).action(async (opts: ServerSettingsOptions & { name?: string }, cmd: Command) => {
     const out = outputFor(cmd);
     if (opts.name && listInstances().some((r) => r.alive && r.name === opts.name)) {

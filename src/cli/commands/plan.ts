@@ -41,7 +41,7 @@ export function register(program: Command): void {
     .option('--glpi-via <version>', 'a GLPI release the route must pass through (repeatable), e.g. 0.84.8', collect)
     .option('-o, --output <file>', 'where to save the plan', 'plan.yaml')
     .option('--no-save', 'print the plan without saving it')
-    .option('--explain', 'print each step\'s explanation and the commands to run by hand')
+    .option('--explain', "print each step's explanation and the commands to run by hand")
     .addHelpText(
       'after',
       `

@@ -51,7 +51,10 @@ export function register(program: Command): void {
     .option('--instance <dsn>', 'an existing test server (must be marked: see `instance mark`) instead of an embedded one')
     .option('--dry-run', 'run what needs no external distribution; list the rest as not run')
     .option('--resume', 'continue an interrupted or failed run in --out, after rolling back a half-run step')
-    .option('--new-attempt', 'start a new attempt in an existing run directory, e.g. with a changed plan: the journal records the change, the snapshot is restored again and every step runs again; earlier attempts stay in the dossier')
+    .option(
+      '--new-attempt',
+      'start a new attempt in an existing run directory, e.g. with a changed plan: the journal records the change, the snapshot is restored again and every step runs again; earlier attempts stay in the dossier',
+    )
     .option('--keep-instance', 'keep the embedded server running after a complete run (for inspection)')
     .option('--junit <file>', 'also write the steps as JUnit XML (for CI)')
     .option('--reference-dir <dir>', 'reference schemas (glpi-<v>-empty.sql, ocsbase_new-<r>.sql) to re-check drift findings after corrective migrations (repeatable)', collect)
@@ -90,9 +93,7 @@ ${CREDENTIALS_HELP}`,
     const manifest = await readManifest(opts.snapshot);
     const findings = opts.findings ? readFindings(opts.findings) : undefined;
     const dists = await resolveDists(opts);
-    const instance = opts.instance
-      ? resolvePassword(parseDsn(opts.instance), 'instance', { passwordEnv: opts.passwordEnv, defaultsFile: opts.defaultsFile }).dsn
-      : undefined;
+    const instance = opts.instance ? resolvePassword(parseDsn(opts.instance), 'instance', { passwordEnv: opts.passwordEnv, defaultsFile: opts.defaultsFile }).dsn : undefined;
     const controller = new AbortController();
     const stopListening = onInterrupt((signal) => {
       out.warn(`${signal} received: stopping after the current statement (press again to stop at once)`);
@@ -128,7 +129,20 @@ ${CREDENTIALS_HELP}`,
         const databases: { glpi?: string; ocs?: string } = {};
         for (const d of manifest.databases) databases[d.role] = d.name;
         if (!out.json && !out.quiet) process.stderr.write('functional tests: serving the upgraded applications, scenarios in headless Chromium\n');
-        const res = await functionalAfterRehearsal({ plan, run, runDir: opts.out ?? 'run', dists, databases, instance, keepInstance: opts.keepInstance, php: opts.php, chromium: opts.chromium, scenarios: opts.scenarios, signal: controller.signal, onScenario: scenarioPrinter(out) });
+        const res = await functionalAfterRehearsal({
+          plan,
+          run,
+          runDir: opts.out ?? 'run',
+          dists,
+          databases,
+          instance,
+          keepInstance: opts.keepInstance,
+          php: opts.php,
+          chromium: opts.chromium,
+          scenarios: opts.scenarios,
+          signal: controller.signal,
+          onScenario: scenarioPrinter(out),
+        });
         finish(out, run, opts);
         reportFunctional(out, res, path.join(opts.out ?? 'run', 'functional'), false); // --json: run.yaml's result only; the scenarios are in functional/results.json
         return;
@@ -162,8 +176,7 @@ export function progressPrinter(out: Output): (e: RunnerEvent) => void {
         break;
       case 'step-end': {
         const r = e.result;
-        const status =
-          r.status === 'passed' ? out.c.green('passed') : r.status === 'failed' ? out.c.red('FAILED') : out.c.yellow(r.status);
+        const status = r.status === 'passed' ? out.c.green('passed') : r.status === 'failed' ? out.c.red('FAILED') : out.c.yellow(r.status);
         const extra = r.status === 'passed' ? (r.durationMs !== undefined ? ` (${formatDuration(r.durationMs)})` : '') : r.reason ? ` — ${r.reason}` : '';
         process.stderr.write(`[${String(e.index + 1).padStart(width(e.total))}/${e.total}] ${e.step.id} ${status}${extra}\n`);
         break;
@@ -182,7 +195,13 @@ function finish(out: Output, run: RunSummary, opts: { out?: string; junit?: stri
   }
   const count = (s: string) => run.steps.filter((x) => x.status === s).length;
   const residual = run.anomalies.filter((a) => !a.resolved);
-  out.result({ runDir, complete: run.complete, steps: { passed: count('passed'), failed: count('failed'), notRun: count('not-run') }, anomalies: { residual: residual.length, total: run.anomalies.length }, summary: run });
+  out.result({
+    runDir,
+    complete: run.complete,
+    steps: { passed: count('passed'), failed: count('failed'), notRun: count('not-run') },
+    anomalies: { residual: residual.length, total: run.anomalies.length },
+    summary: run,
+  });
   out.say('');
   out.say(
     `${run.complete ? out.c.green('complete') : out.c.yellow('incomplete')}: ${count('passed')} passed, ${count('failed')} failed, ${count('not-run')} not run; ` +
@@ -192,8 +211,14 @@ function finish(out: Output, run: RunSummary, opts: { out?: string; junit?: stri
   if (stopped) return;
   out.say(`next: glpi-ocs-upgrade dossier ${runDir}`);
   if (count('failed') > 0) {
-    throw new StepFailedError(`${count('failed')} step(s) failed: ${run.steps.filter((s) => s.status === 'failed').map((s) => s.stepId).join(', ')}`, {
-      hint: `read ${path.join(runDir, 'run.yaml')} and the evidence; fix the cause, then --resume or rehearse again`,
-    });
+    throw new StepFailedError(
+      `${count('failed')} step(s) failed: ${run.steps
+        .filter((s) => s.status === 'failed')
+        .map((s) => s.stepId)
+        .join(', ')}`,
+      {
+        hint: `read ${path.join(runDir, 'run.yaml')} and the evidence; fix the cause, then --resume or rehearse again`,
+      },
+    );
   }
 }

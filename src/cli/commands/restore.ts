@@ -22,10 +22,7 @@ interface RestoreCliOptions extends TargetOptions {
 const NAME_RE = /^[A-Za-z0-9_$-]{1,64}$/;
 
 export function register(program: Command): void {
-  const cmd = program
-    .command('restore')
-    .description('load a snapshot into a test instance, in parallel, then compare every table with the manifest')
-    .argument('<dir>', 'the snapshot directory');
+  const cmd = program.command('restore').description('load a snapshot into a test instance, in parallel, then compare every table with the manifest').argument('<dir>', 'the snapshot directory');
   addTargetOptions(cmd)
     .option('--keep-instance <name>', 'start a new embedded instance that stays up after the command, named NAME (embedded:NAME)')
     .option('--glpi-db <name>', 'restore the GLPI database under this name (default: its name at the source)')

@@ -82,16 +82,17 @@ export function snapshotTracker(update: (line: string) => void): (e: SnapshotPro
 }
 
 export function register(program: Command): void {
-  const cmd = program
-    .command('snapshot')
-    .description('copy the GLPI and OCS databases, read-only and consistent, byte for byte, into a snapshot directory');
+  const cmd = program.command('snapshot').description('copy the GLPI and OCS databases, read-only and consistent, byte for byte, into a snapshot directory');
   addSourceOptions(cmd)
     .requiredOption('-o, --output <dir>', 'the snapshot directory to create (must not exist, or be empty)')
     .option('--jobs <n>', `parallel reader sessions (default: ${defaultJobs()} on this machine)`)
     .option('--no-lock', 'do not take the read lock on MyISAM tables (only for a replica nobody writes to)')
     .addOption(new Option('--compression-level <n>', 'gzip level of the data files, 0–9').default('1'))
     .option('--chunk-mb <n>', 'split tables with an integer primary key into files of about this size (default 64)')
-    .option('--max-lock-seconds <n>', `the longest production writes may wait on the snapshot's lock; past it the snapshot stops, releases everything and exits 12 (default ${DEFAULT_MAX_LOCK_MS / 1000})`)
+    .option(
+      '--max-lock-seconds <n>',
+      `the longest production writes may wait on the snapshot's lock; past it the snapshot stops, releases everything and exits 12 (default ${DEFAULT_MAX_LOCK_MS / 1000})`,
+    )
     .addHelpText(
       'after',
       `
@@ -167,12 +168,12 @@ function printSummary(out: Output, dir: string, m: Manifest): void {
     const objects = [d.views.length && `${d.views.length} view(s)`, d.triggers.length && `${d.triggers.length} trigger(s)`, d.routines.length && `${d.routines.length} routine(s)`]
       .filter(Boolean)
       .join(', ');
-    out.say(
-      `  ${d.role.padEnd(5)} ${d.name} (${version}): ${d.tables.length} tables, ${formatCount(d.tables.reduce((r, t) => r + t.rows, 0))} rows${objects ? `, ${objects}` : ''}`,
-    );
+    out.say(`  ${d.role.padEnd(5)} ${d.name} (${version}): ${d.tables.length} tables, ${formatCount(d.tables.reduce((r, t) => r + t.rows, 0))} rows${objects ? `, ${objects}` : ''}`);
     for (const w of d.warnings ?? []) out.warn(`${d.role}: ${w}`);
   }
-  out.say(`  ${tables} tables, ${formatCount(rows)} rows, ${formatBytes(bytes)} compressed (gzip -${m.compression.level}), ${formatDuration(m.stats?.elapsedMs ?? 0)} with ${m.stats?.jobs ?? '?'} reader(s)`);
+  out.say(
+    `  ${tables} tables, ${formatCount(rows)} rows, ${formatBytes(bytes)} compressed (gzip -${m.compression.level}), ${formatDuration(m.stats?.elapsedMs ?? 0)} with ${m.stats?.jobs ?? '?'} reader(s)`,
+  );
   out.say(`  consistency: ${consistencyLine(m)}`);
   if (m.consistency.warning) out.warn(m.consistency.warning);
 }

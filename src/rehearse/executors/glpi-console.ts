@@ -34,13 +34,7 @@ export interface GlpiPrerequisites {
 }
 
 /** Finds the distribution and PHP for a release, or the not-run result that says what is missing. */
-export async function glpiPrerequisites(
-  ctx: ExecutorContext,
-  release: string,
-  phpRange: string | undefined,
-  command: string,
-  args: string[],
-): Promise<GlpiPrerequisites> {
+export async function glpiPrerequisites(ctx: ExecutorContext, release: string, phpRange: string | undefined, command: string, args: string[]): Promise<GlpiPrerequisites> {
   const dist = findGlpiDist(ctx.dists.glpi ?? [], release);
   const phpBin = ctx.php ?? 'php';
   const userCmd = (dir: string) => consoleCommandLine(dir, command, args, phpBin);
@@ -140,7 +134,11 @@ export const glpiConsoleExecutor: StepExecutor<'glpi-console'> = {
     const after = await versionRows(ctx, db);
     const slug = command.replace(/[^A-Za-z0-9_.-]+/g, '_');
     const evidence = [
-      writeEvidence(ctx, `console-${slug}.log`, `$ ${run.shown}\n# exit code ${run.exitCode}, ${run.durationMs} ms, PHP ${php.version}\n\n${run.output}\n${run.logLines.length ? `\n# GLPI log lines written during the command\n${run.logLines.join('\n')}\n` : ''}`),
+      writeEvidence(
+        ctx,
+        `console-${slug}.log`,
+        `$ ${run.shown}\n# exit code ${run.exitCode}, ${run.durationMs} ms, PHP ${php.version}\n\n${run.output}\n${run.logLines.length ? `\n# GLPI log lines written during the command\n${run.logLines.join('\n')}\n` : ''}`,
+      ),
     ];
     const base: Partial<ExecutorResult> = {
       versionBefore: before.version,

@@ -167,14 +167,7 @@ export function consoleCommandLine(dist: string, command: string, args: string[]
 }
 
 /** Runs one console command of `dist` against `database` on the test instance. */
-export async function runGlpiConsole(
-  ctx: ExecutorContext,
-  dist: GlpiDistribution,
-  php: string,
-  database: string,
-  command: string,
-  args: string[],
-): Promise<ConsoleRun> {
+export async function runGlpiConsole(ctx: ExecutorContext, dist: GlpiDistribution, php: string, database: string, command: string, args: string[]): Promise<ConsoleRun> {
   const dirs = prepareGlpiDirs(ctx);
   const lang = await glpiConfigLanguage(ctx.conn, database);
   writeConfigDb(dirs, ctx.dsn, database, true);

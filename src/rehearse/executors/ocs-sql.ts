@@ -51,12 +51,7 @@ export function excerpt(statement: string, max = 160): string {
  * Classifies one statement error. Only errors meaning "this was already done" are expected; everything
  * else (syntax, unknown column/table, data errors, duplicates when adding a unique key) is a failure.
  */
-export function classifyOcsError(
-  code: number,
-  statement: string,
-  mode: 'update' | 'bridge' = 'update',
-  message = '',
-): { classification: ErrorClassification; why: string } {
+export function classifyOcsError(code: number, statement: string, mode: 'update' | 'bridge' = 'update', message = ''): { classification: ErrorClassification; why: string } {
   const body = stripComments(statement);
   const verb = (/^([A-Za-z]+)/.exec(body)?.[1] ?? '').toUpperCase();
   const expected = (why: string) => ({ classification: 'expected' as const, why });
@@ -92,18 +87,12 @@ export function classifyOcsError(
 }
 
 async function columnExists(conn: Connection, table: string, column: string): Promise<boolean> {
-  const [rows] = await conn.query(
-    'SELECT COUNT(*) AS n FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? AND COLUMN_NAME = ?',
-    [table, column],
-  );
+  const [rows] = await conn.query('SELECT COUNT(*) AS n FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? AND COLUMN_NAME = ?', [table, column]);
   return Number((rows as Array<{ n: number | string }>)[0].n) > 0;
 }
 
 async function tableExists(conn: Connection, table: string): Promise<boolean> {
-  const [rows] = await conn.query(
-    "SELECT COUNT(*) AS n FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? AND TABLE_TYPE = 'BASE TABLE'",
-    [table],
-  );
+  const [rows] = await conn.query("SELECT COUNT(*) AS n FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? AND TABLE_TYPE = 'BASE TABLE'", [table]);
   return Number((rows as Array<{ n: number | string }>)[0].n) > 0;
 }
 
@@ -216,10 +205,7 @@ export async function writeGuiVersion(conn: Connection, version: number): Promis
   if ((res as { affectedRows?: number }).affectedRows === 0) {
     const [rows] = await conn.query("SELECT COUNT(*) AS n FROM config WHERE NAME = 'GUI_VERSION'");
     if (Number((rows as Array<{ n: number }>)[0].n) === 0) {
-      await conn.query(
-        "INSERT INTO config (NAME, IVALUE, TVALUE, COMMENTS) VALUES ('GUI_VERSION', 0, ?, 'Version of the installed GUI and database')",
-        [String(version)],
-      );
+      await conn.query("INSERT INTO config (NAME, IVALUE, TVALUE, COMMENTS) VALUES ('GUI_VERSION', 0, ?, 'Version of the installed GUI and database')", [String(version)]);
     }
   }
 }
@@ -251,7 +237,8 @@ export function tablesNamedInOcsSql(sql: string): string[] {
 }
 
 /** One clause of an ALTER TABLE that only adds or drops an index (the rows, and CHECKSUM TABLE, stay as they are). */
-const INDEX_CLAUSE = /^(?:ADD|DROP)\s+(?:(?:UNIQUE|FULLTEXT|SPATIAL)\s+)?(?:INDEX|KEY)\b|^ADD\s+(?:CONSTRAINT\s+\S+\s+)?(?:UNIQUE|PRIMARY\s+KEY)\b|^DROP\s+PRIMARY\s+KEY\b|^ADD\s+(?:FULLTEXT|SPATIAL)\b/i;
+const INDEX_CLAUSE =
+  /^(?:ADD|DROP)\s+(?:(?:UNIQUE|FULLTEXT|SPATIAL)\s+)?(?:INDEX|KEY)\b|^ADD\s+(?:CONSTRAINT\s+\S+\s+)?(?:UNIQUE|PRIMARY\s+KEY)\b|^DROP\s+PRIMARY\s+KEY\b|^ADD\s+(?:FULLTEXT|SPATIAL)\b/i;
 
 /** Splits an ALTER TABLE's clause list on top-level commas (not those inside parentheses or quotes). */
 function alterClauses(list: string): string[] {

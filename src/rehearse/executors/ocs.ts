@@ -85,7 +85,14 @@ export const ocsBridgeExecutor: StepExecutor<'ocs-bridge'> = {
       const before = await readGuiVersion(conn);
       if (before === undefined) return failed(notOcs(db));
       if (before >= 7006) {
-        return { status: 'passed', ...because({ en: `GUI_VERSION is already ${before}: no bridge needed`, fr: `GUI_VERSION vaut déjà ${before} : aucun schéma de passage n’est nécessaire` }), versionBefore: String(before), versionAfter: String(before), statements: { total: 0, ok: 0, expectedErrors: 0, failed: 0 }, evidence: [] };
+        return {
+          status: 'passed',
+          ...because({ en: `GUI_VERSION is already ${before}: no bridge needed`, fr: `GUI_VERSION vaut déjà ${before} : aucun schéma de passage n’est nécessaire` }),
+          versionBefore: String(before),
+          versionAfter: String(before),
+          statements: { total: 0, ok: 0, expectedErrors: 0, failed: 0 },
+          evidence: [],
+        };
       }
       if (sources.bridge) {
         const file = sources.bridge.file;
@@ -120,10 +127,16 @@ export const ocsBridgeExecutor: StepExecutor<'ocs-bridge'> = {
         };
       }
       if (before !== 7005) {
-        return failed({ en: `GUI_VERSION is ${before}: the tool's own bridge covers OCS 2.1/2.1.1 (7005) only`, fr: `GUI_VERSION vaut ${before} : le schéma de passage propre à l’outil ne couvre qu’OCS 2.1/2.1.1 (7005)` }, {
-          versionBefore: String(before),
-          commandForUser: 'pass --ocs-dist DIR with an unpacked OCS 2.2 release (its files/ocsbase.sql is the official bridge)',
-        });
+        return failed(
+          {
+            en: `GUI_VERSION is ${before}: the tool's own bridge covers OCS 2.1/2.1.1 (7005) only`,
+            fr: `GUI_VERSION vaut ${before} : le schéma de passage propre à l’outil ne couvre qu’OCS 2.1/2.1.1 (7005)`,
+          },
+          {
+            versionBefore: String(before),
+            commandForUser: 'pass --ocs-dist DIR with an unpacked OCS 2.2 release (its files/ocsbase.sql is the official bridge)',
+          },
+        );
       }
       ctx.log(`OCS bridge: the tool's own ${path.relative(path.dirname(MIGRATIONS_DIR), OWN_BRIDGE_FILE)}`);
       const run = await runOcsSql(conn, fs.readFileSync(OWN_BRIDGE_FILE, 'utf8'), { signal: ctx.signal, log: ctx.log });
@@ -137,7 +150,10 @@ export const ocsBridgeExecutor: StepExecutor<'ocs-bridge'> = {
         ...because(
           ok
             ? { en: `tool's bridge: ${summary(run).en}`, fr: `schéma de passage de l’outil, ${summary(run).fr}` }
-            : { en: `tool's bridge failed at statement ${run.stoppedAt?.index}: ${run.stoppedAt?.message}`, fr: `le schéma de passage de l’outil a échoué à l’instruction ${run.stoppedAt?.index} : ${run.stoppedAt?.message}` },
+            : {
+                en: `tool's bridge failed at statement ${run.stoppedAt?.index}: ${run.stoppedAt?.message}`,
+                fr: `le schéma de passage de l’outil a échoué à l’instruction ${run.stoppedAt?.index} : ${run.stoppedAt?.message}`,
+              },
         ),
         versionBefore: String(before),
         versionAfter: after === undefined ? undefined : String(after),
@@ -176,10 +192,23 @@ export const ocsUpdateFileExecutor: StepExecutor<'ocs-update-file'> = {
       const before = await readGuiVersion(conn);
       if (before === undefined) return failed(notOcs(db));
       if (before >= target) {
-        return { status: 'passed', ...because({ en: `GUI_VERSION is already ${before}: ${target}.sql was applied before`, fr: `GUI_VERSION vaut déjà ${before} : ${target}.sql a déjà été appliqué` }), versionBefore: String(before), versionAfter: String(before), statements: { total: 0, ok: 0, expectedErrors: 0, failed: 0 }, evidence: [] };
+        return {
+          status: 'passed',
+          ...because({ en: `GUI_VERSION is already ${before}: ${target}.sql was applied before`, fr: `GUI_VERSION vaut déjà ${before} : ${target}.sql a déjà été appliqué` }),
+          versionBefore: String(before),
+          versionAfter: String(before),
+          statements: { total: 0, ok: 0, expectedErrors: 0, failed: 0 },
+          evidence: [],
+        };
       }
       if (before !== target - 1) {
-        return failed({ en: `GUI_VERSION is ${before}: ${target}.sql applies to ${target - 1} only (apply the files in between first)`, fr: `GUI_VERSION vaut ${before} : ${target}.sql ne s’applique qu’à ${target - 1} (appliquer d’abord les fichiers intermédiaires)` }, { versionBefore: String(before), versionAfter: String(before) });
+        return failed(
+          {
+            en: `GUI_VERSION is ${before}: ${target}.sql applies to ${target - 1} only (apply the files in between first)`,
+            fr: `GUI_VERSION vaut ${before} : ${target}.sql ne s’applique qu’à ${target - 1} (appliquer d’abord les fichiers intermédiaires)`,
+          },
+          { versionBefore: String(before), versionAfter: String(before) },
+        );
       }
       const deleted = await countDeletions(conn, OCS_UPDATE_DELETIONS[target] ?? []);
       const extra: Record<string, number> = {};
@@ -227,10 +256,7 @@ async function countOrZero(conn: Connection, table: string): Promise<number> {
 }
 
 async function tableExists(conn: Connection, table: string): Promise<boolean> {
-  const [rows] = await conn.query(
-    "SELECT COUNT(*) AS n FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? AND TABLE_TYPE = 'BASE TABLE'",
-    [table],
-  );
+  const [rows] = await conn.query("SELECT COUNT(*) AS n FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? AND TABLE_TYPE = 'BASE TABLE'", [table]);
   return Number((rows as Array<{ n: number | string }>)[0].n) > 0;
 }
 
@@ -269,10 +295,7 @@ export async function applyOcsPhpChange(conn: Connection, id: string): Promise<{
           note(`SNMP type table ${t} does not exist: skipped`, `la table de type SNMP ${t} n’existe pas : ignorée`);
           continue;
         }
-        const [has] = await conn.query(
-          "SELECT COUNT(*) AS n FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? AND COLUMN_NAME = 'LASTDATE'",
-          [t],
-        );
+        const [has] = await conn.query("SELECT COUNT(*) AS n FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? AND COLUMN_NAME = 'LASTDATE'", [t]);
         if (Number((has as Array<{ n: number | string }>)[0].n) > 0) continue;
         await conn.query(`ALTER TABLE \`${t.replace(/`/g, '``')}\` ADD COLUMN \`LASTDATE\` DATETIME DEFAULT CURRENT_TIMESTAMP ON UPDATE CURRENT_TIMESTAMP AFTER \`ID\``);
         statements++;
@@ -303,7 +326,10 @@ export const ocsPhpChangeExecutor: StepExecutor<'ocs-php-change'> = {
         r = await applyOcsPhpChange(conn, step.runner.change);
       } catch (err) {
         const e = err as { errno?: number; sqlMessage?: string; message?: string };
-        return failed({ en: `${step.runner.change}: ${e.sqlMessage ?? e.message}`, fr: `${step.runner.change} : ${e.sqlMessage ?? e.message}` }, { versionBefore: before === undefined ? undefined : String(before) });
+        return failed(
+          { en: `${step.runner.change}: ${e.sqlMessage ?? e.message}`, fr: `${step.runner.change} : ${e.sqlMessage ?? e.message}` },
+          { versionBefore: before === undefined ? undefined : String(before) },
+        );
       }
       for (const n of r.notes) ctx.log(`  ${n}`);
       const ev = writeEvidence(ctx, `php-change-${step.runner.change}.json`, { change: step.runner.change, ...r });

@@ -148,9 +148,14 @@ export async function comparePluginMigration(conn: Connection, db: string): Prom
     }
   }
   if (await has('ocs_glpi_profiles')) {
-    const withRights = await rows<{ id: number }>(conn, `SELECT id FROM ${savedName(db, 'ocs_glpi_profiles')} WHERE ocsng IS NOT NULL OR sync_ocsng IS NOT NULL OR view_ocsng IS NOT NULL OR clean_ocsng IS NOT NULL`).catch(() => []);
+    const withRights = await rows<{ id: number }>(
+      conn,
+      `SELECT id FROM ${savedName(db, 'ocs_glpi_profiles')} WHERE ocsng IS NOT NULL OR sync_ocsng IS NOT NULL OR view_ocsng IS NOT NULL OR clean_ocsng IS NOT NULL`,
+    ).catch(() => []);
     if (withRights.length > 0) {
-      const granted = await rows<{ profiles_id: number }>(conn, `SELECT DISTINCT profiles_id FROM ${qi(db)}.glpi_profilerights WHERE name LIKE 'plugin_ocsinventoryng%' AND rights > 0`).catch(() => []);
+      const granted = await rows<{ profiles_id: number }>(conn, `SELECT DISTINCT profiles_id FROM ${qi(db)}.glpi_profilerights WHERE name LIKE 'plugin_ocsinventoryng%' AND rights > 0`).catch(
+        () => [],
+      );
       const lost = withRights.map((r) => Number(r.id)).filter((id) => !granted.some((g) => Number(g.profiles_id) === id));
       if (lost.length) warnings.push(`OCS rights of profile(s) ${lost.join(', ')} were not carried over by the plugin (restore them from ${SAVED_SCHEMA})`);
     }
@@ -215,7 +220,7 @@ export const pluginInstallExecutor: StepExecutor<'plugin-install'> = {
     if (activate) evidence.push(writeEvidence(ctx, 'console-plugin-activate.log', `$ ${activate.shown}\n# exit code ${activate.exitCode}\n\n${activate.output}\n${activate.logLines.join('\n')}\n`));
 
     const state = await rows<{ version: string; state: number }>(ctx.conn, `SELECT version, state FROM ${qi(db)}.glpi_plugins WHERE directory = ?`, [PLUGIN]).catch(() => []);
-    const errors = pluginSqlErrors(install.output + '\n' + (activate?.output ?? ''), [...install.logLines, ...(activate?.logLines ?? [])]);
+    const errors = pluginSqlErrors(`${install.output}\n${activate?.output ?? ''}`, [...install.logLines, ...(activate?.logLines ?? [])]);
     const comparison = await comparePluginMigration(ctx.conn, db);
     evidence.push(writeEvidence(ctx, 'plugin-comparison.json', { plugin: plugin.version, glpiPlugins: state, sqlErrors: errors, ...comparison }));
 

@@ -135,8 +135,7 @@ export const en: Strings = {
     planNotes: 'Planner’s choices:',
 
     cases: 'Test cases',
-    casesIntro:
-      'Each pre-check, each plan step and each audit check is a test case. The commands quoted are those the tool runs; passwords never appear in them.',
+    casesIntro: 'Each pre-check, each plan step and each audit check is a test case. The commands quoted are those the tool runs; passwords never appear in them.',
     summary: 'Summary',
     caseId: 'Case',
     caseObject: 'Subject',
@@ -185,8 +184,7 @@ export const en: Strings = {
     expectedCounts: 'Every row-count change is explained by the plan.',
     observedStatus: (s: string) => `Status: ${s}.`,
     observedVersion: (from: string, to: string) => `Version read before: ${from}; after: ${to}.`,
-    observedStatements: (total: string, ok: string, expected: string, failed: string) =>
-      `Statements run: ${total} (succeeded: ${ok}; expected errors: ${expected}; failed: ${failed}).`,
+    observedStatements: (total: string, ok: string, expected: string, failed: string) => `Statements run: ${total} (succeeded: ${ok}; expected errors: ${expected}; failed: ${failed}).`,
     observedDuration: (d: string) => `Duration: ${d}.`,
     observedUntouched: (n: string) => `Tables outside the step checked unchanged: ${n}.`,
     observedChanged: (t: string) => `Tables outside the step that changed: ${t}.`,
@@ -246,8 +244,7 @@ export const en: Strings = {
     remedyTodo: 'to be agreed with the customer.',
 
     verdict: 'Verdict',
-    rule:
-      'Rule applied (tender §8.11): provisional acceptance of a lot is pronounced when, among the anomalies still open, none is blocking, the lot has no more than two major ones and their total, all severities together, stays below fifteen. Beyond that, provisional acceptance is pronounced with reservations and a period is granted to fix them. The tool adds one condition: it concludes only when every step and every check has been run.',
+    rule: 'Rule applied (tender §8.11): provisional acceptance of a lot is pronounced when, among the anomalies still open, none is blocking, the lot has no more than two major ones and their total, all severities together, stays below fifteen. Beyond that, provisional acceptance is pronounced with reservations and a period is granted to fix them. The tool adds one condition: it concludes only when every step and every check has been run.',
     criterion: 'Criterion',
     threshold: 'Threshold',
     measured: 'Measured',
@@ -461,7 +458,7 @@ export const en: Strings = {
 
     constats: 'Findings on the existing system',
     constatsIntro:
-      'The audit found these defects in the production databases, before any upgrade. They are not the delivery\'s doing and do not count towards the §8.11 thresholds; each is fixed by a corrective migration during the rehearsal (and likewise during the apply) or has a proposed remedy, to carry out in production.',
+      "The audit found these defects in the production databases, before any upgrade. They are not the delivery's doing and do not count towards the §8.11 thresholds; each is fixed by a corrective migration during the rehearsal (and likewise during the apply) or has a proposed remedy, to carry out in production.",
     constatsNone: 'The audit found no defect in the production databases.',
     countCol: 'Items',
     remedyCol: 'Treatment',
@@ -491,7 +488,7 @@ export const en: Strings = {
     contractHint: 'contract reference, `contract` in recette.yaml',
     customerHint: 'beneficiary organisation, `customer` in recette.yaml or option `--customer`',
     recetteFile: 'Acceptance data',
-    recetteNone: 'no `recette.yaml`: the tool\'s default severities, no manual test recorded',
+    recetteNone: "no `recette.yaml`: the tool's default severities, no manual test recorded",
 
     manual: 'Manual tests',
     manualIntro: 'Results recorded in recette.yaml by the testers.',
@@ -514,20 +511,24 @@ export const en: Strings = {
 
     bridgeTitleTool: (from: string, to: string) => `OCS ${from} → ${to}: the tool's bridge (\`migrations/ocs/bridge-7005-7006.sql\`)`,
     bridgeProcTool:
-      'Statement by statement run of the tool\'s own bridge (`migrations/ocs/bridge-7005-7006.sql`), used for want of OCS 2.2\'s `files/ocsbase.sql`: it creates only the objects 7006 adds and sets `GUI_VERSION` to 7006, emptying no table.',
-    bridgeProcOfficial: 'Replay of OCS 2.2\'s `files/ocsbase.sql`, which sets `GUI_VERSION` to 7006, statement by statement, each error classified.',
-    bridgeNoTruncate: 'No table is emptied: the tool\'s bridge has no TRUNCATE (unlike OCS 2.2\'s `files/ocsbase.sql`).',
+      "Statement by statement run of the tool's own bridge (`migrations/ocs/bridge-7005-7006.sql`), used for want of OCS 2.2's `files/ocsbase.sql`: it creates only the objects 7006 adds and sets `GUI_VERSION` to 7006, emptying no table.",
+    bridgeProcOfficial: "Replay of OCS 2.2's `files/ocsbase.sql`, which sets `GUI_VERSION` to 7006, statement by statement, each error classified.",
+    bridgeNoTruncate: "No table is emptied: the tool's bridge has no TRUNCATE (unlike OCS 2.2's `files/ocsbase.sql`).",
     objective: {
-      'ocs-update-file': (file: string, from: string, to: string) => `Verify that ${file} takes \`GUI_VERSION\` from ${from} to ${to} without unexpected error, that the tables created, dropped or emptied are exactly those the plan lists and that no other table changes.`,
+      'ocs-update-file': (file: string, from: string, to: string) =>
+        `Verify that ${file} takes \`GUI_VERSION\` from ${from} to ${to} without unexpected error, that the tables created, dropped or emptied are exactly those the plan lists and that no other table changes.`,
       'ocs-bridge': (from: string, to: string) => `Verify that the OCS database goes from \`GUI_VERSION\` ${from} to ${to} without unexpected error and that only the planned tables change.`,
       'ocs-php-change': (change: string) => `Verify that the schema change "${change}" applies without error and that only the tables it targets change.`,
       'glpi-console': (command: string, from: string, to: string) =>
-        from === to ? `Verify that ${command} ends without error, that the GLPI database stays at ${from} and that row counts change only as the plan says.` : `Verify that ${command} takes the GLPI database from ${from} to ${to} without error and that row counts change only as the plan says.`,
-      'plugin-install': (plugin: string, glpi: string) => `Verify that the ocsinventoryng plugin ${plugin} installs and activates in GLPI ${glpi}, that its tables are created and that the interconnection tables are carried over without losing rows.`,
+        from === to
+          ? `Verify that ${command} ends without error, that the GLPI database stays at ${from} and that row counts change only as the plan says.`
+          : `Verify that ${command} takes the GLPI database from ${from} to ${to} without error and that row counts change only as the plan says.`,
+      'plugin-install': (plugin: string, glpi: string) =>
+        `Verify that the ocsinventoryng plugin ${plugin} installs and activates in GLPI ${glpi}, that its tables are created and that the interconnection tables are carried over without losing rows.`,
       'corrective-migration': (id: string) => `Verify that corrective migration ${id} removes the defect the audit found (its post-check finds nothing) and changes only the rows it targets.`,
     },
     context: 'Context',
-    expectedChecked: 'The tool compares each table\'s row count and fingerprint before and after the step: any difference must be listed above.',
+    expectedChecked: "The tool compares each table's row count and fingerprint before and after the step: any difference must be listed above.",
     expectedNoOther: 'The other tables keep the same fingerprint (checked by the tool).',
     annexCases: 'Test sheets',
     annexCasesIntro: 'Each pre-check, plan step, audit check and manual test has a sheet. The commands quoted are those the tool runs; passwords never appear.',
@@ -798,14 +799,14 @@ export const en: Strings = {
   },
   datx: {
     backupProc: 'Backup procedure',
-    backupTool: 'Regular backup of the databases and files by the IT department\'s backup tool',
+    backupTool: "Regular backup of the databases and files by the IT department's backup tool",
     backupToolHint: 'tool name, schedule, retention, off-site storage, person in charge; the snapshot below does not replace it',
-    dumpHint: 'For the databases, a consistent logical backup (`mariadb-dump --single-transaction` for InnoDB tables, with a read lock for MyISAM tables) or the IT department\'s backup.',
+    dumpHint: "For the databases, a consistent logical backup (`mariadb-dump --single-transaction` for InnoDB tables, with a read lock for MyISAM tables) or the IT department's backup.",
     rollbackPoint: 'Rollback point of the intervention',
     rollbackPointIntro:
-      'The snapshot glpi-ocs-upgrade takes just before applying the upgrade is the rollback point of this intervention, and of it only: it is consistent, verified against its manifest and restorable by the tool, but it does not replace the IT department\'s regular backup (no schedule, no retention, no off-site copy).',
+      "The snapshot glpi-ocs-upgrade takes just before applying the upgrade is the rollback point of this intervention, and of it only: it is consistent, verified against its manifest and restorable by the tool, but it does not replace the IT department's regular backup (no schedule, no retention, no off-site copy).",
     restoreProc: 'Restore procedure',
-    restoreTool: 'Restore from the IT department\'s backup',
+    restoreTool: "Restore from the IT department's backup",
     restoreToolHint: 'backup tool procedure, duration measured at the last test',
     rollbackRestore: 'Rollback of the intervention, from the snapshot: test on a throwaway instance, then restore on the production server after stopping GLPI and the OCS communication server.',
 
@@ -818,7 +819,7 @@ export const en: Strings = {
     tlsCert: 'Web server certificates (certificate authority, expiry date, renewal procedure)',
     tlsCertHint: 'gather with the system team',
     tlsDb: 'SQL flows (F2 to F5): MariaDB TLS when the database is on another server than the application',
-    tlsDbHint: 'state where the databases are hosted and MariaDB\'s `ssl` configuration',
+    tlsDbHint: "state where the databases are hosted and MariaDB's `ssl` configuration",
     hardening: 'Hardening',
     hardeningItems: [
       'GLPI: web root on the `public` directory (from GLPI 10.0.7); the `files`, `config` and `marketplace` directories are not served by the web server; `php bin/console system:check_requirements` reports no security item.',
@@ -826,7 +827,7 @@ export const en: Strings = {
       'OCS console: remove `install.php` after the upgrade, change the password of the `admin` account and of the default SQL account (`ocs`/`ocs`).',
       'SQL accounts: one account per application, limited to its database; the interconnection account has only the rights described in the chapter "General application architecture".',
     ],
-    hardeningBridge: 'OCS 2.2\'s bridge script restores the console `admin` account\'s default password: change it right after the intervention.',
+    hardeningBridge: "OCS 2.2's bridge script restores the console `admin` account's default password: change it right after the intervention.",
     hardeningOs: 'System hardening (local firewall, security updates, administration accounts)',
     hardeningOsHint: 'IT department policy',
     matrix: 'Flows to open',
@@ -845,7 +846,7 @@ export const en: Strings = {
     sizingRows: (name: string) => `Database ${name}: rows`,
     sizingRehearsal: 'Duration of the upgrade rehearsed on the test instance',
     sizingRehearsalNote: 'to increase for production (hardware, web server, stopping and restarting services)',
-    sizingSnapshot: 'Disk space for the intervention\'s snapshot: at least the volume of the reference snapshot, i.e.',
+    sizingSnapshot: "Disk space for the intervention's snapshot: at least the volume of the reference snapshot, i.e.",
     sizingServers: 'CPU, memory and disk of the GLPI, OCS and MariaDB servers',
     sizingServersHint: 'to set with the system team from the volumes above and the number of simultaneous users',
     sizingGrowth: 'Expected yearly growth (inventoried machines, tickets)',

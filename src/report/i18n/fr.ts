@@ -175,7 +175,8 @@ export const fr = {
     stepNoPlan: 'Étape absente du plan fourni : elle figure seulement dans le compte rendu de la répétition.',
     runnerText: {
       'ocs-bridge': 'Rejeu du schéma de passage OCS 2.2 (`ocsbase.sql`), qui porte `GUI_VERSION` à 7006, instruction par instruction, chaque erreur étant classée.',
-      'ocs-update-file': (file: string) => `Exécution, instruction par instruction, du fichier de mise à jour OCS ${file}, découpé comme le fait l’installateur officiel ; toute erreur non prévue arrête l’étape.`,
+      'ocs-update-file': (file: string) =>
+        `Exécution, instruction par instruction, du fichier de mise à jour OCS ${file}, découpé comme le fait l’installateur officiel ; toute erreur non prévue arrête l’étape.`,
       'ocs-php-change': (change: string) => `Application de la modification de schéma « ${change} », que l’installateur OCS réalise en PHP et que l’outil reproduit.`,
       'glpi-console': (release: string) => `Exécution de la console de GLPI ${release}.`,
       'plugin-install': (plugin: string, glpi: string) => `Installation puis activation du plugin ocsinventoryng ${plugin} dans GLPI ${glpi}.`,
@@ -194,13 +195,13 @@ export const fr = {
     expectedCounts: 'Tout écart de nombre de lignes est expliqué par le plan.',
     observedStatus: (s: string) => `Statut : ${s}.`,
     observedVersion: (from: string, to: string) => `Version relevée avant : ${from} ; après : ${to}.`,
-    observedStatements: (total: string, ok: string, expected: string, failed: string) =>
-      `Instructions exécutées : ${total} (réussies : ${ok} ; erreurs attendues : ${expected} ; échecs : ${failed}).`,
+    observedStatements: (total: string, ok: string, expected: string, failed: string) => `Instructions exécutées : ${total} (réussies : ${ok} ; erreurs attendues : ${expected} ; échecs : ${failed}).`,
     observedDuration: (d: string) => `Durée : ${d}.`,
     observedUntouched: (n: string) => `Tables non concernées vérifiées inchangées : ${n}.`,
     observedChanged: (t: string) => `Tables non concernées qui ont changé : ${t}.`,
     observedDeltasNone: 'Aucun écart de nombre de lignes.',
-    observedDeltas: (changed: number, unchanged: number) => `Nombre de lignes : ${changed} table${changed > 1 ? 's' : ''} modifiée${changed > 1 ? 's' : ''}, ${unchanged} inchangée${unchanged > 1 ? 's' : ''}.`,
+    observedDeltas: (changed: number, unchanged: number) =>
+      `Nombre de lignes : ${changed} table${changed > 1 ? 's' : ''} modifiée${changed > 1 ? 's' : ''}, ${unchanged} inchangée${unchanged > 1 ? 's' : ''}.`,
     observedNoResult: 'La répétition n’a consigné aucun résultat pour cette étape.',
     reason: 'Motif',
     toRunIt: 'Pour l’exécuter',
@@ -255,8 +256,7 @@ export const fr = {
     remedyTodo: 'à définir avec la maîtrise d’ouvrage.',
 
     verdict: 'Verdict',
-    rule:
-      'Règle appliquée (§ 8.11 du CCTP) : la recette provisoire d’un lot est prononcée lorsque, parmi les anomalies encore ouvertes, aucune n’est bloquante, le lot n’en compte pas plus de deux majeures et leur total, toutes gravités confondues, reste inférieur à quinze. Au-delà, la recette provisoire est prononcée avec réserves et un délai de correction est accordé. L’outil ajoute une condition : il ne conclut que si toutes les étapes et tous les contrôles ont été exécutés.',
+    rule: 'Règle appliquée (§ 8.11 du CCTP) : la recette provisoire d’un lot est prononcée lorsque, parmi les anomalies encore ouvertes, aucune n’est bloquante, le lot n’en compte pas plus de deux majeures et leur total, toutes gravités confondues, reste inférieur à quinze. Au-delà, la recette provisoire est prononcée avec réserves et un délai de correction est accordé. L’outil ajoute une condition : il ne conclut que si toutes les étapes et tous les contrôles ont été exécutés.',
     criterion: 'Critère',
     threshold: 'Seuil',
     measured: 'Constaté',
@@ -351,8 +351,7 @@ export const fr = {
     orgCustomer: 'Client',
 
     pv: 'Procès-verbal de recette provisoire',
-    pvIntro:
-      'Le présent procès-verbal est établi à l’issue de la vérification d’aptitude du lot MAJSER, au vu du dossier de tests ci-dessus. Il est signé par les deux parties.',
+    pvIntro: 'Le présent procès-verbal est établi à l’issue de la vérification d’aptitude du lot MAJSER, au vu du dossier de tests ci-dessus. Il est signé par les deux parties.',
     pvMarket: 'Marché',
     pvMarketValue: 'Accompagnement à la mise en œuvre des outils de gestion des services informatiques (ITSM)',
     pvObject: 'Objet',
@@ -420,7 +419,8 @@ export const fr = {
     closedCol: 'Vérifiées ou closes',
     threshold: 'Seuil du § 8.11',
     noOpen: 'Aucune anomalie de la livraison n’est ouverte : les constats sur l’existant et les risques, présentés à part, ne comptent pas dans les seuils du § 8.11.',
-    openNote: 'Seules les anomalies observées pendant une répétition, une application ou un test comptent dans les seuils du § 8.11 ; les constats sur l’existant et les risques sont présentés à part.',
+    openNote:
+      'Seules les anomalies observées pendant une répétition, une application ou un test comptent dans les seuils du § 8.11 ; les constats sur l’existant et les risques sont présentés à part.',
     reserves: 'Réserves',
     reservesNone: 'Aucune réserve.',
     reserveCol: 'Réserve',
@@ -432,10 +432,13 @@ export const fr = {
     decisions: 'Décisions attendues du comité',
     decide: {
       pv: (kind: string) => `Prononcer la décision du procès-verbal ; le dossier propose : ${kind}.`,
-      notRun: (n: number) => `Faire compléter la répétition (${n} ${n > 1 ? 'étapes non exécutées' : 'étape non exécutée'}, faute de distribution) ou décider de conclure sans ${n > 1 ? 'elles' : 'elle'}.`,
+      notRun: (n: number) =>
+        `Faire compléter la répétition (${n} ${n > 1 ? 'étapes non exécutées' : 'étape non exécutée'}, faute de distribution) ou décider de conclure sans ${n > 1 ? 'elles' : 'elle'}.`,
       auditSkipped: (n: number, ids: string) => `Accepter ou faire lever ${n > 1 ? `les ${n} contrôles d’audit non exécutés` : 'le contrôle d’audit non exécuté'} : ${ids}.`,
-      severities: (n: number) => `Valider les gravités proposées par l’outil pour ${n} ${n > 1 ? 'éléments qui n’ont' : 'élément qui n’a'} pas encore fait l’objet d’un accord (recette.yaml, rubrique \`severities\`).`,
-      constats: (n: number) => `Décider du traitement en production ${n > 1 ? `des ${n} constats sur l’existant non corrigés` : 'du constat sur l’existant non corrigé'} (remèdes proposés au registre des constats).`,
+      severities: (n: number) =>
+        `Valider les gravités proposées par l’outil pour ${n} ${n > 1 ? 'éléments qui n’ont' : 'élément qui n’a'} pas encore fait l’objet d’un accord (recette.yaml, rubrique \`severities\`).`,
+      constats: (n: number) =>
+        `Décider du traitement en production ${n > 1 ? `des ${n} constats sur l’existant non corrigés` : 'du constat sur l’existant non corrigé'} (remèdes proposés au registre des constats).`,
       risks: (n: number) => `Prendre acte ${n > 1 ? `des ${n} risques` : 'du risque'} et des tests fonctionnels qui ${n > 1 ? 'les' : 'le'} vérifieront.`,
       deadlines: (n: number) => `Fixer l’échéance de correction ${n > 1 ? `des ${n} anomalies ouvertes qui n’en ont pas` : 'de l’anomalie ouverte qui n’en a pas'}.`,
       target: (product: string, target: string, newest: string) => `Valider la version cible ${product} ${target} ou demander la ${newest}, plus récente.`,
@@ -513,7 +516,8 @@ export const fr = {
     mode: {
       dry: 'exécution à blanc (`--dry-run`) : aucune étape n’a modifié l’instance de test',
       all: 'exécution réelle sur instance de test : toutes les étapes du plan ont été exécutées',
-      partial: (run: number, total: number) => `exécution réelle sur instance de test, partielle : ${run} ${run > 1 ? 'étapes exécutées' : 'étape exécutée'} sur ${total}, les autres faute de distribution`,
+      partial: (run: number, total: number) =>
+        `exécution réelle sur instance de test, partielle : ${run} ${run > 1 ? 'étapes exécutées' : 'étape exécutée'} sur ${total}, les autres faute de distribution`,
       interrupted: 'exécution réelle sur instance de test, interrompue avant la fin du plan',
     },
     finishedNotRun: (n: number) => `La répétition est allée à son terme, mais ${n} ${n > 1 ? 'étapes n’ont pas été exécutées' : 'étape n’a pas été exécutée'}.`,
@@ -525,17 +529,21 @@ export const fr = {
     bridgeTitleTool: (from: string, to: string) => `OCS ${from} → ${to} : schéma de passage de l’outil (\`migrations/ocs/bridge-7005-7006.sql\`)`,
     bridgeProcTool:
       'Exécution, instruction par instruction, du schéma de passage propre à l’outil (`migrations/ocs/bridge-7005-7006.sql`), utilisé faute de `files/ocsbase.sql` d’OCS 2.2 : il crée les seuls objets que 7006 ajoute et porte `GUI_VERSION` à 7006, sans vider aucune table.',
-    bridgeProcOfficial:
-      'Rejeu du `files/ocsbase.sql` d’OCS 2.2, qui porte `GUI_VERSION` à 7006, instruction par instruction, chaque erreur étant classée.',
+    bridgeProcOfficial: 'Rejeu du `files/ocsbase.sql` d’OCS 2.2, qui porte `GUI_VERSION` à 7006, instruction par instruction, chaque erreur étant classée.',
     bridgeNoTruncate: 'Aucune table n’est vidée : le schéma de passage de l’outil ne contient aucun TRUNCATE (contrairement au `files/ocsbase.sql` d’OCS 2.2).',
     objective: {
-      'ocs-update-file': (file: string, from: string, to: string) => `Vérifier que le fichier ${file} porte \`GUI_VERSION\` de ${from} à ${to} sans erreur imprévue, que les tables créées, supprimées ou vidées sont exactement celles que prévoit le plan et qu’aucune autre table ne change.`,
+      'ocs-update-file': (file: string, from: string, to: string) =>
+        `Vérifier que le fichier ${file} porte \`GUI_VERSION\` de ${from} à ${to} sans erreur imprévue, que les tables créées, supprimées ou vidées sont exactement celles que prévoit le plan et qu’aucune autre table ne change.`,
       'ocs-bridge': (from: string, to: string) => `Vérifier que la base OCS passe de \`GUI_VERSION\` ${from} à ${to} sans erreur imprévue et que seules les tables prévues changent.`,
       'ocs-php-change': (change: string) => `Vérifier que la modification de schéma « ${change} » est appliquée sans erreur et que seules les tables qu’elle vise changent.`,
       'glpi-console': (command: string, from: string, to: string) =>
-        from === to ? `Vérifier que la commande ${command} se termine sans erreur, que la version de la base GLPI reste ${from} et que le nombre de lignes de chaque table n’évolue que comme le prévoit le plan.` : `Vérifier que la commande ${command} porte la base GLPI de ${from} à ${to} sans erreur et que le nombre de lignes de chaque table n’évolue que comme le prévoit le plan.`,
-      'plugin-install': (plugin: string, glpi: string) => `Vérifier que le plugin ocsinventoryng ${plugin} s’installe et s’active dans GLPI ${glpi}, que ses tables sont créées et que les tables de l’interconnexion sont reprises sans perte de lignes.`,
-      'corrective-migration': (id: string) => `Vérifier que la migration corrective ${id} supprime le défaut relevé par l’audit (son contrôle final ne relève plus rien) et ne modifie que les lignes qu’elle vise.`,
+        from === to
+          ? `Vérifier que la commande ${command} se termine sans erreur, que la version de la base GLPI reste ${from} et que le nombre de lignes de chaque table n’évolue que comme le prévoit le plan.`
+          : `Vérifier que la commande ${command} porte la base GLPI de ${from} à ${to} sans erreur et que le nombre de lignes de chaque table n’évolue que comme le prévoit le plan.`,
+      'plugin-install': (plugin: string, glpi: string) =>
+        `Vérifier que le plugin ocsinventoryng ${plugin} s’installe et s’active dans GLPI ${glpi}, que ses tables sont créées et que les tables de l’interconnexion sont reprises sans perte de lignes.`,
+      'corrective-migration': (id: string) =>
+        `Vérifier que la migration corrective ${id} supprime le défaut relevé par l’audit (son contrôle final ne relève plus rien) et ne modifie que les lignes qu’elle vise.`,
     },
     context: 'Contexte',
     expectedChecked: 'L’outil compare le nombre de lignes et l’empreinte de chaque table avant et après l’étape : tout écart doit figurer ci-dessus.',
@@ -813,14 +821,16 @@ export const fr = {
     backupProc: 'Procédure de sauvegarde',
     backupTool: 'Sauvegarde régulière des bases et des fichiers par l’outil de sauvegarde de la DSI',
     backupToolHint: 'nom de l’outil, planification, rétention, stockage hors site, personne responsable ; l’instantané ci-dessous n’en tient pas lieu',
-    dumpHint: 'Pour les bases, une sauvegarde logique cohérente (`mariadb-dump --single-transaction` pour les tables InnoDB, avec verrou de lecture pour les tables MyISAM) ou la sauvegarde de la DSI.',
+    dumpHint:
+      'Pour les bases, une sauvegarde logique cohérente (`mariadb-dump --single-transaction` pour les tables InnoDB, avec verrou de lecture pour les tables MyISAM) ou la sauvegarde de la DSI.',
     rollbackPoint: 'Point de retour de l’intervention',
     rollbackPointIntro:
       'L’instantané pris par glpi-ocs-upgrade juste avant l’application de la mise à jour est le point de retour arrière de cette intervention, et uniquement de celle-ci : il est cohérent, vérifié contre son manifeste et restaurable par l’outil, mais il ne remplace pas la sauvegarde régulière de la DSI (pas de planification, pas de rétention, pas de copie hors site).',
     restoreProc: 'Procédure de restauration',
     restoreTool: 'Restauration à partir de la sauvegarde de la DSI',
     restoreToolHint: 'procédure de l’outil de sauvegarde, durée constatée lors du dernier essai',
-    rollbackRestore: 'Retour arrière de l’intervention, à partir de l’instantané : essai sur une instance jetable, puis restauration sur le serveur de production après arrêt de GLPI et du serveur de communication OCS.',
+    rollbackRestore:
+      'Retour arrière de l’intervention, à partir de l’instantané : essai sur une instance jetable, puis restauration sur le serveur de production après arrêt de GLPI et du serveur de communication OCS.',
 
     security: 'Sécurité',
     tls: 'Chiffrement des échanges',

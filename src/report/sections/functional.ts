@@ -38,7 +38,7 @@ const STRINGS = {
     caseStatus: { passed: 'Réussi', failed: 'Échoué', 'not-run': 'Non exécuté' },
     failedWarning: (n: number) => `**${n}${NB}cas fonctionnel(s) en échec**${NB}: ce sont des anomalies de la recette, à traiter ou à lever par une réserve avant de prononcer la recette.`,
     manualTitle: 'Cahier de tests manuels',
-    manualIntro: 'Ces cas ne peuvent pas être automatisés ici (annuaire, messagerie, agents, notifications)' + `${NB}: ils sont à dérouler sur la plate-forme de recette et à compléter à la main.`,
+    manualIntro: `Ces cas ne peuvent pas être automatisés ici (annuaire, messagerie, agents, notifications)${NB}: ils sont à dérouler sur la plate-forme de recette et à compléter à la main.`,
     procedure: 'Procédure',
     tester: 'Testeur',
     date: 'Date',
@@ -113,7 +113,12 @@ function caseBlock(s: S, lang: 'fr' | 'en', r: ScenarioResult): string[] {
   if (shown.length) lines.push(field(s, s.values, shown.map(([k, v]) => `${code(k)}${NB}= ${code(v)}`).join(', ')));
   out.push(lines.join('\n'));
   if (r.assertions.length) {
-    out.push(table([s.assertion, s.result, s.observed], r.assertions.map((a) => [code(a.assertion), a.ok ? s.ok : `**${s.ko}**`, esc(lang === 'fr' ? (a.detailFr ?? a.detail) : a.detail)])));
+    out.push(
+      table(
+        [s.assertion, s.result, s.observed],
+        r.assertions.map((a) => [code(a.assertion), a.ok ? s.ok : `**${s.ko}**`, esc(lang === 'fr' ? (a.detailFr ?? a.detail) : a.detail)]),
+      ),
+    );
   }
   if (r.screenshot) out.push(`![${s.screenshot} ${r.id}](functional/${r.screenshot})`);
   return out;
@@ -134,7 +139,12 @@ export function functionalSection(lang: 'fr' | 'en', results: FunctionalResults 
   const failed = results.scenarios.filter((r) => r.status === 'failed').length;
   if (failed) out.push(s.failedWarning(failed));
   out.push(heading(3, s.summary));
-  out.push(table([s.caseId, s.object, s.requirement, s.status], results.scenarios.map((r) => [r.id, esc(r.title[lang]), esc(r.requirement), s.caseStatus[r.status]])));
+  out.push(
+    table(
+      [s.caseId, s.object, s.requirement, s.status],
+      results.scenarios.map((r) => [r.id, esc(r.title[lang]), esc(r.requirement), s.caseStatus[r.status]]),
+    ),
+  );
   for (const r of results.scenarios) out.push(...caseBlock(s, lang, r));
   if (results.manual.length) {
     out.push(heading(3, s.manualTitle), s.manualIntro);

@@ -6,9 +6,5 @@ import { todo } from './common.ts';
 export const phasesSection: DossierSection = {
   id: 'phases',
   part: 'body',
-  render: ({ s, m }) => [
-    heading(2, s.rec.phases),
-    bullets(s.rec.phasesText),
-    `**${s.rec.contractRef}${s.colon}** ${m.recette?.contract ? esc(m.recette.contract) : todo(s, s.rec.contractHint)}`,
-  ],
+  render: ({ s, m }) => [heading(2, s.rec.phases), bullets(s.rec.phasesText), `**${s.rec.contractRef}${s.colon}** ${m.recette?.contract ? esc(m.recette.contract) : todo(s, s.rec.contractHint)}`],
 };

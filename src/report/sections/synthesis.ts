@@ -52,7 +52,7 @@ function bySeverity(s: Strings, m: DossierModel): string[] {
     return [s.severity[x], String(of.filter((a) => a.state === 'ouverte').length), String(of.filter((a) => a.state === 'corrigée').length), String(of.filter((a) => !isResidual(a)).length), limits[x]];
   });
   const total = m.register.filter(isResidual).length;
-  rows.push([s.dossier.critResidual, '', '', '', s.dossier.lessThan(ACCEPTANCE_RULE.residualLimit) + ` (${total})`]);
+  rows.push([s.dossier.critResidual, '', '', '', `${s.dossier.lessThan(ACCEPTANCE_RULE.residualLimit)} (${total})`]);
   const out = [table([r.severityCol, r.openCol, r.fixedCol, r.closedCol, r.threshold], rows)];
   const open = m.register.filter(isResidual);
   if (!open.length) out.push(r.noOpen);
@@ -69,11 +69,19 @@ function reserves(s: Strings, m: DossierModel): string[] {
   const r = s.rec;
   const agreed = m.recette?.reserves ?? [];
   if (agreed.length) {
-    return [r.reservesFromRecette, table([r.reserveCol, r.deadlineCol, r.anomaliesCol], agreed.map((x) => [`${code(x.id)} — ${esc(x.text)}`, dayText(s, x.deadline), x.anomalies.map(code).join(', ') || '—']))];
+    return [
+      r.reservesFromRecette,
+      table(
+        [r.reserveCol, r.deadlineCol, r.anomaliesCol],
+        agreed.map((x) => [`${code(x.id)} — ${esc(x.text)}`, dayText(s, x.deadline), x.anomalies.map(code).join(', ') || '—']),
+      ),
+    ];
   }
   const open = m.register.filter(isResidual);
   if (!open.length || m.verdict.kind === 'accepted') return [r.reservesNone];
-  const items = open.slice(0, CAP).map((a) => `${code(a.id)}${a.deadline ? ` — ${r.deadlineCol.toLowerCase()}${s.colon} ${dayText(s, a.deadline)}` : ` — ${r.deadlineCol.toLowerCase()}${s.colon} ${r.toAgree}`}`);
+  const items = open
+    .slice(0, CAP)
+    .map((a) => `${code(a.id)}${a.deadline ? ` — ${r.deadlineCol.toLowerCase()}${s.colon} ${dayText(s, a.deadline)}` : ` — ${r.deadlineCol.toLowerCase()}${s.colon} ${r.toAgree}`}`);
   if (open.length > CAP) items.push(r.moreItems(open.length - CAP, `« ${r.anomalies} »`));
   return [r.reservesProposed, bullets(items)];
 }
@@ -93,7 +101,7 @@ function decisions(s: Strings, m: DossierModel): string {
   const notAgreed = [...m.register, ...m.constats.filter((c) => c.remedy !== 'applied'), ...m.risks].filter((x) => !x.change).length;
   if (notAgreed) out.push(r.severities(notAgreed));
   const noDeadline = m.register.filter((a) => isResidual(a) && !a.deadline).length;
-  if (noDeadline && !(m.recette?.reserves.length)) out.push(r.deadlines(noDeadline));
+  if (noDeadline && !m.recette?.reserves.length) out.push(r.deadlines(noDeadline));
   const proposed = m.constats.filter((c) => c.remedy === 'proposed').length;
   if (proposed) out.push(r.constats(proposed));
   if (m.risks.length) out.push(r.risks(m.risks.length));
