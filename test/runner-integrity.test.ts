@@ -143,7 +143,7 @@ describe('the plan is pinned', () => {
     // The plan of the first attempt is kept beside the new one.
     expect(fs.existsSync(path.join(runDir, 'plan.attempt-1.yaml'))).toBe(true);
     const fr = renderDossier(loadRunInputs(runDir));
-    expect(fr).toContain('## Tentatives et retours arrière');
+    expect(fr).toMatch(/^## (\d+\. )?Tentatives et retours arrière$/m);
     expect(fr).toMatch(/\| 1 \| .* \| interrompue \|/);
     expect(fr).toMatch(/\| 2 \| .* \| terminée, toutes les étapes réussies \|/);
     expect(fr).toContain(`retirées\u00a0: \`${removed}\``);

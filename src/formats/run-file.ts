@@ -76,7 +76,7 @@ export function checkRunSummary(c: Checker, doc: Obj): RunSummary {
   const plan = c.obj(doc.plan, 'plan');
   c.str(plan.file, 'plan.file');
   const inst = c.obj(doc.instance, 'instance');
-  c.oneOf(inst.kind, 'instance.kind', ['embedded', 'external'] as const);
+  c.oneOf(inst.kind, 'instance.kind', ['embedded', 'external', 'production'] as const);
   c.str(inst.serverVersion, 'instance.serverVersion');
   c.obj(inst.settings ?? {}, 'instance.settings');
   c.arr(doc.distributions ?? [], 'distributions').forEach((d, i) => {
