@@ -8,6 +8,7 @@
  * console's sha256). They are created only after the interlock confirmed a test instance, and deleted at
  * the end of the stage.
  */
+import fs from 'node:fs';
 import crypto from 'node:crypto';
 import type { Connection } from 'mysql2/promise';
 import { execa } from 'execa';
@@ -50,18 +51,19 @@ export interface ProbeContext {
 export async function pointOcsServersAtTestInstance(
   conn: Connection,
   glpiDb: string,
-  ocs: { host: string; port: number; user: string; hasPassword: boolean; database: string },
+  ocs: { host: string; port: number; user: string; hasPassword: boolean; encryptedPassword?: string; database: string },
 ): Promise<{ changed: string[]; skipped?: string }> {
   if (!(await tableExists(conn, glpiDb, 'glpi_plugin_ocsinventoryng_ocsservers'))) return { changed: [], skipped: 'the plugin tables are absent' };
-  if (ocs.hasPassword) return { changed: [], skipped: 'the test instance account has a password, which only GLPI could encrypt for the plugin' };
+  if (ocs.hasPassword && !ocs.encryptedPassword) return { changed: [], skipped: 'the test instance account has a password, and GLPI’s key (glpicrypt.key) to encrypt it for the plugin was not found' };
   const servers = await rows<{ id: number; name: string; ocs_db_host: string; ocs_db_name: string }>(
     conn,
     `SELECT id, name, ocs_db_host, ocs_db_name FROM ${qi(glpiDb)}.glpi_plugin_ocsinventoryng_ocsservers ORDER BY id`,
   );
   const host = `${ocs.host}:${ocs.port}`;
-  await conn.query(`UPDATE ${qi(glpiDb)}.glpi_plugin_ocsinventoryng_ocsservers SET ocs_db_host = ?, ocs_db_user = ?, ocs_db_passwd = '', ocs_db_name = ?, conn_type = 0`, [
+  await conn.query(`UPDATE ${qi(glpiDb)}.glpi_plugin_ocsinventoryng_ocsservers SET ocs_db_host = ?, ocs_db_user = ?, ocs_db_passwd = ?, ocs_db_name = ?, conn_type = 0`, [
     host,
     ocs.user,
+    ocs.encryptedPassword ?? '',
     ocs.database,
   ]);
   return { changed: servers.map((x) => `${x.name}: ${x.ocs_db_host}/${x.ocs_db_name} → ${host}/${ocs.database}`) };
@@ -231,4 +233,20 @@ export async function createOcsAccount(conn: Connection, db: string): Promise<Te
       await conn.query(`DELETE FROM ${qi(db)}.operators WHERE ID = ?`, [login]);
     },
   };
+}
+
+/**
+ * A secret encrypted the way GLPI 10 stores it (GLPIKey::encrypt: XChaCha20-Poly1305 with the nonce as
+ * associated data, base64 of nonce + ciphertext), with the key of the GLPI config directory. The plugin
+ * rawurldecode()s what it decrypts, so the secret is rawurlencode()d first. The secret goes through
+ * standard input, never on a command line; undefined when the key file is absent.
+ */
+export async function encryptForGlpi(php: string, keyFile: string, secret: string): Promise<string | undefined> {
+  if (!fs.existsSync(keyFile)) return undefined;
+  const code =
+    '$k=file_get_contents($argv[1]);$p=rawurlencode(stream_get_contents(STDIN));' +
+    '$n=random_bytes(SODIUM_CRYPTO_AEAD_XCHACHA20POLY1305_IETF_NPUBBYTES);' +
+    'echo base64_encode($n.sodium_crypto_aead_xchacha20poly1305_ietf_encrypt($p,$n,$n,$k));';
+  const r = await execa(php, ['-r', code, keyFile], { input: secret, reject: false });
+  return r.exitCode === 0 && r.stdout ? r.stdout.trim() : undefined;
 }

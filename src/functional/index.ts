@@ -25,7 +25,7 @@ import type { OcsDistribution } from '../dist/ocs.ts';
 import { shellQuote } from '../rehearse/executors/common.ts';
 import { InterruptedError, UsageError } from '../errors.ts';
 import { loadBook } from './book.ts';
-import { createGlpiAccount, createOcsAccount, pointOcsServersAtTestInstance, type TempAccount } from './data.ts';
+import { createGlpiAccount, createOcsAccount, encryptForGlpi, pointOcsServersAtTestInstance, type TempAccount } from './data.ts';
 import { runScenario, type AppHandle } from './engine.ts';
 import { glpiEnv, ocsConsoleRoot, serveGlpi, serveOcs, type ServedApp } from './sites.ts';
 import { OWNER_ENV, phpErrorLines } from './php-server.ts';
@@ -207,6 +207,8 @@ export async function runFunctionalStage(o: FunctionalStageOptions): Promise<Fun
 
   const cleanups: Array<() => Promise<void>> = [];
   const served: Partial<Record<AppName, ServedApp>> = {};
+  /** GLPI's private config directory (its glpicrypt.key encrypts the plugin's OCS password). */
+  let glpiConfigDir: string | undefined;
   const accounts: Partial<Record<AppName, TempAccount>> = {};
   let browser: Browser | undefined;
   let conn: mysql.Connection | undefined;
@@ -230,6 +232,7 @@ export async function runFunctionalStage(o: FunctionalStageOptions): Promise<Fun
         try {
           const g = await serveGlpi({ dist: o.glpiDist!, php, dsn: o.glpiDb!.dsn, database: o.glpiDb!.database, runDir: o.runDir, privateDir: o.privateDir, logDir: outDir, signal: o.signal });
           served.glpi = g;
+          glpiConfigDir = g.dirs.config;
           cleanups.push(() => g.stop());
           accounts.glpi = await createGlpiAccount(conn, o.glpiDb!.database, php);
           cleanups.push(() => accounts.glpi!.remove());
@@ -263,6 +266,8 @@ export async function runFunctionalStage(o: FunctionalStageOptions): Promise<Fun
           port: d.port,
           user: d.user,
           hasPassword: Boolean(d.password),
+          // The plugin reads its OCS password encrypted with GLPI's key (embedded servers have a password).
+          encryptedPassword: d.password && glpiConfigDir ? await encryptForGlpi(php, path.join(glpiConfigDir, 'glpicrypt.key'), d.password) : undefined,
           database: o.ocsDb.database,
         });
         repointed = p.skipped ?? (p.changed.join('; ') || 'no OCS server defined');
