@@ -9,6 +9,7 @@
  *   OUT/run/                 rehearsal run directory (run.yaml, journal.jsonl, evidence/)
  *   OUT/run/dossier-de-tests.md, OUT/run/dat.md, OUT/junit.xml
  */
+import { functionalAnomalies } from '../report/functional-anomalies.ts';
 import fs from 'node:fs';
 import path from 'node:path';
 import { startEmbedded } from '../db/embedded.ts';
@@ -221,11 +222,12 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
   stage('dossier and DAT');
   const inputs = loadRunInputs(runDir);
   const dossierFile = path.join(runDir, o.lang === 'en' ? 'test-dossier.md' : 'dossier-de-tests.md');
-  fs.writeFileSync(dossierFile, renderDossier(inputs, { lang: o.lang, functional: functionalResults }));
+  const extraAnomalies = functionalAnomalies(functionalResults);
+  fs.writeFileSync(dossierFile, renderDossier(inputs, { lang: o.lang, functional: functionalResults, extraAnomalies }));
   const datFile = path.join(runDir, 'dat.md');
   fs.writeFileSync(datFile, renderDat(inputs, { lang: o.lang }));
   const junitFile = path.join(o.outDir, 'junit.xml');
   fs.writeFileSync(junitFile, runToJUnit(run, o.lang));
-  const verdict = buildDossierModel(inputs).verdict;
+  const verdict = buildDossierModel(inputs, { extraAnomalies }).verdict;
   return { snapshotDir, manifest, findingsFile, findings, planFile, plan, runDir, run, dossierFile, datFile, junitFile, verdict, functional: functionalResults };
 }

@@ -13,6 +13,7 @@ import type { Recette } from '../../report/recette.ts';
 import { loadRecette } from '../../report/recette.ts';
 import type { DocumentMeta } from '../../report/pandoc.ts';
 import { readFunctionalResults } from '../../functional/index.ts';
+import { functionalAnomalies } from '../../report/functional-anomalies.ts';
 
 /** The cover page and running header/footer of docx and pdf exports. */
 export function documentMeta(o: ReportCommandOptions, recette: Recette | undefined, date: string): DocumentMeta {
@@ -78,8 +79,9 @@ See docs/reports.md.`,
       const out = outputFor(command);
       const inputs = loadRunInputs(runDir, { snapshotDir: opts.snapshot });
       const recette = opts.recette ? loadRecette(opts.recette) : undefined;
-      const model = buildDossierModel(inputs, { recette });
-      const markdown = renderDossierModel(model, { lang: opts.lang, customer: opts.customer, project: opts.project, functional: readFunctionalResults(runDir) });
+      const functional = readFunctionalResults(runDir);
+      const model = buildDossierModel(inputs, { recette, extraAnomalies: functionalAnomalies(functional) });
+      const markdown = renderDossierModel(model, { lang: opts.lang, customer: opts.customer, project: opts.project, functional });
       const { file, format } = outputPath(runDir, 'dossier-de-tests', opts);
       await writeDocument(markdown, file, format, stringsFor(opts.lang).dossier.title, { meta: documentMeta(opts, recette, model.date), resourcePath: runDir });
       const v = model.verdict;
