@@ -9,7 +9,8 @@
  * Needs GLPI_DIST and PLUGIN_DIST (unpacked GLPI 10.0.x with vendor/, ocsinventoryng 2.0.5), php, and
  * Chromium at /usr/bin/chromium (or GOU_CHROMIUM); skipped with the reason otherwise.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { distSkipReason, glpiDist, phpCommand, pluginDist } from './helpers/dist.ts';
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -27,19 +28,13 @@ import { detectGlpiDist, detectPluginDist } from '../src/dist/glpi.ts';
 import { functionalAfterRehearsal } from '../src/functional/after-rehearsal.ts';
 import { OWNER_ENV } from '../src/functional/php-server.ts';
 
-const GLPI_DIST = process.env.GLPI_DIST;
-const PLUGIN_DIST = process.env.PLUGIN_DIST;
-const PHP = process.env.GOU_PHP ?? 'php';
+// GLPI_DIST/PLUGIN_DIST, or ../shared/dist unpacked by the global setup (test/helpers/dist.ts).
+const GLPI_DIST = glpiDist();
+const PLUGIN_DIST = pluginDist('2.0.5');
+const PHP = phpCommand();
 const CHROMIUM = process.env.GOU_CHROMIUM ?? '/usr/bin/chromium';
-const phpOk = spawnSync(PHP, ['-v']).status === 0;
-const SKIP =
-  !GLPI_DIST || !PLUGIN_DIST
-    ? 'set GLPI_DIST (GLPI 10.0.x release with vendor/) and PLUGIN_DIST (ocsinventoryng 2.0.5) to run the browser scenarios'
-    : !phpOk
-      ? `no working PHP (${PHP}): install php8.2-cli and its extensions or set GOU_PHP`
-      : !fs.existsSync(CHROMIUM)
-        ? `no Chromium at ${CHROMIUM}: apt-get install chromium or set GOU_CHROMIUM`
-        : '';
+const DIST_SKIP = distSkipReason({ glpi: true, plugin: '2.0.5', php: true });
+const SKIP = DIST_SKIP ? DIST_SKIP : !fs.existsSync(CHROMIUM) ? `no Chromium at ${CHROMIUM}: apt-get install chromium or set GOU_CHROMIUM` : '';
 
 /** Processes whose environment names `owner` as the functional stage's owner (servers, browser). */
 function leftovers(owner: number): string[] {

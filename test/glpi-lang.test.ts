@@ -5,11 +5,11 @@
  *
  * Needs GLPI_DIST (an unpacked GLPI 10.0.x release with vendor/) and php; skipped with a message otherwise.
  */
+import { distSkipReason, glpiDist, phpCommand } from './helpers/dist.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { spawnSync } from 'node:child_process';
 import { execa } from 'execa';
 import type { Connection } from 'mysql2/promise';
 import { REPO_ROOT } from './helpers/shared.ts';
@@ -23,13 +23,10 @@ import { GLPI_UPDATE_VOLATILE } from './helpers/glpi-volatile.ts';
 
 // The clean fixture: the small one needs its corrective migrations before GLPI's updater accepts it.
 const FIXTURE = path.join(REPO_ROOT, 'fixtures', 'clean');
-const GLPI_DIST = process.env.GLPI_DIST;
-const PHP = process.env.GOU_PHP ?? 'php';
-const SKIP = !GLPI_DIST
-  ? 'set GLPI_DIST to an unpacked GLPI 10.0.x release (with vendor/) to compare with the real updater'
-  : spawnSync(PHP, ['-v']).status !== 0
-    ? `no working PHP (${PHP}): install php8.2-cli with the extensions GLPI needs, or set GOU_PHP`
-    : '';
+// GLPI_DIST, or ../shared/dist unpacked by the global setup (test/helpers/dist.ts).
+const GLPI_DIST = glpiDist();
+const PHP = phpCommand();
+const SKIP = distSkipReason({ glpi: true, php: true });
 
 let server: TestServer;
 let root: Connection;

@@ -54,7 +54,7 @@ function pageOf(pdf: string, text: string, from = 1): number {
 }
 
 describe('docx', () => {
-  it.skipIf(!PANDOC)('has a cover page, a table of contents, grid tables, header, footer and lang fr-FR (skipped: pandoc not installed)', async () => {
+  it.skipIf(!PANDOC)('has a cover page, a table of contents, grid tables, header, footer and lang fr-FR (skipped when pandoc is missing)', async () => {
     const md = renderDossier(loadRunInputs(writeRunDir(root('docx'))));
     const out = path.join(root('docx-out'), 'not', 'yet', 'dossier.docx');
     await writeDocument(md, out, 'docx', TITLE, { meta: META });
@@ -81,7 +81,7 @@ describe('docx', () => {
   });
 
   it.skipIf(!PANDOC || !SOFFICE)(
-    'the synthesis fits in three pages once paginated by LibreOffice (skipped: pandoc or soffice/pdftotext missing)',
+    'the synthesis fits in three pages once paginated by LibreOffice (skipped when pandoc, soffice or pdftotext is missing)',
     async () => {
       const md = renderDossier(loadRunInputs(writeRunDir(root('docx-pages'))));
       const dir = root('docx-pages-out');
@@ -102,7 +102,7 @@ describe('docx', () => {
 
 describe('pdf', () => {
   it.skipIf(!PANDOC || !CHROMIUM)(
-    'printed by chromium: A4, cover page, the synthesis within three pages (skipped: pandoc, chromium or poppler-utils missing)',
+    'printed by chromium: A4, cover page, the synthesis within three pages (skipped when pandoc, chromium or poppler-utils is missing)',
     async () => {
       const md = renderDossier(loadRunInputs(writeRunDir(root('pdf'))));
       const out = path.join(root('pdf-out'), 'new-dir', 'dossier.pdf');
