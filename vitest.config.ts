@@ -32,6 +32,10 @@ export const EXTERNAL = [
   'test/fixtures.test.ts',
   'test/package.test.ts',
   'test/rehearse.test.ts',
+  'test/apply.test.ts',
+  'test/functional-e2e.test.ts',
+  'test/glpi-lang.test.ts',
+  'test/rehearse-glpi-orphan.test.ts',
 ];
 
 // Each test file that needs a server starts its own embedded instance. The projects do not `extends: true`
