@@ -129,7 +129,7 @@ export async function benchSnapshot(computers: number, jobs: number, log: (s: st
     for (const level of [6, 1]) {
       const out = path.join(tmp, `dump-l${level}.sql.gz`);
       log(`mariadb-dump | gzip -${level}…`);
-      const m = await timed(`mariadb-dump ${client} --single-transaction --quick --databases ${G} ${O} | gzip -${level} > ${q(out)}`);
+      const m = await timed(`mariadb-dump ${client} --single-transaction --quick --databases ${G} ${O} | gzip -${level} > ${q(out)}`, env);
       measures.push({ name: `mariadb-dump --single-transaction --quick | gzip -${level}`, kind: 'snapshot', ...m, outputMb: dirMb(out) });
     }
     const mydumper = which('mydumper');
@@ -137,7 +137,7 @@ export async function benchSnapshot(computers: number, jobs: number, log: (s: st
     if (mydumper) {
       const out = path.join(tmp, 'mydumper');
       log('mydumper…');
-      const m = await timed(`${q(mydumper)} ${client} -t ${jobs} --compress --rows 100000 --regex ${q(`^(${G}|${O})\\.`)} -o ${q(out)}`);
+      const m = await timed(`${q(mydumper)} ${client} -t ${jobs} --compress --rows 100000 --regex ${q(`^(${G}|${O})\\.`)} -o ${q(out)}`, env);
       measures.push({ name: `mydumper -t ${jobs} --compress --rows 100000 (gzip -6)`, kind: 'snapshot', ...m, outputMb: dirMb(out) });
     } else {
       measures.push({ name: 'mydumper', kind: 'snapshot', wallS: null, peakRssMb: null, note: 'MISSING: mydumper is not installed (apt-get install mydumper)' });
@@ -153,12 +153,12 @@ export async function benchSnapshot(computers: number, jobs: number, log: (s: st
     await dropTargets(['r_glpi', 'r_ocs']);
     log('gunzip | mariadb…');
     await dropTargets([G, O]);
-    const base = await timed(`gunzip < ${q(path.join(tmp, 'dump-l6.sql.gz'))} | mariadb ${client}`);
+    const base = await timed(`gunzip < ${q(path.join(tmp, 'dump-l6.sql.gz'))} | mariadb ${client}`, env);
     measures.push({ name: 'gunzip < dump.sql.gz | mariadb', kind: 'restore', ...base });
     if (mydumper && myloader) {
       log('myloader…');
       await dropTargets([G, O]);
-      const m = await timed(`${q(myloader)} ${client} -t ${jobs} -o -d ${q(path.join(tmp, 'mydumper'))}`);
+      const m = await timed(`${q(myloader)} ${client} -t ${jobs} -o -d ${q(path.join(tmp, 'mydumper'))}`, env);
       measures.push({ name: `myloader -t ${jobs} -o`, kind: 'restore', ...m });
     } else {
       measures.push({ name: 'myloader', kind: 'restore', wallS: null, peakRssMb: null, note: 'MISSING: myloader is not installed (apt-get install mydumper)' });
