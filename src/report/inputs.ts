@@ -17,7 +17,7 @@ import type { PlanFile } from '../plan/plan-types.ts';
 import type { FindingsFile } from '../audit/finding-types.ts';
 import type { Manifest } from '../snapshot/manifest-types.ts';
 import { readJournalFile } from '../formats/journal.ts';
-import { readRunFile } from '../formats/run-file.ts';
+import { Checker, readRunFile } from '../formats/run-file.ts';
 
 /** A file the document was generated from, with its fingerprint (printed in the dossier). */
 export interface SourceFile {
@@ -75,51 +75,8 @@ export type ReportInputs = RunInputs | SnapshotInputs;
 
 type Obj = Record<string, unknown>;
 
-export class Checker {
-  constructor(readonly file: string) {}
-  fail(field: string, what: string): never {
-    throw new VerificationError(`${this.file}: ${field ? `${field} ` : ''}${what}`, {
-      hint: 'the file is not in the documented format (docs/formats.md); regenerate it with the command that writes it',
-    });
-  }
-  obj(v: unknown, field: string): Obj {
-    if (!v || typeof v !== 'object' || Array.isArray(v)) this.fail(field, 'must be a mapping');
-    return v as Obj;
-  }
-  arr(v: unknown, field: string): unknown[] {
-    if (!Array.isArray(v)) this.fail(field, 'must be a list');
-    return v;
-  }
-  str(v: unknown, field: string): string {
-    if (typeof v !== 'string') this.fail(field, 'must be a string');
-    return v;
-  }
-  optStr(v: unknown, field: string): void {
-    if (v !== undefined && v !== null && typeof v !== 'string') this.fail(field, 'must be a string');
-  }
-  num(v: unknown, field: string): number {
-    if (typeof v !== 'number' || !Number.isFinite(v)) this.fail(field, 'must be a number');
-    return v;
-  }
-  bool(v: unknown, field: string): boolean {
-    if (typeof v !== 'boolean') this.fail(field, 'must be true or false');
-    return v;
-  }
-  oneOf<T extends string>(v: unknown, field: string, values: readonly T[]): T {
-    if (typeof v !== 'string' || !values.includes(v as T)) this.fail(field, `must be one of ${values.join(', ')}`);
-    return v as T;
-  }
-  text(v: unknown, field: string): void {
-    const o = this.obj(v, field);
-    this.str(o.fr, `${field}.fr`);
-    this.str(o.en, `${field}.en`);
-  }
-  header(doc: Obj): void {
-    if (doc.format !== 1) this.fail('format', `must be 1 (found ${JSON.stringify(doc.format ?? null)})`);
-    const tool = this.obj(doc.tool, 'tool');
-    this.str(tool.version, 'tool.version');
-  }
-}
+/** One structural checker for every saved file (src/formats/run-file.ts). */
+export { Checker };
 
 const SEVERITIES = ['bloquante', 'majeure', 'mineure'] as const;
 
