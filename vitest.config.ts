@@ -14,7 +14,7 @@ export const UNIT = [
   'test/bin.test.ts',
   'test/catalog-reference.test.ts',
   'test/catalog.test.ts',
-  'test/dist.test.ts',
+  'test/distributions.test.ts',
   'test/dsn-credentials.test.ts',
   'test/errors.test.ts',
   'test/junit.test.ts',

@@ -12,7 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import crypto from 'node:crypto';
 import { startEmbedded } from '../src/db/embedded.ts';
-import { generateFixtures, writeFixtureSnapshot } from '../src/fixtures/index.ts';
+import { generateFixtures, writeFixtureSnapshot } from '../src/synthetic/index.ts';
 import { defaultJobs, restoreSnapshot } from '../src/snapshot/index.ts';
 import { anonymizeSnapshot } from '../src/anonymize/index.ts';
 

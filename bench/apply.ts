@@ -13,7 +13,7 @@ import { MARKER_SCHEMA } from '../src/db/interlock.ts';
 import { readManifest, restoreSnapshot } from '../src/snapshot/index.ts';
 import { buildPlan, planInputFromSnapshot, writePlan } from '../src/plan/index.ts';
 import { rehearseOrThrow } from '../src/rehearse/runner.ts';
-import { obtainDebianOcsDist } from '../src/dist/ocs.ts';
+import { obtainDebianOcsDist } from '../src/distributions/ocs.ts';
 import { runAudit, writeFindings } from '../src/audit/index.ts';
 import { applyToProduction } from '../src/apply/apply.ts';
 import { defaultCacheDir } from '../src/cli/dist-options.ts';

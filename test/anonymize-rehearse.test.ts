@@ -18,8 +18,8 @@ import { buildPlan, planInputFromSnapshot, writePlan } from '../src/plan/index.t
 import type { PlanFile } from '../src/plan/plan-types.ts';
 import { rehearseOrThrow } from '../src/rehearse/runner.ts';
 import type { RunSummary } from '../src/rehearse/run-types.ts';
-import { obtainDebianOcsDist } from '../src/dist/ocs.ts';
-import type { OcsDistribution } from '../src/dist/ocs.ts';
+import { obtainDebianOcsDist } from '../src/distributions/ocs.ts';
+import type { OcsDistribution } from '../src/distributions/ocs.ts';
 import { Journal, journalState } from '../src/rehearse/journal.ts';
 import { listInstances, stopInstanceRecord } from '../src/db/embedded.ts';
 

@@ -630,7 +630,7 @@ describe('anonymize: default rules against the reference schemas', () => {
 
 describe('anonymize: the generated fixture with every hazard', () => {
   it('gives the same hazard counts and the same audit findings after anonymization', async () => {
-    const { generateFixtures, writeFixtureSnapshot, measureHazards } = await import('../src/fixtures/index.ts');
+    const { generateFixtures, writeFixtureSnapshot, measureHazards } = await import('../src/synthetic/index.ts');
     const { runAudit } = await import('../src/audit/index.ts');
     const gen = await generateFixtures({ conn: root, dsn: server.dsn }, { seed: 7, computers: 10, hazards: 'all', glpiDb: `${glpiDb}_fg`, ocsDb: `${ocsDb}_fo` });
     const fxIn = path.join(tmp, 'fx-in');

@@ -21,7 +21,7 @@ afterAll(async () => {
 });
 
 async function generate(label: string, hazards: 'all' | 'none'): Promise<{ glpi: string; ocs: string; report: Record<string, unknown> }> {
-  const { generateFixtures } = await import('../src/fixtures/index.ts');
+  const { generateFixtures } = await import('../src/synthetic/index.ts');
   const glpi = `${label}_glpi`;
   const ocs = `${label}_ocs`;
   const r = await generateFixtures({ conn: root, dsn: server.dsn }, { seed: 7, computers: 20, hazards, glpiDb: glpi, ocsDb: ocs, replace: true });
@@ -47,7 +47,7 @@ describe.skipIf(!HAVE_SCHEMAS)(`audit on the fixtures generator's databases${HAV
     const { glpi, ocs } = await generate('fxall', 'all');
     const f = await audit(glpi, ocs);
     const got = found(f);
-    // fixture hazard → audit finding and the count the generator documents (src/fixtures/hazards.ts).
+    // fixture hazard → audit finding and the count the generator documents (src/synthetic/hazards.ts).
     expect(got['glpi.duplicates.slalevels_tickets']).toBe(2);
     expect(got['glpi.duplicates.users']).toBe(3);
     expect(got['glpi.duplicates.computers_softwareversions']).toBe(4);

@@ -19,7 +19,7 @@ import { distSkipReason, glpiDist, phpCommand, pluginDist } from './helpers/dist
 import { connect } from '../src/db/connect.ts';
 import { withDatabase, type Dsn } from '../src/db/dsn.ts';
 import { splitSqlStatements } from '../src/db/sql-script.ts';
-import { detectGlpiDist, detectPluginDist, findGlpiDist, phpSatisfies, type GlpiDistribution } from '../src/dist/glpi.ts';
+import { detectGlpiDist, detectPluginDist, findGlpiDist, phpSatisfies, type GlpiDistribution } from '../src/distributions/glpi.ts';
 import { glpiConsoleExecutor } from '../src/rehearse/executors/glpi-console.ts';
 import { pluginInstallExecutor, SAVED_SCHEMA } from '../src/rehearse/executors/plugin-install.ts';
 import { configDbPhp, rawurlencode, readConfigFlags } from '../src/rehearse/executors/glpi-env.ts';

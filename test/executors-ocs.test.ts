@@ -17,7 +17,7 @@ import { splitSqlStatements } from '../src/db/sql-script.ts';
 import { describeSchema, diffSchemas, formatDifference } from '../src/db/schema.ts';
 import { markAsTestInstance, MARKER_SCHEMA } from '../src/db/interlock.ts';
 import { InterlockError, InterruptedError, MissingDependencyError } from '../src/errors.ts';
-import { detectOcsDist, obtainDebianOcsDist, type OcsDistribution } from '../src/dist/ocs.ts';
+import { detectOcsDist, obtainDebianOcsDist, type OcsDistribution } from '../src/distributions/ocs.ts';
 import { ocsBridgeExecutor, ocsPhpChangeExecutor, ocsUpdateFileExecutor } from '../src/rehearse/executors/ocs.ts';
 import { applyOcsSession, readGuiVersion } from '../src/rehearse/executors/ocs-sql.ts';
 import { ocsStepTables } from '../src/rehearse/executors/index.ts';

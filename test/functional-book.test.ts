@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { loadBook, parseBook } from '../src/functional/book.ts';
 import { doubleEncodedSequences, fill, firstDifference } from '../src/functional/engine.ts';
 import { runFunctionalStage } from '../src/functional/index.ts';
-import { detectGlpiDist } from '../src/dist/glpi.ts';
+import { detectGlpiDist } from '../src/distributions/glpi.ts';
 import { functionalSection } from '../src/report/sections/functional.ts';
 import type { FunctionalResults } from '../src/functional/types.ts';
 import { typographyFaults } from './helpers/french.ts';

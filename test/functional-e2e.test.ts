@@ -24,7 +24,7 @@ import { rehearseOrThrow } from '../src/rehearse/runner.ts';
 import type { RunSummary } from '../src/rehearse/run-types.ts';
 import { Journal, journalState } from '../src/rehearse/journal.ts';
 import { attachInstance } from '../src/db/embedded.ts';
-import { detectGlpiDist, detectPluginDist } from '../src/dist/glpi.ts';
+import { detectGlpiDist, detectPluginDist } from '../src/distributions/glpi.ts';
 import { functionalAfterRehearsal } from '../src/functional/after-rehearsal.ts';
 import { OWNER_ENV } from '../src/functional/php-server.ts';
 

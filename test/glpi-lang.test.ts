@@ -15,7 +15,7 @@ import type { Connection } from 'mysql2/promise';
 import { REPO_ROOT } from './helpers/shared.ts';
 import { startTestServer, type TestServer } from './helpers/server.ts';
 import { restoreSnapshot } from '../src/snapshot/index.ts';
-import { detectGlpiDist } from '../src/dist/glpi.ts';
+import { detectGlpiDist } from '../src/distributions/glpi.ts';
 import { glpiConsoleExecutor } from '../src/rehearse/executors/glpi-console.ts';
 import { glpiConfigLanguage, prepareGlpiDirs, writeConfigDb } from '../src/rehearse/executors/glpi-env.ts';
 import type { PlanStep } from '../src/plan/plan-types.ts';

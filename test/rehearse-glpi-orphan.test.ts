@@ -21,7 +21,7 @@ import { readManifest } from '../src/snapshot/index.ts';
 import { buildPlan, planInputFromSnapshot, writePlan } from '../src/plan/index.ts';
 import { rehearse } from '../src/rehearse/runner.ts';
 import { Journal, journalState } from '../src/rehearse/journal.ts';
-import { detectGlpiDist } from '../src/dist/glpi.ts';
+import { detectGlpiDist } from '../src/distributions/glpi.ts';
 import { attachInstance, listInstances, stopInstanceRecord } from '../src/db/embedded.ts';
 import { baseOptions } from '../src/db/connect.ts';
 import { isSameProcessAlive } from '../src/rehearse/processes.ts';

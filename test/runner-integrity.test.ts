@@ -18,8 +18,8 @@ import { buildPlan, planInputFromSnapshot, writePlan } from '../src/plan/index.t
 import type { PlanFile } from '../src/plan/plan-types.ts';
 import type { RehearseOptions } from '../src/rehearse/runner.ts';
 import { rehearse } from '../src/rehearse/runner.ts';
-import { obtainDebianOcsDist } from '../src/dist/ocs.ts';
-import type { OcsDistribution } from '../src/dist/ocs.ts';
+import { obtainDebianOcsDist } from '../src/distributions/ocs.ts';
+import type { OcsDistribution } from '../src/distributions/ocs.ts';
 import { Journal, journalState } from '../src/rehearse/journal.ts';
 import { parseJournal } from '../src/formats/journal.ts';
 import { attachInstance, listInstances, stopInstanceRecord } from '../src/db/embedded.ts';

@@ -44,7 +44,7 @@ import type { ApplyRecord, PreflightRecord } from './state.ts';
 import { applyDir, readApplyRecord, writeApplyRecord } from './state.ts';
 import type { DowntimeEstimate } from './estimate.ts';
 import { estimateDowntime } from './estimate.ts';
-import { describeDistributions } from '../dist/index.ts';
+import { describeDistributions } from '../distributions/index.ts';
 
 export interface ProductionSources {
   glpi?: Dsn;

@@ -7,7 +7,7 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { collect } from './options.ts';
 import type { ExecutorDistributions } from '../rehearse/executors/types.ts';
-import { loadDistributions, obtainDebianOcsDist } from '../dist/index.ts';
+import { loadDistributions, obtainDebianOcsDist } from '../distributions/index.ts';
 
 export interface DistOptions {
   ocsDist?: string[];

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { attachInstance } from '../db/embedded.ts';
 import { NotFoundError } from '../errors.ts';
 import type { Dsn } from '../db/dsn.ts';
-import { findGlpiDist, findPluginDist } from '../dist/glpi.ts';
+import { findGlpiDist, findPluginDist } from '../distributions/glpi.ts';
 import type { PlanFile } from '../plan/plan-types.ts';
 import { Journal, journalState } from '../rehearse/journal.ts';
 import type { RunSummary } from '../rehearse/run-types.ts';

@@ -8,15 +8,15 @@
  *        marketplace directory (GLPI's router only knows the tree's own plugins/ and marketplace/), and
  *        `<private>/glpi/inc` points at the tree's inc/ so that the plugin's `../../../inc/includes.php`
  *        finds GLPI's.
- *  OCS   a private copy of the ocsreports tree (Debian's package unpacked by src/dist/ocs.ts), with its own
+ *  OCS   a private copy of the ocsreports tree (Debian's package unpacked by src/distributions/ocs.ts), with its own
  *        dbconfig.inc.php for the rehearsed OCS database (Debian links it to /etc/ocsinventory) and its log and
  *        lib directories moved into the private directory.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Dsn } from '../db/dsn.ts';
-import type { GlpiDistribution } from '../dist/glpi.ts';
-import type { OcsDistribution } from '../dist/ocs.ts';
+import type { GlpiDistribution } from '../distributions/glpi.ts';
+import type { OcsDistribution } from '../distributions/ocs.ts';
 import { prepareGlpiDirs, writeConfigDb, type GlpiEnvDirs } from '../rehearse/executors/glpi-env.ts';
 import { startPhpServer, type PhpServer } from './php-server.ts';
 

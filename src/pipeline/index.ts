@@ -27,7 +27,7 @@ import { rehearse } from '../rehearse/runner.ts';
 import type { RunSummary } from '../rehearse/run-types.ts';
 import type { ExecutorDistributions } from '../rehearse/executors/types.ts';
 import { runToJUnit } from '../rehearse/junit.ts';
-import { resolveOcsSources } from '../dist/ocs.ts';
+import { resolveOcsSources } from '../distributions/ocs.ts';
 import { ocsReleases } from '../catalog/ocs-releases.ts';
 import { glpiBranchOf } from '../catalog/catalog.ts';
 import { compareDotted } from '../inspect/detect.ts';

@@ -46,7 +46,7 @@ import { Journal, journalState } from './journal.ts';
 import { replayableSteps } from './replay.ts';
 import type { ExecutorDistributions } from './executors/types.ts';
 import { restoreForRehearsal } from './restore.ts';
-import { describeDistributions } from '../dist/index.ts';
+import { describeDistributions } from '../distributions/index.ts';
 import { findingsToAnomalies } from './anomalies.ts';
 import type { ReplaySetup, StateCache } from './step.ts';
 import { passedOn, runOneStep } from './step.ts';

@@ -20,7 +20,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { OcsDistribution } from '../../src/dist/ocs.ts';
+import type { OcsDistribution } from '../../src/distributions/ocs.ts';
 import { SHARED_DIR } from './shared.ts';
 
 export interface SharedTarball {
@@ -294,7 +294,7 @@ export function assertDistsUsableInCi(results: EnsureResult[], env: NodeJS.Proce
  * `cacheDir`. Offline on a cold cache, `skip` says why and what to do; under CI=true that is an error.
  */
 export async function debianOcsOrSkip(cacheDir: string): Promise<{ dist?: OcsDistribution; skip: string }> {
-  const { obtainDebianOcsDist } = await import('../../src/dist/ocs.ts');
+  const { obtainDebianOcsDist } = await import('../../src/distributions/ocs.ts');
   const { MissingDependencyError } = await import('../../src/errors.ts');
   try {
     return { dist: await obtainDebianOcsDist(cacheDir), skip: '' };

@@ -6,8 +6,8 @@ import { outputFor } from '../context.ts';
 import { formatCount, formatDuration } from '../output.ts';
 import { UsageError } from '../../errors.ts';
 import { isEmptyDir } from '../../snapshot/files.ts';
-import type { GenerateResult } from '../../fixtures/index.ts';
-import { generateFixtures, HAZARDS, HAZARD_NAMES, hazardsFromText, MAX_COMPUTERS, MIN_COMPUTERS, resolveSchemaSource, writeFixtureSnapshot } from '../../fixtures/index.ts';
+import type { GenerateResult } from '../../synthetic/index.ts';
+import { generateFixtures, HAZARDS, HAZARD_NAMES, hazardsFromText, MAX_COMPUTERS, MIN_COMPUTERS, resolveSchemaSource, writeFixtureSnapshot } from '../../synthetic/index.ts';
 import { withProgress } from './snapshot.ts';
 
 interface GenerateCliOptions extends ServerSettingsOptions {

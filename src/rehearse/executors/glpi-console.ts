@@ -9,7 +9,7 @@
  * suitable PHP the step is "not run", with the exact command the user must run — never passed.
  */
 import { detectGlpiVersion } from '../../inspect/detect.ts';
-import { findGlpiDist, phpSatisfies, probePhp, type GlpiDistribution, type PhpInfo } from '../../dist/glpi.ts';
+import { findGlpiDist, phpSatisfies, probePhp, type GlpiDistribution, type PhpInfo } from '../../distributions/glpi.ts';
 import { ToolError } from '../../errors.ts';
 import type { PlanStep } from '../../plan/plan-types.ts';
 import { because, failed, notRun, secondsFr, shellQuote, tailExcerpt, writeEvidence } from './common.ts';
@@ -69,7 +69,7 @@ export async function glpiPrerequisites(ctx: ExecutorContext, release: string, p
     php = await probePhp(phpBin);
   } catch (err) {
     if (err instanceof ToolError) {
-      // The probe's own message (src/dist) is English: quoted as is after a French lead-in.
+      // The probe's own message (src/distributions) is English: quoted as is after a French lead-in.
       const message = err.message + (err.hint ? ` (${err.hint})` : '');
       return { dist, notRun: notRun({ en: message, fr: `PHP inutilisable (${phpBin}) : ${message}` }, userCmd(dist.dir)) };
     }

@@ -23,7 +23,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
 import type { Dsn } from '../../db/dsn.ts';
-import type { GlpiDistribution } from '../../dist/glpi.ts';
+import type { GlpiDistribution } from '../../distributions/glpi.ts';
 import type { ExecutorContext } from './types.ts';
 import { shellQuote } from './common.ts';
 import type { Connection } from 'mysql2/promise';

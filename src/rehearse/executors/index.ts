@@ -4,7 +4,7 @@
  */
 import fs from 'node:fs';
 import type { PlanStep, StepRunner } from '../../plan/plan-types.ts';
-import { resolveOcsSources } from '../../dist/ocs.ts';
+import { resolveOcsSources } from '../../distributions/ocs.ts';
 import { ocsBridgeExecutor, ocsPhpChangeExecutor, ocsUpdateFileExecutor, OWN_BRIDGE_FILE } from './ocs.ts';
 import { glpiConsoleExecutor } from './glpi-console.ts';
 import { pluginInstallExecutor } from './plugin-install.ts';

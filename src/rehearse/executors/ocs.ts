@@ -13,7 +13,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Connection } from 'mysql2/promise';
 import { MIGRATIONS_DIR } from '../../catalog/ocs-releases.ts';
-import { resolveOcsSources, sha256File } from '../../dist/ocs.ts';
+import { resolveOcsSources, sha256File } from '../../distributions/ocs.ts';
 import type { PlanStep } from '../../plan/plan-types.ts';
 import { because, failed, notRun, openWritable, writeEvidence } from './common.ts';
 import { OCS_BRIDGE_DELETIONS, OCS_BRIDGE_WARNINGS, OCS_PHP_CHANGES, OCS_UPDATE_DELETIONS, type DeletionCounter } from './ocs-catalog.ts';

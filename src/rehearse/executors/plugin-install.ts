@@ -17,7 +17,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Connection } from 'mysql2/promise';
-import { findPluginDist, type GlpiDistribution, type PhpInfo } from '../../dist/glpi.ts';
+import { findPluginDist, type GlpiDistribution, type PhpInfo } from '../../distributions/glpi.ts';
 import { qi } from '../../db/connect.ts';
 import { assertWritable } from '../../db/interlock.ts';
 import type { PlanStep } from '../../plan/plan-types.ts';

@@ -12,8 +12,8 @@
 import type { Connection } from 'mysql2/promise';
 import type { Dsn } from '../../db/dsn.ts';
 import type { PlanStep, StepRunner } from '../../plan/plan-types.ts';
-import type { OcsDistribution } from '../../dist/ocs.ts';
-import type { GlpiDistribution, PluginDistribution } from '../../dist/glpi.ts';
+import type { OcsDistribution } from '../../distributions/ocs.ts';
+import type { GlpiDistribution, PluginDistribution } from '../../distributions/glpi.ts';
 
 export type ExecutorStatus = 'passed' | 'failed' | 'not-run';
 
