@@ -5,7 +5,7 @@
  */
 import type { ReportInputs } from './inputs.ts';
 import type { RenderOptions } from './dossier.ts';
-import { bytes, planNotes, stepTitle, stringsFor } from './format.ts';
+import { bytes, entry, planNotes, stepTitle, stringsFor } from './format.ts';
 import type { Strings } from './i18n/fr.ts';
 import { bullets, code, doc, esc, fence, heading, numbered, redact, table } from './md.ts';
 import type { Manifest, ManifestDatabase } from '../snapshot/manifest-types.ts';
@@ -459,11 +459,11 @@ function interconnection(s: Strings, p: Parts): string[] {
   const g = db(p, 'glpi');
   const ocsRows = OCS_TABLES.filter(([name]) => !o || o.tables.some((x) => x.name === name) || !['software', 'softwares'].includes(name)).map(([name, bit]) => {
     const r = rowsOf(o, name);
-    return [code(name), t.ocsTables[name] ?? '', bit, r === undefined ? (o ? t.absent : '—') : s.count(r)];
+    return [code(name), entry(t.ocsTables, name) ?? '', bit, r === undefined ? (o ? t.absent : '—') : s.count(r)];
   });
   const glpiRows = GLPI_CONNECTOR_TABLES.filter((name) => g?.tables.some((x) => x.name === name) ?? !name.startsWith('glpi_plugin')).map((name) => {
     const r = rowsOf(g, name);
-    return [code(name), t.glpiTables[name] ?? '', r === undefined ? '—' : s.count(r)];
+    return [code(name), entry(t.glpiTables, name) ?? '', r === undefined ? '—' : s.count(r)];
   });
   const out: string[] = [
     heading(2, t.interco),

@@ -5,7 +5,7 @@
 import { attemptsSection } from './sections/attempts.ts';
 import type { RunInputs } from './inputs.ts';
 import type { Lang } from './format.ts';
-import { baseName, bytes, deletionReason, duration, planNotes, stepExplanation, stepTitle, stringsFor } from './format.ts';
+import { baseName, bytes, deletionReason, duration, entry, planNotes, stepExplanation, stepTitle, stringsFor } from './format.ts';
 import type { Strings } from './i18n/fr.ts';
 import type { DossierModel, TestCase } from './model.ts';
 import { buildDossierModel } from './model.ts';
@@ -51,7 +51,7 @@ export function caseTitle(s: Strings, c: TestCase): string {
   const d = s.dossier;
   if (c.kind === 'manual') return c.manual!.title;
   if (c.bridgeSource === 'tool' && c.planStep) return s.rec.bridgeTitleTool(c.planStep.from, c.planStep.to);
-  if (c.kind === 'pre-check') return d.preCheckTitles[c.ref] ?? (s.lang === 'fr' ? c.preCheck!.titleFr : undefined) ?? c.preCheck!.title;
+  if (c.kind === 'pre-check') return entry(d.preCheckTitles, c.ref) ?? (s.lang === 'fr' ? c.preCheck!.titleFr : undefined) ?? c.preCheck!.title;
   if (c.kind === 'audit-check') return c.auditCheck!.title[s.lang as 'fr' | 'en'];
   return c.planStep ? stepTitle(s, c.planStep) : (c.ref ?? d.stepNoPlan);
 }
@@ -128,8 +128,8 @@ function identification(s: Strings, m: DossierModel, o: RenderOptions): string[]
   ];
   const versions = m.versions.map((v) => [
     s.product[v.product],
-    v.before ? (v.product === 'connector' ? (s.connectorMode[v.before] ?? esc(v.before)) : esc(v.before)) : s.unknown,
-    v.target ? (v.product === 'connector' ? (s.connectorTarget[v.target] ?? esc(v.target)) : esc(v.target)) : s.notApplicable,
+    v.before ? (v.product === 'connector' ? (entry(s.connectorMode, v.before) ?? esc(v.before)) : esc(v.before)) : s.unknown,
+    v.target ? (v.product === 'connector' ? (entry(s.connectorTarget, v.target) ?? esc(v.target)) : esc(v.target)) : s.notApplicable,
     v.reached ? (v.product === 'ocs' && /^\d+$/.test(v.reached) ? esc(`GUI_VERSION ${v.reached}`) : esc(v.reached)) : v.target && v.target !== 'none' ? d.notReached : s.notApplicable,
   ]);
   return [
@@ -572,7 +572,7 @@ function verdictSection(s: Strings, m: DossierModel): string[] {
     quote(`**${d.verdictKind[v.kind]}.** ${d.verdictExplain[v.kind]}`),
   ];
   const reasons = v.reasons.map((x) => {
-    if (x === 'run-not-complete') return d.reasons[x](0);
+    if (x === 'run-not-complete') return d.reasons[x]();
     if (x === 'steps-not-run' && m.finished && !m.inputs.run.complete) return r.finishedNotRun(v.notRun.length);
     const n = x === 'steps-not-run' ? v.notRun.length : x === 'failed-steps' ? v.failed.length : x === 'blocking' ? v.residual.blocking : x === 'too-many-majors' ? v.residual.major : v.residual.total;
     return d.reasons[x](n);
@@ -627,7 +627,7 @@ function traceSection(s: Strings, m: DossierModel): string[] {
               esc(r.key === 'glpiLatest' ? m.inputs.plan.targets.glpi! : m.inputs.plan.targets.ocs!),
               r.newest.branch ? s.rec.reqNewestBranch(esc(r.newest.branch), esc(r.newest.overall)) : s.rec.reqNewest(esc(r.newest.overall)),
             )
-          : d.reqStatus[r.status],
+          : (entry(d.reqStatus, r.status) ?? esc(r.status)),
       ]),
     ),
   ];
@@ -743,7 +743,7 @@ function annexes(s: Strings, m: DossierModel): string[] {
             .filter(([k]) => k !== 't' && k !== 'event')
             .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
             .join(' ');
-          return [esc(e.t), d.events[e.event] ?? esc(e.event), rest ? code(redact(rest)) : ''];
+          return [esc(e.t), entry(d.events, e.event) ?? esc(e.event), rest ? code(redact(rest)) : ''];
         }),
       ),
     );

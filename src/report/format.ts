@@ -58,3 +58,9 @@ export function planNotes(s: Strings, plan: PlanFile): string[] {
 export function deletionReason(s: Strings, row: { why: string; whyFr?: string }): string {
   return french(s) ? (row.whyFr ?? row.why) : row.why;
 }
+
+/** A catalog table's entry for a key read from a file (undefined when the table has no such key). */
+export function entry<T extends object>(table: T, key: string): T[keyof T] | undefined {
+  for (const [k, v] of Object.entries(table)) if (k === key) return v;
+  return undefined;
+}

@@ -1,8 +1,6 @@
 /** English wording of the dossier and the DAT (`--lang en`). Same keys as fr.ts. */
-import type { Severity } from '../../audit/finding-types.ts';
 import type { Strings } from './fr.ts';
-
-const p2 = (n: number) => String(n).padStart(2, '0');
+import { groupedCount, utcParts } from '../../i18n/intl.ts';
 
 export const en: Strings = {
   lang: 'en',
@@ -13,7 +11,7 @@ export const en: Strings = {
   no: 'No',
   notApplicable: 'not applicable',
   unknown: 'unknown',
-  severity: { bloquante: 'Blocking', majeure: 'Major', mineure: 'Minor' } as Record<Severity, string>,
+  severity: { bloquante: 'Blocking', majeure: 'Major', mineure: 'Minor' },
   caseStatus: { passed: 'Passed', failed: 'Failed', 'not-run': 'Not run' },
   auditStatus: { passed: 'Compliant', failed: 'Deviation not dealt with', 'not-run': 'Not run' },
   auditTreated: 'Deviation dealt with',
@@ -26,16 +24,14 @@ export const en: Strings = {
     none: 'none',
   },
   date: (iso: string): string => {
-    const d = new Date(iso);
-    if (Number.isNaN(d.getTime())) return iso;
-    return `${d.getUTCFullYear()}-${p2(d.getUTCMonth() + 1)}-${p2(d.getUTCDate())} ${p2(d.getUTCHours())}:${p2(d.getUTCMinutes())} UTC`;
+    const d = utcParts(iso);
+    return d ? `${d.year}-${d.month}-${d.day} ${d.hour}:${d.minute} UTC` : iso;
   },
   day: (iso: string): string => {
-    const d = new Date(iso);
-    if (Number.isNaN(d.getTime())) return iso;
-    return `${d.getUTCFullYear()}-${p2(d.getUTCMonth() + 1)}-${p2(d.getUTCDate())}`;
+    const d = utcParts(iso);
+    return d ? `${d.year}-${d.month}-${d.day}` : iso;
   },
-  count: (n: number): string => String(n).replace(/\B(?=(\d{3})+(?!\d))/g, ','),
+  count: (n: number): string => groupedCount('en', n),
   decimal: (x: number, digits: number): string => x.toFixed(digits),
   bytesUnits: ['B', 'KiB', 'MiB', 'GiB', 'TiB'],
 
@@ -62,8 +58,8 @@ export const en: Strings = {
     runDatesValue: (start: string, end?: string) => (end ? `from ${start} to ${end}` : `started ${start}, not finished`),
     runSameDay: (day: string, from: string, to: string) => `${day}, from ${from} to ${to} UTC`,
     time: (iso: string): string => {
-      const d = new Date(iso);
-      return `${p2(d.getUTCHours())}:${p2(d.getUTCMinutes())}`;
+      const d = utcParts(iso);
+      return d ? `${d.hour}:${d.minute}` : iso;
     },
     mode: 'Execution mode',
     modeReal: 'full run on a test instance',
@@ -436,8 +432,8 @@ export const en: Strings = {
     anomaliesIntro:
       'An anomaly is blocking when it prevents going live or loses data, major when it degrades a function without preventing it, minor otherwise. Lifecycle: open, fixed (correction delivered, to verify), verified (a new run confirmed it), closed (agreed by the parties). Open and fixed anomalies are residual in the sense of §8.11.',
     anomaliesNone: 'No anomaly was observed.',
-    origin: { rehearsal: 'rehearsal', 'manual-test': 'manual test', apply: 'production apply', functional: 'functional test' } as Record<string, string>,
-    state: { ouverte: 'Open', corrigée: 'Fixed', vérifiée: 'Verified', close: 'Closed' } as Record<string, string>,
+    origin: { rehearsal: 'rehearsal', 'manual-test': 'manual test', apply: 'production apply', functional: 'functional test' },
+    state: { ouverte: 'Open', corrigée: 'Fixed', vérifiée: 'Verified', close: 'Closed' },
     idCol: 'Reference',
     titleCol: 'Title',
     stateCol: 'State',
@@ -493,7 +489,7 @@ export const en: Strings = {
     manual: 'Manual tests',
     manualIntro: 'Results recorded in recette.yaml by the testers.',
     manualProcedure: (tester: string, date: string) => `Manual test run by ${tester} on ${date}.`,
-    manualStatus: { passed: 'Passed', failed: 'Failed', blocked: 'Blocked (not run)' } as Record<string, string>,
+    manualStatus: { passed: 'Passed', failed: 'Failed', blocked: 'Blocked (not run)' },
     testerCol: 'Tester',
     dateCol: 'Date',
 
@@ -533,7 +529,7 @@ export const en: Strings = {
     annexCases: 'Test sheets',
     annexCasesIntro: 'Each pre-check, plan step, audit check and manual test has a sheet. The commands quoted are those the tool runs; passwords never appear.',
     outsideRun: 'outside the run directory, to hand over with the dossier',
-    distHash: { file: 'SHA-256 of the file', tree: 'tree hash, see docs/reports.md' } as Record<string, string>,
+    distHash: { file: 'SHA-256 of the file', tree: 'tree hash, see docs/reports.md' },
     distNotRecorded: 'not recorded: directory absent when the document was generated',
     reqOlder: (target: string, newest: string) => `Not proven: target ${target} is not the newest release (${newest})`,
     reqNewestBranch: (branch: string, overall: string) => `${branch} in its branch, ${overall} in the catalog`,

@@ -2,7 +2,7 @@
  * French wording of the dossier and the DAT (the default language). Written for the project; typography:
  * « guillemets », a plain space before « : ; ? ! », thousands separated by a narrow no-break space.
  */
-import type { Severity } from '../../audit/finding-types.ts';
+import { groupedCount, utcParts } from '../../i18n/intl.ts';
 
 export const fr = {
   lang: 'fr',
@@ -14,35 +14,31 @@ export const fr = {
   no: 'Non',
   notApplicable: 'sans objet',
   unknown: 'inconnu',
-  severity: { bloquante: 'Bloquante', majeure: 'Majeure', mineure: 'Mineure' } as Record<Severity, string>,
-  caseStatus: { passed: 'Réussi', failed: 'Échoué', 'not-run': 'Non exécuté' } as Record<'passed' | 'failed' | 'not-run', string>,
-  auditStatus: { passed: 'Conforme', failed: 'Écart non traité', 'not-run': 'Non exécuté' } as Record<'passed' | 'failed' | 'not-run', string>,
+  severity: { bloquante: 'Bloquante', majeure: 'Majeure', mineure: 'Mineure' },
+  caseStatus: { passed: 'Réussi', failed: 'Échoué', 'not-run': 'Non exécuté' },
+  auditStatus: { passed: 'Conforme', failed: 'Écart non traité', 'not-run': 'Non exécuté' },
   auditTreated: 'Écart traité',
-  product: { glpi: 'GLPI', ocs: 'OCS Inventory NG', connector: 'Interconnexion GLPI–OCS' } as Record<'glpi' | 'ocs' | 'connector', string>,
+  product: { glpi: 'GLPI', ocs: 'OCS Inventory NG', connector: 'Interconnexion GLPI–OCS' },
   connectorTarget: {
     plugin: 'plugin ocsinventoryng',
     native: 'inventaire natif de GLPI (GLPI Agent)',
     none: 'aucune interconnexion',
-  } as Record<string, string>,
+  },
   connectorMode: {
     'core-0.83': 'mode OCS intégré au cœur de GLPI 0.83 (tables `glpi_ocs*`)',
     'renamed-0.84': 'tables renommées par la migration 0.84 (`ocs_glpi_*`), plugin non installé',
     plugin: 'plugin ocsinventoryng',
     none: 'aucune',
-  } as Record<string, string>,
+  },
   date: (iso: string): string => {
-    const d = new Date(iso);
-    if (Number.isNaN(d.getTime())) return iso;
-    const p = (n: number) => String(n).padStart(2, '0');
-    return `${p(d.getUTCDate())}/${p(d.getUTCMonth() + 1)}/${d.getUTCFullYear()} à ${p(d.getUTCHours())} h ${p(d.getUTCMinutes())} UTC`;
+    const d = utcParts(iso);
+    return d ? `${d.day}/${d.month}/${d.year} à ${d.hour} h ${d.minute} UTC` : iso;
   },
   day: (iso: string): string => {
-    const d = new Date(iso);
-    if (Number.isNaN(d.getTime())) return iso;
-    const p = (n: number) => String(n).padStart(2, '0');
-    return `${p(d.getUTCDate())}/${p(d.getUTCMonth() + 1)}/${d.getUTCFullYear()}`;
+    const d = utcParts(iso);
+    return d ? `${d.day}/${d.month}/${d.year}` : iso;
   },
-  count: (n: number): string => String(n).replace(/\B(?=(\d{3})+(?!\d))/g, '\u202f'),
+  count: (n: number): string => groupedCount('fr', n),
   decimal: (x: number, digits: number): string => x.toFixed(digits).replace('.', ','),
   bytesUnits: ['o', 'Kio', 'Mio', 'Gio', 'Tio'],
 
@@ -53,7 +49,7 @@ export const fr = {
     warnings: {
       'no-findings': 'Le fichier des constats d’audit (`findings.yaml`) n’accompagnait pas la répétition : les contrôles d’audit ne figurent pas dans ce dossier.',
       'no-manifest': 'Le manifeste de l’instantané n’était pas accessible lors de la génération : l’identité de l’instantané est celle consignée par la répétition, sans le détail des tables.',
-    } as Record<string, string>,
+    },
     verdictBanner: 'Verdict',
     identification: 'Identification',
     idItem: 'Élément',
@@ -69,9 +65,8 @@ export const fr = {
     runDatesValue: (start: string, end?: string) => (end ? `du ${start} au ${end}` : `commencée le ${start}, non terminée`),
     runSameDay: (day: string, from: string, to: string) => `le ${day}, de ${from} à ${to} UTC`,
     time: (iso: string): string => {
-      const d = new Date(iso);
-      const p = (n: number) => String(n).padStart(2, '0');
-      return `${p(d.getUTCHours())} h ${p(d.getUTCMinutes())}`;
+      const d = utcParts(iso);
+      return d ? `${d.hour} h ${d.minute}` : iso;
     },
     mode: 'Mode d’exécution',
     modeReal: 'exécution complète sur instance de test',
@@ -154,7 +149,7 @@ export const fr = {
     preCheckTitles: {
       'restore-glpi': 'Restauration de la base GLPI conforme au manifeste de l’instantané',
       'restore-ocs': 'Restauration de la base OCS conforme au manifeste de l’instantané',
-    } as Record<string, string>,
+    },
     preChecksNone: 'Aucun contrôle préalable n’a été consigné par la répétition.',
     steps: 'Étapes du plan',
     auditChecks: 'Contrôles d’audit sur les données de départ',
@@ -210,7 +205,7 @@ export const fr = {
     deltaBefore: 'Avant',
     deltaAfter: 'Après',
     deltaVerdict: 'Analyse',
-    deltaVerdicts: { unchanged: 'inchangée', expected: 'prévu par le plan', anomaly: 'anomalie' } as Record<string, string>,
+    deltaVerdicts: { unchanged: 'inchangée', expected: 'prévu par le plan', anomaly: 'anomalie' },
     /** The rehearsal's analyses of a row-count change (written in English by src/rehearse/checks.ts), in French. */
     deltaTexts: {
       created: 'table créée par l’étape',
@@ -236,7 +231,7 @@ export const fr = {
     auditRemedyMigration: (id: string) => `Traitement prévu : migration corrective ${id}.`,
     auditRemedyManual: (text: string) => `Traitement prévu, manuel : « ${text} ».`,
     family: 'Famille',
-    families: { 'glpi-upgrade': 'mise à jour de GLPI', 'ocs-upgrade': 'mise à jour d’OCS', interconnection: 'interconnexion', environment: 'environnement' } as Record<string, string>,
+    families: { 'glpi-upgrade': 'mise à jour de GLPI', 'ocs-upgrade': 'mise à jour d’OCS', interconnection: 'interconnexion', environment: 'environnement' },
     hazards: 'Risques identifiés à l’audit pour cette étape',
 
     register: 'Registre des anomalies',
@@ -275,12 +270,12 @@ export const fr = {
       accepted: 'Recette provisoire prononçable',
       'with-reservations': 'Recette provisoire avec réserves',
       incomplete: 'Dossier incomplet, recette non prononçable en l’état',
-    } as Record<string, string>,
+    },
     verdictExplain: {
       accepted: 'Les seuils du § 8.11 sont respectés et toutes les étapes ont été exécutées avec succès.',
       'with-reservations': 'Les seuils du § 8.11 ne sont pas respectés, ou une étape a échoué : les anomalies résiduelles constituent les réserves du procès-verbal.',
       incomplete: 'Des étapes ou des contrôles n’ont pas été exécutés ; il faut compléter la répétition avant de conclure.',
-    } as Record<string, string>,
+    },
     reasons: {
       'steps-not-run': (n: number) => `${n} étape(s) ou contrôle(s) non exécuté(s).`,
       'dry-run': () => 'Répétition à blanc (`--dry-run`).',
@@ -289,7 +284,7 @@ export const fr = {
       blocking: (n: number) => `${n} anomalie(s) bloquante(s) résiduelle(s).`,
       'too-many-majors': (n: number) => `${n} anomalies majeures résiduelles, pour un maximum de deux.`,
       'too-many-residual': (n: number) => `${n} anomalies résiduelles, pour un maximum de quatorze.`,
-    } as Record<string, (n: number) => string>,
+    },
     thresholdsAlready: 'Les seuils du § 8.11 sont d’ores et déjà dépassés : même complétée, la recette ne pourrait être prononcée qu’avec réserves.',
     notRunList: 'Non exécutés :',
 
@@ -306,7 +301,7 @@ export const fr = {
       residual: 'Moins de quinze anomalies résiduelles',
       deltasExplained: 'Tout écart de nombre de lignes est expliqué',
       functionalValidation: 'Les informations échangées ont été validées par le département DSI/Production',
-    } as Record<string, string>,
+    },
     exitDetails: {
       allStepsRun: (d: string) => `${d} non exécutée(s)`,
       allCasesPassed: (d: string) => `${d} en échec`,
@@ -316,7 +311,7 @@ export const fr = {
       residual: (d: string) => `${d} résiduelle(s)`,
       deltasExplained: (d: string) => `${d} écart(s) non expliqué(s)`,
       functionalValidation: () => 'validation à mener par la DSI sur la plateforme de recette',
-    } as Record<string, (d: string) => string>,
+    },
     toReview: 'À vérifier',
 
     trace: 'Matrice de traçabilité',
@@ -330,14 +325,14 @@ export const fr = {
       corrective: 'Les défauts de l’interconnexion et des bases sont corrigés',
       dataMeetsNeeds: 'Les informations stockées et échangées répondent aux besoins de la DSI/Production',
       testedBeforeDelivery: 'Les mises à jour ont été testées avant livraison',
-    } as Record<string, string>,
+    },
     reqStatus: {
       met: 'Démontrée',
       failed: 'Non conforme',
       'not-proven': 'Non démontrée (tests non exécutés)',
       'no-test': 'Aucun cas de test',
       'needs-review': 'Démontrée en partie : validation fonctionnelle à compléter',
-    } as Record<string, string>,
+    },
     withTarget: (t: string) => `cible ${t}`,
 
     signoff: 'Visas',
@@ -388,7 +383,7 @@ export const fr = {
       'step-finished': 'fin d’étape',
       'run-interrupted': 'interruption',
       'run-finished': 'fin de la répétition',
-    } as Record<string, string>,
+    },
   },
   /** Synthesis, registers, recette and the wording that depends on evidence (issue 21). */
   rec: {
@@ -452,8 +447,8 @@ export const fr = {
     anomaliesIntro:
       'Une anomalie est bloquante lorsqu’elle empêche la mise en service ou entraîne une perte de données, majeure lorsqu’elle dégrade une fonction sans l’empêcher, mineure dans les autres cas. Cycle de vie : ouverte, corrigée (correction livrée, à vérifier), vérifiée (une nouvelle exécution l’a confirmée), close (accord des parties). Les anomalies ouvertes ou corrigées sont résiduelles au sens du § 8.11.',
     anomaliesNone: 'Aucune anomalie n’a été observée.',
-    origin: { rehearsal: 'répétition', 'manual-test': 'test manuel', apply: 'application en production', functional: 'test fonctionnel' } as Record<string, string>,
-    state: { ouverte: 'Ouverte', corrigée: 'Corrigée', vérifiée: 'Vérifiée', close: 'Close' } as Record<string, string>,
+    origin: { rehearsal: 'répétition', 'manual-test': 'test manuel', apply: 'application en production', functional: 'test fonctionnel' },
+    state: { ouverte: 'Ouverte', corrigée: 'Corrigée', vérifiée: 'Vérifiée', close: 'Close' },
     idCol: 'Référence',
     titleCol: 'Intitulé',
     stateCol: 'État',
@@ -509,7 +504,7 @@ export const fr = {
     manual: 'Tests manuels',
     manualIntro: 'Résultats consignés dans recette.yaml par les testeurs.',
     manualProcedure: (tester: string, date: string) => `Test manuel mené par ${tester} le ${date}.`,
-    manualStatus: { passed: 'Réussi', failed: 'Échoué', blocked: 'Bloqué (non exécuté)' } as Record<string, string>,
+    manualStatus: { passed: 'Réussi', failed: 'Échoué', blocked: 'Bloqué (non exécuté)' },
     testerCol: 'Testeur',
     dateCol: 'Date',
 
@@ -552,7 +547,7 @@ export const fr = {
     annexCasesIntro:
       'Chaque contrôle préalable, chaque étape du plan, chaque contrôle d’audit et chaque test manuel fait l’objet d’une fiche. Les commandes citées sont celles qu’exécute l’outil ; les mots de passe n’y figurent jamais.',
     outsideRun: 'hors du répertoire de la répétition, à remettre avec le dossier',
-    distHash: { file: 'SHA-256 du fichier', tree: 'empreinte d’arborescence, voir docs/reports.md' } as Record<string, string>,
+    distHash: { file: 'SHA-256 du fichier', tree: 'empreinte d’arborescence, voir docs/reports.md' },
     distNotRecorded: 'non enregistrée : répertoire absent lors de la génération',
     reqOlder: (target: string, newest: string) => `Non démontrée : la cible ${target} n’est pas la dernière version (${newest})`,
     reqNewestBranch: (branch: string, overall: string) => `${branch} dans sa branche, ${overall} au catalogue`,
@@ -722,7 +717,7 @@ export const fr = {
       glpi_rules: 'règles GLPI (dont les règles d’import)',
       hardware: 'machines inventoriées par OCS',
       accountinfo_config: 'champs administratifs OCS (`accountinfo`)',
-    } as Record<string, string>,
+    },
     adminTodo: 'Organisation des entités, des profils et des règles d’import et de liaison retenue par la DSI',
     adminTodoHint: 'à décrire avec les administrateurs fonctionnels',
 
@@ -762,7 +757,7 @@ export const fr = {
       sim: 'cartes SIM',
       config: 'paramètres : `GUI_VERSION`, `TRACE_DELETED`',
       deleted_equiv: 'machines supprimées ou fusionnées, à répercuter dans GLPI',
-    } as Record<string, string>,
+    },
     glpiSide: 'Tables de GLPI qui portent l’interconnexion :',
     glpiTable: 'Table GLPI',
     glpiTables: {
@@ -775,7 +770,7 @@ export const fr = {
       glpi_plugin_ocsinventoryng_ocsadmininfoslinks: 'correspondance des champs administratifs (plugin)',
       glpi_plugin_ocsinventoryng_registrykeys: 'clés de registre importées (plugin)',
       glpi_computers: 'ordinateurs ; les éléments gérés par OCS sont marqués `is_dynamic` (`is_ocs_import` en 0.83)',
-    } as Record<string, string>,
+    },
     formats:
       'Formats : de l’agent au serveur de communication, un document XML compressé par machine, transmis en HTTP(S) ; entre la base OCS et GLPI, des lignes SQL lues par le plugin. Aucun fichier intermédiaire n’est échangé.',
     rules: 'Règles de cohérence',
