@@ -25,6 +25,7 @@ import { pluginInstallExecutor, SAVED_SCHEMA } from '../src/rehearse/executors/p
 import { configDbPhp, rawurlencode, readConfigFlags } from '../src/rehearse/executors/glpi-env.ts';
 import type { ExecutorContext } from '../src/rehearse/executors/types.ts';
 import type { PlanStep, StepRunner } from '../src/plan/plan-types.ts';
+import { literal } from '../src/i18n/messages.ts';
 
 const GLPI_DIST = glpiDist();
 const PLUGIN_DIST = pluginDist('2.0.5');
@@ -53,7 +54,20 @@ afterAll(async () => {
 });
 
 function glpiStep(runner: StepRunner, php?: string): PlanStep {
-  return { id: 'glpi-step', product: 'glpi', database: 'glpi', title: 'x', runner, from: '', to: '', requires: { php }, before: [], expected: {}, hazards: [], explanation: '' };
+  return {
+    id: 'glpi-step',
+    product: 'glpi',
+    database: 'glpi',
+    title: literal('x', 'x'),
+    runner,
+    from: '',
+    to: '',
+    requires: { php },
+    before: [],
+    expected: {},
+    hazards: [],
+    explanation: literal('', ''),
+  };
 }
 
 function ctx(db: string, glpi: GlpiDistribution[], php: string | undefined, label: string, extra: Partial<ExecutorContext> = {}): ExecutorContext {

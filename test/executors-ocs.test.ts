@@ -24,6 +24,7 @@ import { ocsStepTables } from '../src/rehearse/executors/index.ts';
 import type { ExecutorContext, ExecutorResult, StatementError } from '../src/rehearse/executors/types.ts';
 import type { PlanStep, StepRunner } from '../src/plan/plan-types.ts';
 import { englishIn, typographyFaults } from './helpers/french.ts';
+import { literal } from '../src/i18n/messages.ts';
 
 const OCS21 = sharedPath('reference', 'ocs', 'ocsbase_new-2.1.sql');
 const REF_OCS = sharedPath('reference', 'ocs');
@@ -53,7 +54,7 @@ afterAll(async () => {
 });
 
 function step(id: string, runner: StepRunner, from = '', to = ''): PlanStep {
-  return { id, product: 'ocs', database: 'ocs', title: id, runner, from, to, requires: {}, before: [], expected: {}, hazards: [], explanation: '' };
+  return { id, product: 'ocs', database: 'ocs', title: literal(id, id), runner, from, to, requires: {}, before: [], expected: {}, hazards: [], explanation: literal('', '') };
 }
 
 function ctx(db: string, dists: OcsDistribution[]): ExecutorContext {

@@ -20,6 +20,7 @@ import { glpiConsoleExecutor } from '../src/rehearse/executors/glpi-console.ts';
 import { glpiConfigLanguage, prepareGlpiDirs, writeConfigDb } from '../src/rehearse/executors/glpi-env.ts';
 import type { PlanStep } from '../src/plan/plan-types.ts';
 import { GLPI_UPDATE_VOLATILE } from './helpers/glpi-volatile.ts';
+import { literal } from '../src/i18n/messages.ts';
 
 // The clean fixture: the small one needs its corrective migrations before GLPI's updater accepts it.
 const FIXTURE = path.join(REPO_ROOT, 'fixtures', 'clean');
@@ -87,7 +88,7 @@ describe('GLPI console language', () => {
         id: 'glpi-db-update',
         product: 'glpi',
         database: 'glpi',
-        title: 'x',
+        title: literal('x', 'x'),
         from: '0.83.8',
         to: dist.version,
         runner: { kind: 'glpi-console', release: dist.version, command: 'db:update', args: ['--no-telemetry'] },
@@ -95,7 +96,7 @@ describe('GLPI console language', () => {
         before: [],
         expected: {},
         hazards: [],
-        explanation: '',
+        explanation: literal('', ''),
       };
       const runDir = path.join(work, 'run');
       const r = await glpiConsoleExecutor.execute(step as never, {

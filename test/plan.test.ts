@@ -16,6 +16,9 @@ import type { PlanFile, PlanStep } from '../src/plan/plan-types.ts';
 import type { ConnectorInfo, ConnectorMode } from '../src/inspect/detect.ts';
 import type { CorrectiveMigration } from '../src/catalog/corrective.ts';
 import { ExitCode, ToolError } from '../src/errors.ts';
+import type { Message } from '../src/i18n/messages.ts';
+import { literal } from '../src/i18n/messages.ts';
+import { render } from '../src/i18n/render.ts';
 import { DowngradeError, IncompatibleTargetsError, InconsistentDatabaseError, UnknownTargetError, UnknownVersionError } from '../src/plan/errors.ts';
 
 // ------------------------------------------------------------------------------------------ inputs
@@ -40,6 +43,9 @@ function glpi(version: string, mode: ConnectorMode = 'none', plugin?: string, en
 function ocs(gui: number): PlanInput['ocs'] {
   return { version: { guiVersion: gui, releases: [], problems: [], status: 'known' } };
 }
+
+const EN = (m: Message) => render(m, 'en');
+const FR = (m: Message) => render(m, 'fr');
 
 const NOW = new Date('2026-03-01T10:00:00Z');
 const plan = (input: PlanInput, targets: PlanTargets = {}, corrective: CorrectiveMigration[] = []) => buildPlan(input, targets, { corrective, now: NOW });
@@ -192,7 +198,7 @@ describe('plan: exact steps from many starting points', () => {
     expect(ids(p)).toEqual(c.steps);
     expect(p.targets.connector).toBe(c.connector);
     expect(p.format).toBe(1);
-    for (const s of p.steps) expect(s.explanation.length).toBeGreaterThan(20);
+    for (const s of p.steps) expect(EN(s.explanation).length).toBeGreaterThan(20);
   });
 });
 
@@ -282,12 +288,12 @@ describe('plan: requirements and runners per step', () => {
     expect(s.runner).toEqual({ kind: 'glpi-console', release: '0.84.8', command: '', args: ['--upgrade'], entry: 'tools/cliupdate.php' });
     expect(s.requires.php).toBe('>=5.3.0');
     expect(s.expected.tablesRenamed).toHaveLength(16);
-    expect(step(v, 'connector-plugin-1.0.3').explanation).toMatch(/web interface/);
+    expect(EN(step(v, 'connector-plugin-1.0.3').explanation)).toMatch(/web interface/);
     expect(step(v, 'connector-plugin-2.0.5').from).toBe('1.0.3');
   });
 
   it('explains every choice in notes: fewest hops, the connector route, the OCS bridge, no corrective migration yet', () => {
-    const text = p.notes.join('\n');
+    const text = p.notes.map(EN).join('\n');
     expect(text).toMatch(/GLPI 0\.83\.8 → 10\.0\.22 → 11\.0\.7: 2 hops/);
     expect(text).toMatch(/accepts databases from 0\.85\.5/);
     expect(text).toMatch(/ocs_glpi_\*/);
@@ -339,14 +345,14 @@ describe('plan: corrective migrations by their before kind', () => {
     expect(step(p, 'fix-o-null').runner).toEqual({ kind: 'corrective-migration', migration: 'o-null' });
     expect(step(p, 'fix-o-null').expected.tablesTouched).toEqual(['softwares']);
     expect(step(p, 'ocs-7007').hazards).toContain('test.o-null');
-    expect(p.notes.join(' ')).toMatch(/Corrective migrations planned.*g-dedup/);
+    expect(p.notes.map(EN).join(' ')).toMatch(/Corrective migrations planned.*g-dedup/);
   });
 
   it('one whose kind is not in the plan is left out and said so (no bridge from 7006)', () => {
     const p = plan({ ocs: ocs(7006) }, {}, corrective);
     expect(ids(p)).not.toContain('fix-o-bridge');
     expect(ids(p).slice(0, 3)).toEqual(['fix-o-null', 'fix-o-any', 'ocs-7007']);
-    expect(p.notes.join(' ')).toMatch(/not applicable.*o-bridge/);
+    expect(p.notes.map(EN).join(' ')).toMatch(/not applicable.*o-bridge/);
   });
 
   it('the real migrations/corrective files load and are placed (whatever they are today)', () => {
@@ -440,7 +446,7 @@ describe('plan: clear answers for impossible or unknown situations', () => {
   it('unknown engines on a 9.5 database: one hop to 11.0, and the note says what was assumed', () => {
     const p = plan({ glpi: glpi('9.5.13') });
     expect(ids(p)).toEqual(['glpi-11.0.7-db-update', ...CONV11, 'glpi-11.0.7-check-schema']);
-    expect(p.notes.join(' ')).toMatch(/engines of this 9\.5\.13 database are unknown and assumed InnoDB.*--glpi-via 10\.0\.22/);
+    expect(p.notes.map(EN).join(' ')).toMatch(/engines of this 9\.5\.13 database are unknown and assumed InnoDB.*--glpi-via 10\.0\.22/);
   });
 
   it('a --glpi-via waypoint behind the source, or unknown, is refused', () => {
@@ -458,7 +464,7 @@ describe('plan: clear answers for impossible or unknown situations', () => {
 
 // ------------------------------------------------------------------------------------------ texts in French
 
-describe('plan: every text for people also in French (titleFr, explanationFr, notesFr, whyFr)', () => {
+describe('plan: every text for people also in French (titles, explanations, notes, reasons for deleted rows)', () => {
   // English words that never belong in a French sentence (case-sensitive: SQL keywords such as "TO" are fine).
   // Text between « » is a quotation (a program's own message), and identifiers (ocs-tables-to-innodb,
   // --glpi-via, files/update/7037.sql) are names, not words: both are left out of the check.
@@ -479,34 +485,33 @@ describe('plan: every text for people also in French (titleFr, explanationFr, no
   it.each(routes)('%s', (_name, input, targets) => {
     const p = buildPlan(input, targets, { now: NOW });
     for (const s of p.steps) {
-      expect(s.titleFr, s.id).toBeTruthy();
-      expect(s.explanationFr, s.id).toBeTruthy();
-      expect(unquoted(s.titleFr!), `${s.id} titleFr`).not.toMatch(ENGLISH);
-      expect(unquoted(s.explanationFr!), `${s.id} explanationFr: ${s.explanationFr}`).not.toMatch(ENGLISH);
-      if (/\b(the|of|on)\b/.test(s.explanation)) expect(s.explanationFr, s.id).not.toBe(s.explanation);
+      expect(FR(s.title), s.id).toBeTruthy();
+      expect(FR(s.explanation), s.id).toBeTruthy();
+      expect(unquoted(FR(s.title)), `${s.id} title`).not.toMatch(ENGLISH);
+      expect(unquoted(FR(s.explanation)), `${s.id} explanation: ${FR(s.explanation)}`).not.toMatch(ENGLISH);
+      if (/\b(the|of|on)\b/.test(EN(s.explanation))) expect(FR(s.explanation), s.id).not.toBe(EN(s.explanation));
       for (const r of s.expected.rowsDeleted ?? []) {
-        expect(r.whyFr, `${s.id} ${r.table}`).toBeTruthy();
-        expect(unquoted(r.whyFr!), `${s.id} ${r.table}`).not.toMatch(ENGLISH);
+        expect(FR(r.why), `${s.id} ${r.table}`).toBeTruthy();
+        expect(unquoted(FR(r.why)), `${s.id} ${r.table}`).not.toMatch(ENGLISH);
       }
     }
-    expect(p.notesFr).toHaveLength(p.notes.length);
-    for (const n of p.notesFr!) expect(unquoted(n), n).not.toMatch(ENGLISH);
+    for (const n of p.notes.map(FR)) expect(unquoted(n), n).not.toMatch(ENGLISH);
     // English stays English (CLI, JSON, plan.md).
-    for (const s of p.steps) expect(s.explanation, s.id).toMatch(/\b(the|of|to|is|from|with|and)\b/);
+    for (const s of p.steps) expect(EN(s.explanation), s.id).toMatch(/\b(the|of|to|is|from|with|and)\b/);
   });
 
   it('the French follows French typography: a space before « : » and « ; », typographic apostrophes', () => {
     const p = buildPlan({ glpi: glpi('0.83.8', 'core-0.83'), ocs: ocs(7005) }, {}, { now: NOW });
-    const texts = [...p.steps.flatMap((s) => [s.titleFr!, s.explanationFr!]), ...p.notesFr!];
+    const texts = [...p.steps.flatMap((s) => [FR(s.title), FR(s.explanation)]), ...p.notes.map(FR)];
     for (const t of texts) {
       expect(t, t).not.toMatch(/[^\s:]:\s/); // "mot: …" (URL-like "a:b" and "::" aside)
       expect(t, t).not.toMatch(/\S;\s/);
       expect(t, t).not.toMatch(/\b[ldnsqj]'\p{L}/u); // l'étape → l’étape
     }
-    expect(step(p, 'fix-glpi-dedup-slalevels-tickets').titleFr).toBe('Migration corrective glpi-dedup-slalevels-tickets');
-    expect(step(p, 'connector-plugin-2.0.5').titleFr).toBe('Installation du greffon ocsinventoryng 2.0.5 sur GLPI 10.0.22');
-    expect(step(p, 'ocs-bridge-7006').titleFr).toBe('OCS 7005 → 7006 : script de passage files/ocsbase.sql d’OCS 2.2');
-    expect(step(p, 'ocs-7037').expected.rowsDeleted![0].whyFr).toMatch(/^copiée dans software/);
+    expect(FR(step(p, 'fix-glpi-dedup-slalevels-tickets').title)).toBe('Migration corrective glpi-dedup-slalevels-tickets');
+    expect(FR(step(p, 'connector-plugin-2.0.5').title)).toBe('Installation du greffon ocsinventoryng 2.0.5 sur GLPI 10.0.22');
+    expect(FR(step(p, 'ocs-bridge-7006').title)).toBe('OCS 7005 → 7006 : script de passage files/ocsbase.sql d’OCS 2.2');
+    expect(FR(step(p, 'ocs-7037').expected.rowsDeleted![0].why)).toMatch(/^copiée dans software/);
   });
 });
 
@@ -570,12 +575,26 @@ describe('writePlan / readPlan', () => {
       /targets\.connector: expected one of plugin, native, none/,
     ],
     [
-      'a French title that is not a string',
-      (d: Record<string, unknown>) => ((d.steps as Array<Record<string, unknown>>)[2].titleFr = ['x']),
+      'a title that is not a message',
+      (d: Record<string, unknown>) => ((d.steps as Array<Record<string, unknown>>)[2].title = ['x']),
       ExitCode.VERIFICATION_FAILED,
-      /steps\[2\]\.titleFr: expected a string/,
+      /steps\[2\]\.title: expected a message/,
     ],
-    ['French notes that do not match the notes', (d: Record<string, unknown>) => (d.notesFr as string[]).pop(), ExitCode.VERIFICATION_FAILED, /notesFr has \d+ entries, notes has \d+/],
+    [
+      'a message id this version does not know',
+      (d: Record<string, unknown>) => ((d.notes as unknown[])[0] = { id: 'plan.from-the-future', params: {} }),
+      ExitCode.VERIFICATION_FAILED,
+      /notes\[0\]\.id: unknown message id "plan\.from-the-future"/,
+    ],
+    [
+      'French notes (older plans) that do not match the notes',
+      (d: Record<string, unknown>) => {
+        d.notes = ['one', 'two'];
+        d.notesFr = ['un'];
+      },
+      ExitCode.VERIFICATION_FAILED,
+      /notesFr has 1 entries, notes has 2/,
+    ],
   ] as Array<[string, (d: Record<string, unknown>) => void, number, RegExp]>)('refuses %s with a typed error', (name, mutate, code, message) => {
     const file = bad(name.replace(/\W+/g, '-'), mutate);
     let err: unknown;
@@ -589,19 +608,25 @@ describe('writePlan / readPlan', () => {
     expect((err as Error).message).toMatch(message);
   });
 
-  it('reads a plan written before the French texts existed (no titleFr, explanationFr, notesFr, whyFr)', () => {
-    const file = bad('no-french', (d) => {
-      delete d.notesFr;
-      for (const s of d.steps as Array<Record<string, any>>) {
-        delete s.titleFr;
-        delete s.explanationFr;
-        for (const r of s.expected.rowsDeleted ?? []) delete r.whyFr;
+  it('reads a plan written before messages existed (English strings, French twins or none) into literal messages', () => {
+    const file = bad('paired-texts', (d) => {
+      const notes = d.notes as Message[];
+      d.notes = notes.map(EN);
+      d.notesFr = notes.map(FR);
+      for (const [i, s] of (d.steps as Array<Record<string, any>>).entries()) {
+        const title = s.title as Message;
+        s.title = EN(title);
+        if (i > 0) s.titleFr = FR(title);
+        s.explanation = EN(s.explanation);
+        for (const r of s.expected.rowsDeleted ?? []) r.why = EN(r.why);
       }
     });
     const back = readPlan(file);
     expect(back.steps).toHaveLength(p.steps.length);
-    expect(back.steps.every((s) => s.titleFr === undefined && s.explanationFr === undefined)).toBe(true);
-    expect(back.notesFr).toBeUndefined();
+    expect(back.steps[0].title).toEqual(literal(EN(p.steps[0].title), EN(p.steps[0].title)));
+    expect(FR(back.steps[1].title)).toBe(FR(p.steps[1].title));
+    expect(back.notes.map(FR)).toEqual(p.notes.map(FR));
+    expect(back.steps.every((s) => s.title.id === 'literal' && s.explanation.id === 'literal')).toBe(true);
   });
 
   it('a missing file is NOT_FOUND, broken YAML is VERIFICATION_FAILED', () => {

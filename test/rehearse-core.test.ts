@@ -14,6 +14,7 @@ import { executeStep } from '../src/rehearse/dispatch.ts';
 import type { ExecutorContext, ExecutorResult } from '../src/rehearse/executors/types.ts';
 import type { PlanStep, StepRunner } from '../src/plan/plan-types.ts';
 import { englishIn, typographyFaults } from './helpers/french.ts';
+import { literal } from '../src/i18n/messages.ts';
 
 let server: TestServer;
 let c: Connection;
@@ -255,7 +256,7 @@ describe('step reasons in English and in French', () => {
     id,
     product: database === 'glpi' ? 'glpi' : 'ocs',
     database,
-    title: id,
+    title: literal(id, id),
     runner,
     from: '',
     to: '',
@@ -263,7 +264,7 @@ describe('step reasons in English and in French', () => {
     before: [],
     expected: {},
     hazards: [],
-    explanation: '',
+    explanation: literal('', ''),
   });
   const ctxFor = (runDir: string, databases: ExecutorContext['databases']): ExecutorContext => ({
     conn: c,

@@ -13,6 +13,7 @@ import type { RunSummary, JournalEvent } from '../src/rehearse/run-types.ts';
 import type { PlanFile } from '../src/plan/plan-types.ts';
 import type { FindingsFile } from '../src/audit/finding-types.ts';
 import type { Manifest } from '../src/snapshot/manifest-types.ts';
+import { literal } from '../src/i18n/messages.ts';
 
 /**
  * markdownlint configuration for generated documents (documented in docs/reports.md): every rule on except
@@ -98,6 +99,9 @@ export function manifest(): Manifest {
   } as Manifest;
 }
 
+/** A text the fixture gives in one language only, shown as is in both (like a plan written before messages existed). */
+const same = (t: string) => literal(t, t);
+
 export function plan(): PlanFile {
   return {
     format: 1,
@@ -110,21 +114,21 @@ export function plan(): PlanFile {
         id: 'fix-glpi-dedup-slalevels-tickets',
         product: 'glpi',
         database: 'glpi',
-        title: 'Suppression des doublons de glpi_slalevels_tickets',
+        title: same('Suppression des doublons de glpi_slalevels_tickets'),
         runner: { kind: 'corrective-migration', migration: 'glpi-dedup-slalevels-tickets' },
         from: '0.83.8',
         to: '0.83.8',
         requires: {},
         before: [],
-        expected: { rowsDeleted: [{ table: 'glpi_slalevels_tickets', why: 'doublons (tickets_id, slalevels_id)' }], tablesTouched: ['glpi_slalevels_tickets'] },
+        expected: { rowsDeleted: [{ table: 'glpi_slalevels_tickets', why: same('doublons (tickets_id, slalevels_id)') }], tablesTouched: ['glpi_slalevels_tickets'] },
         hazards: ['glpi.duplicates.slalevels_tickets'],
-        explanation: 'La clé unique ajoutée en 9.1 ferait échouer la mise à jour.',
+        explanation: same('La clé unique ajoutée en 9.1 ferait échouer la mise à jour.'),
       },
       {
         id: 'ocs-bridge-7006',
         product: 'ocs',
         database: 'ocs',
-        title: 'OCS 2.1 → 2.2 (passage à GUI_VERSION 7006)',
+        title: same('OCS 2.1 → 2.2 (passage à GUI_VERSION 7006)'),
         runner: { kind: 'ocs-bridge', toGuiVersion: 7006 },
         from: '7005',
         to: '7006',
@@ -132,13 +136,13 @@ export function plan(): PlanFile {
         before: [],
         expected: { tablesTouched: 'all' },
         hazards: [],
-        explanation: 'Seul chemin sûr depuis 7005.',
+        explanation: same('Seul chemin sûr depuis 7005.'),
       },
       {
         id: 'ocs-7037',
         product: 'ocs',
         database: 'ocs',
-        title: 'OCS 7037 : nouvelle structure des logiciels',
+        title: same('OCS 7037 : nouvelle structure des logiciels'),
         runner: { kind: 'ocs-update-file', guiVersion: 7037, file: 'files/update/7037.sql' },
         from: '7036',
         to: '7037',
@@ -146,17 +150,17 @@ export function plan(): PlanFile {
         before: [],
         expected: {
           tablesCreated: ['software', 'software_name'],
-          rowsDeleted: [{ table: 'softwares', why: 'lignes sans éditeur ni version' }],
+          rowsDeleted: [{ table: 'softwares', why: same('lignes sans éditeur ni version') }],
           tablesTouched: ['softwares', 'software', 'software_name'],
         },
         hazards: ['ocs.softwares.null_publisher'],
-        explanation: 'Perte silencieuse de lignes à mesurer.',
+        explanation: same('Perte silencieuse de lignes à mesurer.'),
       },
       {
         id: 'ocs-7080',
         product: 'ocs',
         database: 'ocs',
-        title: 'OCS 7080 : recréation de la table batteries',
+        title: same('OCS 7080 : recréation de la table batteries'),
         runner: { kind: 'ocs-update-file', guiVersion: 7080, file: 'files/update/7080.sql' },
         from: '7079',
         to: '7080',
@@ -164,13 +168,13 @@ export function plan(): PlanFile {
         before: [],
         expected: { tablesDropped: ['batteries'], tablesCreated: ['batteries'], tablesTouched: ['batteries'] },
         hazards: [],
-        explanation: 'La table est supprimée puis recréée.',
+        explanation: same('La table est supprimée puis recréée.'),
       },
       {
         id: 'glpi-10.0.22-db-update',
         product: 'glpi',
         database: 'glpi',
-        title: 'GLPI 0.83.8 → 10.0.22',
+        title: same('GLPI 0.83.8 → 10.0.22'),
         runner: { kind: 'glpi-console', release: '10.0.22', command: 'db:update', args: ['-n'] },
         from: '0.83.8',
         to: '10.0.22',
@@ -178,13 +182,13 @@ export function plan(): PlanFile {
         before: ['fix-glpi-dedup-slalevels-tickets'],
         expected: { tablesRenamed: [{ from: 'glpi_ocslinks', to: 'ocs_glpi_ocslinks' }], tablesTouched: 'all' },
         hazards: ['glpi.duplicates.slalevels_tickets'],
-        explanation: 'Mise à jour officielle en une fois.',
+        explanation: same('Mise à jour officielle en une fois.'),
       },
       {
         id: 'plugin-ocsinventoryng-2.0.5',
         product: 'connector',
         database: 'glpi',
-        title: 'Greffon ocsinventoryng 2.0.5',
+        title: same('Greffon ocsinventoryng 2.0.5'),
         runner: { kind: 'plugin-install', pluginVersion: '2.0.5', glpiRelease: '10.0.22' },
         from: 'core-0.83',
         to: '2.0.5',
@@ -192,10 +196,10 @@ export function plan(): PlanFile {
         before: [],
         expected: { tablesCreated: ['glpi_plugin_ocsinventoryng_ocslinks'], tablesTouched: 'all' },
         hazards: ['interconnection.links.orphan_computer'],
-        explanation: 'Reprend les liens du mode OCS de GLPI 0.83.',
+        explanation: same('Reprend les liens du mode OCS de GLPI 0.83.'),
       },
     ],
-    notes: ['GLPI 11.0 exige PHP 8.2 : la cible retenue est 10.0.22.', 'Les fichiers install.php d’OCS ne sont jamais utilisés.'],
+    notes: [same('GLPI 11.0 exige PHP 8.2 : la cible retenue est 10.0.22.'), same('Les fichiers install.php d’OCS ne sont jamais utilisés.')],
   };
 }
 

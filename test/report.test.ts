@@ -15,6 +15,8 @@ import { esc, redact } from '../src/report/md.ts';
 import { buildPlan } from '../src/plan/planner.ts';
 import { planInputFromManifest } from '../src/plan/input.ts';
 import type { PlanFile } from '../src/plan/plan-types.ts';
+import type { Message } from '../src/i18n/messages.ts';
+import { render } from '../src/i18n/render.ts';
 import { fixtureParts, lintMarkdown, SECRET, tempRoot, writeRunDir } from './report-fixture.ts';
 import { executeStep } from '../src/rehearse/dispatch.ts';
 import type { ExecutorContext } from '../src/rehearse/executors/types.ts';
@@ -22,6 +24,26 @@ import type { StepResult } from '../src/rehearse/run-types.ts';
 import { englishIn, typographyFaults } from './helpers/french.ts';
 import { agreePlurals, frenchProse } from '../src/report/typography.ts';
 /** A text from the inputs as a document prints it (plural agreement; in French, apostrophes and « plugin »). */
+const T = render;
+
+/** A plan as written before messages existed: English strings, with the French twins when `withFrench`. */
+function legacyPlan(plan: PlanFile, withFrench: boolean) {
+  const twin = (m: Message) => (withFrench ? render(m, 'fr') : undefined);
+  return {
+    ...plan,
+    steps: plan.steps.map((st) => ({
+      ...st,
+      title: render(st.title, 'en'),
+      titleFr: twin(st.title),
+      explanation: render(st.explanation, 'en'),
+      explanationFr: twin(st.explanation),
+      expected: { ...st.expected, rowsDeleted: st.expected.rowsDeleted?.map((r) => ({ table: r.table, why: render(r.why, 'en'), whyFr: twin(r.why) })) },
+    })),
+    notes: plan.notes.map((n) => render(n, 'en')),
+    notesFr: withFrench ? plan.notes.map((n) => render(n, 'fr')) : undefined,
+  };
+}
+
 const shown = (text: string, lang: 'fr' | 'en' = 'fr') => (lang === 'fr' ? frenchProse(text) : agreePlurals(text, 'en'));
 
 const GOLDEN = path.join(path.dirname(fileURLToPath(import.meta.url)), 'golden');
@@ -357,7 +379,7 @@ describe('plan texts in the language of the document', () => {
       ],
       'ocs-7037': [
         { table: 'softwares', before: 52310, after: null, verdict: 'expected', explanation: 'dropped by the step' },
-        { table: 'software_name', before: 1200, after: 1100, verdict: 'expected', explanation: `rows deleted on purpose: ${why7037}` },
+        { table: 'software_name', before: 1200, after: 1100, verdict: 'expected', explanation: `rows deleted on purpose: ${render(why7037, 'en')}` },
         { table: 'software', before: null, after: 51999, verdict: 'expected', explanation: 'renamed from softwares' },
       ],
     };
@@ -375,7 +397,7 @@ describe('plan texts in the language of the document', () => {
     const kinds = new Set(realPlan.steps.map((s) => s.runner.kind));
     expect([...kinds].sort()).toEqual(['corrective-migration', 'glpi-console', 'ocs-bridge', 'ocs-php-change', 'ocs-update-file', 'plugin-install']);
     expect(realPlan.steps.some((s) => s.expected.rowsDeleted?.length)).toBe(true);
-    expect(realPlan.notesFr).toHaveLength(realPlan.notes.length);
+    expect(realPlan.notes.length).toBeGreaterThan(0);
   });
 
   it('the French dossier and DAT carry no English plan sentence; the English ones do', () => {
@@ -411,7 +433,7 @@ describe('plan texts in the language of the document', () => {
       ['3 row(s) deleted on purpose by the step', '3 lignes supprimées volontairement par l’étape'],
       ['dropped by the step', 'table supprimée par l’étape'],
       ['renamed from softwares', 'table renommée (anciennement softwares)'],
-      [`rows deleted on purpose: ${why.why}`, `lignes supprimées volontairement : ${why.whyFr}`],
+      [`rows deleted on purpose: ${T(why.why, 'en')}`, `lignes supprimées volontairement : ${T(why.why, 'fr')}`],
       ['rows deleted on purpose: corrective migration glpi-dedup-slalevels-tickets: Duplicates in', 'lignes supprimées volontairement : migration corrective glpi-dedup-slalevels-tickets'],
     ]) {
       expect(fr).toContain(`prévu par le plan : ${esc(french)}`);
@@ -425,22 +447,25 @@ describe('plan texts in the language of the document', () => {
     const fr = renderDossier(inputs());
     const en = renderDossier(inputs(), { lang: 'en' });
     for (const st of realPlan.steps) {
-      expect(fr, st.id).toContain(frenchProse(esc(st.titleFr!)));
+      const title = { en: T(st.title, 'en'), fr: T(st.title, 'fr') };
+      const explanation = { en: T(st.explanation, 'en'), fr: T(st.explanation, 'fr') };
+      expect(fr, st.id).toContain(frenchProse(esc(title.fr)));
       // The plan explains OCS 2.2's ocsbase.sql; the fixture's run used the tool's own bridge, whose sheet says so instead.
-      if (st.runner.kind !== 'ocs-bridge') expect(fr, st.id).toContain(frenchProse(esc(st.explanationFr!)));
-      if (st.runner.kind !== 'ocs-bridge') expect(en, st.id).toContain(shown(esc(st.explanation), 'en'));
-      expect(en, st.id).not.toContain(esc(st.explanationFr!));
-      if (st.explanationFr !== st.explanation) expect(fr, st.id).not.toContain(esc(st.explanation));
-      if (st.titleFr !== st.title) expect(fr, st.id).not.toContain(`${esc(st.title)} (\``);
+      if (st.runner.kind !== 'ocs-bridge') expect(fr, st.id).toContain(frenchProse(esc(explanation.fr)));
+      if (st.runner.kind !== 'ocs-bridge') expect(en, st.id).toContain(shown(esc(explanation.en), 'en'));
+      expect(en, st.id).not.toContain(esc(explanation.fr));
+      if (explanation.fr !== explanation.en) expect(fr, st.id).not.toContain(esc(explanation.en));
+      if (title.fr !== title.en) expect(fr, st.id).not.toContain(`${esc(title.en)} (\``);
       for (const r of st.runner.kind === 'ocs-bridge' ? [] : (st.expected.rowsDeleted ?? [])) {
-        expect(fr, `${st.id} ${r.table}`).toContain(`(${frenchProse(esc(r.whyFr!))})`);
-        expect(fr, `${st.id} ${r.table}`).not.toContain(`(${esc(r.why)})`);
+        expect(fr, `${st.id} ${r.table}`).toContain(`(${frenchProse(esc(T(r.why, 'fr')))})`);
+        expect(fr, `${st.id} ${r.table}`).not.toContain(`(${esc(T(r.why, 'en'))})`);
       }
     }
     const frDat = renderDat(inputs());
-    realPlan.notes.forEach((note, i) => {
-      expect(fr, note).toContain(`- ${frenchProse(esc(realPlan.notesFr![i]))}`);
-      expect(frDat, note).toContain(`- ${frenchProse(esc(realPlan.notesFr![i]))}`);
+    realPlan.notes.forEach((n) => {
+      const note = T(n, 'en');
+      expect(fr, note).toContain(`- ${frenchProse(esc(T(n, 'fr')))}`);
+      expect(frDat, note).toContain(`- ${frenchProse(esc(T(n, 'fr')))}`);
       expect(fr, note).not.toContain(esc(note));
       expect(en, note).toContain(`- ${shown(esc(note), 'en')}`);
     });
@@ -448,25 +473,33 @@ describe('plan texts in the language of the document', () => {
 
   it('a plan written before the French texts existed still renders, in English where it has nothing else', () => {
     const parts = realPlanParts();
-    const old = JSON.parse(JSON.stringify(parts.plan)) as PlanFile;
-    delete old.notesFr;
-    for (const st of old.steps) {
-      delete st.titleFr;
-      delete st.explanationFr;
-      for (const r of st.expected.rowsDeleted ?? []) delete r.whyFr;
-    }
-    parts.plan = old;
-    const md = renderDossier(loadRunInputs(writeRunDir(root('old-plan'), parts)));
+    const runDir = writeRunDir(root('old-plan'), parts);
+    const old = legacyPlan(parts.plan, false);
+    fs.writeFileSync(path.join(runDir, 'plan.yaml'), YAML.stringify(old));
+    const md = renderDossier(loadRunInputs(runDir));
     expect(lintMarkdown(md)).toEqual([]);
     expect(md).toMatch(/#### CT-ETP-\d+ — Corrective migration glpi-dedup-slalevels-tickets \(`fix-glpi-dedup-slalevels-tickets`\)/);
     expect(md).toContain(shown(esc(old.notes[0])));
   });
 
+  it('a plan written with paired English and French texts (before messages) renders the same documents', () => {
+    const parts = realPlanParts();
+    const now = renderDossier(loadRunInputs(writeRunDir(root('paired-new'), parts)));
+    const runDir = writeRunDir(root('paired-old'), parts);
+    fs.writeFileSync(path.join(runDir, 'plan.yaml'), YAML.stringify(legacyPlan(parts.plan, true)));
+    const before = renderDossier(loadRunInputs(runDir));
+    const strip = (md: string) => md.replace(/`plan\.yaml`[^\n]*/g, '');
+    expect(strip(before)).toBe(strip(now));
+  });
+
   it('French notes that do not go one for one with the notes are ignored (the English are shown)', () => {
     const parts = realPlanParts();
-    parts.plan.notesFr = parts.plan.notesFr!.slice(1);
-    const md = renderDossier(loadRunInputs(writeRunDir(root('bad-notes'), parts)));
-    expect(md).toContain(shown(esc(parts.plan.notes[0])));
+    const runDir = writeRunDir(root('bad-notes'), parts);
+    const old = legacyPlan(parts.plan, true);
+    old.notesFr = old.notesFr!.slice(1);
+    fs.writeFileSync(path.join(runDir, 'plan.yaml'), YAML.stringify(old));
+    const md = renderDossier(loadRunInputs(runDir));
+    expect(md).toContain(shown(esc(old.notes[0])));
   });
 });
 

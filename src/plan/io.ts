@@ -11,6 +11,7 @@ import { S, SchemaError, validate } from '../catalog/validate.ts';
 import type { Schema } from '../catalog/validate.ts';
 import type { PlanFile } from './plan-types.ts';
 import { loadCorrectiveMigrations } from '../catalog/corrective.ts';
+import { planTextProblem, upgradePlanTexts } from './saved-texts.ts';
 
 export const PLAN_FORMAT = 1;
 
@@ -19,7 +20,7 @@ const effects = S.obj({
   tablesCreated: S.opt(strings),
   tablesDropped: S.opt(strings),
   tablesRenamed: S.opt(S.list(S.obj({ from: S.str(), to: S.str() }))),
-  rowsDeleted: S.opt(S.list(S.obj({ table: S.str(), why: S.str(), whyFr: S.opt(S.str()) }))),
+  rowsDeleted: S.opt(S.list(S.obj({ table: S.str(), why: S.any() }))),
   tablesTouched: S.opt(S.union('a list of tables or "all"', S.literal('all'), strings)),
 });
 
@@ -56,8 +57,7 @@ export const PLAN_SCHEMA: Schema = S.obj({
       id: S.str({ pattern: /^[A-Za-z0-9._-]+$/, what: 'a step id like "ocs-7037"' }),
       product,
       database: S.oneOf(['glpi', 'ocs']),
-      title: S.str(),
-      titleFr: S.opt(S.str()),
+      title: S.any(),
       runner,
       from: S.str(),
       to: S.str(),
@@ -70,13 +70,11 @@ export const PLAN_SCHEMA: Schema = S.obj({
       before: strings,
       expected: effects,
       hazards: strings,
-      explanation: S.str(),
-      explanationFr: S.opt(S.str()),
+      explanation: S.any(),
       shell: S.opt(strings),
     }),
   ),
-  notes: strings,
-  notesFr: S.opt(strings),
+  notes: S.list(S.any()),
   hazards: S.opt(S.map(S.str())),
 });
 
@@ -88,16 +86,18 @@ export function validatePlan(doc: unknown, where = 'plan'): PlanFile {
       hint: 'upgrade glpi-ocs-upgrade, or make the plan again with this version',
     });
   }
+  // Texts are messages; an older plan's English strings and French twins become literal messages first.
+  const notesProblem = doc && typeof doc === 'object' && !Array.isArray(doc) ? upgradePlanTexts(doc as Record<string, unknown>) : undefined;
+  if (notesProblem) throw new VerificationError(`${where} is not a valid plan: ${notesProblem}`);
   try {
     validate(doc, PLAN_SCHEMA);
   } catch (err) {
     if (err instanceof SchemaError) throw new VerificationError(`${where} is not a valid plan: ${err.message}`, { cause: err });
     throw err;
   }
+  const textProblem = planTextProblem(doc as Record<string, unknown>);
+  if (textProblem) throw new VerificationError(`${where} is not a valid plan: ${textProblem}`);
   const plan = doc as PlanFile;
-  if (plan.notesFr && plan.notesFr.length !== plan.notes.length) {
-    throw new VerificationError(`${where} is not a valid plan: notesFr has ${plan.notesFr.length} entries, notes has ${plan.notes.length} (they go one for one)`);
-  }
   const ids = new Set<string>();
   for (const s of plan.steps) {
     if (ids.has(s.id)) throw new VerificationError(`${where} is not a valid plan: step id ${s.id} appears twice`);

@@ -2,11 +2,12 @@
  * The saved plan (`plan.yaml`, format 1), produced by `plan`, consumed by `rehearse`, `dossier`, `dat`.
  * Documented in docs/formats.md.
  *
- * Texts for people are in English (`title`, `explanation`, `notes`, `rowsDeleted[].why`: CLI output, JSON,
- * docs/plan.md) with a French twin for the French dossier and DAT (`titleFr`, `explanationFr`, `notesFr`,
- * `whyFr`). The twins are optional so that plans written before they existed still load; the planner always
- * writes them.
+ * Texts for people (`title`, `explanation`, `notes`, `rowsDeleted[].why`) are messages (src/i18n/messages.ts):
+ * an id and its parameters, rendered in English (CLI output) or French (dossier, DAT) where they are shown.
+ * Plans written before messages existed (an English string and an optional French twin `titleFr`,
+ * `explanationFr`, `notesFr`, `whyFr`) are read into `literal` messages by src/plan/io.ts.
  */
+import type { Message } from '../i18n/messages.ts';
 
 export type Product = 'glpi' | 'ocs' | 'connector';
 
@@ -44,7 +45,7 @@ export interface ExpectedEffects {
   tablesDropped?: string[];
   tablesRenamed?: Array<{ from: string; to: string }>;
   /** Rows deleted on purpose by the step (table → description), so row-count checks can explain them. */
-  rowsDeleted?: Array<{ table: string; why: string; whyFr?: string }>;
+  rowsDeleted?: Array<{ table: string; why: Message }>;
   /** Tables the step may change; every other table's checksum must be unchanged. */
   tablesTouched?: string[] | 'all';
 }
@@ -55,10 +56,8 @@ export interface PlanStep {
   product: Product;
   /** Which database the step writes to. */
   database: 'glpi' | 'ocs';
-  /** One line for people, in English. */
-  title: string;
-  /** The same line in French (absent in plans written before the French twins existed: readers fall back to `title`). */
-  titleFr?: string;
+  /** One line for people. */
+  title: Message;
   runner: StepRunner;
   /** Version before and after, in the product's own terms ("0.83.8" → "10.0.22"; "7036" → "7037"). */
   from: string;
@@ -69,10 +68,8 @@ export interface PlanStep {
   expected: ExpectedEffects;
   /** Audit finding ids that matter for this step. */
   hazards: string[];
-  /** Why this step is here, in English (shown by `plan --explain` and in the English dossier). */
-  explanation: string;
-  /** The same in French (shown in the French dossier; absent in older plans). */
-  explanationFr?: string;
+  /** Why this step is here (shown by `plan --explain` and in the dossier). */
+  explanation: Message;
   /** What a sysadmin runs by hand for this step, in order (no password ever; <placeholders> in angle brackets). */
   shell?: string[];
 }
@@ -89,10 +86,8 @@ export interface PlanFile {
   };
   targets: { glpi?: string; ocs?: string; connector: 'plugin' | 'native' | 'none' };
   steps: PlanStep[];
-  /** Choices the planner made and why (fewest supported hops, skipped releases, alternatives), in English. */
-  notes: string[];
-  /** The same notes in French, one for one (same length and order as `notes`; absent in older plans). */
-  notesFr?: string[];
+  /** Choices the planner made and why (fewest supported hops, skipped releases, alternatives). */
+  notes: Message[];
   /** Text of every hazard id used by the steps (id → English sentence). */
   hazards?: Record<string, string>;
 }

@@ -16,8 +16,8 @@
  *   PHP-side changes at their GUI_VERSION. Placed after the first plugin that can read the target OCS schema.
  * - Corrective migrations: each before the first step of the kind its `before` names, in the same database.
  *
- * Every text for people (step titles and explanations, notes, reasons for deleted rows) is written in English
- * and in French (`titleFr`, `explanationFr`, `notesFr`, `whyFr`): the French dossier and DAT print the French.
+ * Every text for people (step titles and explanations, notes, reasons for deleted rows) is a message
+ * (src/i18n/messages.ts): an id and its parameters, rendered in English or French only where it is shown.
  */
 import type { ConnectorInfo, ConnectorMode, GlpiVersionInfo, OcsVersionInfo } from '../inspect/detect.ts';
 import { compareDotted } from '../inspect/detect.ts';
@@ -26,6 +26,8 @@ import { glpiBranchOf, hazardTexts, loadCatalog, newestGlpiRelease, newestOcsRel
 import type { CorrectiveMigration } from '../catalog/corrective.ts';
 import { loadCorrectiveMigrations } from '../catalog/corrective.ts';
 import { TOOL_VERSION } from '../version.ts';
+import type { Message } from '../i18n/messages.ts';
+import { joined, literal, msg } from '../i18n/messages.ts';
 import type { ExpectedEffects, PlanFile, PlanStep, StepRequirements } from './plan-types.ts';
 import { stepKind } from './kinds.ts';
 import { DowngradeError, IncompatibleTargetsError, InconsistentDatabaseError, NoRouteError, UnknownTargetError, UnknownVersionError } from './errors.ts';
@@ -67,15 +69,6 @@ export interface BuildOptions {
 const cmp = compareDotted;
 const uniq = <T>(xs: T[]) => [...new Set(xs)];
 
-/** A text for people in both languages: English (CLI, JSON, docs/plan.md) and French (dossier, DAT). */
-interface Text {
-  en: string;
-  fr: string;
-}
-const tx = (en: string, fr: string): Text => ({ en, fr });
-const joined = (parts: Text[]): Text => ({ en: parts.map((p) => p.en).join(' '), fr: parts.map((p) => p.fr).join(' ') });
-/** "a, b et c": a French enumeration. */
-const frList = (xs: string[]) => (xs.length > 1 ? `${xs.slice(0, -1).join(', ')} et ${xs[xs.length - 1]}` : xs.join(''));
 /** Upper-cases the first letter of a catalog fragment that starts a sentence, unless it starts an identifier. */
 const sentence = (x: string) => (/^\p{Ll}+[\s,]/u.test(x) ? x.charAt(0).toUpperCase() + x.slice(1) : x);
 
@@ -128,7 +121,7 @@ function effects(changes: Required<TableChanges>, rows: RowsDeleted[], touched: 
   if (changes.created.length) e.tablesCreated = changes.created;
   if (changes.dropped.length) e.tablesDropped = changes.dropped;
   if (changes.renamed.length) e.tablesRenamed = changes.renamed;
-  if (rows.length) e.rowsDeleted = rows.map((r) => ({ table: r.table, why: r.why, whyFr: r.why_fr }));
+  if (rows.length) e.rowsDeleted = rows.map((r) => ({ table: r.table, why: literal(r.why, r.why_fr ?? r.why) }));
   if (touched !== undefined) e.tablesTouched = touched;
   return e;
 }
@@ -188,7 +181,7 @@ function mayHoldMyIsam(input: PlanInput, current: string, conversionsDone: boole
   return cmp(current, '9.3') < 0;
 }
 
-function glpiHops(c: Catalog, input: PlanInput, source: string, target: string, via: string[], notes: Text[]): Hop[] {
+function glpiHops(c: Catalog, input: PlanInput, source: string, target: string, via: string[], notes: Message[]): Hop[] {
   const hops: Hop[] = [];
   let cur = source;
   let converted = false;
@@ -206,22 +199,12 @@ function glpiHops(c: Catalog, input: PlanInput, source: string, target: string, 
         const b = glpiBranchOf(c, r)!;
         if (cmp(cur, b.updater.accepts_from) < 0) continue;
         if (b.requires_innodb && mayHoldMyIsam(input, cur, converted)) {
-          notes.push(
-            tx(
-              `GLPI ${r} refuses MyISAM tables and the database may still hold some (GLPI ${cur}): the route stops at an earlier release whose conversions run first.`,
-              `GLPI ${r} refuse les tables MyISAM et la base peut encore en contenir (GLPI ${cur}) : le parcours s’arrête à une version antérieure, dont les conversions s’exécutent d’abord.`,
-            ),
-          );
+          notes.push(msg('plan.glpi-myisam-refused', { release: r, current: cur }));
           continue;
         }
         if (b.requires_innodb && !converted && !input.glpi?.tables?.length) {
           const via10 = glpiBranchOf(c, '10.0.0')?.latest ?? '10.0';
-          notes.push(
-            tx(
-              `GLPI ${r} refuses MyISAM tables; the table engines of this ${cur} database are unknown and assumed InnoDB (GLPI creates InnoDB tables from 9.3). If some are MyISAM, plan again from a snapshot or with --glpi-via ${via10}.`,
-              `GLPI ${r} refuse les tables MyISAM ; les moteurs des tables de cette base ${cur} sont inconnus et supposés InnoDB (GLPI crée des tables InnoDB depuis la 9.3). Si certaines sont en MyISAM, refaire le plan à partir d’un instantané ou avec --glpi-via ${via10}.`,
-            ),
-          );
+          notes.push(msg('plan.glpi-engines-unknown', { release: r, current: cur, via: via10 }));
         }
         chosen = r;
         break;
@@ -252,7 +235,7 @@ function consoleShell(_branch: GlpiBranch, release: string, command: string, arg
 interface Ctx {
   c: Catalog;
   input: PlanInput;
-  notes: Text[];
+  notes: Message[];
   glpiDb: string;
   ocsDb: string;
 }
@@ -260,7 +243,7 @@ interface Ctx {
 export function buildPlan(input: PlanInput, targets: PlanTargets = {}, options: BuildOptions = {}): PlanFile {
   const c = options.catalog ?? loadCatalog();
   const corrective = options.corrective ?? loadCorrectiveMigrations();
-  const notes: Text[] = [];
+  const notes: Message[] = [];
   const ctx: Ctx = { c, input, notes, glpiDb: input.glpi?.database ?? 'glpi', ocsDb: input.ocs?.database ?? 'ocsweb' };
   if (!input.glpi && !input.ocs) throw new UnknownVersionError('nothing to plan: neither a GLPI nor an OCS database was given');
 
@@ -308,10 +291,9 @@ export function buildPlan(input: PlanInput, targets: PlanTargets = {}, options: 
 
   // --- targets
   const glpiTarget = glpiSource ? resolveGlpiTarget(c, targets.glpi) : undefined;
-  if (!glpiSource && targets.glpi) notes.push(tx(`--glpi-target ${targets.glpi} ignored: no GLPI database was given.`, `--glpi-target ${targets.glpi} ignoré : aucune base GLPI n’a été fournie.`));
+  if (!glpiSource && targets.glpi) notes.push(msg('plan.glpi-target-ignored', { target: targets.glpi }));
   const ocsTarget = ocsSourceGui !== undefined ? resolveOcsTarget(c, targets.ocs) : undefined;
-  if (ocsSourceGui === undefined && targets.ocs)
-    notes.push(tx(`--ocs-target ${targets.ocs} ignored: no OCS database was given.`, `--ocs-target ${targets.ocs} ignoré : aucune base OCS n’a été fournie.`));
+  if (ocsSourceGui === undefined && targets.ocs) notes.push(msg('plan.ocs-target-ignored', { target: targets.ocs }));
   if (glpiSource && glpiTarget && cmp(glpiTarget, glpiSource) < 0) {
     throw new DowngradeError(`GLPI target ${glpiTarget} is older than the database (${glpiSource}): GLPI cannot be downgraded`);
   }
@@ -321,7 +303,7 @@ export function buildPlan(input: PlanInput, targets: PlanTargets = {}, options: 
   const sourceMode: ConnectorMode = input.glpi?.connector.mode ?? 'none';
   let connector: ConnectorTarget = targets.connector ?? (sourceMode === 'none' ? 'none' : 'plugin');
   if (!input.glpi && connector !== 'none') {
-    notes.push(tx('No GLPI database: no connector step.', 'Pas de base GLPI : aucune étape d’interconnexion.'));
+    notes.push(msg('plan.no-glpi-no-connector', {}));
     connector = 'none';
   }
   for (const w of targets.glpiVia ?? []) {
@@ -359,7 +341,7 @@ export function buildPlan(input: PlanInput, targets: PlanTargets = {}, options: 
       groups.push(group);
     });
     if (hops.length === 0) {
-      notes.push(tx(`GLPI is already at the target ${glpiTarget}: no GLPI update step.`, `GLPI est déjà à la version cible ${glpiTarget} : aucune étape de mise à jour de GLPI.`));
+      notes.push(msg('plan.glpi-at-target', { target: glpiTarget }));
       const branch = glpiBranchOf(c, glpiSource)!;
       const group: PlanStep[] = [];
       if (connector === 'plugin') {
@@ -398,14 +380,7 @@ export function buildPlan(input: PlanInput, targets: PlanTargets = {}, options: 
   });
   if (ocsSteps.length) {
     const plugin = ocsAfterGroup >= 0 ? groups[ocsAfterGroup].find((s) => s.runner.kind === 'plugin-install') : undefined;
-    notes.push(
-      ocsAfterGroup >= 0
-        ? tx(
-            `OCS steps come after the connector plugin that reads the target OCS schema is in place (${plugin?.title ?? 'plugin'}): an older connector cannot read OCS ≥ 2.8 (the softwares table is gone).`,
-            `Les étapes OCS viennent après la mise en place du greffon d’interconnexion capable de lire le schéma OCS cible (${plugin?.titleFr ?? 'greffon'}) : un connecteur plus ancien ne sait pas lire OCS à partir de la 2.8 (la table softwares n’existe plus).`,
-          )
-        : tx('OCS steps come first: they do not depend on any GLPI step here.', 'Les étapes OCS viennent en premier : elles ne dépendent ici d’aucune étape GLPI.'),
-    );
+    notes.push(ocsAfterGroup >= 0 ? msg('plan.ocs-after-plugin', { plugin: plugin?.title }) : msg('plan.ocs-first', {}));
   }
 
   // --- corrective migrations
@@ -428,8 +403,7 @@ export function buildPlan(input: PlanInput, targets: PlanTargets = {}, options: 
     source: {},
     targets: { connector },
     steps,
-    notes: notes.map((n) => n.en),
-    notesFr: notes.map((n) => n.fr),
+    notes,
     hazards,
   };
   if (input.snapshotId) plan.source.snapshotId = input.snapshotId;
@@ -475,42 +449,19 @@ function explainGlpiRoute(ctx: Ctx, source: string, target: string, hops: Hop[])
   if (!hops.length) return;
   const route = [source, ...hops.map((h) => h.to)].join(' → ');
   const n = hops.length;
-  const parts = [
-    tx(
-      `GLPI ${route}: ${n} hop${n > 1 ? 's' : ''}, the fewest the maintainers' updaters support.`,
-      `GLPI ${route} : ${n} saut${n > 1 ? 's' : ''}, le plus petit nombre que permettent les outils de mise à jour des mainteneurs.`,
-    ),
-  ];
+  const parts: Message[] = [msg('plan.glpi-route', { route, hops: n })];
   for (const h of hops) {
-    parts.push(
-      tx(
-        `${h.to}'s updater accepts databases from ${h.branch.updater.accepts_from} and runs every migration from ${h.from} itself.`,
-        `L’outil de mise à jour de la ${h.to} accepte les bases à partir de la ${h.branch.updater.accepts_from} et enchaîne lui-même toutes les migrations depuis la ${h.from}.`,
-      ),
-    );
+    parts.push(msg('plan.glpi-hop-updater', { to: h.to, acceptsFrom: h.branch.updater.accepts_from, from: h.from }));
   }
   const sourceBranch = glpiBranchOf(ctx.c, source)!.branch;
   const skipped = ctx.c.glpi.branches.filter((b) => cmp(b.branch, sourceBranch) > 0 && cmp(b.branch, glpiBranchOf(ctx.c, target)!.branch) <= 0 && !hops.some((h) => h.branch === b));
   if (skipped.length) {
     const list = skipped.map((b) => b.branch);
-    const advice = 'GLPI recommande lui-même de mettre à jour les bases anciennes en passant par la 10.0.x (PR #13845, ticket #15983).';
-    parts.push(
-      tx(
-        `Intermediate branches ${list.join(', ')} are not installed: each would need its own PHP stack, and GLPI's own advice is to update old databases through 10.0.x (PR #13845, issue #15983).`,
-        list.length > 1
-          ? `Les branches intermédiaires ${frList(list)} ne sont pas installées : chacune exigerait sa propre pile PHP, et ${advice}`
-          : `La branche intermédiaire ${list[0]} n’est pas installée : elle exigerait sa propre pile PHP, et ${advice}`,
-      ),
-    );
+    parts.push(msg('plan.glpi-branches-skipped', { branches: list }));
   }
   const newest = ctx.c.glpi.branches[ctx.c.glpi.branches.length - 1];
   if (cmp(target, newest.latest) < 0) {
-    parts.push(
-      tx(
-        `Target ${target} was asked for; the newest release in the catalog is ${newest.latest}.`,
-        `La cible ${target} a été demandée ; la version la plus récente du catalogue est la ${newest.latest}.`,
-      ),
-    );
+    parts.push(msg('plan.glpi-older-target', { target, newest: newest.latest }));
   }
   ctx.notes.push(joined(parts));
 }
@@ -528,49 +479,28 @@ function glpiUpdateStep(ctx: Ctx, hop: Hop, mode: ConnectorMode): PlanStep {
       : { kind: 'glpi-console', release: hop.to, command: '', args: [...b.updater.args], entry };
   const crossing084 = cmp(hop.from, '0.84') < 0 && cmp(hop.to, '0.84') >= 0;
   const updater = entry === 'bin/console' ? `bin/console ${b.updater.command}` : entry;
-  const why: Text[] = [
-    tx(
-      `Updates the GLPI database from ${hop.from} to ${hop.to} with the updater of ${hop.to} (${updater}), which accepts databases from ${b.updater.accepts_from}.`,
-      `Met à jour la base GLPI de la ${hop.from} à la ${hop.to} avec l’outil de mise à jour de la ${hop.to} (${updater}), qui accepte les bases à partir de la ${b.updater.accepts_from}.`,
-    ),
-  ];
+  const why: Message[] = [msg('step.glpi-update.updates', { from: hop.from, to: hop.to, updater, acceptsFrom: b.updater.accepts_from })];
   if (crossed.length > 1) {
     const list = crossed.map((x) => x.branch);
-    why.push(tx(`It runs the migrations of ${list.join(', ')} in one go.`, `Il enchaîne en une seule fois les migrations des branches ${frList(list)}.`));
+    why.push(msg('step.glpi-update.branches', { branches: list }));
   }
   if (cmp(b.branch, '10.0') >= 0) {
-    why.push(
-      tx(
-        `It first checks the schema against GLPI's reference for ${hop.from} and refuses (exit 4) on drift.`,
-        `Il compare d’abord le schéma à la référence de GLPI pour la ${hop.from} et refuse de poursuivre (code de sortie 4) en cas d’écart.`,
-      ),
-    );
+    why.push(msg('step.glpi-update.schema-check', { from: hop.from }));
   }
   if (!b.updater.official_cli) {
-    why.push(
-      tx(
-        `${entry} is not in the release archive: take it from GLPI's git tag ${hop.to}, or run the web updater (install/update.php).`,
-        `${entry} ne figure pas dans l’archive de la version : le prendre dans l’étiquette git ${hop.to} de GLPI, ou passer par la mise à jour web (install/update.php).`,
-      ),
-    );
+    why.push(msg('step.glpi-update.not-in-archive', { entry, to: hop.to }));
   }
   if (crossing084 && mode === 'core-0.83') {
-    why.push(
-      tx(
-        'Its 0.84 migration takes OCS mode out of the core: glpi_ocs* tables become ocs_glpi_* (kept for the ocsinventoryng plugin), is_ocs_import becomes is_dynamic, OCS rules, cron task and display preferences are copied to ocs_glpi_* and deleted from the core tables.',
-        'Sa migration 0.84 sort le mode OCS du cœur de GLPI : les tables glpi_ocs* deviennent ocs_glpi_* (conservées pour le greffon ocsinventoryng), is_ocs_import devient is_dynamic, et les règles OCS, la tâche automatique et les préférences d’affichage sont copiées dans les tables ocs_glpi_* puis supprimées des tables du cœur.',
-      ),
-    );
+    why.push(msg('step.glpi-update.ocs-out-of-core', {}));
   }
-  if (b.notes) why.push(tx(b.notes, b.notes_fr ?? b.notes));
+  if (b.notes) why.push(literal(b.notes, b.notes_fr ?? b.notes));
   const hazards = glpiHazards(c, hop);
   if (crossing084 && mode === 'core-0.83') hazards.push('glpi.duplicates.displaypreferences');
   return {
     id: `glpi-${hop.to}-db-update`,
     product: 'glpi',
     database: 'glpi',
-    title: `GLPI ${hop.from} → ${hop.to} (${entry === 'bin/console' ? b.updater.command : entry})`,
-    titleFr: `GLPI ${hop.from} → ${hop.to} (${entry === 'bin/console' ? b.updater.command : entry})`,
+    title: msg('step.glpi-update.title', { from: hop.from, to: hop.to, updater: (entry === 'bin/console' ? b.updater.command : entry) ?? '' }),
     runner,
     from: hop.from,
     to: hop.to,
@@ -578,8 +508,7 @@ function glpiUpdateStep(ctx: Ctx, hop: Hop, mode: ConnectorMode): PlanStep {
     before: [],
     expected: effects(changes, rows, 'all'),
     hazards: uniq(hazards),
-    explanation: joined(why).en,
-    explanationFr: joined(why).fr,
+    explanation: joined(why),
     shell: [consoleShell(b, hop.to, b.updater.command ?? '', b.updater.args, entry)],
   };
 }
@@ -589,8 +518,7 @@ function conversionSteps(ctx: Ctx, release: string, b: GlpiBranch): PlanStep[] {
     id: `glpi-${release}-${conv.command.replace(/^migration:/, '').replace(/_/g, '-')}`,
     product: 'glpi' as const,
     database: 'glpi' as const,
-    title: `GLPI ${release}: ${conv.command}`,
-    titleFr: `GLPI ${release} : ${conv.command}`,
+    title: msg('step.conversion.title', { release, command: conv.command }),
     runner: { kind: 'glpi-console' as const, release, command: conv.command, args: [...conv.args] },
     from: release,
     to: release,
@@ -598,12 +526,12 @@ function conversionSteps(ctx: Ctx, release: string, b: GlpiBranch): PlanStep[] {
     before: [],
     expected: { tablesTouched: 'all' as const },
     hazards: uniq(ctx.c.glpi.hazards.filter((h) => h.at === 'conversion' && h.command === conv.command).map((h) => h.id)),
-    explanation:
-      `Conversion ${i + 1} of ${all.length} GLPI ${b.branch} asks for after an update from an older release: ${conv.what ?? conv.command}. ` +
-      'It changes no row count; it only touches glpi_% tables (ocs_glpi_* stay as they are). Order as in the real run: myisam_to_innodb, dynamic_row_format, utf8mb4, unsigned_keys, timestamps.',
-    explanationFr:
-      `Conversion ${i + 1} sur ${all.length} que GLPI ${b.branch} demande après une mise à jour depuis une version antérieure : ${conv.what_fr ?? conv.what ?? conv.command}. ` +
-      'Elle ne change aucun nombre de lignes et ne touche que les tables glpi_% (les tables ocs_glpi_* restent en l’état). Ordre identique à celui de l’exécution réelle : myisam_to_innodb, dynamic_row_format, utf8mb4, unsigned_keys, timestamps.',
+    explanation: msg('step.conversion.explanation', {
+      index: i + 1,
+      total: all.length,
+      branch: b.branch,
+      what: literal(conv.what ?? conv.command, conv.what_fr ?? conv.what ?? conv.command),
+    }),
     shell: [consoleShell(b, release, conv.command, conv.args, 'bin/console')],
   }));
 }
@@ -614,8 +542,7 @@ function checkStep(_ctx: Ctx, release: string, b: GlpiBranch): PlanStep {
     id: `glpi-${release}-check-schema`,
     product: 'glpi',
     database: 'glpi',
-    title: `GLPI ${release}: ${chk.command} ${chk.args.filter((a) => a !== '-n').join(' ')}`.trim(),
-    titleFr: `GLPI ${release} : ${chk.command} ${chk.args.filter((a) => a !== '-n').join(' ')}`.trim(),
+    title: msg('step.check.title', { release, command: `${chk.command} ${chk.args.filter((a) => a !== '-n').join(' ')}`.trim() }),
     runner: { kind: 'glpi-console', release, command: chk.command, args: [...chk.args] },
     from: release,
     to: release,
@@ -623,8 +550,7 @@ function checkStep(_ctx: Ctx, release: string, b: GlpiBranch): PlanStep {
     before: [],
     expected: { tablesTouched: [] },
     hazards: [],
-    explanation: `Read-only proof for the dossier: the database now matches GLPI ${release}'s reference schema, conversions included (exit 0 = "Database schema is OK", 2 = differences).`,
-    explanationFr: `Preuve en lecture seule pour le dossier : la base correspond désormais au schéma de référence de GLPI ${release}, conversions comprises (code de sortie 0 : schéma conforme ; 2 : écarts).`,
+    explanation: msg('step.check.explanation', { release }),
     shell: [consoleShell(b, release, chk.command, chk.args, 'bin/console')],
   };
 }
@@ -641,12 +567,7 @@ function pluginStep(
   const { c } = ctx;
   const p = pluginForGlpi(c, glpiRelease);
   if (!p) {
-    ctx.notes.push(
-      tx(
-        `No ocsinventoryng release supports GLPI ${glpiRelease}: the connector waits for a later step.`,
-        `Aucune version d’ocsinventoryng ne prend en charge GLPI ${glpiRelease} : l’interconnexion attend une étape ultérieure.`,
-      ),
-    );
+    ctx.notes.push(msg('plan.no-plugin-for-glpi', { release: glpiRelease }));
     return undefined;
   }
   const carriesCore = mode === 'renamed-0.84' || mode === 'core-0.83';
@@ -654,54 +575,24 @@ function pluginStep(
   if (mode === 'none' && !lastHop) return undefined; // fresh install: only on the final GLPI release
   const update = mode === 'plugin';
   const cm = c.plugin.coreMigration;
-  const why: Text[] = [];
+  const why: Message[] = [];
   if (carriesCore) {
-    why.push(
-      tx(
-        `Installs ocsinventoryng ${p.version}, the release for GLPI ${b.branch} (accepts ${p.glpi_min} ≤ GLPI < ${p.glpi_max_exclusive}). Its install finds the ocs_glpi_* tables left by GLPI's 0.84 migration and carries the OCS servers, links, admin-info links, registry keys, OCS rules, cron task and display preferences into its own tables, then drops the ocs_glpi_* copies it consumed (the rules copies stay).`,
-        `Installe ocsinventoryng ${p.version}, la version du greffon prévue pour GLPI ${b.branch} (compatible avec GLPI à partir de la ${p.glpi_min}, jusqu’à la ${p.glpi_max_exclusive} exclue). Son installation trouve les tables ocs_glpi_* laissées par la migration 0.84 de GLPI et reprend dans ses propres tables les serveurs OCS, les liens, les liens d’informations administratives, les clés de registre, les règles OCS, la tâche automatique et les préférences d’affichage, puis supprime les copies ocs_glpi_* qu’elle a reprises (les copies des règles restent).`,
-      ),
-    );
-    if (p.proven) why.push(tx(`Proven: ${p.proven}.`, `Validé par un essai réel : ${p.proven_fr ?? p.proven}.`));
-    why.push(
-      tx(
-        'Dump the ocs_glpi_* tables first: the install consumes them, and the checks after it compare against them.',
-        'Sauvegarder d’abord les tables ocs_glpi_* : l’installation les consomme, et les contrôles qui la suivent s’y comparent.',
-      ),
-    );
+    why.push(msg('step.plugin.carries-core', { version: p.version, branch: b.branch, min: p.glpi_min, maxExclusive: p.glpi_max_exclusive }));
+    if (p.proven) why.push(msg('step.plugin.proven', { proven: literal(p.proven, p.proven_fr ?? p.proven) }));
+    why.push(msg('step.plugin.dump-first', {}));
   } else if (update) {
-    why.push(
-      tx(
-        `Updates ocsinventoryng ${installed ?? '(unknown version)'} → ${p.version}, the release for GLPI ${b.branch}; its install hook runs the plugin's cumulative migrations.`,
-        `Met à jour ocsinventoryng de ${installed ?? '(version inconnue)'} à ${p.version}, la version du greffon prévue pour GLPI ${b.branch} ; sa procédure d’installation exécute les migrations cumulées du greffon.`,
-      ),
-    );
+    why.push(msg('step.plugin.update', { installed, version: p.version, branch: b.branch }));
   } else {
-    why.push(
-      tx(
-        `Installs ocsinventoryng ${p.version} fresh (no connector data to carry), the release for GLPI ${b.branch}.`,
-        `Installe ocsinventoryng ${p.version} à neuf (aucune donnée d’interconnexion à reprendre), la version du greffon prévue pour GLPI ${b.branch}.`,
-      ),
-    );
+    why.push(msg('step.plugin.fresh', { version: p.version, branch: b.branch }));
   }
   if (cmp(b.branch, '11.0') >= 0) {
-    why.push(tx('GLPI 11 suspends plugins during db:update: install and activate again.', 'GLPI 11 suspend les greffons pendant db:update : il faut de nouveau installer et activer le greffon.'));
+    why.push(msg('step.plugin.glpi11', {}));
   }
   if (p.install === 'web') {
-    why.push(
-      tx(
-        `GLPI ${glpiRelease} has no plugin command line: install it from the web interface (Setup > Plugins), logged in as a super-admin.`,
-        `GLPI ${glpiRelease} n’a pas de commande pour les greffons : l’installer depuis l’interface web (Configuration > Plugins), connecté avec un compte super-admin.`,
-      ),
-    );
+    why.push(msg('step.plugin.web-install', { release: glpiRelease }));
   }
   if (ocsTarget && p.ocs_gui_max !== undefined && ocsTarget.gui_version > p.ocs_gui_max) {
-    why.push(
-      tx(
-        `This release reads OCS only up to GUI_VERSION ${p.ocs_gui_max}: the OCS upgrade waits for a later plugin.`,
-        `Cette version ne lit OCS que jusqu’à GUI_VERSION ${p.ocs_gui_max} : la mise à jour d’OCS attend une version ultérieure du greffon.`,
-      ),
-    );
+    why.push(msg('step.plugin.ocs-limit', { guiMax: p.ocs_gui_max }));
   }
   const hazards = [...(carriesCore ? cm.hazards : []), 'connector.glpicrypt-key', 'connector.exit-code-unreliable', 'connector.trace-deleted'];
   const cmdPrefix = cmp(b.branch, '10.0') >= 0 ? '' : 'glpi:';
@@ -717,8 +608,7 @@ function pluginStep(
     id: `connector-plugin-${p.version}`,
     product: 'connector',
     database: 'glpi',
-    title: `${update ? 'Update' : 'Install'} ocsinventoryng ${p.version} on GLPI ${glpiRelease}`,
-    titleFr: update ? `Mise à jour du greffon ocsinventoryng en ${p.version} sur GLPI ${glpiRelease}` : `Installation du greffon ocsinventoryng ${p.version} sur GLPI ${glpiRelease}`,
+    title: msg('step.plugin.title', { update, version: p.version, release: glpiRelease }),
     runner: { kind: 'plugin-install', pluginVersion: p.version, glpiRelease },
     from: update ? (installed ?? 'plugin') : carriesCore ? 'ocs_glpi_*' : 'none',
     to: p.version,
@@ -726,8 +616,7 @@ function pluginStep(
     before: [],
     expected: carriesCore ? { tablesCreated: [...cm.created], tablesDropped: [...cm.dropped], tablesTouched: 'all' } : { tablesTouched: 'all' },
     hazards: uniq(hazards),
-    explanation: joined(why).en,
-    explanationFr: joined(why).fr,
+    explanation: joined(why),
     shell,
   };
   return { step, plugin: p };
@@ -737,35 +626,15 @@ function explainConnector(ctx: Ctx, source: ConnectorMode, target: ConnectorTarg
   const { notes } = ctx;
   if (target === 'plugin') {
     if (source === 'core-0.83' || source === 'renamed-0.84') {
-      notes.push(
-        tx(
-          "Connector: GLPI's 0.84 migration renames the 0.83 core OCS tables to ocs_glpi_*; the ocsinventoryng plugin release of the GLPI step reached then carries them into its tables. This late migration was rehearsed for real (GLPI 10.0.19 + plugin 2.0.5: servers, links, rules, cron task kept; the OCS password and profile rights need the fixes listed as hazards). The alternative, migrating at a 0.84 hop with plugin 1.0.x (--glpi-via 0.84.8), needs a PHP 5 stack and the web interface, and was not rehearsed.",
-          'Interconnexion : la migration 0.84 de GLPI renomme en ocs_glpi_* les tables OCS du cœur de GLPI 0.83 ; la version du greffon ocsinventoryng correspondant à la version de GLPI atteinte les reprend ensuite dans ses propres tables. Cette migration tardive a été répétée en conditions réelles (GLPI 10.0.19 et greffon 2.0.5 : serveurs, liens, règles et tâche automatique conservés ; le mot de passe OCS et les droits des profils demandent les corrections indiquées parmi les risques). L’autre voie, une migration lors d’un saut par la 0.84 avec le greffon 1.0.x (--glpi-via 0.84.8), exige une pile PHP 5 et l’interface web, et n’a pas été répétée.',
-        ),
-      );
+      notes.push(msg('plan.connector-late-migration', {}));
     }
     if (installed) {
-      notes.push(
-        tx(
-          `Connector at the end: ocsinventoryng ${installed}${ocsTarget ? `, which reads OCS ${ocsTarget.version} (OCS ≥ 2.8 needs plugin ≥ 1.7.1)` : ''}.`,
-          `Interconnexion à l’arrivée : ocsinventoryng ${installed}${ocsTarget ? `, qui lit OCS ${ocsTarget.version} (à partir d’OCS 2.8, il faut le greffon 1.7.1 ou plus récent)` : ''}.`,
-        ),
-      );
+      notes.push(msg('plan.connector-end', { installed, ocs: ocsTarget?.version }));
     }
   } else if (target === 'native') {
-    notes.push(
-      tx(
-        "Connector: GLPI's native inventory (GLPI Agent) is the maintainers' recommended direction for new setups, but nothing migrates OCS data into it: agents are redeployed and computers are inventoried again. No connector step is planned; the ocs_glpi_* / plugin tables are left as they are (archive or drop them after acceptance).",
-        'Interconnexion : l’inventaire natif de GLPI (GLPI Agent) est la voie que recommandent les mainteneurs pour les nouvelles installations, mais rien n’y migre les données OCS : les agents sont redéployés et les ordinateurs inventoriés de nouveau. Aucune étape d’interconnexion n’est prévue ; les tables ocs_glpi_* et celles du greffon restent en l’état (les archiver ou les supprimer après la recette).',
-      ),
-    );
+    notes.push(msg('plan.connector-native', {}));
   } else if (source !== 'none') {
-    notes.push(
-      tx(
-        "Connector: none asked for; the connector data is left as it is (GLPI's updates deactivate plugins).",
-        'Interconnexion : aucune n’est demandée ; les données d’interconnexion restent en l’état (les mises à jour de GLPI désactivent les greffons).',
-      ),
-    );
+    notes.push(msg('plan.connector-none', {}));
   }
 }
 
@@ -777,9 +646,7 @@ function buildOcsSteps(ctx: Ctx, sourceGui: number, target: OcsRelease): PlanSte
   const bridge = c.ocs.bridge;
   let cur = sourceGui;
   if (target.gui_version === sourceGui) {
-    notes.push(
-      tx(`OCS is already at the target ${target.version} (GUI_VERSION ${sourceGui}): no OCS step.`, `OCS est déjà à la version cible ${target.version} (GUI_VERSION ${sourceGui}) : aucune étape OCS.`),
-    );
+    notes.push(msg('plan.ocs-at-target', { target: target.version, gui: sourceGui }));
     return steps;
   }
   const dist = (version: string) => ({ product: 'ocs' as const, version });
@@ -790,8 +657,7 @@ function buildOcsSteps(ctx: Ctx, sourceGui: number, target: OcsRelease): PlanSte
       id: `ocs-bridge-${bridge.to_gui_version}`,
       product: 'ocs',
       database: 'ocs',
-      title: `OCS ${cur} → ${bridge.to_gui_version}: ${bridge.file} of OCS ${bridge.release} (bridge)`,
-      titleFr: `OCS ${cur} → ${bridge.to_gui_version} : script de passage ${bridge.file} d’OCS ${bridge.release}`,
+      title: msg('step.ocs-bridge.title', { from: cur, to: bridge.to_gui_version, file: bridge.file, release: bridge.release }),
       runner: { kind: 'ocs-bridge', toGuiVersion: 7006 },
       from: String(cur),
       to: String(bridge.to_gui_version),
@@ -799,24 +665,19 @@ function buildOcsSteps(ctx: Ctx, sourceGui: number, target: OcsRelease): PlanSte
       before: [],
       expected: effects(composeTableChanges([bridge]), bridge.rows_deleted ?? [], 'all'),
       hazards: [...(bridge.hazards ?? []), 'ocs.install-php.never'],
-      explanation: `No update file exists below 7007: GUI_VERSION ${cur} is brought to ${bridge.to_gui_version} by ${bridge.file} of OCS ${bridge.release}, the last re-runnable CREATE + ALTER script. ${bridge.notes}`,
-      explanationFr: `Aucun fichier de mise à jour n’existe en deçà de 7007 : GUI_VERSION ${cur} est porté à ${bridge.to_gui_version} par le ${bridge.file} d’OCS ${bridge.release}, le dernier script CREATE + ALTER qui puisse être rejoué. ${bridge.notes_fr}`,
+      explanation: msg('step.ocs-bridge.explanation', {
+        from: cur,
+        to: bridge.to_gui_version,
+        file: bridge.file,
+        release: bridge.release,
+        notes: literal(bridge.notes, bridge.notes_fr),
+      }),
       shell: [`mysql --force --default-character-set=utf8 --init-command="SET sql_mode='${bridge.sql_mode}'" ${ctx.ocsDb} < <ocsreports-${bridge.release}>/${bridge.file}`],
     });
     cur = bridge.to_gui_version;
-    notes.push(
-      tx(
-        `OCS: GUI_VERSION ${sourceGui} has no update file; the bridge (${bridge.file} of OCS ${bridge.release}) brings it to ${bridge.to_gui_version}, then every files/update/NNNN.sql up to ${target.gui_version} runs one by one. The install.php of later releases is never used: 2.3–2.5 skip update files, 2.6–2.8 loop, 2.8.1+ drop every table.`,
-        `OCS : GUI_VERSION ${sourceGui} n’a pas de fichier de mise à jour ; le script de passage (${bridge.file} d’OCS ${bridge.release}) porte la base à ${bridge.to_gui_version}, puis les fichiers files/update/NNNN.sql jusqu’à ${target.gui_version} s’exécutent l’un après l’autre. Le script install.php des versions ultérieures n’est jamais utilisé : celui des 2.3 à 2.5 saute des fichiers de mise à jour, celui des 2.6 à 2.8 tourne en boucle, et à partir de la 2.8.1 il supprime toutes les tables.`,
-      ),
-    );
+    notes.push(msg('plan.ocs-bridge', { source: sourceGui, file: bridge.file, release: bridge.release, to: bridge.to_gui_version, target: target.gui_version }));
   } else if (cur === bridge.to_gui_version) {
-    notes.push(
-      tx(
-        `OCS: GUI_VERSION ${cur} (2.1.2's 7006 adds snmp_mibs, the bridge's adds plugins; 7009 and 7011 make both converge), so the update files start at ${cur + 1}.`,
-        `OCS : GUI_VERSION ${cur} (la 7006 de la 2.1.2 ajoute snmp_mibs, celle du script de passage ajoute plugins ; 7009 et 7011 font converger les deux), les fichiers de mise à jour commencent donc à ${cur + 1}.`,
-      ),
-    );
+    notes.push(msg('plan.ocs-7006', { gui: cur }));
   }
   const firstUpdate = steps.length;
   // SQL minimums accumulate (a FULLTEXT index added by 7022 stays); the last file also needs what the target release needs.
@@ -828,19 +689,13 @@ function buildOcsSteps(ctx: Ctx, sourceGui: number, target: OcsRelease): PlanSte
     const rel = ocsReleaseShipping(c, f.gui_version)!;
     const req = f.gui_version === target.gui_version ? { mysql: maxVersion(need.mysql, target.mysql), mariadb: maxVersion(need.mariadb, target.mariadb) } : need;
     const fileName = `files/update/${f.gui_version}.sql`;
-    const why: Text[] = [
-      tx(
-        `Applies ${fileName} (part of OCS ${rel.version}) and sets GUI_VERSION to ${f.gui_version}; statements split on ';' like the official updater, but a real error stops the plan.`,
-        `Applique ${fileName} (livré avec OCS ${rel.version}) et porte GUI_VERSION à ${f.gui_version} ; les instructions sont découpées sur « ; » comme le fait l’installateur officiel, mais une véritable erreur arrête le plan.`,
-      ),
-    ];
-    if (f.notes) why.push(tx(`${f.notes.charAt(0).toUpperCase() + f.notes.slice(1)}.`, `${sentence(f.notes_fr ?? f.notes)}.`));
+    const why: Message[] = [msg('step.ocs-file.applies', { file: fileName, release: rel.version, gui: f.gui_version })];
+    if (f.notes) why.push(literal(`${f.notes.charAt(0).toUpperCase() + f.notes.slice(1)}.`, `${sentence(f.notes_fr ?? f.notes)}.`));
     steps.push({
       id: `ocs-${f.gui_version}`,
       product: 'ocs',
       database: 'ocs',
-      title: `OCS ${f.gui_version - 1} → ${f.gui_version}: ${fileName}`,
-      titleFr: `OCS ${f.gui_version - 1} → ${f.gui_version} : ${fileName}`,
+      title: msg('step.ocs-file.title', { from: f.gui_version - 1, to: f.gui_version, file: fileName }),
       runner: { kind: 'ocs-update-file', guiVersion: f.gui_version, file: fileName },
       from: String(f.gui_version - 1),
       to: String(f.gui_version),
@@ -848,8 +703,7 @@ function buildOcsSteps(ctx: Ctx, sourceGui: number, target: OcsRelease): PlanSte
       before: [],
       expected: effects(composeTableChanges([f]), f.rows_deleted ?? [], 'all'),
       hazards: [...(f.hazards ?? [])],
-      explanation: joined(why).en,
-      explanationFr: joined(why).fr,
+      explanation: joined(why),
       shell: [
         `mysql --force --default-character-set=utf8 --init-command="SET sql_mode='NO_ENGINE_SUBSTITUTION'" ${ctx.ocsDb} < <ocsreports-${target.version}>/${fileName}`,
         `mysql ${ctx.ocsDb} -e "UPDATE config SET TVALUE='${f.gui_version}' WHERE NAME='GUI_VERSION'"`,
@@ -861,8 +715,7 @@ function buildOcsSteps(ctx: Ctx, sourceGui: number, target: OcsRelease): PlanSte
         id: `ocs-php-${ch.id}`,
         product: 'ocs',
         database: 'ocs',
-        title: `OCS ${ch.gui_version}: PHP-side change ${ch.function}()`,
-        titleFr: `OCS ${ch.gui_version} : modification de schéma faite en PHP par ${ch.function}()`,
+        title: msg('step.ocs-php.title', { gui: ch.gui_version, fn: ch.function }),
         runner: { kind: 'ocs-php-change', guiVersion: ch.gui_version, change: ch.id },
         from: String(ch.gui_version),
         to: String(ch.gui_version),
@@ -870,10 +723,13 @@ function buildOcsSteps(ctx: Ctx, sourceGui: number, target: OcsRelease): PlanSte
         before: [],
         expected: { tablesTouched: ch.tables.every((t) => /^[a-z_]+$/.test(t)) ? [...ch.tables] : 'all' },
         hazards: [],
-        explanation: `The OCS console does this in PHP (${ch.function}() on every page), not in an update file: the tool replicates it at GUI_VERSION ${ch.gui_version}. ${ch.what}${ch.only_if ? ` (only when ${ch.only_if})` : ''}.${ch.notes ? ` ${ch.notes}.` : ''}`,
-        explanationFr:
-          `La console OCS fait cette modification en PHP (${ch.function}(), à chaque affichage de page) et non dans un fichier de mise à jour : l’outil la reproduit à GUI_VERSION ${ch.gui_version}. ` +
-          `${sentence(ch.what_fr)}${ch.only_if ? ` (seulement si ${ch.only_if_fr ?? ch.only_if})` : ''}.${ch.notes ? ` ${sentence(ch.notes_fr ?? ch.notes)}.` : ''}`,
+        explanation: msg('step.ocs-php.explanation', {
+          gui: ch.gui_version,
+          fn: ch.function,
+          what: literal(ch.what, sentence(ch.what_fr)),
+          onlyIf: ch.only_if ? literal(ch.only_if, ch.only_if_fr ?? ch.only_if) : undefined,
+          notes: ch.notes ? literal(ch.notes, sentence(ch.notes_fr ?? ch.notes)) : undefined,
+        }),
         shell: [`open the OCS ${target.version} console once as an administrator (it runs ${ch.function}()), or let glpi-ocs-upgrade rehearse replicate it`],
       });
     }
@@ -884,12 +740,7 @@ function buildOcsSteps(ctx: Ctx, sourceGui: number, target: OcsRelease): PlanSte
     const lastFile = [...steps].reverse().find((s) => s.runner.kind === 'ocs-update-file');
     if (lastFile) lastFile.hazards.push('ocs.server.version-mismatch');
     const n = steps.length - firstUpdate;
-    notes.push(
-      tx(
-        `OCS: ${n} step(s) up to ${target.version} (GUI_VERSION ${target.gui_version}); the update files come from the OCS ${target.version} distribution (--ocs-dist). Upgrade the Perl communication server to the same release before agents send inventories.`,
-        `OCS : ${n} étape${n > 1 ? 's' : ''} jusqu’à la ${target.version} (GUI_VERSION ${target.gui_version}) ; les fichiers de mise à jour proviennent de la distribution d’OCS ${target.version} (--ocs-dist). Mettre le serveur de communication Perl à la même version avant que les agents n’envoient leurs inventaires.`,
-      ),
-    );
+    notes.push(msg('plan.ocs-steps', { count: n, target: target.version, gui: target.gui_version }));
   }
   return steps;
 }
@@ -919,8 +770,7 @@ function insertCorrective(ctx: Ctx, steps: PlanStep[], migrations: CorrectiveMig
       id: `fix-${m.id}`,
       product: target.product === 'connector' ? 'connector' : m.database,
       database: m.database,
-      title: `Corrective migration ${m.id}`,
-      titleFr: `Migration corrective ${m.id}`,
+      title: msg('step.corrective.title', { id: m.id }),
       runner: { kind: 'corrective-migration', migration: m.id },
       from: target.from,
       to: target.from,
@@ -928,29 +778,18 @@ function insertCorrective(ctx: Ctx, steps: PlanStep[], migrations: CorrectiveMig
       before: [],
       expected: { tablesTouched: [...m.touches] },
       hazards: [...m.fixes],
-      explanation: `${m.title.en}. Runs only when its pre-check finds something to fix, before ${target.id}; its post-check must then return 0 (migrations/corrective/${m.id}.yaml).`,
-      explanationFr: `${sentence(m.title.fr)}. Ne s’exécute que si son contrôle préalable trouve quelque chose à corriger, avant l’étape ${target.id} ; son contrôle final doit alors renvoyer 0 (migrations/corrective/${m.id}.yaml).`,
+      explanation: msg('step.corrective.explanation', { id: m.id, title: literal(m.title.en, sentence(m.title.fr)), before: target.id }),
       shell: [`-- on the ${m.database} database, when "${sqlFor(ctx, m, m.precheck)}" returns more than 0:`, ...m.statements.map((x) => sqlFor(ctx, m, x))],
     });
     included.push(m.id);
   }
-  if (!migrations.length) ctx.notes.push(tx('Corrective migrations: none in migrations/corrective/ yet.', 'Migrations correctives : aucune dans migrations/corrective/ pour l’instant.'));
+  if (!migrations.length) ctx.notes.push(msg('plan.corrective-none', {}));
   else {
     if (included.length) {
-      ctx.notes.push(
-        tx(
-          `Corrective migrations planned (each runs only if its pre-check finds something): ${included.join(', ')}.`,
-          `Migrations correctives prévues (chacune ne s’exécute que si son contrôle préalable trouve quelque chose) : ${included.join(', ')}.`,
-        ),
-      );
+      ctx.notes.push(msg('plan.corrective-planned', { ids: included }));
     }
     if (skipped.length) {
-      ctx.notes.push(
-        tx(
-          `Corrective migrations not applicable to this plan (no step of the kind they precede): ${skipped.join(', ')}.`,
-          `Migrations correctives sans objet pour ce plan (aucune étape du type qu’elles précèdent) : ${skipped.join(', ')}.`,
-        ),
-      );
+      ctx.notes.push(msg('plan.corrective-skipped', { ids: skipped }));
     }
   }
   return out;

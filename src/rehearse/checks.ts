@@ -8,6 +8,7 @@ import { qi } from '../db/connect.ts';
 import { listTables } from '../db/introspect.ts';
 import type { ExpectedEffects } from '../plan/plan-types.ts';
 import type { TableDelta } from './run-types.ts';
+import { render } from '../i18n/render.ts';
 
 export interface TableState {
   rows: number;
@@ -229,7 +230,7 @@ export function tableDeltas(before: DatabaseState, after: DatabaseState, ctx: De
   const dropped = new Set(e.tablesDropped ?? []);
   const renamedFrom = new Map((e.tablesRenamed ?? []).map((r) => [r.from, r.to]));
   const renamedTo = new Map((e.tablesRenamed ?? []).map((r) => [r.to, r.from]));
-  const deletions = new Map((e.rowsDeleted ?? []).map((r) => [r.table, r.why]));
+  const deletions = new Map((e.rowsDeleted ?? []).map((r) => [r.table, render(r.why, 'en')]));
   const touchedAll = e.tablesTouched === 'all';
   const touched = new Set(Array.isArray(e.tablesTouched) ? e.tablesTouched : []);
   const names = [...new Set([...before.keys(), ...after.keys()])].sort();

@@ -8,6 +8,7 @@ import { applyCorrectiveMigration } from '../audit/index.ts';
 import { executorFor, ocsIndexOnlyTables, ocsStepTables } from './executors/index.ts';
 import type { ExecutorContext, ExecutorDistributions, ExecutorResult } from './executors/types.ts';
 import { because, roleName, writeEvidence } from './executors/common.ts';
+import { literal } from '../i18n/messages.ts';
 
 /** Steps that need a product distribution the tool does not fetch by itself (skipped by --dry-run). */
 const EXTERNAL_KINDS = new Set(['glpi-console', 'plugin-install']);
@@ -41,7 +42,7 @@ export function expectedEffects(step: PlanStep): ExpectedEffects {
   if (step.runner.kind !== 'corrective-migration') return step.expected;
   const m = correctiveMigration(step.runner.migration);
   if (!m) return step.expected;
-  const why = `corrective migration ${m.id}: ${m.title.en}`;
+  const why = literal(`corrective migration ${m.id}: ${m.title.en}`, `migration corrective ${m.id} : ${m.title.fr}`);
   return {
     ...step.expected,
     tablesTouched: [...new Set([...(Array.isArray(step.expected.tablesTouched) ? step.expected.tablesTouched : []), ...m.touches])],

@@ -5,6 +5,7 @@
 import { attemptsSection } from './sections/attempts.ts';
 import type { RunInputs } from './inputs.ts';
 import type { Lang } from './format.ts';
+import { render } from '../i18n/render.ts';
 import { baseName, bytes, deletionReason, duration, entry, planNotes, stepExplanation, stepTitle, stringsFor } from './format.ts';
 import type { Strings } from './i18n/fr.ts';
 import type { DossierModel, TestCase } from './model.ts';
@@ -335,7 +336,7 @@ function reasonText(s: Strings, reason: string, reasonFr: string | undefined): s
 /**
  * The rehearsal's analysis of a row-count change, in the document's language. run.yaml records it in English
  * (src/rehearse/checks.ts); the known forms are rendered from i18n, a reason for deleted rows through the
- * plan's own French (`whyFr`). Anything else is printed as recorded.
+ * plan's own message in French. Anything else is printed as recorded.
  */
 function deltaExplanation(s: Strings, step: PlanStep | undefined, text: string): string {
   if (s.lang !== 'fr') return text;
@@ -356,8 +357,8 @@ function deltaExplanation(s: Strings, step: PlanStep | undefined, text: string):
   if (m) return t.deletedCount(s.count(Number(m[1])));
   m = /^rows deleted on purpose: ([\s\S]*)$/.exec(text);
   if (m) {
-    const row = step?.expected.rowsDeleted?.find((r) => r.why === m![1]);
-    if (row?.whyFr) return t.deletedOnPurpose(row.whyFr);
+    const row = step?.expected.rowsDeleted?.find((r) => render(r.why, 'en') === m![1]);
+    if (row) return t.deletedOnPurpose(render(row.why, 'fr'));
     const corrective = /^corrective migration ([\w.-]+): /.exec(m[1]);
     if (corrective) return t.deletedOnPurpose(t.corrective(corrective[1]));
   }

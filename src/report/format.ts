@@ -4,6 +4,8 @@ import { fr } from './i18n/fr.ts';
 import { en } from './i18n/en.ts';
 import { UsageError } from '../errors.ts';
 import type { PlanFile, PlanStep } from '../plan/plan-types.ts';
+import type { Message } from '../i18n/messages.ts';
+import { render } from '../i18n/render.ts';
 
 export type Lang = 'fr' | 'en';
 
@@ -37,26 +39,29 @@ export function baseName(p: string): string {
   return parts[parts.length - 1] || p;
 }
 
-// Plan texts in the document's language. The planner writes each in English and French (`titleFr`,
-// `explanationFr`, `notesFr`, `whyFr`); a plan written before the French twins existed has only the English,
-// which is then shown as it is.
+// Plan texts (messages, src/i18n) in the document's language.
 
-const french = (s: Strings) => s.lang === 'fr';
+const langOf = (s: Strings): Lang => (s.lang === 'fr' ? 'fr' : 'en');
+
+/** A message in the document's language. */
+export function text(s: Strings, m: Message): string {
+  return render(m, langOf(s));
+}
 
 export function stepTitle(s: Strings, step: PlanStep): string {
-  return french(s) ? (step.titleFr ?? step.title) : step.title;
+  return text(s, step.title);
 }
 
 export function stepExplanation(s: Strings, step: PlanStep): string {
-  return french(s) ? (step.explanationFr ?? step.explanation) : step.explanation;
+  return text(s, step.explanation);
 }
 
 export function planNotes(s: Strings, plan: PlanFile): string[] {
-  return french(s) && plan.notesFr && plan.notesFr.length === plan.notes.length ? plan.notesFr : plan.notes;
+  return plan.notes.map((n) => text(s, n));
 }
 
-export function deletionReason(s: Strings, row: { why: string; whyFr?: string }): string {
-  return french(s) ? (row.whyFr ?? row.why) : row.why;
+export function deletionReason(s: Strings, row: { why: Message }): string {
+  return text(s, row.why);
 }
 
 /** A catalog table's entry for a key read from a file (undefined when the table has no such key). */

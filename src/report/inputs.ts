@@ -18,6 +18,7 @@ import type { FindingsFile } from '../audit/finding-types.ts';
 import type { Manifest } from '../snapshot/manifest-types.ts';
 import { readJournalFile } from '../formats/journal.ts';
 import { Checker, readRunFile } from '../formats/run-file.ts';
+import { planTextProblem, upgradePlanTexts } from '../plan/saved-texts.ts';
 
 /** A file the document was generated from, with its fingerprint (printed in the dossier). */
 export interface SourceFile {
@@ -82,6 +83,10 @@ const SEVERITIES = ['bloquante', 'majeure', 'mineure'] as const;
 
 function checkPlan(c: Checker, doc: Obj): PlanFile {
   c.header(doc);
+  // An older plan's English texts and French twins become literal messages; French notes that do not go one
+  // for one with the English ones are ignored (English shown).
+  doc.notes ??= [];
+  upgradePlanTexts(doc);
   c.str(doc.createdAt, 'createdAt');
   c.obj(doc.source ?? {}, 'source');
   const targets = c.obj(doc.targets, 'targets');
@@ -93,9 +98,6 @@ function checkPlan(c: Checker, doc: Obj): PlanFile {
     c.str(o.id, `${f}.id`);
     c.oneOf(o.product, `${f}.product`, ['glpi', 'ocs', 'connector'] as const);
     c.oneOf(o.database, `${f}.database`, ['glpi', 'ocs'] as const);
-    c.str(o.title, `${f}.title`);
-    c.optStr(o.titleFr, `${f}.titleFr`);
-    c.optStr(o.explanationFr, `${f}.explanationFr`);
     c.str(c.obj(o.runner, `${f}.runner`).kind, `${f}.runner.kind`);
     c.str(String(o.from ?? ''), `${f}.from`);
     c.str(String(o.to ?? ''), `${f}.to`);
@@ -105,14 +107,10 @@ function checkPlan(c: Checker, doc: Obj): PlanFile {
     o.before ??= [];
     o.expected ??= {};
     o.hazards ??= [];
-    o.explanation ??= '';
   });
-  doc.notes ??= [];
-  // French notes go one for one with the English ones; a list that does not match is ignored (English shown).
-  if (doc.notesFr !== undefined && doc.notesFr !== null) {
-    for (const [i, n] of c.arr(doc.notesFr, 'notesFr').entries()) c.str(n, `notesFr[${i}]`);
-    if ((doc.notesFr as unknown[]).length !== (doc.notes as unknown[]).length) delete doc.notesFr;
-  }
+  c.arr(doc.notes, 'notes');
+  const problem = planTextProblem(doc);
+  if (problem) c.fail('', problem);
   doc.source ??= {};
   return doc as unknown as PlanFile;
 }

@@ -12,6 +12,7 @@ import { writePlan } from '../../plan/io.ts';
 import { planInputFromLive, planInputFromSnapshot } from '../../plan/input.ts';
 import { PLAN_HEADERS, planRows } from '../../plan/render.ts';
 import type { PlanFile } from '../../plan/plan-types.ts';
+import { render } from '../../i18n/render.ts';
 
 interface PlanOptions extends SourceOptions {
   glpiTarget?: string;
@@ -90,8 +91,8 @@ function printPlan(out: Output, plan: PlanFile, o: { explain: boolean; savedTo?:
   if (o.explain) {
     plan.steps.forEach((s, i) => {
       out.say();
-      out.say(c.bold(`${i + 1}. ${s.title}`) + c.dim(`  [${s.id}]`));
-      out.say(`   ${s.explanation}`);
+      out.say(c.bold(`${i + 1}. ${render(s.title, 'en')}`) + c.dim(`  [${s.id}]`));
+      out.say(`   ${render(s.explanation, 'en')}`);
       if (s.before.length) out.say(`   before it: ${s.before.join(', ')}`);
       for (const line of s.shell ?? []) out.say(c.cyan(`   $ ${line}`));
     });
@@ -99,7 +100,7 @@ function printPlan(out: Output, plan: PlanFile, o: { explain: boolean; savedTo?:
   if (plan.notes.length) {
     out.say();
     out.say(c.bold('Why this route'));
-    for (const n of plan.notes) out.say(`  - ${n}`);
+    for (const n of plan.notes) out.say(`  - ${render(n, 'en')}`);
   }
   if (plan.hazards && Object.keys(plan.hazards).length) {
     out.say();

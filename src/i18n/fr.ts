@@ -1,0 +1,90 @@
+/**
+ * French texts of the messages (the documents' default language). Same ids as en.ts: see messages.ts.
+ * Typography: « guillemets », a plain space before « : ; ? ! ».
+ */
+import type { Catalog } from './messages.ts';
+
+/** "a, b et c": a French enumeration. */
+const frList = (xs: string[]) => (xs.length > 1 ? `${xs.slice(0, -1).join(', ')} et ${xs[xs.length - 1]}` : xs.join(''));
+
+const GLPI_ADVICE = 'GLPI recommande lui-même de mettre à jour les bases anciennes en passant par la 10.0.x (PR #13845, ticket #15983).';
+
+export const fr = {
+  // --- plan notes
+  'plan.glpi-target-ignored': (p) => `--glpi-target ${p.target} ignoré : aucune base GLPI n’a été fournie.`,
+  'plan.ocs-target-ignored': (p) => `--ocs-target ${p.target} ignoré : aucune base OCS n’a été fournie.`,
+  'plan.no-glpi-no-connector': () => 'Pas de base GLPI : aucune étape d’interconnexion.',
+  'plan.glpi-at-target': (p) => `GLPI est déjà à la version cible ${p.target} : aucune étape de mise à jour de GLPI.`,
+  'plan.glpi-myisam-refused': (p) =>
+    `GLPI ${p.release} refuse les tables MyISAM et la base peut encore en contenir (GLPI ${p.current}) : le parcours s’arrête à une version antérieure, dont les conversions s’exécutent d’abord.`,
+  'plan.glpi-engines-unknown': (p) =>
+    `GLPI ${p.release} refuse les tables MyISAM ; les moteurs des tables de cette base ${p.current} sont inconnus et supposés InnoDB (GLPI crée des tables InnoDB depuis la 9.3). Si certaines sont en MyISAM, refaire le plan à partir d’un instantané ou avec --glpi-via ${p.via}.`,
+  'plan.glpi-route': (p) => `GLPI ${p.route} : ${p.hops} saut${p.hops > 1 ? 's' : ''}, le plus petit nombre que permettent les outils de mise à jour des mainteneurs.`,
+  'plan.glpi-hop-updater': (p) => `L’outil de mise à jour de la ${p.to} accepte les bases à partir de la ${p.acceptsFrom} et enchaîne lui-même toutes les migrations depuis la ${p.from}.`,
+  'plan.glpi-branches-skipped': (p) =>
+    p.branches.length > 1
+      ? `Les branches intermédiaires ${frList(p.branches)} ne sont pas installées : chacune exigerait sa propre pile PHP, et ${GLPI_ADVICE}`
+      : `La branche intermédiaire ${p.branches[0]} n’est pas installée : elle exigerait sa propre pile PHP, et ${GLPI_ADVICE}`,
+  'plan.glpi-older-target': (p) => `La cible ${p.target} a été demandée ; la version la plus récente du catalogue est la ${p.newest}.`,
+  'plan.ocs-after-plugin': (p, t) =>
+    `Les étapes OCS viennent après la mise en place du greffon d’interconnexion capable de lire le schéma OCS cible (${p.plugin ? t(p.plugin) : 'greffon'}) : un connecteur plus ancien ne sait pas lire OCS à partir de la 2.8 (la table softwares n’existe plus).`,
+  'plan.ocs-first': () => 'Les étapes OCS viennent en premier : elles ne dépendent ici d’aucune étape GLPI.',
+  'plan.no-plugin-for-glpi': (p) => `Aucune version d’ocsinventoryng ne prend en charge GLPI ${p.release} : l’interconnexion attend une étape ultérieure.`,
+  'plan.connector-late-migration': () =>
+    'Interconnexion : la migration 0.84 de GLPI renomme en ocs_glpi_* les tables OCS du cœur de GLPI 0.83 ; la version du greffon ocsinventoryng correspondant à la version de GLPI atteinte les reprend ensuite dans ses propres tables. Cette migration tardive a été répétée en conditions réelles (GLPI 10.0.19 et greffon 2.0.5 : serveurs, liens, règles et tâche automatique conservés ; le mot de passe OCS et les droits des profils demandent les corrections indiquées parmi les risques). L’autre voie, une migration lors d’un saut par la 0.84 avec le greffon 1.0.x (--glpi-via 0.84.8), exige une pile PHP 5 et l’interface web, et n’a pas été répétée.',
+  'plan.connector-end': (p) => `Interconnexion à l’arrivée : ocsinventoryng ${p.installed}${p.ocs ? `, qui lit OCS ${p.ocs} (à partir d’OCS 2.8, il faut le greffon 1.7.1 ou plus récent)` : ''}.`,
+  'plan.connector-native': () =>
+    'Interconnexion : l’inventaire natif de GLPI (GLPI Agent) est la voie que recommandent les mainteneurs pour les nouvelles installations, mais rien n’y migre les données OCS : les agents sont redéployés et les ordinateurs inventoriés de nouveau. Aucune étape d’interconnexion n’est prévue ; les tables ocs_glpi_* et celles du greffon restent en l’état (les archiver ou les supprimer après la recette).',
+  'plan.connector-none': () => 'Interconnexion : aucune n’est demandée ; les données d’interconnexion restent en l’état (les mises à jour de GLPI désactivent les greffons).',
+  'plan.ocs-at-target': (p) => `OCS est déjà à la version cible ${p.target} (GUI_VERSION ${p.gui}) : aucune étape OCS.`,
+  'plan.ocs-bridge': (p) =>
+    `OCS : GUI_VERSION ${p.source} n’a pas de fichier de mise à jour ; le script de passage (${p.file} d’OCS ${p.release}) porte la base à ${p.to}, puis les fichiers files/update/NNNN.sql jusqu’à ${p.target} s’exécutent l’un après l’autre. Le script install.php des versions ultérieures n’est jamais utilisé : celui des 2.3 à 2.5 saute des fichiers de mise à jour, celui des 2.6 à 2.8 tourne en boucle, et à partir de la 2.8.1 il supprime toutes les tables.`,
+  'plan.ocs-7006': (p) =>
+    `OCS : GUI_VERSION ${p.gui} (la 7006 de la 2.1.2 ajoute snmp_mibs, celle du script de passage ajoute plugins ; 7009 et 7011 font converger les deux), les fichiers de mise à jour commencent donc à ${p.gui + 1}.`,
+  'plan.ocs-steps': (p) =>
+    `OCS : ${p.count} étape${p.count > 1 ? 's' : ''} jusqu’à la ${p.target} (GUI_VERSION ${p.gui}) ; les fichiers de mise à jour proviennent de la distribution d’OCS ${p.target} (--ocs-dist). Mettre le serveur de communication Perl à la même version avant que les agents n’envoient leurs inventaires.`,
+  'plan.corrective-none': () => 'Migrations correctives : aucune dans migrations/corrective/ pour l’instant.',
+  'plan.corrective-planned': (p) => `Migrations correctives prévues (chacune ne s’exécute que si son contrôle préalable trouve quelque chose) : ${p.ids.join(', ')}.`,
+  'plan.corrective-skipped': (p) => `Migrations correctives sans objet pour ce plan (aucune étape du type qu’elles précèdent) : ${p.ids.join(', ')}.`,
+  // --- plan steps
+  'step.glpi-update.title': (p) => `GLPI ${p.from} → ${p.to} (${p.updater})`,
+  'step.glpi-update.updates': (p) =>
+    `Met à jour la base GLPI de la ${p.from} à la ${p.to} avec l’outil de mise à jour de la ${p.to} (${p.updater}), qui accepte les bases à partir de la ${p.acceptsFrom}.`,
+  'step.glpi-update.branches': (p) => `Il enchaîne en une seule fois les migrations des branches ${frList(p.branches)}.`,
+  'step.glpi-update.schema-check': (p) => `Il compare d’abord le schéma à la référence de GLPI pour la ${p.from} et refuse de poursuivre (code de sortie 4) en cas d’écart.`,
+  'step.glpi-update.not-in-archive': (p) =>
+    `${p.entry} ne figure pas dans l’archive de la version : le prendre dans l’étiquette git ${p.to} de GLPI, ou passer par la mise à jour web (install/update.php).`,
+  'step.glpi-update.ocs-out-of-core': () =>
+    'Sa migration 0.84 sort le mode OCS du cœur de GLPI : les tables glpi_ocs* deviennent ocs_glpi_* (conservées pour le greffon ocsinventoryng), is_ocs_import devient is_dynamic, et les règles OCS, la tâche automatique et les préférences d’affichage sont copiées dans les tables ocs_glpi_* puis supprimées des tables du cœur.',
+  'step.conversion.title': (p) => `GLPI ${p.release} : ${p.command}`,
+  'step.conversion.explanation': (p, t) =>
+    `Conversion ${p.index} sur ${p.total} que GLPI ${p.branch} demande après une mise à jour depuis une version antérieure : ${t(p.what)}. ` +
+    'Elle ne change aucun nombre de lignes et ne touche que les tables glpi_% (les tables ocs_glpi_* restent en l’état). Ordre identique à celui de l’exécution réelle : myisam_to_innodb, dynamic_row_format, utf8mb4, unsigned_keys, timestamps.',
+  'step.check.title': (p) => `GLPI ${p.release} : ${p.command}`.trim(),
+  'step.check.explanation': (p) =>
+    `Preuve en lecture seule pour le dossier : la base correspond désormais au schéma de référence de GLPI ${p.release}, conversions comprises (code de sortie 0 : schéma conforme ; 2 : écarts).`,
+  'step.plugin.title': (p) => (p.update ? `Mise à jour du greffon ocsinventoryng en ${p.version} sur GLPI ${p.release}` : `Installation du greffon ocsinventoryng ${p.version} sur GLPI ${p.release}`),
+  'step.plugin.carries-core': (p) =>
+    `Installe ocsinventoryng ${p.version}, la version du greffon prévue pour GLPI ${p.branch} (compatible avec GLPI à partir de la ${p.min}, jusqu’à la ${p.maxExclusive} exclue). Son installation trouve les tables ocs_glpi_* laissées par la migration 0.84 de GLPI et reprend dans ses propres tables les serveurs OCS, les liens, les liens d’informations administratives, les clés de registre, les règles OCS, la tâche automatique et les préférences d’affichage, puis supprime les copies ocs_glpi_* qu’elle a reprises (les copies des règles restent).`,
+  'step.plugin.proven': (p, t) => `Validé par un essai réel : ${t(p.proven)}.`,
+  'step.plugin.dump-first': () => 'Sauvegarder d’abord les tables ocs_glpi_* : l’installation les consomme, et les contrôles qui la suivent s’y comparent.',
+  'step.plugin.update': (p) =>
+    `Met à jour ocsinventoryng de ${p.installed ?? '(version inconnue)'} à ${p.version}, la version du greffon prévue pour GLPI ${p.branch} ; sa procédure d’installation exécute les migrations cumulées du greffon.`,
+  'step.plugin.fresh': (p) => `Installe ocsinventoryng ${p.version} à neuf (aucune donnée d’interconnexion à reprendre), la version du greffon prévue pour GLPI ${p.branch}.`,
+  'step.plugin.glpi11': () => 'GLPI 11 suspend les greffons pendant db:update : il faut de nouveau installer et activer le greffon.',
+  'step.plugin.web-install': (p) => `GLPI ${p.release} n’a pas de commande pour les greffons : l’installer depuis l’interface web (Configuration > Plugins), connecté avec un compte super-admin.`,
+  'step.plugin.ocs-limit': (p) => `Cette version ne lit OCS que jusqu’à GUI_VERSION ${p.guiMax} : la mise à jour d’OCS attend une version ultérieure du greffon.`,
+  'step.ocs-bridge.title': (p) => `OCS ${p.from} → ${p.to} : script de passage ${p.file} d’OCS ${p.release}`,
+  'step.ocs-bridge.explanation': (p, t) =>
+    `Aucun fichier de mise à jour n’existe en deçà de 7007 : GUI_VERSION ${p.from} est porté à ${p.to} par le ${p.file} d’OCS ${p.release}, le dernier script CREATE + ALTER qui puisse être rejoué. ${t(p.notes)}`,
+  'step.ocs-file.title': (p) => `OCS ${p.from} → ${p.to} : ${p.file}`,
+  'step.ocs-file.applies': (p) =>
+    `Applique ${p.file} (livré avec OCS ${p.release}) et porte GUI_VERSION à ${p.gui} ; les instructions sont découpées sur « ; » comme le fait l’installateur officiel, mais une véritable erreur arrête le plan.`,
+  'step.ocs-php.title': (p) => `OCS ${p.gui} : modification de schéma faite en PHP par ${p.fn}()`,
+  'step.ocs-php.explanation': (p, t) =>
+    `La console OCS fait cette modification en PHP (${p.fn}(), à chaque affichage de page) et non dans un fichier de mise à jour : l’outil la reproduit à GUI_VERSION ${p.gui}. ` +
+    `${t(p.what)}${p.onlyIf ? ` (seulement si ${t(p.onlyIf)})` : ''}.${p.notes ? ` ${t(p.notes)}.` : ''}`,
+  'step.corrective.title': (p) => `Migration corrective ${p.id}`,
+  'step.corrective.explanation': (p, t) =>
+    `${t(p.title)}. Ne s’exécute que si son contrôle préalable trouve quelque chose à corriger, avant l’étape ${p.before} ; son contrôle final doit alors renvoyer 0 (migrations/corrective/${p.id}.yaml).`,
+} satisfies Catalog;

@@ -1,0 +1,109 @@
+/**
+ * Messages: what domain code says to people, as an id and its parameters, rendered in a language only at the
+ * edges (CLI output, documents). Saved files carry messages, never paired prose.
+ *
+ * `MessageParams` is the one source of the ids: each id names the parameters its texts need, and each
+ * language's catalog (src/i18n/en.ts, fr.ts) is typed `Catalog`, so a missing or misspelt id in either
+ * language, or a text using a parameter its id does not have, is a build error.
+ *
+ * Two ids are not in the catalogs:
+ * - `literal`: a text given in both languages by data that is itself bilingual (a catalog YAML entry's
+ *   `notes` / `notes_fr`), or read from a file written before messages existed (its English and French twins);
+ * - `joined`: several messages printed one after the other, separated by a space.
+ */
+
+/** The parameters of a message that needs none. */
+export type NoParams = Record<string, never>;
+
+/** Every catalog message id, with its parameters. */
+export interface MessageParams {
+  // --- plan notes
+  'plan.glpi-target-ignored': { target: string };
+  'plan.ocs-target-ignored': { target: string };
+  'plan.no-glpi-no-connector': NoParams;
+  'plan.glpi-at-target': { target: string };
+  'plan.glpi-myisam-refused': { release: string; current: string };
+  'plan.glpi-engines-unknown': { release: string; current: string; via: string };
+  'plan.glpi-route': { route: string; hops: number };
+  'plan.glpi-hop-updater': { to: string; acceptsFrom: string; from: string };
+  'plan.glpi-branches-skipped': { branches: string[] };
+  'plan.glpi-older-target': { target: string; newest: string };
+  'plan.ocs-after-plugin': { plugin?: Message };
+  'plan.ocs-first': NoParams;
+  'plan.no-plugin-for-glpi': { release: string };
+  'plan.connector-late-migration': NoParams;
+  'plan.connector-end': { installed: string; ocs?: string };
+  'plan.connector-native': NoParams;
+  'plan.connector-none': NoParams;
+  'plan.ocs-at-target': { target: string; gui: number };
+  'plan.ocs-bridge': { source: number; file: string; release: string; to: number; target: number };
+  'plan.ocs-7006': { gui: number };
+  'plan.ocs-steps': { count: number; target: string; gui: number };
+  'plan.corrective-none': NoParams;
+  'plan.corrective-planned': { ids: string[] };
+  'plan.corrective-skipped': { ids: string[] };
+  // --- plan steps: titles and explanations
+  'step.glpi-update.title': { from: string; to: string; updater: string };
+  'step.glpi-update.updates': { from: string; to: string; updater: string; acceptsFrom: string };
+  'step.glpi-update.branches': { branches: string[] };
+  'step.glpi-update.schema-check': { from: string };
+  'step.glpi-update.not-in-archive': { entry: string; to: string };
+  'step.glpi-update.ocs-out-of-core': NoParams;
+  'step.conversion.title': { release: string; command: string };
+  'step.conversion.explanation': { index: number; total: number; branch: string; what: Message };
+  'step.check.title': { release: string; command: string };
+  'step.check.explanation': { release: string };
+  'step.plugin.title': { update: boolean; version: string; release: string };
+  'step.plugin.carries-core': { version: string; branch: string; min: string; maxExclusive: string };
+  'step.plugin.proven': { proven: Message };
+  'step.plugin.dump-first': NoParams;
+  'step.plugin.update': { installed?: string; version: string; branch: string };
+  'step.plugin.fresh': { version: string; branch: string };
+  'step.plugin.glpi11': NoParams;
+  'step.plugin.web-install': { release: string };
+  'step.plugin.ocs-limit': { guiMax: number };
+  'step.ocs-bridge.title': { from: number; to: number; file: string; release: string };
+  'step.ocs-bridge.explanation': { from: number; to: number; file: string; release: string; notes: Message };
+  'step.ocs-file.title': { from: number; to: number; file: string };
+  'step.ocs-file.applies': { file: string; release: string; gui: number };
+  'step.ocs-php.title': { gui: number; fn: string };
+  'step.ocs-php.explanation': { gui: number; fn: string; what: Message; onlyIf?: Message; notes?: Message };
+  'step.corrective.title': { id: string };
+  'step.corrective.explanation': { id: string; title: Message; before: string };
+}
+
+export type MessageId = keyof MessageParams;
+
+/** A text in both languages, given by bilingual data or by a file written before messages existed. */
+export interface LiteralMessage {
+  id: 'literal';
+  params: { en: string; fr: string };
+}
+
+/** Messages printed one after the other, separated by a space (a step's explanation, sentence by sentence). */
+export interface JoinedMessage {
+  id: 'joined';
+  params: { parts: Message[] };
+}
+
+export type CatalogMessage = { [K in MessageId]: { id: K; params: MessageParams[K] } }[MessageId];
+export type Message = CatalogMessage | LiteralMessage | JoinedMessage;
+
+export type Lang = 'en' | 'fr';
+
+/** One language's texts: a function per id, given the id's parameters and `t` to render a nested message. */
+export type Catalog = { readonly [K in MessageId]: (p: MessageParams[K], t: (m: Message) => string) => string };
+
+/** A catalog message; its parameters are checked against its id. */
+export function msg<K extends MessageId>(id: K, params: MessageParams[K]): { id: K; params: MessageParams[K] } {
+  return { id, params };
+}
+
+/** A text given in both languages by bilingual data (a catalog entry) or by an older file. */
+export function literal(en: string, fr: string): LiteralMessage {
+  return { id: 'literal', params: { en, fr } };
+}
+
+export function joined(parts: Message[]): JoinedMessage {
+  return { id: 'joined', params: { parts } };
+}

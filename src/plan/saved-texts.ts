@@ -1,0 +1,64 @@
+/**
+ * The texts of a plan read from disk, as messages. Plans written before messages existed carry English
+ * strings with French twins (`titleFr`, `explanationFr`, `notesFr`, `rowsDeleted[].whyFr`): they are turned
+ * into literal messages here, in place, before the plan is checked, so both plan readers (src/plan/io.ts and
+ * src/report/inputs.ts) see one shape.
+ */
+import { fromSaved, messageProblem } from '../i18n/saved.ts';
+
+type Obj = Record<string, unknown>;
+
+const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** Upgrades an older plan's paired texts to messages, in place; returns a problem when `notesFr` and `notes` do not go one for one. */
+export function upgradePlanTexts(doc: Obj): string | undefined {
+  let problem: string | undefined;
+  if (Array.isArray(doc.steps)) {
+    for (const s of doc.steps) {
+      if (!isObj(s)) continue;
+      s.title = fromSaved(s.title, s.titleFr);
+      s.explanation = fromSaved(s.explanation ?? '', s.explanationFr);
+      delete s.titleFr;
+      delete s.explanationFr;
+      const rows = isObj(s.expected) ? s.expected.rowsDeleted : undefined;
+      if (Array.isArray(rows)) {
+        for (const r of rows) {
+          if (!isObj(r)) continue;
+          r.why = fromSaved(r.why, r.whyFr);
+          delete r.whyFr;
+        }
+      }
+    }
+  }
+  if (Array.isArray(doc.notes)) {
+    let fr = Array.isArray(doc.notesFr) ? doc.notesFr : undefined;
+    if (fr && fr.length !== doc.notes.length) {
+      problem = `notesFr has ${fr.length} entries, notes has ${doc.notes.length} (they go one for one)`;
+      fr = undefined;
+    }
+    doc.notes = doc.notes.map((n, i) => fromSaved(n, fr?.[i]));
+    delete doc.notesFr;
+  }
+  return problem;
+}
+
+/** The first text of a plan (after `upgradePlanTexts`) that is not a message, as "<path>: <problem>". */
+export function planTextProblem(doc: Obj): string | undefined {
+  const steps = Array.isArray(doc.steps) ? doc.steps : [];
+  for (const [i, s] of steps.entries()) {
+    if (!isObj(s)) continue;
+    const problem = messageProblem(s.title, `steps[${i}].title`) ?? messageProblem(s.explanation, `steps[${i}].explanation`);
+    if (problem) return problem;
+    const rows = isObj(s.expected) && Array.isArray(s.expected.rowsDeleted) ? s.expected.rowsDeleted : [];
+    for (const [j, r] of rows.entries()) {
+      const p = isObj(r) ? messageProblem(r.why, `steps[${i}].expected.rowsDeleted[${j}].why`) : undefined;
+      if (p) return p;
+    }
+  }
+  const notes = Array.isArray(doc.notes) ? doc.notes : [];
+  for (const [i, n] of notes.entries()) {
+    const problem = messageProblem(n, `notes[${i}]`);
+    if (problem) return problem;
+  }
+  return undefined;
+}
