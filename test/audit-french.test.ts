@@ -14,6 +14,8 @@ import type { LinkTables } from '../src/audit/context.ts';
 import { NO_CONNECTOR_TABLES, NO_OCS_SERVER, OCS_GUI_VERSION_UNKNOWN } from '../src/audit/context.ts';
 import { loadCorrectiveMigrations } from '../src/catalog/corrective.ts';
 import { englishIn, typographyFaults } from './helpers/french.ts';
+import { literal } from '../src/i18n/messages.ts';
+import { render } from '../src/i18n/render.ts';
 
 /** Every French text the audit and the corrective migrations produce, with where it comes from. */
 function frenchTexts(): Array<[string, string]> {
@@ -34,7 +36,7 @@ function frenchTexts(): Array<[string, string]> {
   }
   for (const m of loadCorrectiveMigrations()) out.push([`migrations/corrective/${m.id}.yaml title`, m.title.fr]);
   // Skip reasons shared by several checks (the others are checked on real databases in test/audit.test.ts).
-  for (const [name, t] of Object.entries({ NO_CONNECTOR_TABLES, NO_OCS_SERVER, OCS_GUI_VERSION_UNKNOWN })) out.push([`skip reason ${name}`, t.fr]);
+  for (const [name, t] of Object.entries({ NO_CONNECTOR_TABLES, NO_OCS_SERVER, OCS_GUI_VERSION_UNKNOWN })) out.push([`skip reason ${name}`, render(t, 'fr')]);
   return out;
 }
 
@@ -106,15 +108,15 @@ describe('French texts of the audit and the corrective migrations', () => {
       createdAt: '2026-01-01T00:00:00.000Z',
       source: { live: {} },
       checksRun: [
-        { id: 'a.check', family: 'interconnection', title: { fr: 'Un contrôle', en: 'A check' }, status: 'skipped', reason: NO_CONNECTOR_TABLES.en, reasonFr: NO_CONNECTOR_TABLES.fr },
-        { id: 'b.check', family: 'interconnection', title: { fr: 'Un autre', en: 'Another' }, status: 'skipped', reason: 'no batteries table' },
+        { id: 'a.check', family: 'interconnection', title: { fr: 'Un contrôle', en: 'A check' }, status: 'skipped', reason: NO_CONNECTOR_TABLES },
+        { id: 'b.check', family: 'interconnection', title: { fr: 'Un autre', en: 'Another' }, status: 'skipped', reason: literal('no batteries table', 'no batteries table') },
       ],
       findings: [],
     };
     const fr = renderFindings(file, 'fr');
-    expect(fr).toContain(`  - a.check : ${NO_CONNECTOR_TABLES.fr}`);
+    expect(fr).toContain(`  - a.check : ${render(NO_CONNECTOR_TABLES, 'fr')}`);
     expect(fr).toContain('  - b.check : no batteries table');
-    expect(renderFindings(file, 'en')).toContain(`  - a.check: ${NO_CONNECTOR_TABLES.en}`);
+    expect(renderFindings(file, 'en')).toContain(`  - a.check: ${render(NO_CONNECTOR_TABLES, 'en')}`);
   });
 
   it('the French audit report of every finding has no English word and French typography', () => {

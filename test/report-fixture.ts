@@ -219,8 +219,7 @@ export function findings(): FindingsFile {
         family: 'environment',
         title: { fr: 'Clé glpicrypt.key disponible', en: 'glpicrypt.key available' },
         status: 'skipped',
-        reason: 'no --glpi-dir given',
-        reasonFr: 'aucun répertoire GLPI fourni (--glpi-dir)',
+        reason: literal('no --glpi-dir given', 'aucun répertoire GLPI fourni (--glpi-dir)'),
       },
     ],
     findings: [

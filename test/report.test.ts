@@ -23,6 +23,7 @@ import type { ExecutorContext } from '../src/rehearse/executors/types.ts';
 import type { StepResult } from '../src/rehearse/run-types.ts';
 import { englishIn, typographyFaults } from './helpers/french.ts';
 import { agreePlurals, frenchProse } from '../src/report/typography.ts';
+import { literal } from '../src/i18n/messages.ts';
 /** A text from the inputs as a document prints it (plural agreement; in French, apostrophes and « plugin »). */
 const T = render;
 
@@ -642,7 +643,7 @@ describe('reasons recorded by the rehearsal and the audit, in the language of th
       delete p.titleFr;
       delete p.detailFr;
     }
-    for (const k of parts.findings!.checksRun) delete k.reasonFr;
+    for (const k of parts.findings!.checksRun) if (k.reason) k.reason = literal(T(k.reason, 'en'), T(k.reason, 'en'));
     const fr = renderDossier(loadRunInputs(writeRunDir(root('reasons-old'), parts)));
     expect(lintMarkdown(fr)).toEqual([]);
     for (const r of results) expect(fr, r.stepId).toContain(`- Motif : ${shown(esc(redact(r.reason!)))}`);
@@ -654,9 +655,14 @@ describe('reasons recorded by the rehearsal and the audit, in the language of th
     const parts = fixtureParts();
     (parts.run.steps[0] as unknown as Record<string, unknown>).reasonFr = ['x'];
     expect(() => loadRunInputs(writeRunDir(root('reasons-bad'), parts))).toThrow(/steps\[0\]\.reasonFr must be a string/);
+    // findings.yaml written before messages: an English reason string with a French twin that must be a string.
     const parts2 = fixtureParts();
-    (parts2.findings!.checksRun[4] as unknown as Record<string, unknown>).reasonFr = 3;
+    Object.assign(parts2.findings!.checksRun[4], { reason: 'no --glpi-dir given', reasonFr: 3 });
     expect(() => loadRunInputs(writeRunDir(root('reasons-bad2'), parts2))).toThrow(/checksRun\[4\]\.reasonFr must be a string/);
+    // A skip reason that is not a message this version knows.
+    const parts3 = fixtureParts();
+    Object.assign(parts3.findings!.checksRun[4], { reason: { id: 'audit.skip.from-the-future', params: {} } });
+    expect(() => loadRunInputs(writeRunDir(root('reasons-bad3'), parts3))).toThrow(/checksRun\[4\]\.reason\.id: unknown message id "audit\.skip\.from-the-future"/);
   });
 });
 

@@ -4,6 +4,7 @@
  * of the audit context that returns { count, evidence } — or a skip with its reason.
  */
 import type { FindingFamily, LocalizedText, Remedy, Severity } from './finding-types.ts';
+import type { Message } from '../i18n/messages.ts';
 import type { AuditContext } from './context.ts';
 
 /** What a check applies to: which database it needs and which plan step kinds it matters for. */
@@ -31,10 +32,8 @@ export interface CheckOutcome {
 }
 
 export interface CheckSkip {
-  /** Why the check did not run, in English (CLI, findings.yaml `reason`)… */
-  skipped: string;
-  /** …and in French (findings.yaml `reasonFr`: French audit report and test dossier). */
-  skippedFr: string;
+  /** Why the check did not run (findings.yaml `reason`). */
+  skipped: Message;
 }
 
 export interface AuditCheck {
@@ -49,14 +48,12 @@ export interface AuditCheck {
 }
 
 export function isSkip(r: CheckOutcome | CheckSkip): r is CheckSkip {
-  return typeof (r as CheckSkip).skipped === 'string';
+  return 'skipped' in r;
 }
 
-/** A skip with its reason in both languages: skip('no batteries table', 'pas de table batteries') or skip({ en, fr }). */
-export function skip(reason: LocalizedText): CheckSkip;
-export function skip(en: string, fr: string): CheckSkip;
-export function skip(reason: LocalizedText | string, fr?: string): CheckSkip {
-  return typeof reason === 'string' ? { skipped: reason, skippedFr: fr ?? reason } : { skipped: reason.en, skippedFr: reason.fr };
+/** A skip with its reason: skip(msg('audit.skip.no-table', { table: 'batteries' })). */
+export function skip(reason: Message): CheckSkip {
+  return { skipped: reason };
 }
 
 export function clean(evidence: Record<string, unknown> = {}): CheckOutcome {

@@ -13,15 +13,13 @@ import { qi } from '../db/connect.ts';
 import type { ConnectorInfo, GlpiVersionInfo, OcsVersionInfo } from '../inspect/detect.ts';
 import { detectConnector, detectGlpiVersion, detectOcsVersion } from '../inspect/detect.ts';
 import type { ReferenceProvider, ReferenceResult } from './reference.ts';
-import type { LocalizedText } from './finding-types.ts';
+import type { Message } from '../i18n/messages.ts';
+import { msg } from '../i18n/messages.ts';
 
-/** Skip reasons shared by several checks (English and French). */
-export const NO_CONNECTOR_TABLES: LocalizedText = {
-  en: 'no GLPI–OCS connector tables in the GLPI database',
-  fr: 'aucune table du connecteur GLPI–OCS dans la base GLPI',
-};
-export const OCS_GUI_VERSION_UNKNOWN: LocalizedText = { en: 'the OCS GUI_VERSION is unknown', fr: 'la GUI_VERSION d’OCS est inconnue' };
-export const NO_OCS_SERVER: LocalizedText = { en: 'no OCS server', fr: 'aucun serveur OCS' };
+/** Skip reasons shared by several checks. */
+export const NO_CONNECTOR_TABLES: Message = msg('audit.skip.no-connector-tables', {});
+export const OCS_GUI_VERSION_UNKNOWN: Message = msg('audit.skip.gui-version-unknown', {});
+export const NO_OCS_SERVER: Message = msg('audit.skip.no-ocs-server', {});
 
 export interface AuditDb {
   conn: Queryable;
@@ -239,29 +237,24 @@ export class AuditContext {
    * The glpi_ocsservers row that describes the OCS database audited: --ocs-server-id, else the only row,
    * else the row whose ocs_db_name equals the OCS database name. Undefined (with a reason) when ambiguous.
    */
-  private readonly serverRow = memo<{ id?: number; reason?: LocalizedText }>(async () => {
+  private readonly serverRow = memo<{ id?: number; reason?: Message }>(async () => {
     const lt = await this.linkTables();
     if (!lt) return { reason: NO_CONNECTOR_TABLES };
     const servers = await this.rows<{ id: number; ocs_db_name: string | null }>('glpi', `SELECT id, ocs_db_name FROM ${this.t('glpi', lt.servers)} ORDER BY id`);
     if (this.options.ocsServerId !== undefined) {
       return servers.some((s) => Number(s.id) === this.options.ocsServerId)
         ? { id: this.options.ocsServerId }
-        : { reason: { en: `no OCS server with id ${this.options.ocsServerId} in ${lt.servers}`, fr: `aucun serveur OCS d’identifiant ${this.options.ocsServerId} dans ${lt.servers}` } };
+        : { reason: msg('audit.skip.no-server-with-id', { id: this.options.ocsServerId, table: lt.servers }) };
     }
-    if (servers.length === 0) return { reason: { en: `${lt.servers} is empty`, fr: `${lt.servers} est vide` } };
+    if (servers.length === 0) return { reason: msg('audit.skip.servers-empty', { table: lt.servers }) };
     if (servers.length === 1) return { id: Number(servers[0].id) };
     const byName = servers.filter((s) => this.ocs && s.ocs_db_name === this.ocs.database);
     if (byName.length === 1) return { id: Number(byName[0].id) };
-    return {
-      reason: {
-        en: `${servers.length} OCS servers are declared in ${lt.servers}: say which one the OCS database is with --ocs-server-id`,
-        fr: `${servers.length} serveurs OCS sont déclarés dans ${lt.servers} : indiquer avec --ocs-server-id celui qui correspond à la base OCS`,
-      },
-    };
+    return { reason: msg('audit.skip.servers-ambiguous', { count: servers.length, table: lt.servers }) };
   });
 
   /** Server id to use for link checks against the OCS database. */
-  async ocsServerId(): Promise<{ id?: number; reason?: LocalizedText }> {
+  async ocsServerId(): Promise<{ id?: number; reason?: Message }> {
     return this.serverRow();
   }
 
@@ -318,14 +311,13 @@ export class AuditContext {
 
   /** The reference schema of the version the database claims to be, or why there is none. */
   async reference(which: 'glpi' | 'ocs'): Promise<ReferenceResult> {
-    if (!this.references)
-      return { missing: { en: 'no reference schema source was given (--reference-dir or --glpi-dist)', fr: 'aucune source de schéma de référence fournie (--reference-dir ou --glpi-dist)' } };
+    if (!this.references) return { missing: msg('audit.skip.no-reference-source', {}) };
     // The scratch database gets the audited database's defaults: tables without their own charset inherit them.
     const db = which === 'glpi' ? this.glpi! : this.ocs!;
     const defaults = await databaseCharset(db.conn, db.database);
     if (which === 'glpi') {
       const v = await this.glpiVersion();
-      if (!v.version) return { missing: { en: 'the GLPI version is unknown', fr: 'la version de GLPI est inconnue' } };
+      if (!v.version) return { missing: msg('audit.skip.glpi-version-unknown', {}) };
       return this.references.glpi(v.version, defaults);
     }
     const v = await this.ocsVersion();

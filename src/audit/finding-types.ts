@@ -4,6 +4,8 @@
  */
 
 /** The tender's classification (§8.11): blocking, major, minor. */
+import type { Message } from '../i18n/messages.ts';
+
 export type Severity = 'bloquante' | 'majeure' | 'mineure';
 
 export type FindingFamily = 'glpi-upgrade' | 'ocs-upgrade' | 'interconnection' | 'environment';
@@ -40,10 +42,8 @@ export interface CheckRun {
   family: FindingFamily;
   title: LocalizedText;
   status: 'ok' | 'finding' | 'skipped';
-  /** Why a check was skipped (no such table, no reference schema, database not given…), in English. */
-  reason?: string;
-  /** The same reason in French, printed by the French audit report and dossier (absent in older files). */
-  reasonFr?: string;
+  /** Why a check was skipped (no such table, no reference schema, database not given…): a message (src/i18n). */
+  reason?: Message;
   /** Severity the check gives when it finds something (optional: absent in files written by older tools). */
   severity?: Severity;
   /** Informational evidence of a check that found nothing (e.g. which OCS fields are synchronised). */

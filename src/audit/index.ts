@@ -7,9 +7,12 @@ import path from 'node:path';
 import YAML from 'yaml';
 import type { AuditCheck } from './check-types.ts';
 import { isSkip } from './check-types.ts';
+import type { Message } from '../i18n/messages.ts';
+import { msg } from '../i18n/messages.ts';
+import { fromSaved, messageProblem } from '../i18n/saved.ts';
 import type { AuditDb, AuditOptions } from './context.ts';
 import { AuditContext } from './context.ts';
-import type { CheckRun, Finding, FindingsFile, LocalizedText, Severity } from './finding-types.ts';
+import type { CheckRun, Finding, FindingsFile, Severity } from './finding-types.ts';
 import type { ScratchSource } from './reference.ts';
 import { createReferenceProvider, embeddedScratch, scratchOn } from './reference.ts';
 import { GLPI_CHECKS } from './checks/glpi.ts';
@@ -142,7 +145,7 @@ async function runChecks(ctx: AuditContext, opts: RunAuditOptions, source: Findi
     const why = await notApplicable(ctx, check);
     let run: CheckRun;
     if (why) {
-      run = { ...base, status: 'skipped', reason: why.en, reasonFr: why.fr };
+      run = { ...base, status: 'skipped', reason: why };
     } else {
       let outcome: Awaited<ReturnType<typeof check.run>>;
       try {
@@ -154,7 +157,7 @@ async function runChecks(ctx: AuditContext, opts: RunAuditOptions, source: Findi
         throw new ToolError(`check ${check.id} failed: ${e.sqlMessage ?? e.message ?? String(err)}`, ExitCode.INTERNAL, { cause: err });
       }
       if (isSkip(outcome)) {
-        run = { ...base, status: 'skipped', reason: outcome.skipped, reasonFr: outcome.skippedFr };
+        run = { ...base, status: 'skipped', reason: outcome.skipped };
       } else if (outcome.count > 0) {
         const severity = outcome.severity ?? check.severity;
         run = { ...base, severity, status: 'finding' };
@@ -180,35 +183,29 @@ async function runChecks(ctx: AuditContext, opts: RunAuditOptions, source: Findi
   return { format: 1, tool: { name: 'glpi-ocs-upgrade', version: TOOL_VERSION }, createdAt: new Date().toISOString(), source, checksRun, findings };
 }
 
-const CONNECTOR_FORM_FR: Record<string, string> = {
-  'core-0.83': 'intégrée au cœur de GLPI 0.83 (core-0.83)',
-  'renamed-0.84': 'des tables renommées par la migration 0.84 (renamed-0.84)',
-  plugin: 'du greffon ocsinventoryng',
-};
-
-/** Why a check does not apply to these databases, in English and French (undefined when it does). */
-async function notApplicable(ctx: AuditContext, check: AuditCheck): Promise<LocalizedText | undefined> {
+/** Why a check does not apply to these databases (undefined when it does). */
+async function notApplicable(ctx: AuditContext, check: AuditCheck): Promise<Message | undefined> {
   const a = check.appliesTo;
   for (const need of a.needs) {
     const name = need === 'glpi' ? 'GLPI' : 'OCS';
-    if (!(need === 'glpi' ? ctx.glpi : ctx.ocs)) return { en: `no ${name} database given`, fr: `aucune base ${name} fournie` };
+    if (!(need === 'glpi' ? ctx.glpi : ctx.ocs)) return msg('audit.skip.no-database', { product: name });
   }
   if (a.glpiVersions && ctx.glpi) {
     const v = (await ctx.glpiVersion()).version;
     const [min, max] = a.glpiVersions;
-    if (v && compareDotted(v, min) < 0) return { en: `GLPI ${v} is older than ${min}`, fr: `GLPI ${v} est antérieur à ${min}` };
-    if (v && max && compareDotted(v, max) >= 0) return { en: `GLPI ${v} is already ${max} or newer`, fr: `GLPI ${v} est déjà en version ${max} ou ultérieure` };
+    if (v && compareDotted(v, min) < 0) return msg('audit.skip.glpi-older', { version: v, min });
+    if (v && max && compareDotted(v, max) >= 0) return msg('audit.skip.glpi-newer', { version: v, max });
   }
   if (a.ocsGuiVersions && ctx.ocs) {
     const g = (await ctx.ocsVersion()).guiVersion;
     const [min, max] = a.ocsGuiVersions;
-    if (g !== undefined && g < min) return { en: `GUI_VERSION ${g} is older than ${min}`, fr: `GUI_VERSION ${g} est antérieure à ${min}` };
-    if (g !== undefined && max !== undefined && g >= max) return { en: `GUI_VERSION ${g} is already ${max} or newer`, fr: `GUI_VERSION ${g} vaut déjà ${max} ou plus` };
+    if (g !== undefined && g < min) return msg('audit.skip.gui-older', { gui: g, min });
+    if (g !== undefined && max !== undefined && g >= max) return msg('audit.skip.gui-newer', { gui: g, max });
   }
   if (a.connector && ctx.glpi) {
     const m = (await ctx.connector()).mode;
-    if (m === 'none') return { en: 'no GLPI–OCS connector in the GLPI database', fr: 'aucun connecteur GLPI–OCS dans la base GLPI' };
-    if (!a.connector.includes(m)) return { en: `the connector is in ${m} form`, fr: `le connecteur est sous la forme ${CONNECTOR_FORM_FR[m] ?? m}` };
+    if (m === 'none') return msg('audit.skip.no-connector', {});
+    if (!a.connector.includes(m)) return msg('audit.skip.connector-form', { mode: m });
   }
   return undefined;
 }
@@ -332,6 +329,15 @@ export function readFindings(file: string): FindingsFile {
     if (typeof f?.id !== 'string' || !SEVERITIES.includes(f.severity) || typeof f.count !== 'number' || !f.title || !f.remedy) {
       throw new UsageError(`${file}: finding #${i + 1} lacks id, severity, count, title or remedy`);
     }
+  }
+  // Skip reasons are messages; files written before messages existed hold `reason` and `reasonFr` strings.
+  for (const [i, k] of d.checksRun.entries()) {
+    if (!k || typeof k !== 'object' || k.reason === undefined || k.reason === null) continue;
+    const run: { reason?: unknown; reasonFr?: unknown } = k;
+    run.reason = fromSaved(run.reason, run.reasonFr);
+    delete run.reasonFr;
+    const problem = messageProblem(run.reason, `checksRun[${i}].reason`);
+    if (problem) throw new UsageError(`${file}: ${problem}`);
   }
   return d as FindingsFile;
 }

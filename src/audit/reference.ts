@@ -19,10 +19,11 @@ import { describeSchema } from '../db/schema.ts';
 import { splitSqlStatements } from '../db/sql-script.ts';
 import type { EmbeddedInstance } from '../db/embedded.ts';
 import { startEmbedded } from '../db/embedded.ts';
-import type { LocalizedText } from './finding-types.ts';
+import type { Message } from '../i18n/messages.ts';
+import { msg } from '../i18n/messages.ts';
 
-/** A reference schema, or why there is none (`missing`, in English and French: a check's skip reason). */
-export type ReferenceResult = { shape: SchemaShape; file: string; loadErrors: number } | { missing: LocalizedText };
+/** A reference schema, or why there is none (`missing`: a check's skip reason). */
+export type ReferenceResult = { shape: SchemaShape; file: string; loadErrors: number } | { missing: Message };
 
 /** Default charset/collation of the scratch database (those of the audited database). */
 export interface DbDefaults {
@@ -168,20 +169,14 @@ export function createReferenceProvider(sources: ReferenceSources): ReferencePro
       const file = findGlpiReference(version, sources);
       if (!file) {
         const name = glpiReferenceNames(version)[0];
-        return {
-          missing: {
-            en: `no ${name} in the reference directories or GLPI distributions given`,
-            fr: `pas de ${name} dans les répertoires de référence ni dans les distributions de GLPI fournis`,
-          },
-        };
+        return { missing: msg('audit.skip.no-glpi-reference', { file: name }) };
       }
       return load(file, false, defaults);
     },
     async ocs(gui, releases, defaults) {
-      if (releases.length === 0) return { missing: { en: `GUI_VERSION ${gui} is not a release the catalog knows`, fr: `GUI_VERSION ${gui} ne correspond à aucune version connue du catalogue` } };
+      if (releases.length === 0) return { missing: msg('audit.skip.gui-not-in-catalog', { gui }) };
       const file = findOcsReference(releases, sources.dirs);
-      if (!file)
-        return { missing: { en: `no ocsbase_new-${releases[0]}.sql in the reference directories given`, fr: `pas de ocsbase_new-${releases[0]}.sql dans les répertoires de référence fournis` } };
+      if (!file) return { missing: msg('audit.skip.no-ocs-reference', { release: releases[0] }) };
       return load(file, true, defaults);
     },
     async close() {

@@ -3,6 +3,7 @@
  * and the remedy; then the checks that were skipped and why. French by default.
  */
 import type { CheckRun, Finding, FindingFamily, FindingsFile, Severity } from './finding-types.ts';
+import { render } from '../i18n/render.ts';
 
 export type Lang = 'fr' | 'en';
 
@@ -72,8 +73,7 @@ export function renderFindings(file: FindingsFile, lang: Lang = 'fr', style: Ren
     lines.push('');
     lines.push(bold(T.skipped[lang]));
     for (const s of skipped) {
-      // French reason when the file has one (files written before reasonFr existed: the English one).
-      const reason = lang === 'fr' ? (s.reasonFr ?? s.reason) : s.reason;
+      const reason = s.reason ? render(s.reason, lang) : undefined;
       lines.push(`  - ${s.id}${reason ? `${T.colon[lang]} ${reason}` : ''}`);
     }
   }
@@ -89,5 +89,5 @@ function renderFinding(f: Finding, lang: Lang, colour: (s: Severity) => (s: stri
 }
 
 export function checkLine(run: CheckRun): string {
-  return `${run.status.padEnd(8)} ${run.id}${run.reason ? ` (${run.reason})` : ''}`;
+  return `${run.status.padEnd(8)} ${run.id}${run.reason ? ` (${render(run.reason, 'en')})` : ''}`;
 }

@@ -7,6 +7,13 @@ import type { Catalog } from './messages.ts';
 /** "a, b et c": a French enumeration. */
 const frList = (xs: string[]) => (xs.length > 1 ? `${xs.slice(0, -1).join(', ')} et ${xs[xs.length - 1]}` : xs.join(''));
 
+/** The connector's forms, as the audit names them. */
+const CONNECTOR_FORMS: Record<string, string> = {
+  'core-0.83': 'intégrée au cœur de GLPI 0.83 (core-0.83)',
+  'renamed-0.84': 'des tables renommées par la migration 0.84 (renamed-0.84)',
+  plugin: 'du greffon ocsinventoryng',
+};
+
 const GLPI_ADVICE = 'GLPI recommande lui-même de mettre à jour les bases anciennes en passant par la 10.0.x (PR #13845, ticket #15983).';
 
 export const fr = {
@@ -46,6 +53,31 @@ export const fr = {
   'plan.corrective-none': () => 'Migrations correctives : aucune dans migrations/corrective/ pour l’instant.',
   'plan.corrective-planned': (p) => `Migrations correctives prévues (chacune ne s’exécute que si son contrôle préalable trouve quelque chose) : ${p.ids.join(', ')}.`,
   'plan.corrective-skipped': (p) => `Migrations correctives sans objet pour ce plan (aucune étape du type qu’elles précèdent) : ${p.ids.join(', ')}.`,
+  // --- audit : pourquoi un contrôle n’a pas été exécuté
+  'audit.skip.no-database': (p) => `aucune base ${p.product} fournie`,
+  'audit.skip.glpi-older': (p) => `GLPI ${p.version} est antérieur à ${p.min}`,
+  'audit.skip.glpi-newer': (p) => `GLPI ${p.version} est déjà en version ${p.max} ou ultérieure`,
+  'audit.skip.gui-older': (p) => `GUI_VERSION ${p.gui} est antérieure à ${p.min}`,
+  'audit.skip.gui-newer': (p) => `GUI_VERSION ${p.gui} vaut déjà ${p.max} ou plus`,
+  'audit.skip.no-connector': () => 'aucun connecteur GLPI–OCS dans la base GLPI',
+  'audit.skip.connector-form': (p) => `le connecteur est sous la forme ${CONNECTOR_FORMS[p.mode] ?? p.mode}`,
+  'audit.skip.no-table': (p) => `pas de table ${p.table}`,
+  'audit.skip.no-softwares': () => 'pas de table softwares (déjà migrée par 7037 ?)',
+  'audit.skip.columns-missing': (p) => `il manque à ${p.table} l’une des colonnes ${p.columns.join(', ')} (dérive du schéma : voir glpi.schema.drift)`,
+  'audit.skip.no-connector-tables': () => 'aucune table du connecteur GLPI–OCS dans la base GLPI',
+  'audit.skip.gui-version-unknown': () => 'la GUI_VERSION d’OCS est inconnue',
+  'audit.skip.no-ocs-server': () => 'aucun serveur OCS',
+  'audit.skip.no-server-with-id': (p) => `aucun serveur OCS d’identifiant ${p.id} dans ${p.table}`,
+  'audit.skip.servers-empty': (p) => `${p.table} est vide`,
+  'audit.skip.servers-ambiguous': (p) => `${p.count} serveurs OCS sont déclarés dans ${p.table} : indiquer avec --ocs-server-id celui qui correspond à la base OCS`,
+  'audit.skip.no-import-switches': () => 'aucune option d’import connue pour cette forme du connecteur',
+  'audit.skip.connector-is-plugin': () => 'le connecteur est déjà le greffon (ou il est absent)',
+  'audit.skip.no-right-columns': (p) => `${p.table} n’a pas de colonne de droits OCS`,
+  'audit.skip.no-reference-source': () => 'aucune source de schéma de référence fournie (--reference-dir ou --glpi-dist)',
+  'audit.skip.glpi-version-unknown': () => 'la version de GLPI est inconnue',
+  'audit.skip.no-glpi-reference': (p) => `pas de ${p.file} dans les répertoires de référence ni dans les distributions de GLPI fournis`,
+  'audit.skip.gui-not-in-catalog': (p) => `GUI_VERSION ${p.gui} ne correspond à aucune version connue du catalogue`,
+  'audit.skip.no-ocs-reference': (p) => `pas de ocsbase_new-${p.release}.sql dans les répertoires de référence fournis`,
   // --- plan steps
   'step.glpi-update.title': (p) => `GLPI ${p.from} → ${p.to} (${p.updater})`,
   'step.glpi-update.updates': (p) =>

@@ -42,6 +42,31 @@ export interface MessageParams {
   'plan.corrective-none': NoParams;
   'plan.corrective-planned': { ids: string[] };
   'plan.corrective-skipped': { ids: string[] };
+  // --- audit: why a check did not run
+  'audit.skip.no-database': { product: 'GLPI' | 'OCS' };
+  'audit.skip.glpi-older': { version: string; min: string };
+  'audit.skip.glpi-newer': { version: string; max: string };
+  'audit.skip.gui-older': { gui: number; min: number };
+  'audit.skip.gui-newer': { gui: number; max: number };
+  'audit.skip.no-connector': NoParams;
+  'audit.skip.connector-form': { mode: string };
+  'audit.skip.no-table': { table: string };
+  'audit.skip.no-softwares': NoParams;
+  'audit.skip.columns-missing': { table: string; columns: string[] };
+  'audit.skip.no-connector-tables': NoParams;
+  'audit.skip.gui-version-unknown': NoParams;
+  'audit.skip.no-ocs-server': NoParams;
+  'audit.skip.no-server-with-id': { id: number; table: string };
+  'audit.skip.servers-empty': { table: string };
+  'audit.skip.servers-ambiguous': { count: number; table: string };
+  'audit.skip.no-import-switches': NoParams;
+  'audit.skip.connector-is-plugin': NoParams;
+  'audit.skip.no-right-columns': { table: string };
+  'audit.skip.no-reference-source': NoParams;
+  'audit.skip.glpi-version-unknown': NoParams;
+  'audit.skip.no-glpi-reference': { file: string };
+  'audit.skip.gui-not-in-catalog': { gui: number };
+  'audit.skip.no-ocs-reference': { release: string };
   // --- plan steps: titles and explanations
   'step.glpi-update.title': { from: string; to: string; updater: string };
   'step.glpi-update.updates': { from: string; to: string; updater: string; acceptsFrom: string };

@@ -6,7 +6,7 @@ import { attemptsSection } from './sections/attempts.ts';
 import type { RunInputs } from './inputs.ts';
 import type { Lang } from './format.ts';
 import { render } from '../i18n/render.ts';
-import { baseName, bytes, deletionReason, duration, entry, planNotes, stepExplanation, stepTitle, stringsFor } from './format.ts';
+import { baseName, bytes, deletionReason, duration, entry, text, planNotes, stepExplanation, stepTitle, stringsFor } from './format.ts';
 import type { Strings } from './i18n/fr.ts';
 import type { DossierModel, TestCase } from './model.ts';
 import { buildDossierModel } from './model.ts';
@@ -489,7 +489,7 @@ function auditCase(s: Strings, c: TestCase): string[] {
   const lang = s.lang as 'fr' | 'en';
   let observed: string;
   if (k.status === 'ok') observed = d.auditOk;
-  else if (k.status === 'skipped') observed = d.auditSkipped(k.reason ? esc(reasonText(s, k.reason, k.reasonFr)) : undefined);
+  else if (k.status === 'skipped') observed = d.auditSkipped(k.reason ? esc(text(s, k.reason)) : undefined);
   else
     observed = c.findings
       .map((f) => {
@@ -582,7 +582,7 @@ function verdictSection(s: Strings, m: DossierModel): string[] {
   if (v.kind === 'incomplete' && !v.thresholdsMet) out.push(d.thresholdsAlready);
   if (v.notRun.length) out.push(`${d.notRunList} ${v.notRun.map(code).join(', ')}.`);
   if (m.auditSkipped.length) {
-    out.push(bullets(m.auditSkipped.map((k) => `${code(k.id)}${s.colon} ${k.reason ? esc(s.lang === 'fr' && k.reasonFr ? k.reasonFr : k.reason) : s.unknown}`)));
+    out.push(bullets(m.auditSkipped.map((k) => `${code(k.id)}${s.colon} ${k.reason ? esc(text(s, k.reason)) : s.unknown}`)));
   }
   return out;
 }

@@ -19,6 +19,7 @@ import type { Manifest } from '../snapshot/manifest-types.ts';
 import { readJournalFile } from '../formats/journal.ts';
 import { Checker, readRunFile } from '../formats/run-file.ts';
 import { planTextProblem, upgradePlanTexts } from '../plan/saved-texts.ts';
+import { fromSaved, messageProblem } from '../i18n/saved.ts';
 
 /** A file the document was generated from, with its fingerprint (printed in the dossier). */
 export interface SourceFile {
@@ -123,8 +124,14 @@ function checkFindings(c: Checker, doc: Obj): FindingsFile {
     c.str(o.id, `checksRun[${i}].id`);
     c.text(o.title, `checksRun[${i}].title`);
     c.oneOf(o.status, `checksRun[${i}].status`, ['ok', 'finding', 'skipped'] as const);
-    c.optStr(o.reason, `checksRun[${i}].reason`);
-    c.optStr(o.reasonFr, `checksRun[${i}].reasonFr`);
+    // A skip reason is a message; files written before messages existed hold `reason` and `reasonFr` strings.
+    if (o.reason !== undefined && o.reason !== null) {
+      if (typeof o.reason === 'string') c.optStr(o.reasonFr, `checksRun[${i}].reasonFr`);
+      o.reason = fromSaved(o.reason, o.reasonFr);
+      const problem = messageProblem(o.reason, `checksRun[${i}].reason`);
+      if (problem) c.fail('', problem);
+    }
+    delete o.reasonFr;
   });
   c.arr(doc.findings ?? [], 'findings').forEach((x, i) => {
     const o = c.obj(x, `findings[${i}]`);

@@ -4,6 +4,7 @@
  */
 import type { AuditCheck, CheckOutcome } from '../check-types.ts';
 import { clean, skip } from '../check-types.ts';
+import { msg } from '../../i18n/messages.ts';
 import type { AuditContext, ColumnCounters } from '../context.ts';
 import { TIMESTAMP_MAX, UTF8_IN_LATIN1_PATTERNS, bytePatternsPredicate, doubleEncodedPredicate } from '../context.ts';
 import { qi } from '../../db/connect.ts';
@@ -183,12 +184,9 @@ function duplicateCheck(k: LaterUniqueKey): AuditCheck {
     severity: confirmed ? 'bloquante' : 'majeure',
     remedy: k.migration ? { migration: k.migration } : { manual: k.manual },
     async run(ctx) {
-      if (!(await ctx.hasTable('glpi', k.table))) return skip(`no ${k.table} table`, `pas de table ${k.table}`);
+      if (!(await ctx.hasTable('glpi', k.table))) return skip(msg('audit.skip.no-table', { table: k.table }));
       if (!(await ctx.hasColumns('glpi', k.table, k.columns))) {
-        return skip(
-          `${k.table} lacks one of ${k.columns.join(', ')} (schema drift: see glpi.schema.drift)`,
-          `il manque à ${k.table} l’une des colonnes ${k.columns.join(', ')} (dérive du schéma : voir glpi.schema.drift)`,
-        );
+        return skip(msg('audit.skip.columns-missing', { table: k.table, columns: k.columns }));
       }
       const r = await duplicateGroups(ctx, 'glpi', k.table, k.columns, Boolean(k.stringColumns));
       if (r.count > 0) r.evidence = { ...r.evidence, seen: k.seen, ...(k.existsIn083 ? { keyIn083: k.existsIn083 } : {}) };

@@ -7,8 +7,10 @@
  */
 import type { AuditCheck, CheckOutcome } from '../check-types.ts';
 import { clean, skip } from '../check-types.ts';
+import { msg } from '../../i18n/messages.ts';
 import type { AuditContext, LinkTables } from '../context.ts';
 import { NO_CONNECTOR_TABLES, NO_OCS_SERVER, OCS_GUI_VERSION_UNKNOWN } from '../context.ts';
+import type { Message } from '../../i18n/messages.ts';
 import type { LocalizedText } from '../finding-types.ts';
 import { qi } from '../../db/connect.ts';
 import { compareDotted } from '../../inspect/detect.ts';
@@ -29,10 +31,10 @@ interface HardwareRow {
   hasAccountinfo: number;
 }
 
-const linkCache = new WeakMap<AuditContext, Promise<{ lt: LinkTables; serverId: number; links: LinkRow[] } | { reason: LocalizedText }>>();
+const linkCache = new WeakMap<AuditContext, Promise<{ lt: LinkTables; serverId: number; links: LinkRow[] } | { reason: Message }>>();
 const hardwareCache = new WeakMap<AuditContext, Promise<HardwareRow[]>>();
 
-async function linksOfServer(ctx: AuditContext): Promise<{ lt: LinkTables; serverId: number; links: LinkRow[] } | { reason: LocalizedText }> {
+async function linksOfServer(ctx: AuditContext): Promise<{ lt: LinkTables; serverId: number; links: LinkRow[] } | { reason: Message }> {
   let p = linkCache.get(ctx);
   if (!p) {
     p = (async () => {
@@ -277,7 +279,7 @@ export const INTERCONNECTION_CHECKS: AuditCheck[] = [
       },
     },
     async run(ctx) {
-      if (!(await ctx.hasTable('ocs', 'config'))) return skip('no config table', 'pas de table config');
+      if (!(await ctx.hasTable('ocs', 'config'))) return skip(msg('audit.skip.no-table', { table: 'config' }));
       const r = await ctx.rows<{ IVALUE: number | null }>('ocs', `SELECT IVALUE FROM ${ctx.t('ocs', 'config')} WHERE NAME = 'TRACE_DELETED'`);
       const v = r[0]?.IVALUE;
       if (v !== undefined && v !== null && Number(v) === 1) return clean({ TRACE_DELETED: 1 });
@@ -300,7 +302,7 @@ export const INTERCONNECTION_CHECKS: AuditCheck[] = [
       },
     },
     async run(ctx) {
-      if (!(await ctx.hasTable('ocs', 'deleted_equiv'))) return skip('no deleted_equiv table', 'pas de table deleted_equiv');
+      if (!(await ctx.hasTable('ocs', 'deleted_equiv'))) return skip(msg('audit.skip.no-table', { table: 'deleted_equiv' }));
       const [r] = await ctx.rows<{ n: number; m: string | null; merged: number | null }>(
         'ocs',
         `SELECT COUNT(*) AS n, MIN(DATE) AS m, SUM(EQUIVALENT IS NOT NULL AND EQUIVALENT <> '' AND EQUIVALENT <> 'NULL') AS merged FROM ${ctx.t('ocs', 'deleted_equiv')}`,
@@ -364,7 +366,7 @@ export const INTERCONNECTION_CHECKS: AuditCheck[] = [
       const haveSwitch = await Promise.all(switches.map((f) => ctx.hasColumns('glpi', lt.servers, [f.switch])));
       const haveCol = await Promise.all(switches.map((f) => ctx.hasColumns('glpi', 'glpi_computers', [f.column])));
       const fields = switches.filter((_, i) => haveSwitch[i] && haveCol[i]);
-      if (fields.length === 0) return skip('no import switches known in this connector form', 'aucune option d’import connue pour cette forme du connecteur');
+      if (fields.length === 0) return skip(msg('audit.skip.no-import-switches', {}));
       const [sw] = await ctx.rows<Record<string, number>>('glpi', `SELECT ${fields.map((f) => qi(f.switch)).join(', ')} FROM ${ctx.t('glpi', lt.servers)} WHERE id = ?`, [server.id]);
       const emptyExpr = (f: (typeof fields)[number]) => (f.empty === 'zero' ? `c.${qi(f.column)} = 0` : `(c.${qi(f.column)} IS NULL OR c.${qi(f.column)} = '')`);
       const [counts] = await ctx.rows<Record<string, number | string | null>>(
@@ -432,12 +434,12 @@ export const INTERCONNECTION_CHECKS: AuditCheck[] = [
     },
     async run(ctx) {
       const lt = await ctx.linkTables();
-      if (!lt || lt.mode === 'plugin') return skip('the connector is already the plugin (or absent)', 'le connecteur est déjà le greffon (ou il est absent)');
+      if (!lt || lt.mode === 'plugin') return skip(msg('audit.skip.connector-is-plugin', {}));
       const table = lt.mode === 'core-0.83' ? 'glpi_profiles' : 'ocs_glpi_profiles';
-      if (!(await ctx.hasTable('glpi', table))) return skip(`no ${table} table`, `pas de table ${table}`);
+      if (!(await ctx.hasTable('glpi', table))) return skip(msg('audit.skip.no-table', { table }));
       const cols: string[] = [];
       for (const c of OCS_RIGHTS) if (await ctx.hasColumns('glpi', table, [c])) cols.push(c);
-      if (cols.length === 0) return skip(`${table} has no OCS right columns`, `${table} n’a pas de colonne de droits OCS`);
+      if (cols.length === 0) return skip(msg('audit.skip.no-right-columns', { table }));
       const any = cols.map((c) => `(${qi(c)} IS NOT NULL AND ${qi(c)} <> '')`).join(' OR ');
       const rows = await ctx.rows<Record<string, unknown>>('glpi', `SELECT id, ${cols.map(qi).join(', ')} FROM ${ctx.t('glpi', table)} WHERE (${any}) AND id <> ? ORDER BY id`, [
         ctx.options.installerProfileId,
@@ -469,7 +471,7 @@ export const INTERCONNECTION_CHECKS: AuditCheck[] = [
     },
     async run(ctx) {
       const lt = await ctx.linkTables();
-      if (!lt || lt.mode === 'plugin') return skip('the connector is already the plugin (or absent)', 'le connecteur est déjà le greffon (ou il est absent)');
+      if (!lt || lt.mode === 'plugin') return skip(msg('audit.skip.connector-is-plugin', {}));
       // 0.8x stores rawurlencode(password): a '%' means the clear password has characters outside [A-Za-z0-9-_.~].
       const rows = await ctx.rows<{ id: number }>('glpi', `SELECT id FROM ${ctx.t('glpi', lt.servers)} WHERE ocs_db_passwd LIKE '%\\%%' ORDER BY id`);
       if (rows.length === 0) return clean();

@@ -4,6 +4,7 @@
  */
 import type { AuditCheck } from '../check-types.ts';
 import { clean, skip } from '../check-types.ts';
+import { msg } from '../../i18n/messages.ts';
 import { newestOcsGuiVersion } from '../../catalog/ocs-releases.ts';
 import { compareDotted } from '../../inspect/detect.ts';
 import { driftOutcome } from './glpi.ts';
@@ -23,7 +24,7 @@ export const OCS_CHECKS: AuditCheck[] = [
     severity: 'majeure',
     remedy: { migration: 'ocs-softwares-fill-nulls' },
     async run(ctx) {
-      if (!(await ctx.hasTable('ocs', 'softwares'))) return skip('no softwares table (already migrated by 7037?)', 'pas de table softwares (déjà migrée par 7037 ?)');
+      if (!(await ctx.hasTable('ocs', 'softwares'))) return skip(msg('audit.skip.no-softwares', {}));
       const [r] = await ctx.rows<Record<string, string | number | null>>(
         'ocs',
         `SELECT COUNT(*) AS n, COALESCE(SUM(PUBLISHER IS NULL), 0) AS p, COALESCE(SUM(NAME IS NULL), 0) AS nm, COALESCE(SUM(VERSION IS NULL), 0) AS v,
@@ -51,7 +52,7 @@ export const OCS_CHECKS: AuditCheck[] = [
       },
     },
     async run(ctx) {
-      if (!(await ctx.hasTable('ocs', 'batteries'))) return skip('no batteries table', 'pas de table batteries');
+      if (!(await ctx.hasTable('ocs', 'batteries'))) return skip(msg('audit.skip.no-table', { table: 'batteries' }));
       const n = await ctx.count('ocs', `SELECT COUNT(*) FROM ${ctx.t('ocs', 'batteries')}`);
       return n === 0 ? clean() : { count: n, evidence: { table: 'batteries', rows: n, droppedBy: '7080.sql' } };
     },
