@@ -24,6 +24,7 @@ import { baseOptions } from '../src/db/connect.ts';
 import { databaseState, fingerprint } from '../src/rehearse/checks.ts';
 import { startTestServer } from './helpers/server.ts';
 import { ExitCode } from '../src/errors.ts';
+import { render } from '../src/i18n/render.ts';
 
 const FIXTURE = path.join(REPO_ROOT, 'fixtures', 'small');
 const CACHE = path.join(os.tmpdir(), 'gou-test-cache');
@@ -74,8 +75,8 @@ describe('rehearse on the committed fixtures', () => {
     expect(run.preChecks.every((c) => c.status === 'passed')).toBe(true);
     // Pre-checks and step reasons carry their French twins (the French dossier prints them).
     for (const c of run.preChecks) {
-      expect(c.titleFr, c.id).toMatch(/^Restauration de la base (GLPI|OCS) conforme au manifeste de l’instantané$/);
-      expect(c.detailFr, c.id).toMatch(/^\d+ tables et \d+ lignes restaurées ; /);
+      expect(render(c.title, 'fr'), c.id).toMatch(/^Restauration de la base (GLPI|OCS) conforme au manifeste de l’instantané$/);
+      expect(render(c.detail, 'fr'), c.id).toMatch(/^\d+ tables et \d+ lignes restaurées ; /);
     }
     for (const s of run.steps) {
       expect(s.reason, s.stepId).toEqual(expect.any(String));

@@ -271,18 +271,21 @@ export function run(): RunSummary {
     preChecks: [
       {
         id: 'restore-glpi',
-        title: 'Restore of the GLPI database matches the snapshot manifest',
+        title: same('Restore of the GLPI database matches the snapshot manifest'),
         status: 'passed',
-        detail: '9 tables, 10648 rows: row counts and CHECKSUM TABLE equal to the manifest',
+        detail: same('9 tables, 10648 rows: row counts and CHECKSUM TABLE equal to the manifest'),
       },
-      { id: 'restore-ocs', title: 'Restore of the OCS database matches the snapshot manifest', status: 'passed', detail: '8 tables, 54533 rows: row counts and CHECKSUM TABLE equal to the manifest' },
+      {
+        id: 'restore-ocs',
+        title: same('Restore of the OCS database matches the snapshot manifest'),
+        status: 'passed',
+        detail: same('8 tables, 54533 rows: row counts and CHECKSUM TABLE equal to the manifest'),
+      },
       {
         id: 'environment.sql-mode',
-        title: 'Test instance sql_mode equals production',
-        titleFr: 'sql_mode de l’instance de test identique à celui de la production',
+        title: literal('Test instance sql_mode equals production', 'sql_mode de l’instance de test identique à celui de la production'),
         status: 'passed',
-        detail: 'both empty',
-        detailFr: 'vide des deux côtés',
+        detail: literal('both empty', 'vide des deux côtés'),
       },
     ],
     steps: [

@@ -23,7 +23,7 @@ import type { ExecutorContext } from '../src/rehearse/executors/types.ts';
 import type { StepResult } from '../src/rehearse/run-types.ts';
 import { englishIn, typographyFaults } from './helpers/french.ts';
 import { agreePlurals, frenchProse } from '../src/report/typography.ts';
-import { literal } from '../src/i18n/messages.ts';
+import { literal, msg } from '../src/i18n/messages.ts';
 /** A text from the inputs as a document prints it (plural agreement; in French, apostrophes and « plugin »). */
 const T = render;
 
@@ -560,8 +560,7 @@ describe('reasons recorded by the rehearsal and the audit, in the language of th
     parts.run.preChecks[1] = {
       ...parts.run.preChecks[1],
       status: 'failed',
-      detail: '1 table(s) differ: hardware (rows 417/418, checksum 1/2)',
-      detailFr: '1 table(s) différente(s) : hardware (lignes 417/418, somme de contrôle 1/2)',
+      detail: msg('precheck.restore.differs', { count: 1, tables: [{ table: 'hardware', rows: 417, expectedRows: 418, checksum: '1', expectedChecksum: '2' }] }),
     };
     return { parts, results };
   };
@@ -640,8 +639,8 @@ describe('reasons recorded by the rehearsal and the audit, in the language of th
     const { parts, results } = await reasonParts();
     for (const r of parts.run.steps) delete r.reasonFr;
     for (const p of parts.run.preChecks) {
-      delete p.titleFr;
-      delete p.detailFr;
+      p.title = literal(T(p.title, 'en'), T(p.title, 'en'));
+      p.detail = literal(T(p.detail, 'en'), T(p.detail, 'en'));
     }
     for (const k of parts.findings!.checksRun) if (k.reason) k.reason = literal(T(k.reason, 'en'), T(k.reason, 'en'));
     const fr = renderDossier(loadRunInputs(writeRunDir(root('reasons-old'), parts)));

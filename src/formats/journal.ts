@@ -11,6 +11,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { VerificationError } from '../errors.ts';
 import type { Anomaly, JournalEvent, PlanDifference, RollbackRecord, RunAttempt, StepResult, StepStatus } from '../rehearse/run-types.ts';
+import { upgradeSavedText } from '../i18n/saved.ts';
 
 export const JOURNAL_FILE = 'journal.jsonl';
 
@@ -145,7 +146,11 @@ export function journalState(events: JournalEvent[]): JournalState {
       }
       case 'restore-finished':
         state.restored = e.ok;
-        if (e.preChecks) state.preChecks = e.preChecks;
+        if (e.preChecks) {
+          // Journals written before messages existed hold the pre-checks' texts as English strings with French twins.
+          for (const [i, p] of e.preChecks.entries()) for (const field of ['title', 'detail']) upgradeSavedText(p, field, `preChecks[${i}]`);
+          state.preChecks = e.preChecks;
+        }
         break;
       case 'step-started':
         state.inFlight = e.stepId;

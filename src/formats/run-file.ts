@@ -9,6 +9,7 @@ import path from 'node:path';
 import YAML from 'yaml';
 import { NotFoundError, VerificationError } from '../errors.ts';
 import type { RunSummary } from '../rehearse/run-types.ts';
+import { upgradeSavedText } from '../i18n/saved.ts';
 
 export const RUN_FILE = 'run.yaml';
 
@@ -88,11 +89,13 @@ export function checkRunSummary(c: Checker, doc: Obj): RunSummary {
   c.arr(doc.preChecks ?? [], 'preChecks').forEach((p, i) => {
     const o = c.obj(p, `preChecks[${i}]`);
     c.str(o.id, `preChecks[${i}].id`);
-    c.str(o.title, `preChecks[${i}].title`);
-    c.optStr(o.titleFr, `preChecks[${i}].titleFr`);
     c.oneOf(o.status, `preChecks[${i}].status`, ['passed', 'failed'] as const);
-    c.optStr(o.detail, `preChecks[${i}].detail`);
-    c.optStr(o.detailFr, `preChecks[${i}].detailFr`);
+    // Title and detail are messages; runs written before messages existed hold English strings with French twins.
+    for (const field of ['title', 'detail']) {
+      if (typeof o[field] === 'string') c.optStr(o[`${field}Fr`], `preChecks[${i}].${field}Fr`);
+      const problem = upgradeSavedText(o, field, `preChecks[${i}]`);
+      if (problem) c.fail('', problem);
+    }
   });
   c.arr(doc.steps, 'steps').forEach((s, i) => {
     const f = `steps[${i}]`;

@@ -60,6 +60,10 @@ export const en = {
   'audit.skip.no-glpi-reference': (p) => `no ${p.file} in the reference directories or GLPI distributions given`,
   'audit.skip.gui-not-in-catalog': (p) => `GUI_VERSION ${p.gui} is not a release the catalog knows`,
   'audit.skip.no-ocs-reference': (p) => `no ocsbase_new-${p.release}.sql in the reference directories given`,
+  // --- rehearsal: pre-checks
+  'precheck.restore.title': (p) => `Restore of the ${p.role} database matches the snapshot manifest`,
+  'precheck.restore.ok': (p) => `${p.tables} tables, ${p.rows} rows: row counts and CHECKSUM TABLE equal to the manifest`,
+  'precheck.restore.differs': (p) => `${p.count} table(s) differ: ${p.tables.map((t) => `${t.table} (rows ${t.rows}/${t.expectedRows}, checksum ${t.checksum}/${t.expectedChecksum})`).join(', ')}`,
   // --- plan steps
   'step.glpi-update.title': (p) => `GLPI ${p.from} → ${p.to} (${p.updater})`,
   'step.glpi-update.updates': (p) => `Updates the GLPI database from ${p.from} to ${p.to} with the updater of ${p.to} (${p.updater}), which accepts databases from ${p.acceptsFrom}.`,

@@ -78,6 +78,11 @@ export const fr = {
   'audit.skip.no-glpi-reference': (p) => `pas de ${p.file} dans les répertoires de référence ni dans les distributions de GLPI fournis`,
   'audit.skip.gui-not-in-catalog': (p) => `GUI_VERSION ${p.gui} ne correspond à aucune version connue du catalogue`,
   'audit.skip.no-ocs-reference': (p) => `pas de ocsbase_new-${p.release}.sql dans les répertoires de référence fournis`,
+  // --- répétition : contrôles préalables
+  'precheck.restore.title': (p) => `Restauration de la base ${p.role} conforme au manifeste de l’instantané`,
+  'precheck.restore.ok': (p) => `${p.tables} tables et ${p.rows} lignes restaurées ; nombre de lignes et CHECKSUM TABLE identiques au manifeste pour chaque table`,
+  'precheck.restore.differs': (p) =>
+    `${p.count} table(s) différente(s) : ${p.tables.map((t) => `${t.table} (lignes ${t.rows}/${t.expectedRows}, somme de contrôle ${t.checksum}/${t.expectedChecksum})`).join(', ')}`,
   // --- plan steps
   'step.glpi-update.title': (p) => `GLPI ${p.from} → ${p.to} (${p.updater})`,
   'step.glpi-update.updates': (p) =>

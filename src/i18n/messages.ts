@@ -67,6 +67,10 @@ export interface MessageParams {
   'audit.skip.no-glpi-reference': { file: string };
   'audit.skip.gui-not-in-catalog': { gui: number };
   'audit.skip.no-ocs-reference': { release: string };
+  // --- rehearsal: pre-checks
+  'precheck.restore.title': { role: string };
+  'precheck.restore.ok': { tables: number; rows: number };
+  'precheck.restore.differs': { count: number; tables: Array<{ table: string; rows: number; expectedRows: number; checksum: string; expectedChecksum: string }> };
   // --- plan steps: titles and explanations
   'step.glpi-update.title': { from: string; to: string; updater: string };
   'step.glpi-update.updates': { from: string; to: string; updater: string; acceptsFrom: string };

@@ -6,6 +6,7 @@ import type { Dsn } from '../db/dsn.ts';
 import { RestoreMismatchError, restoreSnapshot } from '../snapshot/index.ts';
 import type { RestoreResult } from '../snapshot/index.ts';
 import type { RunSummary } from './run-types.ts';
+import { msg } from '../i18n/messages.ts';
 
 export interface RehearsalRestore {
   ok: boolean;
@@ -31,21 +32,20 @@ export async function restoreForRehearsal(snapshotDir: string, dsn: Dsn, databas
     const rows = tables.reduce((s, t) => s + t.rows, 0);
     checks.push({
       id: `restore-${role}`,
-      title: `Restore of the ${role.toUpperCase()} database matches the snapshot manifest`,
-      titleFr: `Restauration de la base ${role.toUpperCase()} conforme au manifeste de l’instantané`,
+      title: msg('precheck.restore.title', { role: role.toUpperCase() }),
       status: bad.length ? 'failed' : 'passed',
       detail: bad.length
-        ? `${bad.length} table(s) differ: ${bad
-            .slice(0, 5)
-            .map((t) => `${t.table} (rows ${t.rows}/${t.expectedRows}, checksum ${t.checksum}/${t.expectedChecksum})`)
-            .join(', ')}`
-        : `${tables.length} tables, ${rows} rows: row counts and CHECKSUM TABLE equal to the manifest`,
-      detailFr: bad.length
-        ? `${bad.length} table(s) différente(s) : ${bad
-            .slice(0, 5)
-            .map((t) => `${t.table} (lignes ${t.rows}/${t.expectedRows}, somme de contrôle ${t.checksum}/${t.expectedChecksum})`)
-            .join(', ')}`
-        : `${tables.length} tables et ${rows} lignes restaurées ; nombre de lignes et CHECKSUM TABLE identiques au manifeste pour chaque table`,
+        ? msg('precheck.restore.differs', {
+            count: bad.length,
+            tables: bad.slice(0, 5).map((t) => ({
+              table: t.table,
+              rows: t.rows,
+              expectedRows: t.expectedRows,
+              checksum: String(t.checksum),
+              expectedChecksum: String(t.expectedChecksum),
+            })),
+          })
+        : msg('precheck.restore.ok', { tables: tables.length, rows }),
     });
   }
   return { ok: r.ok, tables: r.tables.length, checks };

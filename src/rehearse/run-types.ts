@@ -8,6 +8,7 @@
  *   evidence/<step>/…   updater output, row counts before/after, checksums, schema diffs
  */
 import type { Severity, LocalizedText } from '../audit/finding-types.ts';
+import type { Message } from '../i18n/messages.ts';
 
 export type StepStatus = 'passed' | 'failed' | 'not-run' | 'skipped';
 
@@ -70,8 +71,8 @@ export interface RunSummary {
   instance: { kind: 'embedded' | 'external' | 'production'; serverVersion: string; settings: Record<string, unknown> };
   /** What each distribution provided (for OCS, also which 7005→7006 bridge was used). */
   distributions: Array<{ product: string; version: string; path: string; sha256?: string; note?: string }>;
-  /** Checks before the first step (restore checksums vs manifest, etc.); `titleFr`/`detailFr`: the French twins. */
-  preChecks: Array<{ id: string; title: string; titleFr?: string; status: 'passed' | 'failed'; detail: string; detailFr?: string }>;
+  /** Checks before the first step (restore checksums vs manifest, etc.); title and detail are messages (src/i18n). */
+  preChecks: Array<{ id: string; title: Message; status: 'passed' | 'failed'; detail: Message }>;
   steps: StepResult[];
   anomalies: Anomaly[];
   /** Every attempt of this run directory, from the journal (absent in runs written by older versions). */

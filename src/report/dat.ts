@@ -5,7 +5,7 @@
  */
 import type { ReportInputs } from './inputs.ts';
 import type { RenderOptions } from './dossier.ts';
-import { bytes, entry, planNotes, stepTitle, stringsFor } from './format.ts';
+import { bytes, entry, planNotes, stepTitle, stringsFor, text } from './format.ts';
 import type { Strings } from './i18n/fr.ts';
 import { bullets, code, doc, esc, fence, heading, numbered, redact, table } from './md.ts';
 import type { Manifest, ManifestDatabase } from '../snapshot/manifest-types.ts';
@@ -379,7 +379,7 @@ function pra(s: Strings, p: Parts): string[] {
     const started = p.journal?.find((e) => e.event === 'run-started')?.t;
     const restored = p.journal?.find((e) => e.event === 'restore-finished')?.t;
     const ms = started && restored ? Date.parse(restored) - Date.parse(started) : NaN;
-    const details = restores.map((c) => (s.lang === 'fr' ? (c.detailFr ?? c.detail) : c.detail)).filter((d): d is string => Boolean(d));
+    const details = restores.map((c) => text(s, c.detail)).filter((d) => Boolean(d));
     restore = [p.runId ? code(p.runId) : undefined, Number.isFinite(ms) && ms >= 0 ? duration(s, ms) : undefined, ...details.map((d) => esc(d).replace(/\.$/, ''))].filter(Boolean).join(' ; ');
   }
   return [heading(2, x.pra), x.praKnown, bullets(x.praItems(restore)), bullets([todo(s, x.praRpo, x.praRpoHint), todo(s, x.praSite, x.praSiteHint)]), x.praMode];

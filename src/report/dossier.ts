@@ -6,6 +6,7 @@ import { attemptsSection } from './sections/attempts.ts';
 import type { RunInputs } from './inputs.ts';
 import type { Lang } from './format.ts';
 import { render } from '../i18n/render.ts';
+import type { Message } from '../i18n/messages.ts';
 import { baseName, bytes, deletionReason, duration, entry, text, planNotes, stepExplanation, stepTitle, stringsFor } from './format.ts';
 import type { Strings } from './i18n/fr.ts';
 import type { DossierModel, TestCase } from './model.ts';
@@ -52,7 +53,7 @@ export function caseTitle(s: Strings, c: TestCase): string {
   const d = s.dossier;
   if (c.kind === 'manual') return c.manual!.title;
   if (c.bridgeSource === 'tool' && c.planStep) return s.rec.bridgeTitleTool(c.planStep.from, c.planStep.to);
-  if (c.kind === 'pre-check') return entry(d.preCheckTitles, c.ref) ?? (s.lang === 'fr' ? c.preCheck!.titleFr : undefined) ?? c.preCheck!.title;
+  if (c.kind === 'pre-check') return entry(d.preCheckTitles, c.ref) ?? text(s, c.preCheck!.title);
   if (c.kind === 'audit-check') return c.auditCheck!.title[s.lang as 'fr' | 'en'];
   return c.planStep ? stepTitle(s, c.planStep) : (c.ref ?? d.stepNoPlan);
 }
@@ -318,14 +319,14 @@ function anomaliesLine(s: Strings, c: TestCase): string | undefined {
 }
 
 /**
- * A pre-check's detail in the document's language: the known restore summary from i18n (numbers formatted),
- * else the French twin `detailFr` in French, else the detail as recorded (English; runs of older versions).
+ * A pre-check's detail in the document's language: the restore summary from the document's catalog (numbers
+ * formatted; also when an older run recorded it as English text), else the message in the document's language.
  */
-function preCheckDetail(s: Strings, detail: string, detailFr: string | undefined): string {
-  const m = /^(\d+) tables, (\d+) rows: row counts and CHECKSUM TABLE equal to the manifest$/.exec(detail.trim());
+function preCheckDetail(s: Strings, detail: Message): string {
+  if (detail.id === 'precheck.restore.ok') return s.dossier.restoreOk(s.count(detail.params.tables), s.count(detail.params.rows));
+  const m = /^(\d+) tables, (\d+) rows: row counts and CHECKSUM TABLE equal to the manifest$/.exec(render(detail, 'en').trim());
   if (m) return s.dossier.restoreOk(s.count(Number(m[1])), s.count(Number(m[2])));
-  const text = s.lang === 'fr' && detailFr ? detailFr : detail;
-  return (esc(redact(text)) || s.none).replace(/([^.!?])$/, '$1.');
+  return (esc(redact(text(s, detail))) || s.none).replace(/([^.!?])$/, '$1.');
 }
 
 /** A recorded one-line reason in the document's language: its French twin in French when the file has one. */
@@ -374,7 +375,7 @@ function preCheckCase(s: Strings, c: TestCase): string[] {
     fieldL(s, d.objective, d.preObjective(title)),
     fieldL(s, d.procedure, d.preProcedure(code(p.id))),
     fieldL(s, d.expected, d.preExpected),
-    fieldL(s, d.observed, preCheckDetail(s, p.detail ?? '', p.detailFr)),
+    fieldL(s, d.observed, preCheckDetail(s, p.detail)),
     anomaliesLine(s, c),
     fieldL(s, d.status, statusText(s, c)),
   ].filter((x): x is string => Boolean(x));
