@@ -4,7 +4,6 @@
  * `literal` message, so every reader sees messages only.
  */
 import { en } from './en.ts';
-import type { Message } from './messages.ts';
 import { literal } from './messages.ts';
 
 function isObject(v: unknown): v is Record<string, unknown> {
@@ -42,11 +41,6 @@ export function messageProblem(v: unknown, path: string): string | undefined {
     }
   }
   return undefined;
-}
-
-/** Whether a saved value is a message (checked with `messageProblem`). */
-export function isMessage(v: unknown): v is Message {
-  return messageProblem(v, '') === undefined;
 }
 
 /**

@@ -39,7 +39,7 @@ export function baseName(p: string): string {
   return parts[parts.length - 1] || p;
 }
 
-// Plan texts (messages, src/i18n) in the document's language.
+// Messages (src/i18n: plan texts, skip reasons, pre-checks…) in the document's language.
 
 const langOf = (s: Strings): Lang => (s.lang === 'fr' ? 'fr' : 'en');
 
