@@ -45,6 +45,7 @@ import { applyDir, readApplyRecord, writeApplyRecord } from './state.ts';
 import type { DowntimeEstimate } from './estimate.ts';
 import { estimateDowntime } from './estimate.ts';
 import { describeDistributions } from '../distributions/index.ts';
+import { msg } from '../i18n/messages.ts';
 
 export interface ProductionSources {
   glpi?: Dsn;
@@ -201,8 +202,7 @@ export async function applyToProduction(opts: ApplyOptions): Promise<ApplyResult
       preflight.push({
         check: 'sessions',
         status: 'passed',
-        detail: 'no other session on the two databases (SHOW PROCESSLIST)',
-        detailFr: 'aucune autre session sur les deux bases (SHOW PROCESSLIST)',
+        detail: msg('apply.preflight.sessions', {}),
       });
     if (!opts.resume) {
       const v = await compareVersions(ro, reh.manifest);
@@ -211,8 +211,7 @@ export async function applyToProduction(opts: ApplyOptions): Promise<ApplyResult
         preflight.push({
           check: 'versions',
           status: 'passed',
-          detail: 'GLPI, connector and OCS versions equal to the snapshot’s',
-          detailFr: 'versions de GLPI, du connecteur et d’OCS identiques à celles de l’instantané',
+          detail: msg('apply.preflight.versions', {}),
         });
       const s = await compareStructure(ro, reh.structureBefore, 'the rehearsed snapshot');
       problems.push(...s.problems);
@@ -220,8 +219,7 @@ export async function applyToProduction(opts: ApplyOptions): Promise<ApplyResult
         preflight.push({
           check: 'structure',
           status: 'passed',
-          detail: 'tables, columns, indexes, engines and collations equal to the rehearsed snapshot’s',
-          detailFr: 'tables, colonnes, index, moteurs et interclassements identiques à ceux de l’instantané répété',
+          detail: msg('apply.preflight.structure', {}),
         });
       const a = await newBlockingFindings(ro, dbs, reh.findings, { referenceDirs: opts.referenceDirs, glpiDists: opts.glpiDists });
       problems.push(...a.problems);
@@ -229,8 +227,7 @@ export async function applyToProduction(opts: ApplyOptions): Promise<ApplyResult
         preflight.push({
           check: 'audit',
           status: 'passed',
-          detail: `${a.checked} blocking check(s) run again: ${a.found.length ? `only the rehearsed findings (${a.found.join(', ')})` : 'nothing found'}`,
-          detailFr: `${a.checked}\u00a0contrôles bloquants exécutés de nouveau\u00a0: ${a.found.length ? `seulement les constats déjà répétés (${a.found.join(', ')})` : 'aucun constat'}`,
+          detail: msg('apply.preflight.audit', { checked: a.checked, found: a.found }),
         });
     }
     if (!opts.resume) {
@@ -244,8 +241,7 @@ export async function applyToProduction(opts: ApplyOptions): Promise<ApplyResult
         preflight.push({
           check: 'distributions',
           status: 'passed',
-          detail: `the rehearsal's distributions: ${given.join(', ') || 'none'}`,
-          detailFr: `les distributions de la répétition\u00a0: ${given.join(', ') || 'aucune'}`,
+          detail: msg('apply.preflight.distributions', { given }),
         });
       }
     }
@@ -255,16 +251,14 @@ export async function applyToProduction(opts: ApplyOptions): Promise<ApplyResult
       preflight.push({
         check: 'rollback-possible',
         status: 'passed',
-        detail: 'local_infile is ON: the backup can be loaded back',
-        detailFr: 'local_infile est actif\u00a0: la sauvegarde peut être rechargée',
+        detail: msg('apply.preflight.rollback-possible', {}),
       });
     refuseOn(problems);
     for (const id of reh.allowedNotRun)
       preflight.push({
         check: 'allow-not-run',
         status: 'allowed',
-        detail: `${id}: not run in the rehearsal, not run on production (--allow-not-run)`,
-        detailFr: `${id}\u00a0: non exécutée en répétition, non exécutée en production (--allow-not-run)`,
+        detail: msg('apply.preflight.allow-not-run', { step: id }),
       });
     estimate = estimateDowntime(reh.plan, reh.summary, reh.manifest, await estimatedRows(ro, dbs));
   } finally {

@@ -6,6 +6,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import YAML from 'yaml';
+import type { Message } from '../i18n/messages.ts';
+import { upgradeSavedText } from '../i18n/saved.ts';
 
 export const APPLY_DIR = 'apply';
 export const APPLY_FILE = 'apply.yaml';
@@ -13,9 +15,8 @@ export const APPLY_FILE = 'apply.yaml';
 export interface PreflightRecord {
   check: string;
   status: 'passed' | 'allowed';
-  detail: string;
-  /** The same in French (go-live report). */
-  detailFr: string;
+  /** What was checked and found: a message (src/i18n), rendered by the CLI and the go-live report. */
+  detail: Message;
 }
 
 export interface ApplyRecord {
@@ -38,7 +39,11 @@ export function applyDir(runDir: string): string {
 
 export function readApplyRecord(runDir: string): ApplyRecord | undefined {
   const f = path.join(applyDir(runDir), APPLY_FILE);
-  return fs.existsSync(f) ? (YAML.parse(fs.readFileSync(f, 'utf8')) as ApplyRecord) : undefined;
+  if (!fs.existsSync(f)) return undefined;
+  const rec = YAML.parse(fs.readFileSync(f, 'utf8')) as ApplyRecord;
+  // apply.yaml written before messages existed: each check's detail and its French twin become a literal message.
+  for (const [i, p] of (rec.preflight ?? []).entries()) upgradeSavedText(p, 'detail', `preflight[${i}]`);
+  return rec;
 }
 
 export function writeApplyRecord(runDir: string, rec: ApplyRecord): void {

@@ -64,6 +64,14 @@ export const en = {
   'precheck.restore.title': (p) => `Restore of the ${p.role} database matches the snapshot manifest`,
   'precheck.restore.ok': (p) => `${p.tables} tables, ${p.rows} rows: row counts and CHECKSUM TABLE equal to the manifest`,
   'precheck.restore.differs': (p) => `${p.count} table(s) differ: ${p.tables.map((t) => `${t.table} (rows ${t.rows}/${t.expectedRows}, checksum ${t.checksum}/${t.expectedChecksum})`).join(', ')}`,
+  // --- apply: checks before the first write on production
+  'apply.preflight.sessions': () => 'no other session on the two databases (SHOW PROCESSLIST)',
+  'apply.preflight.versions': () => 'GLPI, connector and OCS versions equal to the snapshot’s',
+  'apply.preflight.structure': () => 'tables, columns, indexes, engines and collations equal to the rehearsed snapshot’s',
+  'apply.preflight.audit': (p) => `${p.checked} blocking check(s) run again: ${p.found.length ? `only the rehearsed findings (${p.found.join(', ')})` : 'nothing found'}`,
+  'apply.preflight.distributions': (p) => `the rehearsal's distributions: ${p.given.join(', ') || 'none'}`,
+  'apply.preflight.rollback-possible': () => 'local_infile is ON: the backup can be loaded back',
+  'apply.preflight.allow-not-run': (p) => `${p.step}: not run in the rehearsal, not run on production (--allow-not-run)`,
   // --- plan steps
   'step.glpi-update.title': (p) => `GLPI ${p.from} → ${p.to} (${p.updater})`,
   'step.glpi-update.updates': (p) => `Updates the GLPI database from ${p.from} to ${p.to} with the updater of ${p.to} (${p.updater}), which accepts databases from ${p.acceptsFrom}.`,

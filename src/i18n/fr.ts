@@ -83,6 +83,15 @@ export const fr = {
   'precheck.restore.ok': (p) => `${p.tables} tables et ${p.rows} lignes restaurées ; nombre de lignes et CHECKSUM TABLE identiques au manifeste pour chaque table`,
   'precheck.restore.differs': (p) =>
     `${p.count} table(s) différente(s) : ${p.tables.map((t) => `${t.table} (lignes ${t.rows}/${t.expectedRows}, somme de contrôle ${t.checksum}/${t.expectedChecksum})`).join(', ')}`,
+  // --- application en production : contrôles avant la première écriture
+  'apply.preflight.sessions': () => 'aucune autre session sur les deux bases (SHOW PROCESSLIST)',
+  'apply.preflight.versions': () => 'versions de GLPI, du connecteur et d’OCS identiques à celles de l’instantané',
+  'apply.preflight.structure': () => 'tables, colonnes, index, moteurs et interclassements identiques à ceux de l’instantané répété',
+  'apply.preflight.audit': (p) =>
+    `${p.checked}\u00a0contrôles bloquants exécutés de nouveau\u00a0: ${p.found.length ? `seulement les constats déjà répétés (${p.found.join(', ')})` : 'aucun constat'}`,
+  'apply.preflight.distributions': (p) => `les distributions de la répétition\u00a0: ${p.given.join(', ') || 'aucune'}`,
+  'apply.preflight.rollback-possible': () => 'local_infile est actif\u00a0: la sauvegarde peut être rechargée',
+  'apply.preflight.allow-not-run': (p) => `${p.step}\u00a0: non exécutée en répétition, non exécutée en production (--allow-not-run)`,
   // --- plan steps
   'step.glpi-update.title': (p) => `GLPI ${p.from} → ${p.to} (${p.updater})`,
   'step.glpi-update.updates': (p) =>

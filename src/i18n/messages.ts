@@ -71,6 +71,14 @@ export interface MessageParams {
   'precheck.restore.title': { role: string };
   'precheck.restore.ok': { tables: number; rows: number };
   'precheck.restore.differs': { count: number; tables: Array<{ table: string; rows: number; expectedRows: number; checksum: string; expectedChecksum: string }> };
+  // --- apply: checks before the first write on production
+  'apply.preflight.sessions': NoParams;
+  'apply.preflight.versions': NoParams;
+  'apply.preflight.structure': NoParams;
+  'apply.preflight.audit': { checked: number; found: string[] };
+  'apply.preflight.distributions': { given: string[] };
+  'apply.preflight.rollback-possible': NoParams;
+  'apply.preflight.allow-not-run': { step: string };
   // --- plan steps: titles and explanations
   'step.glpi-update.title': { from: string; to: string; updater: string };
   'step.glpi-update.updates': { from: string; to: string; updater: string; acceptsFrom: string };

@@ -13,6 +13,7 @@ import { readRunSummary } from '../rehearse/runner.ts';
 import { readManifest } from '../snapshot/index.ts';
 import { applyDir, readApplyRecord } from '../apply/state.ts';
 import { NotFoundError } from '../errors.ts';
+import { render } from '../i18n/render.ts';
 
 type Lang = 'fr' | 'en';
 const NB = '\u00a0';
@@ -104,7 +105,7 @@ export async function renderGoLiveReport(runDir: string, lang: Lang = 'fr'): Pro
   out.push(`- ${t.plan}${lang === 'fr' ? NB : ''}: \`${rec.rehearsal.planSha256}\``);
   if (rec.backup) out.push(`- ${t.backup}${lang === 'fr' ? NB : ''}: \`${rec.backup.id}\`, \`${rec.backup.dir}\` — ${rec.backup.taken ? t.backupTaken : t.backupGiven}`);
   out.push('', `## ${t.preflight}`, '');
-  for (const p of rec.preflight) out.push(`- \`${p.check}\`${lang === 'fr' ? NB : ''}: ${lang === 'fr' ? (p.detailFr ?? p.detail) : p.detail}`);
+  for (const p of rec.preflight) out.push(`- \`${p.check}\`${lang === 'fr' ? NB : ''}: ${render(p.detail, lang)}`);
   if (rec.allowNotRun.length) out.push('', `${t.allowed}${lang === 'fr' ? NB : ''}: ${rec.allowNotRun.map((s) => `\`${s}\``).join(', ')}`);
   out.push('', `## ${t.steps}`, '', t.stepHead, '|---|---|---:|---:|---|');
   const byId = new Map((rehearsed as RunSummary).steps.map((s) => [s.stepId, s]));

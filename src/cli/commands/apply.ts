@@ -10,6 +10,7 @@ import { writeGoLiveReport } from '../../report/golive.ts';
 import { progressPrinter } from './rehearse.ts';
 import { onInterrupt } from '../../util/shutdown.ts';
 import { hostPortOf } from '../../db/interlock.ts';
+import { render } from '../../i18n/render.ts';
 
 interface ApplyCliOptions extends SourceOptions, DistOptions {
   confirm?: string;
@@ -88,7 +89,7 @@ ${CREDENTIALS_HELP}`,
       const hp = r.record.production.hostPort;
       if (opts.dryRun) {
         out.result({ dryRun: true, preflight: r.record.preflight, estimate: r.estimate });
-        for (const p of r.record.preflight) out.say(`${p.status === 'passed' ? 'ok' : p.status}: ${p.check} — ${p.detail}`);
+        for (const p of r.record.preflight) out.say(`${p.status === 'passed' ? 'ok' : p.status}: ${p.check} — ${render(p.detail, 'en')}`);
         out.say(`downtime estimate: ${formatDuration(r.estimate.totalMs)} (backup ${formatDuration(r.estimate.backupMs)}); book ${formatDuration(r.estimate.windowMs)} for the window`);
         out.say(`dry run: nothing was written; apply for real with the same command without --dry-run`);
         return;
