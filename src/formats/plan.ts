@@ -11,7 +11,7 @@
  */
 import path from 'node:path';
 import { NotFoundError, UnsupportedError, VerificationError } from '../errors.ts';
-import { checkFormat, parseDocument, parseYamlText, patterned, readText, writeYamlAtomic, yamlText, z } from './schema.ts';
+import { checkFormat, integer, parseDocument, parseYamlText, patterned, readText, writeYamlAtomic, yamlText, z } from './schema.ts';
 
 export const PLAN_FORMAT = 1;
 
@@ -33,9 +33,9 @@ const stepRunner = z.discriminatedUnion('kind', [
   /** The OCS 2.2 `ocsbase.sql` bridge to GUI_VERSION 7006 (or the tool's equivalent). */
   z.strictObject({ kind: z.literal('ocs-bridge'), toGuiVersion: z.literal(7006) }),
   /** OCS `files/update/NNNN.sql`, one file, statements split like the official updater, errors classified. */
-  z.strictObject({ kind: z.literal('ocs-update-file'), guiVersion: z.int().min(1), file: z.string() }),
+  z.strictObject({ kind: z.literal('ocs-update-file'), guiVersion: integer().min(1), file: z.string() }),
   /** Schema changes the official OCS updater does in PHP rather than SQL, replicated by the tool. */
-  z.strictObject({ kind: z.literal('ocs-php-change'), guiVersion: z.int().min(1), change: z.string() }),
+  z.strictObject({ kind: z.literal('ocs-php-change'), guiVersion: integer().min(1), change: z.string() }),
   /**
    * `php bin/console <command>` of a GLPI release. `entry` (absent = bin/console) names the older CLI updaters
    * instead: `php scripts/cliupdate.php` (9.2.2–9.3) or `php tools/cliupdate.php` (≤ 9.1); `command` is then
@@ -98,7 +98,7 @@ export const planSchema = z.strictObject({
   source: z.strictObject({
     snapshotId: z.string().optional(),
     glpi: z.strictObject({ version: z.string(), connector: z.string() }).optional(),
-    ocs: z.strictObject({ guiVersion: z.int(), releases: strings }).optional(),
+    ocs: z.strictObject({ guiVersion: integer(), releases: strings }).optional(),
   }),
   targets: z.strictObject({ glpi: z.string().optional(), ocs: z.string().optional(), connector: z.enum(['plugin', 'native', 'none']) }),
   steps: z.array(planStep),

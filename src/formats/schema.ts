@@ -58,6 +58,10 @@ export function describeIssue(issue: z.core.$ZodIssue, known?: string[]): string
   const at = pathString(issue.path);
   const input = (issue as { input?: unknown }).input;
   let what: string;
+  // A message given by the schema (`{ error: … }`) is used as it is; zod's own ones are reworded below.
+  const given = issue.code !== 'unrecognized_keys' && !/^(Invalid|Too (small|big)|Expected|Unrecognized)/.test(issue.message);
+  if (issue.code === 'invalid_type' && input === undefined) return `${at || '(document)'}: is required`;
+  if (given) return `${at || '(document)'}: ${issue.message}`;
   switch (issue.code) {
     case 'invalid_type':
       if (input === undefined) what = 'is required';
@@ -97,6 +101,11 @@ export function describeIssue(issue: z.core.$ZodIssue, known?: string[]): string
 /** A string that must match `pattern`; `what` says what in the message ("a dotted version like "10.0.22""). */
 export function patterned(pattern: RegExp, what: string) {
   return z.string({ error: (iss) => `expected ${what}, got ${show(iss.input)}` }).regex(pattern, { error: (iss) => `expected ${what}, got ${show(iss.input)}` });
+}
+
+/** An integer (zod says "number" for a string given where an integer is expected). */
+export function integer() {
+  return z.int({ error: (iss) => `expected an integer, got ${show(iss.input)}` });
 }
 
 /** A list, with its own message when empty. */
