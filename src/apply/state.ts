@@ -1,49 +1,26 @@
 /**
  * RUN_DIR/apply/: the production run of a rehearsal. The runner's own files (journal.jsonl, run.yaml,
  * plan.yaml, evidence/) plus apply.yaml (this module): the backup, the checks before the first write, the
- * comparison with the rehearsal at the end, and a rollback's proof.
+ * comparison with the rehearsal at the end, and a rollback's proof (schema, reader and writer in
+ * src/formats/apply.ts).
  */
-import fs from 'node:fs';
 import path from 'node:path';
-import YAML from 'yaml';
+import { readApplyFile, writeApplyFile } from '../formats/apply.ts';
+import type { ApplyRecord } from '../formats/apply.ts';
 
 export const APPLY_DIR = 'apply';
 export const APPLY_FILE = 'apply.yaml';
 
-export interface PreflightRecord {
-  check: string;
-  status: 'passed' | 'allowed';
-  detail: string;
-  /** The same in French (go-live report). */
-  detailFr: string;
-}
-
-export interface ApplyRecord {
-  format: 1;
-  rehearsal: { runId: string; planSha256: string; snapshotId: string };
-  production: { hostPort: string; databases: { glpi?: string; ocs?: string }; serverVersion: string };
-  allowNotRun: string[];
-  preflight: PreflightRecord[];
-  backup?: { id: string; dir: string; taken: boolean; readyAt: string; elapsedMs: number; rows: Record<string, number> };
-  startedAt: string;
-  finishedAt?: string;
-  /** Filled when the apply is complete: production's final state against the rehearsal's. */
-  final?: { structureEqual: boolean; structureDifferences: string[]; tablesCompared: number; tablesDiffering: Array<{ table: string; rows: number; rehearsalRows: number; checksumEqual: boolean }> };
-  rollback?: { startedAt: string; finishedAt: string; tables: number; ok: boolean; differing: string[] };
-}
+export type { ApplyRecord, PreflightRecord } from '../formats/apply.ts';
 
 export function applyDir(runDir: string): string {
   return path.join(runDir, APPLY_DIR);
 }
 
 export function readApplyRecord(runDir: string): ApplyRecord | undefined {
-  const f = path.join(applyDir(runDir), APPLY_FILE);
-  return fs.existsSync(f) ? (YAML.parse(fs.readFileSync(f, 'utf8')) as ApplyRecord) : undefined;
+  return readApplyFile(path.join(applyDir(runDir), APPLY_FILE));
 }
 
 export function writeApplyRecord(runDir: string, rec: ApplyRecord): void {
-  const f = path.join(applyDir(runDir), APPLY_FILE);
-  fs.mkdirSync(path.dirname(f), { recursive: true });
-  fs.writeFileSync(`${f}.tmp`, YAML.stringify(rec, { lineWidth: 0 }));
-  fs.renameSync(`${f}.tmp`, f);
+  writeApplyFile(path.join(applyDir(runDir), APPLY_FILE), rec);
 }
