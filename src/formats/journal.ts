@@ -12,7 +12,7 @@ import path from 'node:path';
 import { VerificationError, fromSystemError } from '../errors.ts';
 import { anomaly, planDifference as planDifferenceSchema, preCheck, rollbackRecord, stepResult, stepStatus } from './run-file.ts';
 import type { Anomaly, PlanDifference, RollbackRecord, RunAttempt, StepResult, StepStatus } from './run-file.ts';
-import { describeIssue, z } from './schema.ts';
+import { describeIssue, orderLike, z } from './schema.ts';
 
 export const JOURNAL_FILE = 'journal.jsonl';
 
@@ -112,7 +112,7 @@ export function parseJournal(text: string, label = JOURNAL_FILE): JournalRead {
         hint: 'a journal is only ever appended to by this tool: keep it as evidence and rehearse again in a new run directory',
       });
     }
-    events.push(r.data);
+    events.push(orderLike(ev, r.data) as JournalEvent);
   }
   return { events, torn };
 }

@@ -57,10 +57,10 @@ function values(vs: ReadonlyArray<unknown>): string {
 export function describeIssue(issue: z.core.$ZodIssue, known?: string[]): string {
   const at = pathString(issue.path);
   const input = (issue as { input?: unknown }).input;
+  if (input === undefined && (issue.code === 'invalid_type' || issue.code === 'invalid_value' || issue.code === 'invalid_union')) return `${at || '(document)'}: is required`;
   let what: string;
   // A message given by the schema (`{ error: … }`) is used as it is; zod's own ones are reworded below.
   const given = issue.code !== 'unrecognized_keys' && !/^(Invalid|Too (small|big)|Expected|Unrecognized)/.test(issue.message);
-  if (issue.code === 'invalid_type' && input === undefined) return `${at || '(document)'}: is required`;
   if (given) return `${at || '(document)'}: ${issue.message}`;
   switch (issue.code) {
     case 'invalid_type':
@@ -150,10 +150,38 @@ function keysAt(schema: z.ZodType, doc: unknown, at: ReadonlyArray<PropertyKey>)
   return undefined;
 }
 
+function isPlain(v: unknown): v is Record<string, unknown> {
+  if (!v || typeof v !== 'object' || Array.isArray(v)) return false;
+  const proto = Object.getPrototypeOf(v);
+  return proto === Object.prototype || proto === null;
+}
+
+/**
+ * `output` with the keys of each mapping in the order `input` had them (keys the schema added, such as
+ * defaults, last). zod builds its output in the schema's order; a file read and written again (findings
+ * copied into a run directory, a manifest rewritten by anonymize, step results replayed from the journal)
+ * must keep its bytes, which the documents fingerprint.
+ */
+export function orderLike(input: unknown, output: unknown, seen: Map<object, unknown> = new Map()): unknown {
+  // A mapping or list that appears twice in the input (a YAML alias) stays one shared value, so that writing it
+  // again gives the same anchors and aliases.
+  if (input && typeof input === 'object' && seen.has(input)) return seen.get(input);
+  let out: unknown = output;
+  if (Array.isArray(output) && Array.isArray(input)) out = output.map((o, i) => orderLike(input[i], o, seen));
+  else if (isPlain(output) && isPlain(input)) {
+    const o: Record<string, unknown> = {};
+    for (const k of Object.keys(input)) if (k in output) o[k] = orderLike(input[k], output[k], seen);
+    for (const k of Object.keys(output)) if (!(k in o)) o[k] = output[k];
+    out = o;
+  }
+  if (input && typeof input === 'object') seen.set(input, out);
+  return out;
+}
+
 /** Parses `doc` with `schema`; the first issue becomes `invalid("<label>: <path>: <what>")`. */
 export function parseDocument<S extends z.ZodType>(schema: S, doc: unknown, label: string, invalid: (message: string) => Error): z.output<S> {
   const r = schema.safeParse(doc, { reportInput: true });
-  if (r.success) return r.data;
+  if (r.success) return orderLike(doc, r.data) as z.output<S>;
   const issue = r.error.issues[0];
   const known = issue.code === 'unrecognized_keys' ? keysAt(schema, doc, issue.path) : undefined;
   throw invalid(`${label}: ${describeIssue(issue, known)}`);
