@@ -15,6 +15,7 @@ import { ExitCode, NotFoundError, ToolError } from '../src/errors.ts';
 import { readApplyFile, writeApplyFile } from '../src/formats/apply.ts';
 import type { ApplyRecord } from '../src/formats/apply.ts';
 import { readFindingsFile, writeFindingsFile } from '../src/formats/findings.ts';
+import { readFunctionalResultsFile, writeFunctionalResultsFile } from '../src/formats/functional-results.ts';
 import { appendJournalEvent, readJournalFile } from '../src/formats/journal.ts';
 import type { JournalEvent } from '../src/formats/journal.ts';
 import { readManifestFile, writeManifestFile } from '../src/formats/manifest.ts';
@@ -407,5 +408,39 @@ describe('apply/apply.yaml', () => {
     expect(readApplyFile(file)).toBeUndefined();
     writeApplyFile(file, rec);
     expect(readApplyFile(file)).toEqual(rec);
+  });
+});
+
+// ------------------------------------------------------------------------------------------------ functional results
+
+describe('functional/results.json', () => {
+  const good = JSON.parse(fs.readFileSync(path.join(REPO, 'docs/examples/with-glpi-10.0.19/functional/results.json'), 'utf8'));
+  const write = (doc: unknown) => {
+    const file = path.join(freshDir(), 'results.json');
+    fs.writeFileSync(file, typeof doc === 'string' ? doc : JSON.stringify(doc));
+    return file;
+  };
+  it.each([
+    ['bad JSON', '{"format": 1,', /^results\.json: not valid JSON \(/],
+    [
+      'a wrong type deep inside',
+      { ...good, scenarios: [{ ...good.scenarios[0], http: [{ url: '/', status: '200' }] }] },
+      /^results\.json: scenarios\[0\]\.http\[0\]\.status: expected a number, got "200"$/,
+    ],
+    ['a missing field', { ...good, manual: [{ ...good.manual[0], procedure: undefined }] }, /^results\.json: manual\[0\]\.procedure: is required$/],
+    ['an unknown format version', { ...good, format: 2 }, /^results\.json: format 2 is newer than this tool understands \(format 1\)$/],
+  ])('refuses %s, naming the file and the path', (_name, doc, message) => {
+    const { err, line } = refusal(() => readFunctionalResultsFile(write(doc)));
+    expect(err).toBeInstanceOf(VerificationError);
+    expect(line).toMatch(message);
+  });
+
+  it('round-trips through its writer, byte for byte', () => {
+    const file = path.join(REPO, 'docs/examples/with-glpi-10.0.19/functional/results.json');
+    const results = readFunctionalResultsFile(file);
+    const again = path.join(freshDir(), 'results.json');
+    writeFunctionalResultsFile(again, results!);
+    expect(fs.readFileSync(again, 'utf8')).toBe(fs.readFileSync(file, 'utf8'));
+    expect(readFunctionalResultsFile(path.join(freshDir(), 'none.json'))).toBeUndefined();
   });
 });
