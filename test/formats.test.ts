@@ -22,6 +22,8 @@ import { readManifestFile, writeManifestFile } from '../src/formats/manifest.ts'
 import { parseRecette, readRecetteFile, stringifyRecette } from '../src/formats/recette.ts';
 import { readRulesFile } from '../src/formats/rules.ts';
 import { readRunFile, writeRunFile } from '../src/formats/run-file.ts';
+import { readSavepointJson, readStepResultJson, writeSavepointJson, writeStepResultJson } from '../src/formats/step-evidence.ts';
+import type { Savepoint } from '../src/formats/step-evidence.ts';
 import { VerificationError } from '../src/errors.ts';
 import { readPlan, writePlan } from '../src/plan/io.ts';
 
@@ -442,5 +444,36 @@ describe('functional/results.json', () => {
     writeFunctionalResultsFile(again, results!);
     expect(fs.readFileSync(again, 'utf8')).toBe(fs.readFileSync(file, 'utf8'));
     expect(readFunctionalResultsFile(path.join(freshDir(), 'none.json'))).toBeUndefined();
+  });
+});
+
+// ------------------------------------------------------------------------------------------------ step evidence
+
+describe('evidence/<step>/savepoint.json and result.json (forgiving readers: a damaged file reads as absent)', () => {
+  const sp: Savepoint = { database: 'glpi', shadow: 'glpi__gou_savepoint', saved: ['glpi_users'], absent: [], whole: false };
+  it('round-trip through their writers', () => {
+    const dir = freshDir();
+    writeSavepointJson(path.join(dir, 'savepoint.json'), sp);
+    expect(readSavepointJson(path.join(dir, 'savepoint.json'))).toEqual(sp);
+    const result = { stepId: 'a', status: 'passed' as const, tableDeltas: [], evidence: ['evidence/a/result.json'] };
+    writeStepResultJson(path.join(dir, 'result.json'), { result, anomalies: [], executor: { ok: true }, rowsBefore: { glpi_users: 3 } });
+    expect(readStepResultJson(path.join(dir, 'result.json'))).toEqual({ result, anomalies: [] });
+  });
+
+  it.each([
+    ['absent', undefined],
+    ['torn', '{"database": "glpi", "sha'],
+    ['of the wrong shape', JSON.stringify({ ...sp, saved: 'glpi_users' })],
+    ['missing a field', JSON.stringify({ ...sp, shadow: undefined })],
+  ])('a savepoint file %s reads as absent (the step never started)', (_name, text) => {
+    const file = path.join(freshDir(), 'savepoint.json');
+    if (text !== undefined) fs.writeFileSync(file, text);
+    expect(readSavepointJson(file)).toBeUndefined();
+  });
+
+  it('a result.json of the wrong shape reads as absent (the runner falls back on run.yaml)', () => {
+    const file = path.join(freshDir(), 'result.json');
+    fs.writeFileSync(file, JSON.stringify({ result: { stepId: 'a', status: 'done' } }));
+    expect(readStepResultJson(file)).toBeUndefined();
   });
 });

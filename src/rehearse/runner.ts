@@ -58,6 +58,7 @@ import { describeOwner, LOCK_FILE, lockInstance, lockRunDir } from './lock.ts';
 import { removeStaleTemps, writeFileAtomic } from '../formats/atomic.ts';
 import { readRunFileIfAny, writeRunFile } from '../formats/run-file.ts';
 import { writeFindingsFile } from '../formats/findings.ts';
+import { readStepResultJson } from '../formats/step-evidence.ts';
 import { formatDsn } from '../db/dsn.ts';
 import { recordFinalState, recordStructureBefore } from './final-state.ts';
 
@@ -150,14 +151,9 @@ function priorStep(
 ): { result: StepResult; anomalies: Anomaly[] } | undefined {
   if (fromJournal?.result) return { result: fromJournal.result, anomalies: fromJournal.anomalies ?? [] };
   const file = path.join(runDir, 'evidence', stepId, 'result.json');
-  if (fs.existsSync(file)) {
-    try {
-      const doc = JSON.parse(fs.readFileSync(file, 'utf8')) as { result?: StepResult; anomalies?: Anomaly[] };
-      if (doc.result?.status === 'passed') return { result: doc.result, anomalies: doc.anomalies ?? [] };
-    } catch {
-      /* torn by an older version: fall through */
-    }
-  }
+  // Absent, or torn by an older version: fall through.
+  const doc = readStepResultJson(file);
+  if (doc?.result?.status === 'passed') return { result: doc.result, anomalies: doc.anomalies ?? [] };
   const inSummary = priorSummary?.steps.find((s) => s.stepId === stepId);
   if (inSummary) return { result: inSummary, anomalies: (priorSummary?.anomalies ?? []).filter((a) => a.stepId === stepId && a.id.startsWith('A-')) };
   return undefined;
