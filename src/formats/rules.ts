@@ -5,7 +5,7 @@
  * expected.
  */
 import { NotFoundError, UsageError } from '../errors.ts';
-import { checkFormat, describeIssue, integer, parseYamlText, patterned, readText, z } from './schema.ts';
+import { checkFormat, describeIssue, integer, isMapping, parseYamlText, patterned, readText, z } from './schema.ts';
 
 export const RULES_FORMAT = 1;
 
@@ -107,9 +107,9 @@ export function parseRulesText(text: string, source: string): AnonymizeRule[] {
     const issue = r.error.issues[0];
     // Name the rule too: "rules[3] (glpi.glpi_users.name).method: …".
     const i = issue.path[0] === 'rules' && typeof issue.path[1] === 'number' ? issue.path[1] : undefined;
-    const raw = i !== undefined ? (doc as { rules?: unknown[] }).rules?.[i] : undefined;
-    const named = raw && typeof raw === 'object' ? (raw as Record<string, unknown>) : undefined;
-    const label = named && typeof named.table === 'string' && typeof named.column === 'string' ? ` (rule ${String(named.database)}.${named.table}.${named.column})` : '';
+    const rules = isMapping(doc) ? doc.rules : undefined;
+    const named = i !== undefined && Array.isArray(rules) ? rules[i] : undefined;
+    const label = isMapping(named) && typeof named.table === 'string' && typeof named.column === 'string' ? ` (rule ${String(named.database)}.${named.table}.${named.column})` : '';
     throw rulesError(`${source}: ${describeIssue(issue)}${label}`);
   }
   return r.data.rules;

@@ -25,6 +25,17 @@ export function show(v: unknown): string {
   return `${String(v)} (${typeof v})`;
 }
 
+/** Whether `v` is a mapping (not a list), to read its keys without a cast. */
+export function isMapping(v: unknown): v is { [key: string]: unknown } {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** The value at `key` of a mapping or list, undefined for anything else. */
+function member(v: unknown, key: PropertyKey): unknown {
+  if (Array.isArray(v)) return typeof key === 'number' ? v[key] : undefined;
+  return isMapping(v) && typeof key === 'string' ? v[key] : undefined;
+}
+
 /** `steps[3].runner.kind` from zod's path. */
 export function pathString(p: ReadonlyArray<PropertyKey>): string {
   let out = '';
@@ -77,7 +88,7 @@ export function describeIssue(issue: z.core.$ZodIssue, known?: string[]): string
     case 'invalid_union': {
       const d = issue as { discriminator?: string; options?: unknown[] };
       if (d.discriminator && d.options) {
-        const got = input && typeof input === 'object' ? (input as Record<string, unknown>)[d.discriminator] : input;
+        const got = isMapping(input) ? input[d.discriminator] : input;
         what = `expected one of ${values(d.options)}, got ${show(got)}`;
       } else if (issue.message && !issue.message.startsWith('Invalid input')) {
         what = issue.message;
@@ -133,14 +144,14 @@ function keysAt(schema: z.ZodType, doc: unknown, at: ReadonlyArray<PropertyKey>)
       s =
         d.options.find((o) => {
           const od = defOf(o);
-          if (!od.shape || !here || typeof here !== 'object') return false;
-          if (d.discriminator) return od.shape[d.discriminator]?.safeParse((here as Record<string, unknown>)[d.discriminator]).success === true;
+          if (!od.shape || !isMapping(here)) return false;
+          if (d.discriminator) return od.shape[d.discriminator]?.safeParse(here[d.discriminator]).success === true;
           return true;
         }) ?? undefined;
     } else if (i === at.length) return d.shape ? Object.keys(d.shape) : undefined;
     else {
       const k = at[i++];
-      v = v && typeof v === 'object' ? (v as Record<PropertyKey, unknown>)[k] : undefined;
+      v = member(v, k);
       if (d.type === 'object') s = d.shape?.[String(k)];
       else if (d.type === 'array') s = d.element;
       else if (d.type === 'record') s = d.valueType;
