@@ -89,7 +89,7 @@ export function describeIssue(issue: z.core.$ZodIssue, known?: string[]): string
       const d = issue as { discriminator?: string; options?: unknown[] };
       if (d.discriminator && d.options) {
         const got = isMapping(input) ? input[d.discriminator] : input;
-        what = `expected one of ${values(d.options)}, got ${show(got)}`;
+        what = got === undefined ? 'is required' : `expected one of ${values(d.options)}, got ${show(got)}`;
       } else if (issue.message && !issue.message.startsWith('Invalid input')) {
         what = issue.message;
       } else {
