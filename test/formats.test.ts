@@ -18,6 +18,8 @@ import { readFindingsFile, writeFindingsFile } from '../src/formats/findings.ts'
 import { readFunctionalResultsFile, writeFunctionalResultsFile } from '../src/formats/functional-results.ts';
 import { appendJournalEvent, readJournalFile } from '../src/formats/journal.ts';
 import type { JournalEvent } from '../src/formats/journal.ts';
+import { lockOwnerLine, readLockOwner } from '../src/formats/lock.ts';
+import type { LockOwner } from '../src/formats/lock.ts';
 import { readManifestFile, writeManifestFile } from '../src/formats/manifest.ts';
 import { parseRecette, readRecetteFile, stringifyRecette } from '../src/formats/recette.ts';
 import { readRulesFile } from '../src/formats/rules.ts';
@@ -475,5 +477,20 @@ describe('evidence/<step>/savepoint.json and result.json (forgiving readers: a d
     const file = path.join(freshDir(), 'result.json');
     fs.writeFileSync(file, JSON.stringify({ result: { stepId: 'a', status: 'done' } }));
     expect(readStepResultJson(file)).toBeUndefined();
+  });
+});
+
+// ------------------------------------------------------------------------------------------------ run directory lock
+
+describe('.lock (forgiving reader: a file being written reads as no owner)', () => {
+  const owner: LockOwner = { pid: 4242, startTime: 17, host: 'h', command: 'rehearse', since: '2026-01-01T00:00:00.000Z' };
+  it('round-trips through its writer, and reads a torn or foreign file as no owner', () => {
+    const file = path.join(freshDir(), '.lock');
+    fs.writeFileSync(file, lockOwnerLine(owner));
+    expect(readLockOwner(file)).toEqual(owner);
+    fs.writeFileSync(file, '{"pid": 42');
+    expect(readLockOwner(file)).toBeUndefined();
+    fs.writeFileSync(file, JSON.stringify({ ...owner, pid: '4242' }));
+    expect(readLockOwner(file)).toBeUndefined();
   });
 });
