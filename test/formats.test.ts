@@ -24,7 +24,7 @@ import { readManifestFile, writeManifestFile } from '../src/formats/manifest.ts'
 import { parseRecette, readRecetteFile, stringifyRecette } from '../src/formats/recette.ts';
 import { readRulesFile } from '../src/formats/rules.ts';
 import { readRunFile, writeRunFile } from '../src/formats/run-file.ts';
-import { readSavepointJson, readStepResultJson, writeSavepointJson, writeStepResultJson } from '../src/formats/step-evidence.ts';
+import { readBridgeSource, readSavepointJson, readStepResultJson, writeSavepointJson, writeStepResultJson } from '../src/formats/step-evidence.ts';
 import type { Savepoint } from '../src/formats/step-evidence.ts';
 import { VerificationError } from '../src/errors.ts';
 import { readPlan, writePlan } from '../src/plan/io.ts';
@@ -492,5 +492,19 @@ describe('.lock (forgiving reader: a file being written reads as no owner)', () 
     expect(readLockOwner(file)).toBeUndefined();
     fs.writeFileSync(file, JSON.stringify({ ...owner, pid: '4242' }));
     expect(readLockOwner(file)).toBeUndefined();
+  });
+});
+
+describe('evidence bridge.json (read by the dossier: whose bridge script ran)', () => {
+  it('gives the source, or undefined for a file that is absent, torn or says nothing known', () => {
+    const dir = freshDir();
+    const f = path.join(dir, 'bridge.json');
+    expect(readBridgeSource(f)).toBeUndefined();
+    fs.writeFileSync(f, JSON.stringify({ source: 'official', file: 'files/ocsbase.sql' }));
+    expect(readBridgeSource(f)).toBe('official');
+    fs.writeFileSync(f, JSON.stringify({ source: 'someone' }));
+    expect(readBridgeSource(f)).toBeUndefined();
+    fs.writeFileSync(f, '{"source": "to');
+    expect(readBridgeSource(f)).toBeUndefined();
   });
 });

@@ -34,6 +34,14 @@ export const savepointSchema = z.object({
 
 export type Savepoint = z.infer<typeof savepointSchema>;
 
+/** What the dossier reads back of an OCS bridge step's evidence `bridge.json` (written by the OCS executor): whose script ran. */
+const bridgeEvidenceSchema = z.object({ source: z.enum(['tool', 'official']) });
+
+/** Whose bridge script ran, from `bridge.json`, or undefined when absent, unreadable or not saying. */
+export function readBridgeSource(file: string): 'tool' | 'official' | undefined {
+  return readJson(file, bridgeEvidenceSchema)?.source;
+}
+
 /** What the runner reads back of result.json (the file also records the executor's result and the row counts before). */
 const stepResultFileSchema = z.object({ result: stepResult.optional(), anomalies: z.array(anomaly).optional() });
 

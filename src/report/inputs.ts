@@ -20,6 +20,7 @@ import { readJournalFile } from '../formats/journal.ts';
 import { parseManifest } from '../formats/manifest.ts';
 import { readPlanFile } from '../formats/plan.ts';
 import { readRunFile } from '../formats/run-file.ts';
+import { readBridgeSource } from '../formats/step-evidence.ts';
 import { parseYamlText, readText } from '../formats/schema.ts';
 
 /** A file the document was generated from, with its fingerprint (printed in the dossier). */
@@ -174,13 +175,10 @@ export function loadRunInputs(runDir: string, options: { snapshotDir?: string } 
   const bridges: Record<string, 'tool' | 'official'> = {};
   for (const rel of paths) {
     if (path.basename(rel) !== 'bridge.json' || evidence[rel].missing) continue;
-    try {
-      const j = JSON.parse(fs.readFileSync(path.resolve(runDir, rel), 'utf8')) as { source?: unknown };
-      const step = run.steps.find((s) => s.evidence.includes(rel));
-      if (step && (j.source === 'tool' || j.source === 'official')) bridges[step.stepId] = j.source;
-    } catch {
-      /* an unreadable bridge.json is ignored: the dossier falls back on the run's own record */
-    }
+    // An unreadable bridge.json is ignored: the dossier falls back on the run's own record.
+    const source = readBridgeSource(path.resolve(runDir, rel));
+    const step = run.steps.find((s) => s.evidence.includes(rel));
+    if (step && source) bridges[step.stepId] = source;
   }
   const distributionHashes: Record<number, { sha256: string; method: 'file' | 'tree' }> = {};
   run.distributions.forEach((d, i) => {
