@@ -68,8 +68,12 @@ const manifestDatabase = z.object({
   warnings: z.array(z.string()).optional(),
 });
 
-/** How data files are encoded (LOAD DATA options that read them back byte for byte). */
-const manifestDataFormat = z.object({
+/**
+ * How data files are encoded (LOAD DATA options that read them back byte for byte). Kept whole, unknown keys
+ * included: a key this version does not know means an encoding it does not write, which `anonymize` must see
+ * (it then re-encodes every table instead of copying the files).
+ */
+const manifestDataFormat = z.looseObject({
   format: z.literal('tsv'),
   /** The session time zone the values were read in; TIMESTAMP columns must be loaded in the same one. */
   timeZone: z.literal('+00:00'),

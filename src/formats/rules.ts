@@ -5,7 +5,7 @@
  * expected.
  */
 import { NotFoundError, UsageError } from '../errors.ts';
-import { checkFormat, describeIssue, integer, isMapping, parseYamlText, patterned, readText, z } from './schema.ts';
+import { checkFormat, describeIssue, integer, isMapping, keysAt, parseYamlText, patterned, readText, z } from './schema.ts';
 
 export const RULES_FORMAT = 1;
 
@@ -110,7 +110,7 @@ export function parseRulesText(text: string, source: string): AnonymizeRule[] {
     const rules = isMapping(doc) ? doc.rules : undefined;
     const named = i !== undefined && Array.isArray(rules) ? rules[i] : undefined;
     const label = isMapping(named) && typeof named.table === 'string' && typeof named.column === 'string' ? ` (rule ${String(named.database)}.${named.table}.${named.column})` : '';
-    throw rulesError(`${source}: ${describeIssue(issue)}${label}`);
+    throw rulesError(`${source}: ${describeIssue(issue, issue.code === 'unrecognized_keys' ? keysAt(rulesSchema, doc, issue.path) : undefined)}${label}`);
   }
   return r.data.rules;
 }

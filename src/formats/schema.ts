@@ -131,7 +131,7 @@ function defOf(s: z.ZodType): Def {
 }
 
 /** The keys a mapping may have at `at` in `doc` (for "unknown key (expected one of …)"). */
-function keysAt(schema: z.ZodType, doc: unknown, at: ReadonlyArray<PropertyKey>): string[] | undefined {
+export function keysAt(schema: z.ZodType, doc: unknown, at: ReadonlyArray<PropertyKey>): string[] | undefined {
   let s: z.ZodType | undefined = schema;
   let v: unknown = doc;
   let i = 0;
