@@ -569,7 +569,7 @@ describe('anonymize: rules and the command line', () => {
     await fsp.writeFile(f, YAML.stringify({ format: 1, rules: [{ database: 'ocs', table: 't', column: 'c', method: 'pseudonym', namespace: 'login', prefix: 'x-' }] }));
     expect(() => loadRules({ overrideFile: f })).toThrow(/share namespace "login"/);
     await fsp.writeFile(f, YAML.stringify({ format: 1, rules: [{ database: 'ocs', table: 't', column: 'c', method: 'hash', salt: 'x' }] }));
-    expect(() => loadRules({ overrideFile: f })).toThrow(/unknown key "salt"/);
+    expect(() => loadRules({ overrideFile: f })).toThrow(/rules\[0\]\.salt: unknown key \(expected one of database, table, column/);
   });
 
   it('the command: salt from the environment only (missing → exit 2, one line), --json report, never prints the salt', async () => {

@@ -256,7 +256,7 @@ describe('findings file and thresholds', () => {
     expect(findingsAtOrAbove(f, 'majeure').length).toBe(2);
     expect(findingsAtOrAbove(f, 'mineure').length).toBe(3);
     fs.writeFileSync(path.join(dir, 'bad.yaml'), 'format: 2\nfindings: []\nchecksRun: []\n');
-    expect(() => readFindings(path.join(dir, 'bad.yaml'))).toThrow(/unsupported findings format 2/);
+    expect(() => readFindings(path.join(dir, 'bad.yaml'))).toThrow(/bad\.yaml: format 2 is newer than this tool understands \(format 1\)/);
     expect(() => readFindings(path.join(dir, 'missing.yaml'))).toThrow(/does not exist/);
   });
 });

@@ -9,7 +9,7 @@ import path from 'node:path';
 import YAML from 'yaml';
 import { CATALOG_FILES, CatalogError, glpiBranchOf, loadCatalog, newestGlpiRelease, newestOcsRelease, pluginAcceptsOcs, pluginForGlpi } from '../src/catalog/catalog.ts';
 import { MIGRATIONS_DIR, newestOcsGuiVersion, ocsReleasesForGuiVersion } from '../src/catalog/ocs-releases.ts';
-import { S, SchemaError, validate } from '../src/catalog/validate.ts';
+import { parseDocument, show, z } from '../src/formats/schema.ts';
 import { ExitCode } from '../src/errors.ts';
 
 describe('catalog: the real files', () => {
@@ -140,7 +140,7 @@ describe('catalog: a broken entry gives a precise message', () => {
       /ocsinventoryng-releases\.yaml: releases\[11\] \(2\.0\.5\): glpi_min 10\.0 must be lower than glpi_max_exclusive 9\.0/,
     ],
     ['a plugin install mode unknown', P, (d: any) => (d.releases[0].install = 'cli'), /releases\[0\]\.install: expected one of web, console, got "cli"/],
-    ['a wrong format', P, (d: any) => (d.format = 2), /ocsinventoryng-releases\.yaml: format: expected 1, got 2 \(number\)/],
+    ['a wrong format', P, (d: any) => (d.format = 2), /ocsinventoryng-releases\.yaml: format 2 is newer than this tool understands \(format 1\)/],
     [
       'a branch note without its French twin',
       G,
@@ -178,20 +178,24 @@ describe('catalog: a broken entry gives a precise message', () => {
   });
 });
 
-describe('the validator itself', () => {
-  const schema = S.obj({ a: S.list(S.obj({ b: S.int({ min: 1 }), c: S.opt(S.bool()) })), d: S.union('a list or "all"', S.literal('all'), S.list(S.str())) });
+describe('the schema messages (src/formats/schema.ts)', () => {
+  const schema = z.strictObject({
+    a: z.array(z.strictObject({ b: z.int().min(1), c: z.boolean().optional() })),
+    d: z.union([z.literal('all'), z.array(z.string())], { error: (iss) => `expected a list or "all", got ${show(iss.input)}` }),
+  });
+  const invalid = (m: string) => new Error(m);
   it.each([
     [{ a: [{ b: 1 }], d: 'all' }, undefined],
-    [{ a: [{ b: 1 }, { b: 0 }], d: [] }, 'a[1].b: expected an integer >= 1, got 0'],
-    [{ a: [{ b: 1, c: 'yes' }], d: [] }, 'a[0].c: expected true or false, got "yes"'],
-    [{ a: {}, d: [] }, 'a: expected a list, got a mapping'],
-    [{ a: [], d: 'some' }, 'd: expected a list or "all", got "some"'],
-    [[], '(document): expected a mapping, got a list'],
+    [{ a: [{ b: 1 }, { b: 0 }], d: [] }, 'x.yaml: a[1].b: expected a value >= 1, got 0 (number)'],
+    [{ a: [{ b: 1, c: 'yes' }], d: [] }, 'x.yaml: a[0].c: expected true or false, got "yes"'],
+    [{ a: [{ b: 1.5 }], d: [] }, 'x.yaml: a[0].b: expected an integer, got 1.5 (number)'],
+    [{ a: {}, d: [] }, 'x.yaml: a: expected a list, got a mapping'],
+    [{ a: [], d: 'some' }, 'x.yaml: d: expected a list or "all", got "some"'],
+    [{ a: [], d: [], e: 1 }, 'x.yaml: e: unknown key (expected one of a, d)'],
+    [{ d: [] }, 'x.yaml: a: is required'],
+    [[], 'x.yaml: (document): expected a mapping, got a list'],
   ])('%j', (doc, message) => {
-    if (message === undefined) expect(() => validate(doc, schema)).not.toThrow();
-    else {
-      expect(() => validate(doc, schema)).toThrow(SchemaError);
-      expect(() => validate(doc, schema)).toThrow(message);
-    }
+    if (message === undefined) expect(() => parseDocument(schema, doc, 'x.yaml', invalid)).not.toThrow();
+    else expect(() => parseDocument(schema, doc, 'x.yaml', invalid)).toThrow(message);
   });
 });

@@ -559,13 +559,13 @@ describe('writePlan / readPlan', () => {
   };
 
   it.each([
-    ['a newer format', (d: Record<string, unknown>) => (d.format = 2), ExitCode.UNSUPPORTED, /plan format 2 is newer/],
+    ['a newer format', (d: Record<string, unknown>) => (d.format = 2), ExitCode.UNSUPPORTED, /\.yaml: format 2 is newer than this tool understands/],
     ['a step without runner', (d: Record<string, unknown>) => delete (d.steps as Array<Record<string, unknown>>)[3].runner, ExitCode.VERIFICATION_FAILED, /steps\[3\]\.runner: is required/],
     [
       'an unknown runner kind',
       (d: Record<string, unknown>) => ((d.steps as Array<{ runner: { kind: string } }>)[0].runner.kind = 'shell'),
       ExitCode.VERIFICATION_FAILED,
-      /steps\[0\]\.runner: expected a runner/,
+      /\.yaml: steps\[0\]\.runner\.kind: expected one of ocs-bridge, ocs-update-file, .*, got "shell"/,
     ],
     ['a duplicated step id', (d: Record<string, unknown>) => ((d.steps as Array<{ id: string }>)[1].id = (d.steps as Array<{ id: string }>)[0].id), ExitCode.VERIFICATION_FAILED, /appears twice/],
     [

@@ -64,7 +64,7 @@ describe('dossier command', () => {
     fs.writeFileSync(path.join(dir, 'run.yaml'), 'format: 3\n');
     const bad = await runCli(['dossier', dir]);
     expect(bad.exitCode).toBe(ExitCode.VERIFICATION_FAILED);
-    expect(bad.stderr).toMatch(/^error: run\.yaml: format must be 1/);
+    expect(bad.stderr).toMatch(/^error: run\.yaml: format 3 is newer than this tool understands \(format 1\)/);
   });
 
   it('--format docx without pandoc on PATH: exit 9 and a clear message (PATH stripped)', async () => {

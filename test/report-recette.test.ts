@@ -153,12 +153,14 @@ describe('recette.yaml', () => {
 
   it('refuses what it cannot honour, naming the field', () => {
     const bad = (doc: unknown) => () => checkRecette(doc);
-    expect(bad({ format: 2 })).toThrow(/format must be 1/);
-    expect(bad({ format: 1, anomalies: [{ id: 'A', state: 'fermée' }] })).toThrow(/anomalies\[0\]\.state must be one of ouverte, corrigée, vérifiée, close/);
-    expect(bad({ format: 1, severities: [{ id: 'A', severity: 'majeure', justification: ' ' }] })).toThrow(/severities\[0\]\.justification must say why/);
-    expect(bad({ format: 1, manualTests: [{ id: 'T', title: 't', tester: 'x', date: '2026-01-01', observed: 'o', status: 'failed' }] })).toThrow(/manualTests\[0\]\.anomaly is required/);
-    expect(bad({ format: 1, reserves: [{ text: 't', deadline: '4 décembre' }] })).toThrow(/reserves\[0\]\.deadline must be a day written YYYY-MM-DD/);
-    expect(bad({ format: 1, customers: 'x' })).toThrow(/customers is not a field/);
+    expect(bad({ format: 2 })).toThrow(/recette\.yaml: format 2 is newer than this tool understands/);
+    expect(bad({ format: 1, anomalies: [{ id: 'A', state: 'fermée' }] })).toThrow(/anomalies\[0\]\.state: expected one of ouverte, corrigée, vérifiée, close, got "fermée"/);
+    expect(bad({ format: 1, severities: [{ id: 'A', severity: 'majeure', justification: ' ' }] })).toThrow(/severities\[0\]\.justification: must say why the severity was changed/);
+    expect(bad({ format: 1, manualTests: [{ id: 'T', title: 't', tester: 'x', date: '2026-01-01', observed: 'o', status: 'failed' }] })).toThrow(
+      /manualTests\[0\]\.anomaly: is required for a failed test/,
+    );
+    expect(bad({ format: 1, reserves: [{ text: 't', deadline: '4 décembre' }] })).toThrow(/reserves\[0\]\.deadline: expected a day written YYYY-MM-DD, got "4 décembre"/);
+    expect(bad({ format: 1, customers: 'x' })).toThrow(/customers: unknown key \(expected one of format, customer, project/);
     expect(bad({ format: 1, severities: [{ id: 'A', severity: 'majeure', justification: ' ' }] })).toThrow(VerificationError);
   });
 

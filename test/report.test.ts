@@ -96,14 +96,18 @@ describe('loading inputs', () => {
   });
 
   it.each([
-    ['a format other than 1', (r: Record<string, unknown>) => ({ ...r, format: 2 }), /run\.yaml: format must be 1/],
-    ['a step with an unknown status', (r: Record<string, unknown>) => ({ ...r, steps: [{ stepId: 'x', status: 'done', tableDeltas: [], evidence: [] }] }), /steps\[0\]\.status must be one of/],
+    ['a format other than 1', (r: Record<string, unknown>) => ({ ...r, format: 2 }), /run\.yaml: format 2 is newer than this tool understands \(format 1\)/],
+    [
+      'a step with an unknown status',
+      (r: Record<string, unknown>) => ({ ...r, steps: [{ stepId: 'x', status: 'done', tableDeltas: [], evidence: [] }] }),
+      /run\.yaml: steps\[0\]\.status: expected one of passed, failed, not-run, skipped, got "done"/,
+    ],
     [
       'an anomaly with an unknown severity',
       (r: Record<string, unknown>) => ({ ...r, anomalies: [{ id: 'a', severity: 'critique', title: { fr: 'x', en: 'x' }, detail: { fr: 'x', en: 'x' }, resolved: false }] }),
       /anomalies\[0\]\.severity/,
     ],
-    ['a list where a mapping is expected', () => [1, 2, 3], /not a YAML mapping/],
+    ['a list where a mapping is expected', () => [1, 2, 3], /run\.yaml: \(document\): expected a mapping, got a list/],
   ])('VerificationError for %s in run.yaml', (_name, mutate, message) => {
     const dir = writeRunDir(root('bad'));
     const runFile = path.join(dir, 'run.yaml');
@@ -493,14 +497,13 @@ describe('plan texts in the language of the document', () => {
     expect(strip(before)).toBe(strip(now));
   });
 
-  it('French notes that do not go one for one with the notes are ignored (the English are shown)', () => {
+  it('French notes that do not go one for one with the notes are refused, as rehearse refuses them (one plan reader)', () => {
     const parts = realPlanParts();
     const runDir = writeRunDir(root('bad-notes'), parts);
     const old = legacyPlan(parts.plan, true);
     old.notesFr = old.notesFr!.slice(1);
     fs.writeFileSync(path.join(runDir, 'plan.yaml'), YAML.stringify(old));
-    const md = renderDossier(loadRunInputs(runDir));
-    expect(md).toContain(shown(esc(old.notes[0])));
+    expect(() => loadRunInputs(runDir)).toThrow(/plan\.yaml is not a valid plan: notesFr has \d+ entries, notes has \d+/);
   });
 });
 
@@ -653,11 +656,11 @@ describe('reasons recorded by the rehearsal and the audit, in the language of th
   it('a reasonFr that is not a string is refused like any malformed field', () => {
     const parts = fixtureParts();
     (parts.run.steps[0] as unknown as Record<string, unknown>).reasonFr = ['x'];
-    expect(() => loadRunInputs(writeRunDir(root('reasons-bad'), parts))).toThrow(/steps\[0\]\.reasonFr must be a string/);
+    expect(() => loadRunInputs(writeRunDir(root('reasons-bad'), parts))).toThrow(/run\.yaml: steps\[0\]\.reasonFr: expected a string/);
     // findings.yaml written before messages: an English reason string with a French twin that must be a string.
     const parts2 = fixtureParts();
     Object.assign(parts2.findings!.checksRun[4], { reason: 'no --glpi-dir given', reasonFr: 3 });
-    expect(() => loadRunInputs(writeRunDir(root('reasons-bad2'), parts2))).toThrow(/checksRun\[4\]\.reasonFr must be a string/);
+    expect(() => loadRunInputs(writeRunDir(root('reasons-bad2'), parts2))).toThrow(/findings\.yaml: checksRun\[4\]\.reasonFr: expected a string/);
     // A skip reason that is not a message this version knows.
     const parts3 = fixtureParts();
     Object.assign(parts3.findings!.checksRun[4], { reason: { id: 'audit.skip.from-the-future', params: {} } });

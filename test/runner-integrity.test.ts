@@ -278,11 +278,14 @@ describe('crash safety', () => {
 
 describe('the shared journal reader and plan comparison (no server)', () => {
   it('tolerates only an unterminated last line; a complete bad last line is corruption', () => {
-    const ok = '{"t":"1","event":"run-started"}\n{"t":"2","event":"step-started","stepId":"a"}\n';
+    const ok = '{"t":"1","event":"run-started","runId":"r","plan":"plan.yaml","snapshot":"s","instance":"i"}\n{"t":"2","event":"step-started","stepId":"a"}\n';
     expect(parseJournal(ok).events).toHaveLength(2);
     expect(parseJournal(`${ok}{"t":"3","ev`).torn).toEqual({ line: 3, bytes: 12, offset: Buffer.byteLength(ok) });
     expect(() => parseJournal(`${ok}{"t":"3","ev\n`)).toThrow(/line 3: not valid JSON/);
-    expect(() => parseJournal('{"t":"1"}\n')).toThrow(/line 1: an event needs "t" and "event"/);
+    expect(() => parseJournal('{"t":"1"}\n')).toThrow(/line 1: event: is required/);
+    // Every line is checked against its event's schema (src/formats/journal.ts), naming the field.
+    expect(() => parseJournal('{"t":"1","event":"run-started"}\n')).toThrow(/line 1: runId: is required/);
+    expect(() => parseJournal('{"event":"step-started","stepId":"a"}\n')).toThrow(/line 1: t: is required/);
   });
 
   it('names the steps removed, added, edited and moved', async () => {

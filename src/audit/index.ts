@@ -3,8 +3,6 @@
  * and reading and writing the findings file (format 1, docs/formats.md "Findings file").
  */
 import fs from 'node:fs';
-import path from 'node:path';
-import YAML from 'yaml';
 import type { AuditCheck } from './check-types.ts';
 import { isSkip } from './check-types.ts';
 import type { Message } from '../i18n/messages.ts';
@@ -19,12 +17,13 @@ import { GLPI_CHECKS } from './checks/glpi.ts';
 import { OCS_CHECKS } from './checks/ocs.ts';
 import { INTERCONNECTION_CHECKS } from './checks/interconnection.ts';
 import { TOOL_VERSION } from '../version.ts';
+import { readFindingsFile, writeFindingsFile } from '../formats/findings.ts';
 import { classifyDatabase, compareDotted } from '../inspect/detect.ts';
 import type { Dsn } from '../db/dsn.ts';
 import { formatDsn } from '../db/dsn.ts';
 import { connectReadOnly } from '../db/connect.ts';
 import type { Connection } from '../db/connect.ts';
-import { ExitCode, FindingsError, NotFoundError, ToolError, UnsupportedError, UsageError, fromSystemError } from '../errors.ts';
+import { ExitCode, FindingsError, NotFoundError, ToolError, UnsupportedError, UsageError } from '../errors.ts';
 
 export type { AuditCheck } from './check-types.ts';
 export type { AuditDb, AuditOptions } from './context.ts';
@@ -307,48 +306,15 @@ async function manifestRoles(dir: string, suffix: string): Promise<Partial<Recor
   return out;
 }
 
-/** Reads and validates a findings file (YAML or JSON). */
+/** Reads and validates a findings file (YAML or JSON): a bad one is a UsageError naming the file and the path. */
 export function readFindings(file: string): FindingsFile {
-  let text: string;
-  try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch (err) {
-    throw fromSystemError(err, `reading findings file ${file}`) ?? err;
-  }
-  let doc: unknown;
-  try {
-    doc = YAML.parse(text);
-  } catch (err) {
-    throw new UsageError(`${file} is not valid YAML/JSON: ${(err as Error).message.split('\n')[0]}`);
-  }
-  const d = doc as Partial<FindingsFile> | null;
-  if (!d || typeof d !== 'object') throw new UsageError(`${file} is not a findings file`);
-  if (d.format !== 1) throw new UsageError(`${file}: unsupported findings format ${JSON.stringify(d.format)} (this tool reads format 1)`);
-  if (!Array.isArray(d.findings) || !Array.isArray(d.checksRun)) throw new UsageError(`${file}: a findings file needs "findings" and "checksRun" lists`);
-  for (const [i, f] of d.findings.entries()) {
-    if (typeof f?.id !== 'string' || !SEVERITIES.includes(f.severity) || typeof f.count !== 'number' || !f.title || !f.remedy) {
-      throw new UsageError(`${file}: finding #${i + 1} lacks id, severity, count, title or remedy`);
-    }
-  }
-  // Skip reasons are messages; files written before messages existed hold `reason` and `reasonFr` strings.
-  for (const [i, k] of d.checksRun.entries()) {
-    if (!k || typeof k !== 'object' || k.reason === undefined || k.reason === null) continue;
-    const run: { reason?: unknown; reasonFr?: unknown } = k;
-    run.reason = fromSaved(run.reason, run.reasonFr);
-    delete run.reasonFr;
-    const problem = messageProblem(run.reason, `checksRun[${i}].reason`);
-    if (problem) throw new UsageError(`${file}: ${problem}`);
-  }
-  return d as FindingsFile;
+  return readFindingsFile(file, {
+    invalid: (message) => new UsageError(message),
+    missing: () => new NotFoundError(`findings file ${file} does not exist`, { hint: 'make one with: glpi-ocs-upgrade audit SNAPSHOT_DIR -o findings.yaml' }),
+  });
 }
 
 /** Writes a findings file: JSON when the name ends in .json, YAML otherwise. */
 export function writeFindings(file: string, findings: FindingsFile): void {
-  const text = file.endsWith('.json') ? `${JSON.stringify(findings, null, 2)}\n` : YAML.stringify(findings, { lineWidth: 0 });
-  try {
-    fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
-    fs.writeFileSync(file, text);
-  } catch (err) {
-    throw fromSystemError(err, `writing findings file ${file}`) ?? err;
-  }
+  writeFindingsFile(file, findings);
 }

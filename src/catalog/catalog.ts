@@ -1,19 +1,19 @@
 /**
  * The upgrade catalog: GLPI releases (migrations/glpi-releases.yaml), OCS releases (ocs-releases.yaml),
  * the OCS bridge, update files and PHP-side changes (ocs-updates.yaml), the ocsinventoryng plugin
- * releases (ocsinventoryng-releases.yaml). Every file is validated on load (schema, then cross-checks);
- * a broken entry ends in a CatalogError naming the file, the path and what is wrong.
+ * releases (ocsinventoryng-releases.yaml). Every file is validated on load (its schema in
+ * src/formats/catalog.ts, then the cross-checks here); a broken entry ends in a CatalogError naming the file,
+ * the path and what is wrong.
  *
  * Adding a release is adding entries to these files, not code.
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import YAML from 'yaml';
 import { ExitCode, ToolError } from '../errors.ts';
 import { compareDotted } from '../inspect/detect.ts';
 import { MIGRATIONS_DIR } from './ocs-releases.ts';
-import { S, SchemaError, validate } from './validate.ts';
-import type { Schema } from './validate.ts';
+import { glpiReleasesSchema, ocsReleasesSchema, ocsUpdatesSchema, pluginReleasesSchema, readCatalogFile } from '../formats/catalog.ts';
+import type { GlpiBranch, GlpiHazard, HazardText, OcsBridge, OcsPhpChange, OcsRelease, OcsUpdateFile, PluginCoreMigration, PluginRelease } from '../formats/catalog.ts';
 
 /** The catalog itself is broken (a file of migrations/): exit 1, the message names file and path. */
 export class CatalogError extends ToolError {
@@ -24,132 +24,21 @@ export class CatalogError extends ToolError {
 
 // ---------------------------------------------------------------------------------------------- types
 
-export interface TableChanges {
-  created?: string[];
-  dropped?: string[];
-  renamed?: Array<{ from: string; to: string }>;
-}
-
-export interface RowsDeleted {
-  table: string;
-  why: string;
-  /** The same reason in French (the French dossier prints it). */
-  why_fr: string;
-}
-
-export type GlpiUpdaterEntry = 'tools/cliupdate.php' | 'scripts/cliupdate.php' | 'bin/console';
-
-export interface GlpiConsoleCommand {
-  command: string;
-  args: string[];
-  what?: string;
-  /** `what` in French; required with `what`. */
-  what_fr?: string;
-}
-
-export interface GlpiBranch {
-  branch: string;
-  releases: string[];
-  latest: string;
-  php: string;
-  mysql?: string;
-  mariadb?: string;
-  /** The updater refuses MyISAM tables (11.0: DatabaseTablesEngine requirement). */
-  requires_innodb?: boolean;
-  updater: { entry: GlpiUpdaterEntry; command?: string; args: string[]; accepts_from: string; official_cli: boolean };
-  conversions?: GlpiConsoleCommand[];
-  check?: GlpiConsoleCommand;
-  reference_schema?: string;
-  reference_version?: string;
-  schema_changes?: TableChanges;
-  rows_deleted?: RowsDeleted[];
-  notes?: string;
-  /** `notes` in French; required with `notes`. */
-  notes_fr?: string;
-}
-
-export interface GlpiHazard {
-  id: string;
-  at: 'db-update' | 'conversion' | 'plugin-install';
-  crosses?: string;
-  hop_into?: string;
-  command?: string;
-  text: string;
-}
-
-export interface OcsRelease {
-  version: string;
-  gui_version: number;
-  date?: string;
-  php: string;
-  mysql: string;
-  mariadb?: string;
-  mysql_max_exclusive?: string;
-  notes?: string;
-}
-
-export interface OcsUpdateFile extends TableChanges {
-  gui_version: number;
-  rows_deleted?: RowsDeleted[];
-  hazards?: string[];
-  requires?: { mysql?: string; mariadb?: string };
-  notes?: string;
-  /** `notes` in French; required with `notes`. */
-  notes_fr?: string;
-}
-
-export interface OcsBridge extends TableChanges {
-  id: string;
-  from_gui_versions: number[];
-  to_gui_version: number;
-  release: string;
-  file: string;
-  split: string;
-  sql_mode: string;
-  rows_deleted?: RowsDeleted[];
-  hazards?: string[];
-  notes: string;
-  notes_fr: string;
-}
-
-export interface OcsPhpChange {
-  id: string;
-  gui_version: number;
-  function: string;
-  only_if?: string;
-  /** `only_if` in French; required with `only_if`. */
-  only_if_fr?: string;
-  tables: string[];
-  what: string;
-  what_fr: string;
-  notes?: string;
-  /** `notes` in French; required with `notes`. */
-  notes_fr?: string;
-}
-
-export interface PluginRelease {
-  version: string;
-  glpi_min: string;
-  glpi_max_exclusive: string;
-  ocs_gui_max?: number;
-  install: 'web' | 'console';
-  migrates_core: boolean;
-  proven?: string;
-  /** `proven` in French; required with `proven`. */
-  proven_fr?: string;
-}
-
-export interface PluginCoreMigration {
-  created: string[];
-  dropped: string[];
-  kept: string[];
-  hazards: string[];
-}
-
-export interface HazardText {
-  id: string;
-  text: string;
-}
+export type {
+  GlpiBranch,
+  GlpiConsoleCommand,
+  GlpiHazard,
+  GlpiUpdaterEntry,
+  HazardText,
+  OcsBridge,
+  OcsPhpChange,
+  OcsRelease,
+  OcsUpdateFile,
+  PluginCoreMigration,
+  PluginRelease,
+  RowsDeleted,
+  TableChanges,
+} from '../formats/catalog.ts';
 
 export interface Catalog {
   dir: string;
@@ -157,145 +46,6 @@ export interface Catalog {
   ocs: { releases: OcsRelease[]; bridge: OcsBridge; updateFiles: OcsUpdateFile[]; phpChanges: OcsPhpChange[]; hazards: HazardText[] };
   plugin: { releases: PluginRelease[]; coreMigration: PluginCoreMigration; hazards: HazardText[] };
 }
-
-// ---------------------------------------------------------------------------------------------- schemas
-
-const tables = S.list(S.table());
-const renamed = S.list(S.obj({ from: S.table(), to: S.table() }));
-const rowsDeleted = S.list(S.obj({ table: S.table(), why: S.str(), why_fr: S.str() }));
-const consoleCommand = S.obj({
-  command: S.str({ pattern: /^[a-z0-9_:]+$/, what: 'a console command like "migration:utf8mb4"' }),
-  args: S.list(S.str()),
-  what: S.opt(S.str()),
-  what_fr: S.opt(S.str()),
-});
-const hazardText = S.obj({ id: S.str({ pattern: /^[a-z0-9_.-]+$/, what: 'a hazard id like "ocs.batteries.recreated"' }), text: S.str() });
-
-const GLPI_SCHEMA: Schema = S.obj({
-  format: S.literal(1),
-  branches: S.list(
-    S.obj({
-      branch: S.str({ pattern: /^\d+\.\d+$/, what: 'a branch like "10.0"' }),
-      releases: S.list(S.version(), true),
-      latest: S.version(),
-      php: S.range(),
-      mysql: S.opt(S.version()),
-      mariadb: S.opt(S.version()),
-      requires_innodb: S.opt(S.bool()),
-      updater: S.obj({
-        entry: S.oneOf(['tools/cliupdate.php', 'scripts/cliupdate.php', 'bin/console']),
-        command: S.opt(S.str()),
-        args: S.list(S.str()),
-        accepts_from: S.version(),
-        official_cli: S.bool(),
-      }),
-      conversions: S.opt(S.list(consoleCommand, true)),
-      check: S.opt(consoleCommand),
-      reference_schema: S.opt(S.str({ pattern: /^glpi-[\d.]+-empty\.sql$/, what: 'a file name like glpi-10.0.22-empty.sql' })),
-      reference_version: S.opt(S.version()),
-      schema_changes: S.opt(S.obj({ created: S.opt(tables), dropped: S.opt(tables), renamed: S.opt(renamed) })),
-      rows_deleted: S.opt(rowsDeleted),
-      notes: S.opt(S.str()),
-      notes_fr: S.opt(S.str()),
-    }),
-    true,
-  ),
-  hazards: S.list(
-    S.obj({
-      id: S.str({ pattern: /^[a-z0-9_.-]+$/, what: 'a hazard id' }),
-      at: S.oneOf(['db-update', 'conversion', 'plugin-install']),
-      crosses: S.opt(S.str({ pattern: /^\d+\.\d+$/, what: 'a branch' })),
-      hop_into: S.opt(S.str({ pattern: /^\d+\.\d+$/, what: 'a branch' })),
-      command: S.opt(S.str()),
-      text: S.str(),
-    }),
-  ),
-});
-
-const OCS_RELEASES_SCHEMA: Schema = S.obj({
-  format: S.literal(1),
-  releases: S.list(
-    S.obj({
-      version: S.version(),
-      gui_version: S.int({ min: 1 }),
-      date: S.opt(S.str()),
-      php: S.range(),
-      mysql: S.version(),
-      mariadb: S.opt(S.version()),
-      mysql_max_exclusive: S.opt(S.version()),
-      notes: S.opt(S.str()),
-    }),
-    true,
-  ),
-});
-
-const OCS_UPDATES_SCHEMA: Schema = S.obj({
-  format: S.literal(1),
-  bridge: S.obj({
-    id: S.str(),
-    from_gui_versions: S.list(S.int({ min: 1 }), true),
-    to_gui_version: S.int({ min: 1 }),
-    release: S.version(),
-    file: S.str(),
-    split: S.oneOf(['naive-semicolon']),
-    sql_mode: S.str(),
-    created: S.opt(tables),
-    dropped: S.opt(tables),
-    renamed: S.opt(renamed),
-    rows_deleted: S.opt(rowsDeleted),
-    hazards: S.opt(S.list(S.str())),
-    notes: S.str(),
-    notes_fr: S.str(),
-  }),
-  php_changes: S.list(
-    S.obj({
-      id: S.str(),
-      gui_version: S.int({ min: 1 }),
-      function: S.str(),
-      only_if: S.opt(S.str()),
-      only_if_fr: S.opt(S.str()),
-      tables: S.list(S.str(), true),
-      what: S.str(),
-      what_fr: S.str(),
-      notes: S.opt(S.str()),
-      notes_fr: S.opt(S.str()),
-    }),
-  ),
-  update_files: S.list(
-    S.obj({
-      gui_version: S.int({ min: 1 }),
-      created: S.opt(tables),
-      dropped: S.opt(tables),
-      renamed: S.opt(renamed),
-      rows_deleted: S.opt(rowsDeleted),
-      hazards: S.opt(S.list(S.str())),
-      requires: S.opt(S.obj({ mysql: S.opt(S.version()), mariadb: S.opt(S.version()) })),
-      notes: S.opt(S.str()),
-      notes_fr: S.opt(S.str()),
-    }),
-    true,
-  ),
-  hazards: S.list(hazardText),
-});
-
-const PLUGIN_SCHEMA: Schema = S.obj({
-  format: S.literal(1),
-  core_migration: S.obj({ created: tables, dropped: tables, kept: tables, hazards: S.list(S.str()) }),
-  releases: S.list(
-    S.obj({
-      version: S.version(),
-      glpi_min: S.version(),
-      glpi_max_exclusive: S.version(),
-      ocs_gui_max: S.opt(S.int({ min: 1 })),
-      install: S.oneOf(['web', 'console']),
-      migrates_core: S.bool(),
-      proven: S.opt(S.str()),
-      proven_fr: S.opt(S.str()),
-    }),
-    true,
-  ),
-  hazards: S.list(hazardText),
-});
 
 // ---------------------------------------------------------------------------------------------- loading
 
@@ -305,32 +55,6 @@ export const CATALOG_FILES = {
   ocsUpdates: 'ocs-updates.yaml',
   plugin: 'ocsinventoryng-releases.yaml',
 } as const;
-
-function readYaml(dir: string, name: string): unknown {
-  const file = path.join(dir, name);
-  let text: string;
-  try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch (err) {
-    throw new CatalogError(`catalog file ${name} cannot be read in ${dir}: ${(err as Error).message}`, { cause: err });
-  }
-  try {
-    return YAML.parse(text);
-  } catch (err) {
-    throw new CatalogError(`${name}: not valid YAML: ${(err as Error).message.split('\n')[0]}`, { cause: err });
-  }
-}
-
-function checked<T>(dir: string, name: string, schema: Schema): T {
-  const doc = readYaml(dir, name);
-  try {
-    validate(doc, schema);
-  } catch (err) {
-    if (err instanceof SchemaError) throw new CatalogError(`${name}: ${err.message}`, { cause: err });
-    throw err;
-  }
-  return doc as T;
-}
 
 /** Cross-entry checks that a schema cannot express. Each failure names the file and the entry. */
 function crossCheck(c: Catalog): void {
@@ -414,10 +138,11 @@ const caches = new Map<string, Catalog>();
 export function loadCatalog(dir: string = MIGRATIONS_DIR): Catalog {
   const hit = caches.get(dir);
   if (hit) return hit;
-  const glpi = checked<{ branches: GlpiBranch[]; hazards: GlpiHazard[] }>(dir, CATALOG_FILES.glpi, GLPI_SCHEMA);
-  const ocsReleases = checked<{ releases: OcsRelease[] }>(dir, CATALOG_FILES.ocsReleases, OCS_RELEASES_SCHEMA);
-  const ocsUpdates = checked<{ bridge: OcsBridge; php_changes: OcsPhpChange[]; update_files: OcsUpdateFile[]; hazards: HazardText[] }>(dir, CATALOG_FILES.ocsUpdates, OCS_UPDATES_SCHEMA);
-  const plugin = checked<{ releases: PluginRelease[]; core_migration: PluginCoreMigration; hazards: HazardText[] }>(dir, CATALOG_FILES.plugin, PLUGIN_SCHEMA);
+  const invalid = (message: string, cause?: unknown) => new CatalogError(message, { cause });
+  const glpi = readCatalogFile(dir, CATALOG_FILES.glpi, glpiReleasesSchema, invalid);
+  const ocsReleases = readCatalogFile(dir, CATALOG_FILES.ocsReleases, ocsReleasesSchema, invalid);
+  const ocsUpdates = readCatalogFile(dir, CATALOG_FILES.ocsUpdates, ocsUpdatesSchema, invalid);
+  const plugin = readCatalogFile(dir, CATALOG_FILES.plugin, pluginReleasesSchema, invalid);
   const catalog: Catalog = {
     dir,
     glpi: { branches: glpi.branches, hazards: glpi.hazards },

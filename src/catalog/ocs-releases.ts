@@ -1,10 +1,9 @@
 /**
  * OCS Inventory NG release ↔ GUI_VERSION map, loaded from migrations/ocs-releases.yaml.
  */
-import fs from 'node:fs';
 import path from 'node:path';
-import YAML from 'yaml';
 import { ToolError, ExitCode } from '../errors.ts';
+import { ocsReleasesSchema, readCatalogFile } from '../formats/catalog.ts';
 import { PACKAGE_ROOT } from '../paths.ts';
 
 export interface OcsReleaseEntry {
@@ -19,17 +18,8 @@ let cache: OcsReleaseEntry[] | undefined;
 
 export function ocsReleases(): OcsReleaseEntry[] {
   if (cache) return cache;
-  const file = path.join(MIGRATIONS_DIR, 'ocs-releases.yaml');
-  const doc = YAML.parse(fs.readFileSync(file, 'utf8')) as { format?: number; releases?: unknown };
-  if (doc?.format !== 1 || !Array.isArray(doc.releases)) {
-    throw new ToolError(`${file}: expected format 1 with a releases list`, ExitCode.INTERNAL);
-  }
-  cache = (doc.releases as OcsReleaseEntry[]).map((r, i) => {
-    if (typeof r.version !== 'string' || !Number.isInteger(r.gui_version)) {
-      throw new ToolError(`${file}: release #${i + 1} needs a version string and an integer gui_version`, ExitCode.INTERNAL);
-    }
-    return r;
-  });
+  // The one reader of the catalog's files (src/formats/catalog.ts), without the catalog's cross-checks.
+  cache = readCatalogFile(MIGRATIONS_DIR, 'ocs-releases.yaml', ocsReleasesSchema, (message) => new ToolError(message, ExitCode.INTERNAL)).releases;
   return cache;
 }
 

@@ -9,11 +9,72 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { VerificationError } from '../errors.ts';
-import type { Anomaly, JournalEvent, PlanDifference, RollbackRecord, RunAttempt, StepResult, StepStatus } from '../rehearse/run-types.ts';
-import { upgradeSavedText } from '../i18n/saved.ts';
+import { VerificationError, fromSystemError } from '../errors.ts';
+import { anomaly, planDifference as planDifferenceSchema, preCheck, rollbackRecord, stepResult, stepStatus } from './run-file.ts';
+import type { Anomaly, PlanDifference, RollbackRecord, RunAttempt, StepResult, StepStatus } from './run-file.ts';
+import { describeIssue, orderLike, z } from './schema.ts';
 
 export const JOURNAL_FILE = 'journal.jsonl';
+
+const t = z.string();
+const pid = z.number().optional();
+
+/** One line of the journal: `t` (ISO time), `event`, and the event's fields. */
+export const journalEvent = z.discriminatedUnion('event', [
+  z.object({
+    t,
+    event: z.literal('run-started'),
+    runId: z.string(),
+    plan: z.string(),
+    snapshot: z.string(),
+    instance: z.string(),
+    /** sha256 of the plan file and its step ids/hashes (absent in journals written before plans were pinned). */
+    planSha256: z.string().optional(),
+    steps: z.array(z.string()).optional(),
+    stepHashes: z.array(z.string()).optional(),
+    pid,
+  }),
+  z.object({
+    t,
+    event: z.literal('attempt-started'),
+    attempt: z.number(),
+    planSha256: z.string(),
+    steps: z.array(z.string()),
+    stepHashes: z.array(z.string()),
+    changes: planDifferenceSchema,
+    /** The instance of this attempt (a new embedded one when the run's own one was gone). */
+    instance: z.string().optional(),
+    reason: z.string().optional(),
+    pid,
+  }),
+  z.object({ t, event: z.literal('resumed'), pid, attempt: z.number().optional() }),
+  z.object({ t, event: z.literal('restore-finished'), tables: z.number(), ok: z.boolean(), preChecks: z.array(preCheck).optional() }),
+  z.object({ t, event: z.literal('step-started'), stepId: z.string() }),
+  z.object({
+    t,
+    event: z.literal('step-finished'),
+    stepId: z.string(),
+    status: stepStatus,
+    durationMs: z.number(),
+    fingerprint: z.string().optional(),
+    /** The step's full result and anomalies: run.yaml is derived from these. */
+    result: stepResult.optional(),
+    anomalies: z.array(anomaly).optional(),
+  }),
+  rollbackRecord.extend({ t, event: z.literal('step-rolled-back') }),
+  z.object({ t, event: z.literal('process-started'), stepId: z.string(), pid: z.number(), startTime: z.number().optional(), command: z.string() }),
+  z.object({ t, event: z.literal('process-finished'), stepId: z.string(), pid: z.number(), exitCode: z.number() }),
+  z.object({ t, event: z.literal('process-stopped'), stepId: z.string().optional(), pid: z.number(), signal: z.string(), connectionsKilled: z.number() }),
+  z.object({ t, event: z.literal('sessions-killed'), ids: z.array(z.number()) }),
+  z.object({ t, event: z.literal('lock-taken-over'), lock: z.enum(['run', 'instance']), holderPid: z.number(), holderStarted: z.string().optional() }),
+  z.object({ t, event: z.literal('journal-repaired'), line: z.number(), bytes: z.number() }),
+  z.object({ t, event: z.literal('run-interrupted'), stepId: z.string().optional(), signal: z.string() }),
+  z.object({ t, event: z.literal('run-finished'), complete: z.boolean() }),
+  /** [apply] The pre-apply backup of production, taken (or checked) before the first write. */
+  z.object({ t, event: z.literal('backup-ready'), backupId: z.string(), backupDir: z.string(), taken: z.boolean() }),
+]);
+
+export type JournalEvent = z.infer<typeof journalEvent>;
 
 export interface JournalRead {
   events: JournalEvent[];
@@ -45,11 +106,13 @@ export function parseJournal(text: string, label = JOURNAL_FILE): JournalRead {
         hint: 'a journal is only ever appended to: a bad line before the last one means the file was edited or damaged; keep it as evidence and rehearse again in a new run directory',
       });
     }
-    const o = ev as Record<string, unknown>;
-    if (!o || typeof o !== 'object' || typeof o.event !== 'string' || typeof o.t !== 'string') {
-      throw new VerificationError(`${label} line ${i + 1}: an event needs "t" and "event"`);
+    const r = journalEvent.safeParse(ev, { reportInput: true });
+    if (!r.success) {
+      throw new VerificationError(`${label} line ${i + 1}: ${describeIssue(r.error.issues[0])}`, {
+        hint: 'a journal is only ever appended to by this tool: keep it as evidence and rehearse again in a new run directory',
+      });
     }
-    events.push(o as unknown as JournalEvent);
+    events.push(orderLike(ev, r.data) as JournalEvent);
   }
   return { events, torn };
 }
@@ -57,6 +120,22 @@ export function parseJournal(text: string, label = JOURNAL_FILE): JournalRead {
 export function readJournalFile(file: string): JournalRead {
   if (!fs.existsSync(file)) return { events: [] };
   return parseJournal(fs.readFileSync(file, 'utf8'), path.basename(file));
+}
+
+/** The one writer: appends one event as a line and fsyncs it (a crash leaves at worst a torn last line). */
+export function appendJournalEvent(file: string, event: JournalEvent): void {
+  const line = `${JSON.stringify(event)}\n`;
+  try {
+    const fd = fs.openSync(file, 'a');
+    try {
+      fs.writeSync(fd, line);
+      fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
+  } catch (err) {
+    throw fromSystemError(err, 'writing the run journal') ?? err;
+  }
 }
 
 /** Cuts a torn last line off the journal (so that the next append starts on a line of its own). */
@@ -146,11 +225,9 @@ export function journalState(events: JournalEvent[]): JournalState {
       }
       case 'restore-finished':
         state.restored = e.ok;
-        if (e.preChecks) {
-          // Journals written before messages existed hold the pre-checks' texts as English strings with French twins.
-          for (const [i, p] of e.preChecks.entries()) for (const field of ['title', 'detail']) upgradeSavedText(p, field, `preChecks[${i}]`);
-          state.preChecks = e.preChecks;
-        }
+        // Journals written before messages existed hold the pre-checks' texts as English strings with French
+        // twins: the event's schema (run-file.ts preCheck) has read them into messages.
+        if (e.preChecks) state.preChecks = e.preChecks;
         break;
       case 'step-started':
         state.inFlight = e.stepId;

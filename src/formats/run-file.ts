@@ -1,158 +1,161 @@
 /**
- * The one reader of `run.yaml` (a run directory's summary, format 1; docs/formats.md), shared by
- * `rehearse --resume`, `dossier`, `dat` and `ci`. The file is derived from the journal (journal.jsonl is the
- * truth); this reader checks it structurally so that the renderers can trust it: a missing file is a
- * NotFoundError, a file that is not what its format says a VerificationError naming the field.
+ * `run.yaml` (a run directory's summary, format 1; docs/formats.md): the schema, its types, the one reader
+ * (shared by `rehearse --resume`, `dossier`, `dat` and `ci`) and the one writer. The file is derived from the
+ * journal (journal.jsonl is the truth). A missing file is a NotFoundError, a file that is not what its format
+ * says a VerificationError naming the file and the path inside it.
+ *
+ * A run directory holds:
+ *   run.yaml            RunSummary: what was run, where, with what, and each step's result
+ *   journal.jsonl       one JournalEvent per line, appended as things happen (src/formats/journal.ts)
+ *   plan.yaml           copy of the plan that was rehearsed (src/formats/plan.ts)
+ *   findings.yaml       copy of the audit findings used, if any (src/formats/findings.ts)
+ *   evidence/<step>/…   updater output, row counts before/after, checksums, schema diffs
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import YAML from 'yaml';
 import { NotFoundError, VerificationError } from '../errors.ts';
-import type { RunSummary } from '../rehearse/run-types.ts';
-import { upgradeSavedText } from '../i18n/saved.ts';
+import { localizedText, severity } from './findings.ts';
+import { message, savedTexts, twins } from './message.ts';
+import { checkFormat, parseDocument, parseYamlText, readText, writeYamlAtomic, yamlBody, z } from './schema.ts';
 
 export const RUN_FILE = 'run.yaml';
+export const RUN_FORMAT = 1;
 
-type Obj = Record<string, unknown>;
+export const stepStatus = z.enum(['passed', 'failed', 'not-run', 'skipped']);
 
-export class Checker {
-  constructor(readonly file: string) {}
-  fail(field: string, what: string): never {
-    throw new VerificationError(`${this.file}: ${field ? `${field} ` : ''}${what}`, {
-      hint: 'the file is not in the documented format (docs/formats.md); regenerate it with the command that writes it',
-    });
-  }
-  obj(v: unknown, field: string): Obj {
-    if (!v || typeof v !== 'object' || Array.isArray(v)) this.fail(field, 'must be a mapping');
-    return v as Obj;
-  }
-  arr(v: unknown, field: string): unknown[] {
-    if (!Array.isArray(v)) this.fail(field, 'must be a list');
-    return v;
-  }
-  str(v: unknown, field: string): string {
-    if (typeof v !== 'string') this.fail(field, 'must be a string');
-    return v;
-  }
-  optStr(v: unknown, field: string): void {
-    if (v !== undefined && v !== null && typeof v !== 'string') this.fail(field, 'must be a string');
-  }
-  num(v: unknown, field: string): number {
-    if (typeof v !== 'number' || !Number.isFinite(v)) this.fail(field, 'must be a number');
-    return v;
-  }
-  bool(v: unknown, field: string): boolean {
-    if (typeof v !== 'boolean') this.fail(field, 'must be true or false');
-    return v;
-  }
-  oneOf<T extends string>(v: unknown, field: string, values: readonly T[]): T {
-    if (typeof v !== 'string' || !values.includes(v as T)) this.fail(field, `must be one of ${values.join(', ')}`);
-    return v as T;
-  }
-  text(v: unknown, field: string): void {
-    const o = this.obj(v, field);
-    this.str(o.fr, `${field}.fr`);
-    this.str(o.en, `${field}.en`);
-  }
-  header(doc: Obj): void {
-    if (doc.format !== 1) this.fail('format', `must be 1 (found ${JSON.stringify(doc.format ?? null)})`);
-    const tool = this.obj(doc.tool, 'tool');
-    this.str(tool.version, 'tool.version');
-  }
-}
+const tableDelta = z.object({
+  table: z.string(),
+  before: z.number().nullable(),
+  after: z.number().nullable(),
+  /** "expected" when the plan's catalog explains it, "anomaly" otherwise. */
+  verdict: z.enum(['unchanged', 'expected', 'anomaly']),
+  explanation: z.string().optional(),
+});
 
-export const SEVERITIES = ['bloquante', 'majeure', 'mineure'] as const;
-const STEP_STATUSES = ['passed', 'failed', 'not-run', 'skipped'] as const;
+export const anomaly = z.object({
+  /** Stable id within a run, e.g. "A-ocs-7037-softwares". */
+  id: z.string(),
+  stepId: z.string().optional(),
+  findingId: z.string().optional(),
+  severity,
+  title: localizedText,
+  detail: localizedText,
+  remedy: localizedText.optional(),
+  /** Resolved during the rehearsal (e.g. by a corrective migration); residual otherwise. */
+  resolved: z.boolean(),
+});
 
-export function checkRunSummary(c: Checker, doc: Obj): RunSummary {
-  c.header(doc);
-  c.str(doc.runId, 'runId');
-  c.str(doc.startedAt, 'startedAt');
-  c.optStr(doc.finishedAt, 'finishedAt');
-  c.bool(doc.dryRun, 'dryRun');
-  c.bool(doc.complete, 'complete');
-  const snap = c.obj(doc.snapshot, 'snapshot');
-  c.str(snap.dir, 'snapshot.dir');
-  c.str(snap.id, 'snapshot.id');
-  const plan = c.obj(doc.plan, 'plan');
-  c.str(plan.file, 'plan.file');
-  const inst = c.obj(doc.instance, 'instance');
-  c.oneOf(inst.kind, 'instance.kind', ['embedded', 'external', 'production'] as const);
-  c.str(inst.serverVersion, 'instance.serverVersion');
-  c.obj(inst.settings ?? {}, 'instance.settings');
-  c.arr(doc.distributions ?? [], 'distributions').forEach((d, i) => {
-    const o = c.obj(d, `distributions[${i}]`);
-    c.str(o.product, `distributions[${i}].product`);
-    c.str(o.version, `distributions[${i}].version`);
-    c.optStr(o.sha256, `distributions[${i}].sha256`);
-  });
-  c.arr(doc.preChecks ?? [], 'preChecks').forEach((p, i) => {
-    const o = c.obj(p, `preChecks[${i}]`);
-    c.str(o.id, `preChecks[${i}].id`);
-    c.oneOf(o.status, `preChecks[${i}].status`, ['passed', 'failed'] as const);
-    // Title and detail are messages; runs written before messages existed hold English strings with French twins.
-    for (const field of ['title', 'detail']) {
-      if (typeof o[field] === 'string') c.optStr(o[`${field}Fr`], `preChecks[${i}].${field}Fr`);
-      const problem = upgradeSavedText(o, field, `preChecks[${i}]`);
-      if (problem) c.fail('', problem);
-    }
-  });
-  c.arr(doc.steps, 'steps').forEach((s, i) => {
-    const f = `steps[${i}]`;
-    const o = c.obj(s, f);
-    c.str(o.stepId, `${f}.stepId`);
-    c.oneOf(o.status, `${f}.status`, STEP_STATUSES);
-    c.optStr(o.reason, `${f}.reason`);
-    c.optStr(o.reasonFr, `${f}.reasonFr`);
-    if (o.durationMs !== undefined) c.num(o.durationMs, `${f}.durationMs`);
-    c.arr(o.tableDeltas ?? [], `${f}.tableDeltas`).forEach((d, j) => {
-      const t = c.obj(d, `${f}.tableDeltas[${j}]`);
-      c.str(t.table, `${f}.tableDeltas[${j}].table`);
-      c.oneOf(t.verdict, `${f}.tableDeltas[${j}].verdict`, ['unchanged', 'expected', 'anomaly'] as const);
-    });
-    for (const [j, e] of c.arr(o.evidence ?? [], `${f}.evidence`).entries()) c.str(e, `${f}.evidence[${j}]`);
-    o.tableDeltas ??= [];
-    o.evidence ??= [];
-  });
-  c.arr(doc.anomalies ?? [], 'anomalies').forEach((a, i) => {
-    const f = `anomalies[${i}]`;
-    const o = c.obj(a, f);
-    c.str(o.id, `${f}.id`);
-    c.oneOf(o.severity, `${f}.severity`, SEVERITIES);
-    c.text(o.title, `${f}.title`);
-    c.text(o.detail, `${f}.detail`);
-    if (o.remedy !== undefined) c.text(o.remedy, `${f}.remedy`);
-    c.bool(o.resolved, `${f}.resolved`);
-  });
-  doc.distributions ??= [];
-  doc.preChecks ??= [];
-  doc.anomalies ??= [];
-  inst.settings ??= {};
-  return doc as unknown as RunSummary;
+export const stepResult = z.object({
+  stepId: z.string(),
+  status: stepStatus,
+  startedAt: z.string().optional(),
+  finishedAt: z.string().optional(),
+  durationMs: z.number().optional(),
+  /** Why not run / skipped / failed, in one line (English); for not-run steps, the exact command the user must run. */
+  reason: z.string().optional(),
+  /** The same line in French, printed by the French dossier (absent in runs written by older versions). */
+  reasonFr: z.string().optional(),
+  commandForUser: z.string().optional(),
+  versionBefore: z.string().optional(),
+  versionAfter: z.string().optional(),
+  statements: z.object({ total: z.number(), ok: z.number(), expectedErrors: z.number(), failed: z.number() }).optional(),
+  tableDeltas: z.array(tableDelta).default([]),
+  /** Tables that must not change and did not (count), or that changed (names). */
+  untouchedChecked: z.number().optional(),
+  untouchedChanged: z.array(z.string()).optional(),
+  /** Evidence files, relative to the run directory. */
+  evidence: z.array(z.string()).default([]),
+  /** Short excerpt of the updater's output, for the dossier. */
+  outputExcerpt: z.string().optional(),
+});
+
+/** What differs between two plans, step by step. */
+export const planDifference = z.object({ added: z.array(z.string()), removed: z.array(z.string()), changed: z.array(z.string()), moved: z.array(z.string()) });
+
+/** One attempt of a run: the first run, or a later `--new-attempt` with a changed plan (derived from the journal). */
+const runAttempt = z.object({
+  attempt: z.number(),
+  startedAt: z.string(),
+  /** sha256 of the plan file the attempt ran. */
+  planSha256: z.string().optional(),
+  steps: z.number().optional(),
+  /** How it ended: complete, incomplete (not-run steps), failed, interrupted, or abandoned (a crash, then a new attempt). */
+  outcome: z.enum(['complete', 'incomplete', 'failed', 'interrupted', 'abandoned', 'running']),
+  failedSteps: z.array(z.string()),
+  /** Why the plan changed (for attempts after the first): steps added, removed, edited or moved. */
+  planChanges: planDifference.optional(),
+  reason: z.string().optional(),
+});
+
+/** A rollback of a step, as recorded in the journal. */
+export const rollbackRecord = z.object({
+  stepId: z.string(),
+  /** failed: the step failed; interrupted: Ctrl-C or a signal; crash: found half-run on --resume. */
+  cause: z.enum(['failed', 'interrupted', 'crash']),
+  mode: z.enum(['copy', 'replay', 'none']),
+  ok: z.boolean(),
+  detail: z.string().optional(),
+});
+
+/** Checks before the first step (restore checksums vs manifest, etc.): title and detail are messages. */
+export const preCheck = savedTexts(
+  ['title', 'detail'],
+  z.object({
+    id: z.string(),
+    title: message,
+    status: z.enum(['passed', 'failed']),
+    detail: message,
+    ...twins('title', 'detail'),
+  }),
+);
+
+export const runSchema = z.object({
+  format: z.literal(RUN_FORMAT),
+  tool: z.object({ name: z.literal('glpi-ocs-upgrade'), version: z.string() }),
+  runId: z.string(),
+  startedAt: z.string(),
+  finishedAt: z.string().optional(),
+  dryRun: z.boolean(),
+  complete: z.boolean(),
+  snapshot: z.object({ dir: z.string(), id: z.string() }),
+  plan: z.object({ file: z.string(), steps: z.number() }),
+  instance: z.object({ kind: z.enum(['embedded', 'external', 'production']), serverVersion: z.string(), settings: z.record(z.string(), z.unknown()).default({}) }),
+  /** What each distribution provided (for OCS, also which 7005→7006 bridge was used). */
+  distributions: z.array(z.object({ product: z.string(), version: z.string(), path: z.string(), sha256: z.string().optional(), note: z.string().optional() })).default([]),
+  preChecks: z.array(preCheck).default([]),
+  steps: z.array(stepResult),
+  anomalies: z.array(anomaly).default([]),
+  /** Every attempt of this run directory, from the journal (absent in runs written by older versions). */
+  attempts: z.array(runAttempt).optional(),
+  /** Every rollback of a step, from the journal. */
+  rollbacks: z.array(rollbackRecord).optional(),
+});
+
+export type StepStatus = z.infer<typeof stepStatus>;
+export type TableDelta = z.infer<typeof tableDelta>;
+export type Anomaly = z.infer<typeof anomaly>;
+export type StepResult = z.infer<typeof stepResult>;
+export type PlanDifference = z.infer<typeof planDifference>;
+export type RunAttempt = z.infer<typeof runAttempt>;
+export type RollbackRecord = z.infer<typeof rollbackRecord>;
+export type RunSummary = z.infer<typeof runSchema>;
+
+const invalid = (message: string) => new VerificationError(message, { hint: 'the file is not in the documented format (docs/formats.md); regenerate it with the command that writes it' });
+
+/** Checks a parsed run.yaml. */
+export function parseRunSummary(doc: unknown, label = RUN_FILE): RunSummary {
+  checkFormat(doc, label, RUN_FORMAT, invalid);
+  return parseDocument(runSchema, doc, label, invalid);
 }
 
 /** Reads and checks `run.yaml` of `runDir`. */
 export function readRunFile(runDir: string): RunSummary {
-  const file = path.join(runDir, RUN_FILE);
-  let text: string;
-  try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch (err) {
-    if ((err as { code?: string }).code === 'ENOENT') {
-      throw new NotFoundError(`${runDir} is not a run directory: run.yaml not found`, {
-        hint: 'give the directory written by `glpi-ocs-upgrade rehearse` (it holds run.yaml, plan.yaml, journal.jsonl)',
-      });
-    }
-    throw err;
-  }
-  let doc: unknown;
-  try {
-    doc = YAML.parse(text);
-  } catch (err) {
-    throw new VerificationError(`run.yaml: not valid YAML (${(err as Error).message.split('\n')[0]})`);
-  }
-  if (!doc || typeof doc !== 'object' || Array.isArray(doc)) throw new VerificationError('run.yaml: not a YAML mapping');
-  return checkRunSummary(new Checker('run.yaml'), doc as Obj);
+  const text = readText(path.join(runDir, RUN_FILE), () => {
+    return new NotFoundError(`${runDir} is not a run directory: run.yaml not found`, {
+      hint: 'give the directory written by `glpi-ocs-upgrade rehearse` (it holds run.yaml, plan.yaml, journal.jsonl)',
+    });
+  });
+  return parseRunSummary(parseYamlText(text, RUN_FILE, invalid));
 }
 
 /** run.yaml when there is one; with `lenient`, undefined also for a damaged one (the journal is the truth). */
@@ -164,4 +167,11 @@ export function readRunFileIfAny(runDir: string, options: { lenient?: boolean } 
     if (options.lenient) return undefined;
     throw err;
   }
+}
+
+/** The one writer of run.yaml (atomic). */
+export function writeRunFile(runDir: string, run: RunSummary): void {
+  // No comment line: the dossier prints run.yaml's fingerprint, which must not change with this tool's version.
+  const file = path.join(runDir, RUN_FILE);
+  writeYamlAtomic(file, yamlBody(run), { what: `writing ${file}` });
 }

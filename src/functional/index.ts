@@ -24,6 +24,7 @@ import { probePhp, type GlpiDistribution, type PluginDistribution } from '../dis
 import type { OcsDistribution } from '../distributions/ocs.ts';
 import { shellQuote } from '../rehearse/executors/common.ts';
 import { InterruptedError, UsageError } from '../errors.ts';
+import { readFunctionalResultsFile, writeFunctionalResultsFile } from '../formats/functional-results.ts';
 import { loadBook } from './book.ts';
 import { createGlpiAccount, createOcsAccount, encryptForGlpi, pointOcsServersAtTestInstance, type TempAccount } from './data.ts';
 import { runScenario, type AppHandle } from './engine.ts';
@@ -353,13 +354,11 @@ export async function runFunctionalStage(o: FunctionalStageOptions): Promise<Fun
     manual: book.manual,
     sources: book.sources,
   };
-  fs.writeFileSync(path.join(outDir, RESULTS_FILE), `${JSON.stringify(out, null, 2)}\n`);
+  writeFunctionalResultsFile(path.join(outDir, RESULTS_FILE), out);
   return out;
 }
 
 /** Reads `<runDir>/functional/results.json` (undefined when the stage never ran). */
 export function readFunctionalResults(runDir: string): FunctionalResults | undefined {
-  const file = path.join(runDir, 'functional', RESULTS_FILE);
-  if (!fs.existsSync(file)) return undefined;
-  return JSON.parse(fs.readFileSync(file, 'utf8')) as FunctionalResults;
+  return readFunctionalResultsFile(path.join(runDir, 'functional', RESULTS_FILE));
 }

@@ -5,13 +5,9 @@
  * Scenarios are data (scenarios/builtin.yaml, extended with `--scenarios FILE`); this file holds the shapes
  * of the book and of the results written to `<runDir>/functional/results.json`.
  */
+import type { AppName, Localized, ManualCase } from '../formats/functional-results.ts';
 
-export type AppName = 'glpi' | 'ocs';
-
-export interface Localized {
-  fr: string;
-  en: string;
-}
+export type { AppName, AssertionResult, CheckStatus, FunctionalResults, Localized, ManualCase, ScenarioResult } from '../formats/functional-results.ts';
 
 /**
  * One step of a scenario, run in order. Strings may hold `{name}` placeholders, replaced by the values
@@ -67,66 +63,9 @@ export interface Scenario {
   expected?: Localized;
 }
 
-/** What cannot be automated: listed in the dossier with empty tester / date / observed-result fields. */
-export interface ManualCase {
-  id: string;
-  title: Localized;
-  requirement: string;
-  procedure: Localized;
-  expected: Localized;
-}
-
 export interface ScenarioBook {
   scenarios: Scenario[];
   manual: ManualCase[];
   /** The files the book was read from. */
-  sources: string[];
-}
-
-export type CheckStatus = 'passed' | 'failed' | 'not-run';
-
-export interface AssertionResult {
-  /** The assertion as written in the book (one line). */
-  assertion: string;
-  ok: boolean;
-  /** What was observed (for a failure: the wrong characters quoted). */
-  detail: string;
-  /** The same in French (the French dossier). */
-  detailFr?: string;
-}
-
-export interface ScenarioResult {
-  id: string;
-  title: Localized;
-  requirement: string;
-  app: AppName;
-  expected?: Localized;
-  status: CheckStatus;
-  /** Why failed / not run (English) and its French twin. */
-  reason?: string;
-  reasonFr?: string;
-  /** For not-run scenarios: the exact command that runs it. */
-  commandForUser?: string;
-  /** HTTP status of each page opened, in order. */
-  http: Array<{ url: string; status: number | null }>;
-  /** PHP errors seen in the server's log (and GLPI's logs) during the scenario. */
-  phpErrors: string[];
-  assertions: AssertionResult[];
-  /** PNG screenshot, relative to the functional directory. */
-  screenshot?: string;
-  durationMs: number;
-  /** Values the probes found (never a password). */
-  values?: Record<string, string>;
-}
-
-export interface FunctionalResults {
-  format: 1;
-  startedAt: string;
-  finishedAt: string;
-  durationMs: number;
-  /** Whether the stage could run at all; when not, every scenario is not-run with this reason. */
-  environment: { php?: string; chromium?: string; glpi?: string; plugin?: string; ocs?: string /** The plugin's OCS server definitions, pointed at the test instance. */; ocsServers?: string };
-  scenarios: ScenarioResult[];
-  manual: ManualCase[];
   sources: string[];
 }

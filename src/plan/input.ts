@@ -1,41 +1,14 @@
-/**
- * Where a plan's input comes from: a snapshot directory (its manifest.yaml) or live databases (read-only,
- * through the inspect functions). Both end as a PlanInput for buildPlan.
- */
-import fs from 'node:fs';
-import path from 'node:path';
-import YAML from 'yaml';
-import { NotFoundError, UnsupportedError, VerificationError } from '../errors.ts';
+import { UnsupportedError } from '../errors.ts';
+import { readManifestFile } from '../formats/manifest.ts';
 import type { Dsn } from '../db/dsn.ts';
 import { connectReadOnly } from '../db/connect.ts';
 import { inspectGlpi, inspectOcs } from '../inspect/report.ts';
 import type { Manifest } from '../snapshot/manifest-types.ts';
 import type { PlanInput } from './planner.ts';
 
-/**
- * Reads a snapshot's manifest through the snapshot module's readManifest (src/snapshot/manifest.ts) when it
- * loads, else through a minimal reader of the documented format (docs/formats.md), so planning never
- * depends on the snapshot module's internals.
- */
+/** Reads a snapshot's manifest through the one manifest reader (src/formats/manifest.ts). */
 export async function readSnapshotManifest(dir: string): Promise<Manifest> {
-  let reader: ((d: string) => Promise<Manifest>) | undefined;
-  try {
-    const mod = (await import('../snapshot/manifest.ts')) as { readManifest?: (d: string) => Promise<Manifest> };
-    reader = mod.readManifest;
-  } catch {
-    reader = undefined;
-  }
-  if (reader) return reader(dir);
-  const file = path.join(dir, 'manifest.yaml');
-  if (!fs.existsSync(file)) throw new NotFoundError(`${dir} is not a snapshot: manifest.yaml not found`);
-  let doc: Manifest;
-  try {
-    doc = YAML.parse(fs.readFileSync(file, 'utf8')) as Manifest;
-  } catch (err) {
-    throw new VerificationError(`${file} is not valid YAML: ${(err as Error).message.split('\n')[0]}`);
-  }
-  if (doc?.format !== 1 || !Array.isArray(doc.databases)) throw new VerificationError(`${file}: not a format 1 snapshot manifest`);
-  return doc;
+  return readManifestFile(dir);
 }
 
 export function planInputFromManifest(m: Manifest): PlanInput {

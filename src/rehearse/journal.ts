@@ -4,11 +4,9 @@
  * It is the single truth of a run: run.yaml is derived from it. Reading goes through the one shared reader
  * (src/formats/journal.ts), also used by `dossier`, `dat` and `ci`.
  */
-import fs from 'node:fs';
 import path from 'node:path';
-import { fromSystemError } from '../errors.ts';
 import type { JournalEvent } from './run-types.ts';
-import { JOURNAL_FILE, readJournalFile, truncateTornLine } from '../formats/journal.ts';
+import { JOURNAL_FILE, appendJournalEvent, readJournalFile, truncateTornLine } from '../formats/journal.ts';
 import type { JournalRead } from '../formats/journal.ts';
 
 export { JOURNAL_FILE, journalState } from '../formats/journal.ts';
@@ -26,18 +24,7 @@ export class Journal {
   }
 
   append(event: EventBody): void {
-    const line = `${JSON.stringify({ t: this.clock().toISOString(), ...event })}\n`;
-    try {
-      const fd = fs.openSync(this.file, 'a');
-      try {
-        fs.writeSync(fd, line);
-        fs.fsyncSync(fd);
-      } finally {
-        fs.closeSync(fd);
-      }
-    } catch (err) {
-      throw fromSystemError(err, 'writing the run journal') ?? err;
-    }
+    appendJournalEvent(this.file, { t: this.clock().toISOString(), ...event });
   }
 
   /** The events (a torn last line is left out: see readWithDamage). */

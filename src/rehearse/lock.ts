@@ -11,6 +11,8 @@
  *
  * Both are taken before anything else and released in `finally` by the caller.
  */
+import { lockOwnerLine, readLockOwner } from '../formats/lock.ts';
+import type { LockOwner } from '../formats/lock.ts';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -31,13 +33,7 @@ export function instanceLockName(databases: string[]): string {
   return `glpi-ocs-upgrade:rehearse:${h}`;
 }
 
-export interface LockOwner {
-  pid: number;
-  startTime?: number;
-  host: string;
-  command: string;
-  since: string;
-}
+export type { LockOwner } from '../formats/lock.ts';
 
 export interface RunDirLock {
   file: string;
@@ -51,12 +47,7 @@ function me(command: string): LockOwner {
 }
 
 function readOwner(file: string): LockOwner | undefined {
-  try {
-    const o = JSON.parse(fs.readFileSync(file, 'utf8')) as LockOwner;
-    return typeof o.pid === 'number' ? o : undefined;
-  } catch {
-    return undefined;
-  }
+  return readLockOwner(file);
 }
 
 export function describeOwner(o: LockOwner): string {
@@ -72,7 +63,7 @@ export function lockRunDir(runDir: string, command: string): RunDirLock {
     try {
       const fd = fs.openSync(file, 'wx', 0o644);
       try {
-        fs.writeSync(fd, `${JSON.stringify(owner)}\n`);
+        fs.writeSync(fd, lockOwnerLine(owner));
         fs.fsyncSync(fd);
       } finally {
         fs.closeSync(fd);

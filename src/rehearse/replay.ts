@@ -8,10 +8,10 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import YAML from 'yaml';
 import type { Connection } from 'mysql2/promise';
 import type { Dsn } from '../db/dsn.ts';
 import { VerificationError } from '../errors.ts';
+import { writeManifestFile } from '../formats/manifest.ts';
 import type { PlanFile, PlanStep } from '../plan/plan-types.ts';
 import { manifestFiles, readManifest, restoreSnapshot } from '../snapshot/index.ts';
 import { executeStep } from './dispatch.ts';
@@ -44,7 +44,7 @@ async function restoreOneDatabase(snapshotDir: string, role: 'glpi' | 'ocs', dsn
   fs.rmSync(workDir, { recursive: true, force: true });
   fs.mkdirSync(workDir, { recursive: true });
   try {
-    fs.writeFileSync(path.join(workDir, 'manifest.yaml'), YAML.stringify(only, { lineWidth: 0 }));
+    writeManifestFile(workDir, only);
     for (const { path: rel } of manifestFiles(only)) {
       const to = path.join(workDir, rel);
       fs.mkdirSync(path.dirname(to), { recursive: true });

@@ -19,6 +19,7 @@ import type { PlanFile } from '../plan/plan-types.ts';
 import { readPlan } from '../plan/index.ts';
 import type { PinnedPlan, JournalState } from '../formats/journal.ts';
 import { planDifference } from '../formats/journal.ts';
+import { readSavepointJson } from '../formats/step-evidence.ts';
 import type { PlanDifference } from './run-types.ts';
 import type { Journal } from './journal.ts';
 import type { Savepoint } from './savepoint.ts';
@@ -80,13 +81,7 @@ export function checkPlanPinned(was: PinnedPlan | undefined, now: PinnedPlan, o:
  * kill during the write leaves only a temporary file; older versions could leave a torn file).
  */
 export function readSavepointFile(file: string): Savepoint | undefined {
-  if (!fs.existsSync(file)) return undefined;
-  try {
-    const sp = JSON.parse(fs.readFileSync(file, 'utf8')) as Savepoint;
-    return sp && typeof sp.database === 'string' && typeof sp.shadow === 'string' ? sp : undefined;
-  } catch {
-    return undefined;
-  }
+  return readSavepointJson(file);
 }
 
 export interface RecoverContext {

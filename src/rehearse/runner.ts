@@ -28,7 +28,6 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import YAML from 'yaml';
 import type { Connection } from 'mysql2/promise';
 import mysql from 'mysql2/promise';
 import { baseOptions } from '../db/connect.ts';
@@ -57,7 +56,9 @@ import { checkPlanPinned, describeDifference, pinPlan, pinnedPlanOf, recoverForR
 import type { InstanceLock, RunDirLock } from './lock.ts';
 import { describeOwner, LOCK_FILE, lockInstance, lockRunDir } from './lock.ts';
 import { removeStaleTemps, writeFileAtomic } from '../formats/atomic.ts';
-import { readRunFileIfAny } from '../formats/run-file.ts';
+import { readRunFileIfAny, writeRunFile } from '../formats/run-file.ts';
+import { writeFindingsFile } from '../formats/findings.ts';
+import { readStepResultJson } from '../formats/step-evidence.ts';
 import { formatDsn } from '../db/dsn.ts';
 import { recordFinalState, recordStructureBefore } from './final-state.ts';
 
@@ -150,14 +151,9 @@ function priorStep(
 ): { result: StepResult; anomalies: Anomaly[] } | undefined {
   if (fromJournal?.result) return { result: fromJournal.result, anomalies: fromJournal.anomalies ?? [] };
   const file = path.join(runDir, 'evidence', stepId, 'result.json');
-  if (fs.existsSync(file)) {
-    try {
-      const doc = JSON.parse(fs.readFileSync(file, 'utf8')) as { result?: StepResult; anomalies?: Anomaly[] };
-      if (doc.result?.status === 'passed') return { result: doc.result, anomalies: doc.anomalies ?? [] };
-    } catch {
-      /* torn by an older version: fall through */
-    }
-  }
+  // Absent, or torn by an older version: fall through.
+  const doc = readStepResultJson(file);
+  if (doc?.result?.status === 'passed') return { result: doc.result, anomalies: doc.anomalies ?? [] };
   const inSummary = priorSummary?.steps.find((s) => s.stepId === stepId);
   if (inSummary) return { result: inSummary, anomalies: (priorSummary?.anomalies ?? []).filter((a) => a.stepId === stepId && a.id.startsWith('A-')) };
   return undefined;
@@ -165,10 +161,6 @@ function priorStep(
 
 function isoNow(clock: () => Date): string {
   return clock().toISOString();
-}
-
-function writeYaml(file: string, doc: unknown): void {
-  writeFileAtomic(file, YAML.stringify(doc, { lineWidth: 0 }), { what: `writing ${file}` });
 }
 
 /** run.yaml of a run directory (the shared reader, src/formats/run-file.ts), or undefined. */
@@ -305,7 +297,7 @@ export async function rehearse(opts: RehearseOptions): Promise<RehearseOutcome> 
     const planCopy = path.join(opts.runDir, 'plan.yaml');
     if (!continuing) {
       writeFileAtomic(planCopy, fs.readFileSync(opts.planPath));
-      if (opts.findings) writeYaml(path.join(opts.runDir, 'findings.yaml'), opts.findings);
+      if (opts.findings) writeFindingsFile(path.join(opts.runDir, 'findings.yaml'), opts.findings);
       journal.append({
         event: 'run-started',
         runId,
@@ -336,7 +328,7 @@ export async function rehearse(opts: RehearseOptions): Promise<RehearseOutcome> 
         // The earlier attempt's plan stays next to the new one (evidence).
         if (fs.existsSync(planCopy)) fs.renameSync(planCopy, path.join(opts.runDir, `plan.attempt-${previous.attempt}.yaml`));
         writeFileAtomic(planCopy, fs.readFileSync(opts.planPath));
-        if (opts.findings) writeYaml(path.join(opts.runDir, 'findings.yaml'), opts.findings);
+        if (opts.findings) writeFindingsFile(path.join(opts.runDir, 'findings.yaml'), opts.findings);
         journal.append({ event: 'attempt-started', attempt, planSha256: pin.planSha256, steps: pin.steps, stepHashes: pin.stepHashes, changes: diff, instance: instance.label, pid: process.pid });
         say(`attempt ${attempt} of ${runId}${changes ? ` with a changed plan (${describeDifference(diff)})` : ''}: the snapshot is restored again and every step runs again`);
         // Savepoint shadows of the earlier attempt are dropped with its databases' restore.
@@ -368,7 +360,6 @@ export async function rehearse(opts: RehearseOptions): Promise<RehearseOutcome> 
       steps: [],
       anomalies: [],
     };
-    const summaryFile = path.join(opts.runDir, RUN_FILE);
 
     // 1. Restore the snapshot (once per attempt). [apply] Never on production: it is already there.
     if (!state.restored && !production) {
@@ -376,7 +367,7 @@ export async function rehearse(opts: RehearseOptions): Promise<RehearseOutcome> 
       const restored = await restoreForRehearsal(opts.snapshotDir, dsn, dbs, { force: continuing });
       summary.preChecks = restored.checks;
       journal.append({ event: 'restore-finished', tables: restored.tables, ok: restored.ok, preChecks: restored.checks });
-      writeYaml(summaryFile, withHistory(summary, journal));
+      writeRunFile(opts.runDir, withHistory(summary, journal));
       if (!restored.ok) throw new VerificationError('the restored snapshot does not match its manifest: see run.yaml pre-checks');
       resumable = true;
       // The structure the steps start from, which `apply` compares with production's.
@@ -465,7 +456,7 @@ export async function rehearse(opts: RehearseOptions): Promise<RehearseOutcome> 
       // are in the journal, which --resume reads), at once when one does not.
       const y0 = performance.now();
       if (result.step.status !== 'passed' || result.interrupted || y0 - lastSummaryWrite > SUMMARY_WRITE_INTERVAL_MS) {
-        writeYaml(summaryFile, withHistory(summary, journal));
+        writeRunFile(opts.runDir, withHistory(summary, journal));
         lastSummaryWrite = performance.now();
       }
       opts.onPhase?.({ stepId: step.id, phase: 'journal', ms: performance.now() - y0 });
@@ -507,7 +498,7 @@ export async function rehearse(opts: RehearseOptions): Promise<RehearseOutcome> 
       journal.append({ event: 'run-finished', complete: summary.complete });
     }
     summary = withHistory(summary, journal);
-    writeYaml(summaryFile, summary);
+    writeRunFile(opts.runDir, summary);
     finishedCleanly = true;
     if (interrupted) {
       error = new InterruptedError(`rehearsal interrupted (${signalName(opts.signal)}); the test instance is kept`, { hint: resumeHint(opts) });
@@ -517,7 +508,7 @@ export async function rehearse(opts: RehearseOptions): Promise<RehearseOutcome> 
     if (summary && journal && !(err instanceof ToolError && err.exitCode === 13)) {
       // Keep what is known: run.yaml from the journal so far (never hides the error).
       try {
-        writeYaml(path.join(opts.runDir, RUN_FILE), withHistory(summary, journal));
+        writeRunFile(opts.runDir, withHistory(summary, journal));
       } catch {
         /* the error that stopped the run is the one to report */
       }

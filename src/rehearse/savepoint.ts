@@ -8,24 +8,8 @@ import type { Connection } from 'mysql2/promise';
 import { qi } from '../db/connect.ts';
 import { listTables } from '../db/introspect.ts';
 
-export interface Savepoint {
-  database: string;
-  shadow: string;
-  /** Tables that existed and were copied. */
-  saved: string[];
-  /** Tables named by the step that did not exist before it (dropped on rollback). */
-  absent: string[];
-  /** True when every table of the database was saved (step touches 'all'). */
-  whole: boolean;
-  /**
-   * 'copy' (default): the tables above were copied into the shadow database. 'replay': nothing was copied;
-   * the pre-step state is rebuilt by restoring the database from the snapshot and running again the steps
-   * listed in `replay` (src/rehearse/replay.ts), then proven equal to the recorded state.
-   */
-  mode?: 'copy' | 'replay';
-  /** Replay savepoints: ids of the steps that passed on this database before the step, in plan order. */
-  replay?: string[];
-}
+export type { Savepoint } from '../formats/step-evidence.ts';
+import type { Savepoint } from '../formats/step-evidence.ts';
 
 /** A savepoint that copies nothing: the step is undone by replaying `steps` on a fresh restore. */
 export function replaySavepoint(database: string, steps: string[]): Savepoint {

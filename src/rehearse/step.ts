@@ -22,7 +22,7 @@ import { executeStep, expectedEffects, stepIndexOnlyTables, stepTables } from '.
 import { because, roleName } from './executors/common.ts';
 import { INTERRUPTED } from './executors/glpi-console.ts';
 import type { RehearseOptions, StepPhase } from './runner.ts';
-import { writeFileAtomic } from '../formats/atomic.ts';
+import { writeSavepointJson, writeStepResultJson } from '../formats/step-evidence.ts';
 
 export interface ReplaySetup {
   /** Steps whose savepoint is a replay (replay.ts replayableSteps). */
@@ -129,7 +129,7 @@ export async function runOneStep(step: PlanStep, r: StepRun): Promise<{ step: St
     const created = r.replay.steps.has(step.id) ? replaySavepoint(database, r.passedBefore) : await createSavepoint(r.conn, database, mayTouch);
     // Atomic: a kill during this write leaves no savepoint file, which --resume reads as "the step never
     // started" (the executor runs only after this line).
-    writeFileAtomic(path.join(evidenceDir, 'savepoint.json'), JSON.stringify(created, null, 2), { fault: `savepoint-write@${step.id}` });
+    writeSavepointJson(path.join(evidenceDir, 'savepoint.json'), created, `savepoint-write@${step.id}`);
     return created;
   });
 
@@ -319,7 +319,7 @@ export async function runOneStep(step: PlanStep, r: StepRun): Promise<{ step: St
     outputExcerpt: exec.outputExcerpt,
   };
   await timed('journal', () => {
-    writeFileAtomic(path.join(evidenceDir, 'result.json'), JSON.stringify({ result, anomalies, executor: exec, rowsBefore: Object.fromEntries([...before].map(([t, s]) => [t, s.rows])) }, null, 2));
+    writeStepResultJson(path.join(evidenceDir, 'result.json'), { result, anomalies, executor: exec, rowsBefore: Object.fromEntries([...before].map(([t, s]) => [t, s.rows])) });
     r.journal.append({
       event: 'step-finished',
       stepId: step.id,

@@ -7,7 +7,6 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import YAML from 'yaml';
 import type { RunSummary, StepResult } from '../rehearse/run-types.ts';
 import { readRunSummary } from '../rehearse/runner.ts';
 import { readManifest } from '../snapshot/index.ts';
@@ -147,5 +146,7 @@ export async function writeGoLiveReport(runDir: string, opts: { lang?: Lang } = 
 
 /** For --json consumers. */
 export function goLiveData(runDir: string): unknown {
-  return YAML.parse(fs.readFileSync(path.join(applyDir(runDir), 'apply.yaml'), 'utf8'));
+  const rec = readApplyRecord(runDir);
+  if (!rec) throw new NotFoundError(`${runDir} has no apply record (apply/apply.yaml)`);
+  return rec;
 }

@@ -2,24 +2,26 @@
  * Loads what `dossier` and `dat` read: a rehearsal's run directory (run.yaml, journal.jsonl, plan.yaml,
  * findings.yaml, evidence/…) and the snapshot manifest it points to, or a snapshot directory alone.
  *
- * The files are read with the `yaml` package and checked structurally here (format 1, required fields and
- * their types), so the renderers can trust them. A missing run directory or required file is a
+ * Every file is read and checked by its one reader in src/formats (schema, format version, required fields
+ * and their types), so the renderers can trust them. A missing run directory or required file is a
  * NotFoundError; a file that is not what its format says is a VerificationError naming the file and field.
  * Nothing here reads the clock or a database: same files in, same inputs out.
  */
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import YAML from 'yaml';
 import { NotFoundError, VerificationError } from '../errors.ts';
 import type { JournalEvent, RunSummary } from '../rehearse/run-types.ts';
 import type { PlanFile } from '../plan/plan-types.ts';
 import type { FindingsFile } from '../audit/finding-types.ts';
 import type { Manifest } from '../snapshot/manifest-types.ts';
+import { readFindingsFile } from '../formats/findings.ts';
 import { readJournalFile } from '../formats/journal.ts';
-import { Checker, readRunFile } from '../formats/run-file.ts';
-import { planTextProblem, upgradePlanTexts } from '../plan/saved-texts.ts';
-import { fromSaved, messageProblem } from '../i18n/saved.ts';
+import { parseManifest } from '../formats/manifest.ts';
+import { readPlanFile } from '../formats/plan.ts';
+import { readRunFile } from '../formats/run-file.ts';
+import { readBridgeSource } from '../formats/step-evidence.ts';
+import { parseYamlText, readText } from '../formats/schema.ts';
 
 /** A file the document was generated from, with its fingerprint (printed in the dossier). */
 export interface SourceFile {
@@ -73,108 +75,6 @@ export interface SnapshotInputs {
 export type ReportInputs = RunInputs | SnapshotInputs;
 
 // ---------------------------------------------------------------------------------------------------------
-// Structural checks
-
-type Obj = Record<string, unknown>;
-
-/** One structural checker for every saved file (src/formats/run-file.ts). */
-export { Checker };
-
-const SEVERITIES = ['bloquante', 'majeure', 'mineure'] as const;
-
-function checkPlan(c: Checker, doc: Obj): PlanFile {
-  c.header(doc);
-  // An older plan's English texts and French twins become literal messages; French notes that do not go one
-  // for one with the English ones are ignored (English shown).
-  doc.notes ??= [];
-  upgradePlanTexts(doc);
-  c.str(doc.createdAt, 'createdAt');
-  c.obj(doc.source ?? {}, 'source');
-  const targets = c.obj(doc.targets, 'targets');
-  c.optStr(targets.glpi, 'targets.glpi');
-  c.optStr(targets.ocs, 'targets.ocs');
-  c.arr(doc.steps, 'steps').forEach((s, i) => {
-    const f = `steps[${i}]`;
-    const o = c.obj(s, f);
-    c.str(o.id, `${f}.id`);
-    c.oneOf(o.product, `${f}.product`, ['glpi', 'ocs', 'connector'] as const);
-    c.oneOf(o.database, `${f}.database`, ['glpi', 'ocs'] as const);
-    c.str(c.obj(o.runner, `${f}.runner`).kind, `${f}.runner.kind`);
-    c.str(String(o.from ?? ''), `${f}.from`);
-    c.str(String(o.to ?? ''), `${f}.to`);
-    o.from = String(o.from);
-    o.to = String(o.to);
-    o.requires ??= {};
-    o.before ??= [];
-    o.expected ??= {};
-    o.hazards ??= [];
-  });
-  c.arr(doc.notes, 'notes');
-  const problem = planTextProblem(doc);
-  if (problem) c.fail('', problem);
-  doc.source ??= {};
-  return doc as unknown as PlanFile;
-}
-
-function checkFindings(c: Checker, doc: Obj): FindingsFile {
-  c.header(doc);
-  c.str(doc.createdAt, 'createdAt');
-  c.arr(doc.checksRun ?? [], 'checksRun').forEach((k, i) => {
-    const o = c.obj(k, `checksRun[${i}]`);
-    c.str(o.id, `checksRun[${i}].id`);
-    c.text(o.title, `checksRun[${i}].title`);
-    c.oneOf(o.status, `checksRun[${i}].status`, ['ok', 'finding', 'skipped'] as const);
-    // A skip reason is a message; files written before messages existed hold `reason` and `reasonFr` strings.
-    if (o.reason !== undefined && o.reason !== null) {
-      if (typeof o.reason === 'string') c.optStr(o.reasonFr, `checksRun[${i}].reasonFr`);
-      o.reason = fromSaved(o.reason, o.reasonFr);
-      const problem = messageProblem(o.reason, `checksRun[${i}].reason`);
-      if (problem) c.fail('', problem);
-    }
-    delete o.reasonFr;
-  });
-  c.arr(doc.findings ?? [], 'findings').forEach((x, i) => {
-    const o = c.obj(x, `findings[${i}]`);
-    c.str(o.id, `findings[${i}].id`);
-    c.oneOf(o.severity, `findings[${i}].severity`, SEVERITIES);
-    c.text(o.title, `findings[${i}].title`);
-    c.num(o.count, `findings[${i}].count`);
-    o.evidence ??= {};
-    o.remedy ??= {};
-  });
-  doc.checksRun ??= [];
-  doc.findings ??= [];
-  doc.source ??= {};
-  return doc as unknown as FindingsFile;
-}
-
-function checkManifest(c: Checker, doc: Obj): Manifest {
-  c.header(doc);
-  c.str(doc.id, 'id');
-  c.str(doc.createdAt, 'createdAt');
-  const src = c.obj(doc.source, 'source');
-  c.str(src.serverVersion, 'source.serverVersion');
-  c.arr(doc.databases, 'databases').forEach((d, i) => {
-    const f = `databases[${i}]`;
-    const o = c.obj(d, f);
-    c.oneOf(o.role, `${f}.role`, ['glpi', 'ocs'] as const);
-    c.str(o.name, `${f}.name`);
-    c.arr(o.tables, `${f}.tables`).forEach((t, j) => {
-      const tt = c.obj(t, `${f}.tables[${j}]`);
-      c.str(tt.name, `${f}.tables[${j}].name`);
-      c.num(tt.rows, `${f}.tables[${j}].rows`);
-      tt.files ??= [];
-      if (typeof tt.checksum === 'number') tt.checksum = String(tt.checksum);
-    });
-    o.views ??= [];
-    o.triggers ??= [];
-    o.routines ??= [];
-  });
-  doc.consistency ??= { method: 'no-lock', lockHeldMs: 0 };
-  return doc as unknown as Manifest;
-}
-
-// ---------------------------------------------------------------------------------------------------------
 // Files
 
 function fingerprint(file: string, rel: string): SourceFile {
@@ -182,22 +82,13 @@ function fingerprint(file: string, rel: string): SourceFile {
   return { path: rel, bytes: buf.length, sha256: crypto.createHash('sha256').update(buf).digest('hex') };
 }
 
-function readYaml(file: string, label: string): Obj {
-  let text: string;
-  try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch (err) {
-    if ((err as { code?: string }).code === 'ENOENT') throw new NotFoundError(`${label} not found`);
-    throw err;
-  }
-  let doc: unknown;
-  try {
-    doc = YAML.parse(text);
-  } catch (err) {
-    throw new VerificationError(`${label}: not valid YAML (${(err as Error).message.split('\n')[0]})`);
-  }
-  if (!doc || typeof doc !== 'object' || Array.isArray(doc)) throw new VerificationError(`${label}: not a YAML mapping`);
-  return doc as Obj;
+/** The documents' error for a file that is not what its format says (exit 5). */
+const invalid = (message: string) => new VerificationError(message, { hint: 'the file is not in the documented format (docs/formats.md); regenerate it with the command that writes it' });
+
+/** A manifest read where it was found (its name in messages is `label`). */
+function readManifestAt(file: string, label: string): Manifest {
+  const text = readText(file, () => new NotFoundError(`${label} not found`));
+  return parseManifest(parseYamlText(text, 'manifest.yaml', invalid), 'manifest.yaml');
 }
 
 function assertDir(dir: string, what: string): void {
@@ -214,7 +105,7 @@ function assertDir(dir: string, what: string): void {
 export function loadSnapshotInputs(snapshotDir: string): SnapshotInputs {
   assertDir(snapshotDir, 'snapshot directory');
   const file = path.join(snapshotDir, 'manifest.yaml');
-  const manifest = checkManifest(new Checker('manifest.yaml'), readYaml(file, 'manifest.yaml in the snapshot directory'));
+  const manifest = readManifestAt(file, 'manifest.yaml in the snapshot directory');
   return { kind: 'snapshot', manifest, sources: [fingerprint(file, 'manifest.yaml')], warnings: [] };
 }
 
@@ -237,13 +128,14 @@ export function loadRunInputs(runDir: string, options: { snapshotDir?: string } 
 
   const planName = path.basename(run.plan.file || 'plan.yaml');
   const planFile = fs.existsSync(path.join(runDir, 'plan.yaml')) ? path.join(runDir, 'plan.yaml') : path.join(runDir, planName);
-  const plan = checkPlan(new Checker(path.basename(planFile)), readYaml(planFile, `${path.basename(planFile)} in the run directory`));
+  // The plan as rehearsed: its before: links are not checked against this version's corrective migrations.
+  const plan = readPlanFile(planFile);
   sources.push(fingerprint(planFile, path.basename(planFile)));
 
   let findings: FindingsFile | undefined;
   const findingsFile = path.join(runDir, 'findings.yaml');
   if (fs.existsSync(findingsFile)) {
-    findings = checkFindings(new Checker('findings.yaml'), readYaml(findingsFile, 'findings.yaml'));
+    findings = readFindingsFile(findingsFile, { label: 'findings.yaml', invalid, missing: () => new NotFoundError('findings.yaml not found') });
     sources.push(fingerprint(findingsFile, 'findings.yaml'));
   } else {
     warnings.push('no-findings');
@@ -258,7 +150,7 @@ export function loadRunInputs(runDir: string, options: { snapshotDir?: string } 
   const snapDir = options.snapshotDir ?? (path.isAbsolute(run.snapshot.dir) ? run.snapshot.dir : path.resolve(runDir, run.snapshot.dir));
   const manifestFile = path.join(snapDir, 'manifest.yaml');
   if (fs.existsSync(manifestFile)) {
-    manifest = checkManifest(new Checker('manifest.yaml'), readYaml(manifestFile, 'manifest.yaml of the snapshot'));
+    manifest = readManifestAt(manifestFile, 'manifest.yaml of the snapshot');
     if (manifest.id !== run.snapshot.id) {
       throw new VerificationError(`the snapshot at ${run.snapshot.dir} (id ${manifest.id.slice(0, 12)}…) is not the one this run restored (id ${run.snapshot.id.slice(0, 12)}…)`, {
         hint: 'point to the right snapshot with --snapshot DIR',
@@ -283,13 +175,10 @@ export function loadRunInputs(runDir: string, options: { snapshotDir?: string } 
   const bridges: Record<string, 'tool' | 'official'> = {};
   for (const rel of paths) {
     if (path.basename(rel) !== 'bridge.json' || evidence[rel].missing) continue;
-    try {
-      const j = JSON.parse(fs.readFileSync(path.resolve(runDir, rel), 'utf8')) as { source?: unknown };
-      const step = run.steps.find((s) => s.evidence.includes(rel));
-      if (step && (j.source === 'tool' || j.source === 'official')) bridges[step.stepId] = j.source;
-    } catch {
-      /* an unreadable bridge.json is ignored: the dossier falls back on the run's own record */
-    }
+    // An unreadable bridge.json is ignored: the dossier falls back on the run's own record.
+    const source = readBridgeSource(path.resolve(runDir, rel));
+    const step = run.steps.find((s) => s.evidence.includes(rel));
+    if (step && source) bridges[step.stepId] = source;
   }
   const distributionHashes: Record<number, { sha256: string; method: 'file' | 'tree' }> = {};
   run.distributions.forEach((d, i) => {

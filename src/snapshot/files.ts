@@ -11,8 +11,7 @@ import { once } from 'node:events';
 import { fromSystemError } from '../errors.ts';
 import type { ManifestFile } from './manifest-types.ts';
 
-export const MANIFEST_NAME = 'manifest.yaml';
-export const INCOMPLETE_MARKER = 'SNAPSHOT-INCOMPLETE';
+export { INCOMPLETE_MARKER, MANIFEST_NAME } from '../formats/manifest.ts';
 /** Documents other commands put beside the manifest (not data, not listed in it): `verify` accepts them. */
 export const COMPANION_FILES: ReadonlySet<string> = new Set(['anonymization-report.yaml']);
 

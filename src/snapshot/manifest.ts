@@ -4,11 +4,9 @@
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import crypto from 'node:crypto';
-import YAML from 'yaml';
-import { NotFoundError, VerificationError } from '../errors.ts';
 import type { Manifest, ManifestFile } from './manifest-types.ts';
-import { MANIFEST_FORMAT } from './manifest-types.ts';
-import { COMPANION_FILES, INCOMPLETE_MARKER, MANIFEST_NAME, diskError, hashFile } from './files.ts';
+import { readManifestFile, writeManifestFile } from '../formats/manifest.ts';
+import { COMPANION_FILES, INCOMPLETE_MARKER, MANIFEST_NAME, hashFile } from './files.ts';
 
 /** Every file a manifest lists, in load order. */
 export function manifestFiles(m: Manifest): ManifestFile[] {
@@ -46,81 +44,18 @@ export function computeSnapshotId(files: ManifestFile[]): string {
 }
 
 /**
- * Writes manifest.yaml. When the manifest is consistent (its id is its files' id), each database's `filesId` is
- * set from its files first: every writer (snapshot, anonymize) keeps them right without knowing about them.
+ * Writes manifest.yaml (atomically, through src/formats/manifest.ts). When the manifest is consistent (its id
+ * is its files' id), each database's `filesId` is set from its files first: every writer (snapshot, anonymize)
+ * keeps them right without knowing about them.
  */
 export async function writeManifest(dir: string, m: Manifest): Promise<void> {
   if (computeSnapshotId(manifestFiles(m)) === m.id) for (const db of m.databases) db.filesId = computeSnapshotId(databaseFiles(db));
-  const text = `# glpi-ocs-upgrade snapshot manifest (format ${m.format}); see docs/formats.md\n${YAML.stringify(m, { lineWidth: 0 })}`;
-  const tmp = path.join(dir, `.${MANIFEST_NAME}.tmp`);
-  try {
-    await fsp.writeFile(tmp, text);
-    await fsp.rename(tmp, path.join(dir, MANIFEST_NAME));
-  } catch (err) {
-    throw diskError(err, `writing ${MANIFEST_NAME}`);
-  }
+  writeManifestFile(dir, m);
 }
 
-function bad(dir: string, what: string): VerificationError {
-  return new VerificationError(`${path.join(dir, MANIFEST_NAME)}: ${what}`, {
-    hint: 'the snapshot is damaged or was not written by this tool; take a new one',
-  });
-}
-
-function checkFile(dir: string, f: unknown, where: string): void {
-  const file = f as ManifestFile;
-  if (!file || typeof file.path !== 'string' || typeof file.sha256 !== 'string' || typeof file.bytes !== 'number') {
-    throw bad(dir, `${where}: a file entry needs path, bytes and sha256`);
-  }
-  if (path.isAbsolute(file.path) || file.path.split(/[\\/]/).includes('..')) throw bad(dir, `${where}: file path "${file.path}" leaves the snapshot directory`);
-}
-
-/** Reads and checks the shape of a snapshot's manifest. NotFoundError when absent, VerificationError when bad. */
+/** Reads and checks a snapshot's manifest. NotFoundError when absent, VerificationError naming the path when bad. */
 export async function readManifest(dir: string): Promise<Manifest> {
-  let text: string;
-  try {
-    text = await fsp.readFile(path.join(dir, MANIFEST_NAME), 'utf8');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'ENOTDIR') {
-      const incomplete = await fsp
-        .access(path.join(dir, INCOMPLETE_MARKER))
-        .then(() => true)
-        .catch(() => false);
-      if (incomplete) {
-        throw new VerificationError(`${dir} is an incomplete snapshot (${INCOMPLETE_MARKER} is present, no manifest)`, {
-          hint: 'the snapshot was interrupted; delete the directory and take it again',
-        });
-      }
-      throw new NotFoundError(`${dir} is not a snapshot: ${MANIFEST_NAME} not found`, { hint: 'give the directory written by `snapshot -o DIR`' });
-    }
-    throw diskError(err, `reading ${path.join(dir, MANIFEST_NAME)}`);
-  }
-  let doc: unknown;
-  try {
-    doc = YAML.parse(text);
-  } catch (err) {
-    throw bad(dir, `not valid YAML (${(err as Error).message.split('\n')[0]})`);
-  }
-  const m = doc as Manifest;
-  if (!m || typeof m !== 'object') throw bad(dir, 'empty');
-  if (m.format !== MANIFEST_FORMAT) throw bad(dir, `format ${String(m.format)} is not supported (this tool reads format ${MANIFEST_FORMAT})`);
-  if (!Array.isArray(m.databases) || m.databases.length === 0) throw bad(dir, 'no databases');
-  for (const db of m.databases) {
-    if (db.role !== 'glpi' && db.role !== 'ocs') throw bad(dir, `unknown database role "${String(db.role)}"`);
-    if (typeof db.name !== 'string' || !Array.isArray(db.tables)) throw bad(dir, `database ${db.role}: name and tables are required`);
-    db.views ??= [];
-    db.triggers ??= [];
-    db.routines ??= [];
-    for (const t of db.tables) {
-      if (typeof t.name !== 'string' || !Array.isArray(t.files) || t.files.length === 0) throw bad(dir, `table entry in ${db.role} without name or files`);
-      for (const [i, f] of t.files.entries()) checkFile(dir, f, `${db.role}.${t.name} file ${i + 1}`);
-    }
-    for (const v of [...db.views, ...db.triggers, ...db.routines]) checkFile(dir, v.file, `${db.role}.${v.name}`);
-  }
-  const roles = m.databases.map((d) => d.role);
-  if (new Set(roles).size !== roles.length) throw bad(dir, 'a database role is listed twice');
-  return m;
+  return readManifestFile(dir);
 }
 
 export type VerifyProblem = { path: string; problem: 'missing' | 'size' | 'sha256' | 'extra' | 'id' };

@@ -1,10 +1,10 @@
 /**
  * The texts of a plan read from disk, as messages. Plans written before messages existed carry English
  * strings with French twins (`titleFr`, `explanationFr`, `notesFr`, `rowsDeleted[].whyFr`): they are turned
- * into literal messages here, in place, before the plan is checked, so both plan readers (src/plan/io.ts and
- * src/report/inputs.ts) see one shape.
+ * into literal messages here, in place, before the plan is checked, so both plan readers (parsePlan in
+ * src/formats/plan.ts, which every stage goes through) sees one shape.
  */
-import { fromSaved, messageProblem } from '../i18n/saved.ts';
+import { fromSaved } from '../i18n/saved.ts';
 
 type Obj = Record<string, unknown>;
 
@@ -40,25 +40,4 @@ export function upgradePlanTexts(doc: Obj): string | undefined {
     delete doc.notesFr;
   }
   return problem;
-}
-
-/** The first text of a plan (after `upgradePlanTexts`) that is not a message, as "<path>: <problem>". */
-export function planTextProblem(doc: Obj): string | undefined {
-  const steps = Array.isArray(doc.steps) ? doc.steps : [];
-  for (const [i, s] of steps.entries()) {
-    if (!isObj(s)) continue;
-    const problem = messageProblem(s.title, `steps[${i}].title`) ?? messageProblem(s.explanation, `steps[${i}].explanation`);
-    if (problem) return problem;
-    const rows = isObj(s.expected) && Array.isArray(s.expected.rowsDeleted) ? s.expected.rowsDeleted : [];
-    for (const [j, r] of rows.entries()) {
-      const p = isObj(r) ? messageProblem(r.why, `steps[${i}].expected.rowsDeleted[${j}].why`) : undefined;
-      if (p) return p;
-    }
-  }
-  const notes = Array.isArray(doc.notes) ? doc.notes : [];
-  for (const [i, n] of notes.entries()) {
-    const problem = messageProblem(n, `notes[${i}]`);
-    if (problem) return problem;
-  }
-  return undefined;
 }

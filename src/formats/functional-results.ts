@@ -1,0 +1,92 @@
+/**
+ * `RUN_DIR/functional/results.json` (format 1; docs/functional.md): what the functional stage found, written by
+ * `functional` (and `rehearse --functional`), read by the dossier. The schema, its types, the one reader and
+ * the one writer (atomic). A bad file is a VerificationError naming the path inside it.
+ */
+import fs from 'node:fs';
+import { VerificationError, fromSystemError } from '../errors.ts';
+import { writeFileAtomic } from './atomic.ts';
+import { checkFormat, parseDocument, z } from './schema.ts';
+
+export const FUNCTIONAL_RESULTS_FORMAT = 1;
+
+export const appName = z.enum(['glpi', 'ocs']);
+export const localized = z.object({ fr: z.string(), en: z.string() });
+export const checkStatus = z.enum(['passed', 'failed', 'not-run']);
+
+/** What cannot be automated: listed in the dossier with empty tester / date / observed-result fields. */
+export const manualCase = z.object({ id: z.string(), title: localized, requirement: z.string(), procedure: localized, expected: localized });
+
+const assertionResult = z.object({ assertion: z.string(), ok: z.boolean(), detail: z.string(), detailFr: z.string().optional() });
+
+const scenarioResult = z.object({
+  id: z.string(),
+  title: localized,
+  requirement: z.string(),
+  app: appName,
+  expected: localized.optional(),
+  status: checkStatus,
+  reason: z.string().optional(),
+  reasonFr: z.string().optional(),
+  commandForUser: z.string().optional(),
+  http: z.array(z.object({ url: z.string(), status: z.number().nullable() })),
+  phpErrors: z.array(z.string()),
+  assertions: z.array(assertionResult),
+  screenshot: z.string().optional(),
+  durationMs: z.number(),
+  values: z.record(z.string(), z.string()).optional(),
+});
+
+export const functionalResultsSchema = z.object({
+  format: z.literal(FUNCTIONAL_RESULTS_FORMAT),
+  startedAt: z.string(),
+  finishedAt: z.string(),
+  durationMs: z.number(),
+  /** Whether the stage could run at all; when not, every scenario is not-run with this reason. */
+  environment: z.object({
+    php: z.string().optional(),
+    chromium: z.string().optional(),
+    glpi: z.string().optional(),
+    plugin: z.string().optional(),
+    ocs: z.string().optional(),
+    /** The plugin's OCS server definitions, pointed at the test instance. */
+    ocsServers: z.string().optional(),
+  }),
+  scenarios: z.array(scenarioResult),
+  manual: z.array(manualCase),
+  sources: z.array(z.string()),
+});
+
+export type AppName = z.infer<typeof appName>;
+export type Localized = z.infer<typeof localized>;
+export type CheckStatus = z.infer<typeof checkStatus>;
+export type ManualCase = z.infer<typeof manualCase>;
+export type AssertionResult = z.infer<typeof assertionResult>;
+export type ScenarioResult = z.infer<typeof scenarioResult>;
+export type FunctionalResults = z.infer<typeof functionalResultsSchema>;
+
+const invalid = (message: string) => new VerificationError(message, { hint: 'run the functional stage again: glpi-ocs-upgrade functional RUN_DIR' });
+
+/** The one reader: `file`, or undefined when the stage never ran. */
+export function readFunctionalResultsFile(file: string): FunctionalResults | undefined {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (err) {
+    if ((err as { code?: string }).code === 'ENOENT') return undefined;
+    throw fromSystemError(err, `reading ${file}`) ?? err;
+  }
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch (err) {
+    throw invalid(`results.json: not valid JSON (${(err as Error).message.split('\n')[0]})`);
+  }
+  checkFormat(doc, 'results.json', FUNCTIONAL_RESULTS_FORMAT, invalid);
+  return parseDocument(functionalResultsSchema, doc, 'results.json', invalid);
+}
+
+/** The one writer (atomic, pretty-printed JSON). */
+export function writeFunctionalResultsFile(file: string, results: FunctionalResults): void {
+  writeFileAtomic(file, `${JSON.stringify(results, null, 2)}\n`, { what: `writing ${file}` });
+}

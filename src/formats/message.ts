@@ -1,0 +1,51 @@
+/**
+ * Texts saved in files are messages (src/i18n/messages.ts): `{ id, params }`, rendered in a language only when
+ * shown. Files written before messages existed hold an English string and, sometimes, its French twin in a
+ * `…Fr` field: `savedTexts` turns those into `literal` messages before the schema sees the object, so every
+ * reader gets messages only and the twins never reach the types.
+ */
+import type { Message } from '../i18n/messages.ts';
+import { fromSaved, messageProblem } from '../i18n/saved.ts';
+import { isMapping, show, z } from './schema.ts';
+
+/** A message saved in a file (catalog id, `literal` or `joined`); a bad one is refused at the path inside it. */
+export const message = z
+  .custom<Message>(() => true)
+  .superRefine((v, ctx) => {
+    const problem = messageProblem(v, '@');
+    if (problem === undefined) return;
+    const m = /^@((?:\.[^.[:]+|\[\d+\])*): (.*)$/.exec(problem);
+    const path = [...(m?.[1] ?? '').matchAll(/\.([^.[:]+)|\[(\d+)\]/g)].map((x) => (x[2] === undefined ? x[1] : Number(x[2])));
+    const what = m?.[2] ?? problem;
+    ctx.addIssue({ code: 'custom', message: path.length ? what : `${what}, got ${show(v)}`, path, input: v });
+  });
+
+/**
+ * The French twin of an older file's English text, present only until `savedTexts` folds it in: a twin left
+ * after that is one that is not a string.
+ */
+const twin = z.undefined({ error: (iss) => `expected a string (the French twin of an older file's text), got ${show(iss.input)}` }).optional();
+
+/** `{ <field>Fr: twin }` for each field: what an object of `savedTexts` accepts besides its messages. */
+export function twins<const F extends string>(...fields: F[]): { [K in `${F}Fr`]: typeof twin } {
+  return Object.fromEntries(fields.map((f) => [`${f}Fr`, twin])) as { [K in `${F}Fr`]: typeof twin };
+}
+
+/**
+ * `schema`, read from a mapping where each of `fields` may be an older file's English string with its French
+ * twin `<field>Fr`: both become one literal message first. A twin that is not a string is left for the schema
+ * to refuse (by its `twins(...)` entry), naming it.
+ */
+export function savedTexts<T extends z.ZodType>(fields: readonly string[], schema: T) {
+  return z.preprocess((v) => {
+    if (!isMapping(v)) return v;
+    const o: Record<string, unknown> = { ...v };
+    for (const f of fields) {
+      if (typeof o[f] !== 'string') continue;
+      const fr = o[`${f}Fr`];
+      o[f] = fromSaved(o[f], typeof fr === 'string' ? fr : undefined);
+      if (fr === undefined || typeof fr === 'string') delete o[`${f}Fr`];
+    }
+    return o;
+  }, schema);
+}
