@@ -22,6 +22,7 @@ export const UNIT = [
   'test/report-cli.test.ts',
   'test/report-verdict.test.ts',
   'test/report.test.ts',
+  'test/version.test.ts',
 ];
 export const EXTERNAL = [
   'test/anonymize-rehearse.test.ts',

@@ -3,7 +3,7 @@
  * reports the exact path of what is wrong ("branches[3].updater.entry: expected one of …, got "bin/consol"").
  * No dependency; the schemas live next to the types they check (src/catalog/catalog.ts, src/plan/io.ts).
  */
-import semver from 'semver';
+import { isVersionRange } from './version.ts';
 
 export class SchemaError extends Error {
   readonly path: string;
@@ -136,7 +136,7 @@ export const S = {
   range: (): Schema => ({
     t: 'string',
     what: 'a semver range like ">=7.4.0 <8.5.0"',
-    check: (s) => (semver.validRange(s) ? undefined : `expected a semver range like ">=7.4.0 <8.5.0", got ${JSON.stringify(s)}`),
+    check: (s) => (isVersionRange(s) ? undefined : `expected a semver range like ">=7.4.0 <8.5.0", got ${JSON.stringify(s)}`),
   }),
   /** A table name (or a pattern like "snmp_*"). */
   table: (): Schema => ({ t: 'string', pattern: /^[A-Za-z0-9_*]+$/, what: 'a table name' }),

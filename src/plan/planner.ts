@@ -20,7 +20,7 @@
  * and in French (`titleFr`, `explanationFr`, `notesFr`, `whyFr`): the French dossier and DAT print the French.
  */
 import type { ConnectorInfo, ConnectorMode, GlpiVersionInfo, OcsVersionInfo } from '../inspect/detect.ts';
-import { compareDotted } from '../inspect/detect.ts';
+import { compareDotted } from '../catalog/version.ts';
 import type { Catalog, GlpiBranch, OcsRelease, PluginRelease, RowsDeleted, TableChanges } from '../catalog/catalog.ts';
 import { glpiBranchOf, hazardTexts, loadCatalog, newestGlpiRelease, newestOcsRelease, ocsRelease, ocsReleaseShipping, pluginAcceptsOcs, pluginForGlpi, pluginRelease } from '../catalog/catalog.ts';
 import type { CorrectiveMigration } from '../catalog/corrective.ts';

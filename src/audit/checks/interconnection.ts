@@ -11,7 +11,7 @@ import type { AuditContext, LinkTables } from '../context.ts';
 import { NO_CONNECTOR_TABLES, NO_OCS_SERVER, OCS_GUI_VERSION_UNKNOWN } from '../context.ts';
 import type { LocalizedText } from '../finding-types.ts';
 import { qi } from '../../db/connect.ts';
-import { compareDotted } from '../../inspect/detect.ts';
+import { compareDotted } from '../../catalog/version.ts';
 import { ocsReleasesForGuiVersion } from '../../catalog/ocs-releases.ts';
 import { snapshotOrigin } from '../../snapshot/origin.ts';
 
