@@ -28,8 +28,6 @@ export type { AuditCheck } from './check-types.ts';
 export type { AuditDb, AuditOptions } from './context.ts';
 export { AuditContext } from './context.ts';
 export type { CheckRun, Finding, FindingsFile, Severity } from './finding-types.ts';
-export { applyCorrectiveMigration } from './corrective.ts';
-export type { CorrectiveResult } from './corrective.ts';
 export { renderFindings } from './report.ts';
 
 /** The catalog: every check, in report order. Ids are unique and stable. */
