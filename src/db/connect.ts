@@ -1,9 +1,10 @@
 /**
  * Opening connections with mysql2, with every driver failure turned into one typed, password-free error.
  */
+import { Connection as CoreConnection } from 'mysql2';
 import mysql from 'mysql2/promise';
 import type { Connection, ConnectionOptions, Pool, PoolOptions } from 'mysql2/promise';
-import { ConnectionError, NotFoundError, ToolError, UnsupportedError } from '../errors.ts';
+import { ConnectionError, ExitCode, NotFoundError, ToolError, UnsupportedError } from '../errors.ts';
 import type { Dsn } from './dsn.ts';
 import { formatDsn } from './dsn.ts';
 import { promptPassword } from './credentials.ts';
@@ -154,6 +155,16 @@ export function createPool(dsn: Dsn, size: number, opts: ConnectOptions = {}): P
 export async function queryRows<T = Record<string, unknown>>(conn: Connection | Pool, sql: string, params: unknown[] = []): Promise<T[]> {
   const [rows] = await conn.query(sql, params);
   return rows as T[];
+}
+
+/**
+ * The callback-API connection under a promise connection (its events: 'error', 'end'; pause/resume; raw
+ * commands). mysql2's typings do not declare the property: it is read and checked at run time.
+ */
+export function coreOf(conn: Connection): CoreConnection {
+  const core: unknown = Reflect.get(conn, 'connection');
+  if (core instanceof CoreConnection) return core;
+  throw new ToolError('internal error: this mysql2 promise connection has no core connection (run npm ci)', ExitCode.INTERNAL);
 }
 
 /** Quotes an identifier for MySQL/MariaDB. */

@@ -541,7 +541,8 @@ function startWatchdog(serverPid: number, datadir: string, baseDir: string, sock
   child.stdin?.on('error', () => undefined);
   child.unref();
   // Keep the pipe open without keeping the event loop alive.
-  (child.stdin as unknown as { unref?: () => void } | null)?.unref?.();
+  const stdin: unknown = child.stdin;
+  if (stdin instanceof net.Socket) stdin.unref();
   if (child.pid) watchdogs.set(child.pid, child);
   return child.pid;
 }

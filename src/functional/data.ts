@@ -10,7 +10,7 @@
  */
 import fs from 'node:fs';
 import crypto from 'node:crypto';
-import type { Connection } from 'mysql2/promise';
+import type { Connection, ResultSetHeader } from 'mysql2/promise';
 import { execa } from 'execa';
 import { qi } from '../db/connect.ts';
 
@@ -180,9 +180,7 @@ export async function createGlpiAccount(conn: Connection, db: string, php: strin
   const login = `gou-functional-${crypto.randomBytes(3).toString('hex')}`;
   const password = randomPassword();
   const hash = await phpPasswordHash(php, password);
-  const [prof] = (await conn.query(`INSERT INTO ${qi(db)}.glpi_profiles (name, interface, comment) VALUES (?, 'central', 'glpi-ocs-upgrade functional tests (temporary)')`, [login])) as unknown as [
-    { insertId: number },
-  ];
+  const [prof] = await conn.query<ResultSetHeader>(`INSERT INTO ${qi(db)}.glpi_profiles (name, interface, comment) VALUES (?, 'central', 'glpi-ocs-upgrade functional tests (temporary)')`, [login]);
   const profileId = prof.insertId;
   const removeProfile = async () => {
     await conn.query(`DELETE FROM ${qi(db)}.glpi_profilerights WHERE profiles_id = ?`, [profileId]);
@@ -194,11 +192,11 @@ export async function createGlpiAccount(conn: Connection, db: string, php: strin
        SELECT ?, r.name, BIT_OR(r.rights) FROM ${qi(db)}.glpi_profilerights r WHERE r.profiles_id <> ? GROUP BY r.name`,
       [profileId, profileId],
     );
-    const [ins] = (await conn.query(
+    const [ins] = await conn.query<ResultSetHeader>(
       `INSERT INTO ${qi(db)}.glpi_users (name, password, password_last_update, is_active, authtype, auths_id, language, profiles_id, entities_id, realname, date_creation, date_mod)
        VALUES (?, ?, NOW(), 1, 1, 0, 'en_GB', ?, 0, 'glpi-ocs-upgrade functional tests (temporary)', NOW(), NOW())`,
       [login, hash, profileId],
-    )) as unknown as [{ insertId: number }];
+    );
     const userId = ins.insertId;
     await conn.query(`INSERT INTO ${qi(db)}.glpi_profiles_users (users_id, profiles_id, entities_id, is_recursive, is_dynamic) VALUES (?, ?, 0, 1, 0)`, [userId, profileId]);
     return {
