@@ -12,19 +12,10 @@ import fs from 'node:fs';
 import crypto from 'node:crypto';
 import type { Connection, ResultSetHeader } from 'mysql2/promise';
 import { execa } from 'execa';
-import { qi } from '../db/connect.ts';
+import { qi, queryRows as rows } from '../db/connect.ts';
+import { tableExists } from '../db/introspect.ts';
 
 export class NoData extends Error {}
-
-async function rows<T = Record<string, unknown>>(conn: Connection, sql: string, params: unknown[] = []): Promise<T[]> {
-  const [r] = await conn.query(sql, params);
-  return r as T[];
-}
-
-async function tableExists(conn: Connection, db: string, table: string): Promise<boolean> {
-  const r = await rows<{ n: number }>(conn, 'SELECT COUNT(*) AS n FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?', [db, table]);
-  return Number(r[0].n) > 0;
-}
 
 /** A text column read as its bytes (HEX), decoded here: what the database really holds. */
 function fromHex(hex: string | null): string {
