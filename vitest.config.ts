@@ -17,6 +17,7 @@ export const UNIT = [
   'test/distributions.test.ts',
   'test/dsn-credentials.test.ts',
   'test/errors.test.ts',
+  'test/executors-registry.test.ts',
   'test/junit.test.ts',
   'test/plan.test.ts',
   'test/report-cli.test.ts',
