@@ -17,6 +17,7 @@ export const UNIT = [
   'test/distributions.test.ts',
   'test/dsn-credentials.test.ts',
   'test/errors.test.ts',
+  'test/executors-registry.test.ts',
   'test/formats.test.ts',
   'test/i18n.test.ts',
   'test/junit.test.ts',
@@ -24,6 +25,7 @@ export const UNIT = [
   'test/report-cli.test.ts',
   'test/report-verdict.test.ts',
   'test/report.test.ts',
+  'test/version.test.ts',
 ];
 export const EXTERNAL = [
   'test/anonymize-rehearse.test.ts',

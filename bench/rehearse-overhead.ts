@@ -41,7 +41,7 @@ import type { PlanFile, PlanStep } from '../src/plan/plan-types.ts';
 import { detectOcsDist, obtainDebianOcsDist, resolveOcsSources } from '../src/distributions/ocs.ts';
 import type { OcsDistribution } from '../src/distributions/ocs.ts';
 import { correctiveMigration } from '../src/catalog/corrective.ts';
-import { applyCorrectiveMigration } from '../src/audit/index.ts';
+import { applyCorrectiveMigration } from '../src/rehearse/executors/corrective.ts';
 import { OWN_BRIDGE_FILE, applyOcsPhpChange } from '../src/rehearse/executors/ocs.ts';
 import { applyOcsSession } from '../src/rehearse/executors/ocs-sql.ts';
 import { rehearse } from '../src/rehearse/runner.ts';

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Connection } from 'mysql2/promise';
 import { startTestServer, type TestServer } from './helpers/server.ts';
 import { HAZARDS, pairMaker, auditPair } from './audit-db.ts';
-import { applyCorrectiveMigration } from '../src/audit/index.ts';
+import { applyCorrectiveMigration } from '../src/rehearse/executors/corrective.ts';
 import type { FindingsFile } from '../src/audit/index.ts';
 import { loadCorrectiveMigrations } from '../src/catalog/corrective.ts';
 import { describeSchema, diffSchemas } from '../src/db/schema.ts';

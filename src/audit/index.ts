@@ -18,7 +18,8 @@ import { OCS_CHECKS } from './checks/ocs.ts';
 import { INTERCONNECTION_CHECKS } from './checks/interconnection.ts';
 import { TOOL_VERSION } from '../version.ts';
 import { readFindingsFile, writeFindingsFile } from '../formats/findings.ts';
-import { classifyDatabase, compareDotted } from '../inspect/detect.ts';
+import { classifyDatabase } from '../inspect/detect.ts';
+import { compareDotted } from '../catalog/version.ts';
 import type { Dsn } from '../db/dsn.ts';
 import { formatDsn } from '../db/dsn.ts';
 import { connectReadOnly } from '../db/connect.ts';
@@ -29,8 +30,6 @@ export type { AuditCheck } from './check-types.ts';
 export type { AuditDb, AuditOptions } from './context.ts';
 export { AuditContext } from './context.ts';
 export type { CheckRun, Finding, FindingsFile, Severity } from './finding-types.ts';
-export { applyCorrectiveMigration } from './corrective.ts';
-export type { CorrectiveResult } from './corrective.ts';
 export { renderFindings } from './report.ts';
 
 /** The catalog: every check, in report order. Ids are unique and stable. */

@@ -9,10 +9,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import crypto from 'node:crypto';
-import mysql from 'mysql2/promise';
 import type { Connection } from 'mysql2/promise';
 import type { Dsn } from '../db/dsn.ts';
-import { baseOptions, qi } from '../db/connect.ts';
+import { connect, qi } from '../db/connect.ts';
 import { assertWritable } from '../db/interlock.ts';
 import type { SchemaShape } from '../db/schema.ts';
 import { describeSchema } from '../db/schema.ts';
@@ -48,7 +47,7 @@ export function scratchOn(dsn: Dsn): ScratchSource {
   let conn: Connection | undefined;
   return {
     async connection() {
-      conn ??= await mysql.createConnection(baseOptions({ ...dsn, database: undefined }));
+      conn ??= await connect({ ...dsn, database: undefined }, { promptOnDenied: false });
       return { conn, dsn };
     },
     async close() {

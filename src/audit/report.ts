@@ -54,7 +54,7 @@ export function renderFindings(file: FindingsFile, lang: Lang = 'fr', style: Ren
   const bold = style.bold ?? id;
   const colour = (sev: Severity) => (sev === 'bloquante' ? (style.red ?? id) : sev === 'majeure' ? (style.yellow ?? id) : (style.dim ?? id));
   const lines: string[] = [];
-  const counts = { bloquante: 0, majeure: 0, mineure: 0 } as Record<Severity, number>;
+  const counts: Record<Severity, number> = { bloquante: 0, majeure: 0, mineure: 0 };
   for (const f of file.findings) counts[f.severity]++;
   const ok = file.checksRun.filter((c) => c.status === 'ok').length;
   const skipped = file.checksRun.filter((c) => c.status === 'skipped');

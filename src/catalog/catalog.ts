@@ -10,7 +10,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { ExitCode, ToolError } from '../errors.ts';
-import { compareDotted } from '../inspect/detect.ts';
+import { compareDotted, sameVersion } from './version.ts';
 import { MIGRATIONS_DIR } from './ocs-releases.ts';
 import { glpiReleasesSchema, ocsReleasesSchema, ocsUpdatesSchema, pluginReleasesSchema, readCatalogFile } from '../formats/catalog.ts';
 import type { GlpiBranch, GlpiHazard, HazardText, OcsBridge, OcsPhpChange, OcsRelease, OcsUpdateFile, PluginCoreMigration, PluginRelease } from '../formats/catalog.ts';
@@ -76,7 +76,7 @@ function crossCheck(c: Catalog): void {
     french(g, at, b, ['notes']);
     for (const [k, conv] of (b.conversions ?? []).entries()) french(g, `${at}.conversions[${k}]`, conv, ['what']);
     if (b.check) french(g, `${at}.check`, b.check, ['what']);
-    if (!b.releases.some((r) => compareDotted(r, b.latest) === 0)) fail(g, `${at}.latest ${b.latest} is not in its releases list`);
+    if (!b.releases.some((r) => sameVersion(r, b.latest))) fail(g, `${at}.latest ${b.latest} is not in its releases list`);
     for (const r of b.releases) {
       if (!(r === b.branch || r.startsWith(`${b.branch}.`))) fail(g, `${at}.releases: ${r} does not belong to branch ${b.branch}`);
     }
@@ -164,7 +164,7 @@ export function loadCatalog(dir: string = MIGRATIONS_DIR): Catalog {
 
 /** The GLPI branch a release belongs to (by its releases list), or undefined. */
 export function glpiBranchOf(c: Catalog, version: string): GlpiBranch | undefined {
-  return c.glpi.branches.find((b) => b.releases.some((r) => compareDotted(r, version) === 0));
+  return c.glpi.branches.find((b) => b.releases.some((r) => sameVersion(r, version)));
 }
 
 export function newestGlpiRelease(c: Catalog): string {
@@ -172,7 +172,7 @@ export function newestGlpiRelease(c: Catalog): string {
 }
 
 export function ocsRelease(c: Catalog, version: string): OcsRelease | undefined {
-  return c.ocs.releases.find((r) => compareDotted(r.version, version) === 0);
+  return c.ocs.releases.find((r) => sameVersion(r.version, version));
 }
 
 export function newestOcsRelease(c: Catalog): OcsRelease {
@@ -191,7 +191,7 @@ export function pluginForGlpi(c: Catalog, glpiVersion: string): PluginRelease | 
 }
 
 export function pluginRelease(c: Catalog, version: string): PluginRelease | undefined {
-  return c.plugin.releases.find((p) => compareDotted(p.version, version) === 0);
+  return c.plugin.releases.find((p) => sameVersion(p.version, version));
 }
 
 export function pluginAcceptsOcs(p: PluginRelease, gui: number): boolean {

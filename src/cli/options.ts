@@ -28,7 +28,7 @@ Credentials (never on the command line):
   The password comes from, in order: --password-env NAME, else GLPI_DB_PASSWORD / OCS_DB_PASSWORD /
   INSTANCE_DB_PASSWORD for the role, else MYSQL_PWD; a --defaults-file in MySQL client format;
   an installation read with --glpi-dir (config/config_db.php) or --ocs-dir (dbconfig.inc.php);
-  or a prompt when the terminal is interactive.`;
+  or a prompt when the terminal is interactive (once per account).`;
 
 export function addSourceOptions(cmd: Command, roles: Array<'glpi' | 'ocs'> = ['glpi', 'ocs']): Command {
   if (roles.includes('glpi')) {

@@ -1,9 +1,10 @@
 /**
  * Opening connections with mysql2, with every driver failure turned into one typed, password-free error.
  */
+import { Connection as CoreConnection } from 'mysql2';
 import mysql from 'mysql2/promise';
 import type { Connection, ConnectionOptions, Pool, PoolOptions } from 'mysql2/promise';
-import { ConnectionError, NotFoundError, ToolError, UnsupportedError } from '../errors.ts';
+import { ConnectionError, ExitCode, NotFoundError, ToolError, UnsupportedError } from '../errors.ts';
 import type { Dsn } from './dsn.ts';
 import { formatDsn } from './dsn.ts';
 import { promptPassword } from './credentials.ts';
@@ -77,21 +78,72 @@ function isAccessDenied(err: unknown): boolean {
   return code === 'ER_ACCESS_DENIED_ERROR' || code === 'ER_ACCESS_DENIED_NO_PASSWORD_ERROR';
 }
 
-/** Opens one connection; on "access denied" without a password and on a TTY, prompts once. */
+/**
+ * Passwords typed at the prompt in this process, by account (user and server, whatever the database): a
+ * snapshot's control, reader and monitor connections, or the runner's, ask once and share the answer.
+ * Promises, so that connections opened together wait for the one prompt instead of asking each.
+ */
+const typedPasswords = new Map<string, Promise<string>>();
+
+function accountOf(dsn: Dsn): string {
+  return `${dsn.user}@${dsn.socket ?? `${dsn.host}:${dsn.port}`}`;
+}
+
+/**
+ * Opens one connection; every driver failure becomes a typed error. On "access denied" without a password
+ * and on a TTY, asks for the password once per account and process: later connections to the same account
+ * reuse what was typed (a wrong password is forgotten, so the next connection asks again).
+ */
 export async function connect(dsn: Dsn, opts: ConnectOptions = {}): Promise<Connection> {
+  const account = accountOf(dsn);
+  const typed = dsn.password ? undefined : typedPasswords.get(account);
+  if (typed) return connectTyped(dsn, opts, account, typed);
   try {
     return await mysql.createConnection(baseOptions(dsn, opts));
   } catch (err) {
     const canPrompt = (opts.promptOnDenied ?? true) && process.stdin.isTTY && !dsn.password && isAccessDenied(err);
     if (!canPrompt) throw translateDbError(err, dsn);
-    const password = await promptPassword(formatDsn(dsn));
-    const retried: Dsn = { ...dsn, password };
-    try {
-      return await mysql.createConnection(baseOptions(retried, opts));
-    } catch (err2) {
-      throw translateDbError(err2, retried);
+    let asked = typedPasswords.get(account);
+    if (!asked) {
+      asked = promptPassword(formatDsn(dsn));
+      typedPasswords.set(account, asked);
     }
+    return connectTyped(dsn, opts, account, asked);
   }
+}
+
+async function connectTyped(dsn: Dsn, opts: ConnectOptions, account: string, typed: Promise<string>): Promise<Connection> {
+  // A cancelled prompt or a wrong password is forgotten, so that the next connection asks again.
+  const forget = () => {
+    if (typedPasswords.get(account) === typed) typedPasswords.delete(account);
+  };
+  let password: string;
+  try {
+    password = await typed;
+  } catch (err) {
+    forget();
+    throw err;
+  }
+  const withPassword: Dsn = { ...dsn, password };
+  try {
+    return await mysql.createConnection(baseOptions(withPassword, opts));
+  } catch (err) {
+    if (isAccessDenied(err)) forget();
+    throw translateDbError(err, withPassword);
+  }
+}
+
+/**
+ * Asks for the password now, once, when the server wants one and nothing gave it: for commands that then
+ * hand the terminal to a progress display, under which a prompt would not be seen. Returns the address with
+ * the typed password (kept in memory only), or unchanged when no prompt was needed or possible.
+ */
+export async function withTypedPassword(dsn: Dsn): Promise<Dsn> {
+  if (dsn.password || !process.stdin.isTTY) return dsn;
+  const conn = await connect(dsn);
+  await conn.end().catch(() => undefined);
+  const typed = typedPasswords.get(accountOf(dsn));
+  return typed ? { ...dsn, password: await typed } : dsn;
 }
 
 export function createPool(dsn: Dsn, size: number, opts: ConnectOptions = {}): Pool {
@@ -103,6 +155,16 @@ export function createPool(dsn: Dsn, size: number, opts: ConnectOptions = {}): P
 export async function queryRows<T = Record<string, unknown>>(conn: Connection | Pool, sql: string, params: unknown[] = []): Promise<T[]> {
   const [rows] = await conn.query(sql, params);
   return rows as T[];
+}
+
+/**
+ * The callback-API connection under a promise connection (its events: 'error', 'end'; pause/resume; raw
+ * commands). mysql2's typings do not declare the property: it is read and checked at run time.
+ */
+export function coreOf(conn: Connection): CoreConnection {
+  const core: unknown = Reflect.get(conn, 'connection');
+  if (core instanceof CoreConnection) return core;
+  throw new ToolError('internal error: this mysql2 promise connection has no core connection (run npm ci)', ExitCode.INTERNAL);
 }
 
 /** Quotes an identifier for MySQL/MariaDB. */

@@ -30,9 +30,9 @@ import path from 'node:path';
 import { spawn, spawnSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import crypto from 'node:crypto';
-import mysql from 'mysql2/promise';
 import { MissingDependencyError, ToolError, ExitCode, fromSystemError } from '../errors.ts';
 import type { Dsn } from './dsn.ts';
+import { connect, queryRows } from './connect.ts';
 import { onShutdown } from '../util/shutdown.ts';
 import { markAsTestInstance } from './interlock.ts';
 
@@ -541,7 +541,8 @@ function startWatchdog(serverPid: number, datadir: string, baseDir: string, sock
   child.stdin?.on('error', () => undefined);
   child.unref();
   // Keep the pipe open without keeping the event loop alive.
-  (child.stdin as unknown as { unref?: () => void } | null)?.unref?.();
+  const stdin: unknown = child.stdin;
+  if (stdin instanceof net.Socket) stdin.unref();
   if (child.pid) watchdogs.set(child.pid, child);
   return child.pid;
 }
@@ -681,7 +682,7 @@ export async function startEmbedded(options: EmbeddedOptions = {}): Promise<Embe
 
   // 3. (MySQL) root's password and TCP account; then the test-instance marker.
   try {
-    const conn = await mysql.createConnection({ socketPath: socket, user: 'root', password: passwordSet ? password : '' });
+    const conn = await connect(socketDsn(socket, passwordSet ? password : ''), { promptOnDenied: false });
     try {
       if (!passwordSet) {
         await conn.query('ALTER USER root@localhost IDENTIFIED BY ?', [password]);
@@ -689,7 +690,7 @@ export async function startEmbedded(options: EmbeddedOptions = {}): Promise<Embe
         await conn.query("GRANT ALL PRIVILEGES ON *.* TO 'root'@'127.0.0.1' WITH GRANT OPTION");
       }
       await markAsTestInstance(conn, `embedded instance ${id}`);
-      record.serverVersion = String(((await conn.query('SELECT VERSION() AS v'))[0] as Array<{ v: string }>)[0].v);
+      record.serverVersion = String((await queryRows<{ v: string }>(conn, 'SELECT VERSION() AS v'))[0].v);
       writeRecord(registryFile, record);
     } finally {
       await conn.end();
@@ -702,13 +703,18 @@ export async function startEmbedded(options: EmbeddedOptions = {}): Promise<Embe
   return instance;
 }
 
+/** root over the instance's unix socket, during bootstrap (before the TCP account exists). */
+function socketDsn(socket: string, password: string): Dsn {
+  return { user: 'root', host: 'localhost', port: 0, socket, password, testInstance: true };
+}
+
 async function waitReady(socket: string, pid: number, password: string, timeoutMs: number): Promise<'ready' | 'exited' | 'timeout'> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (!isAlive(pid)) return 'exited';
     if (fs.existsSync(socket)) {
       try {
-        const conn = await mysql.createConnection({ socketPath: socket, user: 'root', password, connectTimeout: 5000 });
+        const conn = await connect(socketDsn(socket, password), { promptOnDenied: false, connectTimeoutMs: 5000 });
         await conn.end();
         return 'ready';
       } catch {

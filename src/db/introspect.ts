@@ -3,14 +3,9 @@
  * Everything here takes a connection as a parameter and only runs SELECT/SHOW.
  */
 import type { Connection, Pool } from 'mysql2/promise';
-import { qi } from './connect.ts';
+import { qi, queryRows as rows } from './connect.ts';
 
 export type Queryable = Connection | Pool;
-
-async function rows<T>(conn: Queryable, sql: string, params: unknown[] = []): Promise<T[]> {
-  const [r] = await conn.query(sql, params);
-  return r as T[];
-}
 
 export interface ServerInfo {
   version: string;

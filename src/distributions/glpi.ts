@@ -10,7 +10,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import semver from 'semver';
+import { isSemverLike, newestVersion, satisfiesRange } from '../catalog/version.ts';
 import { execa } from 'execa';
 import { MissingDependencyError, NotFoundError, UnsupportedError } from '../errors.ts';
 
@@ -87,8 +87,10 @@ export function findGlpiDist(dists: GlpiDistribution[], release: string): GlpiDi
   const exact = dists.find((d) => d.version === release);
   if (exact) return exact;
   if (/^\d+\.\d+$/.test(release)) {
-    const series = dists.filter((d) => d.version.startsWith(`${release}.`));
-    return series.sort((a, b) => (semver.gt(semver.coerce(a.version) ?? '0.0.0', semver.coerce(b.version) ?? '0.0.0') ? -1 : 1))[0];
+    return newestVersion(
+      dists.filter((d) => d.version.startsWith(`${release}.`)),
+      (d) => d.version,
+    );
   }
   return undefined;
 }
@@ -112,7 +114,12 @@ export function detectPluginDist(dir: string): PluginDistribution {
 }
 
 export function findPluginDist(dists: PluginDistribution[], version: string): PluginDistribution | undefined {
-  return dists.find((d) => d.version === version) ?? (/^\d+\.\d+$/.test(version) ? dists.find((d) => d.version.startsWith(`${version}.`)) : undefined);
+  const exact = dists.find((d) => d.version === version);
+  if (exact || !/^\d+\.\d+$/.test(version)) return exact;
+  return newestVersion(
+    dists.filter((d) => d.version.startsWith(`${version}.`)),
+    (d) => d.version,
+  );
 }
 
 export interface PhpInfo {
@@ -129,7 +136,7 @@ export async function probePhp(bin = 'php'): Promise<PhpInfo> {
     failed: true,
   }));
   const version = String(r.stdout ?? '').trim();
-  if (r.exitCode !== 0 || !semver.valid(semver.coerce(version))) {
+  if (r.exitCode !== 0 || !isSemverLike(version)) {
     throw new MissingDependencyError(`PHP binary "${bin}" cannot run or does not report a version`, {
       hint: 'install PHP (Debian: apt-get install php8.2-cli php8.2-mysql php8.2-mbstring php8.2-intl php8.2-gd php8.2-curl php8.2-xml php8.2-zip php8.2-bz2) or pass --php PATH',
     });
@@ -139,7 +146,5 @@ export async function probePhp(bin = 'php'): Promise<PhpInfo> {
 
 /** True when the PHP version satisfies the step's range (e.g. ">=7.4.0 <8.5.0"); no range → true. */
 export function phpSatisfies(version: string, range: string | undefined): boolean {
-  if (!range) return true;
-  const v = semver.coerce(version);
-  return v !== null && semver.satisfies(v, range);
+  return satisfiesRange(version, range);
 }

@@ -24,11 +24,16 @@ function localized(file: string, where: string, v: unknown): Localized {
   return { fr: o.fr, en: o.en };
 }
 
+/** A YAML mapping (not a list, not a scalar). */
+function isMapping(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
 function oneKey(file: string, where: string, v: unknown, allowed: readonly string[]): [string, unknown] {
-  if (!v || typeof v !== 'object' || Array.isArray(v)) bad(file, where, `expected a mapping with one of ${allowed.join(', ')}`);
+  if (!isMapping(v)) bad(file, where, `expected a mapping with one of ${allowed.join(', ')}`);
   const keys = Object.keys(v);
   if (keys.length !== 1 || !allowed.includes(keys[0])) bad(file, where, `expected exactly one of ${allowed.join(', ')}, got ${keys.join(', ') || 'nothing'}`);
-  return [keys[0], (v as Record<string, unknown>)[keys[0]]];
+  return [keys[0], v[keys[0]]];
 }
 
 function parseStep(file: string, where: string, v: unknown): ScenarioStep {
@@ -72,7 +77,7 @@ function parseAssertion(file: string, where: string, v: unknown): ScenarioAssert
 }
 
 function parseScenario(file: string, i: number, v: unknown): Scenario {
-  const o = (v ?? {}) as Record<string, unknown>;
+  const o = isMapping(v) ? v : {};
   const where = `scenarios[${i}]${typeof o.id === 'string' ? ` (${o.id})` : ''}`;
   if (typeof o.id !== 'string' || !/^[A-Za-z0-9][\w.-]*$/.test(o.id)) bad(file, where, 'id: letters, digits, "-", "_" or "."');
   if (o.app !== 'glpi' && o.app !== 'ocs') bad(file, where, 'app: glpi or ocs');
@@ -91,7 +96,7 @@ function parseScenario(file: string, i: number, v: unknown): Scenario {
 }
 
 function parseManual(file: string, i: number, v: unknown): ManualCase {
-  const o = (v ?? {}) as Record<string, unknown>;
+  const o = isMapping(v) ? v : {};
   const where = `manual[${i}]${typeof o.id === 'string' ? ` (${o.id})` : ''}`;
   if (typeof o.id !== 'string' || !o.id.trim()) bad(file, where, 'id: needed');
   if (typeof o.requirement !== 'string' || !o.requirement.trim()) bad(file, where, 'requirement: the requirement it covers');
@@ -111,7 +116,7 @@ export function parseBook(text: string, file: string): { scenarios: Scenario[]; 
   } catch (err) {
     throw new UsageError(`${file} is not valid YAML: ${(err as Error).message.split('\n')[0]}`);
   }
-  const o = (doc ?? {}) as Record<string, unknown>;
+  const o = isMapping(doc) ? doc : {};
   if (o.format !== undefined && o.format !== 1) bad(file, 'format', 'only format 1 is known');
   if (o.scenarios !== undefined && !Array.isArray(o.scenarios)) bad(file, 'scenarios', 'a list');
   if (o.manual !== undefined && !Array.isArray(o.manual)) bad(file, 'manual', 'a list');

@@ -10,21 +10,12 @@
  */
 import fs from 'node:fs';
 import crypto from 'node:crypto';
-import type { Connection } from 'mysql2/promise';
+import type { Connection, ResultSetHeader } from 'mysql2/promise';
 import { execa } from 'execa';
-import { qi } from '../db/connect.ts';
+import { qi, queryRows as rows } from '../db/connect.ts';
+import { tableExists } from '../db/introspect.ts';
 
 export class NoData extends Error {}
-
-async function rows<T = Record<string, unknown>>(conn: Connection, sql: string, params: unknown[] = []): Promise<T[]> {
-  const [r] = await conn.query(sql, params);
-  return r as T[];
-}
-
-async function tableExists(conn: Connection, db: string, table: string): Promise<boolean> {
-  const r = await rows<{ n: number }>(conn, 'SELECT COUNT(*) AS n FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?', [db, table]);
-  return Number(r[0].n) > 0;
-}
 
 /** A text column read as its bytes (HEX), decoded here: what the database really holds. */
 function fromHex(hex: string | null): string {
@@ -180,9 +171,7 @@ export async function createGlpiAccount(conn: Connection, db: string, php: strin
   const login = `gou-functional-${crypto.randomBytes(3).toString('hex')}`;
   const password = randomPassword();
   const hash = await phpPasswordHash(php, password);
-  const [prof] = (await conn.query(`INSERT INTO ${qi(db)}.glpi_profiles (name, interface, comment) VALUES (?, 'central', 'glpi-ocs-upgrade functional tests (temporary)')`, [login])) as unknown as [
-    { insertId: number },
-  ];
+  const [prof] = await conn.query<ResultSetHeader>(`INSERT INTO ${qi(db)}.glpi_profiles (name, interface, comment) VALUES (?, 'central', 'glpi-ocs-upgrade functional tests (temporary)')`, [login]);
   const profileId = prof.insertId;
   const removeProfile = async () => {
     await conn.query(`DELETE FROM ${qi(db)}.glpi_profilerights WHERE profiles_id = ?`, [profileId]);
@@ -194,11 +183,11 @@ export async function createGlpiAccount(conn: Connection, db: string, php: strin
        SELECT ?, r.name, BIT_OR(r.rights) FROM ${qi(db)}.glpi_profilerights r WHERE r.profiles_id <> ? GROUP BY r.name`,
       [profileId, profileId],
     );
-    const [ins] = (await conn.query(
+    const [ins] = await conn.query<ResultSetHeader>(
       `INSERT INTO ${qi(db)}.glpi_users (name, password, password_last_update, is_active, authtype, auths_id, language, profiles_id, entities_id, realname, date_creation, date_mod)
        VALUES (?, ?, NOW(), 1, 1, 0, 'en_GB', ?, 0, 'glpi-ocs-upgrade functional tests (temporary)', NOW(), NOW())`,
       [login, hash, profileId],
-    )) as unknown as [{ insertId: number }];
+    );
     const userId = ins.insertId;
     await conn.query(`INSERT INTO ${qi(db)}.glpi_profiles_users (users_id, profiles_id, entities_id, is_recursive, is_dynamic) VALUES (?, ?, 0, 1, 0)`, [userId, profileId]);
     return {

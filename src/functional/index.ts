@@ -15,9 +15,8 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import mysql from 'mysql2/promise';
 import type { Browser } from 'playwright-core';
-import { baseOptions } from '../db/connect.ts';
+import { connect, type Connection } from '../db/connect.ts';
 import type { Dsn } from '../db/dsn.ts';
 import { assertWritable } from '../db/interlock.ts';
 import { probePhp, type GlpiDistribution, type PluginDistribution } from '../distributions/glpi.ts';
@@ -212,14 +211,14 @@ export async function runFunctionalStage(o: FunctionalStageOptions): Promise<Fun
   let glpiConfigDir: string | undefined;
   const accounts: Partial<Record<AppName, TempAccount>> = {};
   let browser: Browser | undefined;
-  let conn: mysql.Connection | undefined;
+  let conn: Connection | undefined;
   // Ctrl-C: close the browser at once (pending page operations fail), the servers die with the signal.
   const onAbort = () => void browser?.close().catch(() => undefined);
   o.signal?.addEventListener('abort', onAbort, { once: true });
   try {
     if (runnable.length && pw && !('en' in pw)) {
       const target = (o.glpiDb ?? o.ocsDb)!;
-      conn = await mysql.createConnection(baseOptions(target.dsn, { extra: { multipleStatements: false, charset: 'utf8mb4' } }));
+      conn = await connect(target.dsn, { extra: { multipleStatements: false, charset: 'utf8mb4' }, promptOnDenied: false });
       // Temporary accounts and the OCS server definition are written: only on a marked test instance.
       await assertWritable(conn, target.dsn, 'create the temporary accounts of the functional tests');
       const apps = new Set(runnable.map((s) => s.app));

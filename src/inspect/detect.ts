@@ -6,6 +6,7 @@ import type { Queryable } from '../db/introspect.ts';
 import { columnNames, listTables, tableExists } from '../db/introspect.ts';
 import { qi } from '../db/connect.ts';
 import { ocsReleasesForGuiVersion } from '../catalog/ocs-releases.ts';
+import { compareDotted, sameVersion } from '../catalog/version.ts';
 
 export type GlpiConfigLayout = 'wide' | 'key-value' | 'none';
 
@@ -62,17 +63,6 @@ export async function classifyDatabase(conn: Queryable, database: string): Promi
   return 'other';
 }
 
-/** Compares two dotted versions numerically ("0.83.8" < "0.85" < "9.2" < "10.0.19"). */
-export function compareDotted(a: string, b: string): number {
-  const pa = a.split('.').map((x) => Number.parseInt(x, 10) || 0);
-  const pb = b.split('.').map((x) => Number.parseInt(x, 10) || 0);
-  for (let i = 0; i < Math.max(pa.length, pb.length); i++) {
-    const d = (pa[i] ?? 0) - (pb[i] ?? 0);
-    if (d !== 0) return d;
-  }
-  return 0;
-}
-
 export async function detectGlpiVersion(conn: Queryable, database: string): Promise<GlpiVersionInfo> {
   const problems: string[] = [];
   if (!(await tableExists(conn, database, 'glpi_configs'))) {
@@ -109,7 +99,7 @@ export async function detectGlpiVersion(conn: Queryable, database: string): Prom
       info.dbversion = dbv.trim();
       const [v, hash] = info.dbversion.split('@');
       if (hash) info.schemaHash = hash;
-      if (info.version && v && compareDotted(v, info.version) !== 0) {
+      if (info.version && v && !sameVersion(v, info.version)) {
         problems.push(`version row says ${info.version} but dbversion says ${v}: a half-finished update?`);
       }
     }

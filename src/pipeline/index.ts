@@ -30,7 +30,7 @@ import { runToJUnit } from '../rehearse/junit.ts';
 import { resolveOcsSources } from '../distributions/ocs.ts';
 import { ocsReleases } from '../catalog/ocs-releases.ts';
 import { glpiBranchOf } from '../catalog/catalog.ts';
-import { compareDotted } from '../inspect/detect.ts';
+import { compareDotted, sameVersion } from '../catalog/version.ts';
 import { loadRunInputs, renderDat, renderDossier, buildDossierModel } from '../report/index.ts';
 import type { Verdict } from '../report/index.ts';
 import { PACKAGE_ROOT } from '../paths.ts';
@@ -114,9 +114,9 @@ export function glpiTargetWithin(dists: ExecutorDistributions): { version?: stri
 export function pluginMismatches(plan: PlanFile, dists: ExecutorDistributions): string[] {
   if (!dists.plugin?.length) return [];
   const have = dists.plugin.map((p) => p.version);
-  return plan.steps.flatMap((s) =>
-    s.runner.kind === 'plugin-install' && !have.some((v) => compareDotted(v, (s.runner as { pluginVersion: string }).pluginVersion) === 0)
-      ? [`plan: step ${s.id} installs ocsinventoryng ${s.runner.pluginVersion} (the release for GLPI ${s.runner.glpiRelease}); the given --plugin-dist is ${have.join(', ')}: that step will not run`]
+  return plan.steps.flatMap(({ id, runner }) =>
+    runner.kind === 'plugin-install' && !have.some((v) => sameVersion(v, runner.pluginVersion))
+      ? [`plan: step ${id} installs ocsinventoryng ${runner.pluginVersion} (the release for GLPI ${runner.glpiRelease}); the given --plugin-dist is ${have.join(', ')}: that step will not run`]
       : [],
   );
 }

@@ -3,7 +3,7 @@
  * that turn the catalog's table changes into a step's expected effects.
  */
 import type { ConnectorInfo, GlpiVersionInfo, OcsVersionInfo } from '../inspect/detect.ts';
-import { compareDotted } from '../inspect/detect.ts';
+import { compareDotted } from '../catalog/version.ts';
 import type { Catalog, GlpiBranch, RowsDeleted, TableChanges } from '../catalog/catalog.ts';
 import { glpiBranchOf } from '../catalog/catalog.ts';
 import type { CorrectiveMigration } from '../catalog/corrective.ts';

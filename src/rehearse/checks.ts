@@ -4,7 +4,7 @@
  */
 import crypto from 'node:crypto';
 import type { Connection } from 'mysql2/promise';
-import { qi } from '../db/connect.ts';
+import { qi, queryRows } from '../db/connect.ts';
 import { listTables } from '../db/introspect.ts';
 import type { ExpectedEffects } from '../plan/plan-types.ts';
 import type { TableDelta } from './run-types.ts';
@@ -97,8 +97,7 @@ export async function tableMetas(conn: Connection, database: string): Promise<{ 
   const list = rows as Array<Record<string, unknown>>;
   let now = Number(list[0]?.now ?? NaN);
   if (!Number.isFinite(now)) {
-    const [[n]] = (await conn.query('SELECT UNIX_TIMESTAMP(NOW(6)) AS now')) as unknown as [[{ now: string }]];
-    now = Number(n.now);
+    now = await serverNow(conn);
   }
   const tables = new Map<string, string>();
   for (const t of list) {
@@ -189,7 +188,7 @@ export async function refreshState(
 
 /** The server's clock (UNIX seconds, microsecond precision). */
 export async function serverNow(conn: Connection): Promise<number> {
-  const [[n]] = (await conn.query('SELECT UNIX_TIMESTAMP(NOW(6)) AS now')) as unknown as [[{ now: string | number }]];
+  const [n] = await queryRows<{ now: string | number }>(conn, 'SELECT UNIX_TIMESTAMP(NOW(6)) AS now');
   return Number(n.now);
 }
 

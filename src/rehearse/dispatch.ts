@@ -1,14 +1,12 @@
 /**
- * From a plan step to the code that runs it: the executors of src/rehearse/executors, and the project's
- * corrective migrations (src/audit). Also answers which tables a step may touch (savepoint scope).
+ * From a plan step to the code that runs it: the executors of src/rehearse/executors (corrective migrations
+ * included). Also answers which tables a step may touch (savepoint scope).
  */
 import type { ExpectedEffects, PlanStep } from '../plan/plan-types.ts';
-import { correctiveMigration } from '../catalog/corrective.ts';
-import { applyCorrectiveMigration } from '../audit/index.ts';
-import { executorFor, ocsIndexOnlyTables, ocsStepTables } from './executors/index.ts';
+import { ocsIndexOnlyTables, ocsStepTables, runStep } from './executors/index.ts';
+import { correctiveExpectedEffects, correctiveStepTables } from './executors/corrective.ts';
 import type { ExecutorContext, ExecutorDistributions, ExecutorResult } from './executors/types.ts';
-import { because, roleName, writeEvidence } from './executors/common.ts';
-import { literal } from '../i18n/messages.ts';
+import { because } from './executors/common.ts';
 
 /** Steps that need a product distribution the tool does not fetch by itself (skipped by --dry-run). */
 const EXTERNAL_KINDS = new Set(['glpi-console', 'plugin-install']);
@@ -18,10 +16,8 @@ export async function stepTables(step: PlanStep, dists: ExecutorDistributions): 
     case 'ocs-bridge':
     case 'ocs-update-file':
       return ocsStepTables(step, dists);
-    case 'corrective-migration': {
-      const m = correctiveMigration(step.runner.migration);
-      return m ? m.touches : 'all';
-    }
+    case 'corrective-migration':
+      return correctiveStepTables({ ...step, runner: step.runner });
     default: {
       const t = step.expected.tablesTouched;
       return Array.isArray(t) ? t : 'all';
@@ -39,60 +35,13 @@ export function stepIndexOnlyTables(step: PlanStep, dists: ExecutorDistributions
  * rows (duplicates, orphans) or change in place: that is its purpose, so those deltas are explained.
  */
 export function expectedEffects(step: PlanStep): ExpectedEffects {
-  if (step.runner.kind !== 'corrective-migration') return step.expected;
-  const m = correctiveMigration(step.runner.migration);
-  if (!m) return step.expected;
-  const why = literal(`corrective migration ${m.id}: ${m.title.en}`, `migration corrective ${m.id} : ${m.title.fr}`);
-  return {
-    ...step.expected,
-    tablesTouched: [...new Set([...(Array.isArray(step.expected.tablesTouched) ? step.expected.tablesTouched : []), ...m.touches])],
-    rowsDeleted: [...(step.expected.rowsDeleted ?? []), ...m.touches.map((table) => ({ table, why }))],
-  };
-}
-
-async function runCorrective(step: PlanStep & { runner: { kind: 'corrective-migration'; migration: string } }, ctx: ExecutorContext): Promise<ExecutorResult> {
-  const m = correctiveMigration(step.runner.migration);
-  if (!m) {
-    return {
-      status: 'failed',
-      ...because({
-        en: `corrective migration ${step.runner.migration} is not in migrations/corrective/`,
-        fr: `la migration corrective ${step.runner.migration} est absente de migrations/corrective/`,
-      }),
-      evidence: [],
-    };
-  }
-  const db = ctx.databases[m.database];
-  if (!db) return { status: 'not-run', ...because({ en: `no ${m.database} database in this rehearsal`, fr: `la répétition n’a pas de base ${roleName(m.database)}` }), evidence: [] };
-  const r = await applyCorrectiveMigration(ctx.conn, m, { db, glpi_db: ctx.databases.glpi, ocs_db: ctx.databases.ocs }, { dsn: ctx.dsn });
-  const evidence = writeEvidence(ctx, 'corrective.json', r);
-  const changed = Object.keys(r.rowsBefore).filter((t) => r.rowsBefore[t] !== r.rowsAfter[t]);
-  return {
-    status: r.ok ? 'passed' : 'failed',
-    ...because(
-      !r.applied
-        ? { en: 'nothing to fix: the pre-check found no row', fr: 'rien à corriger : le contrôle préalable ne trouve aucune ligne' }
-        : r.ok
-          ? {
-              en: `pre-check ${r.precheck} → post-check ${r.postcheck}; ${r.statementsRun} statement(s)`,
-              fr: `contrôle préalable : ${r.precheck} ligne(s) → contrôle final : ${r.postcheck} ; ${r.statementsRun} instruction(s)`,
-            }
-          : { en: `post-check still finds ${r.postcheck} row(s)`, fr: `le contrôle final trouve encore ${r.postcheck} ligne(s)` },
-    ),
-    evidence: [evidence],
-    details: { checksum: r.checksum, changedTables: changed },
-  };
+  return step.runner.kind === 'corrective-migration' ? correctiveExpectedEffects({ ...step, runner: step.runner }) : step.expected;
 }
 
 export async function executeStep(step: PlanStep, ctx: ExecutorContext, options: { dryRun: boolean }): Promise<ExecutorResult> {
-  if (step.runner.kind === 'corrective-migration') {
-    return runCorrective(step as PlanStep & { runner: { kind: 'corrective-migration'; migration: string } }, ctx);
-  }
-  const executor = executorFor(step.runner.kind);
-  if (!executor) return { status: 'failed', ...because({ en: `no executor for runner kind ${step.runner.kind}`, fr: `aucun exécuteur pour le type d’étape ${step.runner.kind}` }), evidence: [] };
   if (options.dryRun && EXTERNAL_KINDS.has(step.runner.kind)) {
     // Ask the executor without distributions: it answers "not run" with the exact command to run by hand.
-    const r = await executor.execute(step as never, { ...ctx, dists: { ...ctx.dists, glpi: [], plugin: [] } });
+    const r = await runStep(step, { ...ctx, dists: { ...ctx.dists, glpi: [], plugin: [] } });
     return {
       ...r,
       status: 'not-run',
@@ -102,5 +51,5 @@ export async function executeStep(step: PlanStep, ctx: ExecutorContext, options:
       }),
     };
   }
-  return executor.execute(step as never, ctx);
+  return runStep(step, ctx);
 }

@@ -29,8 +29,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Connection } from 'mysql2/promise';
-import mysql from 'mysql2/promise';
-import { baseOptions } from '../db/connect.ts';
+import { connect } from '../db/connect.ts';
 import type { Dsn } from '../db/dsn.ts';
 import { assertWritable, confirmationMatches, hostPortOf, productionWritesAllowed } from '../db/interlock.ts';
 import type { ServerSettings } from '../db/embedded.ts';
@@ -269,13 +268,13 @@ export async function rehearse(opts: RehearseOptions): Promise<RehearseOutcome> 
       });
     }
     const { dsn, embedded } = instance;
-    lockConn = await mysql.createConnection(baseOptions(dsn, { extra: { multipleStatements: false } }));
+    lockConn = await connect(dsn, { extra: { multipleStatements: false }, promptOnDenied: false });
     instanceLock = await lockInstance(
       lockConn,
       instance.label,
       Object.values(dbs).filter((d): d is string => Boolean(d)),
     );
-    const conn = await mysql.createConnection(baseOptions(dsn, { extra: { multipleStatements: false } }));
+    const conn = await connect(dsn, { extra: { multipleStatements: false }, promptOnDenied: false });
     /** Connections that share out the row counts and checksums (the server reads two tables at a time). */
     checkConns.push(conn);
     if (production) {
@@ -286,7 +285,7 @@ export async function rehearse(opts: RehearseOptions): Promise<RehearseOutcome> 
     } else {
       await assertWritable(conn, dsn, 'rehearse');
     }
-    checkConns.push(await mysql.createConnection(baseOptions(dsn, { extra: { multipleStatements: false } })));
+    checkConns.push(await connect(dsn, { extra: { multipleStatements: false }, promptOnDenied: false }));
     const info = await serverInfo(conn);
 
     // From here on the journal is written: repair a torn last line first.

@@ -65,7 +65,9 @@ export async function cachedStates(conns: Connection[], dbs: { glpi?: string; oc
       cache.states[role] = await databaseState(conns[0], dbs[role]!, { conns });
     }
   }
-  return Object.fromEntries(Object.entries(cache.states)) as Record<string, DatabaseState>;
+  const states: Record<string, DatabaseState> = {};
+  for (const [role, state] of Object.entries(cache.states)) if (state) states[role] = state;
+  return states;
 }
 
 export interface StepRun {

@@ -11,7 +11,7 @@ import { bullets, code, doc, esc, fence, heading, numbered, redact, table } from
 import type { Manifest, ManifestDatabase } from '../snapshot/manifest-types.ts';
 import type { PlanFile, PlanStep } from '../plan/plan-types.ts';
 import type { FindingsFile } from '../audit/finding-types.ts';
-import { compareDotted } from '../inspect/detect.ts';
+import { compareDotted } from '../catalog/version.ts';
 import type { JournalEvent, RunSummary } from '../rehearse/run-types.ts';
 import { duration } from './format.ts';
 import { numberHeadings } from './dossier.ts';

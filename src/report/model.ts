@@ -15,7 +15,7 @@ import type { Constat, RegisterAnomaly, Risk } from './registers.ts';
 import { buildRegisters, isResidual } from './registers.ts';
 import type { Catalog } from '../catalog/catalog.ts';
 import { glpiBranchOf, loadCatalog, newestGlpiRelease, newestOcsRelease } from '../catalog/catalog.ts';
-import { compareDotted } from '../inspect/detect.ts';
+import { compareDotted } from '../catalog/version.ts';
 
 export type CaseStatus = 'passed' | 'failed' | 'not-run';
 

@@ -35,9 +35,8 @@ import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import type { Connection as CoreConnection } from 'mysql2';
 import type { Connection } from '../db/connect.ts';
-import { connectReadOnly, qi, translateDbError } from '../db/connect.ts';
+import { connectReadOnly, coreOf, qi, translateDbError } from '../db/connect.ts';
 import type { Dsn } from '../db/dsn.ts';
 import { formatDsn } from '../db/dsn.ts';
 import type { ServerInfo, TableInfo } from '../db/introspect.ts';
@@ -347,7 +346,7 @@ function schemaFileText(t: TablePlan): string {
 
 /** Streams one SELECT into one gzip file, pausing the connection when the compressor falls behind. */
 function dumpChunk(conn: Connection, sql: string, writer: GzipFileWriter, onRaw: (n: number) => void): Promise<number> {
-  const raw = (conn as unknown as { connection: CoreConnection }).connection;
+  const raw = coreOf(conn);
   return new Promise<number>((resolve, reject) => {
     const enc = new RowEncoder();
     let rows = 0;
@@ -527,7 +526,7 @@ export async function takeSnapshot(opts: SnapshotOptions): Promise<Manifest> {
 
   const track = (c: Connection, what: string, dsn: Dsn) => {
     stopper.track(c);
-    const core = (c as unknown as { connection: CoreConnection }).connection;
+    const core = coreOf(c);
     core.on('error', (err: unknown) => abort(lostError(err, dsn, what)));
     core.on('end', () => {
       if (!done) abort(lostError(Object.assign(new Error('the server closed the connection'), { code: 'PROTOCOL_CONNECTION_LOST' }), dsn, what));
@@ -544,32 +543,28 @@ export async function takeSnapshot(opts: SnapshotOptions): Promise<Manifest> {
   try {
     // 1. Per account: the control session plans its databases and writes schema files, views, triggers and
     //    routines, all before any lock.
-    const byKey = new Map<string, Account>();
+    const byKey = new Map<string, SnapshotSource[]>();
     for (const s of opts.sources) {
       const key = serverKey(s.dsn);
-      let a = byKey.get(key);
-      if (!a) {
-        a = {
-          key,
-          dsn: s.dsn,
-          where: formatDsn({ ...s.dsn, database: undefined }),
-          sources: [],
-          ctrl: undefined as unknown as Connection,
-          readers: [],
-          plans: [],
-          tables: [],
-          identity: '',
-          seesOthers: false,
-          queue: [],
-          ctrlQueue: [],
-        };
-        byKey.set(key, a);
-        accounts.push(a);
-      }
-      a.sources.push(s);
+      byKey.set(key, [...(byKey.get(key) ?? []), s]);
     }
-    for (const a of accounts) {
-      a.ctrl = track(await connectReadOnly(a.dsn), 'control', a.dsn);
+    for (const [key, sources] of byKey) {
+      const dsn = sources[0].dsn;
+      const a: Account = {
+        key,
+        dsn,
+        where: formatDsn({ ...dsn, database: undefined }),
+        sources,
+        ctrl: track(await connectReadOnly(dsn), 'control', dsn),
+        readers: [],
+        plans: [],
+        tables: [],
+        identity: '',
+        seesOthers: false,
+        queue: [],
+        ctrlQueue: [],
+      };
+      accounts.push(a);
       await a.ctrl.query("SET SESSION time_zone = '+00:00', lock_wait_timeout = ?", [lockWaitSec]);
       const info: ServerInfo = await serverInfo(a.ctrl);
       source ??= {

@@ -57,7 +57,7 @@ function loadClass(): new (sql: string, onRow: RowSink) => QueryCommand {
       return RawRowsQuery.prototype.row;
     }
   }
-  rawQueryClass = RawRowsQuery as unknown as new (sql: string, onRow: RowSink) => QueryCommand;
+  rawQueryClass = RawRowsQuery;
   return rawQueryClass;
 }
 
@@ -82,6 +82,9 @@ export function queryRawRows(connection: CoreConnection, sql: string, onRow: Row
     cmd.on('error', (err) => reject(failure ?? err));
     cmd.on('end', () => (failure !== undefined ? reject(failure) : resolve()));
   });
-  (connection as unknown as { addCommand(c: QueryCommand): void }).addCommand(cmd);
+  // mysql2's internal command queue (not in its typings): read and checked at run time.
+  const addCommand: unknown = Reflect.get(connection, 'addCommand');
+  if (typeof addCommand !== 'function') throw new Error('this mysql2 version has no Connection.addCommand (run npm ci)');
+  addCommand.call(connection, cmd);
   return { done };
 }

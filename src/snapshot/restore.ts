@@ -13,7 +13,7 @@ import path from 'node:path';
 import zlib from 'node:zlib';
 import { pipeline } from 'node:stream';
 import type { Connection } from '../db/connect.ts';
-import { connect, qi, translateDbError } from '../db/connect.ts';
+import { connect, coreOf, qi, translateDbError } from '../db/connect.ts';
 import type { Dsn } from '../db/dsn.ts';
 import { formatDsn } from '../db/dsn.ts';
 import { assertWritable } from '../db/interlock.ts';
@@ -171,7 +171,7 @@ export async function restoreSnapshot(dir: string, target: Dsn, opts: RestoreOpt
   const open = async () => {
     const c = await connect({ ...target, database: undefined });
     stopper.track(c);
-    (c as unknown as { connection: NodeJS.EventEmitter }).connection.on('error', (err: unknown) => abort(translateDbError(err, target)));
+    coreOf(c).on('error', (err: unknown) => abort(translateDbError(err, target)));
     await setupSession(c);
     return c;
   };
@@ -318,7 +318,7 @@ export async function restoreSnapshot(dir: string, target: Dsn, opts: RestoreOpt
                   pipeline(fs.createReadStream(full), gunzip, () => undefined);
                   return gunzip;
                 },
-              } as unknown as string),
+              }),
             );
             if ((res as { warningStatus?: number }).warningStatus) {
               const [warns] = await c.query('SHOW WARNINGS LIMIT 5');

@@ -217,6 +217,20 @@ export const LATIN1_BY_DESIGN = ['glpi_notimportedemails'];
 
 /** Sums one counter of the column profile, per table.column, over tables matching `tables`. */
 async function profileCount(ctx: AuditContext, counter: Counter, tables: (t: string) => boolean = () => true): Promise<CheckOutcome> {
+  const { total, columns } = await profileColumns(ctx, counter, tables);
+  if (total === 0) return clean();
+  return { count: total, evidence: { columns } };
+}
+
+/** profileCount, plus the ids of some rows found in each column (evidence.sampleIds). */
+async function profileSample(ctx: AuditContext, counter: Counter, predicate: (quotedColumn: string) => string): Promise<CheckOutcome> {
+  const { total, columns } = await profileColumns(ctx, counter);
+  if (total === 0) return clean();
+  return { count: total, evidence: { columns, sampleIds: await sampleIds(ctx, columns, predicate) } };
+}
+
+/** The columns where the profile counted `counter` ("table.column" → count), and their total. */
+async function profileColumns(ctx: AuditContext, counter: Counter, tables: (t: string) => boolean = () => true): Promise<{ total: number; columns: Record<string, number> }> {
   const profile = await ctx.glpiProfile();
   const columns: Record<string, number> = {};
   let total = 0;
@@ -230,8 +244,7 @@ async function profileCount(ctx: AuditContext, counter: Counter, tables: (t: str
       }
     }
   }
-  if (total === 0) return clean();
-  return { count: total, evidence: { columns } };
+  return { total, columns };
 }
 
 export const GLPI_CHECKS: AuditCheck[] = [
@@ -341,12 +354,7 @@ export const GLPI_CHECKS: AuditCheck[] = [
         en: "Repair the listed values, e.g. UPDATE t SET col = CONVERT(CAST(CONVERT(col USING latin1) AS BINARY) USING utf8) WHERE <listed ids>, after checking each row (a correct value containing 'Ã' would be damaged).",
       },
     },
-    async run(ctx) {
-      const r = await profileCount(ctx, 'doubleEncoded');
-      if (r.count === 0) return r;
-      r.evidence.sampleIds = await sampleIds(ctx, r.evidence.columns as Record<string, number>, doubleEncodedPredicate);
-      return r;
-    },
+    run: (ctx) => profileSample(ctx, 'doubleEncoded', doubleEncodedPredicate),
   },
   {
     id: 'glpi.text.replacement_chars',
@@ -363,11 +371,7 @@ export const GLPI_CHECKS: AuditCheck[] = [
         en: 'The original characters cannot be recovered from the database: correct the listed values by hand or from another source (an older backup, the directory).',
       },
     },
-    async run(ctx) {
-      const r = await profileCount(ctx, 'replacementChars');
-      if (r.count > 0) r.evidence.sampleIds = await sampleIds(ctx, r.evidence.columns as Record<string, number>, (q) => `LOCATE(X'EFBFBD', BINARY ${q}) > 0`);
-      return r;
-    },
+    run: (ctx) => profileSample(ctx, 'replacementChars', (q) => `LOCATE(X'EFBFBD', BINARY ${q}) > 0`),
   },
   {
     id: 'glpi.text.latin1_holding_utf8',
@@ -384,11 +388,7 @@ export const GLPI_CHECKS: AuditCheck[] = [
         en: 'After migration:utf8mb4, repair the listed rows: UPDATE t SET col = CONVERT(CAST(CONVERT(col USING latin1) AS BINARY) USING utf8mb4) WHERE id IN (…). Do not change the schema before db:update (glpi_notimportedemails is latin1 in the reference schema).',
       },
     },
-    async run(ctx) {
-      const r = await profileCount(ctx, 'latin1HoldingUtf8');
-      if (r.count > 0) r.evidence.sampleIds = await sampleIds(ctx, r.evidence.columns as Record<string, number>, (q) => bytePatternsPredicate(q, UTF8_IN_LATIN1_PATTERNS));
-      return r;
-    },
+    run: (ctx) => profileSample(ctx, 'latin1HoldingUtf8', (q) => bytePatternsPredicate(q, UTF8_IN_LATIN1_PATTERNS)),
   },
   {
     id: 'glpi.text.large_values',

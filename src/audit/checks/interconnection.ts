@@ -13,7 +13,7 @@ import { NO_CONNECTOR_TABLES, NO_OCS_SERVER, OCS_GUI_VERSION_UNKNOWN } from '../
 import type { Message } from '../../i18n/messages.ts';
 import type { LocalizedText } from '../finding-types.ts';
 import { qi } from '../../db/connect.ts';
-import { compareDotted } from '../../inspect/detect.ts';
+import { compareDotted } from '../../catalog/version.ts';
 import { ocsReleasesForGuiVersion } from '../../catalog/ocs-releases.ts';
 import { snapshotOrigin } from '../../snapshot/origin.ts';
 

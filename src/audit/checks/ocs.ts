@@ -6,7 +6,7 @@ import type { AuditCheck } from '../check-types.ts';
 import { clean, skip } from '../check-types.ts';
 import { msg } from '../../i18n/messages.ts';
 import { newestOcsGuiVersion } from '../../catalog/ocs-releases.ts';
-import { compareDotted } from '../../inspect/detect.ts';
+import { compareDotted } from '../../catalog/version.ts';
 import { driftOutcome } from './glpi.ts';
 
 /** Main inventory tables that OCS 2.1's ocsbase_new.sql creates with ENGINE=InnoDB. */

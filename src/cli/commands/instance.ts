@@ -4,10 +4,19 @@ import { addServerSettingsOptions, serverSettingsFrom } from '../options.ts';
 import type { ServerSettingsOptions } from '../options.ts';
 import { cleanStaleInstances, listInstances, restartInstance, startEmbedded, stopInstanceRecord } from '../../db/embedded.ts';
 import { NotFoundError, UsageError } from '../../errors.ts';
-import { parseDsn, formatDsn } from '../../db/dsn.ts';
+import { parseDsn, formatDsn, type Dsn } from '../../db/dsn.ts';
 import { resolvePassword } from '../../db/credentials.ts';
-import { connect } from '../../db/connect.ts';
+import { connect, type Connection } from '../../db/connect.ts';
 import { confirmationMatches, isMarkedTestInstance, markAsTestInstance, unmarkTestInstance } from '../../db/interlock.ts';
+
+/** The --instance server, once --confirm names it again, with a connection to it. */
+async function confirmedInstance(opts: { instance: string; confirm: string; defaultsFile?: string; passwordEnv?: string }): Promise<{ dsn: Dsn; conn: Connection }> {
+  const dsn = resolvePassword(parseDsn(opts.instance), 'instance', opts).dsn;
+  if (!confirmationMatches(dsn, opts.confirm)) {
+    throw new UsageError(`--confirm "${opts.confirm}" does not match the server ${dsn.socket ? 'localhost' : `${dsn.host}:${dsn.port}`}`);
+  }
+  return { dsn, conn: await connect(dsn) };
+}
 
 export function register(program: Command): void {
   const group = program
@@ -115,11 +124,7 @@ Example:
     .option('--password-env <name>', 'environment variable holding the password')
     .action(async (opts: { instance: string; confirm: string; defaultsFile?: string; passwordEnv?: string }, cmd: Command) => {
       const out = outputFor(cmd);
-      const dsn = resolvePassword(parseDsn(opts.instance), 'instance', opts).dsn;
-      if (!confirmationMatches(dsn, opts.confirm)) {
-        throw new UsageError(`--confirm "${opts.confirm}" does not match the server ${dsn.socket ? 'localhost' : `${dsn.host}:${dsn.port}`}`);
-      }
-      const conn = await connect(dsn);
+      const { dsn, conn } = await confirmedInstance(opts);
       try {
         const already = await isMarkedTestInstance(conn);
         await markAsTestInstance(conn, `marked by glpi-ocs-upgrade instance mark`);
@@ -148,11 +153,7 @@ Example:
     )
     .action(async (opts: { instance: string; confirm: string; defaultsFile?: string; passwordEnv?: string }, cmd: Command) => {
       const out = outputFor(cmd);
-      const dsn = resolvePassword(parseDsn(opts.instance), 'instance', opts).dsn;
-      if (!confirmationMatches(dsn, opts.confirm)) {
-        throw new UsageError(`--confirm "${opts.confirm}" does not match the server ${dsn.socket ? 'localhost' : `${dsn.host}:${dsn.port}`}`);
-      }
-      const conn = await connect(dsn);
+      const { dsn, conn } = await confirmedInstance(opts);
       try {
         const was = await unmarkTestInstance(conn);
         out.say(was ? `${formatDsn(dsn)} is no longer marked as a test instance` : `${formatDsn(dsn)} was not marked as a test instance`);

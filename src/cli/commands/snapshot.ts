@@ -7,6 +7,7 @@ import { outputFor } from '../context.ts';
 import type { Output } from '../output.ts';
 import { formatBytes, formatCount, formatDuration } from '../output.ts';
 import { UsageError } from '../../errors.ts';
+import { withTypedPassword } from '../../db/connect.ts';
 import { DEFAULT_MAX_LOCK_MS, defaultJobs, takeSnapshot } from '../../snapshot/index.ts';
 import type { Manifest, SnapshotProgress, SnapshotSource } from '../../snapshot/index.ts';
 
@@ -134,6 +135,8 @@ Exit 12 when the lock would exceed --max-lock-seconds. Check a copy with \`verif
         maxLockMs = Math.round(n * 1000);
       }
       if (opts.lock === false) out.warn('--no-lock: MyISAM tables are read without a lock; use it only on a replica that nobody writes to');
+      // Any password prompt comes now, once per account, before the progress display takes the terminal.
+      for (const s of sources) s.dsn = await withTypedPassword(s.dsn);
       const warnings: string[] = [];
       const manifest = await withProgress(out, `Snapshot to ${opts.output}`, (update) => {
         const track = snapshotTracker(update);

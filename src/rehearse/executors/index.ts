@@ -1,29 +1,38 @@
 /**
- * The step executors, one per StepRunner kind (src/plan/plan-types.ts). The runner picks one with
- * `executorFor(step.runner.kind)`; `corrective-migration` is left to the runner (see docs/distributions.md).
+ * The step executors, one per StepRunner kind (src/plan/plan-types.ts), in a registry the compiler checks:
+ * a kind without its executor, or an executor for another kind's steps, is a build error. The runner runs a
+ * step with `runStep(step, ctx)`, which hands each executor a step of its own runner kind.
  */
 import fs from 'node:fs';
-import type { PlanStep, StepRunner } from '../../plan/plan-types.ts';
+import type { PlanStep } from '../../plan/plan-types.ts';
 import { resolveOcsSources } from '../../distributions/ocs.ts';
 import { ocsBridgeExecutor, ocsPhpChangeExecutor, ocsUpdateFileExecutor, OWN_BRIDGE_FILE } from './ocs.ts';
 import { glpiConsoleExecutor } from './glpi-console.ts';
 import { pluginInstallExecutor } from './plugin-install.ts';
+import { correctiveExecutor } from './corrective.ts';
 import { tablesNamedInOcsSql, indexOnlyTablesInOcsSql } from './ocs-sql.ts';
-import type { ExecutorDistributions, StepExecutor } from './types.ts';
+import type { ExecutorContext, ExecutorDistributions, ExecutorRegistry, ExecutorResult, RunnerKind, StepExecutor, StepOf } from './types.ts';
 
-export type { ExecutorContext, ExecutorResult, StepExecutor, ExecutorDistributions } from './types.ts';
+export type { ExecutorContext, ExecutorResult, StepExecutor, ExecutorDistributions, RunnerKind, StepOf } from './types.ts';
 
-const EXECUTORS: Partial<Record<StepRunner['kind'], StepExecutor>> = {
-  'ocs-bridge': ocsBridgeExecutor as unknown as StepExecutor,
-  'ocs-update-file': ocsUpdateFileExecutor as unknown as StepExecutor,
-  'ocs-php-change': ocsPhpChangeExecutor as unknown as StepExecutor,
-  'glpi-console': glpiConsoleExecutor as unknown as StepExecutor,
-  'plugin-install': pluginInstallExecutor as unknown as StepExecutor,
+const EXECUTORS: ExecutorRegistry = {
+  'ocs-bridge': ocsBridgeExecutor,
+  'ocs-update-file': ocsUpdateFileExecutor,
+  'ocs-php-change': ocsPhpChangeExecutor,
+  'glpi-console': glpiConsoleExecutor,
+  'plugin-install': pluginInstallExecutor,
+  'corrective-migration': correctiveExecutor,
 };
 
-/** The executor of a runner kind; undefined for kinds this module does not execute (corrective-migration). */
-export function executorFor(kind: StepRunner['kind']): StepExecutor | undefined {
+/** The executor of a runner kind. */
+export function executorFor<K extends RunnerKind>(kind: K): StepExecutor<K> {
   return EXECUTORS[kind];
+}
+
+/** Runs a step with the executor of its runner kind (a plain PlanStep is a StepOf<RunnerKind>). */
+export function runStep<K extends RunnerKind>(step: StepOf<K>, ctx: ExecutorContext): Promise<ExecutorResult> {
+  const kind: K = step.runner.kind;
+  return executorFor(kind).execute(step, ctx);
 }
 
 /**

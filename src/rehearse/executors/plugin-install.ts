@@ -18,7 +18,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Connection } from 'mysql2/promise';
 import { findPluginDist, type GlpiDistribution, type PhpInfo } from '../../distributions/glpi.ts';
-import { qi } from '../../db/connect.ts';
+import { qi, queryRows as rows } from '../../db/connect.ts';
 import { assertWritable } from '../../db/interlock.ts';
 import type { PlanStep } from '../../plan/plan-types.ts';
 import { because, failed, notRun, tailExcerpt, writeEvidence } from './common.ts';
@@ -33,11 +33,6 @@ const PLUGIN = 'ocsinventoryng';
 
 /** SQL errors the plugin's install is known to raise harmlessly (research note §2). */
 const KNOWN_HARMLESS = [/Unknown column 'history_sofware'/];
-
-async function rows<T = Record<string, unknown>>(conn: Connection, sql: string, params: unknown[] = []): Promise<T[]> {
-  const [r] = await conn.query(sql, params);
-  return r as T[];
-}
 
 async function tableExists(conn: Connection, db: string, table: string): Promise<boolean> {
   const r = await rows<{ n: number }>(conn, "SELECT COUNT(*) AS n FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? AND TABLE_TYPE = 'BASE TABLE'", [db, table]);

@@ -105,7 +105,22 @@ export interface ExecutorContext {
   onProcessEnd?(p: { pid: number; exitCode: number }): void;
 }
 
-export interface StepExecutor<K extends StepRunner['kind'] = StepRunner['kind']> {
+/** A runner kind of the plan ('ocs-bridge', 'glpi-console', …). */
+export type RunnerKind = StepRunner['kind'];
+
+/**
+ * The runner of each kind, by kind: `Runners['glpi-console']` is the glpi-console runner. The `& { kind: K }`
+ * lets generic code read `step.runner.kind` as K (see runStep in index.ts).
+ */
+export type Runners = { [K in RunnerKind]: Extract<StepRunner, { kind: K }> & { kind: K } };
+
+/** A plan step whose runner is of kind K. */
+export type StepOf<K extends RunnerKind> = PlanStep & { runner: Runners[K] };
+
+export interface StepExecutor<K extends RunnerKind> {
   kind: K;
-  execute(step: PlanStep & { runner: Extract<StepRunner, { kind: K }> }, ctx: ExecutorContext): Promise<ExecutorResult>;
+  execute(step: StepOf<K>, ctx: ExecutorContext): Promise<ExecutorResult>;
 }
+
+/** One executor per runner kind, each receiving its own kind's steps (src/rehearse/executors/index.ts). */
+export type ExecutorRegistry = { [K in RunnerKind]: StepExecutor<K> };
