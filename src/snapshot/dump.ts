@@ -18,7 +18,8 @@
  * Every lock of every server is taken before anything is read, and every reader opens
  * `START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY` while they are all held: GLPI and OCS come from one
  * instant, even through two accounts or two servers. Each lock is released as soon as its non-transactional
- * tables are copied; InnoDB tables are then read from the transactions while writers work again.
+ * tables are copied (read and spooled uncompressed, their CHECKSUM TABLE taken; compressed after the release);
+ * InnoDB tables are then read from the transactions while writers work again.
  * A watchdog bounds the time writers can be held (request to release, `maxLockMs`): past it, the lock holder
  * is killed by a monitor session of the same account, everything is closed and LockTimeoutError (exit 12) is
  * thrown. The monitor also samples the process list for the longest write wait (needs PROCESS to see it).
