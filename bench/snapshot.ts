@@ -113,7 +113,9 @@ export async function benchSnapshot(computers: number, jobs: number, log: (s: st
     for (const level of [1, 6]) {
       const out = path.join(tmp, `ours-l${level}`);
       log(`our snapshot, gzip -${level}, ${jobs} jobs…`);
-      const m = await timed(`${node} --quiet snapshot --glpi ${dsn(G)} --ocs ${dsn(O)} -o ${q(out)} --jobs ${jobs} --compression-level ${level}`, env);
+      // The bench measures; the lock limit protects production. On a loaded machine the lock outlasts the default
+      // 60 s (docs/benchmarks.md), so the limit is raised here and the lock's length reported instead.
+      const m = await timed(`${node} --quiet snapshot --glpi ${dsn(G)} --ocs ${dsn(O)} -o ${q(out)} --jobs ${jobs} --compression-level ${level} --max-lock-seconds 900`, env);
       // How long production writes were held (lock request to release) and by which method: from the manifest.
       const doc = YAML.parse(fs.readFileSync(path.join(out, 'manifest.yaml'), 'utf8')) as { consistency: { method: string; lockHeldMs: number; longestWriteWaitMs?: number | null } };
       const c = doc.consistency;

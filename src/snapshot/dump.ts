@@ -18,7 +18,8 @@
  * Every lock of every server is taken before anything is read, and every reader opens
  * `START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY` while they are all held: GLPI and OCS come from one
  * instant, even through two accounts or two servers. Each lock is released as soon as its non-transactional
- * tables are copied; InnoDB tables are then read from the transactions while writers work again.
+ * tables are copied (read and spooled uncompressed, their CHECKSUM TABLE taken; compressed after the release);
+ * InnoDB tables are then read from the transactions while writers work again.
  * A watchdog bounds the time writers can be held (request to release, `maxLockMs`): past it, the lock holder
  * is killed by a monitor session of the same account, everything is closed and LockTimeoutError (exit 12) is
  * thrown. The monitor also samples the process list for the longest write wait (needs PROCESS to see it).
@@ -48,7 +49,8 @@ import { Stopper } from '../util/abort.ts';
 import { TOOL_VERSION } from '../version.ts';
 import type { DatabaseRole, Manifest, ManifestColumn, ManifestConsistency, ManifestDatabase, ManifestFile, ManifestLock, ManifestTable } from './manifest-types.ts';
 import { MANIFEST_FORMAT } from './manifest-types.ts';
-import { GzipFileWriter, INCOMPLETE_MARKER, diskError, isEmptyDir, safeName, writeGzipText } from './files.ts';
+import type { ChunkSink } from './files.ts';
+import { GzipFileWriter, INCOMPLETE_MARKER, SpoolFileWriter, compressSpool, diskError, isEmptyDir, safeName, writeGzipText } from './files.ts';
 import { computeSnapshotId, manifestFiles, writeManifest } from './manifest.ts';
 import { RowEncoder, columnEncoding, selectList } from './tsv.ts';
 import { queryRawRows } from './raw-query.ts';
@@ -128,7 +130,11 @@ interface DatabasePlan {
   tables: TablePlan[];
 }
 
-type Task = { kind: 'chunk'; t: TablePlan; index: number; where: string | null; cost: number } | { kind: 'checksum'; t: TablePlan; cost: number };
+type Task =
+  | { kind: 'chunk'; t: TablePlan; index: number; where: string | null; cost: number }
+  | { kind: 'checksum'; t: TablePlan; cost: number }
+  /** A chunk copied into a spool file under the lock, to compress into its gzip file once the lock is released. */
+  | { kind: 'compress'; t: TablePlan; index: number; rel: string; rows: number; rawBytes: number; cost: number };
 
 const INT_TYPES = new Set(['tinyint', 'smallint', 'mediumint', 'int', 'integer', 'bigint']);
 
@@ -345,7 +351,7 @@ function schemaFileText(t: TablePlan): string {
 }
 
 /** Streams one SELECT into one gzip file, pausing the connection when the compressor falls behind. */
-function dumpChunk(conn: Connection, sql: string, writer: GzipFileWriter, onRaw: (n: number) => void): Promise<number> {
+function dumpChunk(conn: Connection, sql: string, writer: ChunkSink, onRaw: (n: number) => void): Promise<number> {
   const raw = coreOf(conn);
   return new Promise<number>((resolve, reject) => {
     const enc = new RowEncoder();
@@ -418,6 +424,8 @@ interface Account {
   /** Work for the readers; with table-locks, the non-transactional part is in ctrlQueue (the control reads it). */
   queue: Task[];
   ctrlQueue: Task[];
+  /** Chunks spooled under the lock, waiting to be compressed (taken first once the lock is released). */
+  compressQueue: Task[];
 }
 
 interface Lock {
@@ -563,6 +571,7 @@ export async function takeSnapshot(opts: SnapshotOptions): Promise<Manifest> {
         seesOthers: false,
         queue: [],
         ctrlQueue: [],
+        compressQueue: [],
       };
       accounts.push(a);
       await a.ctrl.query("SET SESSION time_zone = '+00:00', lock_wait_timeout = ?", [lockWaitSec]);
@@ -597,7 +606,12 @@ export async function takeSnapshot(opts: SnapshotOptions): Promise<Manifest> {
       for (const t of a.tables) {
         const per = Math.max(1, t.info.dataBytes) / t.chunks.length;
         for (const c of t.chunks) tasks.push({ kind: 'chunk', t, index: c.index, where: c.where, cost: per });
-        tasks.push({ kind: 'checksum', t, cost: Math.max(1, t.info.dataBytes) * 0.15 });
+        // CHECKSUM TABLE reads a MyISAM/Aria table one row at a time, each row a read from the data file (no
+        // read cache, unlike a SELECT): about 20 times a full scan, per row rather than per byte (50,000
+        // computers: 21 s for the 4 M fixed-size rows of glpi_computers_softwareversions, whose SELECT takes
+        // 1.4 s; docs/benchmarks.md). Costed so, the longest ones start first under the lock.
+        const perRow = t.transactional ? 0 : 400;
+        tasks.push({ kind: 'checksum', t, cost: Math.max(1, t.info.dataBytes) * 0.15 + t.info.estimatedRows * perRow });
         t.pending = t.chunks.length + 1;
       }
       // Non-transactional work first (it holds the lock), biggest first in each class.
@@ -837,42 +851,69 @@ export async function takeSnapshot(opts: SnapshotOptions): Promise<Manifest> {
         await emit({ type: 'table', role: t.role, table: t.info.name, rows: t.rows, done: tablesDone, total: allTables.length });
       }
     };
-    const runTask = async (r: Connection, task: Task) => {
+    const chunkDone = async (t: TablePlan, index: number, file: ManifestFile, rows: number, rawBytes: number) => {
+      t.files[index + 1] = file;
+      t.rows += rows;
+      totalRows += rows;
+      totalBytes += file.bytes;
+      await emit({ type: 'chunk', role: t.role, table: t.info.name, index, rows, rawBytes, fileBytes: file.bytes });
+    };
+    /** Runs one task; false when it leaves work for later (a spooled chunk, compressed after the lock). */
+    const runTask = async (a: Account, r: Connection, task: Task): Promise<boolean> => {
       const t = task.t;
       const from = `${qi(t.db)}.${qi(t.info.name)}`;
       if (task.kind === 'checksum') {
         const [rows] = await stopper.run(r.query({ sql: `CHECKSUM TABLE ${from}`, rowsAsArray: true }));
         const v = (rows as unknown[][])[0]?.[1];
         t.checksum = v === null || v === undefined ? null : String(v);
-        return;
+        return true;
+      }
+      if (task.kind === 'compress') {
+        const file = await stopper.run(compressSpool(outDir, task.rel, level, task.rows, stopper));
+        await chunkDone(t, task.index, file, task.rows, task.rawBytes);
+        return true;
       }
       const rel = `${t.role}/${safeName(t.info.name)}.${String(task.index).padStart(4, '0')}.tsv.gz`;
       const cond = task.where ? ` WHERE ${task.where}` : '';
+      const sql = `SELECT ${t.columns.length ? selectList(t.columns) : '1'} FROM ${from}${cond}`;
       let rawBytes = 0;
-      const writer = new GzipFileWriter(outDir, rel, level);
-      stopper.track(writer);
-      const rows = await stopper.run(dumpChunk(r, `SELECT ${t.columns.length ? selectList(t.columns) : '1'} FROM ${from}${cond}`, writer, (n) => (rawBytes += n)));
+      // Under the lock, a non-transactional chunk is only read and written out raw; it is compressed after the
+      // release, so that writers do not wait for the compressor.
+      if (level > 0 && !t.transactional && a.lock !== undefined && !a.lock.released) {
+        const spool = stopper.track(new SpoolFileWriter(outDir, rel));
+        const rows = await stopper.run(dumpChunk(r, sql, spool, (n) => (rawBytes += n)));
+        await stopper.run(spool.close());
+        stopper.release(spool);
+        a.compressQueue.push({ kind: 'compress', t, index: task.index, rel, rows, rawBytes, cost: task.cost });
+        return false;
+      }
+      const writer = stopper.track(new GzipFileWriter(outDir, rel, level));
+      const rows = await stopper.run(dumpChunk(r, sql, writer, (n) => (rawBytes += n)));
       const file = await writer.close(rows);
       stopper.release(writer);
-      t.files[task.index + 1] = file;
-      t.rows += rows;
-      totalRows += rows;
-      totalBytes += file.bytes;
-      await emit({ type: 'chunk', role: t.role, table: t.info.name, index: task.index, rows, rawBytes, fileBytes: file.bytes });
+      await chunkDone(t, task.index, file, rows, rawBytes);
+      return true;
+    };
+    // Spooled chunks are compressed first once the lock is released (their files take room until then); while
+    // it is held, a reader with no lock-bound work left goes on with the transactional tables.
+    const next = (a: Account, queue: Task[]): Task | undefined => {
+      const released = a.lock === undefined || a.lock.released;
+      return (released ? a.compressQueue.shift() : undefined) ?? queue.shift() ?? a.compressQueue.shift();
     };
     const worker = async (a: Account, r: Connection, queue: Task[]) => {
-      for (let task = queue.shift(); task; task = queue.shift()) {
+      for (let task = next(a, queue); task; task = next(a, queue)) {
         if (stopper.failure) return;
+        let complete: boolean;
         try {
-          await runTask(r, task);
+          complete = await runTask(a, r, task);
         } catch (err) {
           abort(stopper.failure ?? (err instanceof ToolError ? err : lostError(err, a.dsn, r === a.ctrl ? 'control' : 'reader')));
           return;
         }
         if (stopper.failure) return;
-        await finishTask(task.t);
+        if (complete) await finishTask(task.t);
         const l = a.lock;
-        if (l && !task.t.transactional && --l.pending === 0) {
+        if (l && task.kind !== 'compress' && !task.t.transactional && --l.pending === 0) {
           try {
             await unlock(l);
           } catch (err) {

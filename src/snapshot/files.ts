@@ -9,6 +9,7 @@ import crypto from 'node:crypto';
 import zlib from 'node:zlib';
 import { once } from 'node:events';
 import { fromSystemError } from '../errors.ts';
+import type { Stopper } from '../util/abort.ts';
 import type { ManifestFile } from './manifest-types.ts';
 
 export { INCOMPLETE_MARKER, MANIFEST_NAME } from '../formats/manifest.ts';
@@ -34,7 +35,7 @@ export function diskError(err: unknown, what: string): unknown {
  * A gzip file being written: `write` returns false when the caller should wait for 'drain'
  * (see `waitDrain`); `close` flushes and returns the manifest entry.
  */
-export class GzipFileWriter {
+export class GzipFileWriter implements ChunkSink {
   readonly rel: string;
   readonly full: string;
   private readonly gzip: zlib.Gzip;
@@ -108,6 +109,96 @@ export class GzipFileWriter {
   destroy(): void {
     this.gzip.destroy();
     this.file.destroy();
+  }
+}
+
+/** What a chunk's rows are streamed into: a gzip file, or a spool file while a read lock is held. */
+export interface ChunkSink {
+  /** Queues bytes; false means "wait for `onDrain` before writing much more". */
+  write(buf: Buffer): boolean;
+  onDrain(fn: () => void): void;
+  destroy(): void;
+}
+
+/**
+ * A chunk's data written uncompressed beside its future gzip file (`<rel>.spool`), while the read lock that
+ * production writes wait on is held: the lock then covers reading the rows, not compressing them (the largest
+ * client-side cost). `compressSpool` turns it into the final file once the lock is released.
+ */
+export class SpoolFileWriter implements ChunkSink {
+  readonly rel: string;
+  readonly full: string;
+  private readonly file: fs.WriteStream;
+  private error: unknown;
+  private readonly done: Promise<void>;
+
+  constructor(dir: string, rel: string) {
+    this.rel = rel;
+    this.full = spoolPath(dir, rel);
+    this.file = fs.createWriteStream(this.full, { highWaterMark: 4 * 1024 * 1024 });
+    this.done = new Promise<void>((resolve, reject) => {
+      this.file.on('error', (err) => {
+        if (this.error === undefined) this.error = diskError(err, `writing ${rel}`);
+        reject(this.error);
+      });
+      this.file.on('close', () => (this.error ? reject(this.error) : resolve()));
+    });
+    this.done.catch(() => undefined);
+  }
+
+  write(buf: Buffer): boolean {
+    if (this.error) throw this.error;
+    return this.file.write(buf);
+  }
+
+  onDrain(fn: () => void): void {
+    this.file.once('drain', fn);
+  }
+
+  async close(): Promise<void> {
+    if (this.error) throw this.error;
+    this.file.end();
+    await this.done;
+  }
+
+  /** Abandons the spool file and removes it. */
+  destroy(): void {
+    this.file.destroy();
+    fs.rmSync(this.full, { force: true });
+  }
+}
+
+function spoolPath(dir: string, rel: string): string {
+  return `${path.join(dir, rel)}.spool`;
+}
+
+/**
+ * Compresses a chunk's spool file into its gzip file (the manifest entry is the gzip file's), then removes
+ * the spool file. The work in progress is tracked by `stopper`, so that a failure elsewhere destroys it.
+ */
+export async function compressSpool(dir: string, rel: string, level: number, rows: number, stopper: Stopper): Promise<ManifestFile> {
+  const spool = spoolPath(dir, rel);
+  const w = new GzipFileWriter(dir, rel, level);
+  const input = fs.createReadStream(spool, { highWaterMark: 1024 * 1024 });
+  const both = {
+    destroy: () => {
+      input.destroy();
+      w.destroy();
+    },
+  };
+  stopper.track(both);
+  try {
+    for await (const chunk of input) {
+      if (!w.write(chunk as Buffer)) await w.waitDrain();
+    }
+    const entry = await w.close(rows);
+    await fsp.rm(spool, { force: true });
+    return entry;
+  } catch (err) {
+    both.destroy();
+    throw diskError(err, `compressing ${rel}`);
+  } finally {
+    stopper.release(both);
   }
 }
 
