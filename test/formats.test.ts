@@ -4,23 +4,29 @@
  * error of its exit code, on one line, naming the file and the path inside it. Every writer's output reads
  * back as what was written.
  */
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import YAML from 'yaml';
 import { CATALOG_FILES, CatalogError, loadCatalog } from '../src/catalog/catalog.ts';
+import { CORRECTIVE_DIR, loadCorrectiveMigrations } from '../src/catalog/corrective.ts';
 import { MIGRATIONS_DIR } from '../src/catalog/ocs-releases.ts';
 import { ExitCode, NotFoundError, ToolError } from '../src/errors.ts';
 import { readApplyFile, writeApplyFile } from '../src/formats/apply.ts';
 import type { ApplyRecord } from '../src/formats/apply.ts';
 import { readFindingsFile, writeFindingsFile } from '../src/formats/findings.ts';
+import { readInstanceRecord, writeInstanceRecord } from '../src/formats/instance-record.ts';
+import type { InstanceRecord } from '../src/formats/instance-record.ts';
 import { readFunctionalResultsFile, writeFunctionalResultsFile } from '../src/formats/functional-results.ts';
 import { appendJournalEvent, readJournalFile } from '../src/formats/journal.ts';
 import type { JournalEvent } from '../src/formats/journal.ts';
 import { lockOwnerLine, readLockOwner } from '../src/formats/lock.ts';
 import type { LockOwner } from '../src/formats/lock.ts';
 import { readManifestFile, writeManifestFile } from '../src/formats/manifest.ts';
+import { readRecordedState, writeRecordedState } from '../src/formats/recorded-state.ts';
+import type { RecordedState } from '../src/formats/recorded-state.ts';
 import { parseRecette, readRecetteFile, stringifyRecette } from '../src/formats/recette.ts';
 import { readRulesFile } from '../src/formats/rules.ts';
 import { readRunFile, writeRunFile } from '../src/formats/run-file.ts';
@@ -513,5 +519,151 @@ describe('evidence bridge.json (read by the dossier: whose bridge script ran)', 
     expect(readBridgeSource(f)).toBeUndefined();
     fs.writeFileSync(f, '{"source": "to');
     expect(readBridgeSource(f)).toBeUndefined();
+  });
+});
+
+// ------------------------------------------------------------------------------------------------ corrective migrations
+
+describe('corrective migrations (migrations/corrective/*.yaml)', () => {
+  const ID = 'glpi-dedup-slalevels-tickets';
+  const good = YAML.parse(fs.readFileSync(path.join(CORRECTIVE_DIR, `${ID}.yaml`), 'utf8'));
+  const broken = (text: string) => {
+    const dir = freshDir();
+    fs.writeFileSync(path.join(dir, `${ID}.yaml`), text);
+    return dir;
+  };
+  it.each<Case>([
+    { name: 'a wrong value deep inside', mutate: (d) => (d.title.fr = 3), message: /glpi-dedup-slalevels-tickets\.yaml: title\.fr: expected a string, got 3 \(number\)$/ },
+    {
+      name: 'a step kind it cannot precede',
+      mutate: (d) => (d.before = 'glpi-update'),
+      message: /glpi-dedup-slalevels-tickets\.yaml: before: expected one of glpi-db-update, ocs-bridge, ocs-update-file, plugin-install, any, got "glpi-update"$/,
+    },
+    { name: 'a missing field', mutate: (d) => delete d.postcheck, message: /glpi-dedup-slalevels-tickets\.yaml: postcheck: is required$/ },
+    {
+      name: 'a check that is not a SELECT',
+      mutate: (d) => (d.precheck = 'DELETE FROM t'),
+      message: /glpi-dedup-slalevels-tickets\.yaml: precheck: expected a SELECT, got "DELETE FROM t"$/,
+    },
+    { name: 'no statements', mutate: (d) => (d.statements = []), message: /glpi-dedup-slalevels-tickets\.yaml: statements: expected a non-empty list$/ },
+    { name: 'an unknown key', mutate: (d) => (d.optionnal = true), message: /glpi-dedup-slalevels-tickets\.yaml: optionnal: unknown key \(expected one of id, database, / },
+    {
+      name: 'an id that is not the file name',
+      mutate: (d) => (d.id = 'other'),
+      message: /glpi-dedup-slalevels-tickets\.yaml: id: expected the file name "glpi-dedup-slalevels-tickets", got "other"$/,
+    },
+    { name: 'a list for the document', mutate: () => undefined, message: /glpi-dedup-slalevels-tickets\.yaml: \(document\): expected a mapping, got a list$/ },
+  ])('refuses $name (exit 1, one line naming the file and the path)', (c) => {
+    const copy = structuredClone(good);
+    c.mutate(copy);
+    const dir = broken(YAML.stringify(c.name === 'a list for the document' ? [1, 2] : copy));
+    const { err, line } = refusal(() => loadCorrectiveMigrations(dir));
+    expect(err.exitCode).toBe(ExitCode.INTERNAL);
+    expect(line).toMatch(c.message);
+  });
+
+  it('refuses bad YAML', () => {
+    expect(refusal(() => loadCorrectiveMigrations(broken('statements: [\n'))).line).toMatch(/glpi-dedup-slalevels-tickets\.yaml: not valid YAML \(/);
+  });
+
+  it('loads every shipped migration, its checksum the sha256 of the file as it is', () => {
+    const all = loadCorrectiveMigrations();
+    expect(all.length).toBe(fs.readdirSync(CORRECTIVE_DIR).filter((f) => f.endsWith('.yaml')).length);
+    for (const m of all) {
+      const bytes = fs.readFileSync(path.join(CORRECTIVE_DIR, `${m.id}.yaml`));
+      expect(m.checksum).toBe(crypto.createHash('sha256').update(bytes).digest('hex'));
+      expect(Object.keys(m)).toEqual(['id', 'database', 'title', 'fixes', 'before', 'touches', 'precheck', 'statements', 'postcheck', ...(m.optional ? ['optional'] : []), 'checksum']);
+    }
+  });
+});
+
+// ------------------------------------------------------------------------------------------------ recorded states
+
+describe('evidence/structure-before.json and final-state.json', () => {
+  const state: RecordedState = {
+    format: 1,
+    databases: {
+      glpi: {
+        name: 'glpi',
+        structure: [
+          {
+            name: 'glpi_configs',
+            engine: 'InnoDB',
+            collation: 'utf8mb4_unicode_ci',
+            columns: [{ name: 'id', position: 1, type: 'int(11)', nullable: false, default: null, charset: null, collation: null, extra: 'auto_increment' }],
+            indexes: [{ name: 'PRIMARY', unique: true, columns: ['id'], type: 'BTREE' }],
+          },
+        ],
+        tables: { glpi_configs: { rows: 3, checksum: '123' } },
+      },
+    },
+  };
+  const file = () => path.join(freshDir(), 'evidence', 'final-state.json');
+
+  it('round-trips through its atomic writer; absent is undefined', () => {
+    const f = file();
+    expect(readRecordedState(f)).toBeUndefined();
+    writeRecordedState(f, state);
+    expect(readRecordedState(f)).toEqual(state);
+    expect(fs.readdirSync(path.dirname(f))).toEqual(['final-state.json']);
+  });
+
+  it.each([
+    { name: 'a torn file', text: '{"format": 1, "databases": {"gl', message: /final-state\.json: not valid JSON \(/ },
+    {
+      name: 'a wrong type deep inside',
+      text: JSON.stringify({
+        ...state,
+        databases: { glpi: { ...state.databases.glpi, structure: [{ ...state.databases.glpi!.structure[0], columns: [{ ...state.databases.glpi!.structure[0].columns[0], nullable: 'NO' }] }] } },
+      }),
+      message: /final-state\.json: databases\.glpi\.structure\[0\]\.columns\[0\]\.nullable: expected true or false, got "NO"$/,
+    },
+    { name: 'a missing field', text: JSON.stringify({ format: 1 }), message: /final-state\.json: databases: is required$/ },
+    { name: 'an unknown format version', text: JSON.stringify({ ...state, format: 2 }), message: /final-state\.json: format 2 is newer than this tool understands \(format 1\)$/ },
+    { name: 'a list for the document', text: '[1, 2]', message: /final-state\.json: \(document\): expected a mapping, got a list$/ },
+  ])('refuses $name with a VerificationError naming the file and the path', (c) => {
+    const f = file();
+    fs.mkdirSync(path.dirname(f), { recursive: true });
+    fs.writeFileSync(f, c.text);
+    const { err, line } = refusal(() => readRecordedState(f));
+    expect(err).toBeInstanceOf(VerificationError);
+    expect(err.exitCode).toBe(ExitCode.VERIFICATION_FAILED);
+    expect(line).toMatch(c.message);
+    expect(line.startsWith(f)).toBe(true);
+  });
+});
+
+// ------------------------------------------------------------------------------------------------ embedded instances
+
+describe('embedded-instance registry entries (forgiving reader: a damaged entry reads as no instance)', () => {
+  const rec: InstanceRecord = {
+    id: 'abc',
+    name: 'test',
+    pid: 4242,
+    ownerPid: 4241,
+    keep: false,
+    port: 33061,
+    socket: '/tmp/x.sock',
+    datadir: '/tmp/x/data',
+    baseDir: '/tmp/x',
+    serverBin: '/usr/sbin/mariadbd',
+    serverVersion: '10.11.6-MariaDB',
+    startedAt: '2026-01-01T00:00:00.000Z',
+    settings: { lowerCaseTableNames: 1, extraArgs: ['--skip-log-bin'] },
+    watchdogPid: 4243,
+  };
+  it('round-trips through its atomic writer (owner-only), and reads a torn or foreign file as absent', () => {
+    const f = path.join(freshDir(), 'abc.json');
+    expect(readInstanceRecord(f)).toBeUndefined();
+    writeInstanceRecord(f, rec);
+    expect(readInstanceRecord(f)).toEqual(rec);
+    expect(fs.statSync(f).mode & 0o777).toBe(0o600);
+    expect(fs.readdirSync(path.dirname(f))).toEqual(['abc.json']);
+    fs.writeFileSync(f, '{"id": "abc", "pi');
+    expect(readInstanceRecord(f)).toBeUndefined();
+    fs.writeFileSync(f, JSON.stringify({ ...rec, pid: '4242' }));
+    expect(readInstanceRecord(f)).toBeUndefined();
+    fs.writeFileSync(f, JSON.stringify({ ...rec, settings: { lowerCaseTableNames: 3 } }));
+    expect(readInstanceRecord(f)).toBeUndefined();
   });
 });

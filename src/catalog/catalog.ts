@@ -7,11 +7,10 @@
  *
  * Adding a release is adding entries to these files, not code.
  */
-import fs from 'node:fs';
-import path from 'node:path';
 import { ExitCode, ToolError } from '../errors.ts';
 import { compareDotted, sameVersion } from './version.ts';
 import { MIGRATIONS_DIR } from './ocs-releases.ts';
+import { isMapping } from '../formats/schema.ts';
 import { glpiReleasesSchema, ocsReleasesSchema, ocsUpdatesSchema, pluginReleasesSchema, readCatalogFile } from '../formats/catalog.ts';
 import type { GlpiBranch, GlpiHazard, HazardText, OcsBridge, OcsPhpChange, OcsRelease, OcsUpdateFile, PluginCoreMigration, PluginRelease } from '../formats/catalog.ts';
 
@@ -62,8 +61,8 @@ function crossCheck(c: Catalog): void {
     throw new CatalogError(`${file}: ${what}`);
   };
   // Texts that flow into the plan's explanations need their French twin: the French dossier and DAT print them.
-  const french = (file: string, at: string, entry: object, keys: string[]) => {
-    const o = entry as Record<string, unknown>;
+  const french = (file: string, at: string, o: object, keys: string[]) => {
+    if (!isMapping(o)) return;
     for (const k of keys) {
       const fr = o[`${k}_fr`];
       if (o[k] !== undefined && (typeof fr !== 'string' || !fr.trim())) fail(file, `${at}.${k}_fr is required with ${k} (the French documents print it)`);

@@ -19,66 +19,34 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import YAML from 'yaml';
 import { ExitCode, ToolError } from '../errors.ts';
-import type { LocalizedText } from '../audit/finding-types.ts';
+import { parseCorrectiveFile } from '../formats/corrective.ts';
+import type { CorrectiveFile } from '../formats/corrective.ts';
 import { MIGRATIONS_DIR } from './ocs-releases.ts';
 
-export type CorrectiveBefore = 'glpi-db-update' | 'ocs-bridge' | 'ocs-update-file' | 'plugin-install' | 'any';
+export type { CorrectiveBefore } from '../formats/corrective.ts';
 
-export interface CorrectiveMigration {
-  id: string;
-  database: 'glpi' | 'ocs';
-  title: LocalizedText;
-  fixes: string[];
-  before: CorrectiveBefore;
-  touches: string[];
-  precheck: string;
-  statements: string[];
-  postcheck: string;
-  /** Not needed on the default path (e.g. GLPI 10.0 already does it): the plan may leave it out. */
-  optional?: boolean;
+export type CorrectiveMigration = CorrectiveFile & {
   /** sha256 of the file: recorded in journals so a changed migration is noticed (Flyway-style validate). */
   checksum: string;
-}
-
-const BEFORE: CorrectiveBefore[] = ['glpi-db-update', 'ocs-bridge', 'ocs-update-file', 'plugin-install', 'any'];
+};
 
 export const CORRECTIVE_DIR = path.join(MIGRATIONS_DIR, 'corrective');
 
-function fail(file: string, what: string): never {
-  throw new ToolError(`${path.relative(process.cwd(), file)}: ${what}`, ExitCode.INTERNAL);
-}
-
+/** Parses one migration file (schema in src/formats/corrective.ts); a broken file is a ToolError, exit 1. */
 export function parseCorrectiveMigration(file: string, text: string, checksum: string): CorrectiveMigration {
-  const doc = YAML.parse(text) as Record<string, unknown>;
-  const id = path.basename(file, '.yaml');
-  if (!doc || typeof doc !== 'object') fail(file, 'not a YAML mapping');
-  if (doc.id !== id) fail(file, `id must equal the file name (${id})`);
-  if (doc.database !== 'glpi' && doc.database !== 'ocs') fail(file, 'database must be glpi or ocs');
-  const title = doc.title as LocalizedText;
-  if (!title || typeof title.fr !== 'string' || typeof title.en !== 'string') fail(file, 'title needs fr and en');
-  const strings = (k: string) => {
-    const v = doc[k];
-    if (!Array.isArray(v) || v.some((x) => typeof x !== 'string')) fail(file, `${k} must be a list of strings`);
-    return v as string[];
-  };
-  if (!BEFORE.includes(doc.before as CorrectiveBefore)) fail(file, `before must be one of ${BEFORE.join(', ')}`);
-  for (const k of ['precheck', 'postcheck']) if (typeof doc[k] !== 'string' || !/^\s*select/i.test(doc[k] as string)) fail(file, `${k} must be a SELECT`);
-  if (doc.optional !== undefined && typeof doc.optional !== 'boolean') fail(file, 'optional must be true or false');
-  const statements = strings('statements');
-  if (statements.length === 0) fail(file, 'statements must not be empty');
+  const m = parseCorrectiveFile(text, path.basename(file, '.yaml'), path.relative(process.cwd(), file), (message) => new ToolError(message, ExitCode.INTERNAL));
   return {
-    id,
-    database: doc.database,
-    title,
-    fixes: strings('fixes'),
-    before: doc.before as CorrectiveBefore,
-    touches: strings('touches'),
-    precheck: doc.precheck as string,
-    statements,
-    postcheck: doc.postcheck as string,
-    ...(doc.optional === true ? { optional: true } : {}),
+    id: m.id,
+    database: m.database,
+    title: m.title,
+    fixes: m.fixes,
+    before: m.before,
+    touches: m.touches,
+    precheck: m.precheck,
+    statements: m.statements,
+    postcheck: m.postcheck,
+    ...(m.optional === true ? { optional: true } : {}),
     checksum,
   };
 }

@@ -35,20 +35,11 @@ import type { Dsn } from './dsn.ts';
 import { connect, queryRows } from './connect.ts';
 import { onShutdown } from '../util/shutdown.ts';
 import { markAsTestInstance } from './interlock.ts';
+import { readInstanceRecord, writeInstanceRecord } from '../formats/instance-record.ts';
+import type { InstanceRecord, ServerSettings } from '../formats/instance-record.ts';
 
 /** Server settings a rehearsal can choose to mimic the production server. */
-export interface ServerSettings {
-  sqlMode?: string;
-  characterSetServer?: string;
-  collationServer?: string;
-  lowerCaseTableNames?: 0 | 1 | 2;
-  innodbPageSize?: string;
-  innodbBufferPoolSize?: string;
-  maxAllowedPacket?: string;
-  defaultStorageEngine?: string;
-  /** Any other `--name=value` server options, passed as given. */
-  extraArgs?: string[];
-}
+export type { InstanceRecord, ServerSettings } from '../formats/instance-record.ts';
 
 export interface EmbeddedOptions {
   /** Path to mariadbd/mysqld; default: found on PATH or in /usr/sbin, /usr/local/sbin. */
@@ -61,25 +52,6 @@ export interface EmbeddedOptions {
   /** Where registry entries live; default $GOU_STATE_DIR or <tmpdir>/glpi-ocs-upgrade. */
   stateDir?: string;
   startTimeoutMs?: number;
-}
-
-/** What the registry records about an instance (never its password). */
-export interface InstanceRecord {
-  id: string;
-  name: string;
-  pid: number;
-  ownerPid: number;
-  keep: boolean;
-  port: number;
-  socket: string;
-  datadir: string;
-  baseDir: string;
-  serverBin: string;
-  serverVersion: string;
-  startedAt: string;
-  settings: ServerSettings;
-  /** The watchdog that kills a non-kept server when its owner dies. */
-  watchdogPid?: number;
 }
 
 export const PASSWORD_FILE = 'root-password';
@@ -242,18 +214,6 @@ function killServer(rec: Pick<InstanceRecord, 'pid' | 'watchdogPid'>, signal: No
   killPid(rec.pid, signal);
 }
 
-function readRecord(file: string): InstanceRecord | undefined {
-  try {
-    return JSON.parse(fs.readFileSync(file, 'utf8')) as InstanceRecord;
-  } catch {
-    return undefined;
-  }
-}
-
-function writeRecord(file: string, rec: InstanceRecord): void {
-  fs.writeFileSync(file, JSON.stringify(rec, null, 2), { mode: 0o600 });
-}
-
 /**
  * Removes instances whose owner died (and that were not started with keep), and non-kept instances whose
  * server died. A kept instance whose server died keeps its datadir (see `restartInstance`) until
@@ -270,7 +230,7 @@ export function cleanStaleInstances(base?: string): number {
   }
   for (const file of entries) {
     const full = path.join(dir, file);
-    const rec = readRecord(full);
+    const rec = readInstanceRecord(full);
     if (!rec) {
       fs.rmSync(full, { force: true });
       continue;
@@ -303,7 +263,7 @@ export function listInstances(base?: string): Array<InstanceRecord & { alive: bo
   }
   const out: Array<InstanceRecord & { alive: boolean }> = [];
   for (const file of entries.sort()) {
-    const rec = readRecord(path.join(dir, file));
+    const rec = readInstanceRecord(path.join(dir, file));
     if (rec) out.push({ ...rec, alive: isAlive(rec.pid) });
   }
   return out;
@@ -397,7 +357,7 @@ export async function restartInstance(idOrName: string, options: { base?: string
   fs.rmSync(rec.socket, { force: true });
   const { pid, port } = await launchServer(record, password, { preferredPort: rec.port, startTimeoutMs: options.startTimeoutMs, cleanupOnFailure: false });
   const updated: InstanceRecord = { ...record, pid, port, ownerPid: process.pid, watchdogPid: undefined, startedAt: new Date().toISOString() };
-  writeRecord(registryFile, updated);
+  writeInstanceRecord(registryFile, updated);
   return new EmbeddedInstance(updated, registryFile, password);
 }
 
@@ -677,7 +637,7 @@ export async function startEmbedded(options: EmbeddedOptions = {}): Promise<Embe
     ...(watchdogPid ? { watchdogPid } : {}),
   };
   const registryFile = path.join(regDir, `${id}.json`);
-  writeRecord(registryFile, record);
+  writeInstanceRecord(registryFile, record);
   const instance = new EmbeddedInstance(record, registryFile, password);
 
   // 3. (MySQL) root's password and TCP account; then the test-instance marker.
@@ -691,7 +651,7 @@ export async function startEmbedded(options: EmbeddedOptions = {}): Promise<Embe
       }
       await markAsTestInstance(conn, `embedded instance ${id}`);
       record.serverVersion = String((await queryRows<{ v: string }>(conn, 'SELECT VERSION() AS v'))[0].v);
-      writeRecord(registryFile, record);
+      writeInstanceRecord(registryFile, record);
     } finally {
       await conn.end();
     }

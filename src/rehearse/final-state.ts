@@ -2,29 +2,22 @@
  * [apply] The structure (src/db/schema.ts) and per-table row counts / CHECKSUM TABLE of the run's databases,
  * written to the run directory at two moments: right after the snapshot was restored (evidence/
  * structure-before.json: what `apply` requires production to still be) and at the end of a complete run
- * (evidence/final-state.json: what `apply` must end equal to). Plain JSON, documented in docs/runbook.md.
+ * (evidence/final-state.json: what `apply` must end equal to). The format, its reader and its atomic writer are
+ * in src/formats/recorded-state.ts.
  */
-import fs from 'node:fs';
 import path from 'node:path';
 import type { Connection } from 'mysql2/promise';
-import type { SchemaShape, TableShape } from '../db/schema.ts';
+import type { SchemaShape } from '../db/schema.ts';
 import { describeSchema } from '../db/schema.ts';
+import type { RecordedDatabase, RecordedState } from '../formats/recorded-state.ts';
+import { writeRecordedState } from '../formats/recorded-state.ts';
 import type { DatabaseState } from './checks.ts';
 
 export const STRUCTURE_BEFORE_FILE = path.join('evidence', 'structure-before.json');
 export const FINAL_STATE_FILE = path.join('evidence', 'final-state.json');
 
-export interface RecordedDatabase {
-  name: string;
-  structure: TableShape[];
-  /** Per base table: exact rows and CHECKSUM TABLE (final state only). */
-  tables?: Record<string, { rows: number; checksum: string | null }>;
-}
-
-export interface RecordedState {
-  format: 1;
-  databases: Partial<Record<'glpi' | 'ocs', RecordedDatabase>>;
-}
+export type { RecordedDatabase, RecordedState } from '../formats/recorded-state.ts';
+export { readRecordedState, writeRecordedState } from '../formats/recorded-state.ts';
 
 export function shapeOf(db: RecordedDatabase): SchemaShape {
   return new Map(db.structure.map((t) => [t.name, t]));
@@ -44,17 +37,6 @@ export async function captureState(conn: Connection, dbs: { glpi?: string; ocs?:
     };
   }
   return out;
-}
-
-export function writeRecordedState(file: string, state: RecordedState): void {
-  fs.mkdirSync(path.dirname(file), { recursive: true });
-  fs.writeFileSync(`${file}.tmp`, JSON.stringify(state));
-  fs.renameSync(`${file}.tmp`, file);
-}
-
-export function readRecordedState(file: string): RecordedState | undefined {
-  if (!fs.existsSync(file)) return undefined;
-  return JSON.parse(fs.readFileSync(file, 'utf8')) as RecordedState;
 }
 
 /** Called by the runner at the end of a complete run. */
