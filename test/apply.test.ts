@@ -215,7 +215,7 @@ describe('plan --rehearsal: the downtime estimate before the window', () => {
     // Production grown: 4× the OCS rows of one big table → an OCS scale above 1.
     await root.query('CREATE TABLE ocsweb.zz_grown (id INT PRIMARY KEY, v VARCHAR(20)) ENGINE=InnoDB');
     try {
-      await root.query('INSERT INTO ocsweb.zz_grown SELECT seq, REPEAT("x", 20) FROM seq_1_to_200000');
+      await root.query('INSERT INTO ocsweb.zz_grown SELECT seq, REPEAT("x", 20) FROM ocsweb.seq_1_to_200000');
       await root.query('ANALYZE TABLE ocsweb.zz_grown');
       const r = await runCli(['plan', '--rehearsal', rehearsed, '--glpi', dsnFor('glpi'), '--ocs', dsnFor('ocsweb')], { env: { ...env, NO_COLOR: '1' } });
       expect(r.exitCode, r.stderr).toBe(0);
