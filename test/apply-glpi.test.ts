@@ -28,6 +28,7 @@ import type { EmbeddedInstance } from '../src/db/embedded.ts';
 import { isMarkedTestInstance, MARKER_SCHEMA } from '../src/db/interlock.ts';
 import { runAudit, writeFindings } from '../src/audit/index.ts';
 import type { ApplyRecord } from '../src/apply/state.ts';
+import { configDbPhp } from '../src/rehearse/executors/glpi-env.ts';
 
 const FIXTURE = path.join(REPO_ROOT, 'fixtures', 'small');
 const GLPI_DIST = glpiDist();
@@ -184,7 +185,14 @@ describe('apply with GLPI steps on production', () => {
       const report = fs.readFileSync(path.join(first, 'apply', 'compte-rendu-mise-en-production.md'), 'utf8');
       expect(report).toMatch(/Mode maintenance de GLPI.*activé après l’étape `glpi-10\.0\.19-db-update`, désactivé à la fin.*\*\*désactivé\*\*/);
 
-      // 2. The same dir again: config_db.php used as it is, the existing key copied aside first and kept.
+      // Rollback put the config dir back: the config_db.php apply wrote is gone, the key stays.
+      expect(fs.existsSync(configDb)).toBe(false);
+      expect(record(first).rollback?.glpiConfigDb).toBe('removed');
+      expect(sha(key)).toBe(rec1.glpiConfig!.keyAtEnd!.sha256);
+
+      // 2. Production's own config_db.php and the key already there: the file used as it is (copied aside
+      // first, put back by rollback), the existing key copied aside before the first GLPI step and kept.
+      fs.writeFileSync(configDb, configDbPhp({ ...prod.dsn, host: '127.0.0.1', port: prod.record.port }, 'glpi', [], true), { mode: 0o600 });
       const configText = fs.readFileSync(configDb, 'utf8');
       const keySum = sha(key);
       const second = copyRun('apply-glpi-2');
@@ -195,9 +203,12 @@ describe('apply with GLPI steps on production', () => {
       expect(back2.exitCode, back2.stderr).toBe(0);
       expect(await differencesFromFixture()).toEqual([]);
       expect(rec2.glpiConfig?.configDb).toBe('existing');
+      expect(fs.readFileSync(rec2.glpiConfig!.configDbBackup!, 'utf8')).toBe(configText);
       expect(fs.readFileSync(configDb, 'utf8')).toBe(configText);
+      expect(record(second).rollback?.glpiConfigDb).toBe('restored');
       expect(rec2.glpiConfig?.keyBackups.map((b) => [b.sha256, b.before])).toEqual([[keySum, plan2FirstConsoleStep(second)]]);
       expect(sha(rec2.glpiConfig!.keyBackups[0].backup)).toBe(keySum);
+      expect(fs.statSync(rec2.glpiConfig!.keyBackups[0].backup).mode & 0o777).toBe(0o600);
       expect(rec2.glpiConfig?.keyAtEnd).toEqual({ sha256: keySum, createdByApply: false });
       expect(rec2.glpiConfig?.maintenance.state).toBe('off');
       expect(rec2.final?.structureEqual).toBe(true);

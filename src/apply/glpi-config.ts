@@ -7,6 +7,8 @@
  *    it is; only when the directory has none does apply write one, with production's GLPI address (GLPI
  *    needs the password in it, as its own installer writes it; mode 0600), and leaves it there for GLPI.
  *    No other file holds a password.
+ *    An existing config_db.php is copied aside first (config_db.php.gou-backup-<sha256 prefix>): GLPI's
+ *    migrations add properties to it, and `rollback` puts it back (or removes the one apply wrote).
  *  - glpicrypt.key: the first 10.0 `db:update` creates it in that directory, where every later release's
  *    console finds it again (the same directory for the whole chain). A key present before a GLPI step is
  *    copied aside first (glpicrypt.key.gou-backup-<sha256 prefix>, 0600, in the same directory), once per
@@ -36,6 +38,8 @@ export interface GlpiConfigRecord {
   dir: string;
   /** Whether config_db.php was there (used as it is) or written by apply (production's GLPI address). */
   configDb: 'existing' | 'written';
+  /** The copy of an existing config_db.php taken before the first GLPI step (GLPI's migrations add properties to it). */
+  configDbBackup?: string;
   /** Keys copied aside before a GLPI step could replace them. */
   keyBackups: Array<{ sha256: string; backup: string; before: string; at: string }>;
   /** The key at the end of the apply (sha256 only), and whether the apply created it. */
@@ -79,12 +83,39 @@ export function checkGlpiConfigDir(dir: string, database: string): { hasConfigDb
 export function prepareGlpiConfigDir(dir: string, glpi: Dsn, database: string, previous?: GlpiConfigRecord): GlpiConfigRecord {
   const file = path.join(dir, CONFIG_DB_FILE);
   const rec: GlpiConfigRecord = previous ?? { dir: path.resolve(dir), configDb: 'existing', keyBackups: [], maintenance: {} };
-  if (!fs.existsSync(file)) {
+  if (fs.existsSync(file)) {
+    if (!rec.configDbBackup) {
+      const backup = path.join(rec.dir, `${CONFIG_DB_FILE}.gou-backup-${sha256(file).slice(0, 12)}`);
+      if (!fs.existsSync(backup)) fs.copyFileSync(file, backup, fs.constants.COPYFILE_EXCL);
+      fs.chmodSync(backup, 0o600);
+      rec.configDbBackup = backup;
+    }
+  } else {
     const text = configDbPhp(glpi, database, [], true).replace(/^\/\/ Written by .*$/m, '// Written by glpi-ocs-upgrade apply for production GLPI (GLPI reads its database password from this file).');
     fs.writeFileSync(file, text, { mode: 0o600, flag: 'wx' });
     rec.configDb = 'written';
   }
   return rec;
+}
+
+/**
+ * `rollback`: config_db.php as it was before the apply (GLPI's 10.0 migrations add properties to it, such as
+ * $use_utf8mb4, that would not describe the restored database): removed when apply wrote it, else put back
+ * from its copy. glpicrypt.key is left in place (a later apply copies it aside before using it).
+ */
+export function restoreGlpiConfigDir(rec: GlpiConfigRecord): 'removed' | 'restored' | 'unchanged' {
+  const file = path.join(rec.dir, CONFIG_DB_FILE);
+  if (rec.configDb === 'written') {
+    if (!fs.existsSync(file)) return 'unchanged';
+    fs.rmSync(file);
+    return 'removed';
+  }
+  if (rec.configDbBackup && fs.existsSync(rec.configDbBackup)) {
+    fs.copyFileSync(rec.configDbBackup, file);
+    fs.chmodSync(file, 0o600);
+    return 'restored';
+  }
+  return 'unchanged';
 }
 
 /** Copies an existing glpicrypt.key aside (once per content) before `before` (a step id) may replace it. */

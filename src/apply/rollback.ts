@@ -18,6 +18,7 @@ import { describeSessions, otherSessions } from './production.ts';
 import type { ApplyRecord, ServerBackup } from './state.ts';
 import { readApplyRecord, recordedBackups, writeApplyRecord } from './state.ts';
 import { lockProduction } from './lock.ts';
+import { restoreGlpiConfigDir } from './glpi-config.ts';
 import type { ProductionServer, ProductionSources } from './servers.ts';
 import { describeServers, openReadSessions, productionServers } from './servers.ts';
 
@@ -129,7 +130,11 @@ async function rollbackLocked(opts: RollbackOptions, servers: ProductionServer[]
   } finally {
     await check.end();
   }
-  const result = { startedAt, finishedAt: new Date().toISOString(), tables, ok: differing.length === 0, differing };
+  // GLPI's config_db.php as it was before the apply (only once the databases are proven).
+  const glpiConfigDb = differing.length === 0 && record.glpiConfig ? restoreGlpiConfigDir(record.glpiConfig) : undefined;
+  if (glpiConfigDb && glpiConfigDb !== 'unchanged')
+    opts.onEvent?.(`${record.glpiConfig!.dir}/config_db.php ${glpiConfigDb === 'removed' ? 'removed (apply had written it)' : 'put back as it was before the apply'}`);
+  const result = { startedAt, finishedAt: new Date().toISOString(), tables, ok: differing.length === 0, differing, ...(glpiConfigDb ? { glpiConfigDb } : {}) };
   record.rollback = result;
   writeApplyRecord(opts.runDir, record);
   if (!result.ok) throw new VerificationError(`after the rollback, ${differing.length} table(s) differ from the backup: ${differing.slice(0, 5).join(', ')}`);

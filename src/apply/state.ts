@@ -48,7 +48,7 @@ export interface ApplyRecord {
   final?: { structureEqual: boolean; structureDifferences: string[]; tablesCompared: number; tablesDiffering: Array<{ table: string; rows: number; rehearsalRows: number; checksumEqual: boolean }> };
   /** The GLPI side beyond the database (src/apply/glpi-config.ts): config dir, glpicrypt.key, maintenance mode. */
   glpiConfig?: GlpiConfigRecord;
-  rollback?: { startedAt: string; finishedAt: string; tables: number; ok: boolean; differing: string[] };
+  rollback?: { startedAt: string; finishedAt: string; tables: number; ok: boolean; differing: string[]; glpiConfigDb?: 'removed' | 'restored' | 'unchanged' };
 }
 
 export function applyDir(runDir: string): string {

@@ -47,7 +47,7 @@ const T = {
     allowed: 'Étapes non exécutées, acceptées par --allow-not-run',
     glpiSide: 'GLPI hors base de données',
     configDir: (d: string, w: boolean) =>
-      `Répertoire de configuration de GLPI en production${NB}: \`${d}\` — ${w ? 'config_db.php y a été écrit par la commande (il n’en avait pas), avec l’adresse de la base GLPI de production' : 'son config_db.php a été utilisé tel quel'}.`,
+      `Répertoire de configuration de GLPI en production${NB}: \`${d}\` — ${w ? 'config_db.php y a été écrit par la commande (il n’en avait pas), avec l’adresse de la base GLPI de production' : 'son config_db.php a été utilisé tel quel (copie préalable à côté, remise en place par un retour arrière)'}.`,
     keyBackup: (b: string, step: string) => `Clé glpicrypt.key existante copiée à part avant l’étape \`${step}\`${NB}: \`${b}\`.`,
     keyEnd: (sum: string, created: boolean) =>
       `Clé glpicrypt.key à la fin${NB}: empreinte SHA-256 \`${sum.slice(0, 16)}…\`${created ? ', créée par la première mise à jour vers 10.0 et conservée pour les versions suivantes' : ''}.`,
@@ -82,7 +82,7 @@ const T = {
     allowed: 'Steps not run, accepted with --allow-not-run',
     glpiSide: 'GLPI beyond the database',
     configDir: (d: string, w: boolean) =>
-      `Production GLPI's config directory: \`${d}\` — ${w ? 'config_db.php was written there by the command (it had none), with the address of production’s GLPI database' : 'its config_db.php was used as it is'}.`,
+      `Production GLPI's config directory: \`${d}\` — ${w ? 'config_db.php was written there by the command (it had none), with the address of production’s GLPI database' : 'its config_db.php was used as it is (copied aside first; a rollback puts the copy back)'}.`,
     keyBackup: (b: string, step: string) => `Existing glpicrypt.key copied aside before step \`${step}\`: \`${b}\`.`,
     keyEnd: (sum: string, created: boolean) => `glpicrypt.key at the end: SHA-256 \`${sum.slice(0, 16)}…\`${created ? ', created by the first 10.0 update and kept for the later releases' : ''}.`,
     keyNone: 'No glpicrypt.key in the config directory at the end.',
