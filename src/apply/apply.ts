@@ -52,6 +52,8 @@ import type { ExecutorContext } from '../rehearse/executors/types.ts';
 import type { GlpiDistribution } from '../distributions/glpi.ts';
 import { findGlpiDist } from '../distributions/glpi.ts';
 import { detectGlpiVersion } from '../inspect/detect.ts';
+import { RESULTS_FILE, runFunctionalStage } from '../functional/index.ts';
+import { distsUsed } from '../functional/after-rehearsal.ts';
 import type { ProductionServer, ProductionSources, Role } from './servers.ts';
 import { confirmFlags, describeServers, openReadSessions, productionServers, serverDir } from './servers.ts';
 
@@ -73,6 +75,8 @@ export interface ApplyOptions {
   php?: string;
   /** Production GLPI's config directory (config_db.php, glpicrypt.key): needed when the plan runs GLPI's console. */
   glpiConfigDir?: string;
+  /** After a complete apply with GLPI steps: the read-only functional scenarios against production. */
+  functional?: { chromium?: string; scenarios?: string[]; lang?: 'fr' | 'en' };
   referenceDirs?: string[];
   glpiDists?: string[];
   dryRun?: boolean;
@@ -501,7 +505,38 @@ async function applyLocked(opts: ApplyOptions, servers: ProductionServer[], reh:
     record.finishedAt = new Date().toISOString();
   }
   writeApplyRecord(opts.runDir, record);
+  // 6. The application checks against production: read-only scenarios only (never fails the apply).
+  if (opts.functional && glpi && record.glpiConfig && summary.complete) {
+    record.functional = await functionalOnProduction(opts, reh, summary, glpi, record.glpiConfig.dir);
+    writeApplyRecord(opts.runDir, record);
+  }
   return { record, summary, estimate, rehearsal: reh };
+}
+
+async function functionalOnProduction(opts: ApplyOptions, reh: Rehearsal, summary: RunSummary, g: GlpiSide, glpiConfigDir: string): Promise<NonNullable<ApplyRecord['functional']>> {
+  const outDir = path.join(applyDir(opts.runDir), 'functional');
+  try {
+    const used = distsUsed(reh.plan, summary, opts.dists);
+    opts.onEvent?.({ kind: 'info', message: 'functional scenarios against production (read-only ones only)' });
+    const r = await runFunctionalStage({
+      glpiDist: used.glpi,
+      pluginDist: used.plugin,
+      glpiDb: { dsn: opts.sources.glpi ?? g.server.dsn, database: g.database },
+      runDir: g.dir,
+      outDir,
+      scenarios: opts.functional?.scenarios,
+      lang: opts.functional?.lang,
+      php: opts.php,
+      chromium: opts.functional?.chromium,
+      signal: opts.signal,
+      production: { glpiConfigDir },
+    });
+    const count = (st: string) => r.scenarios.filter((x) => x.status === st).length;
+    return { resultsFile: path.join(outDir, RESULTS_FILE), passed: count('passed'), failed: count('failed'), notRun: count('not-run') };
+  } catch (err) {
+    if (err instanceof InterruptedError) throw err;
+    return { resultsFile: path.join(outDir, RESULTS_FILE), passed: 0, failed: 0, notRun: 0, error: (err as Error).message.split('\n')[0] };
+  }
 }
 
 /** The first failed step of a run, if any. */

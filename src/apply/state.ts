@@ -46,6 +46,8 @@ export interface ApplyRecord {
   finishedAt?: string;
   /** Filled when the apply is complete: production's final state against the rehearsal's. */
   final?: { structureEqual: boolean; structureDifferences: string[]; tablesCompared: number; tablesDiffering: Array<{ table: string; rows: number; rehearsalRows: number; checksumEqual: boolean }> };
+  /** The read-only functional scenarios run against production after the apply (`apply --functional`). */
+  functional?: { resultsFile: string; passed: number; failed: number; notRun: number; error?: string };
   /** The GLPI side beyond the database (src/apply/glpi-config.ts): config dir, glpicrypt.key, maintenance mode. */
   glpiConfig?: GlpiConfigRecord;
   rollback?: { startedAt: string; finishedAt: string; tables: number; ok: boolean; differing: string[]; glpiConfigDb?: 'removed' | 'restored' | 'unchanged' };

@@ -14,6 +14,7 @@ import { readManifest } from '../snapshot/index.ts';
 import { appliedRunDirs, applyDir, readApplyRecord, recordedBackups, recordedHostPorts } from '../apply/state.ts';
 import { confirmFlags } from '../apply/servers.ts';
 import { NotFoundError } from '../errors.ts';
+import type { FunctionalResults } from '../functional/types.ts';
 
 type Lang = 'fr' | 'en';
 const NB = '\u00a0';
@@ -45,6 +46,11 @@ const T = {
       `${n} tables comparées${NB}; ${d} avec un nombre de lignes ou une somme de contrôle différents de la répétition${d ? ` (données ayant évolué depuis l’instantané)` : ''}.`,
     incomplete: 'L’application n’est pas terminée : voir le journal et les étapes ci-dessus.',
     allowed: 'Étapes non exécutées, acceptées par --allow-not-run',
+    scenarioStatus: { passed: 'réussi', failed: 'en échec', 'not-run': 'non exécuté' } as Record<string, string>,
+    functional: 'Contrôles applicatifs sur la production',
+    functionalText:
+      'Seuls les scénarios en lecture seule s’exécutent en production (pages de GLPI ouvertes sans connexion, lectures, contrôle des prérequis)${NB}: les autres se connectent avec un compte temporaire ou cliquent, ce qui écrirait dans la base, et la console OCS demanderait de recopier son mot de passe${NB}; ils restent «${NB}non exécutés${NB}» et relèvent des contrôles manuels.',
+    functionalError: (e: string) => `Les scénarios n’ont pas pu s’exécuter${NB}: ${e}.`,
     glpiSide: 'GLPI hors base de données',
     configDir: (d: string, w: boolean) =>
       `Répertoire de configuration de GLPI en production${NB}: \`${d}\` — ${w ? 'config_db.php y a été écrit par la commande (il n’en avait pas), avec l’adresse de la base GLPI de production' : 'son config_db.php a été utilisé tel quel (copie préalable à côté, remise en place par un retour arrière)'}.`,
@@ -80,6 +86,11 @@ const T = {
     tables: (n: number, d: number) => `${n} tables compared; ${d} with another row count or checksum than in the rehearsal${d ? ' (data that moved since the snapshot)' : ''}.`,
     incomplete: 'The apply is not finished: see the journal and the steps above.',
     allowed: 'Steps not run, accepted with --allow-not-run',
+    scenarioStatus: { passed: 'passed', failed: 'failed', 'not-run': 'not run' } as Record<string, string>,
+    functional: 'Application checks on production',
+    functionalText:
+      'Only read-only scenarios run on production (GLPI pages opened without logging in, reads, the requirements check): the others log in with a temporary account or click, which would write to the database, and the OCS console would need its password copied; they stay “not run” and belong to the manual checks.',
+    functionalError: (e: string) => `The scenarios could not run: ${e}.`,
     glpiSide: 'GLPI beyond the database',
     configDir: (d: string, w: boolean) =>
       `Production GLPI's config directory: \`${d}\` — ${w ? 'config_db.php was written there by the command (it had none), with the address of production’s GLPI database' : 'its config_db.php was used as it is (copied aside first; a rollback puts the copy back)'}.`,
@@ -152,6 +163,17 @@ export async function renderGoLiveReport(runDir: string, lang: Lang = 'fr'): Pro
     for (const b of g.keyBackups) out.push(`- ${t.keyBackup(b.backup, b.before)}`);
     out.push(`- ${g.keyAtEnd ? t.keyEnd(g.keyAtEnd.sha256, g.keyAtEnd.createdByApply) : t.keyNone}`);
     out.push(`- ${t.maintenance(g.maintenance.enabledAfter, Boolean(g.maintenance.disabledAt), g.maintenance.state)}`);
+  }
+  if (rec.functional) {
+    out.push('', `## ${t.functional}`, '', t.functionalText, '');
+    if (rec.functional.error) out.push(t.functionalError(rec.functional.error));
+    else {
+      const results = fs.existsSync(rec.functional.resultsFile) ? (JSON.parse(fs.readFileSync(rec.functional.resultsFile, 'utf8')) as FunctionalResults) : undefined;
+      for (const sc of results?.scenarios ?? [])
+        out.push(
+          `- \`${sc.id}\` ${sc.title[lang]}${lang === 'fr' ? NB : ''}: ${t.scenarioStatus[sc.status] ?? sc.status}${sc.status !== 'passed' && sc.reason ? ` — ${lang === 'fr' ? (sc.reasonFr ?? sc.reason) : sc.reason}` : ''}`,
+        );
+    }
   }
   out.push('', `## ${t.final}`, '');
   if (rec.final) {

@@ -20,6 +20,9 @@ interface ApplyCliOptions extends SourceOptions, DistOptions {
   backupDir?: string;
   referenceDir?: string[];
   glpiConfigDir?: string;
+  functional?: boolean;
+  chromium?: string;
+  scenarios?: string[];
   dryRun?: boolean;
   resume?: boolean;
   lang?: string;
@@ -36,6 +39,9 @@ export function register(program: Command): void {
     .option('--backup <dir>', 'a backup taken in the same window (`snapshot`), used when its row counts and checksums still match production')
     .option('--backup-dir <dir>', 'where to write the pre-apply backup (default RUN_DIR/apply/backup)')
     .option('--glpi-config-dir <dir>', "production GLPI's config directory (config_db.php, glpicrypt.key): GLPI's console of each release runs with it (needed when the plan has GLPI steps)")
+    .option('--functional', 'after a complete apply with GLPI steps, run the read-only functional scenarios against production (GLPI pages opened without logging in; see docs/runbook.md)')
+    .option('--chromium <path>', 'Chromium for --functional (default /usr/bin/chromium)')
+    .option('--scenarios <file>', 'an extra scenario book for --functional (repeatable; only its read-only scenarios run)', collect)
     .option('--reference-dir <dir>', 'reference schemas for the audit checks run again on production (repeatable)', collect)
     .option('--dry-run', 'only the read-only checks and the downtime estimate; nothing is written')
     .option('--resume', 'continue an interrupted or failed apply (a half-run step is undone from its savepoint first, and says so)')
@@ -87,6 +93,7 @@ ${CREDENTIALS_HELP}`,
         dists,
         php: opts.php,
         glpiConfigDir: opts.glpiConfigDir,
+        functional: opts.functional ? { chromium: opts.chromium, scenarios: opts.scenarios, lang: opts.lang === 'en' ? 'en' : 'fr' } : undefined,
         referenceDirs: opts.referenceDir,
         glpiDists: opts.glpiDist,
         dryRun: opts.dryRun,
@@ -109,6 +116,13 @@ ${CREDENTIALS_HELP}`,
         `final structure equal to the rehearsal's: ${r.record.final?.structureEqual ? 'yes' : 'NO'}; ${r.record.final?.tablesDiffering.length ?? 0} table(s) with other figures than the rehearsal's (data that moved since the snapshot)`,
       );
       for (const b of recordedBackups(r.record)) out.say(`backup ${b.id.slice(0, 12)}: ${b.dir}`);
+      const f = r.record.functional;
+      if (f)
+        out.say(
+          f.error
+            ? `functional scenarios against production: could not run (${f.error})`
+            : `functional scenarios against production: ${f.passed} passed, ${f.failed} failed, ${f.notRun} not run (read-only ones only): ${f.resultsFile}`,
+        );
       out.say(`go-live report: ${report}`);
       out.say(`to give production back: glpi-ocs-upgrade rollback ${runDir} ${confirm} (with the same --glpi/--ocs)`);
     } finally {
