@@ -48,8 +48,7 @@ const T = {
     allowed: 'Étapes non exécutées, acceptées par --allow-not-run',
     scenarioStatus: { passed: 'réussi', failed: 'en échec', 'not-run': 'non exécuté' } as Record<string, string>,
     functional: 'Contrôles applicatifs sur la production',
-    functionalText:
-      'Seuls les scénarios en lecture seule s’exécutent en production (pages de GLPI ouvertes sans connexion, lectures, contrôle des prérequis)${NB}: les autres se connectent avec un compte temporaire ou cliquent, ce qui écrirait dans la base, et la console OCS demanderait de recopier son mot de passe${NB}; ils restent «${NB}non exécutés${NB}» et relèvent des contrôles manuels.',
+    functionalText: `Seuls les scénarios en lecture seule s’exécutent en production (pages de GLPI ouvertes sans connexion, lectures, contrôle des prérequis)${NB}: les autres se connectent avec un compte temporaire ou cliquent, ce qui écrirait dans la base, et la console OCS demanderait de recopier son mot de passe${NB}; ils restent «${NB}non exécutés${NB}» et relèvent des contrôles manuels.`,
     functionalError: (e: string) => `Les scénarios n’ont pas pu s’exécuter${NB}: ${e}.`,
     glpiSide: 'GLPI hors base de données',
     configDir: (d: string, w: boolean) =>
