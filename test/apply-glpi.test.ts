@@ -196,7 +196,8 @@ describe('apply with GLPI steps on production', () => {
       const configText = fs.readFileSync(configDb, 'utf8');
       const keySum = sha(key);
       const second = copyRun('apply-glpi-2');
-      const r2 = await runCli(applyArgs(second), { env });
+      // With the functional stage: the read-only scenarios only.
+      const r2 = await runCli([...applyArgs(second), '--functional'], { env });
       expect(r2.exitCode, r2.stderr).toBe(0);
       const rec2 = record(second);
       const back2 = await runCli(rollbackArgs(second), { env });
@@ -211,6 +212,15 @@ describe('apply with GLPI steps on production', () => {
       expect(fs.statSync(rec2.glpiConfig!.keyBackups[0].backup).mode & 0o777).toBe(0o600);
       expect(rec2.glpiConfig?.keyAtEnd).toEqual({ sha256: keySum, createdByApply: false });
       expect(rec2.glpiConfig?.maintenance.state).toBe('off');
+      expect(rec2.functional?.error).toBeUndefined();
+      const results = JSON.parse(fs.readFileSync(rec2.functional!.resultsFile, 'utf8')) as { scenarios: Array<{ id: string; status: string; reason?: string }> };
+      const byId = new Map(results.scenarios.map((x) => [x.id, x]));
+      expect(byId.get('CT-FON-01')?.status, byId.get('CT-FON-01')?.reason).toBe('passed');
+      expect(byId.get('CT-FON-02')).toMatchObject({ status: 'not-run', reason: expect.stringMatching(/not run on production: it logs in/) });
+      expect(results.scenarios.filter((x) => x.status === 'passed').map((x) => x.id)).toEqual(['CT-FON-01']);
+      const report2 = fs.readFileSync(path.join(second, 'apply', 'compte-rendu-mise-en-production.md'), 'utf8');
+      expect(report2).toMatch(/## Contrôles applicatifs sur la production[\s\S]*`CT-FON-01` .*: réussi/);
+      expect(report2).not.toMatch(/\$\{NB\}/);
       expect(rec2.final?.structureEqual).toBe(true);
     },
     3_600_000,

@@ -6,6 +6,7 @@
  * --confirm does not name every server; exit 13 while another apply or rollback holds the run directory
  * or a server.
  */
+import fs from 'node:fs';
 import { connect, qi } from '../db/connect.ts';
 import { withProductionWrites } from '../db/interlock.ts';
 import { ApplyRefusedError, VerificationError } from '../errors.ts';
@@ -34,6 +35,7 @@ export type RollbackResult = NonNullable<ApplyRecord['rollback']> & { backupId: 
 
 export async function rollbackProduction(opts: RollbackOptions): Promise<RollbackResult> {
   const servers = productionServers(opts.sources, opts.confirm);
+  if (!fs.existsSync(opts.runDir)) throw new ApplyRefusedError(`${opts.runDir}: no such run directory: nothing to roll back`);
   const lock = await lockProduction(
     opts.runDir,
     servers.map((s) => s.dsn),
