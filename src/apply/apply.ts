@@ -47,7 +47,7 @@ import { estimateDowntime, estimatedRows } from './estimate.ts';
 import { describeDistributions } from '../distributions/index.ts';
 import { lockProduction } from './lock.ts';
 import type { GlpiConfigRecord } from './glpi-config.ts';
-import { backupKey, checkGlpiConfigDir, keySha256, maintenanceCommand, maintenanceState, noteKeyAtEnd, prepareGlpiConfigDir, setMaintenance } from './glpi-config.ts';
+import { backupKey, checkGlpiConfigDir, maintenanceCommand, maintenanceState, noteKeyAtEnd, prepareGlpiConfigDir, setMaintenance } from './glpi-config.ts';
 import type { ExecutorContext } from '../rehearse/executors/types.ts';
 import type { GlpiDistribution } from '../distributions/glpi.ts';
 import { findGlpiDist } from '../distributions/glpi.ts';
@@ -378,7 +378,7 @@ async function applyLocked(opts: ApplyOptions, servers: ProductionServer[], reh:
   const save = () => writeApplyRecord(opts.runDir, record);
   if (glpi) {
     record.glpiConfig = prepareGlpiConfigDir(opts.glpiConfigDir!, opts.sources.glpi!, glpi.database, record.glpiConfig);
-    keyBefore = record.glpiConfig.keyBackups[0]?.sha256 ?? keySha256(record.glpiConfig.dir);
+    keyBefore = record.glpiConfig.keyAtStart;
     save();
     // Production already at a release with maintenance mode: on before the first step.
     await withProductionWrites(glpi.server.dsn, glpi.server.confirmed, () => maintenanceAtStart(opts, glpi, record, save));

@@ -40,8 +40,12 @@ export interface GlpiConfigRecord {
   configDb: 'existing' | 'written';
   /** The copy of an existing config_db.php taken before the first GLPI step (GLPI's migrations add properties to it). */
   configDbBackup?: string;
-  /** Keys copied aside before a GLPI step could replace them. */
+  /** sha256 of the glpicrypt.key found before the first GLPI step (none: the first 10.0 db:update creates it). */
+  keyAtStart?: string;
+  /** Keys copied aside before a GLPI step could replace them (production's own, or one a step replaced). */
   keyBackups: Array<{ sha256: string; backup: string; before: string; at: string }>;
+  /** The key the apply's first 10.0 db:update created, copied aside before the next GLPI step (the carried key). */
+  keyCreated?: { sha256: string; copy: string; before: string };
   /** The key at the end of the apply (sha256 only), and whether the apply created it. */
   keyAtEnd?: { sha256: string; createdByApply: boolean };
   maintenance: {
@@ -95,6 +99,7 @@ export function prepareGlpiConfigDir(dir: string, glpi: Dsn, database: string, p
     fs.writeFileSync(file, text, { mode: 0o600, flag: 'wx' });
     rec.configDb = 'written';
   }
+  if (!previous) rec.keyAtStart = keySha256(dir);
   return rec;
 }
 
@@ -118,16 +123,22 @@ export function restoreGlpiConfigDir(rec: GlpiConfigRecord): 'removed' | 'restor
   return 'unchanged';
 }
 
-/** Copies an existing glpicrypt.key aside (once per content) before `before` (a step id) may replace it. */
+/**
+ * Before a GLPI step (`before`, its id): a glpicrypt.key that production had before the apply is copied aside
+ * (once per content, `keyBackups`). The key the apply's own first 10.0 db:update created is copied aside once
+ * too, as the carried key (`keyCreated`), so that a later release replacing it could still be undone.
+ */
 export function backupKey(rec: GlpiConfigRecord, before: string): void {
   const key = path.join(rec.dir, KEY_FILE);
   if (!fs.existsSync(key)) return;
   const sum = sha256(key);
-  if (rec.keyBackups.some((b) => b.sha256 === sum)) return;
-  const backup = path.join(rec.dir, `${KEY_FILE}.gou-backup-${sum.slice(0, 12)}`);
-  if (!fs.existsSync(backup)) fs.copyFileSync(key, backup, fs.constants.COPYFILE_EXCL);
-  fs.chmodSync(backup, 0o600);
-  rec.keyBackups.push({ sha256: sum, backup, before, at: new Date().toISOString() });
+  if (rec.keyBackups.some((b) => b.sha256 === sum) || rec.keyCreated?.sha256 === sum) return;
+  const created = rec.keyAtStart === undefined && !rec.keyCreated;
+  const copy = path.join(rec.dir, `${KEY_FILE}.gou-${created ? 'created' : 'backup'}-${sum.slice(0, 12)}`);
+  if (!fs.existsSync(copy)) fs.copyFileSync(key, copy, fs.constants.COPYFILE_EXCL);
+  fs.chmodSync(copy, 0o600);
+  if (created) rec.keyCreated = { sha256: sum, copy, before };
+  else rec.keyBackups.push({ sha256: sum, backup: copy, before, at: new Date().toISOString() });
 }
 
 /** The key at the end: its sha256, and whether it is none of the keys found before the steps. */

@@ -57,6 +57,7 @@ const T = {
     keyEnd: (sum: string, created: boolean) =>
       `Clé glpicrypt.key à la fin${NB}: empreinte SHA-256 \`${sum.slice(0, 16)}…\`${created ? ', créée par la première mise à jour vers 10.0 et conservée pour les versions suivantes' : ''}.`,
     keyNone: 'Aucune clé glpicrypt.key dans le répertoire de configuration à la fin.',
+    keyCreated: (c: string, step: string) => `Clé glpicrypt.key créée par la mise à jour, copiée à part avant l’étape \`${step}\`${NB}: \`${c}\`.`,
     maintenance: (after: string | undefined, off: boolean, state: string | undefined) =>
       `Mode maintenance de GLPI${NB}: ${after ? `activé ${after === 'start' ? 'avant la première étape' : `après l’étape \`${after}\``}` : 'jamais activé (aucune version ne le permettait)'}${off ? ', désactivé à la fin' : ''}. État à la fin de la commande${NB}: **${state === 'on' ? 'activé' : state === 'off' ? 'désactivé' : 'sans objet'}**${state === 'on' ? ` — la production, partiellement migrée, reste fermée jusqu’à \`apply --resume\` (qui le désactive à la fin) ou \`rollback\` (qui rend la sauvegarde, prise avant son activation)` : ''}.`,
   },
@@ -96,6 +97,7 @@ const T = {
     keyBackup: (b: string, step: string) => `Existing glpicrypt.key copied aside before step \`${step}\`: \`${b}\`.`,
     keyEnd: (sum: string, created: boolean) => `glpicrypt.key at the end: SHA-256 \`${sum.slice(0, 16)}…\`${created ? ', created by the first 10.0 update and kept for the later releases' : ''}.`,
     keyNone: 'No glpicrypt.key in the config directory at the end.',
+    keyCreated: (c: string, step: string) => `glpicrypt.key created by the update, copied aside before step \`${step}\`: \`${c}\`.`,
     maintenance: (after: string | undefined, off: boolean, state: string | undefined) =>
       `GLPI maintenance mode: ${after ? `turned on ${after === 'start' ? 'before the first step' : `after step \`${after}\``}` : 'never turned on (no release had it)'}${off ? ', turned off at the end' : ''}. State when the command ended: **${state ?? 'n/a'}**${state === 'on' ? ' — production, half-migrated, stays closed until `apply --resume` (which turns it off at the end) or `rollback` (which gives back the backup, taken before it was turned on)' : ''}.`,
   },
@@ -160,6 +162,7 @@ export async function renderGoLiveReport(runDir: string, lang: Lang = 'fr'): Pro
     const g = rec.glpiConfig;
     out.push('', `## ${t.glpiSide}`, '', `- ${t.configDir(g.dir, g.configDb === 'written')}`);
     for (const b of g.keyBackups) out.push(`- ${t.keyBackup(b.backup, b.before)}`);
+    if (g.keyCreated) out.push(`- ${t.keyCreated(g.keyCreated.copy, g.keyCreated.before)}`);
     out.push(`- ${g.keyAtEnd ? t.keyEnd(g.keyAtEnd.sha256, g.keyAtEnd.createdByApply) : t.keyNone}`);
     out.push(`- ${t.maintenance(g.maintenance.enabledAfter, Boolean(g.maintenance.disabledAt), g.maintenance.state)}`);
   }
