@@ -12,7 +12,8 @@
  *  - glpicrypt.key: the first 10.0 `db:update` creates it in that directory, where every later release's
  *    console finds it again (the same directory for the whole chain). A key present before a GLPI step is
  *    copied aside first (glpicrypt.key.gou-backup-<sha256 prefix>, 0600, in the same directory), once per
- *    content, and recorded in apply.yaml: a step that replaced it can be undone by hand.
+ *    content, and recorded in apply.yaml: a step that replaced it can be undone by hand. The key the apply's
+ *    own db:update created is copied aside once as well (glpicrypt.key.gou-created-<prefix>, `keyCreated`).
  *  - Maintenance mode (GLPI ≥ 10.0: `maintenance:enable` / `maintenance:disable`, `glpi:` prefix before
  *    10.0.6): turned on right after the first `db:update` that reaches such a release (or before the first
  *    step when production already runs one), turned off when every step passed. After a failure or an
