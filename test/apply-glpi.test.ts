@@ -174,6 +174,9 @@ describe('apply with GLPI steps on production', () => {
       const key = path.join(configDir, 'glpicrypt.key');
       expect(fs.existsSync(key)).toBe(true);
       expect(rec1.glpiConfig?.keyBackups).toEqual([]);
+      // The created key, copied aside once before the next GLPI step (the carried key).
+      expect(rec1.glpiConfig?.keyCreated).toMatchObject({ sha256: sha(key), before: 'connector-plugin-2.0.5' });
+      expect(sha(rec1.glpiConfig!.keyCreated!.copy)).toBe(sha(key));
       expect(rec1.glpiConfig?.keyAtEnd).toEqual({ sha256: sha(key), createdByApply: true });
       expect(rec1.glpiConfig?.maintenance.enabledAfter).toBe('glpi-10.0.19-db-update');
       expect(rec1.glpiConfig?.maintenance.disabledAt).toBeTruthy();
