@@ -111,7 +111,9 @@ beforeAll(async () => {
   root = await mysql.createConnection(baseOptions(prod.dsn));
   await root.query(`DROP DATABASE ${MARKER_SCHEMA}`);
   expect(await isMarkedTestInstance(root)).toBe(false);
-  const findings = await runAudit({ live: { glpi: { ...prod.dsn, database: 'glpi' }, ocs: { ...prod.dsn, database: 'ocsweb' } } });
+  // With the GLPI tree as reference, as apply runs the blocking checks again (--glpi-dist): the schema drift
+  // check then runs in both.
+  const findings = await runAudit({ live: { glpi: { ...prod.dsn, database: 'glpi' }, ocs: { ...prod.dsn, database: 'ocsweb' } } }, { glpiDists: [GLPI_DIST as string] });
   writeFindings(path.join(work, 'findings.yaml'), findings);
   const glpi = detectGlpiDist(GLPI_DIST as string);
   const plugin = detectPluginDist(PLUGIN_DIST as string);
