@@ -242,8 +242,8 @@ async function applyLocked(opts: ApplyOptions, servers: ProductionServer[], reh:
         preflight.push({
           check: 'audit',
           status: 'passed',
-          detail: `${a.checked} blocking check(s) run again: ${a.found.length ? `only the rehearsed findings (${a.found.join(', ')})` : 'nothing found'}`,
-          detailFr: `${a.checked}\u00a0contrôles bloquants exécutés de nouveau\u00a0: ${a.found.length ? `seulement les constats déjà répétés (${a.found.join(', ')})` : 'aucun constat'}`,
+          detail: `${a.checked} blocking check(s) run again: ${a.found.length ? `only the rehearsed findings (${a.found.join(', ')})` : 'nothing found'}${a.notRehearsed.length ? `; found by checks the rehearsal's audit skipped (no reference), on the rehearsed structure: ${a.notRehearsed.join(', ')}` : ''}`,
+          detailFr: `${a.checked}\u00a0contrôles bloquants exécutés de nouveau\u00a0: ${a.found.length ? `seulement les constats déjà répétés (${a.found.join(', ')})` : 'aucun constat'}${a.notRehearsed.length ? `\u00a0; constatés par des contrôles que l’audit de la répétition n’avait pas pu exécuter (pas de référence), sur la structure répétée\u00a0: ${a.notRehearsed.join(', ')}` : ''}`,
         });
     }
     if (consoleSteps.length && opts.glpiConfigDir && dbs.glpi) {
