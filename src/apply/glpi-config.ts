@@ -89,7 +89,8 @@ export function prepareGlpiConfigDir(dir: string, glpi: Dsn, database: string, p
   const file = path.join(dir, CONFIG_DB_FILE);
   const rec: GlpiConfigRecord = previous ?? { dir: path.resolve(dir), configDb: 'existing', keyBackups: [], maintenance: {} };
   if (fs.existsSync(file)) {
-    if (!rec.configDbBackup) {
+    // (On --resume, a config_db.php apply wrote itself is not copied: rollback removes it.)
+    if (!rec.configDbBackup && rec.configDb === 'existing') {
       const backup = path.join(rec.dir, `${CONFIG_DB_FILE}.gou-backup-${sha256(file).slice(0, 12)}`);
       if (!fs.existsSync(backup)) fs.copyFileSync(file, backup, fs.constants.COPYFILE_EXCL);
       fs.chmodSync(backup, 0o600);
