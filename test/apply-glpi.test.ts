@@ -48,6 +48,8 @@ const env = {
     return prod.dsn.password ?? '';
   },
 };
+/** An apply with GLPI's real updater takes minutes (runCli's default limit is 5). */
+const LONG = 2_400_000;
 const sha = (f: string) => crypto.createHash('sha256').update(fs.readFileSync(f)).digest('hex');
 
 function applyArgs(runDir: string): string[] {
@@ -158,7 +160,7 @@ describe('apply with GLPI steps on production', () => {
       expect(fs.existsSync(path.join(first, 'apply'))).toBe(false);
 
       // 1. An empty config dir: config_db.php written, glpicrypt.key created by db:update and kept.
-      const r1 = await runCli(applyArgs(first), { env });
+      const r1 = await runCli(applyArgs(first), { env, timeoutMs: LONG });
       expect(r1.exitCode, r1.stderr).toBe(0);
       const rec1 = record(first);
       const mode1 = await maintenanceMode();
@@ -202,7 +204,7 @@ describe('apply with GLPI steps on production', () => {
       const keySum = sha(key);
       const second = copyRun('apply-glpi-2');
       // With the functional stage: the read-only scenarios only.
-      const r2 = await runCli([...applyArgs(second), '--functional'], { env });
+      const r2 = await runCli([...applyArgs(second), '--functional'], { env, timeoutMs: LONG });
       expect(r2.exitCode, r2.stderr).toBe(0);
       const rec2 = record(second);
       const back2 = await runCli(rollbackArgs(second), { env });
