@@ -385,11 +385,14 @@ async function applyLocked(opts: ApplyOptions, servers: ProductionServer[], reh:
   }
   const onEvent = (e: RunnerEvent) => {
     if (record.glpiConfig && e.kind === 'step-start' && (e.step.runner.kind === 'glpi-console' || e.step.runner.kind === 'plugin-install')) {
-      const n = record.glpiConfig.keyBackups.length;
-      backupKey(record.glpiConfig, e.step.id);
-      if (record.glpiConfig.keyBackups.length > n) {
+      const g = record.glpiConfig;
+      const n = g.keyBackups.length;
+      const created = g.keyCreated;
+      backupKey(g, e.step.id);
+      const copy = g.keyBackups.length > n ? g.keyBackups[n].backup : g.keyCreated !== created ? g.keyCreated?.copy : undefined;
+      if (copy) {
         save();
-        opts.onEvent?.({ kind: 'info', message: `glpicrypt.key copied aside before step ${e.step.id}: ${record.glpiConfig.keyBackups[n].backup}` });
+        opts.onEvent?.({ kind: 'info', message: `glpicrypt.key copied aside before step ${e.step.id}: ${copy}` });
       }
     }
     opts.onEvent?.(e);
