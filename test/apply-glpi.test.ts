@@ -169,7 +169,10 @@ describe('apply with GLPI steps on production', () => {
       expect(await differencesFromFixture()).toEqual([]);
 
       expect(rec1.final?.structureEqual, rec1.final?.structureDifferences.join('\n')).toBe(true);
-      expect(rec1.final?.tablesDiffering.map((t) => t.table).filter((t) => !GLPI_UPDATE_VOLATILE_TABLES.has(t.replace(/^glpi\./, '')))).toEqual([]);
+      // Besides the tables stamped at run time: the plugin's OCS server definition, whose password is encrypted
+      // with each run's own glpicrypt.key (the rehearsal's and production's differ).
+      const explained = new Set([...GLPI_UPDATE_VOLATILE_TABLES, 'glpi_plugin_ocsinventoryng_ocsservers']);
+      expect(rec1.final?.tablesDiffering.map((t) => t.table).filter((t) => !explained.has(t.replace(/^glpi\./, '')))).toEqual([]);
       expect(rec1.final?.tablesCompared).toBeGreaterThan(300);
       const configDb = path.join(configDir, 'config_db.php');
       expect(rec1.glpiConfig?.configDb).toBe('written');
