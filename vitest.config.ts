@@ -31,6 +31,7 @@ export const EXTERNAL = [
   'test/anonymize-rehearse.test.ts',
   'test/ci-pipeline.test.ts',
   'test/demo.test.ts',
+  'test/apply-glpi.test.ts',
   'test/executors-glpi.test.ts',
   'test/executors-ocs.test.ts',
   'test/fixtures.test.ts',

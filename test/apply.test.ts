@@ -27,6 +27,9 @@ import { runAudit, writeFindings } from '../src/audit/index.ts';
 import { ExitCode } from '../src/errors.ts';
 import type { ApplyRecord } from '../src/apply/state.ts';
 import { englishIn, typographyFaults } from './helpers/french.ts';
+import { LOCK_FILE } from '../src/rehearse/lock.ts';
+import { processStartTime } from '../src/rehearse/processes.ts';
+import { PRODUCTION_LOCK_NAME } from '../src/apply/lock.ts';
 
 const FIXTURE = path.join(REPO_ROOT, 'fixtures', 'small');
 const CACHE = path.join(os.tmpdir(), 'gou-test-cache');
@@ -59,12 +62,13 @@ function copyRun(name: string): string {
   return to;
 }
 
-/** Every table of both databases equal (rows + CHECKSUM TABLE) to the fixture's manifest. */
-async function differencesFromFixture(): Promise<string[]> {
+/** Every table of both databases (or of `only`) equal (rows + CHECKSUM TABLE) to the fixture's manifest, on `conn`. */
+async function differencesFromFixture(conn: Connection = root, only?: string): Promise<string[]> {
   const m = await readManifest(FIXTURE);
   const off: string[] = [];
   for (const d of m.databases) {
-    const now = await databaseState(root, d.name);
+    if (only && d.name !== only) continue;
+    const now = await databaseState(conn, d.name);
     for (const t of d.tables) {
       const s = now.get(t.name);
       if (!s || s.rows !== t.rows || s.checksum !== t.checksum) off.push(`${d.name}.${t.name}`);
@@ -199,6 +203,74 @@ describe('apply refuses, writing nothing', () => {
   });
 });
 
+describe('plan --rehearsal: the downtime estimate before the window', () => {
+  it("prints the rehearsal's estimate, scaled to production's rows when its addresses are given, reading only", async () => {
+    const atSnapshot = await runCli(['plan', '--rehearsal', rehearsed, '--json'], { env });
+    expect(atSnapshot.exitCode, atSnapshot.stderr).toBe(0);
+    const e0 = JSON.parse(atSnapshot.stdout) as { scale: Record<string, number>; steps: Array<{ stepId: string; rehearsedMs: number; estimatedMs: number }>; totalMs: number; windowMs: number };
+    expect(e0.scale).toEqual({ glpi: 1, ocs: 1 });
+    expect(e0.steps.length).toBeGreaterThan(50);
+    expect(e0.steps.every((s) => s.estimatedMs === s.rehearsedMs)).toBe(true);
+    expect(e0.windowMs).toBeGreaterThan(e0.totalMs);
+    // Production grown: 4× the OCS rows of one big table → an OCS scale above 1.
+    await root.query('CREATE TABLE ocsweb.zz_grown (id INT PRIMARY KEY, v VARCHAR(20)) ENGINE=InnoDB');
+    try {
+      await root.query('INSERT INTO ocsweb.zz_grown SELECT seq, REPEAT("x", 20) FROM ocsweb.seq_1_to_200000');
+      await root.query('ANALYZE TABLE ocsweb.zz_grown');
+      const r = await runCli(['plan', '--rehearsal', rehearsed, '--glpi', dsnFor('glpi'), '--ocs', dsnFor('ocsweb')], { env: { ...env, NO_COLOR: '1' } });
+      expect(r.exitCode, r.stderr).toBe(0);
+      expect(r.stdout).toMatch(/scaled to {2}production's rows: GLPI ×\d+\.\d\d, OCS ×\d+\.\d\d/);
+      const ocsScale = Number(/OCS ×(\d+\.\d\d)/.exec(r.stdout)![1]);
+      expect(ocsScale).toBeGreaterThan(1.5);
+      expect(r.stdout).toMatch(/downtime estimate: .* book .* for the window/);
+    } finally {
+      await root.query('DROP TABLE ocsweb.zz_grown');
+    }
+  });
+});
+
+describe('one apply or rollback at a time', () => {
+  it('a run directory held by a live process: apply and rollback exit 13 naming it', async () => {
+    const runDir = copyRun('busy-dir');
+    const holder = { pid: process.pid, startTime: processStartTime(process.pid), host: os.hostname(), command: 'apply', since: new Date().toISOString() };
+    fs.writeFileSync(path.join(runDir, LOCK_FILE), `${JSON.stringify(holder)}\n`);
+    const a = await runCli(applyArgs(runDir, '--dry-run'), { env });
+    expect(a.exitCode, a.stderr).toBe(ExitCode.BUSY);
+    expect(a.stderr).toContain(`is locked by pid ${process.pid} on ${os.hostname()} (apply, since`);
+    const r = await runCli(rollbackArgs(runDir), { env });
+    expect(r.exitCode, r.stderr).toBe(ExitCode.BUSY);
+    expect(r.stderr).toContain(`is locked by pid ${process.pid}`);
+    expect(fs.existsSync(path.join(runDir, 'apply'))).toBe(false);
+    // Its lock is left alone; once it is gone, the same command passes.
+    expect(JSON.parse(fs.readFileSync(path.join(runDir, LOCK_FILE), 'utf8')).pid).toBe(process.pid);
+    fs.rmSync(path.join(runDir, LOCK_FILE));
+    const ok = await runCli(applyArgs(runDir, '--dry-run'), { env });
+    expect(ok.exitCode, ok.stderr).toBe(0);
+    expect(fs.existsSync(path.join(runDir, LOCK_FILE))).toBe(false);
+  });
+
+  it('a production server held by another apply (its named lock): apply and rollback of another run directory exit 13 naming the holder', async () => {
+    const runDir = copyRun('busy-server');
+    const other = await mysql.createConnection(baseOptions(prod.dsn));
+    try {
+      const [got] = await other.query('SELECT GET_LOCK(?, 0) AS g', [PRODUCTION_LOCK_NAME]);
+      expect(Number((got as Array<{ g: number }>)[0].g)).toBe(1);
+      const a = await runCli(applyArgs(runDir, '--dry-run'), { env });
+      expect(a.exitCode, a.stderr).toBe(ExitCode.BUSY);
+      expect(a.stderr).toContain(`production server ${hostPort} is locked by another apply or rollback: connection ${other.threadId} (root@`);
+      const r = await runCli(rollbackArgs(runDir), { env });
+      expect(r.exitCode, r.stderr).toBe(ExitCode.BUSY);
+      expect(r.stderr).toContain(`connection ${other.threadId}`);
+      // The run directory's lock was given back on the refusal.
+      expect(fs.existsSync(path.join(runDir, LOCK_FILE))).toBe(false);
+    } finally {
+      await other.end();
+    }
+    expect(fs.existsSync(path.join(runDir, 'apply'))).toBe(false);
+    expect(await differencesFromFixture()).toEqual([]);
+  });
+});
+
 describe('apply and rollback', () => {
   it('applies the rehearsed plan: backup before any write (general log), same structure and checksums as the rehearsal', async () => {
     const runDir = copyRun('apply-a');
@@ -314,5 +386,63 @@ describe('apply and rollback', () => {
     const back = await runCli(rollbackArgs(runDir), { env });
     expect(back.exitCode, back.stderr).toBe(0);
     expect(await differencesFromFixture()).toEqual([]);
+  });
+});
+
+describe('GLPI and OCS on two servers', () => {
+  let prod2: EmbeddedInstance | undefined;
+  let root2: Connection | undefined;
+  afterAll(async () => {
+    await root2?.end().catch(() => undefined);
+    await prod2?.stop();
+  });
+
+  it('each server confirmed, backed up, applied and given back on its own', async () => {
+    // OCS on a second unmarked server; GLPI stays on the first.
+    prod2 = await startEmbedded({ name: `apply-prod2-${process.pid}` });
+    await restoreSnapshot(FIXTURE, prod2.dsn);
+    root2 = await mysql.createConnection(baseOptions(prod2.dsn));
+    await root2.query('DROP DATABASE glpi');
+    await root2.query(`DROP DATABASE ${MARKER_SCHEMA}`);
+    expect(await isMarkedTestInstance(root2)).toBe(false);
+    const hostPort2 = `127.0.0.1:${prod2.record.port}`;
+    // The second server's password comes from the OCS role's own variable (two accounts, two passwords).
+    const env2 = { ...env, OCS_DB_PASSWORD: prod2.dsn.password ?? '' };
+    const ocs2 = `mysql://root@127.0.0.1:${prod2.record.port}/ocsweb`;
+    const runDir = copyRun('two-servers');
+    const args = (...extra: string[]) => ['apply', runDir, '--glpi', dsnFor('glpi'), '--ocs', ocs2, '--ocs-dist', debian.dir, ...extra];
+
+    // Only one of the two servers confirmed: refused before anything is opened.
+    const one = await runCli(args('--confirm', hostPort), { env: env2 });
+    expect(one.exitCode, one.stderr).toBe(ExitCode.REFUSED);
+    expect(one.stderr).toContain(`does not name the production server ${hostPort2} (GLPI and OCS are on ${hostPort} and ${hostPort2}: confirm each)`);
+    expect(fs.existsSync(path.join(runDir, 'apply'))).toBe(false);
+
+    const r = await runCli(args('--confirm', hostPort, '--confirm', hostPort2), { env: env2 });
+    expect(r.exitCode, r.stderr).toBe(0);
+    const rec = record(runDir);
+    expect(rec.production.hostPorts).toEqual({ glpi: hostPort, ocs: hostPort2 });
+    expect(rec.backups?.map((b) => [b.roles, b.hostPort, b.taken])).toEqual([
+      [['ocs'], hostPort2, true],
+      [['glpi'], hostPort, true],
+    ]);
+    expect(rec.final?.structureEqual).toBe(true);
+    expect(rec.final?.tablesDiffering).toEqual([]);
+    // The OCS steps ran on the second server only, from their own runner directory.
+    const applied = YAML.parse(fs.readFileSync(path.join(runDir, 'apply', 'ocs', 'run.yaml'), 'utf8'));
+    expect(applied.complete).toBe(true);
+    expect(applied.steps.length).toBeGreaterThan(50);
+    expect((await differencesFromFixture(root2, 'ocsweb')).length).toBeGreaterThan(50);
+    expect(await differencesFromFixture(root)).toEqual([]);
+    const report = fs.readFileSync(path.join(runDir, 'apply', 'compte-rendu-mise-en-production.md'), 'utf8');
+    expect(report).toContain(`glpi-ocs-upgrade rollback ${runDir} --confirm ${hostPort2} --confirm ${hostPort}`);
+
+    // Rollback: both backups given back, each proven.
+    const back = await runCli(['rollback', runDir, '--glpi', dsnFor('glpi'), '--ocs', ocs2, '--confirm', hostPort, '--confirm', hostPort2], { env: env2 });
+    expect(back.exitCode, back.stderr).toBe(0);
+    expect(back.stdout + back.stderr).toContain(`on ${hostPort2} and backup`);
+    expect(await differencesFromFixture(root2, 'ocsweb')).toEqual([]);
+    expect(await differencesFromFixture(root)).toEqual([]);
+    expect(record(runDir).rollback?.ok).toBe(true);
   });
 });

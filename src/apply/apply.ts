@@ -21,50 +21,63 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Connection } from 'mysql2/promise';
-import { connect, connectReadOnly } from '../db/connect.ts';
-import type { Dsn } from '../db/dsn.ts';
-import { confirmationMatches, hostPortOf, withProductionWrites } from '../db/interlock.ts';
-import { listTables, serverInfo } from '../db/introspect.ts';
-import { ApplyRefusedError, InterlockError, InterruptedError, StepFailedError, UsageError } from '../errors.ts';
+import { connectReadOnly } from '../db/connect.ts';
+import { withProductionWrites } from '../db/interlock.ts';
+import { serverInfo } from '../db/introspect.ts';
+import { ApplyRefusedError, InterruptedError, StepFailedError, UsageError } from '../errors.ts';
 import { writePlan } from '../plan/index.ts';
 import { readManifest, takeSnapshot, verifySnapshot, describeProblems } from '../snapshot/index.ts';
 import type { Manifest } from '../snapshot/manifest-types.ts';
 import { databaseState } from '../rehearse/checks.ts';
 import type { RunnerEvent } from '../rehearse/runner.ts';
-import { rehearse } from '../rehearse/runner.ts';
+import { readRunSummary, rehearse } from '../rehearse/runner.ts';
 import { Journal, journalState } from '../rehearse/journal.ts';
 import type { RunSummary } from '../rehearse/run-types.ts';
 import type { ExecutorDistributions } from '../rehearse/executors/types.ts';
 import { captureState, FINAL_STATE_FILE, writeRecordedState } from '../rehearse/final-state.ts';
+import type { RecordedState } from '../rehearse/final-state.ts';
 import type { Rehearsal } from './rehearsal.ts';
 import { loadRehearsal } from './rehearsal.ts';
-import type { Problem } from './production.ts';
+import type { OtherSession, Problem } from './production.ts';
 import { compareStructure, compareVersions, describeSessions, newBlockingFindings, otherSessions, rollbackPossible } from './production.ts';
-import type { ApplyRecord, PreflightRecord } from './state.ts';
-import { applyDir, readApplyRecord, writeApplyRecord } from './state.ts';
+import type { ApplyRecord, PreflightRecord, ServerBackup } from './state.ts';
+import { applyDir, readApplyRecord, recordedBackups, writeApplyRecord } from './state.ts';
 import type { DowntimeEstimate } from './estimate.ts';
-import { estimateDowntime } from './estimate.ts';
+import { estimateDowntime, estimatedRows } from './estimate.ts';
 import { describeDistributions } from '../distributions/index.ts';
 import { msg } from '../i18n/messages.ts';
+import { lockProduction } from './lock.ts';
+import type { GlpiConfigRecord } from './glpi-config.ts';
+import { backupKey, checkGlpiConfigDir, maintenanceCommand, maintenanceState, noteKeyAtEnd, prepareGlpiConfigDir, setMaintenance } from './glpi-config.ts';
+import type { ExecutorContext } from '../rehearse/executors/types.ts';
+import type { GlpiDistribution } from '../distributions/glpi.ts';
+import { findGlpiDist } from '../distributions/glpi.ts';
+import { detectGlpiVersion } from '../inspect/detect.ts';
+import { RESULTS_FILE, runFunctionalStage } from '../functional/index.ts';
+import { distsUsed } from '../functional/after-rehearsal.ts';
+import type { ProductionServer, ProductionSources, Role } from './servers.ts';
+import { confirmFlags, describeServers, openReadSessions, productionServers, serverDir } from './servers.ts';
 
-export interface ProductionSources {
-  glpi?: Dsn;
-  ocs?: Dsn;
-}
+export type { ProductionSources } from './servers.ts';
 
 export interface ApplyOptions {
   runDir: string;
   sources: ProductionSources;
-  confirm?: string;
+  /** HOST:PORT of every production server (GLPI and OCS on two servers: both). */
+  confirm?: string | string[];
   /** The plan the user means to apply: refused unless it is the rehearsed one (sha256). */
   planFile?: string;
   allowNotRun?: string[];
-  /** An existing backup taken in the same window (row counts and checksums must still match). */
+  /** An existing backup taken in the same window (row counts and checksums must still match); one server only. */
   backup?: string;
-  /** Where to write the backup (default RUN_DIR/apply/backup). */
+  /** Where to write the backup (default RUN_DIR/apply/backup; with two servers, one subdirectory per database). */
   backupDir?: string;
   dists: ExecutorDistributions;
   php?: string;
+  /** Production GLPI's config directory (config_db.php, glpicrypt.key): needed when the plan runs GLPI's console. */
+  glpiConfigDir?: string;
+  /** After a complete apply with GLPI steps: the read-only functional scenarios against production. */
+  functional?: { chromium?: string; scenarios?: string[]; lang?: 'fr' | 'en' };
   referenceDirs?: string[];
   glpiDists?: string[];
   dryRun?: boolean;
@@ -77,23 +90,10 @@ export interface ApplyOptions {
 
 export interface ApplyResult {
   record: ApplyRecord;
+  /** The applied steps, in plan order (one runner per production server, merged). */
   summary?: RunSummary;
   estimate: DowntimeEstimate;
   rehearsal: Rehearsal;
-}
-
-/** One server for both databases; the DSN the runner uses (no default database). */
-export function productionTarget(sources: ProductionSources): Dsn {
-  const list = [sources.glpi, sources.ocs].filter((d): d is Dsn => Boolean(d));
-  if (list.length === 0) throw new UsageError('give production with --glpi and/or --ocs (or --glpi-dir / --ocs-dir)');
-  const hp = new Set(list.map(hostPortOf));
-  if (hp.size > 1) throw new ApplyRefusedError(`GLPI and OCS are on two servers (${[...hp].join(', ')}): apply needs both databases on one server`);
-  const users = new Set(list.map((d) => d.user));
-  if (users.size > 1)
-    throw new ApplyRefusedError(`--glpi and --ocs name two accounts (${[...users].join(', ')}): apply runs the plan with one account that has all rights on both databases`, {
-      hint: 'give the same user in both addresses',
-    });
-  return { ...list[0], database: undefined };
 }
 
 function checkNames(reh: Rehearsal, sources: ProductionSources): { glpi?: string; ocs?: string } {
@@ -119,15 +119,6 @@ function refuseOn(problems: Problem[]): void {
           ? 'give the same --ocs-dist / --glpi-dist / --plugin-dist as the rehearsal (run.yaml, distributions)'
           : undefined;
   throw new ApplyRefusedError(`apply refused, nothing was written: ${problems.map((p) => p.message).join(' | ')}`, { hint });
-}
-
-async function estimatedRows(conn: Connection, dbs: { glpi?: string; ocs?: string }): Promise<Partial<Record<'glpi' | 'ocs', number>>> {
-  const out: Partial<Record<'glpi' | 'ocs', number>> = {};
-  for (const role of ['glpi', 'ocs'] as const) {
-    const db = dbs[role];
-    if (db) out[role] = (await listTables(conn, db)).filter((t) => t.type === 'BASE TABLE').reduce((n, t) => n + t.estimatedRows, 0);
-  }
-  return out;
 }
 
 /** A --backup named by the user: intact, of these databases, and equal (rows, CHECKSUM TABLE) to production now. */
@@ -156,47 +147,69 @@ async function checkGivenBackup(dir: string, conn: Connection, dbs: { glpi?: str
 }
 
 export async function applyToProduction(opts: ApplyOptions): Promise<ApplyResult> {
-  const target = productionTarget(opts.sources);
-  // 1. The named confirmation, before anything is opened.
-  if (!confirmationMatches(target, opts.confirm)) {
-    throw new InterlockError(`--confirm ${opts.confirm ?? '(missing)'} does not name the production server ${hostPortOf(target)}: nothing was done`, {
-      hint: `type production's address exactly: --confirm ${hostPortOf(target)}`,
-    });
-  }
+  // 1. The named confirmation of every server, before anything is opened.
+  const servers = productionServers(opts.sources, opts.confirm);
   const reh = await loadRehearsal(opts.runDir, { planFile: opts.planFile, allowNotRun: opts.allowNotRun });
+  // One apply or rollback at a time on this run directory and on each server (exit 13 naming the holder).
+  const lock = await lockProduction(
+    opts.runDir,
+    servers.map((s) => s.dsn),
+    opts.dryRun ? 'apply --dry-run' : opts.resume ? 'apply --resume' : 'apply',
+  );
+  if (lock.tookOver) opts.onEvent?.({ kind: 'info', message: `took over the lock of ${opts.runDir} left by a process that is no longer running: ${lock.tookOver}` });
+  try {
+    return await applyLocked(opts, servers, reh);
+  } finally {
+    await lock.release();
+  }
+}
+
+/** The hint of an interrupted or failed apply: --resume, or rollback. */
+function waysOut(runDir: string, servers: ProductionServer[]): string {
+  const confirm = confirmFlags(servers.map((s) => s.hostPort));
+  return `either fix the cause and run: glpi-ocs-upgrade apply ${runDir} ${confirm} --resume (same options); or give production back with: glpi-ocs-upgrade rollback ${runDir} ${confirm}`;
+}
+
+async function applyLocked(opts: ApplyOptions, servers: ProductionServer[], reh: Rehearsal): Promise<ApplyResult> {
   const dbs = checkNames(reh, opts.sources);
+  // The servers that hold a rehearsed database, in the order the plan first writes them.
+  const firstStep = (s: ProductionServer) => {
+    const i = reh.plan.steps.findIndex((x) => s.roles.includes(x.database));
+    return i < 0 ? Number.MAX_SAFE_INTEGER : i;
+  };
+  const used = servers.filter((s) => s.roles.some((r) => dbs[r])).sort((a, b) => firstStep(a) - firstStep(b));
   const dir = applyDir(opts.runDir);
-  const journal = new Journal(dir);
-  const previous = journalState(journal.read());
+  const dirs = new Map(used.map((s) => [s, serverDir(opts.runDir, used, s)]));
+  const states = new Map(used.map((s) => [s, journalState(new Journal(dirs.get(s)!).read())]));
+  const started = [...states.values()].some((st) => st.runId);
   const prior = readApplyRecord(opts.runDir);
   if (prior?.rollback) throw new ApplyRefusedError(`production was rolled back to the backup ${prior.backup?.id.slice(0, 12)}… after this apply`, { hint: `move ${dir} aside to apply again` });
-  if (opts.resume && !previous.runId && !prior?.backup) throw new ApplyRefusedError(`nothing to resume: no apply journal in ${dir}`);
-  if (!opts.resume && (previous.runId || prior?.backup))
-    throw new ApplyRefusedError(`${dir} already holds an apply`, { hint: 'continue it with apply --resume, or give production back with rollback' });
-  if (opts.resume && previous.complete) throw new ApplyRefusedError('this apply is already complete');
+  if (opts.resume && !started && !prior?.backup) throw new ApplyRefusedError(`nothing to resume: no apply journal in ${dir}`);
+  if (!opts.resume && (started || prior?.backup)) throw new ApplyRefusedError(`${dir} already holds an apply`, { hint: 'continue it with apply --resume, or give production back with rollback' });
+  if (opts.resume && prior?.finishedAt) throw new ApplyRefusedError('this apply is already complete');
+  if (opts.backup && used.length > 1) throw new UsageError('--backup names one backup, but GLPI and OCS are on two servers or accounts: let apply take one backup per server (omit --backup)');
   const steps = reh.plan.steps.filter((s) => !reh.allowedNotRun.includes(s.id));
-  const external = steps.filter((s) => s.runner.kind === 'glpi-console' || s.runner.kind === 'plugin-install');
-  if (external.length) {
+  const consoleSteps = steps.filter((s) => s.runner.kind === 'glpi-console' || s.runner.kind === 'plugin-install');
+  if (consoleSteps.length && !opts.glpiConfigDir) {
     throw new ApplyRefusedError(
-      `step(s) ${external
+      `step(s) ${consoleSteps
         .slice(0, 3)
         .map((s) => s.id)
-        .join(', ')}${external.length > 3 ? '…' : ''} run GLPI's console: not supported on production by this version of apply`,
-      {
-        hint: 'run them by hand as the rehearsal’s evidence shows, and name them with --allow-not-run',
-      },
+        .join(', ')}${consoleSteps.length > 3 ? '…' : ''} run GLPI's console on production: give production GLPI's config directory with --glpi-config-dir DIR`,
+      { hint: 'the directory that holds (or will hold) config_db.php and glpicrypt.key; see docs/runbook.md' },
     );
   }
 
-  // 2. Read-only checks.
-  const ro = await connectReadOnly(target);
+  // 2. Read-only checks (one READ ONLY session per server).
+  const ro = await openReadSessions(used);
   let estimate: DowntimeEstimate;
   const preflight: PreflightRecord[] = [];
-  let serverVersion = '';
+  const serverVersions: string[] = [];
   try {
-    serverVersion = (await serverInfo(ro)).version;
+    for (const x of ro.all) serverVersions.push((await serverInfo(x.conn)).version);
     const problems: Problem[] = [];
-    const sessions = await otherSessions(ro, dbs, [ro.threadId ?? -1]);
+    const sessions: OtherSession[] = [];
+    for (const x of ro.all) sessions.push(...(await otherSessions(x.conn, rolesOf(dbs, x.server), [x.conn.threadId ?? -1])));
     if (sessions.length) problems.push({ check: 'sessions', message: `other sessions are connected: ${describeSessions(sessions)}` });
     else
       preflight.push({
@@ -205,7 +218,7 @@ export async function applyToProduction(opts: ApplyOptions): Promise<ApplyResult
         detail: msg('apply.preflight.sessions', {}),
       });
     if (!opts.resume) {
-      const v = await compareVersions(ro, reh.manifest);
+      const v = await compareVersions(ro.byRole, reh.manifest);
       problems.push(...v);
       if (!v.length)
         preflight.push({
@@ -213,7 +226,7 @@ export async function applyToProduction(opts: ApplyOptions): Promise<ApplyResult
           status: 'passed',
           detail: msg('apply.preflight.versions', {}),
         });
-      const s = await compareStructure(ro, reh.structureBefore, 'the rehearsed snapshot');
+      const s = await compareStructure(ro.byRole, reh.structureBefore, 'the rehearsed snapshot');
       problems.push(...s.problems);
       if (!s.problems.length)
         preflight.push({
@@ -221,14 +234,22 @@ export async function applyToProduction(opts: ApplyOptions): Promise<ApplyResult
           status: 'passed',
           detail: msg('apply.preflight.structure', {}),
         });
-      const a = await newBlockingFindings(ro, dbs, reh.findings, { referenceDirs: opts.referenceDirs, glpiDists: opts.glpiDists });
+      const a = await newBlockingFindings(ro.byRole, dbs, reh.findings, { referenceDirs: opts.referenceDirs, glpiDists: opts.glpiDists });
       problems.push(...a.problems);
       if (!a.problems.length)
         preflight.push({
           check: 'audit',
           status: 'passed',
-          detail: msg('apply.preflight.audit', { checked: a.checked, found: a.found }),
+          detail: msg('apply.preflight.audit', { checked: a.checked, found: a.found, notRehearsed: a.notRehearsed }),
         });
+    }
+    if (consoleSteps.length && opts.glpiConfigDir && dbs.glpi) {
+      const g = checkGlpiConfigDir(opts.glpiConfigDir, dbs.glpi);
+      preflight.push({
+        check: 'glpi-config',
+        status: 'passed',
+        detail: msg('apply.preflight.glpi-config', { dir: path.resolve(opts.glpiConfigDir), database: dbs.glpi, hasConfigDb: g.hasConfigDb, hasKey: g.hasKey }),
+      });
     }
     if (!opts.resume) {
       // The same distributions as the rehearsal (product and version; the paths may differ).
@@ -245,7 +266,8 @@ export async function applyToProduction(opts: ApplyOptions): Promise<ApplyResult
         });
       }
     }
-    const r = await rollbackPossible(ro);
+    const r: Problem[] = [];
+    for (const x of ro.all) r.push(...(await rollbackPossible(x.conn)));
     problems.push(...r);
     if (!r.length)
       preflight.push({
@@ -260,117 +282,210 @@ export async function applyToProduction(opts: ApplyOptions): Promise<ApplyResult
         status: 'allowed',
         detail: msg('apply.preflight.allow-not-run', { step: id }),
       });
-    estimate = estimateDowntime(reh.plan, reh.summary, reh.manifest, await estimatedRows(ro, dbs));
+    estimate = estimateDowntime(reh.plan, reh.summary, reh.manifest, await estimatedRows(ro.byRole, dbs));
   } finally {
-    await ro.end().catch(() => undefined);
+    await ro.end();
   }
+  const hostPorts: Partial<Record<Role, string>> = {};
+  for (const s of used) for (const r of s.roles) if (dbs[r]) hostPorts[r] = s.hostPort;
   const record: ApplyRecord = prior ?? {
     format: 1,
     rehearsal: { runId: reh.summary.runId, planSha256: reh.planSha256, snapshotId: reh.manifest.id },
-    production: { hostPort: hostPortOf(target), databases: dbs, serverVersion },
+    production: { hostPort: describeServers(used), ...(used.length > 1 ? { hostPorts } : {}), databases: dbs, serverVersion: [...new Set(serverVersions)].join(', ') },
     allowNotRun: reh.allowedNotRun,
     preflight,
     startedAt: new Date().toISOString(),
   };
   if (opts.dryRun) return { record, estimate, rehearsal: reh };
 
-  // 3. Backup first.
+  // 3. Backup first: one per server, before anything is written to any of them.
   fs.mkdirSync(dir, { recursive: true });
-  if (!record.backup) {
+  const backups = recordedBackups(record);
+  let tookNow = false;
+  for (const server of used) {
+    const roles = rolesOf(dbs, server);
+    const key = Object.keys(roles).join('+');
+    if (backups.some((b) => (b.roles ?? []).join('+') === key)) continue;
     const t0 = Date.now();
     let manifest: Manifest;
     let backupDir: string;
     let taken: boolean;
     if (opts.backup) {
-      const c = await connectReadOnly(target);
+      const c = await connectReadOnly(server.dsn);
       try {
-        manifest = await checkGivenBackup(opts.backup, c, dbs);
+        manifest = await checkGivenBackup(opts.backup, c, roles);
       } finally {
         await c.end().catch(() => undefined);
       }
       backupDir = path.resolve(opts.backup);
       taken = false;
     } else {
-      backupDir = path.resolve(opts.backupDir ?? path.join(dir, 'backup'));
-      opts.onEvent?.({ kind: 'info', message: `backing production up into ${backupDir}` });
-      manifest = await takeSnapshot({ sources: (['glpi', 'ocs'] as const).filter((r) => opts.sources[r] && dbs[r]).map((role) => ({ role, dsn: opts.sources[role]! })), outDir: backupDir });
+      const base = path.resolve(opts.backupDir ?? path.join(dir, 'backup'));
+      backupDir = used.length > 1 ? path.join(base, key) : base;
+      opts.onEvent?.({ kind: 'info', message: `backing production${used.length > 1 ? ` (${key}, ${server.hostPort})` : ''} up into ${backupDir}` });
+      manifest = await takeSnapshot({
+        sources: (['glpi', 'ocs'] as const).filter((r) => roles[r]).map((role) => ({ role, dsn: opts.sources[role]! })),
+        outDir: backupDir,
+      });
       const v = await verifySnapshot(backupDir);
       if (!v.ok) throw new ApplyRefusedError(`the backup just taken does not verify: ${describeProblems(v.problems)}; nothing was written`);
       taken = true;
     }
     const elapsedMs = Date.now() - t0;
-    opts.onBackup?.(elapsedMs);
-    record.backup = {
+    const b: ServerBackup = {
       id: manifest.id,
       dir: backupDir,
       taken,
       readyAt: new Date().toISOString(),
       elapsedMs,
       rows: Object.fromEntries(manifest.databases.map((d) => [d.role, d.tables.reduce((n, t) => n + t.rows, 0)])),
+      roles: Object.keys(roles) as Role[],
+      hostPort: server.hostPort,
     };
-    journal.append({ event: 'backup-ready', backupId: manifest.id, backupDir, taken });
+    backups.push(b);
+    tookNow = true;
+    if (used.length > 1) record.backups = backups;
+    record.backup = backups[0];
+    fs.mkdirSync(dirs.get(server)!, { recursive: true });
+    new Journal(dirs.get(server)!).append({ event: 'backup-ready', backupId: manifest.id, backupDir, taken });
     writeApplyRecord(opts.runDir, record);
     opts.onEvent?.({ kind: 'info', message: `backup ${manifest.id.slice(0, 12)} ${taken ? 'taken and verified' : 'checked'}: ${backupDir}` });
-    // Someone may have connected while the backup was taken.
-    const c = await connectReadOnly(target);
+  }
+  if (tookNow) {
+    // Someone may have connected while the backups were taken.
+    const c = await openReadSessions(used);
     try {
-      const late = await otherSessions(c, dbs, [c.threadId ?? -1]);
+      const late: OtherSession[] = [];
+      for (const x of c.all) late.push(...(await otherSessions(x.conn, rolesOf(dbs, x.server), [x.conn.threadId ?? -1])));
       if (late.length) refuseOn([{ check: 'sessions', message: `other sessions connected during the backup: ${describeSessions(late)}` }]);
     } finally {
-      await c.end().catch(() => undefined);
+      await c.end();
     }
   }
-  const backupManifest = await readManifest(record.backup.dir);
+  opts.onBackup?.(backups.reduce((n, b) => n + b.elapsedMs, 0));
 
-  // 4. The plan, through the rehearsal's runner.
-  const planPath = path.join(dir, 'plan.applied.yaml');
-  if (!opts.resume || !fs.existsSync(planPath)) writePlan(planPath, { ...reh.plan, steps });
-  const plan = { ...reh.plan, steps };
-  let summary: RunSummary;
-  try {
-    const outcome = await withProductionWrites(target, opts.confirm, () =>
-      rehearse({
-        plan,
-        planPath,
-        manifest: backupManifest,
-        snapshotDir: record.backup!.dir,
-        runDir: dir,
-        resume: Boolean(opts.resume && previous.runId),
-        dists: opts.dists,
-        php: opts.php,
-        findings: reh.findings,
-        audit: { referenceDirs: opts.referenceDirs, glpiDists: opts.glpiDists },
-        signal: opts.signal,
-        onEvent: opts.onEvent,
-        target: { kind: 'production', dsn: target, confirmedHostPort: opts.confirm! },
-      }),
-    );
-    if (outcome.error) throw outcome.error;
-    if (!outcome.summary) throw new Error('the runner returned no summary');
-    summary = outcome.summary;
-  } catch (err) {
-    if (err instanceof InterruptedError) {
-      throw new InterruptedError('apply interrupted: production is as the journal says', {
-        hint: `continue with: glpi-ocs-upgrade apply ${opts.runDir} --confirm ${hostPortOf(target)} --resume (same options), or give production back with: glpi-ocs-upgrade rollback ${opts.runDir} --confirm ${hostPortOf(target)}`,
-      });
+  // The GLPI side beyond the database: the config dir, its key, maintenance mode.
+  const glpiServer = used.find((s) => s.roles.includes('glpi') && dbs.glpi);
+  const glpi = consoleSteps.length && opts.glpiConfigDir && glpiServer && dbs.glpi ? { server: glpiServer, database: dbs.glpi, dir: dirs.get(glpiServer)! } : undefined;
+  let keyBefore: string | undefined;
+  const save = () => writeApplyRecord(opts.runDir, record);
+  if (glpi) {
+    record.glpiConfig = prepareGlpiConfigDir(opts.glpiConfigDir!, opts.sources.glpi!, glpi.database, record.glpiConfig);
+    keyBefore = record.glpiConfig.keyAtStart;
+    save();
+    // Production already at a release with maintenance mode: on before the first step.
+    await withProductionWrites(glpi.server.dsn, glpi.server.confirmed, () => maintenanceAtStart(opts, glpi, record, save));
+  }
+  const onEvent = (e: RunnerEvent) => {
+    if (record.glpiConfig && e.kind === 'step-start' && (e.step.runner.kind === 'glpi-console' || e.step.runner.kind === 'plugin-install')) {
+      const g = record.glpiConfig;
+      const n = g.keyBackups.length;
+      const created = g.keyCreated;
+      backupKey(g, e.step.id);
+      const copy = g.keyBackups.length > n ? g.keyBackups[n].backup : g.keyCreated !== created ? g.keyCreated?.copy : undefined;
+      if (copy) {
+        save();
+        opts.onEvent?.({ kind: 'info', message: `glpicrypt.key copied aside before step ${e.step.id}: ${copy}` });
+      }
     }
-    throw err;
+    opts.onEvent?.(e);
+  };
+  const afterGlpiConsole: ExecutorContext['afterGlpiConsole'] = async (ctx, r) => {
+    if (!record.glpiConfig || !maintenanceCommand(r.dist.version, 'enable')) return;
+    if ((await maintenanceState(ctx.conn, r.database)) === 'on') return;
+    await setMaintenance(ctx, r.dist, r.php, r.database, 'enable');
+    record.glpiConfig.maintenance.enabledAfter = path.basename(ctx.evidenceDir);
+    save();
+    opts.onEvent?.({ kind: 'info', message: `GLPI maintenance mode turned on (GLPI ${r.dist.version}, after step ${path.basename(ctx.evidenceDir)})` });
+  };
+
+  // 4. The plan, through the rehearsal's runner: one run per server, in the order the plan writes them.
+  const summaries = new Map<ProductionServer, RunSummary>();
+  try {
+    for (const server of used) {
+      const sdir = dirs.get(server)!;
+      const roles = rolesOf(dbs, server);
+      const mine = steps.filter((s) => roles[s.database]);
+      // A server the plan does not write (its backup is taken all the same, so that rollback gives both back).
+      if (mine.length === 0) continue;
+      const state = journalState(new Journal(sdir).read());
+      if (state.complete) {
+        const done = readRunSummary(sdir);
+        if (done) summaries.set(server, done);
+        continue;
+      }
+      const planPath = path.join(sdir, 'plan.applied.yaml');
+      const plan = { ...reh.plan, steps: mine };
+      if (!state.runId || !fs.existsSync(planPath)) writePlan(planPath, plan);
+      const backup = backups.find((b) => (b.roles ?? []).join('+') === Object.keys(roles).join('+'))!;
+      const backupManifest = await readManifest(backup.dir);
+      if (used.length > 1) opts.onEvent?.({ kind: 'info', message: `applying ${mine.length} step(s) on ${server.hostPort} (${Object.keys(roles).join(', ')})` });
+      try {
+        const outcome = await withProductionWrites(server.dsn, server.confirmed, () =>
+          rehearse({
+            plan,
+            planPath,
+            manifest: backupManifest,
+            snapshotDir: backup.dir,
+            runDir: sdir,
+            resume: Boolean(opts.resume && state.runId),
+            dists: opts.dists,
+            php: opts.php,
+            findings: reh.findings,
+            audit: { referenceDirs: opts.referenceDirs, glpiDists: opts.glpiDists },
+            signal: opts.signal,
+            onEvent,
+            glpiConfigDir: glpi?.server === server ? record.glpiConfig?.dir : undefined,
+            afterGlpiConsole: glpi?.server === server ? afterGlpiConsole : undefined,
+            target: { kind: 'production', dsn: server.dsn, confirmedHostPort: server.confirmed },
+          }),
+        );
+        if (outcome.error) throw outcome.error;
+        if (!outcome.summary) throw new Error('the runner returned no summary');
+        summaries.set(server, outcome.summary);
+      } catch (err) {
+        if (err instanceof InterruptedError) throw new InterruptedError('apply interrupted: production is as the journal says', { hint: waysOut(opts.runDir, used) });
+        throw err;
+      }
+      const failed = firstFailed(summaries.get(server)!);
+      if (failed) {
+        writeApplyRecord(opts.runDir, record);
+        throw new StepFailedError(`step ${failed.stepId} failed on production: ${failed.reason ?? 'see the evidence'}; production is left as the step left it (nothing was rolled back)`, {
+          hint: waysOut(opts.runDir, used),
+        });
+      }
+    }
+  } finally {
+    // Whatever happened: where the key and maintenance mode stand (apply.yaml, go-live report).
+    if (glpi && record.glpiConfig) await noteGlpiState(glpi, record.glpiConfig, keyBefore).catch(() => undefined);
+    save();
+  }
+  const summary = mergeSummaries(reh, [...summaries.values()]);
+  // Every step passed: maintenance mode off.
+  if (glpi && record.glpiConfig && summary.complete) {
+    await withProductionWrites(glpi.server.dsn, glpi.server.confirmed, () => maintenanceAtEnd(opts, glpi, record.glpiConfig!));
+    await noteGlpiState(glpi, record.glpiConfig, keyBefore);
+    save();
   }
 
   // 5. The end state against the rehearsal's.
-  const failed = summary.steps.filter((s) => s.status === 'failed');
-  if (failed.length === 0 && summary.complete) {
-    const c = await connect(target);
+  if (summary.complete) {
+    const c = await openReadSessions(used);
     try {
-      const st: Partial<Record<'glpi' | 'ocs', Awaited<ReturnType<typeof databaseState>>>> = {};
-      for (const role of ['glpi', 'ocs'] as const) if (dbs[role]) st[role] = await databaseState(c, dbs[role]!);
-      const now = await captureState(c, dbs, st);
-      writeRecordedState(path.join(dir, FINAL_STATE_FILE), now);
-      const s = await compareStructure(c, reh.finalState, 'the rehearsal’s final structure');
+      const shape: RecordedState = { format: 1, databases: {} };
+      for (const x of c.all) {
+        const roles = rolesOf(dbs, x.server);
+        const mine: Partial<Record<Role, Awaited<ReturnType<typeof databaseState>>>> = {};
+        for (const role of Object.keys(roles) as Role[]) mine[role] = await databaseState(x.conn, roles[role]!);
+        const part = await captureState(x.conn, roles, mine);
+        Object.assign(shape.databases, part.databases);
+        writeRecordedState(path.join(dirs.get(x.server)!, FINAL_STATE_FILE), part);
+      }
+      const s = await compareStructure(c.byRole, reh.finalState, 'the rehearsal’s final structure');
       const differing: NonNullable<ApplyRecord['final']>['tablesDiffering'] = [];
       let compared = 0;
       for (const role of ['glpi', 'ocs'] as const) {
-        const mine = now.databases[role]?.tables ?? {};
+        const mine = shape.databases[role]?.tables ?? {};
         const theirs = reh.finalState.databases[role]?.tables ?? {};
         for (const [t, f] of Object.entries(mine)) {
           compared++;
@@ -381,15 +496,136 @@ export async function applyToProduction(opts: ApplyOptions): Promise<ApplyResult
       }
       record.final = { structureEqual: s.differences.length === 0, structureDifferences: s.differences, tablesCompared: compared, tablesDiffering: differing };
     } finally {
-      await c.end().catch(() => undefined);
+      await c.end();
     }
     record.finishedAt = new Date().toISOString();
   }
   writeApplyRecord(opts.runDir, record);
-  if (failed.length) {
-    throw new StepFailedError(`step ${failed[0].stepId} failed on production: ${failed[0].reason ?? 'see the evidence'}; production is left as the step left it (nothing was rolled back)`, {
-      hint: `either fix the cause and run: glpi-ocs-upgrade apply ${opts.runDir} --confirm ${hostPortOf(target)} --resume (same options); or give production back with: glpi-ocs-upgrade rollback ${opts.runDir} --confirm ${hostPortOf(target)}`,
-    });
+  // 6. The application checks against production: read-only scenarios only (never fails the apply).
+  if (opts.functional && glpi && record.glpiConfig && summary.complete) {
+    record.functional = await functionalOnProduction(opts, reh, summary, glpi, record.glpiConfig.dir);
+    writeApplyRecord(opts.runDir, record);
   }
   return { record, summary, estimate, rehearsal: reh };
+}
+
+async function functionalOnProduction(opts: ApplyOptions, reh: Rehearsal, summary: RunSummary, g: GlpiSide, glpiConfigDir: string): Promise<NonNullable<ApplyRecord['functional']>> {
+  const outDir = path.join(applyDir(opts.runDir), 'functional');
+  try {
+    const used = distsUsed(reh.plan, summary, opts.dists);
+    opts.onEvent?.({ kind: 'info', message: 'functional scenarios against production (read-only ones only)' });
+    const r = await runFunctionalStage({
+      glpiDist: used.glpi,
+      pluginDist: used.plugin,
+      glpiDb: { dsn: opts.sources.glpi ?? g.server.dsn, database: g.database },
+      runDir: g.dir,
+      outDir,
+      scenarios: opts.functional?.scenarios,
+      lang: opts.functional?.lang,
+      php: opts.php,
+      chromium: opts.functional?.chromium,
+      signal: opts.signal,
+      production: { glpiConfigDir },
+    });
+    const count = (st: string) => r.scenarios.filter((x) => x.status === st).length;
+    return { resultsFile: path.join(outDir, RESULTS_FILE), passed: count('passed'), failed: count('failed'), notRun: count('not-run') };
+  } catch (err) {
+    if (err instanceof InterruptedError) throw err;
+    return { resultsFile: path.join(outDir, RESULTS_FILE), passed: 0, failed: 0, notRun: 0, error: (err as Error).message.split('\n')[0] };
+  }
+}
+
+/** The first failed step of a run, if any. */
+function firstFailed(run: RunSummary): RunSummary['steps'][number] | undefined {
+  return run.steps.find((s) => s.status === 'failed');
+}
+
+/** The databases of `dbs` that `server` holds. */
+function rolesOf(dbs: { glpi?: string; ocs?: string }, server: ProductionServer): { glpi?: string; ocs?: string } {
+  const out: { glpi?: string; ocs?: string } = {};
+  for (const r of server.roles) if (dbs[r]) out[r] = dbs[r];
+  return out;
+}
+
+/** One summary of the runs on each server: the steps in plan order, complete when every run is. */
+function mergeSummaries(reh: Rehearsal, runs: RunSummary[]): RunSummary {
+  if (runs.length === 1) return runs[0];
+  if (runs.length === 0) return { ...reh.summary, steps: [], anomalies: [], complete: true };
+  const order = new Map(reh.plan.steps.map((s, i) => [s.id, i]));
+  const steps = runs.flatMap((r) => r.steps).sort((a, b) => (order.get(a.stepId) ?? 0) - (order.get(b.stepId) ?? 0));
+  return {
+    ...runs[0],
+    steps,
+    anomalies: runs.flatMap((r) => r.anomalies),
+    complete: runs.every((r) => r.complete),
+    finishedAt: runs.every((r) => r.finishedAt) ? runs[runs.length - 1].finishedAt : undefined,
+  };
+}
+
+interface GlpiSide {
+  server: ProductionServer;
+  database: string;
+  /** The GLPI server's runner directory (evidence of the maintenance commands). */
+  dir: string;
+}
+
+/** An ExecutorContext for GLPI's console outside a step (maintenance mode), on `conn`. */
+function consoleContext(opts: ApplyOptions, g: GlpiSide, conn: Connection, glpiConfigDir: string): ExecutorContext {
+  return {
+    conn,
+    dsn: opts.sources.glpi ?? g.server.dsn,
+    databases: { glpi: g.database },
+    runDir: g.dir,
+    evidenceDir: path.join(g.dir, 'evidence', 'maintenance'),
+    dists: opts.dists,
+    php: opts.php,
+    glpiConfigDir,
+    log: () => undefined,
+  };
+}
+
+/** The distribution of the release the database is at (maintenance commands run with it), if given. */
+async function currentDist(opts: ApplyOptions, conn: Connection, database: string): Promise<GlpiDistribution | undefined> {
+  const v = await detectGlpiVersion(conn, database);
+  return v.version ? findGlpiDist(opts.dists.glpi ?? [], v.version) : undefined;
+}
+
+async function maintenanceAtStart(opts: ApplyOptions, g: GlpiSide, record: ApplyRecord, save: () => void): Promise<void> {
+  const rec = record.glpiConfig!;
+  const conn = await connectReadOnly(g.server.dsn);
+  try {
+    if ((await maintenanceState(conn, g.database)) !== 'off') return;
+    const dist = await currentDist(opts, conn, g.database);
+    if (!dist || !maintenanceCommand(dist.version, 'enable')) return;
+    await setMaintenance(consoleContext(opts, g, conn, rec.dir), dist, opts.php ?? 'php', g.database, 'enable');
+    rec.maintenance.enabledAfter = 'start';
+    save();
+    opts.onEvent?.({ kind: 'info', message: `GLPI maintenance mode turned on (GLPI ${dist.version}) before the first step` });
+  } finally {
+    await conn.end().catch(() => undefined);
+  }
+}
+
+async function maintenanceAtEnd(opts: ApplyOptions, g: GlpiSide, rec: GlpiConfigRecord): Promise<void> {
+  const conn = await connectReadOnly(g.server.dsn);
+  try {
+    if ((await maintenanceState(conn, g.database)) !== 'on') return;
+    const dist = (await currentDist(opts, conn, g.database)) ?? [...(opts.dists.glpi ?? [])].reverse().find((d) => maintenanceCommand(d.version, 'disable'));
+    if (!dist) throw new ApplyRefusedError('GLPI maintenance mode is on and no GLPI distribution given can turn it off', { hint: 'turn it off by hand: php bin/console maintenance:disable' });
+    await setMaintenance(consoleContext(opts, g, conn, rec.dir), dist, opts.php ?? 'php', g.database, 'disable');
+    rec.maintenance.disabledAt = new Date().toISOString();
+    opts.onEvent?.({ kind: 'info', message: `GLPI maintenance mode turned off (GLPI ${dist.version})` });
+  } finally {
+    await conn.end().catch(() => undefined);
+  }
+}
+
+async function noteGlpiState(g: GlpiSide, rec: GlpiConfigRecord, keyBefore: string | undefined): Promise<void> {
+  noteKeyAtEnd(rec, keyBefore);
+  const conn = await connectReadOnly(g.server.dsn);
+  try {
+    rec.maintenance.state = await maintenanceState(conn, g.database);
+  } finally {
+    await conn.end().catch(() => undefined);
+  }
 }

@@ -6,12 +6,12 @@
  */
 import path from 'node:path';
 import { readApplyFile, writeApplyFile } from '../formats/apply.ts';
-import type { ApplyRecord } from '../formats/apply.ts';
+import type { ApplyRecord, ServerBackup } from '../formats/apply.ts';
 
 export const APPLY_DIR = 'apply';
 export const APPLY_FILE = 'apply.yaml';
 
-export type { ApplyRecord, PreflightRecord } from '../formats/apply.ts';
+export type { ApplyRecord, PreflightRecord, ServerBackup } from '../formats/apply.ts';
 
 export function applyDir(runDir: string): string {
   return path.join(runDir, APPLY_DIR);
@@ -23,4 +23,23 @@ export function readApplyRecord(runDir: string): ApplyRecord | undefined {
 
 export function writeApplyRecord(runDir: string, rec: ApplyRecord): void {
   writeApplyFile(path.join(applyDir(runDir), APPLY_FILE), rec);
+}
+
+/** Every backup of the record, each with the roles it holds and its server. */
+export function recordedBackups(rec: ApplyRecord): ServerBackup[] {
+  if (rec.backups?.length) return rec.backups.map((b) => ({ ...b }));
+  if (!rec.backup) return [];
+  const roles = rec.backup.roles ?? (['glpi', 'ocs'] as const).filter((r) => rec.production.databases[r]);
+  return [{ ...rec.backup, roles, hostPort: rec.backup.hostPort ?? rec.production.hostPort }];
+}
+
+/** The HOST:PORT of every server the apply wrote (for --confirm hints). */
+export function recordedHostPorts(rec: ApplyRecord): string[] {
+  return rec.production.hostPorts ? [...new Set(Object.values(rec.production.hostPorts).filter((x): x is string => Boolean(x)))] : [rec.production.hostPort];
+}
+
+/** The runner directories of an apply: RUN_DIR/apply, or one per server (RUN_DIR/apply/glpi, …/ocs). */
+export function appliedRunDirs(runDir: string, rec: ApplyRecord): string[] {
+  const several = rec.backups && rec.backups.length > 1;
+  return several ? rec.backups!.map((b) => path.join(applyDir(runDir), (b.roles ?? []).join('+'))) : [applyDir(runDir)];
 }

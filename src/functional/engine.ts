@@ -14,7 +14,8 @@ export interface AppHandle {
   /** Marks of the server log and the app's own logs, and the PHP errors written after them. */
   mark(): unknown;
   errorsSince(mark: unknown): string[];
-  account: TempAccount;
+  /** The temporary account (none on production, where no scenario logs in). */
+  account?: TempAccount;
   /** GLPI console (the GLPI app only): runs `php bin/console <cmd>` with the app's environment. */
   console?: { php: string; cwd: string; env: Record<string, string>; shown: (cmd: string) => string };
 }
@@ -113,17 +114,19 @@ async function login(page: Page, app: 'glpi' | 'ocs', h: AppHandle, state: RunSt
 }
 
 async function freshLogin(page: Page, app: 'glpi' | 'ocs', h: AppHandle, state: RunState, timeout: number): Promise<void> {
+  const account = h.account;
+  if (!account) throw new Error('no temporary account (production): this scenario cannot log in');
   const url = app === 'glpi' ? `${h.baseUrl}/index.php?noAUTO=1` : `${h.baseUrl}/index.php`;
   await record(state, await page.goto(url, { timeout }), url);
   if (app === 'glpi') {
-    await page.fill('#login_name', h.account.login, { timeout });
-    await page.fill('#login_password', h.account.password, { timeout });
+    await page.fill('#login_name', account.login, { timeout });
+    await page.fill('#login_password', account.password, { timeout });
     const [resp] = await Promise.all([page.waitForNavigation({ timeout, waitUntil: 'domcontentloaded' }), page.click('button[name="submit"]', { timeout })]);
     await record(state, resp, page.url());
     if (await page.$('#login_name')) throw new Error('the login form is shown again after submitting the temporary account');
   } else {
-    await page.fill('#LOGIN', h.account.login, { timeout });
-    await page.fill('#PASSWD', h.account.password, { timeout });
+    await page.fill('#LOGIN', account.login, { timeout });
+    await page.fill('#PASSWD', account.password, { timeout });
     const [resp] = await Promise.all([page.waitForNavigation({ timeout, waitUntil: 'domcontentloaded' }), page.click('#btn-logon', { timeout })]);
     await record(state, resp, page.url());
     if (await page.$('#PASSWD')) throw new Error('the OCS login form is shown again after submitting the temporary account');

@@ -67,6 +67,23 @@ export interface FunctionalStageOptions {
   onScenario?: (r: ScenarioResult) => void;
   /** How to run the stage by hand (for not-run scenarios). */
   commandForUser?: string;
+  /**
+   * [apply --functional] Against production: only the read-only scenarios run (readOnlyScenario), with
+   * production GLPI's config dir used as it is; no temporary account, no OCS server repointed, nothing
+   * written; the OCS console is not served (it would need production's password in a copied config file).
+   */
+  production?: { glpiConfigDir: string };
+}
+
+/**
+ * A scenario that writes nothing to the database: GLPI pages opened without logging in, probes (SELECTs),
+ * GLPI's requirement check. Logging in needs a temporary account (and GLPI records the login); clicks may
+ * submit forms.
+ */
+export function readOnlyScenario(sc: Scenario): boolean {
+  return (
+    sc.app === 'glpi' && sc.steps.every((st) => 'goto' in st || 'probe' in st || 'wait_for' in st || 'screenshot' in st || ('console' in st && /^(glpi:)?system:check_requirements$/.test(st.console)))
+  );
 }
 
 function notRun(sc: Scenario, reason: string, reasonFr: string, command: string | undefined): ScenarioResult {
@@ -202,6 +219,18 @@ export async function runFunctionalStage(o: FunctionalStageOptions): Promise<Fun
   for (const sc of book.scenarios) {
     const b = blockers[sc.app];
     if (b) results.set(sc.id, notRun(sc, b.en, b.fr, command));
+    else if (o.production && !readOnlyScenario(sc))
+      results.set(
+        sc.id,
+        notRun(
+          sc,
+          sc.app === 'ocs' ? 'not run on production: serving the OCS console would copy its password into a config file' : 'not run on production: it logs in or clicks (writes to the database)',
+          sc.app === 'ocs'
+            ? 'non exécuté en production : servir la console OCS recopierait son mot de passe dans un fichier de configuration'
+            : 'non exécuté en production : il se connecte ou clique (écritures dans la base)',
+          command,
+        ),
+      );
   }
   const runnable = book.scenarios.filter((s) => !results.has(s.id));
 
@@ -220,7 +249,8 @@ export async function runFunctionalStage(o: FunctionalStageOptions): Promise<Fun
       const target = (o.glpiDb ?? o.ocsDb)!;
       conn = await connect(target.dsn, { extra: { multipleStatements: false, charset: 'utf8mb4' }, promptOnDenied: false });
       // Temporary accounts and the OCS server definition are written: only on a marked test instance.
-      await assertWritable(conn, target.dsn, 'create the temporary accounts of the functional tests');
+      if (o.production) await conn.query('SET SESSION TRANSACTION READ ONLY');
+      else await assertWritable(conn, target.dsn, 'create the temporary accounts of the functional tests');
       const apps = new Set(runnable.map((s) => s.app));
       const startFailed = (app: AppName, err: unknown) => {
         const msg = (err as Error).message.split('\n')[0];
@@ -230,12 +260,24 @@ export async function runFunctionalStage(o: FunctionalStageOptions): Promise<Fun
       };
       if (apps.has('glpi')) {
         try {
-          const g = await serveGlpi({ dist: o.glpiDist!, php, dsn: o.glpiDb!.dsn, database: o.glpiDb!.database, runDir: o.runDir, privateDir: o.privateDir, logDir: outDir, signal: o.signal });
+          const g = await serveGlpi({
+            dist: o.glpiDist!,
+            php,
+            dsn: o.glpiDb!.dsn,
+            database: o.glpiDb!.database,
+            runDir: o.runDir,
+            privateDir: o.privateDir,
+            logDir: outDir,
+            signal: o.signal,
+            glpiConfigDir: o.production?.glpiConfigDir,
+          });
           served.glpi = g;
           glpiConfigDir = g.dirs.config;
           cleanups.push(() => g.stop());
-          accounts.glpi = await createGlpiAccount(conn, o.glpiDb!.database, php);
-          cleanups.push(() => accounts.glpi!.remove());
+          if (!o.production) {
+            accounts.glpi = await createGlpiAccount(conn, o.glpiDb!.database, php);
+            cleanups.push(() => accounts.glpi!.remove());
+          }
         } catch (err) {
           if (o.signal?.aborted) throw err;
           startFailed('glpi', err);
@@ -259,7 +301,7 @@ export async function runFunctionalStage(o: FunctionalStageOptions): Promise<Fun
       }
       // The plugin's OCS server definitions name production's OCS server: point them at the rehearsed one.
       let repointed: string | undefined;
-      if (served.glpi && o.glpiDb && o.ocsDb) {
+      if (served.glpi && o.glpiDb && o.ocsDb && !o.production) {
         const d = o.ocsDb.dsn;
         const p = await pointOcsServersAtTestInstance(conn, o.glpiDb.database, {
           host: d.socket ? 'localhost' : d.host,
@@ -296,7 +338,7 @@ export async function runFunctionalStage(o: FunctionalStageOptions): Promise<Fun
         for (const app of ['glpi', 'ocs'] as const) {
           const s = served[app];
           const acc = accounts[app];
-          if (!s || !acc) continue;
+          if (!s || (!acc && !o.production)) continue;
           handles[app] = {
             baseUrl: s.server.url,
             account: acc,

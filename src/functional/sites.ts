@@ -86,6 +86,8 @@ export interface GlpiSiteOptions {
   runDir: string;
   logDir: string;
   signal?: AbortSignal;
+  /** [apply --functional] Production GLPI's config dir, used as it is (its config_db.php is never written). */
+  glpiConfigDir?: string;
 }
 
 export function glpiEnv(dirs: GlpiEnvDirs, dist: GlpiDistribution): Record<string, string> {
@@ -93,7 +95,8 @@ export function glpiEnv(dirs: GlpiEnvDirs, dist: GlpiDistribution): Record<strin
 }
 
 export async function serveGlpi(o: GlpiSiteOptions): Promise<ServedApp & { dirs: GlpiEnvDirs }> {
-  const dirs = prepareGlpiDirs({ runDir: o.runDir, privateDir: o.privateDir });
+  const dirs = prepareGlpiDirs({ runDir: o.runDir, privateDir: o.privateDir, glpiConfigDir: o.glpiConfigDir });
+  const ownConfig = !o.glpiConfigDir;
   const router = path.join(dirs.base, 'functional-router.php');
   fs.writeFileSync(router, GLPI_ROUTER, { mode: 0o600 });
   const incLink = path.join(dirs.base, 'inc');
@@ -103,7 +106,7 @@ export async function serveGlpi(o: GlpiSiteOptions): Promise<ServedApp & { dirs:
     /* absent */
   }
   if (!fs.existsSync(incLink)) fs.symlinkSync(path.join(o.dist.dir, 'inc'), incLink);
-  writeConfigDb(dirs, o.dsn, o.database, true);
+  if (ownConfig) writeConfigDb(dirs, o.dsn, o.database, true);
   const phpErrors = path.join(dirs.files, '_log', 'php-errors.log');
   try {
     const server = await startPhpServer({
@@ -121,11 +124,11 @@ export async function serveGlpi(o: GlpiSiteOptions): Promise<ServedApp & { dirs:
       appLogs: [phpErrors],
       stop: async () => {
         await server.stop();
-        writeConfigDb(dirs, o.dsn, o.database, false);
+        if (ownConfig) writeConfigDb(dirs, o.dsn, o.database, false);
       },
     };
   } catch (err) {
-    writeConfigDb(dirs, o.dsn, o.database, false);
+    if (ownConfig) writeConfigDb(dirs, o.dsn, o.database, false);
     throw err;
   }
 }

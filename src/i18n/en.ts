@@ -68,7 +68,10 @@ export const en = {
   'apply.preflight.sessions': () => 'no other session on the two databases (SHOW PROCESSLIST)',
   'apply.preflight.versions': () => 'GLPI, connector and OCS versions equal to the snapshot’s',
   'apply.preflight.structure': () => 'tables, columns, indexes, engines and collations equal to the rehearsed snapshot’s',
-  'apply.preflight.audit': (p) => `${p.checked} blocking check(s) run again: ${p.found.length ? `only the rehearsed findings (${p.found.join(', ')})` : 'nothing found'}`,
+  'apply.preflight.audit': (p) =>
+    `${p.checked} blocking check(s) run again: ${p.found.length ? `only the rehearsed findings (${p.found.join(', ')})` : 'nothing found'}${p.notRehearsed?.length ? `; found by checks the rehearsal's audit skipped (no reference), on the rehearsed structure: ${p.notRehearsed.join(', ')}` : ''}`,
+  'apply.preflight.glpi-config': (p) =>
+    `GLPI's console will use ${p.dir}: ${p.hasConfigDb ? `its config_db.php names ${p.database}` : "no config_db.php: apply writes one with production's GLPI address"}; ${p.hasKey ? 'its glpicrypt.key is copied aside before any GLPI step' : 'no glpicrypt.key yet (the first 10.0 db:update creates it there)'}`,
   'apply.preflight.distributions': (p) => `the rehearsal's distributions: ${p.given.join(', ') || 'none'}`,
   'apply.preflight.rollback-possible': () => 'local_infile is ON: the backup can be loaded back',
   'apply.preflight.allow-not-run': (p) => `${p.step}: not run in the rehearsal, not run on production (--allow-not-run)`,

@@ -88,7 +88,9 @@ export const fr = {
   'apply.preflight.versions': () => 'versions de GLPI, du connecteur et d’OCS identiques à celles de l’instantané',
   'apply.preflight.structure': () => 'tables, colonnes, index, moteurs et interclassements identiques à ceux de l’instantané répété',
   'apply.preflight.audit': (p) =>
-    `${p.checked}\u00a0contrôles bloquants exécutés de nouveau\u00a0: ${p.found.length ? `seulement les constats déjà répétés (${p.found.join(', ')})` : 'aucun constat'}`,
+    `${p.checked}\u00a0contrôles bloquants exécutés de nouveau\u00a0: ${p.found.length ? `seulement les constats déjà répétés (${p.found.join(', ')})` : 'aucun constat'}${p.notRehearsed?.length ? `\u00a0; constatés par des contrôles que l’audit de la répétition n’avait pas pu exécuter (pas de référence), sur la structure répétée\u00a0: ${p.notRehearsed.join(', ')}` : ''}`,
+  'apply.preflight.glpi-config': (p) =>
+    `la console de GLPI utilisera ${p.dir}\u00a0: ${p.hasConfigDb ? `son config_db.php désigne ${p.database}` : 'pas de config_db.php\u00a0: apply en écrit un avec l’adresse de la base GLPI de production'}\u00a0; ${p.hasKey ? 'sa clé glpicrypt.key est copiée à part avant toute étape GLPI' : 'pas encore de glpicrypt.key (la première mise à jour vers 10.0 la crée dans ce répertoire)'}`,
   'apply.preflight.distributions': (p) => `les distributions de la répétition\u00a0: ${p.given.join(', ') || 'aucune'}`,
   'apply.preflight.rollback-possible': () => 'local_infile est actif\u00a0: la sauvegarde peut être rechargée',
   'apply.preflight.allow-not-run': (p) => `${p.step}\u00a0: non exécutée en répétition, non exécutée en production (--allow-not-run)`,

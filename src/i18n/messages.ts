@@ -75,7 +75,8 @@ export interface MessageParams {
   'apply.preflight.sessions': NoParams;
   'apply.preflight.versions': NoParams;
   'apply.preflight.structure': NoParams;
-  'apply.preflight.audit': { checked: number; found: string[] };
+  'apply.preflight.audit': { checked: number; found: string[]; notRehearsed?: string[] };
+  'apply.preflight.glpi-config': { dir: string; database: string; hasConfigDb: boolean; hasKey: boolean };
   'apply.preflight.distributions': { given: string[] };
   'apply.preflight.rollback-possible': NoParams;
   'apply.preflight.allow-not-run': { step: string };

@@ -42,7 +42,7 @@ import { TOOL_VERSION } from '../version.ts';
 import type { Anomaly, RunSummary, StepResult } from './run-types.ts';
 import { Journal, journalState } from './journal.ts';
 import { replayableSteps } from './replay.ts';
-import type { ExecutorDistributions } from './executors/types.ts';
+import type { ExecutorContext, ExecutorDistributions } from './executors/types.ts';
 import { restoreForRehearsal } from './restore.ts';
 import { describeDistributions } from '../distributions/index.ts';
 import { findingsToAnomalies } from './anomalies.ts';
@@ -83,6 +83,10 @@ export interface RehearseOptions {
   keepInstance?: boolean;
   dists: ExecutorDistributions;
   php?: string;
+  /** [apply] Production GLPI's config dir, handed to the GLPI executors (ExecutorContext.glpiConfigDir). */
+  glpiConfigDir?: string;
+  /** [apply] Called after each GLPI console step that passed (ExecutorContext.afterGlpiConsole). */
+  afterGlpiConsole?: ExecutorContext['afterGlpiConsole'];
   findings?: FindingsFile;
   /** Reference schemas for re-running the audit's drift checks after corrective migrations. */
   audit?: { referenceDirs?: string[]; glpiDists?: string[] };

@@ -148,6 +148,8 @@ export async function runOneStep(step: PlanStep, r: StepRun): Promise<{ step: St
         evidenceDir,
         dists: r.opts.dists,
         php: r.opts.php,
+        glpiConfigDir: r.opts.glpiConfigDir,
+        afterGlpiConsole: r.opts.afterGlpiConsole,
         signal: r.opts.signal,
         log: () => undefined,
         onProcess: (p) => r.journal.append({ event: 'process-started', stepId: step.id, pid: p.pid, startTime: p.startTime, command: p.command }),

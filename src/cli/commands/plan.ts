@@ -13,6 +13,9 @@ import { planInputFromLive, planInputFromSnapshot } from '../../plan/input.ts';
 import { PLAN_HEADERS, planRows } from '../../plan/render.ts';
 import type { PlanFile } from '../../plan/plan-types.ts';
 import { render } from '../../i18n/render.ts';
+import type { RehearsalEstimate } from '../../apply/estimate.ts';
+import { estimateFromRehearsal } from '../../apply/estimate.ts';
+import { formatDuration } from '../output.ts';
 
 interface PlanOptions extends SourceOptions {
   glpiTarget?: string;
@@ -22,6 +25,7 @@ interface PlanOptions extends SourceOptions {
   output: string;
   save: boolean;
   explain?: boolean;
+  rehearsal?: string;
 }
 
 export function register(program: Command): void {
@@ -43,6 +47,7 @@ export function register(program: Command): void {
     .option('-o, --output <file>', 'where to save the plan', 'plan.yaml')
     .option('--no-save', 'print the plan without saving it')
     .option('--explain', "print each step's explanation and the commands to run by hand")
+    .option('--rehearsal <run-dir>', "print a rehearsal's downtime estimate for the maintenance window instead, scaled to production's rows when --glpi/--ocs name it (read only)")
     .addHelpText(
       'after',
       `
@@ -51,6 +56,8 @@ Examples:
   $ glpi-ocs-upgrade plan ./snap --glpi-target 10.0.22 --ocs-target 2.11.1 -o plan-10.yaml
   $ glpi-ocs-upgrade plan ./snap --connector native --explain     # no ocsinventoryng plugin at the end
   $ GLPI_DB_PASSWORD=… glpi-ocs-upgrade plan --glpi mysql://glpi@db1/glpi --ocs mysql://ocs@db1/ocsweb --json
+  $ glpi-ocs-upgrade plan --rehearsal run-1 --glpi mysql://glpi@db1/glpi --ocs mysql://ocs@db1/ocsweb
+                                                                  # downtime estimate at production's size
 ${CREDENTIALS_HELP}
 
 Live databases are read with READ ONLY sessions; the plan then has no snapshot id and rehearse asks for one.
@@ -61,6 +68,13 @@ catalog or a half-upgraded database. See docs/plan.md.`,
       const out = outputFor(command);
       const glpi = resolveSource('glpi', opts);
       const ocs = resolveSource('ocs', opts);
+      if (opts.rehearsal) {
+        if (snapshot) throw new UsageError('give either a snapshot directory or --rehearsal RUN_DIR, not both');
+        const r = await estimateFromRehearsal(opts.rehearsal, { glpi, ocs });
+        out.result(r.estimate);
+        printEstimate(out, r, opts.rehearsal);
+        return;
+      }
       if (snapshot && (glpi || ocs)) throw new UsageError('give either a snapshot directory or live databases (--glpi/--ocs), not both');
       if (!snapshot && !glpi && !ocs) {
         throw new UsageError('nothing to plan: give a snapshot directory, or --glpi and/or --ocs', { hint: 'glpi-ocs-upgrade plan --help shows examples' });
@@ -112,4 +126,23 @@ function printPlan(out: Output, plan: PlanFile, o: { explain: boolean; savedTo?:
     out.say(`Plan saved to ${path.resolve(o.savedTo)} (format ${plan.format}).`);
     out.say(`Next: glpi-ocs-upgrade rehearse ${o.savedTo} --snapshot ${o.snapshot ?? 'SNAPSHOT_DIR'}`);
   }
+}
+
+function printEstimate(out: Output, r: RehearsalEstimate, runDir: string): void {
+  const { c } = out;
+  const e = r.estimate;
+  const scale = (['glpi', 'ocs'] as const)
+    .filter((role) => e.scale[role] !== undefined)
+    .map((role) => `${role.toUpperCase()} ×${e.scale[role]!.toFixed(2)}`)
+    .join(', ');
+  out.say(c.bold(`Downtime estimate for ${runDir} (${r.runId}, ${r.plan.steps.length} steps)`));
+  out.say(`  scaled to  ${r.scaledTo === 'production' ? "production's rows" : "the snapshot's rows (give --glpi/--ocs to scale to production's)"}${scale ? `: ${scale}` : ''}`);
+  out.say();
+  out.table(
+    ['step', 'rehearsed', 'estimated'],
+    e.steps.map((s) => [s.stepId, formatDuration(s.rehearsedMs), formatDuration(s.estimatedMs)]),
+    ['l', 'r', 'r'],
+  );
+  out.say();
+  out.say(`downtime estimate: ${formatDuration(e.totalMs)} (backup ${formatDuration(e.backupMs)}); book ${formatDuration(e.windowMs)} for the window`);
 }

@@ -173,6 +173,8 @@ export const glpiConsoleExecutor: StepExecutor<'glpi-console'> = {
           ...base,
         };
       }
+      // [apply] e.g. GLPI's maintenance mode, turned on once the database is at a release that has it.
+      await ctx.afterGlpiConsole?.(ctx, { dist, php: php.bin, database: db });
       return {
         status: 'passed',
         ...because({

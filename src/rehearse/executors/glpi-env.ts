@@ -80,9 +80,10 @@ export function privateDirFor(ctx: Pick<ExecutorContext, 'privateDir' | 'runDir'
   return path.join(os.tmpdir(), 'glpi-ocs-upgrade-private', h);
 }
 
-export function prepareGlpiDirs(ctx: Pick<ExecutorContext, 'privateDir' | 'runDir'>): GlpiEnvDirs {
+export function prepareGlpiDirs(ctx: Pick<ExecutorContext, 'privateDir' | 'runDir' | 'glpiConfigDir'>): GlpiEnvDirs {
   const base = path.join(privateDirFor(ctx), 'glpi');
-  const dirs = { base, config: path.join(base, 'config'), files: path.join(base, 'files'), marketplace: path.join(base, 'marketplace') };
+  // [apply] production's own config dir (config_db.php, glpicrypt.key), used in place.
+  const dirs = { base, config: ctx.glpiConfigDir ?? path.join(base, 'config'), files: path.join(base, 'files'), marketplace: path.join(base, 'marketplace') };
   fs.mkdirSync(base, { recursive: true, mode: 0o700 });
   fs.chmodSync(path.dirname(base), 0o700);
   fs.chmodSync(base, 0o700);
@@ -170,7 +171,9 @@ export function consoleCommandLine(dist: string, command: string, args: string[]
 export async function runGlpiConsole(ctx: ExecutorContext, dist: GlpiDistribution, php: string, database: string, command: string, args: string[]): Promise<ConsoleRun> {
   const dirs = prepareGlpiDirs(ctx);
   const lang = await glpiConfigLanguage(ctx.conn, database);
-  writeConfigDb(dirs, ctx.dsn, database, true);
+  // [apply] production's config_db.php is GLPI's own: never rewritten, never blanked.
+  const ownConfig = !ctx.glpiConfigDir;
+  if (ownConfig) writeConfigDb(dirs, ctx.dsn, database, true);
   const sizes = logSizes(dirs);
   const started = Date.now();
   const shown = consoleCommandLine(dist.dir, command, args, php, lang);
@@ -215,6 +218,6 @@ export async function runGlpiConsole(ctx: ExecutorContext, dist: GlpiDistributio
       logLines: newLogLines(sizes),
     };
   } finally {
-    writeConfigDb(dirs, ctx.dsn, database, false);
+    if (ownConfig) writeConfigDb(dirs, ctx.dsn, database, false);
   }
 }

@@ -94,6 +94,17 @@ export interface ExecutorContext {
    * Default: a directory under os.tmpdir() named after the run directory.
    */
   privateDir?: string;
+  /**
+   * [apply] Production GLPI's own config directory (`apply --glpi-config-dir`): GLPI's console reads its
+   * config_db.php and glpicrypt.key there, as production's GLPI does. Its config_db.php is used as it is
+   * (never rewritten or blanked); the var and marketplace dirs stay private.
+   */
+  glpiConfigDir?: string;
+  /**
+   * [apply] Told after a GLPI console step that passed (db:update, plugin install): `apply` turns GLPI's
+   * maintenance mode on as soon as the database is at a release that has it.
+   */
+  afterGlpiConsole?(ctx: ExecutorContext, release: { dist: GlpiDistribution; php: string; database: string }): Promise<void>;
   dists: ExecutorDistributions;
   /** PHP binary (`--php`); default: `php` on PATH. */
   php?: string;
