@@ -46,7 +46,7 @@ const T = {
       `${n} tables comparées${NB}; ${d} avec un nombre de lignes ou une somme de contrôle différents de la répétition${d ? ` (données ayant évolué depuis l’instantané)` : ''}.`,
     incomplete: 'L’application n’est pas terminée : voir le journal et les étapes ci-dessus.',
     allowed: 'Étapes non exécutées, acceptées par --allow-not-run',
-    scenarioStatus: { passed: 'réussi', failed: 'en échec', 'not-run': 'non exécuté' } as Record<string, string>,
+    scenarioStatus: { passed: 'réussi', failed: 'en échec', 'not-run': 'non exécuté' },
     functional: 'Contrôles applicatifs sur la production',
     functionalText: `Seuls les scénarios en lecture seule s’exécutent en production (pages de GLPI ouvertes sans connexion, lectures, contrôle des prérequis)${NB}: les autres se connectent avec un compte temporaire ou cliquent, ce qui écrirait dans la base, et la console OCS demanderait de recopier son mot de passe${NB}; ils restent «${NB}non exécutés${NB}» et relèvent des contrôles manuels.`,
     functionalError: (e: string) => `Les scénarios n’ont pas pu s’exécuter${NB}: ${e}.`,
@@ -86,7 +86,7 @@ const T = {
     tables: (n: number, d: number) => `${n} tables compared; ${d} with another row count or checksum than in the rehearsal${d ? ' (data that moved since the snapshot)' : ''}.`,
     incomplete: 'The apply is not finished: see the journal and the steps above.',
     allowed: 'Steps not run, accepted with --allow-not-run',
-    scenarioStatus: { passed: 'passed', failed: 'failed', 'not-run': 'not run' } as Record<string, string>,
+    scenarioStatus: { passed: 'passed', failed: 'failed', 'not-run': 'not run' },
     functional: 'Application checks on production',
     functionalText:
       'Only read-only scenarios run on production (GLPI pages opened without logging in, reads, the requirements check): the others log in with a temporary account or click, which would write to the database, and the OCS console would need its password copied; they stay “not run” and belong to the manual checks.',
