@@ -9,7 +9,7 @@ import path from 'node:path';
 import { VerificationError, fromSystemError } from '../errors.ts';
 import { writeFileAtomic } from './atomic.ts';
 import { message, savedTexts, twins } from './message.ts';
-import { checkFormat, parseDocument, parseYamlText, yamlBody, z } from './schema.ts';
+import { checkFormat, parseDocument, parseYamlText, yamlBody, z, readTextIfPresent } from './schema.ts';
 
 export const APPLY_FORMAT = 1;
 
@@ -113,13 +113,8 @@ const invalid = (message: string) =>
 
 /** The one reader: the record in `file`, or undefined when there is none. */
 export function readApplyFile(file: string): ApplyRecord | undefined {
-  let text: string;
-  try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch (err) {
-    if ((err as { code?: string }).code === 'ENOENT') return undefined;
-    throw fromSystemError(err, `reading ${file}`) ?? err;
-  }
+  const text = readTextIfPresent(file);
+  if (text === undefined) return undefined;
   const doc = parseYamlText(text, 'apply.yaml', invalid);
   checkFormat(doc, 'apply.yaml', APPLY_FORMAT, invalid);
   return parseDocument(applySchema, doc, 'apply.yaml', invalid);

@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import { VerificationError, fromSystemError } from '../errors.ts';
 import { writeFileAtomic } from './atomic.ts';
-import { checkFormat, parseDocument, z } from './schema.ts';
+import { checkFormat, parseDocument, z, readTextIfPresent } from './schema.ts';
 
 export const FUNCTIONAL_RESULTS_FORMAT = 1;
 
@@ -69,13 +69,8 @@ const invalid = (message: string) => new VerificationError(message, { hint: 'run
 
 /** The one reader: `file`, or undefined when the stage never ran. */
 export function readFunctionalResultsFile(file: string): FunctionalResults | undefined {
-  let text: string;
-  try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch (err) {
-    if ((err as { code?: string }).code === 'ENOENT') return undefined;
-    throw fromSystemError(err, `reading ${file}`) ?? err;
-  }
+  const text = readTextIfPresent(file);
+  if (text === undefined) return undefined;
   let doc: unknown;
   try {
     doc = JSON.parse(text);

@@ -244,3 +244,13 @@ export function readText(file: string, missing: (code: 'ENOENT' | 'EISDIR' | 'EN
     throw fromSystemError(err, `reading ${file}`) ?? err;
   }
 }
+
+/** A text file's content, or undefined when it does not exist (other failures are typed and rethrown). */
+export function readTextIfPresent(file: string): string | undefined {
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } catch (err) {
+    if ((err as { code?: string }).code === 'ENOENT') return undefined;
+    throw fromSystemError(err, `reading ${file}`) ?? err;
+  }
+}
