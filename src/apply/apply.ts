@@ -18,6 +18,7 @@
  * left it; the user chooses: fix the cause and `apply --resume` (which says it undoes the half-run step from
  * its savepoint, journals it, and runs it again), or `rollback` (the whole backup).
  */
+import { render } from '../i18n/render.ts';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Connection } from 'mysql2/promise';
@@ -387,9 +388,12 @@ export async function applyToProduction(opts: ApplyOptions): Promise<ApplyResult
   }
   writeApplyRecord(opts.runDir, record);
   if (failed.length) {
-    throw new StepFailedError(`step ${failed[0].stepId} failed on production: ${failed[0].reason ?? 'see the evidence'}; production is left as the step left it (nothing was rolled back)`, {
-      hint: `either fix the cause and run: glpi-ocs-upgrade apply ${opts.runDir} --confirm ${hostPortOf(target)} --resume (same options); or give production back with: glpi-ocs-upgrade rollback ${opts.runDir} --confirm ${hostPortOf(target)}`,
-    });
+    throw new StepFailedError(
+      `step ${failed[0].stepId} failed on production: ${failed[0].reason ? render(failed[0].reason, 'en') : 'see the evidence'}; production is left as the step left it (nothing was rolled back)`,
+      {
+        hint: `either fix the cause and run: glpi-ocs-upgrade apply ${opts.runDir} --confirm ${hostPortOf(target)} --resume (same options); or give production back with: glpi-ocs-upgrade rollback ${opts.runDir} --confirm ${hostPortOf(target)}`,
+      },
+    );
   }
   return { record, summary, estimate, rehearsal: reh };
 }

@@ -109,4 +109,11 @@ export const en = {
   'step.corrective.title': (p) => `Corrective migration ${p.id}`,
   'step.corrective.explanation': (p, t) =>
     `${t(p.title)}. Runs only when its pre-check finds something to fix, before ${p.before}; its post-check must then return 0 (migrations/corrective/${p.id}.yaml).`,
+  // --- rehearsal: step results
+  'result.no-database': (p) => `the snapshot has no ${p.role} database`,
+  'result.error': (p) => p.message,
+  'result.interrupted': () => 'interrupted',
+  'result.blocked': (p) => `not run: it depends on step ${p.blocker}, which did not pass`,
+  'result.apply-stopped': (p) => `not run: apply stopped at the failed step ${p.step}`,
+  'result.dry-run': (p, t) => `dry run: ${p.reason ? t(p.reason) : 'needs a product distribution'}`,
 } satisfies Catalog;

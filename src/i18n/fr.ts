@@ -7,6 +7,9 @@ import type { Catalog } from './messages.ts';
 /** "a, b et c": a French enumeration. */
 const frList = (xs: string[]) => (xs.length > 1 ? `${xs.slice(0, -1).join(', ')} et ${xs[xs.length - 1]}` : xs.join(''));
 
+/** "GLPI"/"OCS" for a database role. */
+const roleName = (role: string) => (role === 'glpi' ? 'GLPI' : role === 'ocs' ? 'OCS' : role);
+
 /** The connector's forms, as the audit names them. */
 const CONNECTOR_FORMS: Record<string, string> = {
   'core-0.83': 'intégrée au cœur de GLPI 0.83 (core-0.83)',
@@ -133,4 +136,12 @@ export const fr = {
   'step.corrective.title': (p) => `Migration corrective ${p.id}`,
   'step.corrective.explanation': (p, t) =>
     `${t(p.title)}. Ne s’exécute que si son contrôle préalable trouve quelque chose à corriger, avant l’étape ${p.before} ; son contrôle final doit alors renvoyer 0 (migrations/corrective/${p.id}.yaml).`,
+  // --- rehearsal: step results
+  'result.no-database': (p) => `l’instantané ne contient pas de base ${roleName(p.role)}`,
+  // The error's own message (English, from the code that threw) is quoted as is.
+  'result.error': (p) => `erreur pendant l’exécution de l’étape : ${p.message}`,
+  'result.interrupted': () => 'interrompue',
+  'result.blocked': (p) => `non exécutée : elle dépend de l’étape ${p.blocker}, qui n’a pas réussi`,
+  'result.apply-stopped': (p) => `non exécutée : la mise en production s’est arrêtée à l’étape ${p.step}, en échec`,
+  'result.dry-run': (p, t) => `exécution à blanc : ${p.reason ? t(p.reason) : 'une distribution du produit est nécessaire'}`,
 } satisfies Catalog;

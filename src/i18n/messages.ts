@@ -107,6 +107,13 @@ export interface MessageParams {
   'step.ocs-php.explanation': { gui: number; fn: string; what: Message; onlyIf?: Message; notes?: Message };
   'step.corrective.title': { id: string };
   'step.corrective.explanation': { id: string; title: Message; before: string };
+  // --- rehearsal: why a step failed, did not run, or what it did (run.yaml steps[].reason)
+  'result.no-database': { role: string };
+  'result.error': { message: string };
+  'result.interrupted': NoParams;
+  'result.blocked': { blocker: string };
+  'result.apply-stopped': { step: string };
+  'result.dry-run': { reason?: Message };
 }
 
 export type MessageId = keyof MessageParams;

@@ -9,6 +9,7 @@ import { connect } from '../../db/connect.ts';
 import { withDatabase } from '../../db/dsn.ts';
 import { assertWritable } from '../../db/interlock.ts';
 import type { LocalizedText } from '../../audit/finding-types.ts';
+import { literal, type Message } from '../../i18n/messages.ts';
 import type { ExecutorContext, ExecutorResult } from './types.ts';
 
 /**
@@ -36,16 +37,19 @@ export function writeEvidence(ctx: ExecutorContext, name: string, content: strin
   return path.relative(ctx.runDir, file).split(path.sep).join('/');
 }
 
-/** A result's one-line reason, in English (`reason`: CLI, JSON) and in French (`reasonFr`: French dossier). */
-export function because(text: LocalizedText): Pick<ExecutorResult, 'reason' | 'reasonFr'> {
-  return { reason: text.en, reasonFr: text.fr };
+/**
+ * A result's one-line reason as a message: a catalog message as is; a text the executor composed in both
+ * languages (LocalizedText) as a literal message.
+ */
+export function because(text: LocalizedText | Message): Pick<ExecutorResult, 'reason'> {
+  return { reason: 'id' in text ? text : literal(text.en, text.fr) };
 }
 
-export function notRun(reason: LocalizedText, commandForUser: string, extra: Partial<ExecutorResult> = {}): ExecutorResult {
+export function notRun(reason: LocalizedText | Message, commandForUser: string, extra: Partial<ExecutorResult> = {}): ExecutorResult {
   return { status: 'not-run', ...because(reason), commandForUser, evidence: [], ...extra };
 }
 
-export function failed(reason: LocalizedText, extra: Partial<ExecutorResult> = {}): ExecutorResult {
+export function failed(reason: LocalizedText | Message, extra: Partial<ExecutorResult> = {}): ExecutorResult {
   return { status: 'failed', ...because(reason), evidence: [], ...extra };
 }
 

@@ -13,6 +13,7 @@ import { findGlpiDist, phpSatisfies, probePhp, type GlpiDistribution, type PhpIn
 import { ToolError } from '../../errors.ts';
 import type { PlanStep } from '../../plan/plan-types.ts';
 import { because, failed, notRun, secondsFr, shellQuote, tailExcerpt, writeEvidence } from './common.ts';
+import { msg } from '../../i18n/messages.ts';
 import { consoleCommandLine, runGlpiConsole } from './glpi-env.ts';
 import type { ExecutorContext, ExecutorResult, StepExecutor } from './types.ts';
 import type { LocalizedText } from '../../audit/finding-types.ts';
@@ -20,7 +21,7 @@ import { assertWritable } from '../../db/interlock.ts';
 
 type Step = PlanStep & { runner: Extract<PlanStep['runner'], { kind: 'glpi-console' }> };
 
-export const INTERRUPTED: LocalizedText = { en: 'interrupted', fr: 'interrompue' };
+export const INTERRUPTED = msg('result.interrupted', {});
 
 export function noGlpiDb(stepId: string): LocalizedText {
   return { en: `step ${stepId} writes the GLPI database, but the rehearsal has none`, fr: `l’étape ${stepId} écrit dans la base GLPI, mais la répétition n’en a pas` };
