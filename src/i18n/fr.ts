@@ -7,6 +7,9 @@ import type { Catalog } from './messages.ts';
 /** "a, b et c": a French enumeration. */
 const frList = (xs: string[]) => (xs.length > 1 ? `${xs.slice(0, -1).join(', ')} et ${xs[xs.length - 1]}` : xs.join(''));
 
+/** French plural mark: none for 0 and 1. */
+const pl = (n: number) => (n > 1 ? 's' : '');
+
 /** "GLPI"/"OCS" for a database role. */
 const roleName = (role: string) => (role === 'glpi' ? 'GLPI' : role === 'ocs' ? 'OCS' : role);
 
@@ -144,4 +147,29 @@ export const fr = {
   'result.blocked': (p) => `non exécutée : elle dépend de l’étape ${p.blocker}, qui n’a pas réussi`,
   'result.apply-stopped': (p) => `non exécutée : la mise en production s’est arrêtée à l’étape ${p.step}, en échec`,
   'result.dry-run': (p, t) => `exécution à blanc : ${p.reason ? t(p.reason) : 'une distribution du produit est nécessaire'}`,
+  'result.corrective.missing': (p) => `la migration corrective ${p.migration} est absente de migrations/corrective/`,
+  'result.corrective.no-database': (p) => `la répétition n’a pas de base ${roleName(p.role)}`,
+  'result.corrective.nothing': () => 'rien à corriger : le contrôle préalable ne trouve aucune ligne',
+  'result.corrective.done': (p) => `contrôle préalable : ${p.precheck} ligne(s) → contrôle final : ${p.postcheck} ; ${p.statements} instruction(s)`,
+  'result.corrective.still': (p) => `le contrôle final trouve encore ${p.postcheck} ligne(s)`,
+  'result.ocs.statements': (p) =>
+    `${p.total} instruction${pl(p.total)} : ${p.ok} réussie${pl(p.ok)}, ${p.expectedErrors} erreur${pl(p.expectedErrors)} attendue${pl(p.expectedErrors)} (déjà appliquée${pl(p.expectedErrors)}), ${p.failed} en échec`,
+  'result.ocs.no-database': (p) => `l’étape ${p.step} écrit dans la base OCS, mais la répétition n’en a pas`,
+  'result.ocs.not-ocs': (p) => `${p.database} n’a pas de ligne GUI_VERSION dans sa table config : ce n’est pas une base OCS`,
+  'result.ocs.gui-version': (p) => (p.gui === undefined ? 'GUI_VERSION est absente' : `GUI_VERSION vaut ${p.gui}`),
+  'result.ocs.bridge-not-needed': (p) => `GUI_VERSION vaut déjà ${p.gui} : aucun schéma de passage n’est nécessaire`,
+  'result.ocs.official-bridge': (p, t) => `schéma de passage officiel, ${t(p.summary)}`,
+  'result.ocs.official-bridge-failed': (p) => `schéma de passage officiel : ${p.failed} instruction(s) en échec réel (première : n° ${p.index} ${p.message})`,
+  'result.ocs.official-bridge-version': (p, t) => `le schéma de passage officiel a été exécuté, mais ${t(p.is)} (7006 attendue)`,
+  'result.ocs.tool-bridge-7005-only': (p) => `GUI_VERSION vaut ${p.gui} : le schéma de passage propre à l’outil ne couvre qu’OCS 2.1/2.1.1 (7005)`,
+  'result.ocs.tool-bridge': (p, t) => `schéma de passage de l’outil, ${t(p.summary)}`,
+  'result.ocs.tool-bridge-failed': (p) => `le schéma de passage de l’outil a échoué à l’instruction ${p.index} : ${p.message}`,
+  'result.ocs.no-dist': () => 'aucune distribution OCS fournie (--ocs-dist)',
+  'result.ocs.no-update-file': (p) => `aucune des distributions OCS fournies ne contient files/update/${p.target}.sql`,
+  'result.ocs.file-applied-before': (p) => `GUI_VERSION vaut déjà ${p.gui} : ${p.target}.sql a déjà été appliqué`,
+  'result.ocs.file-out-of-order': (p) => `GUI_VERSION vaut ${p.gui} : ${p.target}.sql ne s’applique qu’à ${p.target - 1} (appliquer d’abord les fichiers intermédiaires)`,
+  'result.ocs.file-failed': (p) => `l’instruction ${p.index} de ${p.target}.sql a échoué (${p.code} ${p.message}) ; GUI_VERSION laissée à ${p.after}`,
+  'result.ocs.file-version': (p, t) => `après ${p.target}.sql, ${t({ id: 'result.ocs.gui-version', params: { gui: p.after } })} (${p.target} attendue)`,
+  'result.ocs.php-unknown': (p) => `modification d’OCS côté PHP inconnue « ${p.change} » (connues : ${p.known.join(', ')})`,
+  'result.ocs.php-error': (p) => `${p.change} : ${p.error}`,
 } satisfies Catalog;

@@ -114,6 +114,30 @@ export interface MessageParams {
   'result.blocked': { blocker: string };
   'result.apply-stopped': { step: string };
   'result.dry-run': { reason?: Message };
+  'result.corrective.missing': { migration: string };
+  'result.corrective.no-database': { role: string };
+  'result.corrective.nothing': NoParams;
+  'result.corrective.done': { precheck: number; postcheck: number; statements: number };
+  'result.corrective.still': { postcheck: number };
+  'result.ocs.statements': { total: number; ok: number; expectedErrors: number; failed: number };
+  'result.ocs.no-database': { step: string };
+  'result.ocs.not-ocs': { database: string };
+  'result.ocs.gui-version': { gui?: number };
+  'result.ocs.bridge-not-needed': { gui: number };
+  'result.ocs.official-bridge': { summary: Message };
+  'result.ocs.official-bridge-failed': { failed: number; index?: number; message?: string };
+  'result.ocs.official-bridge-version': { is: Message };
+  'result.ocs.tool-bridge-7005-only': { gui: number };
+  'result.ocs.tool-bridge': { summary: Message };
+  'result.ocs.tool-bridge-failed': { index?: number; message?: string };
+  'result.ocs.no-dist': NoParams;
+  'result.ocs.no-update-file': { target: number };
+  'result.ocs.file-applied-before': { gui: number; target: number };
+  'result.ocs.file-out-of-order': { gui: number; target: number };
+  'result.ocs.file-failed': { target: number; index: number; code: string; message: string; after?: number };
+  'result.ocs.file-version': { target: number; after?: number };
+  'result.ocs.php-unknown': { change: string; known: string[] };
+  'result.ocs.php-error': { change: string; error: string };
 }
 
 export type MessageId = keyof MessageParams;

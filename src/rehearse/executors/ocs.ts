@@ -19,7 +19,7 @@ import { because, failed, notRun, openWritable, writeEvidence } from './common.t
 import { OCS_BRIDGE_DELETIONS, OCS_BRIDGE_WARNINGS, OCS_PHP_CHANGES, OCS_UPDATE_DELETIONS, type DeletionCounter } from './ocs-catalog.ts';
 import { applyOcsSession, readGuiVersion, runOcsSql, writeGuiVersion, type RunOcsSqlResult } from './ocs-sql.ts';
 import type { ExecutorContext, ExecutorResult, RowsDeletedOnPurpose, StepExecutor } from './types.ts';
-import type { LocalizedText } from '../../audit/finding-types.ts';
+import { msg, type Message } from '../../i18n/messages.ts';
 
 export const OWN_BRIDGE_FILE = path.join(MIGRATIONS_DIR, 'ocs', 'bridge-7005-7006.sql');
 
@@ -47,30 +47,17 @@ function sqlEvidence(ctx: ExecutorContext, name: string, info: Record<string, un
   return writeEvidence(ctx, name, { ...info, statements: run.statements, errors: run.errors, stoppedAt: run.stoppedAt ?? null });
 }
 
-/** French plural mark: none for 0 and 1. */
-function pl(n: number): string {
-  return n > 1 ? 's' : '';
-}
-
-function summary(run: RunOcsSqlResult): LocalizedText {
+function summary(run: RunOcsSqlResult): Message {
   const s = run.statements;
-  return {
-    en: `${s.total} statements: ${s.ok} ok, ${s.expectedErrors} expected errors (already applied), ${s.failed} failed`,
-    fr: `${s.total} instruction${pl(s.total)} : ${s.ok} réussie${pl(s.ok)}, ${s.expectedErrors} erreur${pl(s.expectedErrors)} attendue${pl(s.expectedErrors)} (déjà appliquée${pl(s.expectedErrors)}), ${s.failed} en échec`,
-  };
+  return msg('result.ocs.statements', { total: s.total, ok: s.ok, expectedErrors: s.expectedErrors, failed: s.failed });
 }
 
-function noOcsDb(stepId: string): LocalizedText {
-  return { en: `step ${stepId} writes the OCS database, but the rehearsal has none`, fr: `l’étape ${stepId} écrit dans la base OCS, mais la répétition n’en a pas` };
+function noOcsDb(stepId: string): Message {
+  return msg('result.ocs.no-database', { step: stepId });
 }
 
-function notOcs(db: string): LocalizedText {
-  return { en: `${db} has no GUI_VERSION row in table config: not an OCS database`, fr: `${db} n’a pas de ligne GUI_VERSION dans sa table config : ce n’est pas une base OCS` };
-}
-
-/** "GUI_VERSION is 7005" / "GUI_VERSION vaut 7005", or that it is missing. */
-function guiVersionIs(v: number | undefined): LocalizedText {
-  return v === undefined ? { en: 'GUI_VERSION is missing', fr: 'GUI_VERSION est absente' } : { en: `GUI_VERSION is ${v}`, fr: `GUI_VERSION vaut ${v}` };
+function notOcs(db: string): Message {
+  return msg('result.ocs.not-ocs', { database: db });
 }
 
 export const ocsBridgeExecutor: StepExecutor<'ocs-bridge'> = {
@@ -87,7 +74,7 @@ export const ocsBridgeExecutor: StepExecutor<'ocs-bridge'> = {
       if (before >= 7006) {
         return {
           status: 'passed',
-          ...because({ en: `GUI_VERSION is already ${before}: no bridge needed`, fr: `GUI_VERSION vaut déjà ${before} : aucun schéma de passage n’est nécessaire` }),
+          reason: msg('result.ocs.bridge-not-needed', { gui: before }),
           versionBefore: String(before),
           versionAfter: String(before),
           statements: { total: 0, ok: 0, expectedErrors: 0, failed: 0 },
@@ -103,20 +90,13 @@ export const ocsBridgeExecutor: StepExecutor<'ocs-bridge'> = {
         const ev = sqlEvidence(ctx, 'bridge.json', { source: 'official', file, sha256: sources.bridge.sha256, warnings: OCS_BRIDGE_WARNINGS, rowsDeletedOnPurpose: deleted }, run);
         const ok = run.statements.failed === 0 && after === 7006;
         const first = run.errors.find((e) => e.classification === 'failure');
-        const sum = summary(run);
-        const is = guiVersionIs(after);
         return {
           status: ok ? 'passed' : 'failed',
-          ...because(
-            ok
-              ? { en: `official bridge: ${sum.en}`, fr: `schéma de passage officiel, ${sum.fr}` }
-              : run.statements.failed > 0
-                ? {
-                    en: `official bridge: ${run.statements.failed} statement(s) failed for real (first: #${first?.index} ${first?.message})`,
-                    fr: `schéma de passage officiel : ${run.statements.failed} instruction(s) en échec réel (première : n° ${first?.index} ${first?.message})`,
-                  }
-                : { en: `official bridge ran but ${is.en}, expected 7006`, fr: `le schéma de passage officiel a été exécuté, mais ${is.fr} (7006 attendue)` },
-          ),
+          reason: ok
+            ? msg('result.ocs.official-bridge', { summary: summary(run) })
+            : run.statements.failed > 0
+              ? msg('result.ocs.official-bridge-failed', { failed: run.statements.failed, index: first?.index, message: first?.message })
+              : msg('result.ocs.official-bridge-version', { is: msg('result.ocs.gui-version', { gui: after }) }),
           versionBefore: String(before),
           versionAfter: after === undefined ? undefined : String(after),
           statements: run.statements,
@@ -127,16 +107,10 @@ export const ocsBridgeExecutor: StepExecutor<'ocs-bridge'> = {
         };
       }
       if (before !== 7005) {
-        return failed(
-          {
-            en: `GUI_VERSION is ${before}: the tool's own bridge covers OCS 2.1/2.1.1 (7005) only`,
-            fr: `GUI_VERSION vaut ${before} : le schéma de passage propre à l’outil ne couvre qu’OCS 2.1/2.1.1 (7005)`,
-          },
-          {
-            versionBefore: String(before),
-            commandForUser: 'pass --ocs-dist DIR with an unpacked OCS 2.2 release (its files/ocsbase.sql is the official bridge)',
-          },
-        );
+        return failed(msg('result.ocs.tool-bridge-7005-only', { gui: before }), {
+          versionBefore: String(before),
+          commandForUser: 'pass --ocs-dist DIR with an unpacked OCS 2.2 release (its files/ocsbase.sql is the official bridge)',
+        });
       }
       ctx.log(`OCS bridge: the tool's own ${path.relative(path.dirname(MIGRATIONS_DIR), OWN_BRIDGE_FILE)}`);
       const run = await runOcsSql(conn, fs.readFileSync(OWN_BRIDGE_FILE, 'utf8'), { signal: ctx.signal, log: ctx.log });
@@ -147,14 +121,7 @@ export const ocsBridgeExecutor: StepExecutor<'ocs-bridge'> = {
       const ok = !run.stoppedAt && after === 7006;
       return {
         status: ok ? 'passed' : 'failed',
-        ...because(
-          ok
-            ? { en: `tool's bridge: ${summary(run).en}`, fr: `schéma de passage de l’outil, ${summary(run).fr}` }
-            : {
-                en: `tool's bridge failed at statement ${run.stoppedAt?.index}: ${run.stoppedAt?.message}`,
-                fr: `le schéma de passage de l’outil a échoué à l’instruction ${run.stoppedAt?.index} : ${run.stoppedAt?.message}`,
-              },
-        ),
+        reason: ok ? msg('result.ocs.tool-bridge', { summary: summary(run) }) : msg('result.ocs.tool-bridge-failed', { index: run.stoppedAt?.index, message: run.stoppedAt?.message }),
         versionBefore: String(before),
         versionAfter: after === undefined ? undefined : String(after),
         statements: run.statements,
@@ -179,10 +146,7 @@ export const ocsUpdateFileExecutor: StepExecutor<'ocs-update-file'> = {
     const source = sources.updates.get(target);
     const file = source?.file ?? (path.isAbsolute(step.runner.file) && fs.existsSync(step.runner.file) ? step.runner.file : undefined);
     if (!file) {
-      const have: LocalizedText =
-        (ctx.dists.ocs ?? []).length === 0
-          ? { en: 'no --ocs-dist was given', fr: 'aucune distribution OCS fournie (--ocs-dist)' }
-          : { en: `no given OCS distribution has files/update/${target}.sql`, fr: `aucune des distributions OCS fournies ne contient files/update/${target}.sql` };
+      const have = (ctx.dists.ocs ?? []).length === 0 ? msg('result.ocs.no-dist', {}) : msg('result.ocs.no-update-file', { target });
       return notRun(have, `glpi-ocs-upgrade rehearse PLAN --resume --ocs-dist DIR   # DIR: an unpacked OCS release (or Debian's ocsinventory-reports package) that ships files/update/${target}.sql`);
     }
     const sha256 = source?.sha256 ?? sha256File(file);
@@ -194,7 +158,7 @@ export const ocsUpdateFileExecutor: StepExecutor<'ocs-update-file'> = {
       if (before >= target) {
         return {
           status: 'passed',
-          ...because({ en: `GUI_VERSION is already ${before}: ${target}.sql was applied before`, fr: `GUI_VERSION vaut déjà ${before} : ${target}.sql a déjà été appliqué` }),
+          reason: msg('result.ocs.file-applied-before', { gui: before, target }),
           versionBefore: String(before),
           versionAfter: String(before),
           statements: { total: 0, ok: 0, expectedErrors: 0, failed: 0 },
@@ -202,13 +166,7 @@ export const ocsUpdateFileExecutor: StepExecutor<'ocs-update-file'> = {
         };
       }
       if (before !== target - 1) {
-        return failed(
-          {
-            en: `GUI_VERSION is ${before}: ${target}.sql applies to ${target - 1} only (apply the files in between first)`,
-            fr: `GUI_VERSION vaut ${before} : ${target}.sql ne s’applique qu’à ${target - 1} (appliquer d’abord les fichiers intermédiaires)`,
-          },
-          { versionBefore: String(before), versionAfter: String(before) },
-        );
+        return failed(msg('result.ocs.file-out-of-order', { gui: before, target }), { versionBefore: String(before), versionAfter: String(before) });
       }
       const deleted = await countDeletions(conn, OCS_UPDATE_DELETIONS[target] ?? []);
       const extra: Record<string, number> = {};
@@ -222,16 +180,11 @@ export const ocsUpdateFileExecutor: StepExecutor<'ocs-update-file'> = {
       const ok = !run.stoppedAt && after === target;
       return {
         status: ok ? 'passed' : 'failed',
-        ...because(
-          ok
-            ? summary(run)
-            : run.stoppedAt
-              ? {
-                  en: `${target}.sql statement ${run.stoppedAt.index} failed (${run.stoppedAt.code} ${run.stoppedAt.message}); GUI_VERSION left at ${after}`,
-                  fr: `l’instruction ${run.stoppedAt.index} de ${target}.sql a échoué (${run.stoppedAt.code} ${run.stoppedAt.message}) ; GUI_VERSION laissée à ${after}`,
-                }
-              : { en: `GUI_VERSION reads ${after ?? 'nothing'} after ${target}.sql, expected ${target}`, fr: `après ${target}.sql, ${guiVersionIs(after).fr} (${target} attendue)` },
-        ),
+        reason: ok
+          ? summary(run)
+          : run.stoppedAt
+            ? msg('result.ocs.file-failed', { target, index: run.stoppedAt.index, code: String(run.stoppedAt.code), message: run.stoppedAt.message, after })
+            : msg('result.ocs.file-version', { target, after }),
         versionBefore: String(before),
         versionAfter: after === undefined ? undefined : String(after),
         statements: run.statements,
@@ -314,8 +267,7 @@ export const ocsPhpChangeExecutor: StepExecutor<'ocs-php-change'> = {
     const db = needOcsDb(ctx);
     if (!db) return failed(noOcsDb(step.id));
     if (!OCS_PHP_CHANGES.some((c) => c.id === step.runner.change)) {
-      const known = OCS_PHP_CHANGES.map((c) => c.id).join(', ');
-      return failed({ en: `unknown OCS PHP-side change "${step.runner.change}" (known: ${known})`, fr: `modification d’OCS côté PHP inconnue « ${step.runner.change} » (connues : ${known})` });
+      return failed(msg('result.ocs.php-unknown', { change: step.runner.change, known: OCS_PHP_CHANGES.map((c) => c.id) }));
     }
     const conn = await openWritable(ctx, db, `apply the OCS change ${step.runner.change} on ${db}`);
     try {
@@ -326,10 +278,7 @@ export const ocsPhpChangeExecutor: StepExecutor<'ocs-php-change'> = {
         r = await applyOcsPhpChange(conn, step.runner.change);
       } catch (err) {
         const e = err as { errno?: number; sqlMessage?: string; message?: string };
-        return failed(
-          { en: `${step.runner.change}: ${e.sqlMessage ?? e.message}`, fr: `${step.runner.change} : ${e.sqlMessage ?? e.message}` },
-          { versionBefore: before === undefined ? undefined : String(before) },
-        );
+        return failed(msg('result.ocs.php-error', { change: step.runner.change, error: String(e.sqlMessage ?? e.message) }), { versionBefore: before === undefined ? undefined : String(before) });
       }
       for (const n of r.notes) ctx.log(`  ${n}`);
       const ev = writeEvidence(ctx, `php-change-${step.runner.change}.json`, { change: step.runner.change, ...r });
