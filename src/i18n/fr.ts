@@ -7,6 +7,9 @@ import type { Catalog } from './messages.ts';
 /** "a, b et c": a French enumeration. */
 const frList = (xs: string[]) => (xs.length > 1 ? `${xs.slice(0, -1).join(', ')} et ${xs[xs.length - 1]}` : xs.join(''));
 
+/** A number of seconds with one decimal, French style (1,5). */
+const secondsFr = (ms: number) => (ms / 1000).toFixed(1).replace('.', ',');
+
 /** French plural mark: none for 0 and 1. */
 const pl = (n: number) => (n > 1 ? 's' : '');
 
@@ -172,4 +175,24 @@ export const fr = {
   'result.ocs.file-version': (p, t) => `après ${p.target}.sql, ${t({ id: 'result.ocs.gui-version', params: { gui: p.after } })} (${p.target} attendue)`,
   'result.ocs.php-unknown': (p) => `modification d’OCS côté PHP inconnue « ${p.change} » (connues : ${p.known.join(', ')})`,
   'result.ocs.php-error': (p) => `${p.change} : ${p.error}`,
+  'result.glpi.no-database': (p) => `l’étape ${p.step} écrit dans la base GLPI, mais la répétition n’en a pas`,
+  'result.glpi.no-dist': (p) =>
+    `aucune distribution de GLPI ${p.release}${p.given.length ? ` (fournies : ${p.given.join(', ')})` : ''} : indiquer avec --glpi-dist DIR l’archive décompressée de GLPI ${p.release}`,
+  'result.glpi.no-vendor': (p) => `${p.dir} n’a pas de répertoire vendor/ (copie des sources et non version publiée : exécuter composer install ou utiliser l’archive de la version)`,
+  'result.glpi.no-console': (p) => `${p.dir} n’a pas de bin/console (GLPI < 9.4 n’a pas de console)`,
+  // The probe's own message (src/distributions) is English: quoted as is after a French lead-in.
+  'result.glpi.php-unusable': (p) => `PHP inutilisable (${p.php}) : ${p.message}`,
+  'result.glpi.php-range': (p) => `PHP ${p.version} (${p.php}) est hors de la plage que requiert GLPI ${p.glpi} (${p.range}) : indiquer un binaire adapté avec --php`,
+  'result.glpi.old-updater': (p) =>
+    `GLPI ${p.release} se met à jour par ${p.entry}, qui lit config/config_db.php dans l’arborescence de la version : l’outil n’écrit pas dans une distribution, l’exécuter sur une copie de l’arborescence`,
+  // The detection's problems (src/inspect) are English diagnostics: quoted as is.
+  'result.glpi.version-rows': (p) => (p.version ? `${p.version}${p.dbversion ? ` (dbversion ${p.dbversion})` : ''}` : `aucune version (${p.problems.join(' ; ')})`),
+  'result.glpi.update-version': (p, t) =>
+    `db:update s’est terminé avec le code ${p.exitCode}, mais les lignes de version indiquent ${t(p.rows)} au lieu de ${p.expected}${p.refused ? ' (le programme de mise à jour a refusé de s’exécuter)' : ''}`,
+  'result.glpi.update-exit': (p, t) => `db:update s’est terminé avec le code ${p.exitCode}, bien que les lignes de version indiquent ${t(p.rows)}`,
+  'result.glpi.updated': (p, t) => `GLPI ${t(p.before)} → ${t(p.after)} en ${secondsFr(p.ms)} s`,
+  'result.glpi.schema-differs': (p) => `${p.command} : différences de schéma constatées (voir les preuves)`,
+  'result.glpi.exit-code': (p) => `${p.command} : code de sortie ${p.exitCode}`,
+  'result.glpi.version-changed': (p, t) => `${p.command} a modifié les lignes de version (${t(p.before)} → ${t(p.after)})`,
+  'result.glpi.exited-0': (p) => `${p.command} s’est terminé avec le code 0 en ${secondsFr(p.ms)} s`,
 } satisfies Catalog;

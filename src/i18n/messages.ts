@@ -138,6 +138,21 @@ export interface MessageParams {
   'result.ocs.file-version': { target: number; after?: number };
   'result.ocs.php-unknown': { change: string; known: string[] };
   'result.ocs.php-error': { change: string; error: string };
+  'result.glpi.no-database': { step: string };
+  'result.glpi.no-dist': { release: string; given: string[] };
+  'result.glpi.no-vendor': { dir: string };
+  'result.glpi.no-console': { dir: string };
+  'result.glpi.php-unusable': { php: string; message: string };
+  'result.glpi.php-range': { version: string; php: string; glpi: string; range?: string };
+  'result.glpi.old-updater': { release: string; entry: string };
+  'result.glpi.version-rows': { version?: string; dbversion?: string; problems: string[] };
+  'result.glpi.update-version': { exitCode: number; rows: Message; expected: string; refused: boolean };
+  'result.glpi.update-exit': { exitCode: number; rows: Message };
+  'result.glpi.updated': { before: Message; after: Message; ms: number };
+  'result.glpi.schema-differs': { command: string };
+  'result.glpi.exit-code': { command: string; exitCode: number };
+  'result.glpi.version-changed': { command: string; before: Message; after: Message };
+  'result.glpi.exited-0': { command: string; ms: number };
 }
 
 export type MessageId = keyof MessageParams;

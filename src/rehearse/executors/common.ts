@@ -53,11 +53,6 @@ export function failed(reason: LocalizedText | Message, extra: Partial<ExecutorR
   return { status: 'failed', ...because(reason), evidence: [], ...extra };
 }
 
-/** A number of seconds with one decimal, French style (1,5). */
-export function secondsFr(ms: number): string {
-  return (ms / 1000).toFixed(1).replace('.', ',');
-}
-
 /** "GLPI"/"OCS" for a database role. */
 export function roleName(role: string): string {
   return role === 'glpi' ? 'GLPI' : role === 'ocs' ? 'OCS' : role;
