@@ -153,6 +153,20 @@ export interface MessageParams {
   'result.glpi.exit-code': { command: string; exitCode: number };
   'result.glpi.version-changed': { command: string; before: Message; after: Message };
   'result.glpi.exited-0': { command: string; ms: number };
+  'result.list': { items: Message[] };
+  'result.ocs-php.no-table': { table: string };
+  'result.ocs-php.accountinfo-converted': { rows: number };
+  'result.ocs-php.snmp-off': NoParams;
+  'result.ocs-php.snmp-table-missing': { table: string };
+  'result.ocs-php.lastdate-added': { table: string };
+  'result.ocs-php.nothing': NoParams;
+  'result.plugin.no-dist': { version: string };
+  'result.plugin.exit': { command: string; exitCode: number };
+  'result.plugin.no-row': NoParams;
+  'result.plugin.wrong-row': { version: string; state: number; expected: string };
+  'result.plugin.sql-errors': { count: number; first: string };
+  'result.plugin.check': { check: string; detail: Message };
+  'result.plugin.installed': { version: string };
 }
 
 export type MessageId = keyof MessageParams;

@@ -8,8 +8,7 @@ import type { Connection } from 'mysql2/promise';
 import { connect } from '../../db/connect.ts';
 import { withDatabase } from '../../db/dsn.ts';
 import { assertWritable } from '../../db/interlock.ts';
-import type { LocalizedText } from '../../audit/finding-types.ts';
-import { literal, type Message } from '../../i18n/messages.ts';
+import type { Message } from '../../i18n/messages.ts';
 import type { ExecutorContext, ExecutorResult } from './types.ts';
 
 /**
@@ -37,20 +36,12 @@ export function writeEvidence(ctx: ExecutorContext, name: string, content: strin
   return path.relative(ctx.runDir, file).split(path.sep).join('/');
 }
 
-/**
- * A result's one-line reason as a message: a catalog message as is; a text the executor composed in both
- * languages (LocalizedText) as a literal message.
- */
-export function because(text: LocalizedText | Message): Pick<ExecutorResult, 'reason'> {
-  return { reason: 'id' in text ? text : literal(text.en, text.fr) };
+export function notRun(reason: Message, commandForUser: string, extra: Partial<ExecutorResult> = {}): ExecutorResult {
+  return { status: 'not-run', reason, commandForUser, evidence: [], ...extra };
 }
 
-export function notRun(reason: LocalizedText | Message, commandForUser: string, extra: Partial<ExecutorResult> = {}): ExecutorResult {
-  return { status: 'not-run', ...because(reason), commandForUser, evidence: [], ...extra };
-}
-
-export function failed(reason: LocalizedText | Message, extra: Partial<ExecutorResult> = {}): ExecutorResult {
-  return { status: 'failed', ...because(reason), evidence: [], ...extra };
+export function failed(reason: Message, extra: Partial<ExecutorResult> = {}): ExecutorResult {
+  return { status: 'failed', reason, evidence: [], ...extra };
 }
 
 /** "GLPI"/"OCS" for a database role. */

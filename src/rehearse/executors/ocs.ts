@@ -15,11 +15,12 @@ import type { Connection } from 'mysql2/promise';
 import { MIGRATIONS_DIR } from '../../catalog/ocs-releases.ts';
 import { resolveOcsSources, sha256File } from '../../distributions/ocs.ts';
 import type { PlanStep } from '../../plan/plan-types.ts';
-import { because, failed, notRun, openWritable, writeEvidence } from './common.ts';
+import { failed, notRun, openWritable, writeEvidence } from './common.ts';
 import { OCS_BRIDGE_DELETIONS, OCS_BRIDGE_WARNINGS, OCS_PHP_CHANGES, OCS_UPDATE_DELETIONS, type DeletionCounter } from './ocs-catalog.ts';
 import { applyOcsSession, readGuiVersion, runOcsSql, writeGuiVersion, type RunOcsSqlResult } from './ocs-sql.ts';
 import type { ExecutorContext, ExecutorResult, RowsDeletedOnPurpose, StepExecutor } from './types.ts';
 import { msg, type Message } from '../../i18n/messages.ts';
+import { render } from '../../i18n/render.ts';
 
 export const OWN_BRIDGE_FILE = path.join(MIGRATIONS_DIR, 'ocs', 'bridge-7005-7006.sql');
 
@@ -213,48 +214,38 @@ async function tableExists(conn: Connection, table: string): Promise<boolean> {
   return Number((rows as Array<{ n: number | string }>)[0].n) > 0;
 }
 
-/** Applies one PHP-side change; returns the statements run and notes. Idempotent. */
-export async function applyOcsPhpChange(conn: Connection, id: string): Promise<{ statements: number; changedRows: number; notes: string[]; notesFr: string[] }> {
-  const notes: string[] = [];
-  const notesFr: string[] = [];
-  const note = (en: string, fr: string) => {
-    notes.push(en);
-    notesFr.push(fr);
-  };
+/** Applies one PHP-side change; returns the statements run and notes (messages). Idempotent. */
+export async function applyOcsPhpChange(conn: Connection, id: string): Promise<{ statements: number; changedRows: number; notes: Message[] }> {
+  const notes: Message[] = [];
   switch (id) {
     case 'accountinfo-types-2.5': {
-      if (!(await tableExists(conn, 'accountinfo_config'))) return { statements: 0, changedRows: 0, notes: ['no accountinfo_config table'], notesFr: ['pas de table accountinfo_config'] };
+      if (!(await tableExists(conn, 'accountinfo_config'))) return { statements: 0, changedRows: 0, notes: [msg('result.ocs-php.no-table', { table: 'accountinfo_config' })] };
       const [res] = await conn.query('UPDATE accountinfo_config SET TYPE = CASE TYPE WHEN 4 THEN 5 WHEN 6 THEN 14 WHEN 7 THEN 11 END WHERE TYPE IN (4, 6, 7)');
       const changed = Number((res as { affectedRows?: number }).affectedRows ?? 0);
-      note(`${changed} accountinfo_config row(s) converted to the 2.5 field types`, `${changed} ligne(s) de accountinfo_config convertie(s) aux types de champs de la 2.5`);
-      return { statements: 1, changedRows: changed, notes, notesFr };
+      notes.push(msg('result.ocs-php.accountinfo-converted', { rows: changed }));
+      return { statements: 1, changedRows: changed, notes };
     }
     case 'snmp-lastdate-2.10': {
       const [cfg] = await conn.query("SELECT IVALUE FROM config WHERE NAME = 'SNMP'");
       const enabled = Number((cfg as Array<{ IVALUE: number | null }>)[0]?.IVALUE ?? 0) !== 0;
       if (!enabled) {
-        return {
-          statements: 0,
-          changedRows: 0,
-          notes: ['SNMP is not enabled (config SNMP): the official console does nothing either'],
-          notesFr: ['SNMP n’est pas activé (paramètre SNMP de config) : la console officielle ne fait rien non plus'],
-        };
+        return { statements: 0, changedRows: 0, notes: [msg('result.ocs-php.snmp-off', {})] };
       }
-      if (!(await tableExists(conn, 'snmp_types'))) return { statements: 0, changedRows: 0, notes: ['no snmp_types table'], notesFr: ['pas de table snmp_types'] };
+      if (!(await tableExists(conn, 'snmp_types'))) return { statements: 0, changedRows: 0, notes: [msg('result.ocs-php.no-table', { table: 'snmp_types' })] };
       const [types] = await conn.query('SELECT DISTINCT TABLE_TYPE_NAME AS t FROM snmp_types WHERE TABLE_TYPE_NAME IS NOT NULL');
       let statements = 0;
       for (const { t } of types as Array<{ t: string }>) {
         if (!(await tableExists(conn, t))) {
-          note(`SNMP type table ${t} does not exist: skipped`, `la table de type SNMP ${t} n’existe pas : ignorée`);
+          notes.push(msg('result.ocs-php.snmp-table-missing', { table: t }));
           continue;
         }
         const [has] = await conn.query("SELECT COUNT(*) AS n FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? AND COLUMN_NAME = 'LASTDATE'", [t]);
         if (Number((has as Array<{ n: number | string }>)[0].n) > 0) continue;
         await conn.query(`ALTER TABLE \`${t.replace(/`/g, '``')}\` ADD COLUMN \`LASTDATE\` DATETIME DEFAULT CURRENT_TIMESTAMP ON UPDATE CURRENT_TIMESTAMP AFTER \`ID\``);
         statements++;
-        note(`LASTDATE added to ${t}`, `colonne LASTDATE ajoutée à ${t}`);
+        notes.push(msg('result.ocs-php.lastdate-added', { table: t }));
       }
-      return { statements, changedRows: 0, notes, notesFr };
+      return { statements, changedRows: 0, notes };
     }
     default:
       throw new Error(`unknown OCS PHP-side change "${id}" (known: ${OCS_PHP_CHANGES.map((c) => c.id).join(', ')})`);
@@ -280,12 +271,12 @@ export const ocsPhpChangeExecutor: StepExecutor<'ocs-php-change'> = {
         const e = err as { errno?: number; sqlMessage?: string; message?: string };
         return failed(msg('result.ocs.php-error', { change: step.runner.change, error: String(e.sqlMessage ?? e.message) }), { versionBefore: before === undefined ? undefined : String(before) });
       }
-      for (const n of r.notes) ctx.log(`  ${n}`);
+      for (const n of r.notes) ctx.log(`  ${render(n, 'en')}`);
       const ev = writeEvidence(ctx, `php-change-${step.runner.change}.json`, { change: step.runner.change, ...r });
       const v = before === undefined ? undefined : String(before);
       return {
         status: 'passed',
-        ...because({ en: r.notes.join('; ') || 'nothing to change', fr: r.notesFr.join(' ; ') || 'rien à modifier' }),
+        reason: r.notes.length ? msg('result.list', { items: r.notes }) : msg('result.ocs-php.nothing', {}),
         versionBefore: v,
         versionAfter: v,
         statements: { total: r.statements, ok: r.statements, expectedErrors: 0, failed: 0 },

@@ -21,7 +21,8 @@ import { findPluginDist, type GlpiDistribution, type PhpInfo } from '../../distr
 import { qi, queryRows as rows } from '../../db/connect.ts';
 import { assertWritable } from '../../db/interlock.ts';
 import type { PlanStep } from '../../plan/plan-types.ts';
-import { because, failed, notRun, tailExcerpt, writeEvidence } from './common.ts';
+import { failed, notRun, tailExcerpt, writeEvidence } from './common.ts';
+import { literal, msg, type Message } from '../../i18n/messages.ts';
 import { glpiPrerequisites, noGlpiDb } from './glpi-console.ts';
 import { consoleCommandLine, prepareGlpiDirs, runGlpiConsole } from './glpi-env.ts';
 import type { ExecutorContext, ExecutorResult, StepExecutor } from './types.ts';
@@ -67,7 +68,7 @@ export interface PluginComparison {
   check: string;
   ok: boolean;
   detail: string;
-  /** The same detail in French (for the step's `reasonFr`). */
+  /** The same detail in French (the step's reason in French). */
   detailFr: string;
 }
 
@@ -187,10 +188,7 @@ export const pluginInstallExecutor: StepExecutor<'plugin-install'> = {
     if (!plugin) {
       const where = pre.dist?.dir ?? `/path/to/glpi-${glpiRelease}`;
       return notRun(
-        {
-          en: `no ocsinventoryng ${pluginVersion} release: pass --plugin-dist DIR with an unpacked pluginsGLPI/ocsinventoryng ${pluginVersion} release`,
-          fr: `aucune distribution du greffon ocsinventoryng ${pluginVersion} : indiquer avec --plugin-dist DIR l’archive décompressée de pluginsGLPI/ocsinventoryng ${pluginVersion}`,
-        },
+        msg('result.plugin.no-dist', { version: pluginVersion }),
         `cp -r /path/to/ocsinventoryng-${pluginVersion} ${where}/plugins/ocsinventoryng && ${consoleCommandLine(where, 'plugin:install', installArgs, ctx.php ?? 'php')} && ${consoleCommandLine(where, 'plugin:activate', [PLUGIN], ctx.php ?? 'php')}`,
       );
     }
@@ -225,36 +223,22 @@ export const pluginInstallExecutor: StepExecutor<'plugin-install'> = {
       outputExcerpt: tailExcerpt(`${install.output}\n${activate?.output ?? ''}`),
       details: { plugin: plugin.version, glpi: dist.version, php: php.version, savedTables: saved, checks: comparison.checks, warnings: comparison.warnings, sqlErrors: errors },
     };
-    const problems: string[] = [];
-    const problemsFr: string[] = [];
-    const problem = (en: string, fr: string) => {
-      problems.push(en);
-      problemsFr.push(fr);
-    };
-    if (install.exitCode !== 0) problem(`plugin:install exited ${install.exitCode}`, `plugin:install s’est terminé avec le code ${install.exitCode}`);
-    if (activate && activate.exitCode !== 0) problem(`plugin:activate exited ${activate.exitCode}`, `plugin:activate s’est terminé avec le code ${activate.exitCode}`);
-    if (!state[0]) problem('no ocsinventoryng row in glpi_plugins', 'aucune ligne ocsinventoryng dans glpi_plugins');
+    const problems: Message[] = [];
+    if (install.exitCode !== 0) problems.push(msg('result.plugin.exit', { command: 'plugin:install', exitCode: install.exitCode }));
+    if (activate && activate.exitCode !== 0) problems.push(msg('result.plugin.exit', { command: 'plugin:activate', exitCode: activate.exitCode }));
+    if (!state[0]) problems.push(msg('result.plugin.no-row', {}));
     else if (String(state[0].version) !== plugin.version || Number(state[0].state) !== 1) {
-      problem(
-        `glpi_plugins says version ${state[0].version}, state ${state[0].state} (expected ${plugin.version}, state 1)`,
-        `glpi_plugins indique la version ${state[0].version}, état ${state[0].state} (attendu : ${plugin.version}, état 1)`,
-      );
+      problems.push(msg('result.plugin.wrong-row', { version: String(state[0].version), state: Number(state[0].state), expected: plugin.version }));
     }
-    if (errors.length) {
-      problem(
-        `${errors.length} SQL error(s) in the output or GLPI's logs (first: ${errors[0].slice(0, 160)})`,
-        `${errors.length} erreur(s) SQL dans la sortie ou les journaux de GLPI (première : ${errors[0].slice(0, 160)})`,
-      );
-    }
-    for (const c of comparison.checks.filter((x) => !x.ok)) problem(`${c.check}: ${c.detail}`, c.detailFr);
+    if (errors.length) problems.push(msg('result.plugin.sql-errors', { count: errors.length, first: errors[0].slice(0, 160) }));
+    // The comparison's details are given in both languages by the comparison itself.
+    const detail = (c: PluginComparison) => literal(c.detail, c.detailFr);
+    for (const c of comparison.checks.filter((x) => !x.ok)) problems.push(msg('result.plugin.check', { check: c.check, detail: detail(c) }));
     for (const w of comparison.warnings) ctx.log(`warning: ${w}`);
-    if (problems.length) return { status: 'failed', ...because({ en: problems.join('; '), fr: problemsFr.join(' ; ') }), evidence, ...base };
+    if (problems.length) return { status: 'failed', reason: msg('result.list', { items: problems }), evidence, ...base };
     return {
       status: 'passed',
-      ...because({
-        en: [`ocsinventoryng ${plugin.version} installed and active`, ...comparison.checks.map((c) => c.detail)].join('; '),
-        fr: [`ocsinventoryng ${plugin.version} installé et activé`, ...comparison.checks.map((c) => c.detailFr)].join(' ; '),
-      }),
+      reason: msg('result.list', { items: [msg('result.plugin.installed', { version: plugin.version }), ...comparison.checks.map(detail)] }),
       evidence,
       ...base,
     };
