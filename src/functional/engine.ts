@@ -8,6 +8,7 @@ import { execa } from 'execa';
 import type { Browser, BrowserContext, Cookie, Page, Response } from 'playwright-core';
 import type { AssertionResult, Scenario, ScenarioAssertion, ScenarioResult, ScenarioStep } from './types.ts';
 import { NoData, PROBES, type ProbeContext, type TempAccount } from './data.ts';
+import { literal, msg } from '../i18n/messages.ts';
 
 export interface AppHandle {
   baseUrl: string;
@@ -174,7 +175,8 @@ async function visibleText(page: Page): Promise<string> {
 
 async function check(a: ScenarioAssertion, page: Page, state: RunState, phpErrors: string[]): Promise<AssertionResult> {
   const assertion = describeAssertion(a);
-  const res = (ok: boolean, detail: string, detailFr: string): AssertionResult => ({ assertion, ok, detail, detailFr });
+  // The details are composed here in both languages, quoting what the page shows.
+  const res = (ok: boolean, detail: string, detailFr: string): AssertionResult => ({ assertion, ok, detail: literal(detail, detailFr) });
   if ('status' in a) return res(state.lastStatus === a.status, `HTTP ${state.lastStatus ?? 'no response'}`, `HTTP ${state.lastStatus ?? 'sans réponse'}`);
   if ('no_php_errors' in a) {
     return phpErrors.length ? res(false, `${phpErrors.length} PHP error(s): ${phpErrors[0]}`, `${phpErrors.length}${NB}erreur(s) PHP${NB}: ${phpErrors[0]}`) : res(true, 'none', 'aucune');
@@ -276,17 +278,16 @@ export async function runScenario(sc: Scenario, ctx: EngineContext): Promise<Sce
       }
     } catch (err) {
       if (err instanceof NoData) {
-        return { ...base, status: 'not-run', reason: `no data for this scenario: ${err.message}`, reasonFr: `pas de données pour ce scénario${NB}: ${err.message}`, durationMs: Date.now() - started };
+        return { ...base, status: 'not-run', reason: msg('functional.no-data', { error: err.message }), durationMs: Date.now() - started };
       }
       if (ctx.signal?.aborted) throw err;
       await page.screenshot({ path: path.join(ctx.outDir, shot), fullPage: true }).catch(() => undefined);
       const phpErrors = h.errorsSince(mark);
-      const msg = (err as Error).message.split('\n')[0];
+      const error = (err as Error).message.split('\n')[0];
       return {
         ...base,
         status: 'failed',
-        reason: `step "${current}" failed: ${msg}`,
-        reasonFr: `l’étape ${quoteFr(current)} a échoué${NB}: ${msg}`,
+        reason: msg('functional.step-failed', { step: current, error }),
         phpErrors,
         screenshot: shot,
         values: publicValues(state.vars),
@@ -299,8 +300,8 @@ export async function runScenario(sc: Scenario, ctx: EngineContext): Promise<Sce
     for (const a of sc.assert) {
       assertions.push(
         await check(a, page, state, phpErrors).catch((e: unknown) => {
-          const msg = (e as Error).message.split('\n')[0];
-          return { assertion: describeAssertion(a), ok: false, detail: msg, detailFr: msg };
+          const error = (e as Error).message.split('\n')[0];
+          return { assertion: describeAssertion(a), ok: false, detail: literal(error, error) };
         }),
       );
     }
@@ -309,8 +310,7 @@ export async function runScenario(sc: Scenario, ctx: EngineContext): Promise<Sce
     return {
       ...base,
       status: failedA.length ? 'failed' : 'passed',
-      reason: failedA.length ? failedA.map((x) => `${x.assertion}: ${x.detail}`).join('; ') : undefined,
-      reasonFr: failedA.length ? failedA.map((x) => `${x.assertion}${NB}: ${x.detailFr ?? x.detail}`).join(`${NB}; `) : undefined,
+      reason: failedA.length ? msg('functional.assertions-failed', { failed: failedA.map((x) => ({ assertion: x.assertion, detail: x.detail })) }) : undefined,
       phpErrors,
       assertions,
       screenshot: shot,

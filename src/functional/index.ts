@@ -30,6 +30,7 @@ import { runScenario, type AppHandle } from './engine.ts';
 import { glpiEnv, ocsConsoleRoot, serveGlpi, serveOcs, type ServedApp } from './sites.ts';
 import { OWNER_ENV, phpErrorLines } from './php-server.ts';
 import type { AppName, FunctionalResults, Scenario, ScenarioResult } from './types.ts';
+import { literal, msg as message, type Message } from '../i18n/messages.ts';
 
 export * from './types.ts';
 export { loadBook, BUILTIN_BOOK } from './book.ts';
@@ -69,7 +70,7 @@ export interface FunctionalStageOptions {
   commandForUser?: string;
 }
 
-function notRun(sc: Scenario, reason: string, reasonFr: string, command: string | undefined): ScenarioResult {
+function notRun(sc: Scenario, reason: Message, command: string | undefined): ScenarioResult {
   return {
     id: sc.id,
     title: sc.title,
@@ -78,7 +79,6 @@ function notRun(sc: Scenario, reason: string, reasonFr: string, command: string 
     expected: sc.expected,
     status: 'not-run',
     reason,
-    reasonFr,
     commandForUser: command,
     http: [],
     phpErrors: [],
@@ -201,7 +201,7 @@ export async function runFunctionalStage(o: FunctionalStageOptions): Promise<Fun
   for (const app of ['glpi', 'ocs'] as const) blockers[app] = global ?? appBlocker(app, o);
   for (const sc of book.scenarios) {
     const b = blockers[sc.app];
-    if (b) results.set(sc.id, notRun(sc, b.en, b.fr, command));
+    if (b) results.set(sc.id, notRun(sc, literal(b.en, b.fr), command));
   }
   const runnable = book.scenarios.filter((s) => !results.has(s.id));
 
@@ -225,7 +225,7 @@ export async function runFunctionalStage(o: FunctionalStageOptions): Promise<Fun
       const startFailed = (app: AppName, err: unknown) => {
         const msg = (err as Error).message.split('\n')[0];
         for (const sc of runnable.filter((s) => s.app === app)) {
-          results.set(sc.id, notRun(sc, `cannot serve ${app.toUpperCase()}: ${msg}`, `impossible de servir ${app.toUpperCase()} : ${msg}`, command));
+          results.set(sc.id, notRun(sc, message('functional.cannot-serve', { app, error: msg }), command));
         }
       };
       if (apps.has('glpi')) {
@@ -288,7 +288,7 @@ export async function runFunctionalStage(o: FunctionalStageOptions): Promise<Fun
           environment.chromium = browser.version();
         } catch (err) {
           const msg = (err as Error).message.split('\n')[0];
-          for (const sc of todo) results.set(sc.id, notRun(sc, `Chromium cannot start: ${msg}`, `Chromium ne démarre pas : ${msg}`, command));
+          for (const sc of todo) results.set(sc.id, notRun(sc, message('functional.no-chromium-start', { error: msg }), command));
         }
       }
       if (browser) {

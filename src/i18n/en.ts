@@ -170,4 +170,9 @@ export const en = {
   'result.ocs-php.snmp-table-missing': (p) => `SNMP type table ${p.table} does not exist: skipped`,
   'result.ocs-php.lastdate-added': (p) => `LASTDATE added to ${p.table}`,
   'result.ocs-php.nothing': () => 'nothing to change',
+  'functional.no-data': (p) => `no data for this scenario: ${p.error}`,
+  'functional.step-failed': (p) => `step "${p.step}" failed: ${p.error}`,
+  'functional.assertions-failed': (p, t) => p.failed.map((x) => `${x.assertion}: ${t(x.detail)}`).join('; '),
+  'functional.cannot-serve': (p) => `cannot serve ${p.app.toUpperCase()}: ${p.error}`,
+  'functional.no-chromium-start': (p) => `Chromium cannot start: ${p.error}`,
 } satisfies Catalog;

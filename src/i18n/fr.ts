@@ -7,6 +7,9 @@ import type { Catalog } from './messages.ts';
 /** "a, b et c": a French enumeration. */
 const frList = (xs: string[]) => (xs.length > 1 ? `${xs.slice(0, -1).join(', ')} et ${xs[xs.length - 1]}` : xs.join(''));
 
+/** A non-breaking space. */
+const NB = '\u00a0';
+
 /** A number of seconds with one decimal, French style (1,5). */
 const secondsFr = (ms: number) => (ms / 1000).toFixed(1).replace('.', ',');
 
@@ -210,4 +213,10 @@ export const fr = {
   'result.ocs-php.snmp-table-missing': (p) => `la table de type SNMP ${p.table} n’existe pas : ignorée`,
   'result.ocs-php.lastdate-added': (p) => `colonne LASTDATE ajoutée à ${p.table}`,
   'result.ocs-php.nothing': () => 'rien à modifier',
+  // The functional stage's texts use non-breaking spaces before « : ; » and inside « ».
+  'functional.no-data': (p) => `pas de données pour ce scénario${NB}: ${p.error}`,
+  'functional.step-failed': (p) => `l’étape «${NB}${p.step.length > 120 ? `${p.step.slice(0, 120)}…` : p.step}${NB}» a échoué${NB}: ${p.error}`,
+  'functional.assertions-failed': (p, t) => p.failed.map((x) => `${x.assertion}${NB}: ${t(x.detail)}`).join(`${NB}; `),
+  'functional.cannot-serve': (p) => `impossible de servir ${p.app.toUpperCase()} : ${p.error}`,
+  'functional.no-chromium-start': (p) => `Chromium ne démarre pas : ${p.error}`,
 } satisfies Catalog;

@@ -160,6 +160,12 @@ export interface MessageParams {
   'result.ocs-php.snmp-table-missing': { table: string };
   'result.ocs-php.lastdate-added': { table: string };
   'result.ocs-php.nothing': NoParams;
+  // --- functional tests: why a scenario failed or did not run
+  'functional.no-data': { error: string };
+  'functional.step-failed': { step: string; error: string };
+  'functional.assertions-failed': { failed: Array<{ assertion: string; detail: Message }> };
+  'functional.cannot-serve': { app: string; error: string };
+  'functional.no-chromium-start': { error: string };
   'result.plugin.no-dist': { version: string };
   'result.plugin.exit': { command: string; exitCode: number };
   'result.plugin.no-row': NoParams;
