@@ -30,7 +30,7 @@ import { runScenario, type AppHandle } from './engine.ts';
 import { glpiEnv, ocsConsoleRoot, serveGlpi, serveOcs, type ServedApp } from './sites.ts';
 import { OWNER_ENV, phpErrorLines } from './php-server.ts';
 import type { AppName, FunctionalResults, Scenario, ScenarioResult } from './types.ts';
-import { literal, msg as message, type Message } from '../i18n/messages.ts';
+import { msg as message, type Message } from '../i18n/messages.ts';
 
 export * from './types.ts';
 export { loadBook, BUILTIN_BOOK } from './book.ts';
@@ -109,29 +109,22 @@ export function functionalCommand(o: Pick<FunctionalStageOptions, 'runDir' | 'gl
   return parts.map((p) => (/^[\w@%+=:,./-]+$/.test(p) ? p : shellQuote(p))).join(' ');
 }
 
-interface Blocker {
-  en: string;
-  fr: string;
-}
+/** Why scenarios cannot run here. */
+type Blocker = Message;
 
 /** Why an app's scenarios cannot run here, or undefined. */
 function appBlocker(app: AppName, o: FunctionalStageOptions): Blocker | undefined {
   if (app === 'glpi') {
-    if (!o.glpiDist) return { en: 'no GLPI distribution (--glpi-dist)', fr: 'aucune distribution GLPI (--glpi-dist)' };
-    if (!o.glpiDist.hasVendor)
-      return { en: `the GLPI tree ${o.glpiDist.dir} has no vendor/ (not a release archive)`, fr: `l’arborescence GLPI ${o.glpiDist.dir} n’a pas de vendor/ (ce n’est pas une archive de publication)` };
-    if (!fs.existsSync(path.join(o.glpiDist.dir, 'public', 'index.php')))
-      return {
-        en: `the GLPI tree ${o.glpiDist.dir} has no public/index.php (GLPI ≥ 10.0.7 is served through it)`,
-        fr: `l’arborescence GLPI ${o.glpiDist.dir} n’a pas de public/index.php (GLPI ≥ 10.0.7 est servi par lui)`,
-      };
-    if (!o.glpiDb) return { en: 'no GLPI database in this run', fr: 'pas de base GLPI dans cette répétition' };
+    if (!o.glpiDist) return message('functional.no-glpi-dist', {});
+    if (!o.glpiDist.hasVendor) return message('functional.glpi-no-vendor', { dir: o.glpiDist.dir });
+    if (!fs.existsSync(path.join(o.glpiDist.dir, 'public', 'index.php'))) return message('functional.glpi-no-public', { dir: o.glpiDist.dir });
+    if (!o.glpiDb) return message('functional.no-glpi-db', {});
     return undefined;
   }
-  if (!o.ocsDist) return { en: 'no OCS distribution (--ocs-dist)', fr: 'aucune distribution OCS (--ocs-dist)' };
+  if (!o.ocsDist) return message('functional.no-ocs-dist', {});
   const c = ocsConsoleRoot(o.ocsDist);
-  if (!c.root) return { en: c.problem!, fr: `la console OCS ne peut pas être servie : ${c.problem}` };
-  if (!o.ocsDb) return { en: 'no OCS database in this run', fr: 'pas de base OCS dans cette répétition' };
+  if (!c.root) return message('functional.ocs-not-servable', { problem: String(c.problem) });
+  if (!o.ocsDb) return message('functional.no-ocs-db', {});
   return undefined;
 }
 
@@ -157,11 +150,11 @@ function errorsAfter(app: ServedApp, m: { server: number; logs: Map<string, numb
   return out;
 }
 
-async function loadPlaywright(): Promise<typeof import('playwright-core') | Blocker> {
+async function loadPlaywright(): Promise<{ pw: typeof import('playwright-core') } | { blocker: Blocker }> {
   try {
-    return await import('playwright-core');
+    return { pw: await import('playwright-core') };
   } catch {
-    return { en: 'the playwright-core package is not installed (npm ci)', fr: 'le paquet playwright-core n’est pas installé (npm ci)' };
+    return { blocker: message('functional.no-playwright', {}) };
   }
 }
 
@@ -191,17 +184,17 @@ export async function runFunctionalStage(o: FunctionalStageOptions): Promise<Fun
   try {
     environment.php = (await probePhp(php)).version;
   } catch {
-    global = { en: `PHP "${php}" cannot run (--php)`, fr: `PHP « ${php} » ne peut pas s’exécuter (--php)` };
+    global = message('functional.php-cannot-run', { php });
   }
-  if (!global && !exists(chromiumPath))
-    global = { en: `no Chromium at ${chromiumPath} (--chromium; Debian: apt-get install chromium)`, fr: `pas de Chromium en ${chromiumPath} (--chromium ; Debian : apt-get install chromium)` };
-  const pw = global ? undefined : await loadPlaywright();
-  if (pw && 'en' in pw) global = pw;
+  if (!global && !exists(chromiumPath)) global = message('functional.no-chromium', { path: chromiumPath });
+  const loaded = global ? undefined : await loadPlaywright();
+  if (loaded && 'blocker' in loaded) global = loaded.blocker;
+  const pw = loaded && 'pw' in loaded ? loaded.pw : undefined;
   const blockers: Partial<Record<AppName, Blocker>> = {};
   for (const app of ['glpi', 'ocs'] as const) blockers[app] = global ?? appBlocker(app, o);
   for (const sc of book.scenarios) {
     const b = blockers[sc.app];
-    if (b) results.set(sc.id, notRun(sc, literal(b.en, b.fr), command));
+    if (b) results.set(sc.id, notRun(sc, b, command));
   }
   const runnable = book.scenarios.filter((s) => !results.has(s.id));
 
@@ -216,7 +209,7 @@ export async function runFunctionalStage(o: FunctionalStageOptions): Promise<Fun
   const onAbort = () => void browser?.close().catch(() => undefined);
   o.signal?.addEventListener('abort', onAbort, { once: true });
   try {
-    if (runnable.length && pw && !('en' in pw)) {
+    if (runnable.length && pw) {
       const target = (o.glpiDb ?? o.ocsDb)!;
       conn = await connect(target.dsn, { extra: { multipleStatements: false, charset: 'utf8mb4' }, promptOnDenied: false });
       // Temporary accounts and the OCS server definition are written: only on a marked test instance.

@@ -219,4 +219,15 @@ export const fr = {
   'functional.assertions-failed': (p, t) => p.failed.map((x) => `${x.assertion}${NB}: ${t(x.detail)}`).join(`${NB}; `),
   'functional.cannot-serve': (p) => `impossible de servir ${p.app.toUpperCase()} : ${p.error}`,
   'functional.no-chromium-start': (p) => `Chromium ne démarre pas : ${p.error}`,
+  'functional.no-glpi-dist': () => 'aucune distribution GLPI (--glpi-dist)',
+  'functional.glpi-no-vendor': (p) => `l’arborescence GLPI ${p.dir} n’a pas de vendor/ (ce n’est pas une archive de publication)`,
+  'functional.glpi-no-public': (p) => `l’arborescence GLPI ${p.dir} n’a pas de public/index.php (GLPI ≥ 10.0.7 est servi par lui)`,
+  'functional.no-glpi-db': () => 'pas de base GLPI dans cette répétition',
+  'functional.no-ocs-dist': () => 'aucune distribution OCS (--ocs-dist)',
+  // The problem (src/distributions) is an English diagnostic: quoted as is.
+  'functional.ocs-not-servable': (p) => `la console OCS ne peut pas être servie : ${p.problem}`,
+  'functional.no-ocs-db': () => 'pas de base OCS dans cette répétition',
+  'functional.no-playwright': () => 'le paquet playwright-core n’est pas installé (npm ci)',
+  'functional.php-cannot-run': (p) => `PHP « ${p.php} » ne peut pas s’exécuter (--php)`,
+  'functional.no-chromium': (p) => `pas de Chromium en ${p.path} (--chromium ; Debian : apt-get install chromium)`,
 } satisfies Catalog;

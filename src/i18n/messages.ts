@@ -166,6 +166,16 @@ export interface MessageParams {
   'functional.assertions-failed': { failed: Array<{ assertion: string; detail: Message }> };
   'functional.cannot-serve': { app: string; error: string };
   'functional.no-chromium-start': { error: string };
+  'functional.no-glpi-dist': NoParams;
+  'functional.glpi-no-vendor': { dir: string };
+  'functional.glpi-no-public': { dir: string };
+  'functional.no-glpi-db': NoParams;
+  'functional.no-ocs-dist': NoParams;
+  'functional.ocs-not-servable': { problem: string };
+  'functional.no-ocs-db': NoParams;
+  'functional.no-playwright': NoParams;
+  'functional.php-cannot-run': { php: string };
+  'functional.no-chromium': { path: string };
   'result.plugin.no-dist': { version: string };
   'result.plugin.exit': { command: string; exitCode: number };
   'result.plugin.no-row': NoParams;
