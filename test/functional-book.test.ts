@@ -16,7 +16,8 @@ import type { FunctionalResults } from '../src/functional/types.ts';
 import { typographyFaults } from './helpers/french.ts';
 import { lintMarkdown } from './report-fixture.ts';
 import { en } from './helpers/reason.ts';
-import { literal } from '../src/i18n/messages.ts';
+import { literal, msg } from '../src/i18n/messages.ts';
+import { render } from '../src/i18n/render.ts';
 
 function tmp(): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), 'gou-fn-book-'));
@@ -77,7 +78,9 @@ describe('exact text', () => {
   it('finds double-encoded sequences and quotes them', () => {
     expect(doubleEncodedSequences('Imprimante HS â€” rÃ©seau')).toEqual(['â€”', 'Ã©']);
     expect(doubleEncodedSequences('Imprimante HS — réseau, Hélène, Ærø, naïve')).toEqual([]);
-    expect(firstDifference('rÃ©seau', 'réseau')).toBe('at character 2: page "rÃ©seau", database "réseau"');
+    const d = msg('functional.differs', firstDifference('rÃ©seau', 'réseau'));
+    expect(render(d, 'en')).toBe('differs from the database at character 2: page "rÃ©seau", database "réseau"');
+    expect(render(d, 'fr')).toBe('diffère de la base au caractère 2\u00a0: page «\u00a0rÃ©seau\u00a0», base «\u00a0réseau\u00a0»');
   });
 
   it('fills placeholders and refuses unknown ones', () => {

@@ -1,6 +1,9 @@
 /** English texts of the messages (CLI output, JSON readers, `--lang en` documents). Same ids as fr.ts: see messages.ts. */
 import type { Catalog } from './messages.ts';
 
+/** A text quoted from a page, cut at 120 characters. */
+const quote = (s: string, max = 120) => `"${s.length > max ? `${s.slice(0, max)}…` : s}"`;
+
 export const en = {
   // --- plan notes
   'plan.glpi-target-ignored': (p) => `--glpi-target ${p.target} ignored: no GLPI database was given.`,
@@ -185,4 +188,20 @@ export const en = {
   'functional.no-playwright': () => 'the playwright-core package is not installed (npm ci)',
   'functional.php-cannot-run': (p) => `PHP "${p.php}" cannot run (--php)`,
   'functional.no-chromium': (p) => `no Chromium at ${p.path} (--chromium; Debian: apt-get install chromium)`,
+  'functional.http': (p) => `HTTP ${p.status ?? 'no response'}`,
+  'functional.php-errors': (p) => `${p.count} PHP error(s): ${p.first}`,
+  'functional.none': () => 'none',
+  'functional.no-console-step': () => 'no console step ran',
+  'functional.console-exit': (p) => `exit code ${p.exitCode}${p.last ? `: ${p.last}` : ''}`,
+  'functional.element': (p) => (p.found ? 'present' : 'absent'),
+  'functional.found': (p) => `found ${quote(p.text)}`,
+  'functional.not-on-page': (p) => `${quote(p.text)} not on the page`,
+  'functional.no-match': (p) => `/${p.source}/ does not match the page`,
+  'functional.selector-absent': (p) => `${p.selector} absent`,
+  'functional.unknown-assertion': () => 'unknown assertion',
+  'functional.assertion-error': (p) => p.error,
+  'functional.double-encoded': (p) =>
+    `double-encoded characters shown: ${p.bad.map((b) => `« ${b} »`).join(', ')} in ${quote(p.shown)}${p.equal ? ' (the database holds the same bytes: the text was double-encoded before the upgrade and nothing repaired it)' : ''}`,
+  'functional.differs': (p) => `differs from the database at character ${p.at}: page ${quote(p.page)}, database ${quote(p.database)}`,
+  'functional.identical': (p) => `identical to the database (${p.bytes} bytes): ${quote(p.text)}`,
 } satisfies Catalog;

@@ -10,6 +10,9 @@ const frList = (xs: string[]) => (xs.length > 1 ? `${xs.slice(0, -1).join(', ')}
 /** A non-breaking space. */
 const NB = '\u00a0';
 
+/** A text quoted from a page, « between guillemets », cut at 120 characters. */
+const quoteFr = (s: string, max = 120) => `«${NB}${s.length > max ? `${s.slice(0, max)}…` : s}${NB}»`;
+
 /** A number of seconds with one decimal, French style (1,5). */
 const secondsFr = (ms: number) => (ms / 1000).toFixed(1).replace('.', ',');
 
@@ -215,7 +218,7 @@ export const fr = {
   'result.ocs-php.nothing': () => 'rien à modifier',
   // The functional stage's texts use non-breaking spaces before « : ; » and inside « ».
   'functional.no-data': (p) => `pas de données pour ce scénario${NB}: ${p.error}`,
-  'functional.step-failed': (p) => `l’étape «${NB}${p.step.length > 120 ? `${p.step.slice(0, 120)}…` : p.step}${NB}» a échoué${NB}: ${p.error}`,
+  'functional.step-failed': (p) => `l’étape ${quoteFr(p.step)} a échoué${NB}: ${p.error}`,
   'functional.assertions-failed': (p, t) => p.failed.map((x) => `${x.assertion}${NB}: ${t(x.detail)}`).join(`${NB}; `),
   'functional.cannot-serve': (p) => `impossible de servir ${p.app.toUpperCase()} : ${p.error}`,
   'functional.no-chromium-start': (p) => `Chromium ne démarre pas : ${p.error}`,
@@ -230,4 +233,20 @@ export const fr = {
   'functional.no-playwright': () => 'le paquet playwright-core n’est pas installé (npm ci)',
   'functional.php-cannot-run': (p) => `PHP « ${p.php} » ne peut pas s’exécuter (--php)`,
   'functional.no-chromium': (p) => `pas de Chromium en ${p.path} (--chromium ; Debian : apt-get install chromium)`,
+  'functional.http': (p) => `HTTP ${p.status ?? 'sans réponse'}`,
+  'functional.php-errors': (p) => `${p.count}${NB}erreur(s) PHP${NB}: ${p.first}`,
+  'functional.none': () => 'aucune',
+  'functional.no-console-step': () => 'aucune commande de console exécutée',
+  'functional.console-exit': (p) => `code de sortie ${p.exitCode}${p.last ? `${NB}: ${p.last}` : ''}`,
+  'functional.element': (p) => (p.found ? 'présent' : 'absent'),
+  'functional.found': (p) => `trouvé${NB}: ${quoteFr(p.text)}`,
+  'functional.not-on-page': (p) => `${quoteFr(p.text)} absent de la page`,
+  'functional.no-match': (p) => `l’expression /${p.source}/ ne correspond pas à la page`,
+  'functional.selector-absent': (p) => `${p.selector} absent`,
+  'functional.unknown-assertion': () => 'assertion inconnue',
+  'functional.assertion-error': (p) => p.error,
+  'functional.double-encoded': (p) =>
+    `caractères doublement encodés affichés${NB}: ${p.bad.map((b) => quoteFr(b)).join(', ')} dans ${quoteFr(p.shown)}${p.equal ? ` (la base contient les mêmes octets${NB}: le texte était doublement encodé avant la mise à niveau et rien ne l’a réparé)` : ''}`,
+  'functional.differs': (p) => `diffère de la base au caractère ${p.at}${NB}: page ${quoteFr(p.page)}, base ${quoteFr(p.database)}`,
+  'functional.identical': (p) => `identique à la base (${p.bytes}${NB}octets)${NB}: ${quoteFr(p.text)}`,
 } satisfies Catalog;

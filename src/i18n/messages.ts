@@ -176,6 +176,22 @@ export interface MessageParams {
   'functional.no-playwright': NoParams;
   'functional.php-cannot-run': { php: string };
   'functional.no-chromium': { path: string };
+  // --- functional tests: assertion details (texts quoted from the page are cut at 120 characters when shown)
+  'functional.http': { status: number | null };
+  'functional.php-errors': { count: number; first: string };
+  'functional.none': NoParams;
+  'functional.no-console-step': NoParams;
+  'functional.console-exit': { exitCode: number; last: string };
+  'functional.element': { found: boolean };
+  'functional.found': { text: string };
+  'functional.not-on-page': { text: string };
+  'functional.no-match': { source: string };
+  'functional.selector-absent': { selector: string };
+  'functional.unknown-assertion': NoParams;
+  'functional.assertion-error': { error: string };
+  'functional.double-encoded': { bad: string[]; shown: string; equal: boolean };
+  'functional.differs': { at: number; page: string; database: string };
+  'functional.identical': { bytes: number; text: string };
   'result.plugin.no-dist': { version: string };
   'result.plugin.exit': { command: string; exitCode: number };
   'result.plugin.no-row': NoParams;
