@@ -286,7 +286,7 @@ describe('step reasons in English and in French', () => {
     expect(typographyFaults(fr(r)!), `${label}: ${fr(r)}`).toEqual([]);
   };
 
-  it('corrective migrations, steps without their database, distribution or executor, and dry runs all carry reasonFr', async () => {
+  it('corrective migrations, steps without their database, distribution or executor, and dry runs all carry a French reason', async () => {
     const runDir = fs.mkdtempSync(path.join(os.tmpdir(), 'gou-reasons-'));
     try {
       const db = await server.freshDatabase('reasons');
