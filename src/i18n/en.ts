@@ -204,4 +204,9 @@ export const en = {
     `double-encoded characters shown: ${p.bad.map((b) => `« ${b} »`).join(', ')} in ${quote(p.shown)}${p.equal ? ' (the database holds the same bytes: the text was double-encoded before the upgrade and nothing repaired it)' : ''}`,
   'functional.differs': (p) => `differs from the database at character ${p.at}: page ${quote(p.page)}, database ${quote(p.database)}`,
   'functional.identical': (p) => `identical to the database (${p.bytes} bytes): ${quote(p.text)}`,
+  'result.plugin.links': (p) => `${p.before} link(s) before, ${p.after} after${p.missing.length ? `, missing: ${p.missing.slice(0, 5).join(', ')}` : ''}`,
+  'result.plugin.servers': (p) => `${p.before} OCS server(s) before, ${p.after} after (id, host, database, user compared)`,
+  'result.plugin.count': (p) => `${p.before} ${p.table === 'registrykeys' ? 'registry keys' : 'admin-info links'} before, ${p.after} after`,
+  'result.plugin.rules': (p) => `${p.before} OCS import rule(s) before${p.missing.length ? `, missing after: ${p.missing.join(', ')}` : ', all present after'}`,
+  'result.plugin.cron': (p) => `ocsng task state ${p.before} before, ${p.after ?? 'missing'} after`,
 } satisfies Catalog;

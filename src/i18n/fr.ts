@@ -249,4 +249,9 @@ export const fr = {
     `caractères doublement encodés affichés${NB}: ${p.bad.map((b) => quoteFr(b)).join(', ')} dans ${quoteFr(p.shown)}${p.equal ? ` (la base contient les mêmes octets${NB}: le texte était doublement encodé avant la mise à niveau et rien ne l’a réparé)` : ''}`,
   'functional.differs': (p) => `diffère de la base au caractère ${p.at}${NB}: page ${quoteFr(p.page)}, base ${quoteFr(p.database)}`,
   'functional.identical': (p) => `identique à la base (${p.bytes}${NB}octets)${NB}: ${quoteFr(p.text)}`,
+  'result.plugin.links': (p) => `${p.before} lien(s) avant, ${p.after} après${p.missing.length ? `, manquants : ${p.missing.slice(0, 5).join(', ')}` : ''}`,
+  'result.plugin.servers': (p) => `${p.before} serveur(s) OCS avant, ${p.after} après (identifiant, hôte, base et utilisateur comparés)`,
+  'result.plugin.count': (p) => `${p.before} ${p.table === 'registrykeys' ? 'clé(s) de registre' : 'correspondance(s) de champs administratifs'} avant, ${p.after} après`,
+  'result.plugin.rules': (p) => `${p.before} règle(s) d’import OCS avant${p.missing.length ? `, manquantes après : ${p.missing.join(', ')}` : ', toutes présentes après'}`,
+  'result.plugin.cron': (p) => `état de la tâche ocsng : ${p.before} avant, ${p.after ?? 'tâche absente'} après`,
 } satisfies Catalog;

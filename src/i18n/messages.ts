@@ -199,6 +199,11 @@ export interface MessageParams {
   'result.plugin.sql-errors': { count: number; first: string };
   'result.plugin.check': { check: string; detail: Message };
   'result.plugin.installed': { version: string };
+  'result.plugin.links': { before: number; after: number; missing: string[] };
+  'result.plugin.servers': { before: number; after: number };
+  'result.plugin.count': { table: 'registrykeys' | 'ocsadmininfoslinks'; before: number; after: number };
+  'result.plugin.rules': { before: number; missing: string[] };
+  'result.plugin.cron': { before: string; after?: string };
 }
 
 export type MessageId = keyof MessageParams;
