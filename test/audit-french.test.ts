@@ -8,7 +8,7 @@
 import { describe, expect, it } from 'vitest';
 import { CHECKS, renderFindings } from '../src/audit/index.ts';
 import type { FindingsFile } from '../src/audit/index.ts';
-import { LATER_UNIQUE_KEYS } from '../src/audit/checks/glpi.ts';
+import { addedIn, LATER_UNIQUE_KEYS } from '../src/audit/checks/glpi.ts';
 import { coreOnlyMigration } from '../src/audit/checks/interconnection.ts';
 import type { LinkTables } from '../src/audit/context.ts';
 import { NO_CONNECTOR_TABLES, NO_OCS_SERVER, OCS_GUI_VERSION_UNKNOWN } from '../src/audit/context.ts';
@@ -88,8 +88,8 @@ describe('French texts of the audit and the corrective migrations', () => {
     expect(migrations.length).toBeGreaterThan(10);
     expect(texts.length).toBe(CHECKS.length + CHECKS.filter((c) => c.remedy.manual).length + 3 + migrations.length + 3);
     // The unique keys whose French wording differs from the English one are in the titles walked here.
-    for (const k of LATER_UNIQUE_KEYS.filter((x) => x.addedInFr)) {
-      expect(texts.find(([where]) => where === `${k.id} title`)?.[1]).toContain(k.addedInFr);
+    for (const k of LATER_UNIQUE_KEYS.filter((x) => typeof x.addedIn !== 'string')) {
+      expect(texts.find(([where]) => where === `${k.id} title`)?.[1]).toContain(addedIn(k, 'fr'));
     }
   });
 

@@ -11,6 +11,8 @@ import path from 'node:path';
 import YAML from 'yaml';
 import { runCli } from './helpers/cli.ts';
 import { distSkipReason, glpiDist, phpCommand, pluginDist } from './helpers/dist.ts';
+import { en } from './helpers/reason.ts';
+import type { Message } from '../src/i18n/messages.ts';
 
 const SKIP = distSkipReason({ glpi: true, plugin: '2.0.5', php: true });
 let work: string;
@@ -30,12 +32,12 @@ describe('demo with the real GLPI 10.0.19 and ocsinventoryng 2.0.5', () => {
       const r = await runCli(['demo', '-o', out, '--lang', 'en', '--no-ocs-fetch', '--glpi-dist', glpiDist()!, '--plugin-dist', pluginDist('2.0.5')!, '--php', phpCommand()], { timeoutMs: 1_800_000 });
       expect(r.exitCode, r.stderr.slice(-3000)).toBe(0);
       expect(r.stderr).toMatch(/plan: GLPI target 10\.0\.19, the newest release among the given GLPI distributions/);
-      const run = YAML.parse(fs.readFileSync(path.join(out, 'run', 'run.yaml'), 'utf8')) as { steps: Array<{ stepId: string; status: string; reason?: string; versionAfter?: string }> };
+      const run = YAML.parse(fs.readFileSync(path.join(out, 'run', 'run.yaml'), 'utf8')) as { steps: Array<{ stepId: string; status: string; reason?: Message; versionAfter?: string }> };
       const step = (id: string) => run.steps.find((s) => s.stepId === id);
       expect(step('glpi-10.0.19-db-update'), JSON.stringify(run.steps.map((s) => s.stepId))).toMatchObject({ status: 'passed', versionAfter: '10.0.19' });
       expect(step('connector-plugin-2.0.5')).toMatchObject({ status: 'passed', versionAfter: '2.0.5' });
       const glpiSteps = run.steps.filter((s) => s.stepId.startsWith('glpi-') || s.stepId.startsWith('connector-'));
-      expect(glpiSteps.filter((s) => s.status !== 'passed').map((s) => `${s.stepId}: ${s.status} ${s.reason}`)).toEqual([]);
+      expect(glpiSteps.filter((s) => s.status !== 'passed').map((s) => `${s.stepId}: ${s.status} ${en(s)}`)).toEqual([]);
       // What ran, in the test log.
       console.log(`demo on the bundled fixture: ${glpiSteps.map((s) => `${s.stepId} ${s.status}`).join(', ')}`);
     },

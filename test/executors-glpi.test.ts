@@ -26,6 +26,7 @@ import { configDbPhp, rawurlencode, readConfigFlags } from '../src/rehearse/exec
 import type { ExecutorContext } from '../src/rehearse/executors/types.ts';
 import type { PlanStep, StepRunner } from '../src/plan/plan-types.ts';
 import { literal } from '../src/i18n/messages.ts';
+import { en } from './helpers/reason.ts';
 
 const GLPI_DIST = glpiDist();
 const PLUGIN_DIST = pluginDist('2.0.5');
@@ -165,7 +166,7 @@ describe('glpi-console executor error handling (FAKE php)', () => {
       ctx(await wide083('nodist'), [], fakePhp('8.2.0'), 'nodist'),
     );
     expect(r.status).toBe('not-run');
-    expect(r.reason).toMatch(/--glpi-dist/);
+    expect(en(r)).toMatch(/--glpi-dist/);
     expect(r.commandForUser).toMatch(/^cd \/path\/to\/glpi-10\.0\.19 && \S+ bin\/console db:update --no-telemetry -n --no-ansi$/);
   });
 
@@ -182,11 +183,11 @@ describe('glpi-console executor error handling (FAKE php)', () => {
     const step = glpiStep({ kind: 'glpi-console', release: '10.0.19', command: 'db:update', args: [] }, '>=7.4.0 <8.5.0');
     const missing = await glpiConsoleExecutor.execute(step as never, ctx(db, [tree], path.join(work, 'no-such-php'), 'nophp'));
     expect(missing.status).toBe('not-run');
-    expect(missing.reason).toMatch(/PHP binary .* cannot run/);
+    expect(en(missing)).toMatch(/PHP binary .* cannot run/);
     expect(missing.commandForUser).toContain(`cd ${tree.dir} && `);
     const tooNew = await glpiConsoleExecutor.execute(step as never, ctx(db, [tree], fakePhp('8.5.1'), 'nophp2'));
     expect(tooNew.status).toBe('not-run');
-    expect(tooNew.reason).toMatch(/PHP 8\.5\.1 .*outside the range/);
+    expect(en(tooNew)).toMatch(/PHP 8\.5\.1 .*outside the range/);
   });
 
   it('db:update exiting 0 without updating is a failure (version rows read back); the password never reaches argv and is blanked afterwards', async () => {
@@ -195,7 +196,7 @@ describe('glpi-console executor error handling (FAKE php)', () => {
     const c = ctx(db, [tree], fakePhp('8.2.0'), 'lies');
     const r = await glpiConsoleExecutor.execute(glpiStep({ kind: 'glpi-console', release: '10.0.19', command: 'db:update', args: [] }, '>=7.4.0 <8.5.0') as never, c);
     expect(r.status).toBe('failed');
-    expect(r.reason).toMatch(/exited 0 but the version rows read 0\.83\.8, expected 10\.0\.19 \(the updater refused to run\)/);
+    expect(en(r)).toMatch(/exited 0 but the version rows read 0\.83\.8, expected 10\.0\.19 \(the updater refused to run\)/);
     expect(r.versionBefore).toBe('0.83.8');
     const argv = fs.readFileSync(path.join(work, 'fake-argv'), 'utf8');
     expect(argv.trim()).toBe('bin/console db:update -n --no-ansi --lang=en_GB');
@@ -219,7 +220,7 @@ describe('glpi-console executor error handling (FAKE php)', () => {
       ctx(db, [tree], fakePhp('8.2.0'), 'check'),
     );
     expect(check.status).toBe('failed');
-    expect(check.reason).toMatch(/schema differences found/);
+    expect(en(check)).toMatch(/schema differences found/);
     const mig = await glpiConsoleExecutor.execute(
       glpiStep({ kind: 'glpi-console', release: '10.0.19', command: 'migration:dynamic_row_format', args: [] }) as never,
       ctx(db, [tree], fakePhp('8.2.0'), 'check'),
@@ -233,7 +234,7 @@ describe('glpi-console executor error handling (FAKE php)', () => {
       ctx(await wide083('noplugin'), [], fakePhp('8.2.0'), 'noplugin'),
     );
     expect(r.status).toBe('not-run');
-    expect(r.reason).toMatch(/--plugin-dist/);
+    expect(en(r)).toMatch(/--plugin-dist/);
     expect(r.commandForUser).toMatch(/plugin:install --username=glpi ocsinventoryng -n --no-ansi .*plugin:activate ocsinventoryng/);
   });
 });
@@ -271,7 +272,7 @@ describe('real GLPI console (GLPI 10.0.19 + ocsinventoryng 2.0.5)', () => {
       const run = async (command: string, args: string[] = []) => glpiConsoleExecutor.execute(glpiStep({ kind: 'glpi-console', release: dist.version, command, args }, '>=7.4.0 <8.5.0') as never, c);
       expect((await run('db:check_schema_integrity')).status).toBe('passed');
       const update = await run('db:update', ['--no-telemetry']);
-      expect(update.reason).toMatch(/→/);
+      expect(en(update)).toMatch(/→/);
       expect(update).toMatchObject({ status: 'passed', versionBefore: '0.83.8', versionAfter: dist.version });
       expect((await run('db:check_schema_integrity')).status).toBe('passed');
       expect(fs.existsSync(path.join(c.privateDir as string, 'glpi', 'config', 'glpicrypt.key'))).toBe(true);
@@ -284,7 +285,7 @@ describe('real GLPI console (GLPI 10.0.19 + ocsinventoryng 2.0.5)', () => {
         { ...glpiStep({ kind: 'plugin-install', pluginVersion: plugin.version, glpiRelease: dist.version }, '>=7.4.0 <8.5.0'), product: 'connector' } as never,
         { ...c, dists: { glpi: [dist], plugin: [plugin] }, evidenceDir: path.join(c.runDir, 'evidence', 'plugin') },
       );
-      expect(r.reason).toMatch(/links/);
+      expect(en(r)).toMatch(/links/);
       expect(r.status).toBe('passed');
       expect(r.versionAfter).toBe(plugin.version);
       const checks = r.details?.checks as Array<{ check: string; ok: boolean }>;

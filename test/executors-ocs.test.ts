@@ -25,6 +25,7 @@ import type { ExecutorContext, ExecutorResult, StatementError } from '../src/reh
 import type { PlanStep, StepRunner } from '../src/plan/plan-types.ts';
 import { englishIn, typographyFaults } from './helpers/french.ts';
 import { literal } from '../src/i18n/messages.ts';
+import { en, fr } from './helpers/reason.ts';
 
 const OCS21 = sharedPath('reference', 'ocs', 'ocsbase_new-2.1.sql');
 const REF_OCS = sharedPath('reference', 'ocs');
@@ -109,12 +110,12 @@ async function chain(db: string, dists: OcsDistribution[], to: number, before?: 
  * typography once the server's own messages (quoted as is) are taken out, and not the English text.
  */
 function expectFrenchReason(r: ExecutorResult, label = ''): void {
-  if (r.reason === undefined) return;
-  expect(r.reasonFr, `${label} ${r.reason}`).toEqual(expect.any(String));
-  expect(r.reasonFr, label).not.toBe(r.reason);
-  const prose = (r.errors ?? []).reduce((t, e) => t.split(e.message).join(' '), r.reasonFr!);
-  expect(englishIn(prose), `${label} ${r.reasonFr}`).toEqual([]);
-  expect(typographyFaults(prose), `${label} ${r.reasonFr}`).toEqual([]);
+  if (en(r) === undefined) return;
+  expect(fr(r), `${label} ${en(r)}`).toEqual(expect.any(String));
+  expect(fr(r), label).not.toBe(en(r));
+  const prose = (r.errors ?? []).reduce((t, e) => t.split(e.message).join(' '), fr(r)!);
+  expect(englishIn(prose), `${label} ${fr(r)}`).toEqual([]);
+  expect(typographyFaults(prose), `${label} ${fr(r)}`).toEqual([]);
 }
 
 function summarise(results: ChainResult['results']): ChainResult {
@@ -194,12 +195,12 @@ describe('OCS 2.1 → 2.11.1 with Debian’s files and the tool’s own bridge',
       expect(c.results.at(-1)?.r.versionAfter).toBe('7069');
       // Each of the 64 results (bridge and every update file) has a reason and its French twin.
       for (const { v, r } of c.results) {
-        expect(r.reason, String(v)).toBeDefined();
+        expect(en(r), String(v)).toBeDefined();
         expectFrenchReason(r, String(v));
       }
     }
-    expect(withData.results[0].r.reasonFr).toMatch(/^schéma de passage de l’outil, \d+ instructions : \d+ réussies, \d+ erreurs? attendues? \(déjà appliquées?\), 0 en échec$/);
-    expect(withData.results.find((x) => x.v === 7009)?.r.reasonFr).toMatch(/^\d+ instructions : \d+ réussies, [1-9]\d* erreurs? attendues? \(déjà appliquées?\), 0 en échec$/);
+    expect(fr(withData.results[0].r)).toMatch(/^schéma de passage de l’outil, \d+ instructions : \d+ réussies, \d+ erreurs? attendues? \(déjà appliquées?\), 0 en échec$/);
+    expect(fr(withData.results.find((x) => x.v === 7009)?.r)).toMatch(/^\d+ instructions : \d+ réussies, [1-9]\d* erreurs? attendues? \(déjà appliquées?\), 0 en échec$/);
     expect(withData.results[0].r.details?.source).toBe('tool');
     expect(withData.expected).toEqual(pristine.expected);
     // The repeated renames of 7069 and the already-present rows of 7009 are "already applied", not failures.
@@ -237,8 +238,8 @@ describe('OCS 2.1 → 2.11.1 with Debian’s files and the tool’s own bridge',
       expect(r.versionAfter).toBe('7006');
       expect(r.statements).toMatchObject({ ok: 0, failed: 1 });
       expect(r.errors?.[0]).toMatchObject({ index: 1, code: 1146, classification: 'failure' });
-      expect(r.reason).toMatch(/statement 1 failed .*1146/);
-      expect(r.reasonFr).toMatch(/^l’instruction 1 de 7007\.sql a échoué \(1146 .*\) ; GUI_VERSION laissée à 7006$/);
+      expect(en(r)).toMatch(/statement 1 failed .*1146/);
+      expect(fr(r)).toMatch(/^l’instruction 1 de 7007\.sql a échoué \(1146 .*\) ; GUI_VERSION laissée à 7006$/);
       expectFrenchReason(r, 'injected failure');
       // The same file without the injection then succeeds: nothing after the failure had run.
       const ok = await ocsUpdateFileExecutor.execute(step('ocs-7007', { kind: 'ocs-update-file', guiVersion: 7007, file: '7007.sql' }) as never, c);
@@ -248,7 +249,8 @@ describe('OCS 2.1 → 2.11.1 with Debian’s files and the tool’s own bridge',
       expectFrenchReason(ok, 'after the injection');
       // Already applied: passed with nothing to do, in both languages.
       const again = await ocsUpdateFileExecutor.execute(step('ocs-7007', { kind: 'ocs-update-file', guiVersion: 7007, file: '7007.sql' }) as never, c);
-      expect(again).toMatchObject({ status: 'passed', reason: 'GUI_VERSION is already 7007: 7007.sql was applied before', reasonFr: 'GUI_VERSION vaut déjà 7007 : 7007.sql a déjà été appliqué' });
+      expect(again.status).toBe('passed');
+      expect([en(again), fr(again)]).toEqual(['GUI_VERSION is already 7007: 7007.sql was applied before', 'GUI_VERSION vaut déjà 7007 : 7007.sql a déjà été appliqué']);
       // An aborted run stops before the first statement: InterruptedError, GUI_VERSION unchanged.
       const aborted = new AbortController();
       aborted.abort();
@@ -261,11 +263,11 @@ describe('OCS 2.1 → 2.11.1 with Debian’s files and the tool’s own bridge',
       // Out of order: 7009 on a 7007 database is refused.
       const skip = await ocsUpdateFileExecutor.execute(step('ocs-7009', { kind: 'ocs-update-file', guiVersion: 7009, file: '7009.sql' }) as never, c);
       expect(skip.status).toBe('failed');
-      expect(skip.reason).toMatch(/applies to 7008 only/);
-      expect(skip.reasonFr).toBe('GUI_VERSION vaut 7007 : 7009.sql ne s’applique qu’à 7008 (appliquer d’abord les fichiers intermédiaires)');
+      expect(en(skip)).toMatch(/applies to 7008 only/);
+      expect(fr(skip)).toBe('GUI_VERSION vaut 7007 : 7009.sql ne s’applique qu’à 7008 (appliquer d’abord les fichiers intermédiaires)');
       expectFrenchReason(skip, 'out of order');
       const bridgeAgain = await ocsBridgeExecutor.execute(step('b', { kind: 'ocs-bridge', toGuiVersion: 7006 }) as never, c);
-      expect(bridgeAgain.reasonFr).toBe('GUI_VERSION vaut déjà 7007 : aucun schéma de passage n’est nécessaire');
+      expect(fr(bridgeAgain)).toBe('GUI_VERSION vaut déjà 7007 : aucun schéma de passage n’est nécessaire');
     } finally {
       fs.rmSync(broken, { recursive: true, force: true });
     }
@@ -286,7 +288,7 @@ describe('OCS 2.1 → 2.12.4 with ../shared/reference/ocs (official 2.2 bridge)'
     expect(result.results.at(-1)?.r.versionAfter).toBe('7081');
     const bridge = result.results[0].r;
     expect(bridge.details?.source).toBe('official');
-    expect(bridge.reasonFr).toMatch(/^schéma de passage officiel, \d+ instructions : /);
+    expect(fr(bridge)).toMatch(/^schéma de passage officiel, \d+ instructions : /);
     for (const { v, r } of result.results) expectFrenchReason(r, String(v));
     expect(String(bridge.details?.warnings)).toMatch(/admin/);
     expect(result.results.find((x) => x.v === 7080)?.r.rowsDeletedOnPurpose).toEqual([expect.objectContaining({ table: 'batteries', rows: 2 })]);
@@ -330,7 +332,7 @@ describe('OCS PHP-side changes, tables touched, interlock', () => {
     const r = await ocsPhpChangeExecutor.execute(step('p1', { kind: 'ocs-php-change', guiVersion: 7015, change: 'accountinfo-types-2.5' }) as never, c);
     expect(r.status).toBe('passed');
     expect(r.details?.changedRows).toBe(2);
-    expect(r.reasonFr).toBe('2 ligne(s) de accountinfo_config convertie(s) aux types de champs de la 2.5');
+    expect(fr(r)).toBe('2 ligne(s) de accountinfo_config convertie(s) aux types de champs de la 2.5');
     expectFrenchReason(r, 'accountinfo-types-2.5');
     const [types] = await root.query(`SELECT NAME, TYPE FROM \`${db}\`.accountinfo_config WHERE NAME IN ('CHECK', 'DATE') ORDER BY NAME`);
     expect(types).toEqual([
@@ -344,14 +346,14 @@ describe('OCS PHP-side changes, tables touched, interlock', () => {
     await root.query(`CREATE TABLE \`${db}\`.snmp_router (ID INT PRIMARY KEY, NAME VARCHAR(10))`);
     await root.query(`INSERT INTO \`${db}\`.snmp_types VALUES (1, 'snmp_router'), (2, 'snmp_vanished')`);
     const off = await ocsPhpChangeExecutor.execute(step('p2', { kind: 'ocs-php-change', guiVersion: 7063, change: 'snmp-lastdate-2.10' }) as never, c);
-    expect(off.reason).toMatch(/not enabled/);
-    expect(off.reasonFr).toBe('SNMP n’est pas activé (paramètre SNMP de config) : la console officielle ne fait rien non plus');
+    expect(en(off)).toMatch(/not enabled/);
+    expect(fr(off)).toBe('SNMP n’est pas activé (paramètre SNMP de config) : la console officielle ne fait rien non plus');
     expectFrenchReason(off, 'SNMP off');
     await root.query(`REPLACE INTO \`${db}\`.config (NAME, IVALUE, TVALUE, COMMENTS) VALUES ('SNMP', 1, NULL, 'x')`);
     const on = await ocsPhpChangeExecutor.execute(step('p2', { kind: 'ocs-php-change', guiVersion: 7063, change: 'snmp-lastdate-2.10' }) as never, c);
     expect(on.status).toBe('passed');
-    expect(on.reason).toMatch(/LASTDATE added to snmp_router.*snmp_vanished does not exist/);
-    expect(on.reasonFr).toBe('colonne LASTDATE ajoutée à snmp_router ; la table de type SNMP snmp_vanished n’existe pas : ignorée');
+    expect(en(on)).toMatch(/LASTDATE added to snmp_router.*snmp_vanished does not exist/);
+    expect(fr(on)).toBe('colonne LASTDATE ajoutée à snmp_router ; la table de type SNMP snmp_vanished n’existe pas : ignorée');
     expectFrenchReason(on, 'SNMP on');
     const [cols] = await root.query(`SELECT COLUMN_NAME AS c FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = 'snmp_router' ORDER BY ORDINAL_POSITION`, [db]);
     expect((cols as Array<{ c: string }>).map((x) => x.c)).toEqual(['ID', 'LASTDATE', 'NAME']);
@@ -360,7 +362,8 @@ describe('OCS PHP-side changes, tables touched, interlock', () => {
     expectFrenchReason(unknown, 'unknown change');
     // Without an OCS database: failed, with the reason in both languages.
     const noDb = await ocsPhpChangeExecutor.execute(step('p4', { kind: 'ocs-php-change', guiVersion: 7063, change: 'snmp-lastdate-2.10' }) as never, { ...c, databases: {} });
-    expect(noDb).toMatchObject({ status: 'failed', reasonFr: 'l’étape p4 écrit dans la base OCS, mais la répétition n’en a pas' });
+    expect(noDb.status).toBe('failed');
+    expect(fr(noDb)).toBe('l’étape p4 écrit dans la base OCS, mais la répétition n’en a pas');
   });
 
   it('lists the tables an OCS step may touch from its SQL file, and reports not-run without a distribution', async (t) => {
@@ -372,10 +375,10 @@ describe('OCS PHP-side changes, tables touched, interlock', () => {
     const r = await ocsUpdateFileExecutor.execute(step('ocs-7007', { kind: 'ocs-update-file', guiVersion: 7007, file: '7007.sql' }) as never, ctx(db, []));
     expect(r.status).toBe('not-run');
     expect(r.commandForUser).toMatch(/--ocs-dist/);
-    expect(r.reasonFr).toBe('aucune distribution OCS fournie (--ocs-dist)');
+    expect(fr(r)).toBe('aucune distribution OCS fournie (--ocs-dist)');
     expectFrenchReason(r, 'no distribution');
     const other = await ocsUpdateFileExecutor.execute(step('ocs-9999', { kind: 'ocs-update-file', guiVersion: 9999, file: '9999.sql' }) as never, ctx(db, [deb]));
-    expect(other.reasonFr).toBe('aucune des distributions OCS fournies ne contient files/update/9999.sql');
+    expect(fr(other)).toBe('aucune des distributions OCS fournies ne contient files/update/9999.sql');
     expectFrenchReason(other, 'file not in the distribution');
   });
 

@@ -15,6 +15,9 @@ import { functionalSection } from '../src/report/sections/functional.ts';
 import type { FunctionalResults } from '../src/functional/types.ts';
 import { typographyFaults } from './helpers/french.ts';
 import { lintMarkdown } from './report-fixture.ts';
+import { en } from './helpers/reason.ts';
+import { literal, msg } from '../src/i18n/messages.ts';
+import { render } from '../src/i18n/render.ts';
 
 function tmp(): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), 'gou-fn-book-'));
@@ -75,7 +78,9 @@ describe('exact text', () => {
   it('finds double-encoded sequences and quotes them', () => {
     expect(doubleEncodedSequences('Imprimante HS â€” rÃ©seau')).toEqual(['â€”', 'Ã©']);
     expect(doubleEncodedSequences('Imprimante HS — réseau, Hélène, Ærø, naïve')).toEqual([]);
-    expect(firstDifference('rÃ©seau', 'réseau')).toBe('at character 2: page "rÃ©seau", database "réseau"');
+    const d = msg('functional.differs', firstDifference('rÃ©seau', 'réseau'));
+    expect(render(d, 'en')).toBe('differs from the database at character 2: page "rÃ©seau", database "réseau"');
+    expect(render(d, 'fr')).toBe('diffère de la base au caractère 2\u00a0: page «\u00a0rÃ©seau\u00a0», base «\u00a0réseau\u00a0»');
   });
 
   it('fills placeholders and refuses unknown ones', () => {
@@ -91,7 +96,7 @@ describe('not run, never passed', () => {
     expect(res.scenarios.length).toBeGreaterThan(0);
     for (const s of res.scenarios) {
       expect(s.status).toBe('not-run');
-      expect(s.reason).toMatch(/no Chromium at .*no-chromium|PHP ".*" cannot run/);
+      expect(en(s)).toMatch(/no Chromium at .*no-chromium|PHP ".*" cannot run/);
       expect(s.commandForUser).toMatch(/^glpi-ocs-upgrade functional /);
     }
     expect(JSON.parse(fs.readFileSync(path.join(dir, 'functional', 'results.json'), 'utf8')).scenarios).toHaveLength(res.scenarios.length);
@@ -111,8 +116,8 @@ describe('not run, never passed', () => {
       chromium: '/bin/sh', // exists: the blocker must be the distribution, not the browser
     });
     const glpiCases = res.scenarios.filter((s) => s.app === 'glpi');
-    expect(glpiCases.every((s) => s.status === 'not-run' && /has no vendor\//.test(s.reason ?? ''))).toBe(true);
-    expect(res.scenarios.filter((s) => s.app === 'ocs').every((s) => s.status === 'not-run' && /no OCS distribution/.test(s.reason ?? ''))).toBe(true);
+    expect(glpiCases.every((s) => s.status === 'not-run' && /has no vendor\//.test(en(s) ?? ''))).toBe(true);
+    expect(res.scenarios.filter((s) => s.app === 'ocs').every((s) => s.status === 'not-run' && /no OCS distribution/.test(en(s) ?? ''))).toBe(true);
   });
 });
 
@@ -131,11 +136,10 @@ describe('dossier section', () => {
         requirement: 'EX-05',
         app: 'glpi',
         status: 'failed',
-        reason: 'exact_text: double-encoded characters shown: « Ã© »',
-        reasonFr: 'exact_text : caractères doublement encodés affichés : « Ã© »',
+        reason: literal('exact_text: double-encoded characters shown: « Ã© »', 'exact_text : caractères doublement encodés affichés : « Ã© »'),
         http: [{ url: 'http://127.0.0.1:4242/front/ticket.form.php?id=1', status: 200 }],
         phpErrors: [],
-        assertions: [{ assertion: 'exact_text: {ticket_name}', ok: false, detail: 'double-encoded characters shown: « Ã© »' }],
+        assertions: [{ assertion: 'exact_text: {ticket_name}', ok: false, detail: literal('double-encoded characters shown: « Ã© »', 'double-encoded characters shown: « Ã© »') }],
         screenshot: 'CT-FON-05.png',
         durationMs: 1200,
       },
@@ -145,8 +149,7 @@ describe('dossier section', () => {
         requirement: 'EX-02',
         app: 'ocs',
         status: 'not-run',
-        reason: 'no OCS distribution',
-        reasonFr: 'aucune distribution OCS',
+        reason: literal('no OCS distribution', 'aucune distribution OCS'),
         commandForUser: 'glpi-ocs-upgrade functional run',
         http: [],
         phpErrors: [],

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { runToJUnit } from '../src/rehearse/junit.ts';
 import type { RunSummary } from '../src/rehearse/run-types.ts';
+import { literal } from '../src/i18n/messages.ts';
 
 const run: RunSummary = {
   format: 1,
@@ -16,8 +17,15 @@ const run: RunSummary = {
   preChecks: [],
   steps: [
     { stepId: 'ocs-7007', status: 'passed', durationMs: 1500, tableDeltas: [], evidence: [] },
-    { stepId: 'ocs-7008', status: 'failed', reason: 'SQL error 1064 <near "x">', tableDeltas: [], evidence: [] },
-    { stepId: 'glpi-10.0.22-db-update', status: 'not-run', reason: 'no GLPI distribution', commandForUser: 'php bin/console db:update -n', tableDeltas: [], evidence: [] },
+    { stepId: 'ocs-7008', status: 'failed', reason: literal('SQL error 1064 <near "x">', 'erreur SQL 1064 <near "x">'), tableDeltas: [], evidence: [] },
+    {
+      stepId: 'glpi-10.0.22-db-update',
+      status: 'not-run',
+      reason: literal('no GLPI distribution', 'aucune distribution GLPI'),
+      commandForUser: 'php bin/console db:update -n',
+      tableDeltas: [],
+      evidence: [],
+    },
   ],
   anomalies: [
     { id: 'A1', severity: 'majeure', title: { fr: 'Perte', en: 'Loss' }, detail: { fr: 'd', en: '3 rows & more' }, resolved: false },

@@ -15,6 +15,7 @@ import type { ExecutorContext, ExecutorResult } from '../src/rehearse/executors/
 import type { PlanStep, StepRunner } from '../src/plan/plan-types.ts';
 import { englishIn, typographyFaults } from './helpers/french.ts';
 import { literal } from '../src/i18n/messages.ts';
+import { en, fr } from './helpers/reason.ts';
 
 let server: TestServer;
 let c: Connection;
@@ -278,14 +279,14 @@ describe('step reasons in English and in French', () => {
   });
   /** The twin is there, is not the English text, and is French prose with French typography. */
   const expectTwin = (r: ExecutorResult, label: string) => {
-    expect(r.reason, label).toEqual(expect.any(String));
-    expect(r.reasonFr, `${label}: ${r.reason}`).toEqual(expect.any(String));
-    expect(r.reasonFr, label).not.toBe(r.reason);
-    expect(englishIn(r.reasonFr!), `${label}: ${r.reasonFr}`).toEqual([]);
-    expect(typographyFaults(r.reasonFr!), `${label}: ${r.reasonFr}`).toEqual([]);
+    expect(en(r), label).toEqual(expect.any(String));
+    expect(fr(r), `${label}: ${en(r)}`).toEqual(expect.any(String));
+    expect(fr(r), label).not.toBe(en(r));
+    expect(englishIn(fr(r)!), `${label}: ${fr(r)}`).toEqual([]);
+    expect(typographyFaults(fr(r)!), `${label}: ${fr(r)}`).toEqual([]);
   };
 
-  it('corrective migrations, steps without their database, distribution or executor, and dry runs all carry reasonFr', async () => {
+  it('corrective migrations, steps without their database, distribution or executor, and dry runs all carry a French reason', async () => {
     const runDir = fs.mkdtempSync(path.join(os.tmpdir(), 'gou-reasons-'));
     try {
       const db = await server.freshDatabase('reasons');
@@ -294,9 +295,11 @@ describe('step reasons in English and in French', () => {
       const ctx = ctxFor(runDir, { glpi: db });
       const fix = step('fix-glpi-dedup-slalevels-tickets', 'glpi', { kind: 'corrective-migration', migration: 'glpi-dedup-slalevels-tickets' });
       const applied = await executeStep(fix, ctx, { dryRun: false });
-      expect(applied).toMatchObject({ status: 'passed', reason: 'pre-check 2 → post-check 0; 1 statement(s)', reasonFr: 'contrôle préalable : 2 ligne(s) → contrôle final : 0 ; 1 instruction(s)' });
+      expect(applied.status).toBe('passed');
+      expect([en(applied), fr(applied)]).toEqual(['pre-check 2 → post-check 0; 1 statement(s)', 'contrôle préalable : 2 ligne(s) → contrôle final : 0 ; 1 instruction(s)']);
       const nothing = await executeStep(fix, ctx, { dryRun: false });
-      expect(nothing).toMatchObject({ status: 'passed', reasonFr: 'rien à corriger : le contrôle préalable ne trouve aucune ligne' });
+      expect(nothing.status).toBe('passed');
+      expect(fr(nothing)).toBe('rien à corriger : le contrôle préalable ne trouve aucune ligne');
 
       const results: Array<[string, ExecutorResult]> = [
         ['corrective applied', applied],
@@ -326,10 +329,10 @@ describe('step reasons in English and in French', () => {
       ];
       for (const [label, r] of results) expectTwin(r, label);
       const byLabel = Object.fromEntries(results);
-      expect(byLabel['GLPI console without a distribution'].reasonFr).toBe('aucune distribution de GLPI 10.0.22 : indiquer avec --glpi-dist DIR l’archive décompressée de GLPI 10.0.22');
-      expect(byLabel['GLPI console, dry run'].reasonFr).toBe('exécution à blanc : aucune distribution de GLPI 10.0.22 : indiquer avec --glpi-dist DIR l’archive décompressée de GLPI 10.0.22');
-      expect(byLabel['GLPI console, dry run'].reason).toMatch(/^dry run: no GLPI 10\.0\.22 distribution/);
-      expect(byLabel['corrective without its database'].reasonFr).toBe('la répétition n’a pas de base OCS');
+      expect(fr(byLabel['GLPI console without a distribution'])).toBe('aucune distribution de GLPI 10.0.22 : indiquer avec --glpi-dist DIR l’archive décompressée de GLPI 10.0.22');
+      expect(fr(byLabel['GLPI console, dry run'])).toBe('exécution à blanc : aucune distribution de GLPI 10.0.22 : indiquer avec --glpi-dist DIR l’archive décompressée de GLPI 10.0.22');
+      expect(en(byLabel['GLPI console, dry run'])).toMatch(/^dry run: no GLPI 10\.0\.22 distribution/);
+      expect(fr(byLabel['corrective without its database'])).toBe('la répétition n’a pas de base OCS');
     } finally {
       fs.rmSync(runDir, { recursive: true, force: true });
     }

@@ -26,6 +26,7 @@ import { attachInstance, listInstances, stopInstanceRecord } from '../src/db/emb
 import { baseOptions } from '../src/db/connect.ts';
 import { isSameProcessAlive } from '../src/rehearse/processes.ts';
 import type { Manifest } from '../src/snapshot/manifest-types.ts';
+import { en } from './helpers/reason.ts';
 
 const FIXTURE = path.join(REPO_ROOT, 'fixtures', 'small');
 // GLPI_DIST, or ../shared/dist unpacked by the global setup (test/helpers/dist.ts); under CI=true a skip
@@ -88,7 +89,7 @@ describe('a killed rehearsal leaves nothing running', () => {
       const refDir = path.join(work, 'run-ref');
       const ref = await rehearse(opts(refDir));
       expect(ref.error).toBeUndefined();
-      expect(ref.summary?.steps.filter((s) => s.status !== 'passed').map((s) => `${s.stepId}: ${s.reason}`)).toEqual([]);
+      expect(ref.summary?.steps.filter((s) => s.status !== 'passed').map((s) => `${s.stepId}: ${en(s)}`)).toEqual([]);
 
       const runDir = path.join(work, 'run-killed');
       const child = execa(process.execPath, [BIN, 'rehearse', planFile, '--snapshot', FIXTURE, '-o', runDir, '--glpi-dist', dist.dir, '--php', PHP], { reject: false, env: { NO_COLOR: '1' } });

@@ -25,6 +25,7 @@ import { databaseState, fingerprint } from '../src/rehearse/checks.ts';
 import { startTestServer } from './helpers/server.ts';
 import { ExitCode } from '../src/errors.ts';
 import { render } from '../src/i18n/render.ts';
+import { en, fr } from './helpers/reason.ts';
 
 const FIXTURE = path.join(REPO_ROOT, 'fixtures', 'small');
 const CACHE = path.join(os.tmpdir(), 'gou-test-cache');
@@ -79,9 +80,8 @@ describe('rehearse on the committed fixtures', () => {
       expect(render(c.detail, 'fr'), c.id).toMatch(/^\d+ tables et \d+ lignes restaurées ; /);
     }
     for (const s of run.steps) {
-      expect(s.reason, s.stepId).toEqual(expect.any(String));
-      expect(s.reasonFr, `${s.stepId}: ${s.reason}`).toEqual(expect.any(String));
-      expect(s.reasonFr, s.stepId).not.toBe(s.reason);
+      expect(en(s), s.stepId).toEqual(expect.any(String));
+      expect(fr(s), `${s.stepId}: ${en(s)}`).not.toBe(en(s));
     }
     const failed = run.steps.filter((s) => s.status !== 'passed');
     expect(failed, JSON.stringify(failed.slice(0, 3))).toEqual([]);
@@ -115,7 +115,7 @@ describe('rehearse on the committed fixtures', () => {
     const planFile = path.join(work, 'plan-2124.yaml');
     const plan = await ocsPlan(planFile, '2.12.4');
     const run = await rehearseOrThrow({ plan, planPath: planFile, manifest: await readManifest(FIXTURE), snapshotDir: FIXTURE, runDir: path.join(work, 'run-2124'), dists: { ocs: [reference] } });
-    expect(run.steps.filter((s) => s.status !== 'passed').map((s) => `${s.stepId}: ${s.reason}`)).toEqual([]);
+    expect(run.steps.filter((s) => s.status !== 'passed').map((s) => `${s.stepId}: ${en(s)}`)).toEqual([]);
     expect(run.steps[run.steps.length - 1].versionAfter).toBe('7081');
     expect(run.steps.flatMap((s) => s.tableDeltas.filter((d) => d.verdict === 'anomaly').map((d) => `${s.stepId}:${d.table}`))).toEqual([]);
   });

@@ -10,6 +10,7 @@ import { buildDossierModel, loadRunInputs } from '../src/report/index.ts';
 import { functionalAnomalies } from '../src/report/functional-anomalies.ts';
 import type { FunctionalResults, ScenarioResult } from '../src/functional/types.ts';
 import { writeRunDir } from './report-fixture.ts';
+import { literal } from '../src/i18n/messages.ts';
 
 function scenario(id: string, status: ScenarioResult['status']): ScenarioResult {
   return {
@@ -18,8 +19,7 @@ function scenario(id: string, status: ScenarioResult['status']): ScenarioResult 
     requirement: 'EX-05',
     app: 'glpi',
     status,
-    reason: status === 'failed' ? 'the page shows « Ã© »' : undefined,
-    reasonFr: status === 'failed' ? 'la page affiche « Ã© »' : undefined,
+    reason: status === 'failed' ? literal('the page shows « Ã© »', 'la page affiche « Ã© »') : undefined,
     http: [],
     phpErrors: [],
     assertions: [],

@@ -20,6 +20,7 @@ import { mapProse } from '../src/report/typography.ts';
 import { VerificationError } from '../src/errors.ts';
 import { fixtureParts, lintMarkdown, tempRoot, writeRunDir } from './report-fixture.ts';
 import { typographyFaults } from './helpers/french.ts';
+import { literal } from '../src/i18n/messages.ts';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const roots: string[] = [];
@@ -210,7 +211,10 @@ describe('evidence-driven wording (one test per defect of issue 21)', () => {
   it('the tool’s own bridge: the sheet names it and lists no TRUNCATE that never ran', () => {
     const parts = fixtureParts();
     const bridge = parts.run.steps.find((s) => s.stepId === 'ocs-bridge-7006')!;
-    bridge.reason = "tool's bridge: 2 statements: 2 ok, 0 expected errors (already applied), 0 failed";
+    bridge.reason = literal(
+      "tool's bridge: 2 statements: 2 ok, 0 expected errors (already applied), 0 failed",
+      'schéma de passage de l’outil, 2 instructions : 2 réussies, 0 erreur attendue (déjà appliquée), 0 en échec',
+    );
     bridge.evidence = ['evidence/ocs-bridge-7006/bridge.json'];
     const dir = writeRunDir(root('bridge'), parts);
     fs.mkdirSync(path.join(dir, 'evidence/ocs-bridge-7006'), { recursive: true });
@@ -225,8 +229,7 @@ describe('evidence-driven wording (one test per defect of issue 21)', () => {
     expect(sheet).toContain('Aucune table n’est vidée');
     // With OCS 2.2's own script, the TRUNCATEs are expected.
     fs.writeFileSync(path.join(dir, 'evidence/ocs-bridge-7006/bridge.json'), JSON.stringify({ source: 'official' }));
-    bridge.reason = '212 statements';
-    delete bridge.reasonFr;
+    bridge.reason = literal('212 statements', '212 statements');
     const official = renderDossier(
       loadRunInputs(writeRunDir(root('bridge-official'), { ...parts, run: { ...parts.run, steps: parts.run.steps.map((s) => (s.stepId === bridge.stepId ? { ...s, evidence: [] } : s)) } })),
     );
@@ -291,7 +294,7 @@ describe('evidence-driven wording (one test per defect of issue 21)', () => {
   it('French: « plugin », real plurals, typographic apostrophes, checkable objectives', () => {
     const parts = fixtureParts();
     // Texts recorded by other stages with the old wording.
-    parts.run.steps[0].reasonFr = "contrôle préalable : 4 ligne(s) → contrôle final : 0 ; 1 instruction(s) ; l'étape du greffon";
+    parts.run.steps[0].reason = literal('pre-check 4 → post-check 0; 1 statement(s)', "contrôle préalable : 4 ligne(s) → contrôle final : 0 ; 1 instruction(s) ; l'étape du greffon");
     const inputs = loadRunInputs(writeRunDir(root('french'), parts));
     for (const md of [renderDossier(inputs), renderDat(inputs)]) {
       const prose = proseOf(md);

@@ -24,6 +24,7 @@ import type { StepResult } from '../src/rehearse/run-types.ts';
 import { englishIn, typographyFaults } from './helpers/french.ts';
 import { agreePlurals, frenchProse } from '../src/report/typography.ts';
 import { literal, msg } from '../src/i18n/messages.ts';
+import { en, fr } from './helpers/reason.ts';
 /** A text from the inputs as a document prints it (plural agreement; in French, apostrophes and « plugin »). */
 const T = render;
 
@@ -532,32 +533,38 @@ describe('reasons recorded by the rehearsal and the audit, in the language of th
       await executeStep(planStep('ocs-7080'), ctx, { dryRun: false }),
       await executeStep({ ...planStep('fix-glpi-dedup-slalevels-tickets'), runner: { kind: 'corrective-migration', migration: 'no-such-migration' } }, ctx, { dryRun: false }),
     ];
-    const written: Array<Pick<StepResult, 'status' | 'reason' | 'reasonFr'>> = [
-      { status: 'passed', reason: 'nothing to fix: the pre-check found no row', reasonFr: 'rien à corriger : le contrôle préalable ne trouve aucune ligne' },
-      { status: 'failed', reason: 'post-check still finds 2 row(s)', reasonFr: 'le contrôle final trouve encore 2 ligne(s)' },
-      { status: 'passed', reason: 'GUI_VERSION is already 7006: no bridge needed', reasonFr: 'GUI_VERSION vaut déjà 7006 : aucun schéma de passage n’est nécessaire' },
+    const written: Array<Pick<StepResult, 'status' | 'reason'>> = [
+      { status: 'passed', reason: literal('nothing to fix: the pre-check found no row', 'rien à corriger : le contrôle préalable ne trouve aucune ligne') },
+      { status: 'failed', reason: literal('post-check still finds 2 row(s)', 'le contrôle final trouve encore 2 ligne(s)') },
+      { status: 'passed', reason: literal('GUI_VERSION is already 7006: no bridge needed', 'GUI_VERSION vaut déjà 7006 : aucun schéma de passage n’est nécessaire') },
       {
         status: 'passed',
-        reason: 'SNMP is not enabled (config SNMP): the official console does nothing either',
-        reasonFr: 'SNMP n’est pas activé (paramètre SNMP de config) : la console officielle ne fait rien non plus',
+        reason: literal(
+          'SNMP is not enabled (config SNMP): the official console does nothing either',
+          'SNMP n’est pas activé (paramètre SNMP de config) : la console officielle ne fait rien non plus',
+        ),
       },
-      { status: 'passed', reason: '2 accountinfo_config row(s) converted to the 2.5 field types', reasonFr: '2 ligne(s) de accountinfo_config convertie(s) aux types de champs de la 2.5' },
-      { status: 'passed', reason: 'GLPI 0.83.8 → 10.0.22 (dbversion 10.0.22) in 41.3 s', reasonFr: 'GLPI 0.83.8 → 10.0.22 (dbversion 10.0.22) en 41,3 s' },
+      { status: 'passed', reason: literal('2 accountinfo_config row(s) converted to the 2.5 field types', '2 ligne(s) de accountinfo_config convertie(s) aux types de champs de la 2.5') },
+      { status: 'passed', reason: literal('GLPI 0.83.8 → 10.0.22 (dbversion 10.0.22) in 41.3 s', 'GLPI 0.83.8 → 10.0.22 (dbversion 10.0.22) en 41,3 s') },
       {
         status: 'failed',
-        reason: 'db:update exited 0 but the version rows read 0.83.8, expected 10.0.19 (the updater refused to run)',
-        reasonFr: 'db:update s’est terminé avec le code 0, mais les lignes de version indiquent 0.83.8 au lieu de 10.0.19 (le programme de mise à jour a refusé de s’exécuter)',
+        reason: literal(
+          'db:update exited 0 but the version rows read 0.83.8, expected 10.0.19 (the updater refused to run)',
+          'db:update s’est terminé avec le code 0, mais les lignes de version indiquent 0.83.8 au lieu de 10.0.19 (le programme de mise à jour a refusé de s’exécuter)',
+        ),
       },
       {
         status: 'passed',
-        reason: 'ocsinventoryng 2.0.5 installed and active; 4 link(s) before, 4 after; 1 OCS server(s) before, 1 after (id, host, database, user compared)',
-        reasonFr: 'ocsinventoryng 2.0.5 installé et activé ; 4 lien(s) avant, 4 après ; 1 serveur(s) OCS avant, 1 après (identifiant, hôte, base et utilisateur comparés)',
+        reason: literal(
+          'ocsinventoryng 2.0.5 installed and active; 4 link(s) before, 4 after; 1 OCS server(s) before, 1 after (id, host, database, user compared)',
+          'ocsinventoryng 2.0.5 installé et activé ; 4 lien(s) avant, 4 après ; 1 serveur(s) OCS avant, 1 après (identifiant, hôte, base et utilisateur comparés)',
+        ),
       },
-      { status: 'not-run', reason: 'not run: it depends on step ocs-7080, which did not pass', reasonFr: 'non exécutée : elle dépend de l’étape ocs-7080, qui n’a pas réussi' },
-      { status: 'not-run', reason: 'the snapshot has no ocs database', reasonFr: 'l’instantané ne contient pas de base OCS' },
-      { status: 'failed', reason: 'interrupted', reasonFr: 'interrompue' },
+      { status: 'not-run', reason: msg('result.blocked', { blocker: 'ocs-7080' }) },
+      { status: 'not-run', reason: msg('result.no-database', { role: 'ocs' }) },
+      { status: 'failed', reason: msg('result.interrupted', {}) },
     ];
-    const results: StepResult[] = [...produced, ...written].map((r, i) => ({ stepId: `reason-${i + 1}`, status: r.status, reason: r.reason, reasonFr: r.reasonFr, tableDeltas: [], evidence: [] }));
+    const results: StepResult[] = [...produced, ...written].map((r, i) => ({ stepId: `reason-${i + 1}`, status: r.status, reason: r.reason, tableDeltas: [], evidence: [] }));
     parts.run.steps.push(...results);
     // A restore that did not match: its detail has a French twin too.
     parts.run.preChecks[1] = {
@@ -600,47 +607,47 @@ describe('reasons recorded by the rehearsal and the audit, in the language of th
 
   it('the executors that need no database give the twins the test relies on', async () => {
     const { results } = await reasonParts();
-    expect(results.slice(0, 4)).toEqual([
+    expect(results.slice(0, 4).map((r) => ({ status: r.status, reason: en(r) }))).toEqual([
       expect.objectContaining({ status: 'not-run', reason: expect.stringMatching(/^dry run: no GLPI 10\.0\.22 distribution: pass --glpi-dist/) }),
       expect.objectContaining({ status: 'not-run', reason: expect.stringMatching(/^no ocsinventoryng 2\.0\.5 release: pass --plugin-dist/) }),
       expect.objectContaining({ status: 'not-run', reason: 'no --ocs-dist was given' }),
       expect.objectContaining({ status: 'failed', reason: 'corrective migration no-such-migration is not in migrations/corrective/' }),
     ]);
     for (const r of results) {
-      expect(r.reasonFr, r.reason).toEqual(expect.any(String));
-      expect(englishIn(r.reasonFr!), r.reasonFr).toEqual([]);
-      expect(typographyFaults(r.reasonFr!), r.reasonFr).toEqual([]);
+      expect(fr(r), en(r)).toEqual(expect.any(String));
+      expect(englishIn(fr(r)!), fr(r)).toEqual([]);
+      expect(typographyFaults(fr(r)!), fr(r)).toEqual([]);
     }
   });
 
   it('the French dossier prints every reason, pre-check and skip reason in French and none of the English sentences; the English one the reverse', async () => {
     const { parts, results } = await reasonParts();
     const inputs = loadRunInputs(writeRunDir(root('reasons'), parts));
-    const fr = renderDossier(inputs);
-    const en = renderDossier(inputs, { lang: 'en' });
-    for (const md of [fr, en]) expect(lintMarkdown(md)).toEqual([]);
+    const frMd = renderDossier(inputs);
+    const enMd = renderDossier(inputs, { lang: 'en' });
+    for (const md of [frMd, enMd]) expect(lintMarkdown(md)).toEqual([]);
     for (const r of [...fixtureParts().run.steps.filter((x) => x.reason), ...results]) {
-      expect(fr, r.stepId).toContain(`- Motif : ${shown(esc(redact(r.reasonFr!)))}`);
-      expect(en, r.stepId).toContain(`- Reason: ${shown(esc(redact(r.reason!)), 'en')}`);
-      expect(en, r.stepId).not.toContain(esc(redact(r.reasonFr!)));
+      expect(frMd, r.stepId).toContain(`- Motif : ${shown(esc(redact(fr(r)!)))}`);
+      expect(enMd, r.stepId).toContain(`- Reason: ${shown(esc(redact(en(r)!)), 'en')}`);
+      expect(enMd, r.stepId).not.toContain(esc(redact(fr(r)!)));
     }
     for (const phrase of ENGLISH_REASON_PHRASES) {
-      expect(fr, `French dossier contains "${phrase}"`).not.toContain(phrase);
-      expect(en, `English dossier lacks "${phrase}"`).toContain(phrase);
+      expect(frMd, `French dossier contains "${phrase}"`).not.toContain(phrase);
+      expect(enMd, `English dossier lacks "${phrase}"`).toContain(phrase);
     }
     // Pre-checks: the known restore summary, a French twin, or the English text in English.
-    expect(fr).toContain('#### CT-PRE-03 — sql\\_mode de l’instance de test identique à celui de la production');
-    expect(fr).toContain('**Résultat obtenu :** vide des deux côtés.');
-    expect(fr).toContain('**Résultat obtenu :** 1 table différente : hardware (lignes 417/418, somme de contrôle 1/2).');
-    expect(en).toContain('**Observed result:** both empty.');
+    expect(frMd).toContain('#### CT-PRE-03 — sql\\_mode de l’instance de test identique à celui de la production');
+    expect(frMd).toContain('**Résultat obtenu :** vide des deux côtés.');
+    expect(frMd).toContain('**Résultat obtenu :** 1 table différente : hardware (lignes 417/418, somme de contrôle 1/2).');
+    expect(enMd).toContain('**Observed result:** both empty.');
     // The audit's skip reason.
-    expect(fr).toContain('**Résultat obtenu :** Contrôle non exécuté : aucun répertoire GLPI fourni (--glpi-dir).');
-    expect(en).toContain('**Observed result:** Check not run: no --glpi-dir given.');
+    expect(frMd).toContain('**Résultat obtenu :** Contrôle non exécuté : aucun répertoire GLPI fourni (--glpi-dir).');
+    expect(enMd).toContain('**Observed result:** Check not run: no --glpi-dir given.');
   });
 
   it('files written before the French twins existed still render, with the English reason in French', async () => {
     const { parts, results } = await reasonParts();
-    for (const r of parts.run.steps) delete r.reasonFr;
+    for (const r of parts.run.steps) if (r.reason) r.reason = literal(T(r.reason, 'en'), T(r.reason, 'en'));
     for (const p of parts.run.preChecks) {
       p.title = literal(T(p.title, 'en'), T(p.title, 'en'));
       p.detail = literal(T(p.detail, 'en'), T(p.detail, 'en'));
@@ -648,7 +655,7 @@ describe('reasons recorded by the rehearsal and the audit, in the language of th
     for (const k of parts.findings!.checksRun) if (k.reason) k.reason = literal(T(k.reason, 'en'), T(k.reason, 'en'));
     const fr = renderDossier(loadRunInputs(writeRunDir(root('reasons-old'), parts)));
     expect(lintMarkdown(fr)).toEqual([]);
-    for (const r of results) expect(fr, r.stepId).toContain(`- Motif : ${shown(esc(redact(r.reason!)))}`);
+    for (const r of results) expect(fr, r.stepId).toContain(`- Motif : ${shown(esc(redact(en(r)!)))}`);
     expect(fr).toContain('Contrôle non exécuté : no --glpi-dir given.');
     expect(fr).toContain('both empty');
   });

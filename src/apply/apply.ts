@@ -18,6 +18,7 @@
  * left it; the user chooses: fix the cause and `apply --resume` (which says it undoes the half-run step from
  * its savepoint, journals it, and runs it again), or `rollback` (the whole backup).
  */
+import { render } from '../i18n/render.ts';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Connection } from 'mysql2/promise';
@@ -450,9 +451,12 @@ async function applyLocked(opts: ApplyOptions, servers: ProductionServer[], reh:
       const failed = firstFailed(summaries.get(server)!);
       if (failed) {
         writeApplyRecord(opts.runDir, record);
-        throw new StepFailedError(`step ${failed.stepId} failed on production: ${failed.reason ?? 'see the evidence'}; production is left as the step left it (nothing was rolled back)`, {
-          hint: waysOut(opts.runDir, used),
-        });
+        throw new StepFailedError(
+          `step ${failed.stepId} failed on production: ${failed.reason ? render(failed.reason, 'en') : 'see the evidence'}; production is left as the step left it (nothing was rolled back)`,
+          {
+            hint: waysOut(opts.runDir, used),
+          },
+        );
       }
     }
   } finally {

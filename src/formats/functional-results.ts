@@ -6,7 +6,8 @@
 import fs from 'node:fs';
 import { VerificationError, fromSystemError } from '../errors.ts';
 import { writeFileAtomic } from './atomic.ts';
-import { checkFormat, parseDocument, z, readTextIfPresent } from './schema.ts';
+import { message, savedTexts, twins } from './message.ts';
+import { checkFormat, parseDocument, readTextIfPresent, z } from './schema.ts';
 
 export const FUNCTIONAL_RESULTS_FORMAT = 1;
 
@@ -17,25 +18,30 @@ export const checkStatus = z.enum(['passed', 'failed', 'not-run']);
 /** What cannot be automated: listed in the dossier with empty tester / date / observed-result fields. */
 export const manualCase = z.object({ id: z.string(), title: localized, requirement: z.string(), procedure: localized, expected: localized });
 
-const assertionResult = z.object({ assertion: z.string(), ok: z.boolean(), detail: z.string(), detailFr: z.string().optional() });
+/** An assertion's verdict; `detail` is a message (older files' English `detail` and French `detailFr` are read into one). */
+const assertionResult = savedTexts(['detail'], z.object({ assertion: z.string(), ok: z.boolean(), detail: message, ...twins('detail') }));
 
-const scenarioResult = z.object({
-  id: z.string(),
-  title: localized,
-  requirement: z.string(),
-  app: appName,
-  expected: localized.optional(),
-  status: checkStatus,
-  reason: z.string().optional(),
-  reasonFr: z.string().optional(),
-  commandForUser: z.string().optional(),
-  http: z.array(z.object({ url: z.string(), status: z.number().nullable() })),
-  phpErrors: z.array(z.string()),
-  assertions: z.array(assertionResult),
-  screenshot: z.string().optional(),
-  durationMs: z.number(),
-  values: z.record(z.string(), z.string()).optional(),
-});
+/** A scenario's result; `reason` is a message (older files' `reason` and `reasonFr` are read into one). */
+const scenarioResult = savedTexts(
+  ['reason'],
+  z.object({
+    id: z.string(),
+    title: localized,
+    requirement: z.string(),
+    app: appName,
+    expected: localized.optional(),
+    status: checkStatus,
+    reason: message.optional(),
+    ...twins('reason'),
+    commandForUser: z.string().optional(),
+    http: z.array(z.object({ url: z.string(), status: z.number().nullable() })),
+    phpErrors: z.array(z.string()),
+    assertions: z.array(assertionResult),
+    screenshot: z.string().optional(),
+    durationMs: z.number(),
+    values: z.record(z.string(), z.string()).optional(),
+  }),
+);
 
 export const functionalResultsSchema = z.object({
   format: z.literal(FUNCTIONAL_RESULTS_FORMAT),

@@ -45,29 +45,32 @@ export const anomaly = z.object({
   resolved: z.boolean(),
 });
 
-export const stepResult = z.object({
-  stepId: z.string(),
-  status: stepStatus,
-  startedAt: z.string().optional(),
-  finishedAt: z.string().optional(),
-  durationMs: z.number().optional(),
-  /** Why not run / skipped / failed, in one line (English); for not-run steps, the exact command the user must run. */
-  reason: z.string().optional(),
-  /** The same line in French, printed by the French dossier (absent in runs written by older versions). */
-  reasonFr: z.string().optional(),
-  commandForUser: z.string().optional(),
-  versionBefore: z.string().optional(),
-  versionAfter: z.string().optional(),
-  statements: z.object({ total: z.number(), ok: z.number(), expectedErrors: z.number(), failed: z.number() }).optional(),
-  tableDeltas: z.array(tableDelta).default([]),
-  /** Tables that must not change and did not (count), or that changed (names). */
-  untouchedChecked: z.number().optional(),
-  untouchedChanged: z.array(z.string()).optional(),
-  /** Evidence files, relative to the run directory. */
-  evidence: z.array(z.string()).default([]),
-  /** Short excerpt of the updater's output, for the dossier. */
-  outputExcerpt: z.string().optional(),
-});
+/** A step's result; `reason` is a message (older files' English `reason` and French `reasonFr` are read into one). */
+export const stepResult = savedTexts(
+  ['reason'],
+  z.object({
+    stepId: z.string(),
+    status: stepStatus,
+    startedAt: z.string().optional(),
+    finishedAt: z.string().optional(),
+    durationMs: z.number().optional(),
+    /** Why not run / skipped / failed, or what the step did, in one line. */
+    reason: message.optional(),
+    ...twins('reason'),
+    commandForUser: z.string().optional(),
+    versionBefore: z.string().optional(),
+    versionAfter: z.string().optional(),
+    statements: z.object({ total: z.number(), ok: z.number(), expectedErrors: z.number(), failed: z.number() }).optional(),
+    tableDeltas: z.array(tableDelta).default([]),
+    /** Tables that must not change and did not (count), or that changed (names). */
+    untouchedChecked: z.number().optional(),
+    untouchedChanged: z.array(z.string()).optional(),
+    /** Evidence files, relative to the run directory. */
+    evidence: z.array(z.string()).default([]),
+    /** Short excerpt of the updater's output, for the dossier. */
+    outputExcerpt: z.string().optional(),
+  }),
+);
 
 /** What differs between two plans, step by step. */
 export const planDifference = z.object({ added: z.array(z.string()), removed: z.array(z.string()), changed: z.array(z.string()), moved: z.array(z.string()) });

@@ -8,6 +8,7 @@ import { execa } from 'execa';
 import type { Browser, BrowserContext, Cookie, Page, Response } from 'playwright-core';
 import type { AssertionResult, Scenario, ScenarioAssertion, ScenarioResult, ScenarioStep } from './types.ts';
 import { NoData, PROBES, type ProbeContext, type TempAccount } from './data.ts';
+import { msg, type Message } from '../i18n/messages.ts';
 
 export interface AppHandle {
   baseUrl: string;
@@ -37,8 +38,6 @@ export interface EngineContext {
 
 /** How long a page may keep loading things after its load event (tabs, AJAX) before assertions run. */
 const IDLE_MS = 10_000;
-
-const NB = '\u00a0';
 
 const DOUBLE_ENCODED =
   /[\u00C2-\u00C3\u00C5\u00E2][\u0080-\u00BF\u0152\u0153\u0160\u0161\u0178\u017D\u017E\u0192\u02C6\u02DC\u2013\u2014\u2018-\u201E\u2020-\u2022\u2026\u2030\u2039\u203A\u20AC\u2122]+/g;
@@ -73,18 +72,12 @@ export function describeAssertion(a: ScenarioAssertion): string {
   return v === true ? k : `${k}: ${String(v)}`;
 }
 
-function quote(s: string, max = 120): string {
-  const t = s.length > max ? `${s.slice(0, max)}…` : s;
-  return `"${t}"`;
-}
-
-/** Where the first difference between what the page shows and the database holds is, both sides quoted. */
-export function firstDifference(shown: string, expected: string, lang: 'fr' | 'en' = 'en'): string {
+/** Where the first difference between what the page shows and the database holds is, with both sides around it. */
+export function firstDifference(shown: string, expected: string): { at: number; page: string; database: string } {
   let i = 0;
   while (i < shown.length && i < expected.length && shown[i] === expected[i]) i++;
   const from = Math.max(0, i - 10);
-  if (lang === 'fr') return `au caractère ${i + 1}${NB}: page ${quoteFr(shown.slice(from, i + 12))}, base ${quoteFr(expected.slice(from, i + 12))}`;
-  return `at character ${i + 1}: page ${quote(shown.slice(from, i + 12))}, database ${quote(expected.slice(from, i + 12))}`;
+  return { at: i + 1, page: shown.slice(from, i + 12), database: expected.slice(from, i + 12) };
 }
 
 interface RunState {
@@ -177,33 +170,33 @@ async function visibleText(page: Page): Promise<string> {
 
 async function check(a: ScenarioAssertion, page: Page, state: RunState, phpErrors: string[]): Promise<AssertionResult> {
   const assertion = describeAssertion(a);
-  const res = (ok: boolean, detail: string, detailFr: string): AssertionResult => ({ assertion, ok, detail, detailFr });
-  if ('status' in a) return res(state.lastStatus === a.status, `HTTP ${state.lastStatus ?? 'no response'}`, `HTTP ${state.lastStatus ?? 'sans réponse'}`);
+  const res = (ok: boolean, detail: Message): AssertionResult => ({ assertion, ok, detail });
+  if ('status' in a) return res(state.lastStatus === a.status, msg('functional.http', { status: state.lastStatus }));
   if ('no_php_errors' in a) {
-    return phpErrors.length ? res(false, `${phpErrors.length} PHP error(s): ${phpErrors[0]}`, `${phpErrors.length}${NB}erreur(s) PHP${NB}: ${phpErrors[0]}`) : res(true, 'none', 'aucune');
+    return phpErrors.length ? res(false, msg('functional.php-errors', { count: phpErrors.length, first: phpErrors[0] })) : res(true, msg('functional.none', {}));
   }
   if ('console_ok' in a) {
-    if (state.consoleExit === undefined) return res(false, 'no console step ran', 'aucune commande de console exécutée');
+    if (state.consoleExit === undefined) return res(false, msg('functional.no-console-step', {}));
     const last = (state.consoleOutput ?? '').trim().split('\n').filter(Boolean).slice(-1)[0]?.trim() ?? '';
-    return res(state.consoleExit === 0, `exit code ${state.consoleExit}${last ? `: ${last}` : ''}`, `code de sortie ${state.consoleExit}${last ? `${NB}: ${last}` : ''}`);
+    return res(state.consoleExit === 0, msg('functional.console-exit', { exitCode: state.consoleExit, last }));
   }
   if ('selector' in a) {
     const found = (await page.$(fill(a.selector, state.vars))) !== null;
-    return res(found, found ? 'present' : 'absent', found ? 'présent' : 'absent');
+    return res(found, msg('functional.element', { found }));
   }
   if ('no_selector' in a) {
     const found = (await page.$(fill(a.no_selector, state.vars))) !== null;
-    return res(!found, found ? 'present' : 'absent', found ? 'présent' : 'absent');
+    return res(!found, msg('functional.element', { found }));
   }
   const text = await visibleText(page);
   if ('text' in a) {
     const want = fill(a.text, state.vars);
-    return text.includes(want) ? res(true, `found ${quote(want)}`, `trouvé${NB}: ${quoteFr(want)}`) : res(false, `${quote(want)} not on the page`, `${quoteFr(want)} absent de la page`);
+    return text.includes(want) ? res(true, msg('functional.found', { text: want })) : res(false, msg('functional.not-on-page', { text: want }));
   }
   if ('text_matches' in a) {
     const source = a.text_matches.replace(/\{(\w+)\}/g, (_m, k: string) => escapeRegExp(fill(`{${k}}`, state.vars)));
     const m = new RegExp(source).exec(text);
-    return m ? res(true, `found ${quote(m[0])}`, `trouvé${NB}: ${quoteFr(m[0])}`) : res(false, `/${source}/ does not match the page`, `l’expression /${source}/ ne correspond pas à la page`);
+    return m ? res(true, msg('functional.found', { text: m[0] })) : res(false, msg('functional.no-match', { source }));
   }
   if ('exact_text' in a) {
     const want = fill(a.exact_text, state.vars);
@@ -212,11 +205,11 @@ async function check(a: ScenarioAssertion, page: Page, state: RunState, phpError
   if ('exact_value' in a) {
     const want = fill(a.exact_value.equals, state.vars);
     const el = await page.$(fill(a.exact_value.selector, state.vars));
-    if (!el) return res(false, `${a.exact_value.selector} absent`, `${a.exact_value.selector} absent`);
+    if (!el) return res(false, msg('functional.selector-absent', { selector: a.exact_value.selector }));
     const shown = await el.inputValue().catch(async () => ((await el.textContent()) ?? '').trim());
     return res(...exactVerdict(shown, want, shown === want));
   }
-  return res(false, 'unknown assertion', 'assertion inconnue');
+  return res(false, msg('functional.unknown-assertion', {}));
 }
 
 /** The part of `text` that best lines up with `want` (same first word), for quoting a mismatch. */
@@ -226,25 +219,11 @@ function nearest(text: string, want: string): string {
   return i >= 0 ? text.slice(i, i + want.length + 12).split('\n')[0] : '';
 }
 
-function quoteFr(s: string, max = 120): string {
-  return `«${NB}${s.length > max ? `${s.slice(0, max)}…` : s}${NB}»`;
-}
-
-function exactVerdict(shown: string, want: string, equal: boolean): [boolean, string, string] {
+function exactVerdict(shown: string, want: string, equal: boolean): [boolean, Message] {
   const bad = doubleEncodedSequences(shown);
-  if (bad.length) {
-    return [
-      false,
-      `double-encoded characters shown: ${bad.map((b) => `« ${b} »`).join(', ')} in ${quote(shown)}${equal ? ' (the database holds the same bytes: the text was double-encoded before the upgrade and nothing repaired it)' : ''}`,
-      `caractères doublement encodés affichés${NB}: ${bad.map((b) => quoteFr(b)).join(', ')} dans ${quoteFr(shown)}${equal ? ` (la base contient les mêmes octets${NB}: le texte était doublement encodé avant la mise à niveau et rien ne l’a réparé)` : ''}`,
-    ];
-  }
-  if (!equal) {
-    return shown
-      ? [false, `differs from the database ${firstDifference(shown, want)}`, `diffère de la base ${firstDifference(shown, want, 'fr')}`]
-      : [false, `${quote(want)} not on the page`, `${quoteFr(want)} absent de la page`];
-  }
-  return [true, `identical to the database (${Buffer.byteLength(want)} bytes): ${quote(want)}`, `identique à la base (${Buffer.byteLength(want)}${NB}octets)${NB}: ${quoteFr(want)}`];
+  if (bad.length) return [false, msg('functional.double-encoded', { bad, shown, equal })];
+  if (!equal) return shown ? [false, msg('functional.differs', firstDifference(shown, want))] : [false, msg('functional.not-on-page', { text: want })];
+  return [true, msg('functional.identical', { bytes: Buffer.byteLength(want), text: want })];
 }
 
 export async function runScenario(sc: Scenario, ctx: EngineContext): Promise<ScenarioResult> {
@@ -279,17 +258,16 @@ export async function runScenario(sc: Scenario, ctx: EngineContext): Promise<Sce
       }
     } catch (err) {
       if (err instanceof NoData) {
-        return { ...base, status: 'not-run', reason: `no data for this scenario: ${err.message}`, reasonFr: `pas de données pour ce scénario${NB}: ${err.message}`, durationMs: Date.now() - started };
+        return { ...base, status: 'not-run', reason: msg('functional.no-data', { error: err.message }), durationMs: Date.now() - started };
       }
       if (ctx.signal?.aborted) throw err;
       await page.screenshot({ path: path.join(ctx.outDir, shot), fullPage: true }).catch(() => undefined);
       const phpErrors = h.errorsSince(mark);
-      const msg = (err as Error).message.split('\n')[0];
+      const error = (err as Error).message.split('\n')[0];
       return {
         ...base,
         status: 'failed',
-        reason: `step "${current}" failed: ${msg}`,
-        reasonFr: `l’étape ${quoteFr(current)} a échoué${NB}: ${msg}`,
+        reason: msg('functional.step-failed', { step: current, error }),
         phpErrors,
         screenshot: shot,
         values: publicValues(state.vars),
@@ -302,8 +280,8 @@ export async function runScenario(sc: Scenario, ctx: EngineContext): Promise<Sce
     for (const a of sc.assert) {
       assertions.push(
         await check(a, page, state, phpErrors).catch((e: unknown) => {
-          const msg = (e as Error).message.split('\n')[0];
-          return { assertion: describeAssertion(a), ok: false, detail: msg, detailFr: msg };
+          const error = (e as Error).message.split('\n')[0];
+          return { assertion: describeAssertion(a), ok: false, detail: msg('functional.assertion-error', { error }) };
         }),
       );
     }
@@ -312,8 +290,7 @@ export async function runScenario(sc: Scenario, ctx: EngineContext): Promise<Sce
     return {
       ...base,
       status: failedA.length ? 'failed' : 'passed',
-      reason: failedA.length ? failedA.map((x) => `${x.assertion}: ${x.detail}`).join('; ') : undefined,
-      reasonFr: failedA.length ? failedA.map((x) => `${x.assertion}${NB}: ${x.detailFr ?? x.detail}`).join(`${NB}; `) : undefined,
+      reason: failedA.length ? msg('functional.assertions-failed', { failed: failedA.map((x) => ({ assertion: x.assertion, detail: x.detail })) }) : undefined,
       phpErrors,
       assertions,
       screenshot: shot,

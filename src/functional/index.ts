@@ -30,6 +30,7 @@ import { runScenario, type AppHandle } from './engine.ts';
 import { glpiEnv, ocsConsoleRoot, serveGlpi, serveOcs, type ServedApp } from './sites.ts';
 import { OWNER_ENV, phpErrorLines } from './php-server.ts';
 import type { AppName, FunctionalResults, Scenario, ScenarioResult } from './types.ts';
+import { msg as message, type Message } from '../i18n/messages.ts';
 
 export * from './types.ts';
 export { loadBook, BUILTIN_BOOK } from './book.ts';
@@ -86,7 +87,7 @@ export function readOnlyScenario(sc: Scenario): boolean {
   );
 }
 
-function notRun(sc: Scenario, reason: string, reasonFr: string, command: string | undefined): ScenarioResult {
+function notRun(sc: Scenario, reason: Message, command: string | undefined): ScenarioResult {
   return {
     id: sc.id,
     title: sc.title,
@@ -95,7 +96,6 @@ function notRun(sc: Scenario, reason: string, reasonFr: string, command: string 
     expected: sc.expected,
     status: 'not-run',
     reason,
-    reasonFr,
     commandForUser: command,
     http: [],
     phpErrors: [],
@@ -126,29 +126,22 @@ export function functionalCommand(o: Pick<FunctionalStageOptions, 'runDir' | 'gl
   return parts.map((p) => (/^[\w@%+=:,./-]+$/.test(p) ? p : shellQuote(p))).join(' ');
 }
 
-interface Blocker {
-  en: string;
-  fr: string;
-}
+/** Why scenarios cannot run here. */
+type Blocker = Message;
 
 /** Why an app's scenarios cannot run here, or undefined. */
 function appBlocker(app: AppName, o: FunctionalStageOptions): Blocker | undefined {
   if (app === 'glpi') {
-    if (!o.glpiDist) return { en: 'no GLPI distribution (--glpi-dist)', fr: 'aucune distribution GLPI (--glpi-dist)' };
-    if (!o.glpiDist.hasVendor)
-      return { en: `the GLPI tree ${o.glpiDist.dir} has no vendor/ (not a release archive)`, fr: `l’arborescence GLPI ${o.glpiDist.dir} n’a pas de vendor/ (ce n’est pas une archive de publication)` };
-    if (!fs.existsSync(path.join(o.glpiDist.dir, 'public', 'index.php')))
-      return {
-        en: `the GLPI tree ${o.glpiDist.dir} has no public/index.php (GLPI ≥ 10.0.7 is served through it)`,
-        fr: `l’arborescence GLPI ${o.glpiDist.dir} n’a pas de public/index.php (GLPI ≥ 10.0.7 est servi par lui)`,
-      };
-    if (!o.glpiDb) return { en: 'no GLPI database in this run', fr: 'pas de base GLPI dans cette répétition' };
+    if (!o.glpiDist) return message('functional.no-glpi-dist', {});
+    if (!o.glpiDist.hasVendor) return message('functional.glpi-no-vendor', { dir: o.glpiDist.dir });
+    if (!fs.existsSync(path.join(o.glpiDist.dir, 'public', 'index.php'))) return message('functional.glpi-no-public', { dir: o.glpiDist.dir });
+    if (!o.glpiDb) return message('functional.no-glpi-db', {});
     return undefined;
   }
-  if (!o.ocsDist) return { en: 'no OCS distribution (--ocs-dist)', fr: 'aucune distribution OCS (--ocs-dist)' };
+  if (!o.ocsDist) return message('functional.no-ocs-dist', {});
   const c = ocsConsoleRoot(o.ocsDist);
-  if (!c.root) return { en: c.problem!, fr: `la console OCS ne peut pas être servie : ${c.problem}` };
-  if (!o.ocsDb) return { en: 'no OCS database in this run', fr: 'pas de base OCS dans cette répétition' };
+  if (!c.root) return message('functional.ocs-not-servable', { problem: String(c.problem) });
+  if (!o.ocsDb) return message('functional.no-ocs-db', {});
   return undefined;
 }
 
@@ -174,11 +167,11 @@ function errorsAfter(app: ServedApp, m: { server: number; logs: Map<string, numb
   return out;
 }
 
-async function loadPlaywright(): Promise<typeof import('playwright-core') | Blocker> {
+async function loadPlaywright(): Promise<{ pw: typeof import('playwright-core') } | { blocker: Blocker }> {
   try {
-    return await import('playwright-core');
+    return { pw: await import('playwright-core') };
   } catch {
-    return { en: 'the playwright-core package is not installed (npm ci)', fr: 'le paquet playwright-core n’est pas installé (npm ci)' };
+    return { blocker: message('functional.no-playwright', {}) };
   }
 }
 
@@ -208,29 +201,18 @@ export async function runFunctionalStage(o: FunctionalStageOptions): Promise<Fun
   try {
     environment.php = (await probePhp(php)).version;
   } catch {
-    global = { en: `PHP "${php}" cannot run (--php)`, fr: `PHP « ${php} » ne peut pas s’exécuter (--php)` };
+    global = message('functional.php-cannot-run', { php });
   }
-  if (!global && !exists(chromiumPath))
-    global = { en: `no Chromium at ${chromiumPath} (--chromium; Debian: apt-get install chromium)`, fr: `pas de Chromium en ${chromiumPath} (--chromium ; Debian : apt-get install chromium)` };
-  const pw = global ? undefined : await loadPlaywright();
-  if (pw && 'en' in pw) global = pw;
+  if (!global && !exists(chromiumPath)) global = message('functional.no-chromium', { path: chromiumPath });
+  const loaded = global ? undefined : await loadPlaywright();
+  if (loaded && 'blocker' in loaded) global = loaded.blocker;
+  const pw = loaded && 'pw' in loaded ? loaded.pw : undefined;
   const blockers: Partial<Record<AppName, Blocker>> = {};
   for (const app of ['glpi', 'ocs'] as const) blockers[app] = global ?? appBlocker(app, o);
   for (const sc of book.scenarios) {
     const b = blockers[sc.app];
-    if (b) results.set(sc.id, notRun(sc, b.en, b.fr, command));
-    else if (o.production && !readOnlyScenario(sc))
-      results.set(
-        sc.id,
-        notRun(
-          sc,
-          sc.app === 'ocs' ? 'not run on production: serving the OCS console would copy its password into a config file' : 'not run on production: it logs in or clicks (writes to the database)',
-          sc.app === 'ocs'
-            ? 'non exécuté en production : servir la console OCS recopierait son mot de passe dans un fichier de configuration'
-            : 'non exécuté en production : il se connecte ou clique (écritures dans la base)',
-          command,
-        ),
-      );
+    if (b) results.set(sc.id, notRun(sc, b, command));
+    else if (o.production && !readOnlyScenario(sc)) results.set(sc.id, notRun(sc, message(sc.app === 'ocs' ? 'functional.production-ocs' : 'functional.production-writes', {}), command));
   }
   const runnable = book.scenarios.filter((s) => !results.has(s.id));
 
@@ -245,7 +227,7 @@ export async function runFunctionalStage(o: FunctionalStageOptions): Promise<Fun
   const onAbort = () => void browser?.close().catch(() => undefined);
   o.signal?.addEventListener('abort', onAbort, { once: true });
   try {
-    if (runnable.length && pw && !('en' in pw)) {
+    if (runnable.length && pw) {
       const target = (o.glpiDb ?? o.ocsDb)!;
       conn = await connect(target.dsn, { extra: { multipleStatements: false, charset: 'utf8mb4' }, promptOnDenied: false });
       // Temporary accounts and the OCS server definition are written: only on a marked test instance.
@@ -255,7 +237,7 @@ export async function runFunctionalStage(o: FunctionalStageOptions): Promise<Fun
       const startFailed = (app: AppName, err: unknown) => {
         const msg = (err as Error).message.split('\n')[0];
         for (const sc of runnable.filter((s) => s.app === app)) {
-          results.set(sc.id, notRun(sc, `cannot serve ${app.toUpperCase()}: ${msg}`, `impossible de servir ${app.toUpperCase()} : ${msg}`, command));
+          results.set(sc.id, notRun(sc, message('functional.cannot-serve', { app, error: msg }), command));
         }
       };
       if (apps.has('glpi')) {
@@ -330,7 +312,7 @@ export async function runFunctionalStage(o: FunctionalStageOptions): Promise<Fun
           environment.chromium = browser.version();
         } catch (err) {
           const msg = (err as Error).message.split('\n')[0];
-          for (const sc of todo) results.set(sc.id, notRun(sc, `Chromium cannot start: ${msg}`, `Chromium ne démarre pas : ${msg}`, command));
+          for (const sc of todo) results.set(sc.id, notRun(sc, message('functional.no-chromium-start', { error: msg }), command));
         }
       }
       if (browser) {

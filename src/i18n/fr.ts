@@ -7,6 +7,21 @@ import type { Catalog } from './messages.ts';
 /** "a, b et c": a French enumeration. */
 const frList = (xs: string[]) => (xs.length > 1 ? `${xs.slice(0, -1).join(', ')} et ${xs[xs.length - 1]}` : xs.join(''));
 
+/** A non-breaking space. */
+const NB = '\u00a0';
+
+/** A text quoted from a page, « between guillemets », cut at 120 characters. */
+const quoteFr = (s: string, max = 120) => `«${NB}${s.length > max ? `${s.slice(0, max)}…` : s}${NB}»`;
+
+/** A number of seconds with one decimal, French style (1,5). */
+const secondsFr = (ms: number) => (ms / 1000).toFixed(1).replace('.', ',');
+
+/** French plural mark: none for 0 and 1. */
+const pl = (n: number) => (n > 1 ? 's' : '');
+
+/** "GLPI"/"OCS" for a database role. */
+const roleName = (role: string) => (role === 'glpi' ? 'GLPI' : role === 'ocs' ? 'OCS' : role);
+
 /** The connector's forms, as the audit names them. */
 const CONNECTOR_FORMS: Record<string, string> = {
   'core-0.83': 'intégrée au cœur de GLPI 0.83 (core-0.83)',
@@ -135,4 +150,112 @@ export const fr = {
   'step.corrective.title': (p) => `Migration corrective ${p.id}`,
   'step.corrective.explanation': (p, t) =>
     `${t(p.title)}. Ne s’exécute que si son contrôle préalable trouve quelque chose à corriger, avant l’étape ${p.before} ; son contrôle final doit alors renvoyer 0 (migrations/corrective/${p.id}.yaml).`,
+  // --- rehearsal: step results
+  'result.no-database': (p) => `l’instantané ne contient pas de base ${roleName(p.role)}`,
+  // The error's own message (English, from the code that threw) is quoted as is.
+  'result.error': (p) => `erreur pendant l’exécution de l’étape : ${p.message}`,
+  'result.interrupted': () => 'interrompue',
+  'result.blocked': (p) => `non exécutée : elle dépend de l’étape ${p.blocker}, qui n’a pas réussi`,
+  'result.apply-stopped': (p) => `non exécutée : la mise en production s’est arrêtée à l’étape ${p.step}, en échec`,
+  'result.dry-run': (p, t) => `exécution à blanc : ${p.reason ? t(p.reason) : 'une distribution du produit est nécessaire'}`,
+  'result.corrective.missing': (p) => `la migration corrective ${p.migration} est absente de migrations/corrective/`,
+  'result.corrective.no-database': (p) => `la répétition n’a pas de base ${roleName(p.role)}`,
+  'result.corrective.nothing': () => 'rien à corriger : le contrôle préalable ne trouve aucune ligne',
+  'result.corrective.done': (p) => `contrôle préalable : ${p.precheck} ligne(s) → contrôle final : ${p.postcheck} ; ${p.statements} instruction(s)`,
+  'result.corrective.still': (p) => `le contrôle final trouve encore ${p.postcheck} ligne(s)`,
+  'result.ocs.statements': (p) =>
+    `${p.total} instruction${pl(p.total)} : ${p.ok} réussie${pl(p.ok)}, ${p.expectedErrors} erreur${pl(p.expectedErrors)} attendue${pl(p.expectedErrors)} (déjà appliquée${pl(p.expectedErrors)}), ${p.failed} en échec`,
+  'result.ocs.no-database': (p) => `l’étape ${p.step} écrit dans la base OCS, mais la répétition n’en a pas`,
+  'result.ocs.not-ocs': (p) => `${p.database} n’a pas de ligne GUI_VERSION dans sa table config : ce n’est pas une base OCS`,
+  'result.ocs.gui-version': (p) => (p.gui === undefined ? 'GUI_VERSION est absente' : `GUI_VERSION vaut ${p.gui}`),
+  'result.ocs.bridge-not-needed': (p) => `GUI_VERSION vaut déjà ${p.gui} : aucun schéma de passage n’est nécessaire`,
+  'result.ocs.official-bridge': (p, t) => `schéma de passage officiel, ${t(p.summary)}`,
+  'result.ocs.official-bridge-failed': (p) => `schéma de passage officiel : ${p.failed} instruction(s) en échec réel (première : n° ${p.index} ${p.message})`,
+  'result.ocs.official-bridge-version': (p, t) => `le schéma de passage officiel a été exécuté, mais ${t(p.is)} (7006 attendue)`,
+  'result.ocs.tool-bridge-7005-only': (p) => `GUI_VERSION vaut ${p.gui} : le schéma de passage propre à l’outil ne couvre qu’OCS 2.1/2.1.1 (7005)`,
+  'result.ocs.tool-bridge': (p, t) => `schéma de passage de l’outil, ${t(p.summary)}`,
+  'result.ocs.tool-bridge-failed': (p) => `le schéma de passage de l’outil a échoué à l’instruction ${p.index} : ${p.message}`,
+  'result.ocs.no-dist': () => 'aucune distribution OCS fournie (--ocs-dist)',
+  'result.ocs.no-update-file': (p) => `aucune des distributions OCS fournies ne contient files/update/${p.target}.sql`,
+  'result.ocs.file-applied-before': (p) => `GUI_VERSION vaut déjà ${p.gui} : ${p.target}.sql a déjà été appliqué`,
+  'result.ocs.file-out-of-order': (p) => `GUI_VERSION vaut ${p.gui} : ${p.target}.sql ne s’applique qu’à ${p.target - 1} (appliquer d’abord les fichiers intermédiaires)`,
+  'result.ocs.file-failed': (p) => `l’instruction ${p.index} de ${p.target}.sql a échoué (${p.code} ${p.message}) ; GUI_VERSION laissée à ${p.after}`,
+  'result.ocs.file-version': (p, t) => `après ${p.target}.sql, ${t({ id: 'result.ocs.gui-version', params: { gui: p.after } })} (${p.target} attendue)`,
+  'result.ocs.php-unknown': (p) => `modification d’OCS côté PHP inconnue « ${p.change} » (connues : ${p.known.join(', ')})`,
+  'result.ocs.php-error': (p) => `${p.change} : ${p.error}`,
+  'result.glpi.no-database': (p) => `l’étape ${p.step} écrit dans la base GLPI, mais la répétition n’en a pas`,
+  'result.glpi.no-dist': (p) =>
+    `aucune distribution de GLPI ${p.release}${p.given.length ? ` (fournies : ${p.given.join(', ')})` : ''} : indiquer avec --glpi-dist DIR l’archive décompressée de GLPI ${p.release}`,
+  'result.glpi.no-vendor': (p) => `${p.dir} n’a pas de répertoire vendor/ (copie des sources et non version publiée : exécuter composer install ou utiliser l’archive de la version)`,
+  'result.glpi.no-console': (p) => `${p.dir} n’a pas de bin/console (GLPI < 9.4 n’a pas de console)`,
+  // The probe's own message (src/distributions) is English: quoted as is after a French lead-in.
+  'result.glpi.php-unusable': (p) => `PHP inutilisable (${p.php}) : ${p.message}`,
+  'result.glpi.php-range': (p) => `PHP ${p.version} (${p.php}) est hors de la plage que requiert GLPI ${p.glpi} (${p.range}) : indiquer un binaire adapté avec --php`,
+  'result.glpi.old-updater': (p) =>
+    `GLPI ${p.release} se met à jour par ${p.entry}, qui lit config/config_db.php dans l’arborescence de la version : l’outil n’écrit pas dans une distribution, l’exécuter sur une copie de l’arborescence`,
+  // The detection's problems (src/inspect) are English diagnostics: quoted as is.
+  'result.glpi.version-rows': (p) => (p.version ? `${p.version}${p.dbversion ? ` (dbversion ${p.dbversion})` : ''}` : `aucune version (${p.problems.join(' ; ')})`),
+  'result.glpi.update-version': (p, t) =>
+    `db:update s’est terminé avec le code ${p.exitCode}, mais les lignes de version indiquent ${t(p.rows)} au lieu de ${p.expected}${p.refused ? ' (le programme de mise à jour a refusé de s’exécuter)' : ''}`,
+  'result.glpi.update-exit': (p, t) => `db:update s’est terminé avec le code ${p.exitCode}, bien que les lignes de version indiquent ${t(p.rows)}`,
+  'result.glpi.updated': (p, t) => `GLPI ${t(p.before)} → ${t(p.after)} en ${secondsFr(p.ms)} s`,
+  'result.glpi.schema-differs': (p) => `${p.command} : différences de schéma constatées (voir les preuves)`,
+  'result.glpi.exit-code': (p) => `${p.command} : code de sortie ${p.exitCode}`,
+  'result.glpi.version-changed': (p, t) => `${p.command} a modifié les lignes de version (${t(p.before)} → ${t(p.after)})`,
+  'result.glpi.exited-0': (p) => `${p.command} s’est terminé avec le code 0 en ${secondsFr(p.ms)} s`,
+  'result.list': (p, t) => p.items.map(t).join(' ; '),
+  'result.plugin.no-dist': (p) => `aucune distribution du greffon ocsinventoryng ${p.version} : indiquer avec --plugin-dist DIR l’archive décompressée de pluginsGLPI/ocsinventoryng ${p.version}`,
+  'result.plugin.exit': (p) => `${p.command} s’est terminé avec le code ${p.exitCode}`,
+  'result.plugin.no-row': () => 'aucune ligne ocsinventoryng dans glpi_plugins',
+  'result.plugin.wrong-row': (p) => `glpi_plugins indique la version ${p.version}, état ${p.state} (attendu : ${p.expected}, état 1)`,
+  'result.plugin.sql-errors': (p) => `${p.count} erreur(s) SQL dans la sortie ou les journaux de GLPI (première : ${p.first})`,
+  // The French detail says what it compares: no check id in front.
+  'result.plugin.check': (p, t) => t(p.detail),
+  'result.plugin.installed': (p) => `ocsinventoryng ${p.version} installé et activé`,
+  'result.ocs-php.no-table': (p) => `pas de table ${p.table}`,
+  'result.ocs-php.accountinfo-converted': (p) => `${p.rows} ligne(s) de accountinfo_config convertie(s) aux types de champs de la 2.5`,
+  'result.ocs-php.snmp-off': () => 'SNMP n’est pas activé (paramètre SNMP de config) : la console officielle ne fait rien non plus',
+  'result.ocs-php.snmp-table-missing': (p) => `la table de type SNMP ${p.table} n’existe pas : ignorée`,
+  'result.ocs-php.lastdate-added': (p) => `colonne LASTDATE ajoutée à ${p.table}`,
+  'result.ocs-php.nothing': () => 'rien à modifier',
+  // The functional stage's texts use non-breaking spaces before « : ; » and inside « ».
+  'functional.production-ocs': () => `non exécuté en production${NB}: servir la console OCS recopierait son mot de passe dans un fichier de configuration`,
+  'functional.production-writes': () => `non exécuté en production${NB}: il se connecte ou clique (écritures dans la base)`,
+  'functional.no-data': (p) => `pas de données pour ce scénario${NB}: ${p.error}`,
+  'functional.step-failed': (p) => `l’étape ${quoteFr(p.step)} a échoué${NB}: ${p.error}`,
+  'functional.assertions-failed': (p, t) => p.failed.map((x) => `${x.assertion}${NB}: ${t(x.detail)}`).join(`${NB}; `),
+  'functional.cannot-serve': (p) => `impossible de servir ${p.app.toUpperCase()} : ${p.error}`,
+  'functional.no-chromium-start': (p) => `Chromium ne démarre pas : ${p.error}`,
+  'functional.no-glpi-dist': () => 'aucune distribution GLPI (--glpi-dist)',
+  'functional.glpi-no-vendor': (p) => `l’arborescence GLPI ${p.dir} n’a pas de vendor/ (ce n’est pas une archive de publication)`,
+  'functional.glpi-no-public': (p) => `l’arborescence GLPI ${p.dir} n’a pas de public/index.php (GLPI ≥ 10.0.7 est servi par lui)`,
+  'functional.no-glpi-db': () => 'pas de base GLPI dans cette répétition',
+  'functional.no-ocs-dist': () => 'aucune distribution OCS (--ocs-dist)',
+  // The problem (src/distributions) is an English diagnostic: quoted as is.
+  'functional.ocs-not-servable': (p) => `la console OCS ne peut pas être servie : ${p.problem}`,
+  'functional.no-ocs-db': () => 'pas de base OCS dans cette répétition',
+  'functional.no-playwright': () => 'le paquet playwright-core n’est pas installé (npm ci)',
+  'functional.php-cannot-run': (p) => `PHP « ${p.php} » ne peut pas s’exécuter (--php)`,
+  'functional.no-chromium': (p) => `pas de Chromium en ${p.path} (--chromium ; Debian : apt-get install chromium)`,
+  'functional.http': (p) => `HTTP ${p.status ?? 'sans réponse'}`,
+  'functional.php-errors': (p) => `${p.count}${NB}erreur(s) PHP${NB}: ${p.first}`,
+  'functional.none': () => 'aucune',
+  'functional.no-console-step': () => 'aucune commande de console exécutée',
+  'functional.console-exit': (p) => `code de sortie ${p.exitCode}${p.last ? `${NB}: ${p.last}` : ''}`,
+  'functional.element': (p) => (p.found ? 'présent' : 'absent'),
+  'functional.found': (p) => `trouvé${NB}: ${quoteFr(p.text)}`,
+  'functional.not-on-page': (p) => `${quoteFr(p.text)} absent de la page`,
+  'functional.no-match': (p) => `l’expression /${p.source}/ ne correspond pas à la page`,
+  'functional.selector-absent': (p) => `${p.selector} absent`,
+  'functional.unknown-assertion': () => 'assertion inconnue',
+  'functional.assertion-error': (p) => p.error,
+  'functional.double-encoded': (p) =>
+    `caractères doublement encodés affichés${NB}: ${p.bad.map((b) => quoteFr(b)).join(', ')} dans ${quoteFr(p.shown)}${p.equal ? ` (la base contient les mêmes octets${NB}: le texte était doublement encodé avant la mise à niveau et rien ne l’a réparé)` : ''}`,
+  'functional.differs': (p) => `diffère de la base au caractère ${p.at}${NB}: page ${quoteFr(p.page)}, base ${quoteFr(p.database)}`,
+  'functional.identical': (p) => `identique à la base (${p.bytes}${NB}octets)${NB}: ${quoteFr(p.text)}`,
+  'result.plugin.links': (p) => `${p.before} lien(s) avant, ${p.after} après${p.missing.length ? `, manquants : ${p.missing.slice(0, 5).join(', ')}` : ''}`,
+  'result.plugin.servers': (p) => `${p.before} serveur(s) OCS avant, ${p.after} après (identifiant, hôte, base et utilisateur comparés)`,
+  'result.plugin.count': (p) => `${p.before} ${p.table === 'registrykeys' ? 'clé(s) de registre' : 'correspondance(s) de champs administratifs'} avant, ${p.after} après`,
+  'result.plugin.rules': (p) => `${p.before} règle(s) d’import OCS avant${p.missing.length ? `, manquantes après : ${p.missing.join(', ')}` : ', toutes présentes après'}`,
+  'result.plugin.cron': (p) => `état de la tâche ocsng : ${p.before} avant, ${p.after ?? 'tâche absente'} après`,
 } satisfies Catalog;

@@ -6,7 +6,7 @@ import type { ExpectedEffects, PlanStep } from '../plan/plan-types.ts';
 import { ocsIndexOnlyTables, ocsStepTables, runStep } from './executors/index.ts';
 import { correctiveExpectedEffects, correctiveStepTables } from './executors/corrective.ts';
 import type { ExecutorContext, ExecutorDistributions, ExecutorResult } from './executors/types.ts';
-import { because } from './executors/common.ts';
+import { msg } from '../i18n/messages.ts';
 
 /** Steps that need a product distribution the tool does not fetch by itself (skipped by --dry-run). */
 const EXTERNAL_KINDS = new Set(['glpi-console', 'plugin-install']);
@@ -45,10 +45,7 @@ export async function executeStep(step: PlanStep, ctx: ExecutorContext, options:
     return {
       ...r,
       status: 'not-run',
-      ...because({
-        en: `dry run: ${r.reason ?? 'needs a product distribution'}`,
-        fr: `exécution à blanc : ${r.reasonFr ?? r.reason ?? 'une distribution du produit est nécessaire'}`,
-      }),
+      reason: msg('result.dry-run', { reason: r.reason }),
     };
   }
   return runStep(step, ctx);

@@ -3,6 +3,7 @@
  * passed → success, failed → <failure>, not-run/skipped → <skipped> with the reason. Anomalies are one
  * more suite, one case per anomaly (residual ones fail). Deterministic: same run.yaml → same bytes.
  */
+import { render } from '../i18n/render.ts';
 import type { RunSummary } from './run-types.ts';
 
 function esc(s: string): string {
@@ -36,11 +37,12 @@ export function runToJUnit(run: RunSummary, lang: 'fr' | 'en' = 'en'): string {
       lines.push(`${open}/>`);
     } else if (s.status === 'failed') {
       lines.push(`${open}>`);
-      lines.push(`      <failure message="${esc(s.reason ?? 'failed')}">${esc([s.reason, s.outputExcerpt].filter(Boolean).join('\n'))}</failure>`);
+      const reason = s.reason ? render(s.reason, 'en') : undefined;
+      lines.push(`      <failure message="${esc(reason ?? 'failed')}">${esc([reason, s.outputExcerpt].filter(Boolean).join('\n'))}</failure>`);
       lines.push('    </testcase>');
     } else {
       lines.push(`${open}>`);
-      lines.push(`      <skipped message="${esc([s.reason, s.commandForUser ? `run: ${s.commandForUser}` : ''].filter(Boolean).join(' — '))}"/>`);
+      lines.push(`      <skipped message="${esc([s.reason ? render(s.reason, 'en') : '', s.commandForUser ? `run: ${s.commandForUser}` : ''].filter(Boolean).join(' — '))}"/>`);
       lines.push('    </testcase>');
     }
   }

@@ -6,6 +6,7 @@
  * count and CHECKSUM TABLE of every table) and stops with exit 5 otherwise. A copy costs every step the size
  * of its tables; a replay costs only the rare step that fails or is interrupted.
  */
+import { render } from '../i18n/render.ts';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Connection } from 'mysql2/promise';
@@ -94,7 +95,7 @@ export async function rollbackByReplay(ctx: ReplayContext, role: 'glpi' | 'ocs',
         { dryRun: false },
       );
       if (r.status !== 'passed') {
-        throw new VerificationError(`replaying step ${id} to undo the interrupted step did not pass again: ${r.reason ?? r.status}`, {
+        throw new VerificationError(`replaying step ${id} to undo the interrupted step did not pass again: ${r.reason ? render(r.reason, 'en') : r.status}`, {
           hint: 'start the rehearsal again in a new run directory',
         });
       }

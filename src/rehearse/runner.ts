@@ -60,6 +60,7 @@ import { writeFindingsFile } from '../formats/findings.ts';
 import { readStepResultJson } from '../formats/step-evidence.ts';
 import { formatDsn } from '../db/dsn.ts';
 import { recordFinalState, recordStructureBefore } from './final-state.ts';
+import { msg } from '../i18n/messages.ts';
 
 export interface RehearseOptions {
   plan: PlanFile;
@@ -428,8 +429,7 @@ export async function rehearse(opts: RehearseOptions): Promise<RehearseOutcome> 
         const result: StepResult = {
           stepId: step.id,
           status: 'not-run',
-          reason: `not run: it depends on step ${blocker}, which did not pass`,
-          reasonFr: `non exécutée : elle dépend de l’étape ${blocker}, qui n’a pas réussi`,
+          reason: msg('result.blocked', { blocker }),
           tableDeltas: [],
           evidence: [],
         };
@@ -473,8 +473,7 @@ export async function rehearse(opts: RehearseOptions): Promise<RehearseOutcome> 
           summary.steps.push({
             stepId: rest.id,
             status: 'not-run',
-            reason: `not run: apply stopped at the failed step ${step.id}`,
-            reasonFr: `non exécutée : la mise en production s’est arrêtée à l’étape ${step.id}, en échec`,
+            reason: msg('result.apply-stopped', { step: step.id }),
             tableDeltas: [],
             evidence: [],
           });
@@ -495,7 +494,7 @@ export async function rehearse(opts: RehearseOptions): Promise<RehearseOutcome> 
     // The final structure and per-table figures, which `apply` compares with the rehearsal's.
     if (summary.complete && !opts.dryRun) await recordFinalState(conn, dbs, cache.states, opts.runDir);
     if (interrupted) {
-      const inFlight = summary.steps.find((s) => s.reason === 'interrupted')?.stepId;
+      const inFlight = summary.steps.find((s) => s.reason?.id === 'result.interrupted')?.stepId;
       journal.append({ event: 'run-interrupted', stepId: inFlight, signal: signalName(opts.signal) });
     } else {
       journal.append({ event: 'run-finished', complete: summary.complete });

@@ -19,8 +19,8 @@ import { createSavepoint, dropSavepoint, replaySavepoint, rollbackSavepoint } fr
 import { rollbackByReplay } from './replay.ts';
 import type { ExecutorResult } from './executors/types.ts';
 import { executeStep, expectedEffects, stepIndexOnlyTables, stepTables } from './dispatch.ts';
-import { because, roleName } from './executors/common.ts';
-import { INTERRUPTED } from './executors/glpi-console.ts';
+import { msg } from '../i18n/messages.ts';
+import { render } from '../i18n/render.ts';
 import type { RehearseOptions, StepPhase } from './runner.ts';
 import { writeSavepointJson, writeStepResultJson } from '../formats/step-evidence.ts';
 
@@ -99,8 +99,7 @@ export async function runOneStep(step: PlanStep, r: StepRun): Promise<{ step: St
       step: {
         stepId: step.id,
         status: 'not-run',
-        reason: `the snapshot has no ${step.database} database`,
-        reasonFr: `l’instantané ne contient pas de base ${roleName(step.database)}`,
+        reason: msg('result.no-database', { role: step.database }),
         tableDeltas: [],
         evidence: [],
       },
@@ -159,14 +158,14 @@ export async function runOneStep(step: PlanStep, r: StepRun): Promise<{ step: St
     );
   } catch (err) {
     // The error's own message (English, from the code that threw) is quoted as is in the French reason.
-    exec = { status: 'failed', reason: (err as Error).message, reasonFr: `erreur pendant l’exécution de l’étape : ${(err as Error).message}`, evidence: [] };
+    exec = { status: 'failed', reason: msg('result.error', { message: (err as Error).message }), evidence: [] };
   }
   r.opts.onPhase?.({ stepId: step.id, phase: 'execute', ms: performance.now() - t0 });
   const wasInterrupted = Boolean(r.opts.signal?.aborted) && exec.status !== 'passed';
   if (wasInterrupted) {
     // Leave the savepoint in place: --resume rolls the step back first.
     return {
-      step: { stepId: step.id, status: 'failed', ...because(INTERRUPTED), tableDeltas: [], evidence: [] },
+      step: { stepId: step.id, status: 'failed', reason: msg('result.interrupted', {}), tableDeltas: [], evidence: [] },
       anomalies,
       interrupted: true,
     };
@@ -297,7 +296,7 @@ export async function runOneStep(step: PlanStep, r: StepRun): Promise<{ step: St
       stepId: step.id,
       severity: 'bloquante',
       title: { fr: `Échec de l'étape ${step.id}`, en: `Step ${step.id} failed` },
-      detail: { fr: exec.reasonFr ?? exec.reason ?? 'échec', en: exec.reason ?? 'failure' },
+      detail: { fr: exec.reason ? render(exec.reason, 'fr') : 'échec', en: exec.reason ? render(exec.reason, 'en') : 'failure' },
       resolved: false,
     });
   }
@@ -311,7 +310,6 @@ export async function runOneStep(step: PlanStep, r: StepRun): Promise<{ step: St
     finishedAt: finished.toISOString(),
     durationMs: finished.getTime() - started.getTime(),
     reason: exec.reason,
-    reasonFr: exec.reasonFr,
     commandForUser: exec.commandForUser,
     versionBefore: exec.versionBefore,
     versionAfter: exec.versionAfter,

@@ -3,6 +3,7 @@
  * directory (snapshot manifest, plan, audit) or a snapshot directory alone. What it cannot know is an
  * explicit "À compléter" marker with a hint. Pure: same inputs → same bytes.
  */
+import { render } from '../i18n/render.ts';
 import type { ReportInputs } from './inputs.ts';
 import type { RenderOptions } from './dossier.ts';
 import { bytes, entry, planNotes, stepTitle, stringsFor, text } from './format.ts';
@@ -317,7 +318,10 @@ function backup(s: Strings, p: Parts): string[] {
 }
 
 function toolBridge(p: Parts): boolean {
-  return Boolean(p.run && (p.run.steps.some((r) => /^tool's bridge/i.test(r.reason ?? '')) || p.run.distributions.some((d) => /(^|\/)migrations\/ocs\/bridge-[^/]*\.sql$/.test(d.path))));
+  return Boolean(
+    p.run &&
+      (p.run.steps.some((r) => r.reason !== undefined && /^tool's bridge/i.test(render(r.reason, 'en'))) || p.run.distributions.some((d) => /(^|\/)migrations\/ocs\/bridge-[^/]*\.sql$/.test(d.path))),
+  );
 }
 
 function security(s: Strings, p: Parts, flows: string[][]): string[] {

@@ -329,11 +329,6 @@ function preCheckDetail(s: Strings, detail: Message): string {
   return (esc(redact(text(s, detail))) || s.none).replace(/([^.!?])$/, '$1.');
 }
 
-/** A recorded one-line reason in the document's language: its French twin in French when the file has one. */
-function reasonText(s: Strings, reason: string, reasonFr: string | undefined): string {
-  return s.lang === 'fr' && reasonFr ? reasonFr : reason;
-}
-
 /**
  * The rehearsal's analysis of a row-count change, in the document's language. run.yaml records it in English
  * (src/rehearse/checks.ts); the known forms are rendered from i18n, a reason for deleted rows through the
@@ -417,7 +412,7 @@ function stepCase(s: Strings, m: DossierModel, c: TestCase): string[] {
     out.push(fieldL(s, d.observed, d.observedNoResult));
   } else {
     const obs: string[] = c.status === 'passed' ? [] : [d.observedStatus(s.caseStatus[c.status])];
-    if (r.reason) obs.push(`${d.reason}${s.colon} ${esc(redact(reasonText(s, r.reason, r.reasonFr)))}`);
+    if (r.reason) obs.push(`${d.reason}${s.colon} ${esc(redact(text(s, r.reason)))}`);
     if (r.versionBefore || r.versionAfter) obs.push(d.observedVersion(esc(r.versionBefore ?? '?'), esc(r.versionAfter ?? '?')));
     if (r.statements) {
       const x = r.statements;

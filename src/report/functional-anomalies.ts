@@ -4,6 +4,7 @@
  * overrides it like any other — and open until a later run passes the scenario. A scenario that did not run
  * is not an anomaly (the dossier lists it as not run, with its command).
  */
+import { render } from '../i18n/render.ts';
 import type { FunctionalResults } from '../functional/types.ts';
 import type { RegisterAnomaly } from './registers.ts';
 
@@ -15,7 +16,7 @@ export function functionalAnomalies(results: FunctionalResults | undefined): Reg
       id: `A-${s.id}-failed`,
       origin: 'functional' as const,
       title: { fr: `Test fonctionnel ${s.id} en échec : ${s.title.fr}`, en: `Functional test ${s.id} failed: ${s.title.en}` },
-      detail: { fr: s.reasonFr ?? s.reason ?? 'échec', en: s.reason ?? 'failed' },
+      detail: { fr: s.reason ? render(s.reason, 'fr') : 'échec', en: s.reason ? render(s.reason, 'en') : 'failed' },
       attempt: `functional ${results.startedAt}`,
       detectedOn: results.finishedAt.slice(0, 10),
       severity: 'majeure' as const,

@@ -173,7 +173,7 @@ export async function renderGoLiveReport(runDir: string, lang: Lang = 'fr'): Pro
       const results = fs.existsSync(rec.functional.resultsFile) ? (JSON.parse(fs.readFileSync(rec.functional.resultsFile, 'utf8')) as FunctionalResults) : undefined;
       for (const sc of results?.scenarios ?? [])
         out.push(
-          `- \`${sc.id}\` ${sc.title[lang]}${lang === 'fr' ? NB : ''}: ${t.scenarioStatus[sc.status] ?? sc.status}${sc.status !== 'passed' && sc.reason ? ` — ${lang === 'fr' ? (sc.reasonFr ?? sc.reason) : sc.reason}` : ''}`,
+          `- \`${sc.id}\` ${sc.title[lang]}${lang === 'fr' ? NB : ''}: ${t.scenarioStatus[sc.status] ?? sc.status}${sc.status !== 'passed' && sc.reason ? ` — ${render(sc.reason, lang)}` : ''}`,
         );
     }
   }

@@ -4,6 +4,7 @@
  * register, the verdict, the exit criteria and the requirement → test case traceability.
  * Everything is ordered deterministically (plan order, then ids), nothing depends on the clock.
  */
+import { render } from '../i18n/render.ts';
 import type { Anomaly, RunSummary, StepResult } from '../rehearse/run-types.ts';
 import type { PlanFile, PlanStep, Product } from '../plan/plan-types.ts';
 import type { Finding, FindingsFile } from '../audit/finding-types.ts';
@@ -133,7 +134,7 @@ function bridgeSourceOf(inputs: RunInputs, r: StepResult | undefined): 'tool' | 
   if (!r) return undefined;
   const ev = inputs.bridges?.[r.stepId];
   if (ev) return ev;
-  if (/^tool's bridge/i.test(r.reason ?? '') || /^schéma de passage de l’outil/.test(r.reasonFr ?? '')) return 'tool';
+  if (r.reason && /^tool's bridge/i.test(render(r.reason, 'en'))) return 'tool';
   if (inputs.run.distributions.some((d) => /(^|\/)migrations\/ocs\/bridge-[^/]*\.sql$/.test(d.path))) return 'tool';
   return r.status === 'passed' || r.status === 'failed' ? 'official' : undefined;
 }

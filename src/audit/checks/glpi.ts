@@ -10,16 +10,16 @@ import { TIMESTAMP_MAX, UTF8_IN_LATIN1_PATTERNS, bytePatternsPredicate, doubleEn
 import { qi } from '../../db/connect.ts';
 import type { SchemaDifference } from '../../db/schema.ts';
 import { diffSchemas, formatDifference } from '../../db/schema.ts';
+import { literal, type Lang, type Message } from '../../i18n/messages.ts';
+import { render } from '../../i18n/render.ts';
 
 /** A unique key a later GLPI version adds to a table that may already hold colliding rows. */
 export interface LaterUniqueKey {
   id: string;
   table: string;
   columns: string[];
-  /** The GLPI migration step that adds (or keeps requiring) the key (English title). */
-  addedIn: string;
-  /** The same in French, when addedIn carries more than a version number (French title). */
-  addedInFr?: string;
+  /** The GLPI migration step that adds (or keeps requiring) the key: a version, or a message when it says more. */
+  addedIn: string | Message;
   /** The key the 0.83.8 schema already has on these columns, if any (duplicates then mean drift). */
   existsIn083?: string;
   /** Whether a real update was seen dying on it (our rehearsal or a GLPI issue). */
@@ -89,8 +89,10 @@ export const LATER_UNIQUE_KEYS: LaterUniqueKey[] = [
     id: 'glpi.duplicates.documentcategories',
     table: 'glpi_documentcategories',
     columns: ['name'],
-    addedIn: '9.2 (documentcategories_id, name), documentcategories_id added as 0 for every row',
-    addedInFr: '9.2 sur (documentcategories_id, name), documentcategories_id étant mis à 0 sur toutes les lignes',
+    addedIn: literal(
+      '9.2 (documentcategories_id, name), documentcategories_id added as 0 for every row',
+      '9.2 sur (documentcategories_id, name), documentcategories_id étant mis à 0 sur toutes les lignes',
+    ),
     seen: 'reference schemas (no key in 0.83.8, unique from 9.2); not yet rehearsed',
     stringColumns: true,
     manual: {
@@ -112,8 +114,7 @@ export const LATER_UNIQUE_KEYS: LaterUniqueKey[] = [
     id: 'glpi.duplicates.computers_softwareversions',
     table: 'glpi_computers_softwareversions',
     columns: ['computers_id', 'softwareversions_id'],
-    addedIn: '9.5 (glpi_items_softwareversions: itemtype, items_id, softwareversions_id)',
-    addedInFr: '9.5 sur glpi_items_softwareversions (itemtype, items_id, softwareversions_id)',
+    addedIn: literal('9.5 (glpi_items_softwareversions: itemtype, items_id, softwareversions_id)', '9.5 sur glpi_items_softwareversions (itemtype, items_id, softwareversions_id)'),
     existsIn083: 'unicity (computers_id, softwareversions_id)',
     seen: 'reference schemas; duplicates exist only if the 0.83.8 key was dropped',
     migration: 'glpi-dedup-computers-softwareversions',
@@ -122,8 +123,7 @@ export const LATER_UNIQUE_KEYS: LaterUniqueKey[] = [
     id: 'glpi.duplicates.documents_items',
     table: 'glpi_documents_items',
     columns: ['documents_id', 'itemtype', 'items_id'],
-    addedIn: '9.5 (documents_id, itemtype, items_id, timeline_position)',
-    addedInFr: '9.5 sur (documents_id, itemtype, items_id, timeline_position)',
+    addedIn: literal('9.5 (documents_id, itemtype, items_id, timeline_position)', '9.5 sur (documents_id, itemtype, items_id, timeline_position)'),
     existsIn083: 'unicity (documents_id, itemtype, items_id)',
     seen: 'reference schemas; duplicates exist only if the 0.83.8 key was dropped',
     migration: 'glpi-dedup-documents-items',
@@ -133,8 +133,7 @@ export const LATER_UNIQUE_KEYS: LaterUniqueKey[] = [
     id: 'glpi.duplicates.displaypreferences',
     table: 'glpi_displaypreferences',
     columns: ['users_id', 'itemtype', 'num'],
-    addedIn: '0.83.8 (unicity, required by every later schema check)',
-    addedInFr: '0.83.8 (« unicity », exigée par les contrôles de schéma de toutes les versions suivantes)',
+    addedIn: literal('0.83.8 (unicity, required by every later schema check)', '0.83.8 (« unicity », exigée par les contrôles de schéma de toutes les versions suivantes)'),
     existsIn083: 'unicity (users_id, itemtype, num)',
     seen: 'rehearsal: key missing → db:update exit 4; glpi-project/glpi#5658',
     migration: 'glpi-dedup-displaypreferences',
@@ -171,14 +170,19 @@ export async function duplicateGroups(ctx: AuditContext, which: 'glpi' | 'ocs', 
   };
 }
 
+/** Where the key comes from, in a language. */
+export function addedIn(k: LaterUniqueKey, lang: Lang): string {
+  return typeof k.addedIn === 'string' ? k.addedIn : render(k.addedIn, lang);
+}
+
 function duplicateCheck(k: LaterUniqueKey): AuditCheck {
   const confirmed = k.seen.startsWith('rehearsal') || k.seen.includes('#');
   return {
     id: k.id,
     family: 'glpi-upgrade',
     title: {
-      fr: `Doublons dans ${k.table} (${k.columns.join(', ')}) : collision avec la clé unique ajoutée en ${k.addedInFr ?? k.addedIn}`,
-      en: `Duplicates in ${k.table} (${k.columns.join(', ')}): they collide with the unique key added in ${k.addedIn}`,
+      fr: `Doublons dans ${k.table} (${k.columns.join(', ')}) : collision avec la clé unique ajoutée en ${addedIn(k, 'fr')}`,
+      en: `Duplicates in ${k.table} (${k.columns.join(', ')}): they collide with the unique key added in ${addedIn(k, 'en')}`,
     },
     appliesTo: { needs: ['glpi'], glpiVersions: ['0.80'], steps: ['glpi-db-update'] },
     severity: confirmed ? 'bloquante' : 'majeure',

@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import { render } from '../../i18n/render.ts';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { Option } from 'commander';
@@ -35,7 +36,7 @@ export function scenarioPrinter(out: Output): (r: ScenarioResult) => void {
   return (r) => {
     if (out.json || out.quiet) return;
     const status = r.status === 'passed' ? out.c.green('passed') : r.status === 'failed' ? out.c.red('FAILED') : out.c.yellow('not run');
-    process.stderr.write(`  ${r.id} ${status} ${out.c.dim(r.title.en)}${r.status !== 'passed' && r.reason ? ` — ${r.reason}` : ''}\n`);
+    process.stderr.write(`  ${r.id} ${status} ${out.c.dim(r.title.en)}${r.status !== 'passed' && r.reason ? ` — ${render(r.reason, 'en')}` : ''}\n`);
   };
 }
 
@@ -47,7 +48,7 @@ export function reportFunctional(out: Output, res: FunctionalResults, dir: strin
     `functional tests: ${count('passed')} passed, ${count('failed')} failed, ${count('not-run')} not run in ${formatDuration(res.durationMs)} (${path.join(dir, 'results.json')}, screenshots beside it)`,
   );
   for (const r of res.scenarios.filter((x) => x.status === 'not-run').slice(0, 1)) {
-    if (r.commandForUser) out.say(out.c.dim(`  not run: ${r.reason}; to run them: ${r.commandForUser}`));
+    if (r.commandForUser) out.say(out.c.dim(`  not run: ${r.reason ? render(r.reason, 'en') : ''}; to run them: ${r.commandForUser}`));
   }
   if (count('failed') > 0) {
     throw new StepFailedError(

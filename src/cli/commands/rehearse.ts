@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import { render } from '../../i18n/render.ts';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { outputFor } from '../context.ts';
@@ -177,7 +178,7 @@ export function progressPrinter(out: Output): (e: RunnerEvent) => void {
       case 'step-end': {
         const r = e.result;
         const status = r.status === 'passed' ? out.c.green('passed') : r.status === 'failed' ? out.c.red('FAILED') : out.c.yellow(r.status);
-        const extra = r.status === 'passed' ? (r.durationMs !== undefined ? ` (${formatDuration(r.durationMs)})` : '') : r.reason ? ` — ${r.reason}` : '';
+        const extra = r.status === 'passed' ? (r.durationMs !== undefined ? ` (${formatDuration(r.durationMs)})` : '') : r.reason ? ` — ${render(r.reason, 'en')}` : '';
         process.stderr.write(`[${String(e.index + 1).padStart(width(e.total))}/${e.total}] ${e.step.id} ${status}${extra}\n`);
         break;
       }

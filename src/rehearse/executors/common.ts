@@ -8,7 +8,7 @@ import type { Connection } from 'mysql2/promise';
 import { connect } from '../../db/connect.ts';
 import { withDatabase } from '../../db/dsn.ts';
 import { assertWritable } from '../../db/interlock.ts';
-import type { LocalizedText } from '../../audit/finding-types.ts';
+import type { Message } from '../../i18n/messages.ts';
 import type { ExecutorContext, ExecutorResult } from './types.ts';
 
 /**
@@ -36,22 +36,12 @@ export function writeEvidence(ctx: ExecutorContext, name: string, content: strin
   return path.relative(ctx.runDir, file).split(path.sep).join('/');
 }
 
-/** A result's one-line reason, in English (`reason`: CLI, JSON) and in French (`reasonFr`: French dossier). */
-export function because(text: LocalizedText): Pick<ExecutorResult, 'reason' | 'reasonFr'> {
-  return { reason: text.en, reasonFr: text.fr };
+export function notRun(reason: Message, commandForUser: string, extra: Partial<ExecutorResult> = {}): ExecutorResult {
+  return { status: 'not-run', reason, commandForUser, evidence: [], ...extra };
 }
 
-export function notRun(reason: LocalizedText, commandForUser: string, extra: Partial<ExecutorResult> = {}): ExecutorResult {
-  return { status: 'not-run', ...because(reason), commandForUser, evidence: [], ...extra };
-}
-
-export function failed(reason: LocalizedText, extra: Partial<ExecutorResult> = {}): ExecutorResult {
-  return { status: 'failed', ...because(reason), evidence: [], ...extra };
-}
-
-/** A number of seconds with one decimal, French style (1,5). */
-export function secondsFr(ms: number): string {
-  return (ms / 1000).toFixed(1).replace('.', ',');
+export function failed(reason: Message, extra: Partial<ExecutorResult> = {}): ExecutorResult {
+  return { status: 'failed', reason, evidence: [], ...extra };
 }
 
 /** "GLPI"/"OCS" for a database role. */

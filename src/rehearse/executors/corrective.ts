@@ -14,7 +14,8 @@ import type { Dsn } from '../../db/dsn.ts';
 import { qi, queryRows } from '../../db/connect.ts';
 import { StepFailedError } from '../../errors.ts';
 import type { ExpectedEffects } from '../../plan/plan-types.ts';
-import { because, roleName, writeEvidence } from './common.ts';
+import { writeEvidence } from './common.ts';
+import { msg } from '../../i18n/messages.ts';
 import type { ExecutorContext, ExecutorResult, StepExecutor, StepOf } from './types.ts';
 
 export interface CorrectiveNames {
@@ -140,30 +141,22 @@ async function runCorrective(step: StepOf<'corrective-migration'>, ctx: Executor
   if (!m) {
     return {
       status: 'failed',
-      ...because({
-        en: `corrective migration ${step.runner.migration} is not in migrations/corrective/`,
-        fr: `la migration corrective ${step.runner.migration} est absente de migrations/corrective/`,
-      }),
+      reason: msg('result.corrective.missing', { migration: step.runner.migration }),
       evidence: [],
     };
   }
   const db = ctx.databases[m.database];
-  if (!db) return { status: 'not-run', ...because({ en: `no ${m.database} database in this rehearsal`, fr: `la répétition n’a pas de base ${roleName(m.database)}` }), evidence: [] };
+  if (!db) return { status: 'not-run', reason: msg('result.corrective.no-database', { role: m.database }), evidence: [] };
   const r = await applyCorrectiveMigration(ctx.conn, m, { db, glpi_db: ctx.databases.glpi, ocs_db: ctx.databases.ocs }, { dsn: ctx.dsn });
   const evidence = writeEvidence(ctx, 'corrective.json', r);
   const changed = Object.keys(r.rowsBefore).filter((t) => r.rowsBefore[t] !== r.rowsAfter[t]);
   return {
     status: r.ok ? 'passed' : 'failed',
-    ...because(
-      !r.applied
-        ? { en: 'nothing to fix: the pre-check found no row', fr: 'rien à corriger : le contrôle préalable ne trouve aucune ligne' }
-        : r.ok
-          ? {
-              en: `pre-check ${r.precheck} → post-check ${r.postcheck}; ${r.statementsRun} statement(s)`,
-              fr: `contrôle préalable : ${r.precheck} ligne(s) → contrôle final : ${r.postcheck} ; ${r.statementsRun} instruction(s)`,
-            }
-          : { en: `post-check still finds ${r.postcheck} row(s)`, fr: `le contrôle final trouve encore ${r.postcheck} ligne(s)` },
-    ),
+    reason: !r.applied
+      ? msg('result.corrective.nothing', {})
+      : r.ok
+        ? msg('result.corrective.done', { precheck: r.precheck, postcheck: r.postcheck, statements: r.statementsRun })
+        : msg('result.corrective.still', { postcheck: r.postcheck }),
     evidence: [evidence],
     details: { checksum: r.checksum, changedTables: changed },
   };

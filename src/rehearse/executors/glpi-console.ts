@@ -12,18 +12,19 @@ import { detectGlpiVersion } from '../../inspect/detect.ts';
 import { findGlpiDist, phpSatisfies, probePhp, type GlpiDistribution, type PhpInfo } from '../../distributions/glpi.ts';
 import { ToolError } from '../../errors.ts';
 import type { PlanStep } from '../../plan/plan-types.ts';
-import { because, failed, notRun, secondsFr, shellQuote, tailExcerpt, writeEvidence } from './common.ts';
+import { failed, notRun, shellQuote, tailExcerpt, writeEvidence } from './common.ts';
+import { msg, type Message } from '../../i18n/messages.ts';
+import { render } from '../../i18n/render.ts';
 import { consoleCommandLine, runGlpiConsole } from './glpi-env.ts';
 import type { ExecutorContext, ExecutorResult, StepExecutor } from './types.ts';
-import type { LocalizedText } from '../../audit/finding-types.ts';
 import { assertWritable } from '../../db/interlock.ts';
 
 type Step = PlanStep & { runner: Extract<PlanStep['runner'], { kind: 'glpi-console' }> };
 
-export const INTERRUPTED: LocalizedText = { en: 'interrupted', fr: 'interrompue' };
+export const INTERRUPTED = msg('result.interrupted', {});
 
-export function noGlpiDb(stepId: string): LocalizedText {
-  return { en: `step ${stepId} writes the GLPI database, but the rehearsal has none`, fr: `l’étape ${stepId} écrit dans la base GLPI, mais la répétition n’en a pas` };
+export function noGlpiDb(stepId: string): Message {
+  return msg('result.glpi.no-database', { step: stepId });
 }
 
 export interface GlpiPrerequisites {
@@ -41,27 +42,13 @@ export async function glpiPrerequisites(ctx: ExecutorContext, release: string, p
   if (!dist) {
     const given = (ctx.dists.glpi ?? []).map((d) => d.version);
     return {
-      notRun: notRun(
-        {
-          en: `no GLPI ${release} distribution${given.length ? ` (given: ${given.join(', ')})` : ''}: pass --glpi-dist DIR with an unpacked GLPI ${release} release`,
-          fr: `aucune distribution de GLPI ${release}${given.length ? ` (fournies : ${given.join(', ')})` : ''} : indiquer avec --glpi-dist DIR l’archive décompressée de GLPI ${release}`,
-        },
-        userCmd(`/path/to/glpi-${release}`),
-      ),
+      notRun: notRun(msg('result.glpi.no-dist', { release, given }), userCmd(`/path/to/glpi-${release}`)),
     };
   }
   if (!dist.hasConsole || !dist.hasVendor) {
     return {
       dist,
-      notRun: notRun(
-        dist.hasConsole
-          ? {
-              en: `${dist.dir} has no vendor/ (a source checkout, not a release: run composer install or use the release archive)`,
-              fr: `${dist.dir} n’a pas de répertoire vendor/ (copie des sources et non version publiée : exécuter composer install ou utiliser l’archive de la version)`,
-            }
-          : { en: `${dist.dir} has no bin/console (GLPI < 9.4 has no console)`, fr: `${dist.dir} n’a pas de bin/console (GLPI < 9.4 n’a pas de console)` },
-        userCmd(dist.dir),
-      ),
+      notRun: notRun(dist.hasConsole ? msg('result.glpi.no-vendor', { dir: dist.dir }) : msg('result.glpi.no-console', { dir: dist.dir }), userCmd(dist.dir)),
     };
   }
   let php: PhpInfo;
@@ -69,9 +56,8 @@ export async function glpiPrerequisites(ctx: ExecutorContext, release: string, p
     php = await probePhp(phpBin);
   } catch (err) {
     if (err instanceof ToolError) {
-      // The probe's own message (src/distributions) is English: quoted as is after a French lead-in.
       const message = err.message + (err.hint ? ` (${err.hint})` : '');
-      return { dist, notRun: notRun({ en: message, fr: `PHP inutilisable (${phpBin}) : ${message}` }, userCmd(dist.dir)) };
+      return { dist, notRun: notRun(msg('result.glpi.php-unusable', { php: phpBin, message }), userCmd(dist.dir)) };
     }
     throw err;
   }
@@ -79,28 +65,17 @@ export async function glpiPrerequisites(ctx: ExecutorContext, release: string, p
     return {
       dist,
       php,
-      notRun: notRun(
-        {
-          en: `PHP ${php.version} (${phpBin}) is outside the range GLPI ${dist.version} needs (${phpRange}): pass --php with a suitable binary`,
-          fr: `PHP ${php.version} (${phpBin}) est hors de la plage que requiert GLPI ${dist.version} (${phpRange}) : indiquer un binaire adapté avec --php`,
-        },
-        userCmd(dist.dir),
-      ),
+      notRun: notRun(msg('result.glpi.php-range', { version: php.version, php: phpBin, glpi: dist.version, range: phpRange }), userCmd(dist.dir)),
     };
   }
   return { dist, php };
 }
 
-async function versionRows(ctx: ExecutorContext, db: string): Promise<{ version?: string; dbversion?: string; text: string; textFr: string }> {
+/** The version rows read back: `rows` says them in a sentence, `text` in English for the evidence details. */
+async function versionRows(ctx: ExecutorContext, db: string): Promise<{ version?: string; dbversion?: string; rows: Message; text: string }> {
   const v = await detectGlpiVersion(ctx.conn, db);
-  const text = v.version ? `${v.version}${v.dbversion ? ` (dbversion ${v.dbversion})` : ''}` : undefined;
-  return {
-    version: v.version,
-    dbversion: v.dbversion,
-    text: text ?? `none (${v.problems.join('; ')})`,
-    // The detection's problems (src/inspect) are English diagnostics: quoted as is.
-    textFr: text ?? `aucune version (${v.problems.join(' ; ')})`,
-  };
+  const rows = msg('result.glpi.version-rows', { version: v.version, dbversion: v.dbversion, problems: v.problems });
+  return { version: v.version, dbversion: v.dbversion, rows, text: render(rows, 'en') };
 }
 
 export const glpiConsoleExecutor: StepExecutor<'glpi-console'> = {
@@ -114,13 +89,7 @@ export const glpiConsoleExecutor: StepExecutor<'glpi-console'> = {
       // GLPI < 10 reads its config dir from the tree itself (no GLPI_CONFIG_DIR from the environment), so
       // running its old CLI updater would mean writing config_db.php into the user's tree: left to the user.
       const where = findGlpiDist(ctx.dists.glpi ?? [], release)?.dir ?? `/path/to/glpi-${release}`;
-      return notRun(
-        {
-          en: `GLPI ${release} updates through ${entry}, which reads config/config_db.php inside the release tree: the tool does not write into a distribution, run it on a copy of the tree`,
-          fr: `GLPI ${release} se met à jour par ${entry}, qui lit config/config_db.php dans l’arborescence de la version : l’outil n’écrit pas dans une distribution, l’exécuter sur une copie de l’arborescence`,
-        },
-        `cd ${shellQuote(where)} && ${shellQuote(ctx.php ?? 'php')} ${[entry, ...args].map(shellQuote).join(' ')}`,
-      );
+      return notRun(msg('result.glpi.old-updater', { release, entry }), `cd ${shellQuote(where)} && ${shellQuote(ctx.php ?? 'php')} ${[entry, ...args].map(shellQuote).join(' ')}`);
     }
     const pre = await glpiPrerequisites(ctx, release, step.requires.php, command, args);
     if (pre.notRun) return pre.notRun;
@@ -147,17 +116,14 @@ export const glpiConsoleExecutor: StepExecutor<'glpi-console'> = {
       commandForUser: run.shown,
       details: { exitCode: run.exitCode, durationMs: run.durationMs, php: php.version, distribution: dist.dir, glpiVersion: dist.version, versionRowsAfter: after.text },
     };
-    if (ctx.signal?.aborted) return { status: 'failed', ...because(INTERRUPTED), evidence, ...base };
+    if (ctx.signal?.aborted) return { status: 'failed', reason: INTERRUPTED, evidence, ...base };
 
     if (command === 'db:update' || command === 'glpi:database:update') {
       if (after.version !== dist.version) {
         const refused = /not supported/i.test(run.output);
         return {
           status: 'failed',
-          ...because({
-            en: `db:update exited ${run.exitCode} but the version rows read ${after.text}, expected ${dist.version}${refused ? ' (the updater refused to run)' : ''}`,
-            fr: `db:update s’est terminé avec le code ${run.exitCode}, mais les lignes de version indiquent ${after.textFr} au lieu de ${dist.version}${refused ? ' (le programme de mise à jour a refusé de s’exécuter)' : ''}`,
-          }),
+          reason: msg('result.glpi.update-version', { exitCode: run.exitCode, rows: after.rows, expected: dist.version, refused }),
           evidence,
           ...base,
         };
@@ -165,10 +131,7 @@ export const glpiConsoleExecutor: StepExecutor<'glpi-console'> = {
       if (run.exitCode !== 0) {
         return {
           status: 'failed',
-          ...because({
-            en: `db:update exited ${run.exitCode} although the version rows read ${after.text}`,
-            fr: `db:update s’est terminé avec le code ${run.exitCode}, bien que les lignes de version indiquent ${after.textFr}`,
-          }),
+          reason: msg('result.glpi.update-exit', { exitCode: run.exitCode, rows: after.rows }),
           evidence,
           ...base,
         };
@@ -177,34 +140,26 @@ export const glpiConsoleExecutor: StepExecutor<'glpi-console'> = {
       await ctx.afterGlpiConsole?.(ctx, { dist, php: php.bin, database: db });
       return {
         status: 'passed',
-        ...because({
-          en: `GLPI ${before.text} → ${after.text} in ${(run.durationMs / 1000).toFixed(1)} s`,
-          fr: `GLPI ${before.textFr} → ${after.textFr} en ${secondsFr(run.durationMs)} s`,
-        }),
+        reason: msg('result.glpi.updated', { before: before.rows, after: after.rows, ms: run.durationMs }),
         evidence,
         ...base,
       };
     }
     if (run.exitCode !== 0) {
-      const what: LocalizedText = command.startsWith('db:check_schema_integrity')
-        ? { en: 'schema differences found (see the evidence)', fr: 'différences de schéma constatées (voir les preuves)' }
-        : { en: `exit code ${run.exitCode}`, fr: `code de sortie ${run.exitCode}` };
-      return { status: 'failed', ...because({ en: `${command}: ${what.en}`, fr: `${command} : ${what.fr}` }), evidence, ...base };
+      const reason = command.startsWith('db:check_schema_integrity') ? msg('result.glpi.schema-differs', { command }) : msg('result.glpi.exit-code', { command, exitCode: run.exitCode });
+      return { status: 'failed', reason, evidence, ...base };
     }
     if (before.version !== after.version) {
       return {
         status: 'failed',
-        ...because({
-          en: `${command} changed the version rows (${before.text} → ${after.text})`,
-          fr: `${command} a modifié les lignes de version (${before.textFr} → ${after.textFr})`,
-        }),
+        reason: msg('result.glpi.version-changed', { command, before: before.rows, after: after.rows }),
         evidence,
         ...base,
       };
     }
     return {
       status: 'passed',
-      ...because({ en: `${command} exited 0 in ${(run.durationMs / 1000).toFixed(1)} s`, fr: `${command} s’est terminé avec le code 0 en ${secondsFr(run.durationMs)} s` }),
+      reason: msg('result.glpi.exited-0', { command, ms: run.durationMs }),
       evidence,
       ...base,
     };

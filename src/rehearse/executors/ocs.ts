@@ -15,11 +15,12 @@ import type { Connection } from 'mysql2/promise';
 import { MIGRATIONS_DIR } from '../../catalog/ocs-releases.ts';
 import { resolveOcsSources, sha256File } from '../../distributions/ocs.ts';
 import type { PlanStep } from '../../plan/plan-types.ts';
-import { because, failed, notRun, openWritable, writeEvidence } from './common.ts';
+import { failed, notRun, openWritable, writeEvidence } from './common.ts';
 import { OCS_BRIDGE_DELETIONS, OCS_BRIDGE_WARNINGS, OCS_PHP_CHANGES, OCS_UPDATE_DELETIONS, type DeletionCounter } from './ocs-catalog.ts';
 import { applyOcsSession, readGuiVersion, runOcsSql, writeGuiVersion, type RunOcsSqlResult } from './ocs-sql.ts';
 import type { ExecutorContext, ExecutorResult, RowsDeletedOnPurpose, StepExecutor } from './types.ts';
-import type { LocalizedText } from '../../audit/finding-types.ts';
+import { msg, type Message } from '../../i18n/messages.ts';
+import { render } from '../../i18n/render.ts';
 
 export const OWN_BRIDGE_FILE = path.join(MIGRATIONS_DIR, 'ocs', 'bridge-7005-7006.sql');
 
@@ -47,30 +48,17 @@ function sqlEvidence(ctx: ExecutorContext, name: string, info: Record<string, un
   return writeEvidence(ctx, name, { ...info, statements: run.statements, errors: run.errors, stoppedAt: run.stoppedAt ?? null });
 }
 
-/** French plural mark: none for 0 and 1. */
-function pl(n: number): string {
-  return n > 1 ? 's' : '';
-}
-
-function summary(run: RunOcsSqlResult): LocalizedText {
+function summary(run: RunOcsSqlResult): Message {
   const s = run.statements;
-  return {
-    en: `${s.total} statements: ${s.ok} ok, ${s.expectedErrors} expected errors (already applied), ${s.failed} failed`,
-    fr: `${s.total} instruction${pl(s.total)} : ${s.ok} réussie${pl(s.ok)}, ${s.expectedErrors} erreur${pl(s.expectedErrors)} attendue${pl(s.expectedErrors)} (déjà appliquée${pl(s.expectedErrors)}), ${s.failed} en échec`,
-  };
+  return msg('result.ocs.statements', { total: s.total, ok: s.ok, expectedErrors: s.expectedErrors, failed: s.failed });
 }
 
-function noOcsDb(stepId: string): LocalizedText {
-  return { en: `step ${stepId} writes the OCS database, but the rehearsal has none`, fr: `l’étape ${stepId} écrit dans la base OCS, mais la répétition n’en a pas` };
+function noOcsDb(stepId: string): Message {
+  return msg('result.ocs.no-database', { step: stepId });
 }
 
-function notOcs(db: string): LocalizedText {
-  return { en: `${db} has no GUI_VERSION row in table config: not an OCS database`, fr: `${db} n’a pas de ligne GUI_VERSION dans sa table config : ce n’est pas une base OCS` };
-}
-
-/** "GUI_VERSION is 7005" / "GUI_VERSION vaut 7005", or that it is missing. */
-function guiVersionIs(v: number | undefined): LocalizedText {
-  return v === undefined ? { en: 'GUI_VERSION is missing', fr: 'GUI_VERSION est absente' } : { en: `GUI_VERSION is ${v}`, fr: `GUI_VERSION vaut ${v}` };
+function notOcs(db: string): Message {
+  return msg('result.ocs.not-ocs', { database: db });
 }
 
 export const ocsBridgeExecutor: StepExecutor<'ocs-bridge'> = {
@@ -87,7 +75,7 @@ export const ocsBridgeExecutor: StepExecutor<'ocs-bridge'> = {
       if (before >= 7006) {
         return {
           status: 'passed',
-          ...because({ en: `GUI_VERSION is already ${before}: no bridge needed`, fr: `GUI_VERSION vaut déjà ${before} : aucun schéma de passage n’est nécessaire` }),
+          reason: msg('result.ocs.bridge-not-needed', { gui: before }),
           versionBefore: String(before),
           versionAfter: String(before),
           statements: { total: 0, ok: 0, expectedErrors: 0, failed: 0 },
@@ -103,20 +91,13 @@ export const ocsBridgeExecutor: StepExecutor<'ocs-bridge'> = {
         const ev = sqlEvidence(ctx, 'bridge.json', { source: 'official', file, sha256: sources.bridge.sha256, warnings: OCS_BRIDGE_WARNINGS, rowsDeletedOnPurpose: deleted }, run);
         const ok = run.statements.failed === 0 && after === 7006;
         const first = run.errors.find((e) => e.classification === 'failure');
-        const sum = summary(run);
-        const is = guiVersionIs(after);
         return {
           status: ok ? 'passed' : 'failed',
-          ...because(
-            ok
-              ? { en: `official bridge: ${sum.en}`, fr: `schéma de passage officiel, ${sum.fr}` }
-              : run.statements.failed > 0
-                ? {
-                    en: `official bridge: ${run.statements.failed} statement(s) failed for real (first: #${first?.index} ${first?.message})`,
-                    fr: `schéma de passage officiel : ${run.statements.failed} instruction(s) en échec réel (première : n° ${first?.index} ${first?.message})`,
-                  }
-                : { en: `official bridge ran but ${is.en}, expected 7006`, fr: `le schéma de passage officiel a été exécuté, mais ${is.fr} (7006 attendue)` },
-          ),
+          reason: ok
+            ? msg('result.ocs.official-bridge', { summary: summary(run) })
+            : run.statements.failed > 0
+              ? msg('result.ocs.official-bridge-failed', { failed: run.statements.failed, index: first?.index, message: first?.message })
+              : msg('result.ocs.official-bridge-version', { is: msg('result.ocs.gui-version', { gui: after }) }),
           versionBefore: String(before),
           versionAfter: after === undefined ? undefined : String(after),
           statements: run.statements,
@@ -127,16 +108,10 @@ export const ocsBridgeExecutor: StepExecutor<'ocs-bridge'> = {
         };
       }
       if (before !== 7005) {
-        return failed(
-          {
-            en: `GUI_VERSION is ${before}: the tool's own bridge covers OCS 2.1/2.1.1 (7005) only`,
-            fr: `GUI_VERSION vaut ${before} : le schéma de passage propre à l’outil ne couvre qu’OCS 2.1/2.1.1 (7005)`,
-          },
-          {
-            versionBefore: String(before),
-            commandForUser: 'pass --ocs-dist DIR with an unpacked OCS 2.2 release (its files/ocsbase.sql is the official bridge)',
-          },
-        );
+        return failed(msg('result.ocs.tool-bridge-7005-only', { gui: before }), {
+          versionBefore: String(before),
+          commandForUser: 'pass --ocs-dist DIR with an unpacked OCS 2.2 release (its files/ocsbase.sql is the official bridge)',
+        });
       }
       ctx.log(`OCS bridge: the tool's own ${path.relative(path.dirname(MIGRATIONS_DIR), OWN_BRIDGE_FILE)}`);
       const run = await runOcsSql(conn, fs.readFileSync(OWN_BRIDGE_FILE, 'utf8'), { signal: ctx.signal, log: ctx.log });
@@ -147,14 +122,7 @@ export const ocsBridgeExecutor: StepExecutor<'ocs-bridge'> = {
       const ok = !run.stoppedAt && after === 7006;
       return {
         status: ok ? 'passed' : 'failed',
-        ...because(
-          ok
-            ? { en: `tool's bridge: ${summary(run).en}`, fr: `schéma de passage de l’outil, ${summary(run).fr}` }
-            : {
-                en: `tool's bridge failed at statement ${run.stoppedAt?.index}: ${run.stoppedAt?.message}`,
-                fr: `le schéma de passage de l’outil a échoué à l’instruction ${run.stoppedAt?.index} : ${run.stoppedAt?.message}`,
-              },
-        ),
+        reason: ok ? msg('result.ocs.tool-bridge', { summary: summary(run) }) : msg('result.ocs.tool-bridge-failed', { index: run.stoppedAt?.index, message: run.stoppedAt?.message }),
         versionBefore: String(before),
         versionAfter: after === undefined ? undefined : String(after),
         statements: run.statements,
@@ -179,10 +147,7 @@ export const ocsUpdateFileExecutor: StepExecutor<'ocs-update-file'> = {
     const source = sources.updates.get(target);
     const file = source?.file ?? (path.isAbsolute(step.runner.file) && fs.existsSync(step.runner.file) ? step.runner.file : undefined);
     if (!file) {
-      const have: LocalizedText =
-        (ctx.dists.ocs ?? []).length === 0
-          ? { en: 'no --ocs-dist was given', fr: 'aucune distribution OCS fournie (--ocs-dist)' }
-          : { en: `no given OCS distribution has files/update/${target}.sql`, fr: `aucune des distributions OCS fournies ne contient files/update/${target}.sql` };
+      const have = (ctx.dists.ocs ?? []).length === 0 ? msg('result.ocs.no-dist', {}) : msg('result.ocs.no-update-file', { target });
       return notRun(have, `glpi-ocs-upgrade rehearse PLAN --resume --ocs-dist DIR   # DIR: an unpacked OCS release (or Debian's ocsinventory-reports package) that ships files/update/${target}.sql`);
     }
     const sha256 = source?.sha256 ?? sha256File(file);
@@ -194,7 +159,7 @@ export const ocsUpdateFileExecutor: StepExecutor<'ocs-update-file'> = {
       if (before >= target) {
         return {
           status: 'passed',
-          ...because({ en: `GUI_VERSION is already ${before}: ${target}.sql was applied before`, fr: `GUI_VERSION vaut déjà ${before} : ${target}.sql a déjà été appliqué` }),
+          reason: msg('result.ocs.file-applied-before', { gui: before, target }),
           versionBefore: String(before),
           versionAfter: String(before),
           statements: { total: 0, ok: 0, expectedErrors: 0, failed: 0 },
@@ -202,13 +167,7 @@ export const ocsUpdateFileExecutor: StepExecutor<'ocs-update-file'> = {
         };
       }
       if (before !== target - 1) {
-        return failed(
-          {
-            en: `GUI_VERSION is ${before}: ${target}.sql applies to ${target - 1} only (apply the files in between first)`,
-            fr: `GUI_VERSION vaut ${before} : ${target}.sql ne s’applique qu’à ${target - 1} (appliquer d’abord les fichiers intermédiaires)`,
-          },
-          { versionBefore: String(before), versionAfter: String(before) },
-        );
+        return failed(msg('result.ocs.file-out-of-order', { gui: before, target }), { versionBefore: String(before), versionAfter: String(before) });
       }
       const deleted = await countDeletions(conn, OCS_UPDATE_DELETIONS[target] ?? []);
       const extra: Record<string, number> = {};
@@ -222,16 +181,11 @@ export const ocsUpdateFileExecutor: StepExecutor<'ocs-update-file'> = {
       const ok = !run.stoppedAt && after === target;
       return {
         status: ok ? 'passed' : 'failed',
-        ...because(
-          ok
-            ? summary(run)
-            : run.stoppedAt
-              ? {
-                  en: `${target}.sql statement ${run.stoppedAt.index} failed (${run.stoppedAt.code} ${run.stoppedAt.message}); GUI_VERSION left at ${after}`,
-                  fr: `l’instruction ${run.stoppedAt.index} de ${target}.sql a échoué (${run.stoppedAt.code} ${run.stoppedAt.message}) ; GUI_VERSION laissée à ${after}`,
-                }
-              : { en: `GUI_VERSION reads ${after ?? 'nothing'} after ${target}.sql, expected ${target}`, fr: `après ${target}.sql, ${guiVersionIs(after).fr} (${target} attendue)` },
-        ),
+        reason: ok
+          ? summary(run)
+          : run.stoppedAt
+            ? msg('result.ocs.file-failed', { target, index: run.stoppedAt.index, code: String(run.stoppedAt.code), message: run.stoppedAt.message, after })
+            : msg('result.ocs.file-version', { target, after }),
         versionBefore: String(before),
         versionAfter: after === undefined ? undefined : String(after),
         statements: run.statements,
@@ -260,48 +214,38 @@ async function tableExists(conn: Connection, table: string): Promise<boolean> {
   return Number((rows as Array<{ n: number | string }>)[0].n) > 0;
 }
 
-/** Applies one PHP-side change; returns the statements run and notes. Idempotent. */
-export async function applyOcsPhpChange(conn: Connection, id: string): Promise<{ statements: number; changedRows: number; notes: string[]; notesFr: string[] }> {
-  const notes: string[] = [];
-  const notesFr: string[] = [];
-  const note = (en: string, fr: string) => {
-    notes.push(en);
-    notesFr.push(fr);
-  };
+/** Applies one PHP-side change; returns the statements run and notes (messages). Idempotent. */
+export async function applyOcsPhpChange(conn: Connection, id: string): Promise<{ statements: number; changedRows: number; notes: Message[] }> {
+  const notes: Message[] = [];
   switch (id) {
     case 'accountinfo-types-2.5': {
-      if (!(await tableExists(conn, 'accountinfo_config'))) return { statements: 0, changedRows: 0, notes: ['no accountinfo_config table'], notesFr: ['pas de table accountinfo_config'] };
+      if (!(await tableExists(conn, 'accountinfo_config'))) return { statements: 0, changedRows: 0, notes: [msg('result.ocs-php.no-table', { table: 'accountinfo_config' })] };
       const [res] = await conn.query('UPDATE accountinfo_config SET TYPE = CASE TYPE WHEN 4 THEN 5 WHEN 6 THEN 14 WHEN 7 THEN 11 END WHERE TYPE IN (4, 6, 7)');
       const changed = Number((res as { affectedRows?: number }).affectedRows ?? 0);
-      note(`${changed} accountinfo_config row(s) converted to the 2.5 field types`, `${changed} ligne(s) de accountinfo_config convertie(s) aux types de champs de la 2.5`);
-      return { statements: 1, changedRows: changed, notes, notesFr };
+      notes.push(msg('result.ocs-php.accountinfo-converted', { rows: changed }));
+      return { statements: 1, changedRows: changed, notes };
     }
     case 'snmp-lastdate-2.10': {
       const [cfg] = await conn.query("SELECT IVALUE FROM config WHERE NAME = 'SNMP'");
       const enabled = Number((cfg as Array<{ IVALUE: number | null }>)[0]?.IVALUE ?? 0) !== 0;
       if (!enabled) {
-        return {
-          statements: 0,
-          changedRows: 0,
-          notes: ['SNMP is not enabled (config SNMP): the official console does nothing either'],
-          notesFr: ['SNMP n’est pas activé (paramètre SNMP de config) : la console officielle ne fait rien non plus'],
-        };
+        return { statements: 0, changedRows: 0, notes: [msg('result.ocs-php.snmp-off', {})] };
       }
-      if (!(await tableExists(conn, 'snmp_types'))) return { statements: 0, changedRows: 0, notes: ['no snmp_types table'], notesFr: ['pas de table snmp_types'] };
+      if (!(await tableExists(conn, 'snmp_types'))) return { statements: 0, changedRows: 0, notes: [msg('result.ocs-php.no-table', { table: 'snmp_types' })] };
       const [types] = await conn.query('SELECT DISTINCT TABLE_TYPE_NAME AS t FROM snmp_types WHERE TABLE_TYPE_NAME IS NOT NULL');
       let statements = 0;
       for (const { t } of types as Array<{ t: string }>) {
         if (!(await tableExists(conn, t))) {
-          note(`SNMP type table ${t} does not exist: skipped`, `la table de type SNMP ${t} n’existe pas : ignorée`);
+          notes.push(msg('result.ocs-php.snmp-table-missing', { table: t }));
           continue;
         }
         const [has] = await conn.query("SELECT COUNT(*) AS n FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? AND COLUMN_NAME = 'LASTDATE'", [t]);
         if (Number((has as Array<{ n: number | string }>)[0].n) > 0) continue;
         await conn.query(`ALTER TABLE \`${t.replace(/`/g, '``')}\` ADD COLUMN \`LASTDATE\` DATETIME DEFAULT CURRENT_TIMESTAMP ON UPDATE CURRENT_TIMESTAMP AFTER \`ID\``);
         statements++;
-        note(`LASTDATE added to ${t}`, `colonne LASTDATE ajoutée à ${t}`);
+        notes.push(msg('result.ocs-php.lastdate-added', { table: t }));
       }
-      return { statements, changedRows: 0, notes, notesFr };
+      return { statements, changedRows: 0, notes };
     }
     default:
       throw new Error(`unknown OCS PHP-side change "${id}" (known: ${OCS_PHP_CHANGES.map((c) => c.id).join(', ')})`);
@@ -314,8 +258,7 @@ export const ocsPhpChangeExecutor: StepExecutor<'ocs-php-change'> = {
     const db = needOcsDb(ctx);
     if (!db) return failed(noOcsDb(step.id));
     if (!OCS_PHP_CHANGES.some((c) => c.id === step.runner.change)) {
-      const known = OCS_PHP_CHANGES.map((c) => c.id).join(', ');
-      return failed({ en: `unknown OCS PHP-side change "${step.runner.change}" (known: ${known})`, fr: `modification d’OCS côté PHP inconnue « ${step.runner.change} » (connues : ${known})` });
+      return failed(msg('result.ocs.php-unknown', { change: step.runner.change, known: OCS_PHP_CHANGES.map((c) => c.id) }));
     }
     const conn = await openWritable(ctx, db, `apply the OCS change ${step.runner.change} on ${db}`);
     try {
@@ -326,17 +269,14 @@ export const ocsPhpChangeExecutor: StepExecutor<'ocs-php-change'> = {
         r = await applyOcsPhpChange(conn, step.runner.change);
       } catch (err) {
         const e = err as { errno?: number; sqlMessage?: string; message?: string };
-        return failed(
-          { en: `${step.runner.change}: ${e.sqlMessage ?? e.message}`, fr: `${step.runner.change} : ${e.sqlMessage ?? e.message}` },
-          { versionBefore: before === undefined ? undefined : String(before) },
-        );
+        return failed(msg('result.ocs.php-error', { change: step.runner.change, error: String(e.sqlMessage ?? e.message) }), { versionBefore: before === undefined ? undefined : String(before) });
       }
-      for (const n of r.notes) ctx.log(`  ${n}`);
+      for (const n of r.notes) ctx.log(`  ${render(n, 'en')}`);
       const ev = writeEvidence(ctx, `php-change-${step.runner.change}.json`, { change: step.runner.change, ...r });
       const v = before === undefined ? undefined : String(before);
       return {
         status: 'passed',
-        ...because({ en: r.notes.join('; ') || 'nothing to change', fr: r.notesFr.join(' ; ') || 'rien à modifier' }),
+        reason: r.notes.length ? msg('result.list', { items: r.notes }) : msg('result.ocs-php.nothing', {}),
         versionBefore: v,
         versionAfter: v,
         statements: { total: r.statements, ok: r.statements, expectedErrors: 0, failed: 0 },

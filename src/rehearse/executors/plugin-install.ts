@@ -21,7 +21,8 @@ import { findPluginDist, type GlpiDistribution, type PhpInfo } from '../../distr
 import { qi, queryRows as rows } from '../../db/connect.ts';
 import { assertWritable } from '../../db/interlock.ts';
 import type { PlanStep } from '../../plan/plan-types.ts';
-import { because, failed, notRun, tailExcerpt, writeEvidence } from './common.ts';
+import { failed, notRun, tailExcerpt, writeEvidence } from './common.ts';
+import { msg, type Message } from '../../i18n/messages.ts';
 import { glpiPrerequisites, noGlpiDb } from './glpi-console.ts';
 import { consoleCommandLine, prepareGlpiDirs, runGlpiConsole } from './glpi-env.ts';
 import type { ExecutorContext, ExecutorResult, StepExecutor } from './types.ts';
@@ -66,9 +67,7 @@ function savedName(db: string, t: string): string {
 export interface PluginComparison {
   check: string;
   ok: boolean;
-  detail: string;
-  /** The same detail in French (for the step's `reasonFr`). */
-  detailFr: string;
+  detail: Message;
 }
 
 /** Compares what the plugin made of the saved 0.83/0.84 OCS data (research note §5 rule 4). */
@@ -89,8 +88,7 @@ export async function comparePluginMigration(conn: Connection, db: string): Prom
     checks.push({
       check: 'links',
       ok: missing.length === 0 && before.length === after.length,
-      detail: `${before.length} link(s) before, ${after.length} after${missing.length ? `, missing: ${missing.slice(0, 5).join(', ')}` : ''}`,
-      detailFr: `${before.length} lien(s) avant, ${after.length} après${missing.length ? `, manquants : ${missing.slice(0, 5).join(', ')}` : ''}`,
+      detail: msg('result.plugin.links', { before: before.length, after: after.length, missing }),
     });
   }
   if (await has('ocs_glpi_ocsservers')) {
@@ -102,22 +100,18 @@ export async function comparePluginMigration(conn: Connection, db: string): Prom
     checks.push({
       check: 'servers',
       ok: before.every((k) => after.includes(k)),
-      detail: `${before.length} OCS server(s) before, ${after.length} after (id, host, database, user compared)`,
-      detailFr: `${before.length} serveur(s) OCS avant, ${after.length} après (identifiant, hôte, base et utilisateur comparés)`,
+      detail: msg('result.plugin.servers', { before: before.length, after: after.length }),
     });
     const pw = await rows<{ n: number }>(conn, `SELECT COUNT(*) AS n FROM ${savedName(db, 'ocs_glpi_ocsservers')} WHERE ocs_db_passwd REGEXP '%[0-9A-Fa-f]{2}'`);
     if (Number(pw[0].n) > 0) {
       warnings.push(`${pw[0].n} OCS server password(s) hold URL-encoded characters: the plugin encodes them twice, so the connection fails until the password is re-stored (research note §3–5)`);
     }
   }
-  for (const [t, label, labelFr] of [
-    ['registrykeys', 'registry keys', 'clé(s) de registre'],
-    ['ocsadmininfoslinks', 'admin-info links', 'correspondance(s) de champs administratifs'],
-  ] as const) {
+  for (const t of ['registrykeys', 'ocsadmininfoslinks'] as const) {
     if (!(await has(`ocs_glpi_${t}`))) continue;
     const b = Number((await rows<{ n: number }>(conn, `SELECT COUNT(*) AS n FROM ${savedName(db, `ocs_glpi_${t}`)}`))[0].n);
     const a = (await tableExists(conn, db, `glpi_plugin_ocsinventoryng_${t}`)) ? Number((await rows<{ n: number }>(conn, `SELECT COUNT(*) AS n FROM ${p(t)}`))[0].n) : 0;
-    checks.push({ check: t, ok: a >= b, detail: `${b} ${label} before, ${a} after`, detailFr: `${b} ${labelFr} avant, ${a} après` });
+    checks.push({ check: t, ok: a >= b, detail: msg('result.plugin.count', { table: t, before: b, after: a }) });
   }
   if (await has('ocs_glpi_rules')) {
     const before = (await rows<{ name: string }>(conn, `SELECT name FROM ${savedName(db, 'ocs_glpi_rules')} WHERE sub_type = 'RuleImportEntity'`)).map((r) => String(r.name)).sort();
@@ -126,8 +120,7 @@ export async function comparePluginMigration(conn: Connection, db: string): Prom
     checks.push({
       check: 'rules',
       ok: missing.length === 0,
-      detail: `${before.length} OCS import rule(s) before${missing.length ? `, missing after: ${missing.join(', ')}` : ', all present after'}`,
-      detailFr: `${before.length} règle(s) d’import OCS avant${missing.length ? `, manquantes après : ${missing.join(', ')}` : ', toutes présentes après'}`,
+      detail: msg('result.plugin.rules', { before: before.length, missing }),
     });
   }
   if (await has('ocs_glpi_crontasks')) {
@@ -137,8 +130,7 @@ export async function comparePluginMigration(conn: Connection, db: string): Prom
       checks.push({
         check: 'cron',
         ok: after.length > 0 && String(after[0].state) === String(before[0].state),
-        detail: `ocsng task state ${before[0].state} before, ${after.length ? after[0].state : 'missing'} after`,
-        detailFr: `état de la tâche ocsng : ${before[0].state} avant, ${after.length ? after[0].state : 'tâche absente'} après`,
+        detail: msg('result.plugin.cron', { before: String(before[0].state), after: after.length ? String(after[0].state) : undefined }),
       });
     }
   }
@@ -187,10 +179,7 @@ export const pluginInstallExecutor: StepExecutor<'plugin-install'> = {
     if (!plugin) {
       const where = pre.dist?.dir ?? `/path/to/glpi-${glpiRelease}`;
       return notRun(
-        {
-          en: `no ocsinventoryng ${pluginVersion} release: pass --plugin-dist DIR with an unpacked pluginsGLPI/ocsinventoryng ${pluginVersion} release`,
-          fr: `aucune distribution du greffon ocsinventoryng ${pluginVersion} : indiquer avec --plugin-dist DIR l’archive décompressée de pluginsGLPI/ocsinventoryng ${pluginVersion}`,
-        },
+        msg('result.plugin.no-dist', { version: pluginVersion }),
         `cp -r /path/to/ocsinventoryng-${pluginVersion} ${where}/plugins/ocsinventoryng && ${consoleCommandLine(where, 'plugin:install', installArgs, ctx.php ?? 'php')} && ${consoleCommandLine(where, 'plugin:activate', [PLUGIN], ctx.php ?? 'php')}`,
       );
     }
@@ -225,36 +214,20 @@ export const pluginInstallExecutor: StepExecutor<'plugin-install'> = {
       outputExcerpt: tailExcerpt(`${install.output}\n${activate?.output ?? ''}`),
       details: { plugin: plugin.version, glpi: dist.version, php: php.version, savedTables: saved, checks: comparison.checks, warnings: comparison.warnings, sqlErrors: errors },
     };
-    const problems: string[] = [];
-    const problemsFr: string[] = [];
-    const problem = (en: string, fr: string) => {
-      problems.push(en);
-      problemsFr.push(fr);
-    };
-    if (install.exitCode !== 0) problem(`plugin:install exited ${install.exitCode}`, `plugin:install s’est terminé avec le code ${install.exitCode}`);
-    if (activate && activate.exitCode !== 0) problem(`plugin:activate exited ${activate.exitCode}`, `plugin:activate s’est terminé avec le code ${activate.exitCode}`);
-    if (!state[0]) problem('no ocsinventoryng row in glpi_plugins', 'aucune ligne ocsinventoryng dans glpi_plugins');
+    const problems: Message[] = [];
+    if (install.exitCode !== 0) problems.push(msg('result.plugin.exit', { command: 'plugin:install', exitCode: install.exitCode }));
+    if (activate && activate.exitCode !== 0) problems.push(msg('result.plugin.exit', { command: 'plugin:activate', exitCode: activate.exitCode }));
+    if (!state[0]) problems.push(msg('result.plugin.no-row', {}));
     else if (String(state[0].version) !== plugin.version || Number(state[0].state) !== 1) {
-      problem(
-        `glpi_plugins says version ${state[0].version}, state ${state[0].state} (expected ${plugin.version}, state 1)`,
-        `glpi_plugins indique la version ${state[0].version}, état ${state[0].state} (attendu : ${plugin.version}, état 1)`,
-      );
+      problems.push(msg('result.plugin.wrong-row', { version: String(state[0].version), state: Number(state[0].state), expected: plugin.version }));
     }
-    if (errors.length) {
-      problem(
-        `${errors.length} SQL error(s) in the output or GLPI's logs (first: ${errors[0].slice(0, 160)})`,
-        `${errors.length} erreur(s) SQL dans la sortie ou les journaux de GLPI (première : ${errors[0].slice(0, 160)})`,
-      );
-    }
-    for (const c of comparison.checks.filter((x) => !x.ok)) problem(`${c.check}: ${c.detail}`, c.detailFr);
+    if (errors.length) problems.push(msg('result.plugin.sql-errors', { count: errors.length, first: errors[0].slice(0, 160) }));
+    for (const c of comparison.checks.filter((x) => !x.ok)) problems.push(msg('result.plugin.check', { check: c.check, detail: c.detail }));
     for (const w of comparison.warnings) ctx.log(`warning: ${w}`);
-    if (problems.length) return { status: 'failed', ...because({ en: problems.join('; '), fr: problemsFr.join(' ; ') }), evidence, ...base };
+    if (problems.length) return { status: 'failed', reason: msg('result.list', { items: problems }), evidence, ...base };
     return {
       status: 'passed',
-      ...because({
-        en: [`ocsinventoryng ${plugin.version} installed and active`, ...comparison.checks.map((c) => c.detail)].join('; '),
-        fr: [`ocsinventoryng ${plugin.version} installé et activé`, ...comparison.checks.map((c) => c.detailFr)].join(' ; '),
-      }),
+      reason: msg('result.list', { items: [msg('result.plugin.installed', { version: plugin.version }), ...comparison.checks.map((c) => c.detail)] }),
       evidence,
       ...base,
     };

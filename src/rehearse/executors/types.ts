@@ -10,6 +10,7 @@
  *            A not-run step is never reported as passed, and the run is incomplete.
  */
 import type { Connection } from 'mysql2/promise';
+import type { Message } from '../../i18n/messages.ts';
 import type { Dsn } from '../../db/dsn.ts';
 import type { PlanStep, StepRunner } from '../../plan/plan-types.ts';
 import type { OcsDistribution } from '../../distributions/ocs.ts';
@@ -49,10 +50,8 @@ export interface RowsDeletedOnPurpose {
 
 export interface ExecutorResult {
   status: ExecutorStatus;
-  /** One line: why failed / not run, or a short note when passed (English: CLI, JSON, run.yaml `reason`). */
-  reason?: string;
-  /** The same line in French, for the French test dossier (run.yaml `reasonFr`); set whenever `reason` is. */
-  reasonFr?: string;
+  /** One line: why failed / not run, or a short note when passed (run.yaml `reason`), rendered where shown. */
+  reason?: Message;
   /** For not-run (and some failed) steps: the exact command the user must run, without any password. */
   commandForUser?: string;
   versionBefore?: string;

@@ -3,6 +3,7 @@
  * upgraded applications, each with its screenshot (a Markdown image that pandoc embeds in docx/html), and the
  * manual test book (CT-MAN) with empty tester / date / observed-result fields. Its own strings, fr and en.
  */
+import { render } from '../../i18n/render.ts';
 import type { FunctionalResults, ScenarioResult } from '../../functional/types.ts';
 
 export type { FunctionalResults };
@@ -102,10 +103,10 @@ function caseBlock(s: S, lang: 'fr' | 'en', r: ScenarioResult): string[] {
     if (http.length) lines.push(field(s, s.http, http.join(', ')));
     lines.push(field(s, s.phpErrors, r.phpErrors.length ? `${r.phpErrors.length}${NB}— ${code(r.phpErrors[0].slice(0, 200))}` : s.none));
   }
-  const reason = lang === 'fr' ? (r.reasonFr ?? r.reason) : r.reason;
+  const reason = r.reason ? render(r.reason, lang) : undefined;
   const failedAssertions = r.assertions.filter((a) => !a.ok);
   if (r.status === 'failed' && failedAssertions.length) {
-    const detail = (a: (typeof failedAssertions)[number]) => esc(lang === 'fr' ? (a.detailFr ?? a.detail) : a.detail);
+    const detail = (a: (typeof failedAssertions)[number]) => esc(render(a.detail, lang));
     lines.push(field(s, s.reason, failedAssertions.map((a) => `${code(a.assertion)}${s.colon} ${detail(a)}`).join(lang === 'fr' ? `${NB}; ` : '; ')));
   } else if (r.status !== 'passed' && reason) lines.push(field(s, s.reason, esc(reason)));
   if (r.status === 'not-run' && r.commandForUser) lines.push(field(s, s.command, code(r.commandForUser)));
@@ -116,7 +117,7 @@ function caseBlock(s: S, lang: 'fr' | 'en', r: ScenarioResult): string[] {
     out.push(
       table(
         [s.assertion, s.result, s.observed],
-        r.assertions.map((a) => [code(a.assertion), a.ok ? s.ok : `**${s.ko}**`, esc(lang === 'fr' ? (a.detailFr ?? a.detail) : a.detail)]),
+        r.assertions.map((a) => [code(a.assertion), a.ok ? s.ok : `**${s.ko}**`, esc(render(a.detail, lang))]),
       ),
     );
   }
