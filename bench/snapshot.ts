@@ -58,6 +58,7 @@ async function timed(shell: string, env: Record<string, string> = {}): Promise<{
   const cmd = timeBin ? [timeBin, '-f', '%M', '-o', marker, 'bash', '-o', 'pipefail', '-c', shell] : ['bash', '-o', 'pipefail', '-c', shell];
   const r = await execa(cmd[0], cmd.slice(1), { reject: false, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   const wallS = Number(process.hrtime.bigint() - t0) / 1e9;
+  if (r.exitCode !== 0) fs.rmSync(marker, { force: true });
   if (r.exitCode !== 0) throw new Error(`benchmark step failed (exit ${r.exitCode}): ${shell}\n${String(r.stderr).slice(-2000)}`);
   let peakRssMb: number | null = null;
   if (timeBin) {

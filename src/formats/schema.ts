@@ -3,8 +3,9 @@
  * them), YAML parsing and one-line errors that name the file, the path inside it and what was expected:
  * `plan.yaml: steps[3].runner.kind: expected one of ocs-bridge, …, got "foo"`.
  *
- * Each format module (plan.ts, run-file.ts, findings.ts, manifest.ts, catalog.ts, rules.ts, recette.ts,
- * journal.ts) holds one schema, one reader and one writer; the error class of each reader is the one its
+ * Each format module (plan.ts, run-file.ts, journal.ts, findings.ts, manifest.ts, catalog.ts, corrective.ts,
+ * rules.ts, recette.ts, apply.ts, functional-results.ts, step-evidence.ts, recorded-state.ts, instance-record.ts,
+ * lock.ts; message.ts for the texts they carry) holds one schema, one reader and one writer; the error class of each reader is the one its
  * stage used before (VerificationError, CatalogError, UsageError…), so exit codes are unchanged.
  */
 import fs from 'node:fs';

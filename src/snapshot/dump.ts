@@ -94,7 +94,8 @@ export type LockMethod = 'global-read-lock' | 'table-locks';
 
 /**
  * 60 s: long enough to copy the MyISAM tables of a large GLPI 0.83 under the global lock (the lock covers part
- * of the snapshot, and the whole snapshot at 50,000 computers takes about 11 s on 2 vCPUs, docs/benchmarks.md),
+ * of the snapshot; at 50,000 computers the lock is held about 14 s on a quiet 2-vCPU EPYC machine, mostly for the
+ * MyISAM tables' CHECKSUM TABLE, and 50–115 s when the machine is saturated: docs/benchmarks.md),
  * short enough that a GLPI page or an OCS agent upload waiting on it is delayed, not failed (Apache's default
  * Timeout is 300 s; PHP's max_execution_time does not count the wait).
  */
