@@ -7,7 +7,6 @@ import type { AuditCheck } from './check-types.ts';
 import { isSkip } from './check-types.ts';
 import type { Message } from '../i18n/messages.ts';
 import { msg } from '../i18n/messages.ts';
-import { fromSaved, messageProblem } from '../i18n/saved.ts';
 import type { AuditDb, AuditOptions } from './context.ts';
 import { AuditContext } from './context.ts';
 import type { CheckRun, Finding, FindingsFile, Severity } from './finding-types.ts';

@@ -44,17 +44,6 @@ export function messageProblem(v: unknown, path: string): string | undefined {
 }
 
 /**
- * Upgrades, in place, a text saved as `field` (English) and `field`Fr (French) by a file written before
- * messages existed into one message in `field`; returns what is wrong with it ("<path>.<field>: …"), if anything.
- */
-export function upgradeSavedText(o: object, field: string, path: string): string | undefined {
-  const twin = `${field}Fr`;
-  Reflect.set(o, field, fromSaved(Reflect.get(o, field) ?? '', Reflect.get(o, twin)));
-  Reflect.deleteProperty(o, twin);
-  return messageProblem(Reflect.get(o, field), `${path}.${field}`);
-}
-
-/**
  * A saved text as a message: a message as is, or an older file's English string with its optional French
  * twin as a literal (the English in both languages when there is no twin).
  */
