@@ -178,8 +178,8 @@ describe('anonymize: free text and the sweep on the fixture', () => {
       { column: 'ocs.config.*', reason: 'unused allowance', hits: 0 },
     ]);
     // Same salt: the same pseudonyms as the command's run.
-    expect(r.manifest.databases.find((d) => d.role === 'glpi')!.tables.find((t) => t.name === 'glpi_tickets')!.checksum).toBe(
-      YAML.parse(await fsp.readFile(path.join(cliOut, 'manifest.yaml'), 'utf8')).databases[0].tables.find((t: { name: string }) => t.name === 'glpi_tickets').checksum,
+    expect(r.manifest.databases.find((d) => d.role === 'glpi')!.tables.find((t) => t.name === 'glpi_tickets')!.digest).toBe(
+      YAML.parse(await fsp.readFile(path.join(cliOut, 'manifest.yaml'), 'utf8')).databases[0].tables.find((t: { name: string }) => t.name === 'glpi_tickets').digest,
     );
   });
 });

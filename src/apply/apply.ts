@@ -27,7 +27,7 @@ import { withProductionWrites } from '../db/interlock.ts';
 import { serverInfo } from '../db/introspect.ts';
 import { ApplyRefusedError, InterruptedError, StepFailedError, UsageError } from '../errors.ts';
 import { writePlan } from '../plan/index.ts';
-import { readManifest, takeSnapshot, verifySnapshot, describeProblems } from '../snapshot/index.ts';
+import { readManifest, takeSnapshot, tablesDifferingFrom, verifySnapshot, describeProblems } from '../snapshot/index.ts';
 import type { Manifest } from '../snapshot/manifest-types.ts';
 import { databaseState } from '../rehearse/checks.ts';
 import type { RunnerEvent } from '../rehearse/runner.ts';
@@ -122,7 +122,7 @@ function refuseOn(problems: Problem[]): void {
   throw new ApplyRefusedError(`apply refused, nothing was written: ${problems.map((p) => p.message).join(' | ')}`, { hint });
 }
 
-/** A --backup named by the user: intact, of these databases, and equal (rows, CHECKSUM TABLE) to production now. */
+/** A --backup named by the user: intact, of these databases, and equal (rows, checksums) to production now. */
 async function checkGivenBackup(dir: string, conn: Connection, dbs: { glpi?: string; ocs?: string }): Promise<Manifest> {
   const v = await verifySnapshot(dir);
   if (!v.ok) throw new ApplyRefusedError(`the backup ${dir} does not match its manifest: ${describeProblems(v.problems)}`);
@@ -132,13 +132,7 @@ async function checkGivenBackup(dir: string, conn: Connection, dbs: { glpi?: str
     if (!name) continue;
     const d = m.databases.find((x) => x.role === role);
     if (!d || d.name !== name) throw new ApplyRefusedError(`the backup ${dir} holds no copy of ${name}`);
-    const now = await databaseState(conn, name);
-    const off: string[] = [];
-    for (const t of d.tables) {
-      const s = now.get(t.name);
-      if (!s || s.rows !== t.rows || s.checksum !== t.checksum) off.push(t.name);
-    }
-    for (const t of now.keys()) if (!d.tables.some((x) => x.name === t)) off.push(t);
+    const off = (await tablesDifferingFrom(conn, name, d)).differing;
     if (off.length)
       throw new ApplyRefusedError(`the backup ${dir} is no longer production's state: ${name} changed since in ${off.slice(0, 5).join(', ')}${off.length > 5 ? '…' : ''}`, {
         hint: 'let apply take a new backup (omit --backup)',

@@ -1,6 +1,6 @@
 /**
  * `rollback`: production given back from the pre-apply backup, then proven byte for byte — every table's
- * row count and CHECKSUM TABLE equal to the backup's manifest, and no table that the backup does not hold.
+ * row count and content digest equal to the backup's manifest (src/snapshot/digest.ts), and no table that the backup does not hold.
  * With GLPI and OCS on two servers (or accounts), each server gets its own backup back, and each is proven.
  * Refused (exit 15) when there is no verified backup or another session is connected; exit 6 when
  * --confirm does not name every server; exit 13 while another apply or rollback holds the run directory
@@ -10,10 +10,9 @@ import fs from 'node:fs';
 import { connect, qi } from '../db/connect.ts';
 import { withProductionWrites } from '../db/interlock.ts';
 import { ApplyRefusedError, VerificationError } from '../errors.ts';
-import { describeProblems, readManifest, restoreSnapshot, verifySnapshot } from '../snapshot/index.ts';
+import { describeProblems, readManifest, restoreSnapshot, tablesDifferingFrom, verifySnapshot } from '../snapshot/index.ts';
 import type { Manifest } from '../snapshot/manifest-types.ts';
 import { shadowName } from '../rehearse/savepoint.ts';
-import { databaseState } from '../rehearse/checks.ts';
 import type { OtherSession } from './production.ts';
 import { describeSessions, otherSessions } from './production.ts';
 import type { ApplyRecord, ServerBackup } from './state.ts';
@@ -120,13 +119,9 @@ async function rollbackLocked(opts: RollbackOptions, servers: ProductionServer[]
     for (const r of restores) {
       const c = check.all.find((x) => x.server === r.server)!.conn;
       for (const d of r.manifest.databases) {
-        const now = await databaseState(c, d.name);
-        for (const t of d.tables) {
-          tables++;
-          const s = now.get(t.name);
-          if (!s || s.rows !== t.rows || s.checksum !== t.checksum) differing.push(`${d.name}.${t.name}`);
-        }
-        for (const t of now.keys()) if (!d.tables.some((x) => x.name === t)) differing.push(`${d.name}.${t} (not in the backup)`);
+        const diff = await tablesDifferingFrom(c, d.name, d);
+        tables += diff.tables;
+        differing.push(...diff.differing.map((t) => `${d.name}.${t}`));
       }
     }
   } finally {

@@ -38,15 +38,25 @@ const manifestTable = z.object({
   rowFormat: z.string().nullable().optional(),
   /** Exact row count at snapshot time. */
   rows: z.number(),
-  /** `CHECKSUM TABLE` value at snapshot time (string: it can exceed 2^53; a number in hand-made manifests). */
-  checksum: z.union([z.string(), z.number().transform(String)]).nullable(),
+  /**
+   * Content digest of the rows at snapshot time (src/snapshot/digest.ts: the sum of a 64-bit hash of every row
+   * as the server sends it), 16 hex digits. Written by this version; `restore` reads the table back to compare.
+   */
+  digest: z.string().regex(/^[0-9a-f]{16}$/, 'expected 16 lowercase hex digits').optional(),
+  /**
+   * `CHECKSUM TABLE` value at snapshot time, in snapshots taken before the digest (string: it can exceed 2^53;
+   * a number in hand-made manifests). `restore` compares it with CHECKSUM TABLE of the restored table.
+   */
+  checksum: z.union([z.string(), z.number().transform(String)]).nullable().optional(),
   /** The schema file, then data files in load order. */
   files: nonEmpty(manifestFile),
   /** Columns in the order of the data files (generated columns are not dumped). Absent in hand-made manifests: all columns, raw. */
   columns: z.array(manifestColumn).optional(),
   /** The integer primary key the data was split on, when it was split into several files. */
   chunkedBy: z.string().optional(),
-});
+})
+  .refine((t) => t.digest === undefined || t.columns !== undefined, { message: 'a table with a digest needs its columns (the digest is read back through them)', path: ['columns'] })
+  .refine((t) => t.digest !== undefined || t.checksum !== undefined, { message: 'expected a digest (or, in older manifests, a checksum)', path: ['digest'] });
 
 const manifestDatabase = z.object({
   role: databaseRole,

@@ -65,7 +65,7 @@ export const en = {
   'audit.skip.no-ocs-reference': (p) => `no ocsbase_new-${p.release}.sql in the reference directories given`,
   // --- rehearsal: pre-checks
   'precheck.restore.title': (p) => `Restore of the ${p.role} database matches the snapshot manifest`,
-  'precheck.restore.ok': (p) => `${p.tables} tables, ${p.rows} rows: row counts and CHECKSUM TABLE equal to the manifest`,
+  'precheck.restore.ok': (p) => `${p.tables} tables, ${p.rows} rows: row counts and checksums equal to the manifest`,
   'precheck.restore.differs': (p) => `${p.count} table(s) differ: ${p.tables.map((t) => `${t.table} (rows ${t.rows}/${t.expectedRows}, checksum ${t.checksum}/${t.expectedChecksum})`).join(', ')}`,
   // --- apply: checks before the first write on production
   'apply.preflight.sessions': () => 'no other session on the two databases (SHOW PROCESSLIST)',

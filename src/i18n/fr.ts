@@ -95,7 +95,7 @@ export const fr = {
   'audit.skip.no-ocs-reference': (p) => `pas de ocsbase_new-${p.release}.sql dans les répertoires de référence fournis`,
   // --- répétition : contrôles préalables
   'precheck.restore.title': (p) => `Restauration de la base ${p.role} conforme au manifeste de l’instantané`,
-  'precheck.restore.ok': (p) => `${p.tables} tables et ${p.rows} lignes restaurées ; nombre de lignes et CHECKSUM TABLE identiques au manifeste pour chaque table`,
+  'precheck.restore.ok': (p) => `${p.tables} tables et ${p.rows} lignes restaurées ; nombre de lignes et sommes de contrôle identiques au manifeste pour chaque table`,
   'precheck.restore.differs': (p) =>
     `${p.count} table(s) différente(s) : ${p.tables.map((t) => `${t.table} (lignes ${t.rows}/${t.expectedRows}, somme de contrôle ${t.checksum}/${t.expectedChecksum})`).join(', ')}`,
   // --- application en production : contrôles avant la première écriture

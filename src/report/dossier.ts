@@ -324,7 +324,7 @@ function anomaliesLine(s: Strings, c: TestCase): string | undefined {
  */
 function preCheckDetail(s: Strings, detail: Message): string {
   if (detail.id === 'precheck.restore.ok') return s.dossier.restoreOk(s.count(detail.params.tables), s.count(detail.params.rows));
-  const m = /^(\d+) tables, (\d+) rows: row counts and CHECKSUM TABLE equal to the manifest$/.exec(render(detail, 'en').trim());
+  const m = /^(\d+) tables, (\d+) rows: row counts and (?:CHECKSUM TABLE|checksums) equal to the manifest$/.exec(render(detail, 'en').trim());
   if (m) return s.dossier.restoreOk(s.count(Number(m[1])), s.count(Number(m[2])));
   return (esc(redact(text(s, detail))) || s.none).replace(/([^.!?])$/, '$1.');
 }
@@ -714,6 +714,12 @@ function pvSection(s: Strings, m: DossierModel, o: RenderOptions): string[] {
   ];
 }
 
+/** A manifest table's recorded proof: its digest, or CHECKSUM TABLE in older snapshots. */
+function proofOf(t: { digest?: string; checksum?: string | null }): string {
+  const v = t.digest ?? t.checksum;
+  return v === undefined || v === null ? '—' : code(v);
+}
+
 function annexes(s: Strings, m: DossierModel): string[] {
   const d = s.dossier;
   const out: string[] = [];
@@ -725,7 +731,7 @@ function annexes(s: Strings, m: DossierModel): string[] {
         heading(3, `${db.role === 'glpi' ? 'GLPI' : 'OCS'} — ${code(db.name)}`),
         table(
           [d.deltaTable, d.engine, d.rows, d.checksum],
-          [...db.tables].sort((a, b) => (a.name < b.name ? -1 : 1)).map((t) => [code(t.name), esc(t.engine ?? '—'), s.count(t.rows), t.checksum === null ? '—' : code(t.checksum)]),
+          [...db.tables].sort((a, b) => (a.name < b.name ? -1 : 1)).map((t) => [code(t.name), esc(t.engine ?? '—'), s.count(t.rows), proofOf(t)]),
         ),
       );
     }

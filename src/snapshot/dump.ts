@@ -18,12 +18,16 @@
  * Every lock of every server is taken before anything is read, and every reader opens
  * `START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY` while they are all held: GLPI and OCS come from one
  * instant, even through two accounts or two servers. Each lock is released as soon as its non-transactional
- * tables are copied (read and spooled uncompressed, their CHECKSUM TABLE taken; compressed after the release);
+ * tables are copied (read, hashed and spooled uncompressed; compressed after the release);
  * InnoDB tables are then read from the transactions while writers work again.
  * A watchdog bounds the time writers can be held (request to release, `maxLockMs`): past it, the lock holder
  * is killed by a monitor session of the same account, everything is closed and LockTimeoutError (exit 12) is
  * thrown. The monitor also samples the process list for the longest write wait (needs PROCESS to see it).
  * `lock: false` skips all locking (for a replica), with a warning.
+ *
+ * Proof: every row is hashed as it is read (src/snapshot/digest.ts); the manifest records each table's row
+ * count and content digest, which `restore` recomputes from the restored table. (Older snapshots recorded
+ * CHECKSUM TABLE instead, which MyISAM computes one row read at a time, under the lock: restore still checks those.)
  *
  * Byte-exactness: readers set character_set_results = binary and time_zone = '+00:00' and take every value as
  * the raw bytes the server sends (mysql2 typeCast: false), then write them escaped in LOAD DATA's text format.
@@ -54,6 +58,7 @@ import { GzipFileWriter, INCOMPLETE_MARKER, SpoolFileWriter, compressSpool, disk
 import { computeSnapshotId, manifestFiles, writeManifest } from './manifest.ts';
 import { RowEncoder, columnEncoding, selectList } from './tsv.ts';
 import { queryRawRows } from './raw-query.ts';
+import { RowDigest } from './digest.ts';
 
 export interface SnapshotSource {
   role: DatabaseRole;
@@ -94,8 +99,8 @@ export type LockMethod = 'global-read-lock' | 'table-locks';
 
 /**
  * 60 s: long enough to copy the MyISAM tables of a large GLPI 0.83 under the global lock (the lock covers part
- * of the snapshot; at 50,000 computers the lock is held about 14 s on a quiet 2-vCPU EPYC machine, mostly for the
- * MyISAM tables' CHECKSUM TABLE, and 50–115 s when the machine is saturated: docs/benchmarks.md),
+ * of the snapshot; at 50,000 computers, while it also covered the MyISAM tables' CHECKSUM TABLE, the lock was held
+ * about 14 s on a quiet 2-vCPU EPYC machine and 50–115 s on a saturated one: docs/benchmarks.md),
  * short enough that a GLPI page or an OCS agent upload waiting on it is delayed, not failed (Apache's default
  * Timeout is 300 s; PHP's max_execution_time does not count the wait).
  */
@@ -119,7 +124,8 @@ interface TablePlan {
   chunkedBy?: string;
   files: Array<ManifestFile | undefined>;
   rows: number;
-  checksum: string | null | undefined;
+  /** The content digest of the rows copied so far (every chunk adds to it). */
+  digest: RowDigest;
   pending: number;
 }
 
@@ -133,7 +139,6 @@ interface DatabasePlan {
 
 type Task =
   | { kind: 'chunk'; t: TablePlan; index: number; where: string | null; cost: number }
-  | { kind: 'checksum'; t: TablePlan; cost: number }
   /** A chunk copied into a spool file under the lock, to compress into its gzip file once the lock is released. */
   | { kind: 'compress'; t: TablePlan; index: number; rel: string; rows: number; rawBytes: number; cost: number };
 
@@ -232,7 +237,7 @@ async function planDatabase(ctrl: Connection, role: DatabaseRole, dsn: Dsn, chun
       chunks: [{ index: 0, where: null }],
       files: [],
       rows: 0,
-      checksum: undefined,
+      digest: new RowDigest(),
       pending: 0,
     };
     const pk = pkByTable.get(info.name);
@@ -351,8 +356,11 @@ function schemaFileText(t: TablePlan): string {
   );
 }
 
-/** Streams one SELECT into one gzip file, pausing the connection when the compressor falls behind. */
-function dumpChunk(conn: Connection, sql: string, writer: ChunkSink, onRaw: (n: number) => void): Promise<number> {
+/**
+ * Streams one SELECT into one gzip file, pausing the connection when the compressor falls behind; every row is
+ * added to the table's digest as it arrives (a failed chunk fails the whole snapshot, digest and all).
+ */
+function dumpChunk(conn: Connection, sql: string, writer: ChunkSink, digest: RowDigest, onRaw: (n: number) => void): Promise<number> {
   const raw = coreOf(conn);
   return new Promise<number>((resolve, reject) => {
     const enc = new RowEncoder();
@@ -386,6 +394,7 @@ function dumpChunk(conn: Connection, sql: string, writer: ChunkSink, onRaw: (n: 
     };
     const { done } = queryRawRows(raw, sql, (buf, start, end) => {
       if (settled) return;
+      digest.addRow(buf, start, end);
       enc.rowFromPacket(buf, start, end, flush);
       rows++;
     });
@@ -607,13 +616,7 @@ export async function takeSnapshot(opts: SnapshotOptions): Promise<Manifest> {
       for (const t of a.tables) {
         const per = Math.max(1, t.info.dataBytes) / t.chunks.length;
         for (const c of t.chunks) tasks.push({ kind: 'chunk', t, index: c.index, where: c.where, cost: per });
-        // CHECKSUM TABLE reads a MyISAM/Aria table one row at a time, each row a read from the data file (no
-        // read cache, unlike a SELECT): about 20 times a full scan, per row rather than per byte (50,000
-        // computers: 21 s for the 4 M fixed-size rows of glpi_computers_softwareversions, whose SELECT takes
-        // 1.4 s; docs/benchmarks.md). Costed so, the longest ones start first under the lock.
-        const perRow = t.transactional ? 0 : 400;
-        tasks.push({ kind: 'checksum', t, cost: Math.max(1, t.info.dataBytes) * 0.15 + t.info.estimatedRows * perRow });
-        t.pending = t.chunks.length + 1;
+        t.pending = t.chunks.length;
       }
       // Non-transactional work first (it holds the lock), biggest first in each class.
       tasks.sort((x, y) => Number(x.t.transactional) - Number(y.t.transactional) || y.cost - x.cost);
@@ -863,12 +866,6 @@ export async function takeSnapshot(opts: SnapshotOptions): Promise<Manifest> {
     const runTask = async (a: Account, r: Connection, task: Task): Promise<boolean> => {
       const t = task.t;
       const from = `${qi(t.db)}.${qi(t.info.name)}`;
-      if (task.kind === 'checksum') {
-        const [rows] = await stopper.run(r.query({ sql: `CHECKSUM TABLE ${from}`, rowsAsArray: true }));
-        const v = (rows as unknown[][])[0]?.[1];
-        t.checksum = v === null || v === undefined ? null : String(v);
-        return true;
-      }
       if (task.kind === 'compress') {
         const file = await stopper.run(compressSpool(outDir, task.rel, level, task.rows, stopper));
         await chunkDone(t, task.index, file, task.rows, task.rawBytes);
@@ -882,14 +879,14 @@ export async function takeSnapshot(opts: SnapshotOptions): Promise<Manifest> {
       // release, so that writers do not wait for the compressor.
       if (level > 0 && !t.transactional && a.lock !== undefined && !a.lock.released) {
         const spool = stopper.track(new SpoolFileWriter(outDir, rel));
-        const rows = await stopper.run(dumpChunk(r, sql, spool, (n) => (rawBytes += n)));
+        const rows = await stopper.run(dumpChunk(r, sql, spool, t.digest, (n) => (rawBytes += n)));
         await stopper.run(spool.close());
         stopper.release(spool);
         a.compressQueue.push({ kind: 'compress', t, index: task.index, rel, rows, rawBytes, cost: task.cost });
         return false;
       }
       const writer = stopper.track(new GzipFileWriter(outDir, rel, level));
-      const rows = await stopper.run(dumpChunk(r, sql, writer, (n) => (rawBytes += n)));
+      const rows = await stopper.run(dumpChunk(r, sql, writer, t.digest, (n) => (rawBytes += n)));
       const file = await writer.close(rows);
       stopper.release(writer);
       await chunkDone(t, task.index, file, rows, rawBytes);
@@ -942,7 +939,7 @@ export async function takeSnapshot(opts: SnapshotOptions): Promise<Manifest> {
           collation: t.info.collation,
           rowFormat: t.info.rowFormat,
           rows: t.rows,
-          checksum: t.checksum ?? null,
+          digest: t.digest.toString(),
           files: t.files.filter((f): f is ManifestFile => f !== undefined),
           columns: t.columns,
           ...(t.chunkedBy ? { chunkedBy: t.chunkedBy } : {}),

@@ -9,7 +9,8 @@ export { takeSnapshot, defaultJobs, unqualifyTrigger, DEFAULT_MAX_LOCK_MS } from
 export type { SnapshotOptions, SnapshotProgress, SnapshotSource, LockMethod } from './dump.ts';
 export { readManifest, verifySnapshot, describeProblems, manifestFiles, computeSnapshotId } from './manifest.ts';
 export type { VerifyProblem, VerifyResult } from './manifest.ts';
-export { restoreSnapshot, RestoreMismatchError, deferIndexes } from './restore.ts';
+export { restoreSnapshot, RestoreMismatchError, deferIndexes, proveTable, tablesDifferingFrom } from './restore.ts';
+export { RowDigest, readTableDigest } from './digest.ts';
 export { snapshotOrigin, originComment } from './origin.ts';
 export type { SnapshotOrigin } from './origin.ts';
 export type { RestoreOptions, RestoreProgress, RestoreResult, RestoredTable } from './restore.ts';

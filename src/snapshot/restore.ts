@@ -1,6 +1,7 @@
 /**
- * Restoring a snapshot into a test instance, in parallel, then proving it: every table's CHECKSUM TABLE and
- * row count compared with the manifest.
+ * Restoring a snapshot into a test instance, in parallel, then proving it: every table read back, its row
+ * count and content digest compared with the manifest (src/snapshot/digest.ts; CHECKSUM TABLE for manifests
+ * written before the digest).
  *
  * Load path: CREATE TABLE from the schema file (InnoDB: without its plain secondary indexes, added back in
  * one ALTER after the load, which builds them sorted instead of row by row; MyISAM/Aria: DISABLE KEYS, then
@@ -25,6 +26,7 @@ import { InterruptedError } from '../errors.ts';
 import type { DatabaseRole, Manifest, ManifestColumn, ManifestDatabase, ManifestFile, ManifestTable } from './manifest-types.ts';
 import { describeProblems, readManifest, verifySnapshot } from './manifest.ts';
 import { loadDataStatement } from './tsv.ts';
+import { readTableDigest } from './digest.ts';
 import { defaultJobs } from './dump.ts';
 import { originComment } from './origin.ts';
 
@@ -32,8 +34,10 @@ export interface RestoredTable {
   role: DatabaseRole;
   table: string;
   rows: number;
+  /** The restored table's digest (src/snapshot/digest.ts), or its CHECKSUM TABLE for an older manifest. */
   checksum: string | null;
   expectedRows: number;
+  /** The manifest's digest, or its CHECKSUM TABLE value in snapshots taken before the digest. */
   expectedChecksum: string | null;
   ok: boolean;
   /** First warnings the server gave while loading (truncations, conversions), when any. */
@@ -260,19 +264,15 @@ export async function restoreSnapshot(dir: string, target: Dsn, opts: RestoreOpt
       const ref = `${qi(w.name)}.${qi(w.t.name)}`;
       if (w.deferred?.addKeys.length) await c.query(`ALTER TABLE ${ref} ${w.deferred.addKeys.join(', ')}`);
       else if (w.deferred?.disableKeys && w.t.files.length > 1) await c.query(`ALTER TABLE ${ref} ENABLE KEYS`);
-      const [ck] = await c.query({ sql: `CHECKSUM TABLE ${ref}`, rowsAsArray: true });
-      const v = (ck as unknown[][])[0]?.[1];
-      const checksum = v === null || v === undefined ? null : String(v);
-      const [cnt] = await c.query({ sql: `SELECT COUNT(*) FROM ${ref}`, rowsAsArray: true });
-      const rows = Number((cnt as unknown[][])[0][0]);
-      const ok = rows === w.t.rows && checksum === (w.t.checksum ?? null);
+      const proof = await proveTable(c, w.name, w.t);
+      const ok = proof.rows === w.t.rows && proof.checksum === proof.expected;
       results.push({
         role: w.db.role,
         table: w.t.name,
-        rows,
-        checksum,
+        rows: proof.rows,
+        checksum: proof.checksum,
         expectedRows: w.t.rows,
-        expectedChecksum: w.t.checksum ?? null,
+        expectedChecksum: proof.expected,
         ok,
         ...(w.warnings.length ? { warnings: w.warnings.slice(0, 5) } : {}),
       });
@@ -398,4 +398,44 @@ export async function restoreSnapshot(dir: string, target: Dsn, opts: RestoreOpt
   } finally {
     removeInterrupt();
   }
+}
+
+/**
+ * A restored (or live) table against its manifest entry: rows and digest read back through the manifest's
+ * columns, or, for a manifest written before the digest, COUNT(*) and CHECKSUM TABLE.
+ */
+export async function proveTable(conn: Connection, database: string, t: ManifestTable): Promise<{ rows: number; checksum: string | null; expected: string | null }> {
+  if (t.digest !== undefined && t.columns) {
+    const r = await readTableDigest(conn, database, t.name, t.columns);
+    return { rows: r.rows, checksum: r.digest, expected: t.digest };
+  }
+  const ref = `${qi(database)}.${qi(t.name)}`;
+  const [ck] = await conn.query({ sql: `CHECKSUM TABLE ${ref}`, rowsAsArray: true });
+  const v = (ck as unknown[][])[0]?.[1];
+  const [cnt] = await conn.query({ sql: `SELECT COUNT(*) FROM ${ref}`, rowsAsArray: true });
+  return { rows: Number((cnt as unknown[][])[0][0]), checksum: v === null || v === undefined ? null : String(v), expected: t.checksum ?? null };
+}
+
+/**
+ * Tables of a live database that differ from a manifest's copy of it: another row count or checksum, missing,
+ * or not in the manifest (`name (not in the backup)`). Read-only: SELECTs (or CHECKSUM TABLE) only.
+ */
+export async function tablesDifferingFrom(conn: Connection, database: string, db: ManifestDatabase): Promise<{ tables: number; differing: string[] }> {
+  const [present] = await conn.query({
+    sql: "SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_TYPE = 'BASE TABLE'",
+    values: [database],
+    rowsAsArray: true,
+  });
+  const live = new Set((present as unknown[][]).map((r) => String(r[0])));
+  const differing: string[] = [];
+  for (const t of db.tables) {
+    if (!live.has(t.name)) {
+      differing.push(t.name);
+      continue;
+    }
+    const p = await proveTable(conn, database, t);
+    if (p.rows !== t.rows || p.checksum !== p.expected) differing.push(t.name);
+  }
+  for (const name of [...live].sort()) if (!db.tables.some((x) => x.name === name)) differing.push(`${name} (not in the backup)`);
+  return { tables: db.tables.length, differing };
 }

@@ -51,7 +51,7 @@ Examples:
     .description('generate a GLPI 0.83.8 and an OCS 2.1 (GUI_VERSION 7005) database, seeded, into a test server and/or a snapshot directory')
     .option('-o, --output <dir>', 'write the generated databases as a snapshot directory (new or empty)')
     .option('--into <dsn>', 'generate into this test server and keep the databases there (a DSN, or embedded:NAME); default: a throwaway embedded server')
-    .option('--seed <n>', 'seed: the same seed and options give identical data and CHECKSUM TABLE values', '1')
+    .option('--seed <n>', 'seed: the same seed and options give identical data (same checksums)', '1')
     .option('--computers <n>', `number of GLPI computers, ${MIN_COMPUTERS}–${MAX_COMPUTERS} (everything else scales with it)`, '50')
     .option('--hazards <list>', `all, none, or a comma-separated list of: ${HAZARD_NAMES.join(', ')}`, 'all')
     .option('--glpi-db <name>', 'name of the GLPI database to create', 'glpi')

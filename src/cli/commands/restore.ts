@@ -100,7 +100,7 @@ not empty (use --force or other names); 6 not a test instance.`,
       out.say(`restored ${result.tables.length} tables (${formatCount(rows)} rows) into ${target.describe} [${dbs}] in ${formatDuration(result.elapsedMs)}`);
       const objects = [result.views && `${result.views} view(s)`, result.triggers && `${result.triggers} trigger(s)`, result.routines && `${result.routines} routine(s)`].filter(Boolean);
       if (objects.length) out.say(`  also ${objects.join(', ')}`);
-      out.say('  every table has the CHECKSUM TABLE value and row count recorded in the manifest');
+      out.say('  every table reads back with the row count and checksum recorded in the manifest');
       if (opts.keepInstance) out.say(`  the instance stays up: use --instance embedded:${opts.keepInstance}; stop it with \`instance stop ${opts.keepInstance}\``);
     });
 }

@@ -22,7 +22,7 @@ Examples:
   $ glpi-ocs-upgrade rollback run-1 --glpi mysql://root@db1:3306/glpi --ocs mysql://root@db1:3306/ocsweb --confirm db1:3306
 
 The two databases are dropped and loaded again from RUN_DIR/apply/backup (its files verified first), then
-every table's row count and CHECKSUM TABLE is compared with the backup's manifest. With GLPI and OCS on two
+every table's row count and content digest is compared with the backup's manifest. With GLPI and OCS on two
 servers, each gets its own backup back (name both with --confirm). Refused (exit 15) when no backup was
 recorded or another session uses the databases; exit 6 when --confirm is wrong; exit 13 while another apply
 or rollback holds the run directory or a server.
@@ -34,7 +34,7 @@ ${CREDENTIALS_HELP}`,
     const r = await rollbackProduction({ runDir, sources, confirm: opts.confirm, onEvent: (m) => out.detail(m) });
     out.result(r);
     out.say(
-      `rolled back: ${r.tables} tables equal to ${r.backups.map((b) => `backup ${b.id.slice(0, 12)} on ${b.hostPort}`).join(' and ')} (rows and CHECKSUM TABLE), from ${r.backups.map((b) => b.dir).join(', ')}`,
+      `rolled back: ${r.tables} tables equal to ${r.backups.map((b) => `backup ${b.id.slice(0, 12)} on ${b.hostPort}`).join(' and ')} (rows and checksums), from ${r.backups.map((b) => b.dir).join(', ')}`,
     );
   });
 }

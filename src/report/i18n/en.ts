@@ -154,7 +154,7 @@ export const en: Strings = {
     anomaliesRaised: 'Anomalies',
     preObjective: (title: string) => `Check, before the first step, “${title}”.`,
     preProcedure: (id: string) => `Automatic check ${id}, run by the tool at the start of the rehearsal, after the snapshot was restored on the test instance.`,
-    restoreOk: (tables: string, rows: string) => `${tables} tables and ${rows} rows restored; row counts and CHECKSUM TABLE equal to the manifest for every table.`,
+    restoreOk: (tables: string, rows: string) => `${tables} tables and ${rows} rows restored; row counts and checksums equal to the manifest for every table.`,
     preExpected: 'The check is satisfied.',
     stepObjective: (title: string) => `Carry out step “${title}”.`,
     stepObjectiveVersions: (title: string, from: string, to: string) => `Carry out step “${title}”, from ${from} to ${to}.`,
@@ -358,9 +358,10 @@ export const en: Strings = {
     pvParties: ['the supplier', 'the customer'],
 
     annexSnapshot: 'Snapshot table fingerprints',
-    annexSnapshotIntro: 'Row count and CHECKSUM TABLE value recorded when the snapshot was taken; the restore on the test instance is compared with them.',
+    annexSnapshotIntro:
+      'Row count and checksum of each table recorded when the snapshot was taken (a digest of every row as the server returns it; CHECKSUM TABLE in snapshots taken by older versions); the restore on the test instance is compared with them.',
     engine: 'Engine',
-    checksum: 'CHECKSUM TABLE',
+    checksum: 'Checksum',
     annexJournal: 'Rehearsal journal',
     journalTime: 'Time',
     journalEvent: 'Event',

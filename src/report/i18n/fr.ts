@@ -163,7 +163,7 @@ export const fr = {
     anomaliesRaised: 'Anomalies',
     preObjective: (title: string) => `Vérifier, avant la première étape, le point « ${title} ».`,
     preProcedure: (id: string) => `Contrôle automatique ${id}, exécuté par l’outil au début de la répétition, après restauration de l’instantané sur l’instance de test.`,
-    restoreOk: (tables: string, rows: string) => `${tables} tables et ${rows} lignes restaurées ; nombre de lignes et CHECKSUM TABLE identiques au manifeste pour chaque table.`,
+    restoreOk: (tables: string, rows: string) => `${tables} tables et ${rows} lignes restaurées ; nombre de lignes et sommes de contrôle identiques au manifeste pour chaque table.`,
     preExpected: 'Le contrôle est satisfait.',
     stepObjective: (title: string) => `Réaliser l’étape « ${title} ».`,
     stepObjectiveVersions: (title: string, from: string, to: string) => `Réaliser l’étape « ${title} », de ${from} à ${to}.`,
@@ -369,9 +369,10 @@ export const fr = {
     pvParties: ['le titulaire', 'le client'],
 
     annexSnapshot: 'Empreintes des tables de l’instantané',
-    annexSnapshotIntro: 'Nombre de lignes et valeur de CHECKSUM TABLE relevés lors de la prise de l’instantané ; la restauration sur l’instance de test est comparée à ces valeurs.',
+    annexSnapshotIntro:
+      'Nombre de lignes et somme de contrôle de chaque table relevés lors de la prise de l’instantané (empreinte de chaque ligne telle que le serveur la renvoie ; CHECKSUM TABLE pour les instantanés pris par des versions antérieures) ; la restauration sur l’instance de test est comparée à ces valeurs.',
     engine: 'Moteur',
-    checksum: 'CHECKSUM TABLE',
+    checksum: 'Somme de contrôle',
     annexJournal: 'Journal de la répétition',
     journalTime: 'Horodatage',
     journalEvent: 'Événement',
