@@ -31,30 +31,37 @@ const manifestFile = z.object({
 /** How one column's values are written in the data files and read back (docs/snapshot.md). */
 const manifestColumn = z.object({ name: z.string(), encoding: z.enum(['raw', 'float', 'bit', 'geometry', 'enum']) });
 
-const manifestTable = z.object({
-  name: z.string(),
-  engine: z.string().nullable(),
-  collation: z.string().nullable(),
-  rowFormat: z.string().nullable().optional(),
-  /** Exact row count at snapshot time. */
-  rows: z.number(),
-  /**
-   * Content digest of the rows at snapshot time (src/snapshot/digest.ts: the sum of a 64-bit hash of every row
-   * as the server sends it), 16 hex digits. Written by this version; `restore` reads the table back to compare.
-   */
-  digest: z.string().regex(/^[0-9a-f]{16}$/, 'expected 16 lowercase hex digits').optional(),
-  /**
-   * `CHECKSUM TABLE` value at snapshot time, in snapshots taken before the digest (string: it can exceed 2^53;
-   * a number in hand-made manifests). `restore` compares it with CHECKSUM TABLE of the restored table.
-   */
-  checksum: z.union([z.string(), z.number().transform(String)]).nullable().optional(),
-  /** The schema file, then data files in load order. */
-  files: nonEmpty(manifestFile),
-  /** Columns in the order of the data files (generated columns are not dumped). Absent in hand-made manifests: all columns, raw. */
-  columns: z.array(manifestColumn).optional(),
-  /** The integer primary key the data was split on, when it was split into several files. */
-  chunkedBy: z.string().optional(),
-})
+const manifestTable = z
+  .object({
+    name: z.string(),
+    engine: z.string().nullable(),
+    collation: z.string().nullable(),
+    rowFormat: z.string().nullable().optional(),
+    /** Exact row count at snapshot time. */
+    rows: z.number(),
+    /**
+     * Content digest of the rows at snapshot time (src/snapshot/digest.ts: the sum of a 64-bit hash of every row
+     * as the server sends it), 16 hex digits. Written by this version; `restore` reads the table back to compare.
+     */
+    digest: z
+      .string()
+      .regex(/^[0-9a-f]{16}$/, 'expected 16 lowercase hex digits')
+      .optional(),
+    /**
+     * `CHECKSUM TABLE` value at snapshot time, in snapshots taken before the digest (string: it can exceed 2^53;
+     * a number in hand-made manifests). `restore` compares it with CHECKSUM TABLE of the restored table.
+     */
+    checksum: z
+      .union([z.string(), z.number().transform(String)])
+      .nullable()
+      .optional(),
+    /** The schema file, then data files in load order. */
+    files: nonEmpty(manifestFile),
+    /** Columns in the order of the data files (generated columns are not dumped). Absent in hand-made manifests: all columns, raw. */
+    columns: z.array(manifestColumn).optional(),
+    /** The integer primary key the data was split on, when it was split into several files. */
+    chunkedBy: z.string().optional(),
+  })
   .refine((t) => t.digest === undefined || t.columns !== undefined, { message: 'a table with a digest needs its columns (the digest is read back through them)', path: ['columns'] })
   .refine((t) => t.digest !== undefined || t.checksum !== undefined, { message: 'expected a digest (or, in older manifests, a checksum)', path: ['digest'] });
 
