@@ -12,6 +12,11 @@
  *      production, inside the confirmed write scope (src/db/interlock.ts withProductionWrites);
  *   5. prove the final structure and per-table figures against the rehearsal's.
  *
+ * applyLocked() reads as those phases, one function each, on the scope the refusals leave (ApplyScope):
+ * refuseEarly, preflightChecks, newApplyRecord, backUpServers / backUpServer, startGlpiSide and runnerHooks
+ * (config dir, key copies, maintenance mode), runOnServers / runOnServer, compareWithRehearsal, then the
+ * functional scenarios (functionalOnProduction).
+ *
  * Savepoints on production: the runner still takes one before each step (a copy of the tables the step may
  * touch in a `<db>__gou_savepoint` schema on the same server, or nothing for steps it can replay from the
  * backup), but a failed step is never rolled back on its own. The run stops with the database as the step
@@ -29,6 +34,7 @@ import { ApplyRefusedError, InterruptedError, StepFailedError, UsageError } from
 import { writePlan } from '../plan/index.ts';
 import { readManifest, takeSnapshot, tablesDifferingFrom, verifySnapshot, describeProblems } from '../snapshot/index.ts';
 import type { Manifest } from '../snapshot/manifest-types.ts';
+import type { PlanStep } from '../plan/plan-types.ts';
 import { databaseState } from '../rehearse/checks.ts';
 import type { RunnerEvent } from '../rehearse/runner.ts';
 import { readRunSummary, rehearse } from '../rehearse/runner.ts';
@@ -165,7 +171,73 @@ function waysOut(runDir: string, servers: ProductionServer[]): string {
   return `either fix the cause and run: glpi-ocs-upgrade apply ${runDir} ${confirm} --resume (same options); or give production back with: glpi-ocs-upgrade rollback ${runDir} ${confirm}`;
 }
 
+/** An apply that passed the refusals made from the run directory and the options alone: what it applies, and where. */
+interface ApplyScope {
+  opts: ApplyOptions;
+  reh: Rehearsal;
+  dbs: { glpi?: string; ocs?: string };
+  /** The servers that hold a rehearsed database, in the order the plan first writes them. */
+  used: ProductionServer[];
+  /** RUN_DIR/apply. */
+  dir: string;
+  /** Each server's runner directory. */
+  dirs: Map<ProductionServer, string>;
+  /** apply.yaml of the apply being resumed. */
+  prior?: ApplyRecord;
+  /** The plan's steps, less those allowed not to run. */
+  steps: PlanStep[];
+  /** The steps that run GLPI's console (glpi-console, plugin-install). */
+  consoleSteps: PlanStep[];
+}
+
+/** What the per-server runs need beyond the scope: the GLPI side, apply.yaml's writer, the runner's hooks. */
+interface ServerRunHooks {
+  glpi?: GlpiSide;
+  /** glpicrypt.key's state at the start (apply.yaml notes where it stands at the end). */
+  keyBefore?: string;
+  save: () => void;
+  onEvent: (e: RunnerEvent) => void;
+  afterGlpiConsole: ExecutorContext['afterGlpiConsole'];
+}
+
 async function applyLocked(opts: ApplyOptions, servers: ProductionServer[], reh: Rehearsal): Promise<ApplyResult> {
+  // 1. Refusals from the run directory and the options, before any connection.
+  const scope = refuseEarly(opts, servers, reh);
+  // 2. Read-only checks (one READ ONLY session per server).
+  const { estimate, preflight, serverVersions } = await preflightChecks(scope);
+  const record: ApplyRecord = scope.prior ?? newApplyRecord(scope, preflight, serverVersions);
+  if (opts.dryRun) return { record, estimate, rehearsal: reh };
+  // 3. Backup first: one per server, before anything is written to any of them.
+  const backups = await backUpServers(scope, record);
+  // The GLPI side beyond the database: the config dir, its key, maintenance mode.
+  const save = () => writeApplyRecord(opts.runDir, record);
+  const { glpi, keyBefore } = await startGlpiSide(scope, record, save);
+  const hooks: ServerRunHooks = { glpi, keyBefore, save, ...runnerHooks(opts, record, save) };
+  // 4. The plan, through the rehearsal's runner: one run per server, in the order the plan writes them.
+  const summaries = await runOnServers(scope, record, backups, hooks);
+  const summary = mergeSummaries(reh, [...summaries.values()]);
+  // Every step passed: maintenance mode off.
+  if (glpi && record.glpiConfig && summary.complete) {
+    await withProductionWrites(glpi.server.dsn, glpi.server.confirmed, () => maintenanceAtEnd(opts, glpi, record.glpiConfig!));
+    await noteGlpiState(glpi, record.glpiConfig, keyBefore);
+    save();
+  }
+  // 5. The end state against the rehearsal's.
+  if (summary.complete) {
+    record.final = await compareWithRehearsal(scope);
+    record.finishedAt = new Date().toISOString();
+  }
+  writeApplyRecord(opts.runDir, record);
+  // 6. The application checks against production: read-only scenarios only (never fails the apply).
+  if (opts.functional && glpi && record.glpiConfig && summary.complete) {
+    record.functional = await functionalOnProduction(opts, reh, summary, glpi, record.glpiConfig.dir);
+    writeApplyRecord(opts.runDir, record);
+  }
+  return { record, summary, estimate, rehearsal: reh };
+}
+
+/** The refusals that need no connection: the run directory's apply state, --backup, --glpi-config-dir. */
+function refuseEarly(opts: ApplyOptions, servers: ProductionServer[], reh: Rehearsal): ApplyScope {
   const dbs = checkNames(reh, opts.sources);
   // The servers that hold a rehearsed database, in the order the plan first writes them.
   const firstStep = (s: ProductionServer) => {
@@ -194,8 +266,17 @@ async function applyLocked(opts: ApplyOptions, servers: ProductionServer[], reh:
       { hint: 'the directory that holds (or will hold) config_db.php and glpicrypt.key; see docs/runbook.md' },
     );
   }
+  return { opts, reh, dbs, used, dir, dirs, prior, steps, consoleSteps };
+}
 
-  // 2. Read-only checks (one READ ONLY session per server).
+/**
+ * The read-only checks (one READ ONLY session per server): nobody else connected; on a first run, production
+ * is what was rehearsed (versions, structure, no new blocking finding) with the same distributions; GLPI's
+ * config dir; a rollback would work. Refused (exit 15) on any problem; otherwise the passed checks and the
+ * downtime estimate.
+ */
+async function preflightChecks(scope: ApplyScope): Promise<{ estimate: DowntimeEstimate; preflight: PreflightRecord[]; serverVersions: string[] }> {
+  const { opts, reh, dbs, used, consoleSteps } = scope;
   const ro = await openReadSessions(used);
   let estimate: DowntimeEstimate;
   const preflight: PreflightRecord[] = [];
@@ -281,9 +362,15 @@ async function applyLocked(opts: ApplyOptions, servers: ProductionServer[], reh:
   } finally {
     await ro.end();
   }
+  return { estimate, preflight, serverVersions };
+}
+
+/** apply.yaml of a new apply: the rehearsal, production's servers and databases, the preflight checks passed. */
+function newApplyRecord(scope: ApplyScope, preflight: PreflightRecord[], serverVersions: string[]): ApplyRecord {
+  const { reh, dbs, used } = scope;
   const hostPorts: Partial<Record<Role, string>> = {};
   for (const s of used) for (const r of s.roles) if (dbs[r]) hostPorts[r] = s.hostPort;
-  const record: ApplyRecord = prior ?? {
+  return {
     format: 1,
     rehearsal: { runId: reh.summary.runId, planSha256: reh.planSha256, snapshotId: reh.manifest.id },
     production: { hostPort: describeServers(used), ...(used.length > 1 ? { hostPorts } : {}), databases: dbs, serverVersion: [...new Set(serverVersions)].join(', ') },
@@ -291,9 +378,15 @@ async function applyLocked(opts: ApplyOptions, servers: ProductionServer[], reh:
     preflight,
     startedAt: new Date().toISOString(),
   };
-  if (opts.dryRun) return { record, estimate, rehearsal: reh };
+}
 
-  // 3. Backup first: one per server, before anything is written to any of them.
+/**
+ * One backup per server (taken and verified, or the one named by --backup checked), each recorded in
+ * apply.yaml and its server's journal before the next; then, if any was taken now, nobody may have connected
+ * meanwhile. Returns every server's backup, including those recorded by the apply being resumed.
+ */
+async function backUpServers(scope: ApplyScope, record: ApplyRecord): Promise<ServerBackup[]> {
+  const { opts, dbs, used, dir, dirs } = scope;
   fs.mkdirSync(dir, { recursive: true });
   const backups = recordedBackups(record);
   let tookNow = false;
@@ -301,50 +394,15 @@ async function applyLocked(opts: ApplyOptions, servers: ProductionServer[], reh:
     const roles = rolesOf(dbs, server);
     const key = Object.keys(roles).join('+');
     if (backups.some((b) => (b.roles ?? []).join('+') === key)) continue;
-    const t0 = Date.now();
-    let manifest: Manifest;
-    let backupDir: string;
-    let taken: boolean;
-    if (opts.backup) {
-      const c = await connectReadOnly(server.dsn);
-      try {
-        manifest = await checkGivenBackup(opts.backup, c, roles);
-      } finally {
-        await c.end().catch(() => undefined);
-      }
-      backupDir = path.resolve(opts.backup);
-      taken = false;
-    } else {
-      const base = path.resolve(opts.backupDir ?? path.join(dir, 'backup'));
-      backupDir = used.length > 1 ? path.join(base, key) : base;
-      opts.onEvent?.({ kind: 'info', message: `backing production${used.length > 1 ? ` (${key}, ${server.hostPort})` : ''} up into ${backupDir}` });
-      manifest = await takeSnapshot({
-        sources: (['glpi', 'ocs'] as const).filter((r) => roles[r]).map((role) => ({ role, dsn: opts.sources[role]! })),
-        outDir: backupDir,
-      });
-      const v = await verifySnapshot(backupDir);
-      if (!v.ok) throw new ApplyRefusedError(`the backup just taken does not verify: ${describeProblems(v.problems)}; nothing was written`);
-      taken = true;
-    }
-    const elapsedMs = Date.now() - t0;
-    const b: ServerBackup = {
-      id: manifest.id,
-      dir: backupDir,
-      taken,
-      readyAt: new Date().toISOString(),
-      elapsedMs,
-      rows: Object.fromEntries(manifest.databases.map((d) => [d.role, d.tables.reduce((n, t) => n + t.rows, 0)])),
-      roles: Object.keys(roles) as Role[],
-      hostPort: server.hostPort,
-    };
+    const b = await backUpServer(scope, server, roles);
     backups.push(b);
     tookNow = true;
     if (used.length > 1) record.backups = backups;
     record.backup = backups[0];
     fs.mkdirSync(dirs.get(server)!, { recursive: true });
-    new Journal(dirs.get(server)!).append({ event: 'backup-ready', backupId: manifest.id, backupDir, taken });
+    new Journal(dirs.get(server)!).append({ event: 'backup-ready', backupId: b.id, backupDir: b.dir, taken: b.taken });
     writeApplyRecord(opts.runDir, record);
-    opts.onEvent?.({ kind: 'info', message: `backup ${manifest.id.slice(0, 12)} ${taken ? 'taken and verified' : 'checked'}: ${backupDir}` });
+    opts.onEvent?.({ kind: 'info', message: `backup ${b.id.slice(0, 12)} ${b.taken ? 'taken and verified' : 'checked'}: ${b.dir}` });
   }
   if (tookNow) {
     // Someone may have connected while the backups were taken.
@@ -358,19 +416,73 @@ async function applyLocked(opts: ApplyOptions, servers: ProductionServer[], reh:
     }
   }
   opts.onBackup?.(backups.reduce((n, b) => n + b.elapsedMs, 0));
+  return backups;
+}
 
-  // The GLPI side beyond the database: the config dir, its key, maintenance mode.
+/** One server's backup: the one named by --backup, checked, or a new one taken and verified. */
+async function backUpServer(scope: ApplyScope, server: ProductionServer, roles: { glpi?: string; ocs?: string }): Promise<ServerBackup> {
+  const { opts, used, dir } = scope;
+  const key = Object.keys(roles).join('+');
+  const t0 = Date.now();
+  let manifest: Manifest;
+  let backupDir: string;
+  let taken: boolean;
+  if (opts.backup) {
+    const c = await connectReadOnly(server.dsn);
+    try {
+      manifest = await checkGivenBackup(opts.backup, c, roles);
+    } finally {
+      await c.end().catch(() => undefined);
+    }
+    backupDir = path.resolve(opts.backup);
+    taken = false;
+  } else {
+    const base = path.resolve(opts.backupDir ?? path.join(dir, 'backup'));
+    backupDir = used.length > 1 ? path.join(base, key) : base;
+    opts.onEvent?.({ kind: 'info', message: `backing production${used.length > 1 ? ` (${key}, ${server.hostPort})` : ''} up into ${backupDir}` });
+    manifest = await takeSnapshot({
+      sources: (['glpi', 'ocs'] as const).filter((r) => roles[r]).map((role) => ({ role, dsn: opts.sources[role]! })),
+      outDir: backupDir,
+    });
+    const v = await verifySnapshot(backupDir);
+    if (!v.ok) throw new ApplyRefusedError(`the backup just taken does not verify: ${describeProblems(v.problems)}; nothing was written`);
+    taken = true;
+  }
+  const elapsedMs = Date.now() - t0;
+  return {
+    id: manifest.id,
+    dir: backupDir,
+    taken,
+    readyAt: new Date().toISOString(),
+    elapsedMs,
+    rows: Object.fromEntries(manifest.databases.map((d) => [d.role, d.tables.reduce((n, t) => n + t.rows, 0)])),
+    roles: Object.keys(roles) as Role[],
+    hostPort: server.hostPort,
+  };
+}
+
+/**
+ * When the plan runs GLPI's console: production GLPI's config dir prepared (apply.yaml notes the key), and
+ * maintenance mode turned on before the first step if production is already at a release that has it.
+ */
+async function startGlpiSide(scope: ApplyScope, record: ApplyRecord, save: () => void): Promise<{ glpi?: GlpiSide; keyBefore?: string }> {
+  const { opts, dbs, used, dirs, consoleSteps } = scope;
   const glpiServer = used.find((s) => s.roles.includes('glpi') && dbs.glpi);
   const glpi = consoleSteps.length && opts.glpiConfigDir && glpiServer && dbs.glpi ? { server: glpiServer, database: dbs.glpi, dir: dirs.get(glpiServer)! } : undefined;
-  let keyBefore: string | undefined;
-  const save = () => writeApplyRecord(opts.runDir, record);
-  if (glpi) {
-    record.glpiConfig = prepareGlpiConfigDir(opts.glpiConfigDir!, opts.sources.glpi!, glpi.database, record.glpiConfig);
-    keyBefore = record.glpiConfig.keyAtStart;
-    save();
-    // Production already at a release with maintenance mode: on before the first step.
-    await withProductionWrites(glpi.server.dsn, glpi.server.confirmed, () => maintenanceAtStart(opts, glpi, record, save));
-  }
+  if (!glpi) return { glpi };
+  record.glpiConfig = prepareGlpiConfigDir(opts.glpiConfigDir!, opts.sources.glpi!, glpi.database, record.glpiConfig);
+  const keyBefore = record.glpiConfig.keyAtStart;
+  save();
+  // Production already at a release with maintenance mode: on before the first step.
+  await withProductionWrites(glpi.server.dsn, glpi.server.confirmed, () => maintenanceAtStart(opts, glpi, record, save));
+  return { glpi, keyBefore };
+}
+
+/**
+ * The runner's hooks on production: glpicrypt.key copied aside before each GLPI console step, and
+ * maintenance mode turned on after the first console step whose release has it.
+ */
+function runnerHooks(opts: ApplyOptions, record: ApplyRecord, save: () => void): Pick<ServerRunHooks, 'onEvent' | 'afterGlpiConsole'> {
   const onEvent = (e: RunnerEvent) => {
     if (record.glpiConfig && e.kind === 'step-start' && (e.step.runner.kind === 'glpi-console' || e.step.runner.kind === 'plugin-install')) {
       const g = record.glpiConfig;
@@ -393,118 +505,118 @@ async function applyLocked(opts: ApplyOptions, servers: ProductionServer[], reh:
     save();
     opts.onEvent?.({ kind: 'info', message: `GLPI maintenance mode turned on (GLPI ${r.dist.version}, after step ${path.basename(ctx.evidenceDir)})` });
   };
+  return { onEvent, afterGlpiConsole };
+}
 
-  // 4. The plan, through the rehearsal's runner: one run per server, in the order the plan writes them.
+/** The plan's steps on each server in turn; whatever happens, apply.yaml notes where the key and maintenance mode stand. */
+async function runOnServers(scope: ApplyScope, record: ApplyRecord, backups: ServerBackup[], h: ServerRunHooks): Promise<Map<ProductionServer, RunSummary>> {
   const summaries = new Map<ProductionServer, RunSummary>();
   try {
-    for (const server of used) {
-      const sdir = dirs.get(server)!;
-      const roles = rolesOf(dbs, server);
-      const mine = steps.filter((s) => roles[s.database]);
-      // A server the plan does not write (its backup is taken all the same, so that rollback gives both back).
-      if (mine.length === 0) continue;
-      const state = journalState(new Journal(sdir).read());
-      if (state.complete) {
-        const done = readRunSummary(sdir);
-        if (done) summaries.set(server, done);
-        continue;
-      }
-      const planPath = path.join(sdir, 'plan.applied.yaml');
-      const plan = { ...reh.plan, steps: mine };
-      if (!state.runId || !fs.existsSync(planPath)) writePlan(planPath, plan);
-      const backup = backups.find((b) => (b.roles ?? []).join('+') === Object.keys(roles).join('+'))!;
-      const backupManifest = await readManifest(backup.dir);
-      if (used.length > 1) opts.onEvent?.({ kind: 'info', message: `applying ${mine.length} step(s) on ${server.hostPort} (${Object.keys(roles).join(', ')})` });
-      try {
-        const outcome = await withProductionWrites(server.dsn, server.confirmed, () =>
-          rehearse({
-            plan,
-            planPath,
-            manifest: backupManifest,
-            snapshotDir: backup.dir,
-            runDir: sdir,
-            resume: Boolean(opts.resume && state.runId),
-            dists: opts.dists,
-            php: opts.php,
-            findings: reh.findings,
-            audit: { referenceDirs: opts.referenceDirs, glpiDists: opts.glpiDists },
-            signal: opts.signal,
-            onEvent,
-            glpiConfigDir: glpi?.server === server ? record.glpiConfig?.dir : undefined,
-            afterGlpiConsole: glpi?.server === server ? afterGlpiConsole : undefined,
-            target: { kind: 'production', dsn: server.dsn, confirmedHostPort: server.confirmed },
-          }),
-        );
-        if (outcome.error) throw outcome.error;
-        if (!outcome.summary) throw new Error('the runner returned no summary');
-        summaries.set(server, outcome.summary);
-      } catch (err) {
-        if (err instanceof InterruptedError) throw new InterruptedError('apply interrupted: production is as the journal says', { hint: waysOut(opts.runDir, used) });
-        throw err;
-      }
-      const failed = firstFailed(summaries.get(server)!);
-      if (failed) {
-        writeApplyRecord(opts.runDir, record);
-        throw new StepFailedError(
-          `step ${failed.stepId} failed on production: ${failed.reason ? render(failed.reason, 'en') : 'see the evidence'}; production is left as the step left it (nothing was rolled back)`,
-          {
-            hint: waysOut(opts.runDir, used),
-          },
-        );
-      }
-    }
+    for (const server of scope.used) await runOnServer(scope, server, record, backups, h, summaries);
   } finally {
     // Whatever happened: where the key and maintenance mode stand (apply.yaml, go-live report).
-    if (glpi && record.glpiConfig) await noteGlpiState(glpi, record.glpiConfig, keyBefore).catch(() => undefined);
-    save();
+    if (h.glpi && record.glpiConfig) await noteGlpiState(h.glpi, record.glpiConfig, h.keyBefore).catch(() => undefined);
+    h.save();
   }
-  const summary = mergeSummaries(reh, [...summaries.values()]);
-  // Every step passed: maintenance mode off.
-  if (glpi && record.glpiConfig && summary.complete) {
-    await withProductionWrites(glpi.server.dsn, glpi.server.confirmed, () => maintenanceAtEnd(opts, glpi, record.glpiConfig!));
-    await noteGlpiState(glpi, record.glpiConfig, keyBefore);
-    save();
-  }
+  return summaries;
+}
 
-  // 5. The end state against the rehearsal's.
-  if (summary.complete) {
-    const c = await openReadSessions(used);
-    try {
-      const shape: RecordedState = { format: 1, databases: {} };
-      for (const x of c.all) {
-        const roles = rolesOf(dbs, x.server);
-        const mine: Partial<Record<Role, Awaited<ReturnType<typeof databaseState>>>> = {};
-        for (const role of Object.keys(roles) as Role[]) mine[role] = await databaseState(x.conn, roles[role]!);
-        const part = await captureState(x.conn, roles, mine);
-        Object.assign(shape.databases, part.databases);
-        writeRecordedState(path.join(dirs.get(x.server)!, FINAL_STATE_FILE), part);
-      }
-      const s = await compareStructure(c.byRole, reh.finalState, 'the rehearsal’s final structure');
-      const differing: NonNullable<ApplyRecord['final']>['tablesDiffering'] = [];
-      let compared = 0;
-      for (const role of ['glpi', 'ocs'] as const) {
-        const mine = shape.databases[role]?.tables ?? {};
-        const theirs = reh.finalState.databases[role]?.tables ?? {};
-        for (const [t, f] of Object.entries(mine)) {
-          compared++;
-          const r = theirs[t];
-          if (!r || r.rows !== f.rows || r.checksum !== f.checksum)
-            differing.push({ table: `${dbs[role]}.${t}`, rows: f.rows, rehearsalRows: r?.rows ?? 0, checksumEqual: r?.checksum === f.checksum });
-        }
-      }
-      record.final = { structureEqual: s.differences.length === 0, structureDifferences: s.differences, tablesCompared: compared, tablesDiffering: differing };
-    } finally {
-      await c.end();
-    }
-    record.finishedAt = new Date().toISOString();
+/**
+ * One server's steps through the rehearsal's runner, inside the confirmed write scope (a run already complete
+ * is read back; a server the plan does not write is skipped, its backup is taken all the same so that
+ * rollback gives both back). Stops the apply on an interruption or a failed step.
+ */
+async function runOnServer(scope: ApplyScope, server: ProductionServer, record: ApplyRecord, backups: ServerBackup[], h: ServerRunHooks, summaries: Map<ProductionServer, RunSummary>): Promise<void> {
+  const { opts, reh, dbs, used, dirs, steps } = scope;
+  const { glpi } = h;
+  const sdir = dirs.get(server)!;
+  const roles = rolesOf(dbs, server);
+  const mine = steps.filter((s) => roles[s.database]);
+  if (mine.length === 0) return;
+  const state = journalState(new Journal(sdir).read());
+  if (state.complete) {
+    const done = readRunSummary(sdir);
+    if (done) summaries.set(server, done);
+    return;
   }
-  writeApplyRecord(opts.runDir, record);
-  // 6. The application checks against production: read-only scenarios only (never fails the apply).
-  if (opts.functional && glpi && record.glpiConfig && summary.complete) {
-    record.functional = await functionalOnProduction(opts, reh, summary, glpi, record.glpiConfig.dir);
+  const planPath = path.join(sdir, 'plan.applied.yaml');
+  const plan = { ...reh.plan, steps: mine };
+  if (!state.runId || !fs.existsSync(planPath)) writePlan(planPath, plan);
+  const backup = backups.find((b) => (b.roles ?? []).join('+') === Object.keys(roles).join('+'))!;
+  const backupManifest = await readManifest(backup.dir);
+  if (used.length > 1) opts.onEvent?.({ kind: 'info', message: `applying ${mine.length} step(s) on ${server.hostPort} (${Object.keys(roles).join(', ')})` });
+  try {
+    const outcome = await withProductionWrites(server.dsn, server.confirmed, () =>
+      rehearse({
+        plan,
+        planPath,
+        manifest: backupManifest,
+        snapshotDir: backup.dir,
+        runDir: sdir,
+        resume: Boolean(opts.resume && state.runId),
+        dists: opts.dists,
+        php: opts.php,
+        findings: reh.findings,
+        audit: { referenceDirs: opts.referenceDirs, glpiDists: opts.glpiDists },
+        signal: opts.signal,
+        onEvent: h.onEvent,
+        glpiConfigDir: glpi?.server === server ? record.glpiConfig?.dir : undefined,
+        afterGlpiConsole: glpi?.server === server ? h.afterGlpiConsole : undefined,
+        target: { kind: 'production', dsn: server.dsn, confirmedHostPort: server.confirmed },
+      }),
+    );
+    if (outcome.error) throw outcome.error;
+    if (!outcome.summary) throw new Error('the runner returned no summary');
+    summaries.set(server, outcome.summary);
+  } catch (err) {
+    if (err instanceof InterruptedError) throw new InterruptedError('apply interrupted: production is as the journal says', { hint: waysOut(opts.runDir, used) });
+    throw err;
+  }
+  const failed = firstFailed(summaries.get(server)!);
+  if (failed) {
     writeApplyRecord(opts.runDir, record);
+    throw new StepFailedError(
+      `step ${failed.stepId} failed on production: ${failed.reason ? render(failed.reason, 'en') : 'see the evidence'}; production is left as the step left it (nothing was rolled back)`,
+      {
+        hint: waysOut(opts.runDir, used),
+      },
+    );
   }
-  return { record, summary, estimate, rehearsal: reh };
+}
+
+/**
+ * Production's final structure and per-table figures (saved beside each server's journal), compared with the
+ * rehearsal's final state.
+ */
+async function compareWithRehearsal(scope: ApplyScope): Promise<NonNullable<ApplyRecord['final']>> {
+  const { reh, dbs, used, dirs } = scope;
+  const c = await openReadSessions(used);
+  try {
+    const shape: RecordedState = { format: 1, databases: {} };
+    for (const x of c.all) {
+      const roles = rolesOf(dbs, x.server);
+      const mine: Partial<Record<Role, Awaited<ReturnType<typeof databaseState>>>> = {};
+      for (const role of Object.keys(roles) as Role[]) mine[role] = await databaseState(x.conn, roles[role]!);
+      const part = await captureState(x.conn, roles, mine);
+      Object.assign(shape.databases, part.databases);
+      writeRecordedState(path.join(dirs.get(x.server)!, FINAL_STATE_FILE), part);
+    }
+    const s = await compareStructure(c.byRole, reh.finalState, 'the rehearsal’s final structure');
+    const differing: NonNullable<ApplyRecord['final']>['tablesDiffering'] = [];
+    let compared = 0;
+    for (const role of ['glpi', 'ocs'] as const) {
+      const mine = shape.databases[role]?.tables ?? {};
+      const theirs = reh.finalState.databases[role]?.tables ?? {};
+      for (const [t, f] of Object.entries(mine)) {
+        compared++;
+        const r = theirs[t];
+        if (!r || r.rows !== f.rows || r.checksum !== f.checksum) differing.push({ table: `${dbs[role]}.${t}`, rows: f.rows, rehearsalRows: r?.rows ?? 0, checksumEqual: r?.checksum === f.checksum });
+      }
+    }
+    return { structureEqual: s.differences.length === 0, structureDifferences: s.differences, tablesCompared: compared, tablesDiffering: differing };
+  } finally {
+    await c.end();
+  }
 }
 
 async function functionalOnProduction(opts: ApplyOptions, reh: Rehearsal, summary: RunSummary, g: GlpiSide, glpiConfigDir: string): Promise<NonNullable<ApplyRecord['functional']>> {

@@ -17,6 +17,14 @@
  * The modules: instance.ts (the test instance, leftovers), resume.ts (plan pin, recovery), step.ts (one
  * step with its checks, savepoint and rollback), recheck.ts (audit re-checks after corrective migrations).
  *
+ * rehearse() is a sequence of phases, one function each, in this order: openRunDir (create and lock the run
+ * directory, read its journal, pin the plan), openTarget (start or reuse the instance, or take production;
+ * its lock, connections and the interlock), startJournal / continueRun (run-started, or resumed / a new
+ * attempt after stopping leftovers), newSummary, restoreSnapshot, recoverIfResumed, runSteps, finishRun
+ * (anomaly register, final state, last journal line, run.yaml). Each takes the call (RunCall) and what the
+ * phases before it returned (RunStart, RunTarget, PreparedRun); what must be kept or released whatever
+ * happens (locks, connections, instance, summary) is in RunHold, read by keepRunFile and releaseRun.
+ *
  * Around every step: exact row counts and CHECKSUM TABLE of every table of the database it writes — read
  * again for the tables that show a sign of change (checks.ts refreshState), carried forward for the others,
  * and read in full at the start and at the end of each product's chain; each row-count difference is
@@ -33,14 +41,17 @@ import { connect } from '../db/connect.ts';
 import type { Dsn } from '../db/dsn.ts';
 import { assertWritable, confirmationMatches, hostPortOf, productionWritesAllowed } from '../db/interlock.ts';
 import type { ServerSettings } from '../db/embedded.ts';
+import type { ServerInfo } from '../db/introspect.ts';
 import { serverInfo } from '../db/introspect.ts';
 import { InterlockError, InterruptedError, ToolError, UsageError, VerificationError } from '../errors.ts';
 import type { FindingsFile } from '../audit/finding-types.ts';
 import type { PlanFile, PlanStep } from '../plan/plan-types.ts';
 import type { Manifest } from '../snapshot/manifest-types.ts';
 import { TOOL_VERSION } from '../version.ts';
-import type { Anomaly, RunSummary, StepResult } from './run-types.ts';
+import type { Anomaly, PlanDifference, RunSummary, StepResult } from './run-types.ts';
+import type { JournalState } from './journal.ts';
 import { Journal, journalState } from './journal.ts';
+import type { JournalRead, PinnedPlan } from '../formats/journal.ts';
 import { replayableSteps } from './replay.ts';
 import type { ExecutorContext, ExecutorDistributions } from './executors/types.ts';
 import { restoreForRehearsal } from './restore.ts';
@@ -192,14 +203,91 @@ function removeIfEmpty(dir: string): void {
   }
 }
 
-export async function rehearse(opts: RehearseOptions): Promise<RehearseOutcome> {
-  const clock = opts.clock ?? (() => new Date());
-  const emit = opts.onEvent ?? (() => undefined);
-  const say = (message: string) => emit({ kind: 'info', message });
-  const { plan, manifest } = opts;
-  const production = opts.target?.kind === 'production' ? opts.target : undefined;
+/** What rehearse() was asked and how it reports: read by every phase. */
+interface RunCall {
+  opts: RehearseOptions;
+  clock: () => Date;
+  emit: (e: RunnerEvent) => void;
+  say: (message: string) => void;
+  /** [apply] The production server the plan runs on, instead of a test instance. */
+  production?: ProductionTarget;
+}
 
-  if (!production && plan.source.snapshotId && plan.source.snapshotId !== manifest.id) {
+/**
+ * What the phases of one rehearse() call have opened and decided so far: the catch and finally blocks read
+ * it to keep run.yaml, release the locks and connections, and keep or stop the instance.
+ */
+interface RunHold {
+  createdDir: boolean;
+  runLock?: RunDirLock;
+  instanceLock?: InstanceLock;
+  lockConn?: Connection;
+  instance?: TestInstance;
+  /** Connections that share out the row counts and checksums (the server reads two tables at a time). */
+  checkConns: Connection[];
+  journal?: Journal;
+  summary?: RunSummary;
+  interrupted: boolean;
+  /** Something worth resuming exists on the instance (the snapshot was restored). */
+  resumable: boolean;
+  finishedCleanly: boolean;
+}
+
+/** The run directory, locked: its journal as found and the plan pinned against it. */
+interface RunStart {
+  runLock: RunDirLock;
+  journal: Journal;
+  read: JournalRead;
+  /** The journal's state before this call. */
+  previous: JournalState;
+  /** --resume or --new-attempt. */
+  continuing: boolean;
+  /** --new-attempt in a run directory that holds a run already. */
+  newAttempt: boolean;
+  pin: PinnedPlan;
+  /** The plan's difference from the pinned one (a new attempt with a changed plan). */
+  changes?: PlanDifference;
+  /** run.yaml of the run being resumed (not of a new attempt). */
+  priorSummary?: RunSummary;
+  runId: string;
+}
+
+/** The server the steps write: connected, locked, and checked writable (or confirmed as production). */
+interface RunTarget {
+  instance: TestInstance;
+  dsn: Dsn;
+  dbs: { glpi?: string; ocs?: string };
+  /** The connection of the instance lock. */
+  lockConn: Connection;
+  /** The connection the steps run on (checkConns[0]). */
+  conn: Connection;
+  checkConns: Connection[];
+  info: ServerInfo;
+}
+
+/** The run as prepared for its steps. */
+interface PreparedRun {
+  start: RunStart;
+  /** The journal's state for this attempt. */
+  state: JournalState;
+  target: RunTarget;
+  summary: RunSummary;
+  cache: StateCache;
+  replay: ReplaySetup;
+}
+
+export async function rehearse(opts: RehearseOptions): Promise<RehearseOutcome> {
+  const emit = opts.onEvent ?? (() => undefined);
+  const call: RunCall = {
+    opts,
+    clock: opts.clock ?? (() => new Date()),
+    emit,
+    say: (message: string) => emit({ kind: 'info', message }),
+    production: opts.target?.kind === 'production' ? opts.target : undefined,
+  };
+  const { plan, manifest } = opts;
+
+  if (!call.production && plan.source.snapshotId && plan.source.snapshotId !== manifest.id) {
     return {
       error: new VerificationError(`the plan was made for snapshot ${plan.source.snapshotId.slice(0, 12)}…, not for ${manifest.id.slice(0, 12)}…`, {
         hint: 'make a new plan for this snapshot: glpi-ocs-upgrade plan SNAPSHOT_DIR',
@@ -207,331 +295,398 @@ export async function rehearse(opts: RehearseOptions): Promise<RehearseOutcome> 
     };
   }
 
-  const createdDir = !fs.existsSync(opts.runDir);
-  let runLock: RunDirLock | undefined;
-  let instanceLock: InstanceLock | undefined;
-  let lockConn: Connection | undefined;
-  let instance: TestInstance | undefined;
-  const checkConns: Connection[] = [];
-  let summary: RunSummary | undefined;
+  const hold: RunHold = { createdDir: !fs.existsSync(opts.runDir), checkConns: [], interrupted: false, resumable: false, finishedCleanly: false };
   let error: Error | undefined;
-  let interrupted = false;
-  /** Something worth resuming exists on the instance (the snapshot was restored). */
-  let resumable = false;
-  let finishedCleanly = false;
-  let journal: Journal | undefined;
   try {
-    try {
-      fs.mkdirSync(opts.runDir, { recursive: true });
-    } catch (err) {
-      throw new UsageError(`cannot create the run directory ${opts.runDir}: ${(err as Error).message}`);
-    }
-    // 0. One process at a time on this run directory, before anything else is read or written.
-    runLock = lockRunDir(opts.runDir, opts.resume || opts.newAttempt ? 'rehearse --resume' : 'rehearse');
-    if (runLock.tookOverFrom) say(`took over the lock of ${opts.runDir} left by a process that is no longer running: ${describeOwner(runLock.tookOverFrom)}`);
-    journal = new Journal(opts.runDir, clock);
-    const read = journal.readWithDamage();
-    if (read.torn) say(`journal.jsonl: line ${read.torn.line} is torn (${read.torn.bytes} bytes written when the process was killed): ignored and cut off`);
-    const previous = journalState(read.events);
-    const continuing = Boolean(opts.resume || opts.newAttempt);
-    if (continuing && !previous.runId) throw new UsageError(`nothing to resume in ${opts.runDir}: no journal`);
-    if (!continuing && previous.runId) {
-      throw new UsageError(`${opts.runDir} already holds a rehearsal (${previous.runId})`, {
-        hint: 'continue it with --resume, or choose another run directory with -o',
-      });
-    }
-    if (opts.resume && !opts.newAttempt && previous.complete)
-      throw new UsageError(`the rehearsal in ${opts.runDir} is already complete`, { hint: 'to run it again with another plan, add --new-attempt' });
-    if (continuing && previous.snapshot !== manifest.id) throw new VerificationError(`--snapshot is not the snapshot this run was started with`);
-
-    // The plan, pinned: the same plan, or a new attempt said explicitly.
-    const pin = pinPlan(opts.planPath, plan);
-    const changes = continuing ? checkPlanPinned(pinnedPlanOf(previous, opts.runDir), pin, { runDir: opts.runDir, planPath: opts.planPath, newAttempt: Boolean(opts.newAttempt) }) : undefined;
-    const newAttempt = Boolean(opts.newAttempt && previous.runId);
-    const priorSummary = opts.resume && !newAttempt ? readRunFileIfAny(opts.runDir, { lenient: true }) : undefined;
-    const runId = previous.runId ?? `run-${isoNow(clock).replace(/[-:]/g, '').replace(/\..*$/, '')}`;
-    resumable = (continuing && previous.restored) || Boolean(production);
-
-    // The test instance, and its lock (named after the databases the run writes).
-    const dbs = databaseNames(manifest);
-    if (production) {
-      // [apply] The target is production itself (the label is checked on --resume); no new attempt there.
-      if (opts.newAttempt) throw new UsageError('--new-attempt is for rehearsals: apply runs the rehearsed plan only');
-      const label = productionLabel(production.dsn);
-      if (continuing && previous.instance !== label) throw new UsageError(`this apply ran on ${previous.instance ?? '?'}, not on ${label}`);
-      instance = { dsn: production.dsn, label };
-    } else {
-      instance = await acquireInstance({
-        resume: continuing,
-        newAttempt: Boolean(opts.newAttempt),
-        previous,
-        runId,
-        manifest,
-        instance: opts.instance,
-        serverBin: opts.serverBin,
-        serverSettings: opts.serverSettings,
-      });
-    }
-    const { dsn, embedded } = instance;
-    lockConn = await connect(dsn, { extra: { multipleStatements: false }, promptOnDenied: false });
-    instanceLock = await lockInstance(
-      lockConn,
-      instance.label,
-      Object.values(dbs).filter((d): d is string => Boolean(d)),
-    );
-    const conn = await connect(dsn, { extra: { multipleStatements: false }, promptOnDenied: false });
-    /** Connections that share out the row counts and checksums (the server reads two tables at a time). */
-    checkConns.push(conn);
-    if (production) {
-      // [apply] Production passes only when apply opened the confirmed scope for this very server.
-      if (!confirmationMatches(dsn, production.confirmedHostPort) || !productionWritesAllowed(dsn)) {
-        throw new InterlockError(`refusing to apply to ${formatDsn(dsn)}: not confirmed as the production server (--confirm ${hostPortOf(dsn)})`);
-      }
-    } else {
-      await assertWritable(conn, dsn, 'rehearse');
-    }
-    checkConns.push(await connect(dsn, { extra: { multipleStatements: false }, promptOnDenied: false }));
-    const info = await serverInfo(conn);
-
-    // From here on the journal is written: repair a torn last line first.
-    if (read.torn) journal.repair(read.torn);
-    // Temporary files of writers killed mid-write (the files they were replacing are intact).
-    removeStaleTemps(opts.runDir);
-    if (previous.inFlight) removeStaleTemps(path.join(opts.runDir, 'evidence', previous.inFlight));
-    const planCopy = path.join(opts.runDir, 'plan.yaml');
-    if (!continuing) {
-      writeFileAtomic(planCopy, fs.readFileSync(opts.planPath));
-      if (opts.findings) writeFindingsFile(path.join(opts.runDir, 'findings.yaml'), opts.findings);
-      journal.append({
-        event: 'run-started',
-        runId,
-        plan: path.relative(path.resolve(opts.runDir), path.resolve(opts.planPath)),
-        snapshot: manifest.id,
-        instance: instance.label,
-        planSha256: pin.planSha256,
-        steps: pin.steps,
-        stepHashes: pin.stepHashes,
-        pid: process.pid,
-      });
-    } else {
-      if (runLock.tookOverFrom) journal.append({ event: 'lock-taken-over', lock: 'run', holderPid: runLock.tookOverFrom.pid, holderStarted: runLock.tookOverFrom.since });
-      // Whatever a killed run left running against the instance is stopped before anything else.
-      const ours: number[] = [];
-      for (const c of [lockConn, ...checkConns]) ours.push(Number(((await c.query('SELECT CONNECTION_ID() AS id'))[0] as Array<{ id: number }>)[0].id));
-      await stopLeftovers(
-        conn,
-        ours,
-        Object.values(dbs).filter((d): d is string => Boolean(d)),
-        previous,
-        journal,
-        say,
-      );
-      if (newAttempt) {
-        const attempt = previous.attempt + 1;
-        const diff = changes ?? { added: [], removed: [], changed: [], moved: [] };
-        // The earlier attempt's plan stays next to the new one (evidence).
-        if (fs.existsSync(planCopy)) fs.renameSync(planCopy, path.join(opts.runDir, `plan.attempt-${previous.attempt}.yaml`));
-        writeFileAtomic(planCopy, fs.readFileSync(opts.planPath));
-        if (opts.findings) writeFindingsFile(path.join(opts.runDir, 'findings.yaml'), opts.findings);
-        journal.append({ event: 'attempt-started', attempt, planSha256: pin.planSha256, steps: pin.steps, stepHashes: pin.stepHashes, changes: diff, instance: instance.label, pid: process.pid });
-        say(`attempt ${attempt} of ${runId}${changes ? ` with a changed plan (${describeDifference(diff)})` : ''}: the snapshot is restored again and every step runs again`);
-        // Savepoint shadows of the earlier attempt are dropped with its databases' restore.
-        for (const db of Object.values(dbs)) if (db) await conn.query(`DROP DATABASE IF EXISTS \`${`${db}__gou_savepoint`.slice(0, 64)}\``);
-      } else {
-        journal.append({ event: 'resumed', pid: process.pid, attempt: previous.attempt });
-        say(`resuming ${runId} on ${instance.label}`);
-      }
-    }
-    const state = newAttempt ? journalState(journal.read()) : previous;
-
-    summary = {
-      format: 1,
-      tool: { name: 'glpi-ocs-upgrade', version: TOOL_VERSION },
-      runId,
-      startedAt: priorSummary?.startedAt ?? read.events[0]?.t ?? isoNow(clock),
-      dryRun: Boolean(opts.dryRun),
-      complete: false,
-      // Relative to the run directory, so that a run directory can be moved or archived with its snapshot.
-      snapshot: { dir: path.relative(path.resolve(opts.runDir), path.resolve(opts.snapshotDir)) || '.', id: manifest.id },
-      plan: { file: 'plan.yaml', steps: plan.steps.length },
-      instance: {
-        kind: production ? 'production' : embedded ? 'embedded' : 'external',
-        serverVersion: info.version,
-        settings: { sqlMode: info.sqlMode, characterSetServer: info.characterSetServer, collationServer: info.collationServer, lowerCaseTableNames: info.lowerCaseTableNames },
-      },
-      distributions: describeDistributions(opts.dists).map((d) => ({ ...d, path: homeRelative(d.path), note: homeRelative(d.note) })),
-      preChecks: state.preChecks ?? priorSummary?.preChecks ?? [],
-      steps: [],
-      anomalies: [],
-    };
-
+    const start = openRunDir(call, hold);
+    const target = await openTarget(call, hold, start);
+    const state = await startJournal(call, start, target);
+    const summary = newSummary(call, start, state, target);
+    hold.summary = summary;
     // 1. Restore the snapshot (once per attempt). [apply] Never on production: it is already there.
-    if (!state.restored && !production) {
-      say(`restoring snapshot ${manifest.id.slice(0, 12)} into ${instance.label}`);
-      const restored = await restoreForRehearsal(opts.snapshotDir, dsn, dbs, { force: continuing });
-      summary.preChecks = restored.checks;
-      journal.append({ event: 'restore-finished', tables: restored.tables, ok: restored.ok, preChecks: restored.checks });
-      writeRunFile(opts.runDir, withHistory(summary, journal));
-      if (!restored.ok) throw new VerificationError('the restored snapshot does not match its manifest: see run.yaml pre-checks');
-      resumable = true;
-      // The structure the steps start from, which `apply` compares with production's.
-      await recordStructureBefore(conn, dbs, opts.runDir);
-    }
-
+    if (!state.restored && !call.production) await restoreSnapshot(call, hold, start, target, summary);
     // 2. Resume: undo a step that was cut mid-way, then prove the instance still matches the journal.
-    const cache: StateCache = { states: {}, since: {} };
-    const replay: ReplaySetup = {
-      steps: replayableSteps(plan),
-      ctx: { conn, dsn, plan, snapshotDir: opts.snapshotDir, runDir: opts.runDir, dbs, dists: opts.dists, php: opts.php },
-    };
-    if (continuing && !newAttempt) {
-      const last = read.events[read.events.length - 1];
-      await recoverForResume({
-        conn,
-        checkConns,
-        runDir: opts.runDir,
-        plan,
-        dbs,
-        previous: state,
-        journal,
-        replay,
-        cache,
-        interruptedCleanly: last?.event === 'run-interrupted',
-        production: Boolean(production),
-        say,
-      });
-    }
-
-    // 3. The steps. Nothing else writes to the instance between steps, so a step's "after" state is the
-    // next step's "before" state.
-    const lastOfDatabase = new Map(plan.steps.map((s) => [s.database, s.id]));
-    /** Findings whose audit check came back clean once their corrective migrations had run. */
-    const recheckedClean = new Set<string>(priorSummary?.anomalies.filter((a) => a.findingId && a.resolved).map((a) => a.findingId!) ?? []);
-    const blockedBy = new Map<'glpi' | 'ocs', string>();
-    const total = plan.steps.length;
-    let lastSummaryWrite = performance.now();
-    for (let index = 0; index < total; index++) {
-      const step = plan.steps[index];
-      const done = state.finished.get(step.id);
-      const prior = done?.status === 'passed' ? priorStep(opts.runDir, step.id, done, priorSummary) : undefined;
-      if (prior) {
-        summary.steps.push(prior.result);
-        summary.anomalies.push(...prior.anomalies);
-        emit({ kind: 'step-skip', index, total, step, reason: 'already passed' });
-        continue;
-      }
-      if (opts.signal?.aborted) {
-        interrupted = true;
-        break;
-      }
-      const blocker = blockedBy.get(step.database);
-      if (blocker) {
-        const result: StepResult = {
-          stepId: step.id,
-          status: 'not-run',
-          reason: msg('result.blocked', { blocker }),
-          tableDeltas: [],
-          evidence: [],
-        };
-        summary.steps.push(result);
-        emit({ kind: 'step-end', index, total, step, result });
-        continue;
-      }
-      emit({ kind: 'step-start', index, total, step });
-      const result = await runOneStep(step, {
-        conn,
-        checkConns,
-        dsn,
-        dbs,
-        runDir: opts.runDir,
-        opts,
-        journal,
-        clock,
-        cache,
-        replay,
-        lastOfDatabase: lastOfDatabase.get(step.database) === step.id,
-        passedBefore: passedOn(plan, summary.steps, step),
-      });
-      summary.steps.push(result.step);
-      summary.anomalies.push(...result.anomalies);
-      emit({ kind: 'step-end', index, total, step, result: result.step });
-      // run.yaml is rewritten at most every few seconds while steps pass (each step's result and anomalies
-      // are in the journal, which --resume reads), at once when one does not.
-      const y0 = performance.now();
-      if (result.step.status !== 'passed' || result.interrupted || y0 - lastSummaryWrite > SUMMARY_WRITE_INTERVAL_MS) {
-        writeRunFile(opts.runDir, withHistory(summary, journal));
-        lastSummaryWrite = performance.now();
-      }
-      opts.onPhase?.({ stepId: step.id, phase: 'journal', ms: performance.now() - y0 });
-      if (result.interrupted) {
-        interrupted = true;
-        break;
-      }
-      if (result.step.status === 'failed' && production) {
-        // [apply] On production a failed step stops everything.
-        for (const rest of plan.steps.slice(index + 1)) {
-          summary.steps.push({
-            stepId: rest.id,
-            status: 'not-run',
-            reason: msg('result.apply-stopped', { step: step.id }),
-            tableDeltas: [],
-            evidence: [],
-          });
-        }
-        break;
-      }
-      if (result.step.status !== 'passed') blockedBy.set(step.database, step.id);
-      if (result.step.status === 'passed' && step.runner.kind === 'corrective-migration' && opts.findings) {
-        await recheckFindings(step, plan, summary.steps, opts.findings, conn, dbs, recheckedClean, emit, opts.audit ?? {});
-      }
-    }
-
-    // 4. Audit findings → anomaly register (resolved when their corrective migration passed).
-    summary.anomalies.push(...findingsToAnomalies(opts.findings, plan, summary.steps, recheckedClean));
-    summary.anomalies = dedupeAnomalies(summary.anomalies);
-    summary.complete = !interrupted && summary.steps.length === total && summary.steps.every((s) => s.status === 'passed');
-    summary.finishedAt = interrupted ? undefined : isoNow(clock);
-    // The final structure and per-table figures, which `apply` compares with the rehearsal's.
-    if (summary.complete && !opts.dryRun) await recordFinalState(conn, dbs, cache.states, opts.runDir);
-    if (interrupted) {
-      const inFlight = summary.steps.find((s) => s.reason?.id === 'result.interrupted')?.stepId;
-      journal.append({ event: 'run-interrupted', stepId: inFlight, signal: signalName(opts.signal) });
-    } else {
-      journal.append({ event: 'run-finished', complete: summary.complete });
-    }
-    summary = withHistory(summary, journal);
-    writeRunFile(opts.runDir, summary);
-    finishedCleanly = true;
-    if (interrupted) {
-      error = new InterruptedError(`rehearsal interrupted (${signalName(opts.signal)}); the test instance is kept`, { hint: resumeHint(opts) });
-    }
+    const run = await recoverIfResumed(call, { start, state, target, summary });
+    // 3. The steps.
+    const steps = await runSteps(call, run);
+    hold.interrupted = steps.interrupted;
+    // 4. The anomaly register, the final state, the journal's last line and run.yaml.
+    error = await finishRun(call, hold, run, steps.recheckedClean);
   } catch (err) {
     error = err instanceof Error ? err : new Error(String(err));
-    if (summary && journal && !(err instanceof ToolError && err.exitCode === 13)) {
-      // Keep what is known: run.yaml from the journal so far (never hides the error).
-      try {
-        writeRunFile(opts.runDir, withHistory(summary, journal));
-      } catch {
-        /* the error that stopped the run is the one to report */
-      }
-    }
+    keepRunFile(opts.runDir, hold, err);
   } finally {
-    for (const c of checkConns) await c.end().catch(() => undefined);
-    if (instanceLock) await instanceLock.release();
-    if (lockConn) await lockConn.end().catch(() => undefined);
-    const failed = summary?.steps.some((s) => s.status === 'failed');
-    // Keep the instance when there is something to resume or inspect; stop it otherwise. An instance this
-    // call attached to (--resume) is never stopped by a call that did not finish: it may be refused
-    // because another live process is using it.
-    const embedded = instance?.embedded;
-    const attached = Boolean(opts.resume || opts.newAttempt);
-    const keep = (resumable && (interrupted || failed || !finishedCleanly || opts.keepInstance)) || (attached && !finishedCleanly);
-    if (embedded && !keep) await embedded.stop().catch(() => undefined);
-    else if (embedded) say(`test instance kept: embedded:${embedded.record.name} (stop it with: glpi-ocs-upgrade instance stop ${embedded.record.name})`);
-    runLock?.release();
-    if (createdDir) removeIfEmpty(opts.runDir);
+    await releaseRun(call, hold);
   }
-  return { summary, error };
+  return { summary: hold.summary, error };
+}
+
+/**
+ * 0. The run directory: created, locked (one process at a time, before anything else is read or written),
+ * its journal read, what was asked checked against it, and the plan pinned.
+ */
+function openRunDir(call: RunCall, hold: RunHold): RunStart {
+  const { opts, clock, say, production } = call;
+  const { plan, manifest } = opts;
+  try {
+    fs.mkdirSync(opts.runDir, { recursive: true });
+  } catch (err) {
+    throw new UsageError(`cannot create the run directory ${opts.runDir}: ${(err as Error).message}`);
+  }
+  const runLock = lockRunDir(opts.runDir, opts.resume || opts.newAttempt ? 'rehearse --resume' : 'rehearse');
+  hold.runLock = runLock;
+  if (runLock.tookOverFrom) say(`took over the lock of ${opts.runDir} left by a process that is no longer running: ${describeOwner(runLock.tookOverFrom)}`);
+  const journal = new Journal(opts.runDir, clock);
+  hold.journal = journal;
+  const read = journal.readWithDamage();
+  if (read.torn) say(`journal.jsonl: line ${read.torn.line} is torn (${read.torn.bytes} bytes written when the process was killed): ignored and cut off`);
+  const previous = journalState(read.events);
+  const continuing = Boolean(opts.resume || opts.newAttempt);
+  if (continuing && !previous.runId) throw new UsageError(`nothing to resume in ${opts.runDir}: no journal`);
+  if (!continuing && previous.runId) {
+    throw new UsageError(`${opts.runDir} already holds a rehearsal (${previous.runId})`, {
+      hint: 'continue it with --resume, or choose another run directory with -o',
+    });
+  }
+  if (opts.resume && !opts.newAttempt && previous.complete)
+    throw new UsageError(`the rehearsal in ${opts.runDir} is already complete`, { hint: 'to run it again with another plan, add --new-attempt' });
+  if (continuing && previous.snapshot !== manifest.id) throw new VerificationError(`--snapshot is not the snapshot this run was started with`);
+
+  // The plan, pinned: the same plan, or a new attempt said explicitly.
+  const pin = pinPlan(opts.planPath, plan);
+  const changes = continuing ? checkPlanPinned(pinnedPlanOf(previous, opts.runDir), pin, { runDir: opts.runDir, planPath: opts.planPath, newAttempt: Boolean(opts.newAttempt) }) : undefined;
+  const newAttempt = Boolean(opts.newAttempt && previous.runId);
+  const priorSummary = opts.resume && !newAttempt ? readRunFileIfAny(opts.runDir, { lenient: true }) : undefined;
+  const runId = previous.runId ?? `run-${isoNow(clock).replace(/[-:]/g, '').replace(/\..*$/, '')}`;
+  hold.resumable = (continuing && previous.restored) || Boolean(production);
+  return { runLock, journal, read, previous, continuing, newAttempt, pin, changes, priorSummary, runId };
+}
+
+/** The databases a run writes, by name (what the instance lock and the leftover search are about). */
+function writtenDatabases(dbs: { glpi?: string; ocs?: string }): string[] {
+  return Object.values(dbs).filter((d): d is string => Boolean(d));
+}
+
+/**
+ * The server the steps write: a test instance started or reused, or [apply] production itself (the label is
+ * checked on --resume; no new attempt there); its lock (named after the databases the run writes), the
+ * connections, and the interlock.
+ */
+async function openTarget(call: RunCall, hold: RunHold, start: RunStart): Promise<RunTarget> {
+  const { opts, production } = call;
+  const { previous, continuing, runId } = start;
+  const dbs = databaseNames(opts.manifest);
+  let instance: TestInstance;
+  if (production) {
+    if (opts.newAttempt) throw new UsageError('--new-attempt is for rehearsals: apply runs the rehearsed plan only');
+    const label = productionLabel(production.dsn);
+    if (continuing && previous.instance !== label) throw new UsageError(`this apply ran on ${previous.instance ?? '?'}, not on ${label}`);
+    instance = { dsn: production.dsn, label };
+  } else {
+    instance = await acquireInstance({
+      resume: continuing,
+      newAttempt: Boolean(opts.newAttempt),
+      previous,
+      runId,
+      manifest: opts.manifest,
+      instance: opts.instance,
+      serverBin: opts.serverBin,
+      serverSettings: opts.serverSettings,
+    });
+  }
+  hold.instance = instance;
+  const { dsn } = instance;
+  const lockConn = await connect(dsn, { extra: { multipleStatements: false }, promptOnDenied: false });
+  hold.lockConn = lockConn;
+  hold.instanceLock = await lockInstance(lockConn, instance.label, writtenDatabases(dbs));
+  const conn = await connect(dsn, { extra: { multipleStatements: false }, promptOnDenied: false });
+  hold.checkConns.push(conn);
+  if (production) {
+    // [apply] Production passes only when apply opened the confirmed scope for this very server.
+    if (!confirmationMatches(dsn, production.confirmedHostPort) || !productionWritesAllowed(dsn)) {
+      throw new InterlockError(`refusing to apply to ${formatDsn(dsn)}: not confirmed as the production server (--confirm ${hostPortOf(dsn)})`);
+    }
+  } else {
+    await assertWritable(conn, dsn, 'rehearse');
+  }
+  hold.checkConns.push(await connect(dsn, { extra: { multipleStatements: false }, promptOnDenied: false }));
+  const info = await serverInfo(conn);
+  return { instance, dsn, dbs, lockConn, conn, checkConns: hold.checkConns, info };
+}
+
+/**
+ * From here on the journal is written: a torn last line repaired, temporary files of writers killed
+ * mid-write removed (the files they were replacing are intact), then run-started, or what a resume or a new
+ * attempt journals. Returns the journal's state for this attempt.
+ */
+async function startJournal(call: RunCall, start: RunStart, target: RunTarget): Promise<JournalState> {
+  const { opts } = call;
+  const { journal, read, previous } = start;
+  if (read.torn) journal.repair(read.torn);
+  removeStaleTemps(opts.runDir);
+  if (previous.inFlight) removeStaleTemps(path.join(opts.runDir, 'evidence', previous.inFlight));
+  if (!start.continuing) {
+    writeFileAtomic(path.join(opts.runDir, 'plan.yaml'), fs.readFileSync(opts.planPath));
+    if (opts.findings) writeFindingsFile(path.join(opts.runDir, 'findings.yaml'), opts.findings);
+    journal.append({
+      event: 'run-started',
+      runId: start.runId,
+      plan: path.relative(path.resolve(opts.runDir), path.resolve(opts.planPath)),
+      snapshot: opts.manifest.id,
+      instance: target.instance.label,
+      planSha256: start.pin.planSha256,
+      steps: start.pin.steps,
+      stepHashes: start.pin.stepHashes,
+      pid: process.pid,
+    });
+  } else {
+    await continueRun(call, start, target);
+  }
+  return start.newAttempt ? journalState(journal.read()) : previous;
+}
+
+/** --resume or --new-attempt: what a killed run left running stopped, then the resume or the new attempt journaled. */
+async function continueRun(call: RunCall, start: RunStart, target: RunTarget): Promise<void> {
+  const { opts, say } = call;
+  const { runLock, journal, previous, runId, pin, changes } = start;
+  const { conn, dbs } = target;
+  if (runLock.tookOverFrom) journal.append({ event: 'lock-taken-over', lock: 'run', holderPid: runLock.tookOverFrom.pid, holderStarted: runLock.tookOverFrom.since });
+  // Whatever a killed run left running against the instance is stopped before anything else.
+  const ours: number[] = [];
+  for (const c of [target.lockConn, ...target.checkConns]) ours.push(Number(((await c.query('SELECT CONNECTION_ID() AS id'))[0] as Array<{ id: number }>)[0].id));
+  await stopLeftovers(conn, ours, writtenDatabases(dbs), previous, journal, say);
+  if (start.newAttempt) {
+    const attempt = previous.attempt + 1;
+    const diff = changes ?? { added: [], removed: [], changed: [], moved: [] };
+    // The earlier attempt's plan stays next to the new one (evidence).
+    const planCopy = path.join(opts.runDir, 'plan.yaml');
+    if (fs.existsSync(planCopy)) fs.renameSync(planCopy, path.join(opts.runDir, `plan.attempt-${previous.attempt}.yaml`));
+    writeFileAtomic(planCopy, fs.readFileSync(opts.planPath));
+    if (opts.findings) writeFindingsFile(path.join(opts.runDir, 'findings.yaml'), opts.findings);
+    journal.append({ event: 'attempt-started', attempt, planSha256: pin.planSha256, steps: pin.steps, stepHashes: pin.stepHashes, changes: diff, instance: target.instance.label, pid: process.pid });
+    say(`attempt ${attempt} of ${runId}${changes ? ` with a changed plan (${describeDifference(diff)})` : ''}: the snapshot is restored again and every step runs again`);
+    // Savepoint shadows of the earlier attempt are dropped with its databases' restore.
+    for (const db of Object.values(dbs)) if (db) await conn.query(`DROP DATABASE IF EXISTS \`${`${db}__gou_savepoint`.slice(0, 64)}\``);
+  } else {
+    journal.append({ event: 'resumed', pid: process.pid, attempt: previous.attempt });
+    say(`resuming ${runId} on ${target.instance.label}`);
+  }
+}
+
+/** run.yaml as it starts: the run, the instance, the distributions and the restore's pre-checks so far. */
+function newSummary(call: RunCall, start: RunStart, state: JournalState, target: RunTarget): RunSummary {
+  const { opts, clock, production } = call;
+  const { priorSummary, read } = start;
+  const { info } = target;
+  return {
+    format: 1,
+    tool: { name: 'glpi-ocs-upgrade', version: TOOL_VERSION },
+    runId: start.runId,
+    startedAt: priorSummary?.startedAt ?? read.events[0]?.t ?? isoNow(clock),
+    dryRun: Boolean(opts.dryRun),
+    complete: false,
+    // Relative to the run directory, so that a run directory can be moved or archived with its snapshot.
+    snapshot: { dir: path.relative(path.resolve(opts.runDir), path.resolve(opts.snapshotDir)) || '.', id: opts.manifest.id },
+    plan: { file: 'plan.yaml', steps: opts.plan.steps.length },
+    instance: {
+      kind: production ? 'production' : target.instance.embedded ? 'embedded' : 'external',
+      serverVersion: info.version,
+      settings: { sqlMode: info.sqlMode, characterSetServer: info.characterSetServer, collationServer: info.collationServer, lowerCaseTableNames: info.lowerCaseTableNames },
+    },
+    distributions: describeDistributions(opts.dists).map((d) => ({ ...d, path: homeRelative(d.path), note: homeRelative(d.note) })),
+    preChecks: state.preChecks ?? priorSummary?.preChecks ?? [],
+    steps: [],
+    anomalies: [],
+  };
+}
+
+/** The snapshot restored into the test instance (once per attempt), and the structure the steps start from. */
+async function restoreSnapshot(call: RunCall, hold: RunHold, start: RunStart, target: RunTarget, summary: RunSummary): Promise<void> {
+  const { opts, say } = call;
+  const { journal } = start;
+  const { conn, dbs } = target;
+  say(`restoring snapshot ${opts.manifest.id.slice(0, 12)} into ${target.instance.label}`);
+  const restored = await restoreForRehearsal(opts.snapshotDir, target.dsn, dbs, { force: start.continuing });
+  summary.preChecks = restored.checks;
+  journal.append({ event: 'restore-finished', tables: restored.tables, ok: restored.ok, preChecks: restored.checks });
+  writeRunFile(opts.runDir, withHistory(summary, journal));
+  if (!restored.ok) throw new VerificationError('the restored snapshot does not match its manifest: see run.yaml pre-checks');
+  hold.resumable = true;
+  // The structure the steps start from, which `apply` compares with production's.
+  await recordStructureBefore(conn, dbs, opts.runDir);
+}
+
+/** The state cache and replay setup of the steps; on --resume, a step cut mid-way undone and the instance proved. */
+async function recoverIfResumed(call: RunCall, run: Omit<PreparedRun, 'cache' | 'replay'>): Promise<PreparedRun> {
+  const { opts, say, production } = call;
+  const { start, state, target } = run;
+  const { conn, dsn, dbs } = target;
+  const cache: StateCache = { states: {}, since: {} };
+  const replay: ReplaySetup = {
+    steps: replayableSteps(opts.plan),
+    ctx: { conn, dsn, plan: opts.plan, snapshotDir: opts.snapshotDir, runDir: opts.runDir, dbs, dists: opts.dists, php: opts.php },
+  };
+  if (start.continuing && !start.newAttempt) {
+    const last = start.read.events[start.read.events.length - 1];
+    await recoverForResume({
+      conn,
+      checkConns: target.checkConns,
+      runDir: opts.runDir,
+      plan: opts.plan,
+      dbs,
+      previous: state,
+      journal: start.journal,
+      replay,
+      cache,
+      interruptedCleanly: last?.event === 'run-interrupted',
+      production: Boolean(production),
+      say,
+    });
+  }
+  return { ...run, cache, replay };
+}
+
+/**
+ * The steps, in plan order: one already passed in this attempt is taken from the journal, one after a
+ * failed step of its database is not run, the others run (runOneStep). Nothing else writes to the instance
+ * between steps, so a step's "after" state is the next step's "before" state.
+ */
+async function runSteps(call: RunCall, run: PreparedRun): Promise<{ interrupted: boolean; recheckedClean: Set<string> }> {
+  const { opts, emit, clock, production } = call;
+  const { plan } = opts;
+  const { start, state, target, summary, cache, replay } = run;
+  const { priorSummary, journal } = start;
+  const lastOfDatabase = new Map(plan.steps.map((s) => [s.database, s.id]));
+  /** Findings whose audit check came back clean once their corrective migrations had run. */
+  const recheckedClean = new Set<string>(priorSummary?.anomalies.filter((a) => a.findingId && a.resolved).map((a) => a.findingId!) ?? []);
+  const blockedBy = new Map<'glpi' | 'ocs', string>();
+  const total = plan.steps.length;
+  let lastSummaryWrite = performance.now();
+  for (let index = 0; index < total; index++) {
+    const step = plan.steps[index];
+    const done = state.finished.get(step.id);
+    const prior = done?.status === 'passed' ? priorStep(opts.runDir, step.id, done, priorSummary) : undefined;
+    if (prior) {
+      summary.steps.push(prior.result);
+      summary.anomalies.push(...prior.anomalies);
+      emit({ kind: 'step-skip', index, total, step, reason: 'already passed' });
+      continue;
+    }
+    if (opts.signal?.aborted) return { interrupted: true, recheckedClean };
+    const blocker = blockedBy.get(step.database);
+    if (blocker) {
+      const result: StepResult = {
+        stepId: step.id,
+        status: 'not-run',
+        reason: msg('result.blocked', { blocker }),
+        tableDeltas: [],
+        evidence: [],
+      };
+      summary.steps.push(result);
+      emit({ kind: 'step-end', index, total, step, result });
+      continue;
+    }
+    emit({ kind: 'step-start', index, total, step });
+    const result = await runOneStep(step, {
+      conn: target.conn,
+      checkConns: target.checkConns,
+      dsn: target.dsn,
+      dbs: target.dbs,
+      runDir: opts.runDir,
+      opts,
+      journal,
+      clock,
+      cache,
+      replay,
+      lastOfDatabase: lastOfDatabase.get(step.database) === step.id,
+      passedBefore: passedOn(plan, summary.steps, step),
+    });
+    summary.steps.push(result.step);
+    summary.anomalies.push(...result.anomalies);
+    emit({ kind: 'step-end', index, total, step, result: result.step });
+    // run.yaml is rewritten at most every few seconds while steps pass (each step's result and anomalies
+    // are in the journal, which --resume reads), at once when one does not.
+    const y0 = performance.now();
+    if (result.step.status !== 'passed' || result.interrupted || y0 - lastSummaryWrite > SUMMARY_WRITE_INTERVAL_MS) {
+      writeRunFile(opts.runDir, withHistory(summary, journal));
+      lastSummaryWrite = performance.now();
+    }
+    opts.onPhase?.({ stepId: step.id, phase: 'journal', ms: performance.now() - y0 });
+    if (result.interrupted) return { interrupted: true, recheckedClean };
+    if (result.step.status === 'failed' && production) {
+      // [apply] On production a failed step stops everything.
+      for (const rest of plan.steps.slice(index + 1)) {
+        summary.steps.push({ stepId: rest.id, status: 'not-run', reason: msg('result.apply-stopped', { step: step.id }), tableDeltas: [], evidence: [] });
+      }
+      break;
+    }
+    if (result.step.status !== 'passed') blockedBy.set(step.database, step.id);
+    if (result.step.status === 'passed' && step.runner.kind === 'corrective-migration' && opts.findings) {
+      await recheckFindings(step, plan, summary.steps, opts.findings, target.conn, target.dbs, recheckedClean, emit, opts.audit ?? {});
+    }
+  }
+  return { interrupted: false, recheckedClean };
+}
+
+/**
+ * The end of the run: audit findings added to the anomaly register (resolved when their corrective migration
+ * passed), the final structure and per-table figures (which `apply` compares with the rehearsal's), the
+ * journal's last line and run.yaml. Returns the error of an interrupted run.
+ */
+async function finishRun(call: RunCall, hold: RunHold, run: PreparedRun, recheckedClean: Set<string>): Promise<Error | undefined> {
+  const { opts, clock } = call;
+  const { summary, target, cache } = run;
+  const { journal } = run.start;
+  const { interrupted } = hold;
+  summary.anomalies.push(...findingsToAnomalies(opts.findings, opts.plan, summary.steps, recheckedClean));
+  summary.anomalies = dedupeAnomalies(summary.anomalies);
+  summary.complete = !interrupted && summary.steps.length === opts.plan.steps.length && summary.steps.every((s) => s.status === 'passed');
+  summary.finishedAt = interrupted ? undefined : isoNow(clock);
+  if (summary.complete && !opts.dryRun) await recordFinalState(target.conn, target.dbs, cache.states, opts.runDir);
+  if (interrupted) {
+    const inFlight = summary.steps.find((s) => s.reason?.id === 'result.interrupted')?.stepId;
+    journal.append({ event: 'run-interrupted', stepId: inFlight, signal: signalName(opts.signal) });
+  } else {
+    journal.append({ event: 'run-finished', complete: summary.complete });
+  }
+  hold.summary = withHistory(summary, journal);
+  writeRunFile(opts.runDir, hold.summary);
+  hold.finishedCleanly = true;
+  if (interrupted) {
+    return new InterruptedError(`rehearsal interrupted (${signalName(opts.signal)}); the test instance is kept`, { hint: resumeHint(opts) });
+  }
+  return undefined;
+}
+
+/** After an error: run.yaml from the journal so far, to keep what is known (never hides the error). */
+function keepRunFile(runDir: string, hold: RunHold, err: unknown): void {
+  if (hold.summary && hold.journal && !(err instanceof ToolError && err.exitCode === 13)) {
+    try {
+      writeRunFile(runDir, withHistory(hold.summary, hold.journal));
+    } catch {
+      /* the error that stopped the run is the one to report */
+    }
+  }
+}
+
+/**
+ * Whatever happened: the connections closed, the locks released, and the embedded instance kept when there
+ * is something to resume or inspect, stopped otherwise. An instance this call attached to (--resume) is
+ * never stopped by a call that did not finish: it may be refused because another live process is using it.
+ */
+async function releaseRun(call: RunCall, hold: RunHold): Promise<void> {
+  const { opts, say } = call;
+  for (const c of hold.checkConns) await c.end().catch(() => undefined);
+  if (hold.instanceLock) await hold.instanceLock.release();
+  if (hold.lockConn) await hold.lockConn.end().catch(() => undefined);
+  const failed = hold.summary?.steps.some((s) => s.status === 'failed');
+  const embedded = hold.instance?.embedded;
+  const attached = Boolean(opts.resume || opts.newAttempt);
+  const keep = (hold.resumable && (hold.interrupted || failed || !hold.finishedCleanly || opts.keepInstance)) || (attached && !hold.finishedCleanly);
+  if (embedded && !keep) await embedded.stop().catch(() => undefined);
+  else if (embedded) say(`test instance kept: embedded:${embedded.record.name} (stop it with: glpi-ocs-upgrade instance stop ${embedded.record.name})`);
+  hold.runLock?.release();
+  if (hold.createdDir) removeIfEmpty(opts.runDir);
 }
 
 /** The summary with the attempts and rollbacks the journal records (run.yaml is derived from the journal). */
