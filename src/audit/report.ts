@@ -81,10 +81,10 @@ export function renderFindings(file: FindingsFile, lang: Lang = 'fr', style: Ren
 }
 
 function renderFinding(f: Finding, lang: Lang, colour: (s: Severity) => (s: string) => string): string[] {
-  const out = [`  ${colour(f.severity)(`[${SEVERITY[f.severity][lang]}]`)} ${f.id} (${f.count}) — ${f.title[lang]}`];
+  const out = [`  ${colour(f.severity)(`[${SEVERITY[f.severity][lang]}]`)} ${f.id} (${f.count}) — ${render(f.title, lang)}`];
   out.push(`      ${T.evidence[lang]}${T.colon[lang]} ${summariseEvidence(f.evidence)}`);
   if (f.remedy.migration) out.push(`      ${T.remedy[lang]}${T.colon[lang]} ${T.migration[lang]} ${f.remedy.migration}`);
-  if (f.remedy.manual) out.push(`      ${T.remedy[lang]}${T.colon[lang]} ${f.remedy.manual[lang]}`);
+  if (f.remedy.manual) out.push(`      ${T.remedy[lang]}${T.colon[lang]} ${render(f.remedy.manual, lang)}`);
   return out;
 }
 
