@@ -505,6 +505,8 @@ describe('functional/results.json', () => {
     const file = path.join(REPO, 'docs/examples/with-glpi-10.0.19/functional/results.json');
     const results = readFunctionalResultsFile(file)!;
     expect(results.scenarios.every((s) => s.reason === undefined || typeof s.reason === 'object')).toBe(true);
+    // Its { fr, en } titles, expected results and manual procedures too.
+    expect([...results.scenarios.map((s) => s.title.id), ...results.manual.flatMap((m) => [m.title.id, m.procedure.id, m.expected.id])].every((id) => id === 'literal')).toBe(true);
     const once = path.join(freshDir(), 'results.json');
     writeFunctionalResultsFile(once, results);
     const twice = path.join(freshDir(), 'results.json');

@@ -12,6 +12,10 @@ import { describeIssue, isMapping, show, z } from './schema.ts';
 export const message = z
   .custom<Message>(() => true)
   .superRefine((v, ctx) => {
+    if (v === undefined) {
+      ctx.addIssue({ code: 'custom', message: 'is required', input: v });
+      return;
+    }
     const problem = messageProblem(v, '@');
     if (problem === undefined) return;
     const m = /^@((?:\.[^.[:]+|\[\d+\])*): (.*)$/.exec(problem);
