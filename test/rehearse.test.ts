@@ -179,7 +179,7 @@ describe('rehearse on the committed fixtures', () => {
       expect(step.status).toBe('failed');
       expect(en(step)).toMatch(/7020\.sql statement \d+ failed \(1146/);
       expect(fr(step)).toMatch(/^l’instruction \d+ de 7020\.sql a échoué \(1146 .*\) ; GUI_VERSION laissée à 7019$/);
-      expect(run.anomalies.find((a) => a.id === 'A-ocs-7020-failed')?.detail).toEqual({ fr: fr(step), en: en(step) });
+      expect(run.anomalies.find((a) => a.id === 'A-ocs-7020-failed')?.detail).toEqual(msg('anomaly.step-failed.detail', { reason: step.reason! }));
       expect(run.steps.find((s) => s.stepId === 'ocs-7019')?.status).toBe('passed');
       // The rollback is journaled (and so shown in the dossier and run.yaml).
       expect(new Journal(runDir).read().filter((e) => e.event === 'step-rolled-back')).toEqual([expect.objectContaining({ stepId: 'ocs-7020', cause: 'failed', mode: 'replay', ok: true })]);
