@@ -14,7 +14,7 @@ import type { LinkTables } from '../src/audit/context.ts';
 import { NO_CONNECTOR_TABLES, NO_OCS_SERVER, OCS_GUI_VERSION_UNKNOWN } from '../src/audit/context.ts';
 import { loadCorrectiveMigrations } from '../src/catalog/corrective.ts';
 import { englishIn, typographyFaults } from './helpers/french.ts';
-import { literal } from '../src/i18n/messages.ts';
+import { literal, msg } from '../src/i18n/messages.ts';
 import { render } from '../src/i18n/render.ts';
 
 /** Every French text the audit and the corrective migrations produce, with where it comes from. */
@@ -128,5 +128,20 @@ describe('French texts of the audit and the corrective migrations', () => {
       expect(englishIn(line), line).toEqual([]);
       expect(typographyFaults(line), line).toEqual([]);
     }
+  });
+
+  it('a note in the evidence (two snapshot instants) is printed in the report’s language', () => {
+    const link = CHECKS.find((c) => c.id === 'link.vanished_hardware')!;
+    const note = msg('audit.data-instants', {});
+    const file: FindingsFile = {
+      format: 1,
+      tool: { name: 'glpi-ocs-upgrade', version: '0.0.0' },
+      createdAt: '2026-01-01T00:00:00.000Z',
+      source: { live: {} },
+      checksRun: [],
+      findings: [{ id: link.id, family: link.family, severity: link.severity, title: link.title, count: 1, evidence: { dataInstants: note }, remedy: link.remedy }],
+    };
+    expect(renderFindings(file, 'fr').join('\n')).toContain(`dataInstants=${render(note, 'fr')}`);
+    expect(renderFindings(file, 'en').join('\n')).toContain(`dataInstants=${render(note, 'en')}`);
   });
 });
