@@ -8,7 +8,8 @@
  *
  * Two ids are not in the catalogs:
  * - `literal`: a text given in both languages by data that is itself bilingual (a catalog YAML entry's
- *   `notes` / `notes_fr`), or read from a file written before messages existed (its English and French twins);
+ *   `notes` / `notes_fr`, a corrective migration's or a scenario's `{ fr, en }` title), or read from a file
+ *   written before messages existed (its English and French twins, or its `{ en, fr }` pairs);
  * - `joined`: several messages printed one after the other, separated by a space.
  */
 
