@@ -22,6 +22,7 @@ import { obtainDebianOcsDist } from '../src/distributions/ocs.ts';
 import type { OcsDistribution } from '../src/distributions/ocs.ts';
 import { Journal, journalState } from '../src/rehearse/journal.ts';
 import { listInstances, stopInstanceRecord } from '../src/db/embedded.ts';
+import { render } from '../src/i18n/render.ts';
 
 const FIXTURE = path.join(REPO_ROOT, 'fixtures', 'small');
 const CACHE = path.join(os.tmpdir(), 'gou-test-cache');
@@ -81,7 +82,7 @@ function runShape(r: RunSummary) {
       untouchedChanged: s.untouchedChanged ?? [],
     })),
     anomalies: r.anomalies
-      .map((a) => ({ id: a.id, step: a.stepId ?? null, finding: a.findingId ?? null, severity: a.severity, resolved: a.resolved, title: a.title.en, detail: a.detail.en }))
+      .map((a) => ({ id: a.id, step: a.stepId ?? null, finding: a.findingId ?? null, severity: a.severity, resolved: a.resolved, title: render(a.title, 'en'), detail: render(a.detail, 'en') }))
       .sort((a, b) => a.id.localeCompare(b.id)),
   };
 }

@@ -8,21 +8,21 @@
 import { describe, expect, it } from 'vitest';
 import { CHECKS, renderFindings } from '../src/audit/index.ts';
 import type { FindingsFile } from '../src/audit/index.ts';
-import { addedIn, LATER_UNIQUE_KEYS } from '../src/audit/checks/glpi.ts';
+import { LATER_UNIQUE_KEYS } from '../src/audit/checks/glpi.ts';
 import { coreOnlyMigration } from '../src/audit/checks/interconnection.ts';
 import type { LinkTables } from '../src/audit/context.ts';
 import { NO_CONNECTOR_TABLES, NO_OCS_SERVER, OCS_GUI_VERSION_UNKNOWN } from '../src/audit/context.ts';
 import { loadCorrectiveMigrations } from '../src/catalog/corrective.ts';
 import { englishIn, typographyFaults } from './helpers/french.ts';
-import { literal } from '../src/i18n/messages.ts';
+import { literal, msg } from '../src/i18n/messages.ts';
 import { render } from '../src/i18n/render.ts';
 
 /** Every French text the audit and the corrective migrations produce, with where it comes from. */
 function frenchTexts(): Array<[string, string]> {
   const out: Array<[string, string]> = [];
   for (const c of CHECKS) {
-    out.push([`${c.id} title`, c.title.fr]);
-    if (c.remedy.manual) out.push([`${c.id} remedy`, c.remedy.manual.fr]);
+    out.push([`${c.id} title`, render(c.title, 'fr')]);
+    if (c.remedy.manual) out.push([`${c.id} remedy`, render(c.remedy.manual, 'fr')]);
   }
   // Remedies built in code for the connector forms where the corrective migration does not apply.
   const forms: Array<LinkTables | undefined> = [
@@ -32,9 +32,9 @@ function frenchTexts(): Array<[string, string]> {
   ];
   for (const lt of forms) {
     const r = coreOnlyMigration(lt, 'glpi-ocslinks-orphans');
-    if (r?.manual) out.push([`coreOnlyMigration(${lt?.mode ?? 'none'}) remedy`, r.manual.fr]);
+    if (r?.manual) out.push([`coreOnlyMigration(${lt?.mode ?? 'none'}) remedy`, render(r.manual, 'fr')]);
   }
-  for (const m of loadCorrectiveMigrations()) out.push([`migrations/corrective/${m.id}.yaml title`, m.title.fr]);
+  for (const m of loadCorrectiveMigrations()) out.push([`migrations/corrective/${m.id}.yaml title`, render(m.title, 'fr')]);
   // Skip reasons shared by several checks (the others are checked on real databases in test/audit.test.ts).
   for (const [name, t] of Object.entries({ NO_CONNECTOR_TABLES, NO_OCS_SERVER, OCS_GUI_VERSION_UNKNOWN })) out.push([`skip reason ${name}`, render(t, 'fr')]);
   return out;
@@ -88,8 +88,9 @@ describe('French texts of the audit and the corrective migrations', () => {
     expect(migrations.length).toBeGreaterThan(10);
     expect(texts.length).toBe(CHECKS.length + CHECKS.filter((c) => c.remedy.manual).length + 3 + migrations.length + 3);
     // The unique keys whose French wording differs from the English one are in the titles walked here.
-    for (const k of LATER_UNIQUE_KEYS.filter((x) => typeof x.addedIn !== 'string')) {
-      expect(texts.find(([where]) => where === `${k.id} title`)?.[1]).toContain(addedIn(k, 'fr'));
+    for (const k of LATER_UNIQUE_KEYS) {
+      if (typeof k.addedIn === 'string') continue;
+      expect(texts.find(([where]) => where === `${k.id} title`)?.[1]).toContain(render(k.addedIn, 'fr'));
     }
   });
 
@@ -108,8 +109,8 @@ describe('French texts of the audit and the corrective migrations', () => {
       createdAt: '2026-01-01T00:00:00.000Z',
       source: { live: {} },
       checksRun: [
-        { id: 'a.check', family: 'interconnection', title: { fr: 'Un contrôle', en: 'A check' }, status: 'skipped', reason: NO_CONNECTOR_TABLES },
-        { id: 'b.check', family: 'interconnection', title: { fr: 'Un autre', en: 'Another' }, status: 'skipped', reason: literal('no batteries table', 'no batteries table') },
+        { id: 'a.check', family: 'interconnection', title: literal('A check', 'Un contrôle'), status: 'skipped', reason: NO_CONNECTOR_TABLES },
+        { id: 'b.check', family: 'interconnection', title: literal('Another', 'Un autre'), status: 'skipped', reason: literal('no batteries table', 'no batteries table') },
       ],
       findings: [],
     };
@@ -127,5 +128,20 @@ describe('French texts of the audit and the corrective migrations', () => {
       expect(englishIn(line), line).toEqual([]);
       expect(typographyFaults(line), line).toEqual([]);
     }
+  });
+
+  it('a note in the evidence (two snapshot instants) is printed in the report’s language', () => {
+    const link = CHECKS.find((c) => c.id === 'link.vanished_hardware')!;
+    const note = msg('audit.data-instants', {});
+    const file: FindingsFile = {
+      format: 1,
+      tool: { name: 'glpi-ocs-upgrade', version: '0.0.0' },
+      createdAt: '2026-01-01T00:00:00.000Z',
+      source: { live: {} },
+      checksRun: [],
+      findings: [{ id: link.id, family: link.family, severity: link.severity, title: link.title, count: 1, evidence: { dataInstants: note }, remedy: link.remedy }],
+    };
+    expect(renderFindings(file, 'fr').join('\n')).toContain(`dataInstants=${render(note, 'fr')}`);
+    expect(renderFindings(file, 'en').join('\n')).toContain(`dataInstants=${render(note, 'en')}`);
   });
 });

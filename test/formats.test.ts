@@ -251,6 +251,54 @@ describe('findings.yaml', () => {
   });
 });
 
+// ------------------------------------------------------------------------------------------------ older texts
+
+describe('texts of files written before messages ({ en, fr } pairs)', () => {
+  const readFindings = (file: string) => readFindingsFile(file, { label: 'findings.yaml', invalid: (m) => new VerificationError(m), missing: () => new NotFoundError('findings.yaml not found') });
+
+  it('findings.yaml: check titles and manual remedies are read as literal messages', () => {
+    const doc = yamlOf('docs/examples/demo/findings.yaml');
+    const i = doc.findings.findIndex((f: { remedy: { manual?: unknown } }) => f.remedy.manual);
+    expect(i).toBeGreaterThanOrEqual(0);
+    doc.checksRun[0].title = { fr: 'Doublons', en: 'Duplicates' };
+    doc.findings[i].title = { fr: 'Titre', en: 'Title' };
+    doc.findings[i].remedy.manual = { fr: 'Corriger à la main.', en: 'Fix by hand.' };
+    const file = path.join(freshDir(), 'findings.yaml');
+    fs.writeFileSync(file, YAML.stringify(doc));
+    const f = readFindings(file);
+    expect(f.checksRun[0].title).toEqual(literal('Duplicates', 'Doublons'));
+    expect(f.findings[i].title).toEqual(literal('Title', 'Titre'));
+    expect(f.findings[i].remedy.manual).toEqual(literal('Fix by hand.', 'Corriger à la main.'));
+  });
+
+  it('the committed example written before messages reads: every title a literal message', () => {
+    const f = readFindings(path.join(REPO, 'docs/examples/with-glpi-10.0.19/findings.yaml'));
+    expect(f.checksRun.length).toBeGreaterThan(0);
+    for (const c of f.checksRun) expect(c.title.id, c.id).toBe('literal');
+    const run = readRunFile(path.join(REPO, 'docs/examples/with-glpi-10.0.19'));
+    for (const a of run.anomalies) expect([a.title.id, a.detail.id], a.id).toEqual(['literal', 'literal']);
+  });
+
+  it('run.yaml: anomaly title, detail and remedy are read as literal messages', () => {
+    const doc = yamlOf('docs/examples/demo/run.yaml');
+    doc.anomalies = [
+      { id: 'A-x', stepId: 'ocs-7037', severity: 'majeure', title: { fr: 'Perte', en: 'Loss' }, detail: { fr: 'Détail', en: 'Detail' }, remedy: { fr: 'Exporter', en: 'Export' }, resolved: false },
+    ];
+    const dir = freshDir();
+    fs.writeFileSync(path.join(dir, 'run.yaml'), YAML.stringify(doc));
+    const [a] = readRunFile(dir).anomalies;
+    expect([a.title, a.detail, a.remedy]).toEqual([literal('Loss', 'Perte'), literal('Detail', 'Détail'), literal('Export', 'Exporter')]);
+  });
+
+  it('refuses a pair that lacks a language, naming the path inside it', () => {
+    const doc = yamlOf('docs/examples/demo/run.yaml');
+    doc.anomalies = [{ id: 'A-x', severity: 'majeure', title: { fr: 'Perte' }, detail: { fr: 'd', en: 'd' }, resolved: false }];
+    const dir = freshDir();
+    fs.writeFileSync(path.join(dir, 'run.yaml'), YAML.stringify(doc));
+    expect(refusal(() => readRunFile(dir)).line).toMatch(/run\.yaml: anomalies\[0\]\.title\.en: is required$/);
+  });
+});
+
 // ------------------------------------------------------------------------------------------------ manifest
 
 describe('manifest.yaml', () => {
@@ -457,6 +505,8 @@ describe('functional/results.json', () => {
     const file = path.join(REPO, 'docs/examples/with-glpi-10.0.19/functional/results.json');
     const results = readFunctionalResultsFile(file)!;
     expect(results.scenarios.every((s) => s.reason === undefined || typeof s.reason === 'object')).toBe(true);
+    // Its { fr, en } titles, expected results and manual procedures too.
+    expect([...results.scenarios.map((s) => s.title.id), ...results.manual.flatMap((m) => [m.title.id, m.procedure.id, m.expected.id])].every((id) => id === 'literal')).toBe(true);
     const once = path.join(freshDir(), 'results.json');
     writeFunctionalResultsFile(once, results);
     const twice = path.join(freshDir(), 'results.json');

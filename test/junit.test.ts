@@ -28,8 +28,8 @@ const run: RunSummary = {
     },
   ],
   anomalies: [
-    { id: 'A1', severity: 'majeure', title: { fr: 'Perte', en: 'Loss' }, detail: { fr: 'd', en: '3 rows & more' }, resolved: false },
-    { id: 'A2', severity: 'mineure', title: { fr: 'x', en: 'x' }, detail: { fr: 'd', en: 'd' }, resolved: true },
+    { id: 'A1', severity: 'majeure', title: literal('Loss', 'Perte'), detail: literal('3 rows & more', 'd'), resolved: false },
+    { id: 'A2', severity: 'mineure', title: literal('x', 'x'), detail: literal('d', 'd'), resolved: true },
   ],
 };
 

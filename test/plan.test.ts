@@ -309,7 +309,7 @@ function migration(id: string, database: 'glpi' | 'ocs', before: CorrectiveMigra
   return {
     id,
     database,
-    title: { fr: `correction ${id}`, en: `fix ${id}` },
+    title: literal(`fix ${id}`, `correction ${id}`),
     fixes: [`test.${id}`],
     before,
     touches: [database === 'glpi' ? 'glpi_users' : 'softwares'],

@@ -25,6 +25,7 @@ import { databaseState, fingerprint } from '../src/rehearse/checks.ts';
 import { startTestServer } from './helpers/server.ts';
 import { ExitCode } from '../src/errors.ts';
 import { render } from '../src/i18n/render.ts';
+import { msg } from '../src/i18n/messages.ts';
 import { en, fr } from './helpers/reason.ts';
 
 const FIXTURE = path.join(REPO_ROOT, 'fixtures', 'small');
@@ -94,7 +95,7 @@ describe('rehearse on the committed fixtures', () => {
     const loss = run.anomalies.find((a) => a.stepId === 'ocs-7037' && a.id.includes('deleted-softwares'));
     expect(loss, JSON.stringify(run.anomalies.map((a) => a.id))).toBeDefined();
     // The fixture's ocs-null-software hazard: 3 NULL publishers + 2 NULL versions.
-    expect(loss!.title.en).toMatch(/^5 row\(s\) of softwares deleted/);
+    expect(loss!.title).toEqual(msg('anomaly.deleted.title', { rows: 5, table: 'softwares' }));
     // The summary and journal are on disk for the dossier.
     const onDisk = YAML.parse(fs.readFileSync(path.join(runDir, 'run.yaml'), 'utf8'));
     expect(onDisk.steps).toHaveLength(plan.steps.length);
@@ -178,7 +179,7 @@ describe('rehearse on the committed fixtures', () => {
       expect(step.status).toBe('failed');
       expect(en(step)).toMatch(/7020\.sql statement \d+ failed \(1146/);
       expect(fr(step)).toMatch(/^l’instruction \d+ de 7020\.sql a échoué \(1146 .*\) ; GUI_VERSION laissée à 7019$/);
-      expect(run.anomalies.find((a) => a.id === 'A-ocs-7020-failed')?.detail).toEqual({ fr: fr(step), en: en(step) });
+      expect(run.anomalies.find((a) => a.id === 'A-ocs-7020-failed')?.detail).toEqual(msg('anomaly.step-failed.detail', { reason: step.reason! }));
       expect(run.steps.find((s) => s.stepId === 'ocs-7019')?.status).toBe('passed');
       // The rollback is journaled (and so shown in the dossier and run.yaml).
       expect(new Journal(runDir).read().filter((e) => e.event === 'step-rolled-back')).toEqual([expect.objectContaining({ stepId: 'ocs-7020', cause: 'failed', mode: 'replay', ok: true })]);
@@ -248,6 +249,6 @@ describe('corrective migrations inside a rehearsal', () => {
     expect(fr(run.steps.find((s) => s.stepId === 'fix-glpi-repair-charset-locations'))).toMatch(/^contrôle préalable : \d+ ligne\(s\) → contrôle final : 0 ; \d+ instruction\(s\)$/);
     const latin1 = run.anomalies.find((a) => a.id === 'F-glpi.tables.mixed_collations')!;
     expect(latin1.resolved).toBe(true);
-    expect(latin1.detail.en).toMatch(/check run again after the corrective migrations finds nothing/);
+    expect(latin1.detail).toEqual(msg('anomaly.finding.detail', { count: expect.any(Number), recheck: true }));
   });
 });

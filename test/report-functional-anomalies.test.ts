@@ -10,12 +10,12 @@ import { buildDossierModel, loadRunInputs } from '../src/report/index.ts';
 import { functionalAnomalies } from '../src/report/functional-anomalies.ts';
 import type { FunctionalResults, ScenarioResult } from '../src/functional/types.ts';
 import { writeRunDir } from './report-fixture.ts';
-import { literal } from '../src/i18n/messages.ts';
+import { literal, msg } from '../src/i18n/messages.ts';
 
 function scenario(id: string, status: ScenarioResult['status']): ScenarioResult {
   return {
     id,
-    title: { fr: `Scénario ${id}`, en: `Scenario ${id}` },
+    title: literal(`Scenario ${id}`, `Scénario ${id}`),
     requirement: 'EX-05',
     app: 'glpi',
     status,
@@ -42,7 +42,8 @@ describe('functional anomalies', () => {
   it('a failed scenario is an open major anomaly with its reason; passed and not-run scenarios are not', () => {
     const list = functionalAnomalies(results);
     expect(list.map((a) => [a.id, a.origin, a.severity, a.state])).toEqual([['A-CT-FON-05-failed', 'functional', 'majeure', 'ouverte']]);
-    expect(list[0].detail).toEqual({ fr: 'la page affiche « Ã© »', en: 'the page shows « Ã© »' });
+    expect(list[0].title).toEqual(msg('anomaly.functional.title', { id: 'CT-FON-05', title: literal('Scenario CT-FON-05', 'Scénario CT-FON-05') }));
+    expect(list[0].detail).toEqual(msg('anomaly.functional.detail', { reason: literal('the page shows « Ã© »', 'la page affiche « Ã© »') }));
     expect(functionalAnomalies(undefined)).toEqual([]);
   });
 

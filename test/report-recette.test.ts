@@ -68,7 +68,7 @@ describe('three registers: only what a run observed counts for §8.11', () => {
       id: 'plugin.lost_profile_rights',
       family: 'interconnection',
       severity: 'majeure',
-      title: { fr: 'Droits OCS des profils perdus par la migration du plugin', en: 'OCS rights lost by the plugin migration' },
+      title: literal('OCS rights lost by the plugin migration', 'Droits OCS des profils perdus par la migration du plugin'),
       count: 2,
       evidence: {},
       remedy: {},
@@ -77,8 +77,8 @@ describe('three registers: only what a run observed counts for §8.11', () => {
       id: 'F-plugin.lost_profile_rights',
       findingId: 'plugin.lost_profile_rights',
       severity: 'majeure',
-      title: { fr: 'x', en: 'x' },
-      detail: { fr: 'x', en: 'x' },
+      title: literal('x', 'x'),
+      detail: literal('x', 'x'),
       resolved: false,
     });
     const inputs = loadRunInputs(writeRunDir(root('risk'), parts));

@@ -299,8 +299,8 @@ describe('what the dossier says', () => {
     for (const s of parts.run.steps) s.status = 'passed';
     parts.run.steps.push({ stepId: 'plugin-ocsinventoryng-2.0.5', status: 'passed', tableDeltas: [], evidence: [] });
     parts.run.anomalies = parts.run.anomalies.filter((a) => a.severity !== 'bloquante');
-    parts.run.anomalies.push({ id: 'A-extra-major', severity: 'majeure', title: { fr: 'Troisième majeure', en: 'Third major' }, detail: { fr: 'x', en: 'x' }, resolved: false });
-    parts.run.anomalies.push({ id: 'A-extra-major-2', severity: 'majeure', title: { fr: 'Quatrième majeure', en: 'Fourth major' }, detail: { fr: 'x', en: 'x' }, resolved: false });
+    parts.run.anomalies.push({ id: 'A-extra-major', severity: 'majeure', title: literal('Third major', 'Troisième majeure'), detail: literal('x', 'x'), resolved: false });
+    parts.run.anomalies.push({ id: 'A-extra-major-2', severity: 'majeure', title: literal('Fourth major', 'Quatrième majeure'), detail: literal('x', 'x'), resolved: false });
     const out = renderDossier(loadRunInputs(writeRunDir(root('reserves'), parts)), { customer: 'ARS PACA' });
     expect(out).toContain('> **Recette provisoire avec réserves.**');
     expect(out).toContain('| Anomalies majeures résiduelles (lot MAJSER) | au plus 2 | 3 | **Non** |');

@@ -1,9 +1,9 @@
 /**
  * The shape of one audit check. Checks are data: each is one entry in a catalog array (src/audit/checks/*),
- * with an id, a family, a bilingual title, what it applies to, a severity, a remedy, and a `run` function
+ * with an id, a family, a title (a message), what it applies to, a severity, a remedy, and a `run` function
  * of the audit context that returns { count, evidence } — or a skip with its reason.
  */
-import type { FindingFamily, LocalizedText, Remedy, Severity } from './finding-types.ts';
+import type { FindingFamily, Remedy, Severity } from './finding-types.ts';
 import type { Message } from '../i18n/messages.ts';
 import type { AuditContext } from './context.ts';
 
@@ -39,7 +39,7 @@ export interface CheckSkip {
 export interface AuditCheck {
   id: string;
   family: FindingFamily;
-  title: LocalizedText;
+  title: Message;
   appliesTo: AppliesTo;
   severity: Severity;
   remedy: Remedy;

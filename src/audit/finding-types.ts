@@ -3,4 +3,4 @@
  * Documented in docs/formats.md. The types are inferred from the schema in src/formats/findings.ts.
  */
 
-export type { CheckRun, Finding, FindingFamily, FindingsFile, LocalizedText, Remedy, Severity } from '../formats/findings.ts';
+export type { CheckRun, Finding, FindingFamily, FindingsFile, Remedy, Severity } from '../formats/findings.ts';

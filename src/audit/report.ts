@@ -3,7 +3,9 @@
  * and the remedy; then the checks that were skipped and why. French by default.
  */
 import type { CheckRun, Finding, FindingFamily, FindingsFile, Severity } from './finding-types.ts';
+import type { Message } from '../i18n/messages.ts';
 import { render } from '../i18n/render.ts';
+import { messageProblem } from '../i18n/saved.ts';
 
 export type Lang = 'fr' | 'en';
 
@@ -34,12 +36,16 @@ const T = {
   colon: { fr: ' :', en: ':' },
 };
 
-/** A compact one-line rendering of evidence (first keys only). */
-export function summariseEvidence(e: Record<string, unknown>, max = 400): string {
+/** A compact one-line rendering of evidence (first keys only); a message in it (a note) is rendered in `lang`. */
+export function summariseEvidence(e: Record<string, unknown>, lang: Lang, max = 400): string {
   const s = Object.entries(e)
-    .map(([k, v]) => `${k}=${typeof v === 'object' ? JSON.stringify(v) : String(v)}`)
+    .map(([k, v]) => `${k}=${isMessage(v) ? render(v, lang) : typeof v === 'object' ? JSON.stringify(v) : String(v)}`)
     .join('; ');
   return s.length > max ? `${s.slice(0, max - 1)}…` : s;
+}
+
+function isMessage(v: unknown): v is Message {
+  return typeof v === 'object' && v !== null && 'id' in v && messageProblem(v, 'evidence') === undefined;
 }
 
 export interface RenderStyle {
@@ -81,10 +87,10 @@ export function renderFindings(file: FindingsFile, lang: Lang = 'fr', style: Ren
 }
 
 function renderFinding(f: Finding, lang: Lang, colour: (s: Severity) => (s: string) => string): string[] {
-  const out = [`  ${colour(f.severity)(`[${SEVERITY[f.severity][lang]}]`)} ${f.id} (${f.count}) — ${f.title[lang]}`];
-  out.push(`      ${T.evidence[lang]}${T.colon[lang]} ${summariseEvidence(f.evidence)}`);
+  const out = [`  ${colour(f.severity)(`[${SEVERITY[f.severity][lang]}]`)} ${f.id} (${f.count}) — ${render(f.title, lang)}`];
+  out.push(`      ${T.evidence[lang]}${T.colon[lang]} ${summariseEvidence(f.evidence, lang)}`);
   if (f.remedy.migration) out.push(`      ${T.remedy[lang]}${T.colon[lang]} ${T.migration[lang]} ${f.remedy.migration}`);
-  if (f.remedy.manual) out.push(`      ${T.remedy[lang]}${T.colon[lang]} ${f.remedy.manual[lang]}`);
+  if (f.remedy.manual) out.push(`      ${T.remedy[lang]}${T.colon[lang]} ${render(f.remedy.manual, lang)}`);
   return out;
 }
 

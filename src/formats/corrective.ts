@@ -4,7 +4,7 @@
  * `invalid` (exit 1, INTERNAL: the tool's own data is wrong) naming the file, the path and what is wrong.
  * The checksum (sha256 of the file's bytes) is computed by the loader, not here.
  */
-import { localizedText } from './findings.ts';
+import { bilingual } from './message.ts';
 import { nonEmpty, parseDocument, parseYamlText, show, z } from './schema.ts';
 
 /** The plan step kind a migration must precede. */
@@ -18,7 +18,8 @@ export const correctiveFileSchema = z.strictObject({
   /** Equals the file name (checked by the parser, which knows it). */
   id: z.string(),
   database: z.enum(['glpi', 'ocs']),
-  title: localizedText,
+  /** Given in both languages by the file; read as a literal message. */
+  title: bilingual,
   fixes: z.array(z.string()),
   before: correctiveBefore,
   touches: z.array(z.string()),

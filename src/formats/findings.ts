@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fromSystemError } from '../errors.ts';
 import { writeFileAtomic } from './atomic.ts';
-import { message, savedTexts, twins } from './message.ts';
+import { message, messageOrPair, savedTexts, twins } from './message.ts';
 import { checkFormat, parseDocument, parseYamlText, readText, yamlBody, z } from './schema.ts';
 
 export const FINDINGS_FORMAT = 1;
@@ -16,13 +16,12 @@ export const FINDINGS_FORMAT = 1;
 /** The tender's classification (§8.11): blocking, major, minor. */
 export const severity = z.enum(['bloquante', 'majeure', 'mineure']);
 export const findingFamily = z.enum(['glpi-upgrade', 'ocs-upgrade', 'interconnection', 'environment']);
-export const localizedText = z.object({ fr: z.string(), en: z.string() });
 
 const remedy = z.object({
   /** A corrective migration from migrations/corrective/ that `rehearse` applies on the test instance… */
   migration: z.string().optional(),
   /** …or a manual action, described precisely. */
-  manual: localizedText.optional(),
+  manual: messageOrPair.optional(),
 });
 
 const finding = z.object({
@@ -30,7 +29,7 @@ const finding = z.object({
   id: z.string(),
   family: findingFamily,
   severity,
-  title: localizedText,
+  title: messageOrPair,
   /** How many rows/objects are affected (0 never appears: a check that finds nothing yields no finding). */
   count: z.number(),
   /** Evidence: counts, sample keys, table names. Never personal data beyond keys. */
@@ -45,7 +44,7 @@ const checkRun = savedTexts(
   z.object({
     id: z.string(),
     family: findingFamily,
-    title: localizedText,
+    title: messageOrPair,
     status: z.enum(['ok', 'finding', 'skipped']),
     /** Why a check was skipped (no such table, no reference schema, database not given…): a message. */
     reason: message.optional(),
@@ -71,7 +70,6 @@ export const findingsSchema = z.object({
 
 export type Severity = z.infer<typeof severity>;
 export type FindingFamily = z.infer<typeof findingFamily>;
-export type LocalizedText = z.infer<typeof localizedText>;
 export type Remedy = z.infer<typeof remedy>;
 export type Finding = z.infer<typeof finding>;
 export type CheckRun = z.infer<typeof checkRun>;

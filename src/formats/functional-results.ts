@@ -6,17 +6,16 @@
 import fs from 'node:fs';
 import { VerificationError, fromSystemError } from '../errors.ts';
 import { writeFileAtomic } from './atomic.ts';
-import { message, savedTexts, twins } from './message.ts';
+import { message, messageOrPair, savedTexts, twins } from './message.ts';
 import { checkFormat, parseDocument, readTextIfPresent, z } from './schema.ts';
 
 export const FUNCTIONAL_RESULTS_FORMAT = 1;
 
 export const appName = z.enum(['glpi', 'ocs']);
-export const localized = z.object({ fr: z.string(), en: z.string() });
 export const checkStatus = z.enum(['passed', 'failed', 'not-run']);
 
 /** What cannot be automated: listed in the dossier with empty tester / date / observed-result fields. */
-export const manualCase = z.object({ id: z.string(), title: localized, requirement: z.string(), procedure: localized, expected: localized });
+export const manualCase = z.object({ id: z.string(), title: messageOrPair, requirement: z.string(), procedure: messageOrPair, expected: messageOrPair });
 
 /** An assertion's verdict; `detail` is a message (older files' English `detail` and French `detailFr` are read into one). */
 const assertionResult = savedTexts(['detail'], z.object({ assertion: z.string(), ok: z.boolean(), detail: message, ...twins('detail') }));
@@ -26,10 +25,10 @@ const scenarioResult = savedTexts(
   ['reason'],
   z.object({
     id: z.string(),
-    title: localized,
+    title: messageOrPair,
     requirement: z.string(),
     app: appName,
-    expected: localized.optional(),
+    expected: messageOrPair.optional(),
     status: checkStatus,
     reason: message.optional(),
     ...twins('reason'),
@@ -64,7 +63,6 @@ export const functionalResultsSchema = z.object({
 });
 
 export type AppName = z.infer<typeof appName>;
-export type Localized = z.infer<typeof localized>;
 export type CheckStatus = z.infer<typeof checkStatus>;
 export type ManualCase = z.infer<typeof manualCase>;
 export type AssertionResult = z.infer<typeof assertionResult>;

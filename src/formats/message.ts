@@ -4,14 +4,18 @@
  * `…Fr` field: `savedTexts` turns those into `literal` messages before the schema sees the object, so every
  * reader gets messages only and the twins never reach the types.
  */
-import type { Message } from '../i18n/messages.ts';
+import { literal, type Message } from '../i18n/messages.ts';
 import { fromSaved, messageProblem } from '../i18n/saved.ts';
-import { isMapping, show, z } from './schema.ts';
+import { describeIssue, isMapping, show, z } from './schema.ts';
 
 /** A message saved in a file (catalog id, `literal` or `joined`); a bad one is refused at the path inside it. */
 export const message = z
   .custom<Message>(() => true)
   .superRefine((v, ctx) => {
+    if (v === undefined) {
+      ctx.addIssue({ code: 'custom', message: 'is required', input: v });
+      return;
+    }
     const problem = messageProblem(v, '@');
     if (problem === undefined) return;
     const m = /^@((?:\.[^.[:]+|\[\d+\])*): (.*)$/.exec(problem);
@@ -19,6 +23,30 @@ export const message = z
     const what = m?.[2] ?? problem;
     ctx.addIssue({ code: 'custom', message: path.length ? what : `${what}, got ${show(v)}`, path, input: v });
   });
+
+/** A text in both languages, `{ en, fr }`: in data files, and in files written before messages existed. */
+const pair = z.object({ fr: z.string(), en: z.string() });
+
+/**
+ * A message, or a text as files written before messages existed hold it, `{ en, fr }` (check titles, manual
+ * remedies, anomalies): that pair is read as a literal message, so readers see messages only.
+ */
+export const messageOrPair = z.preprocess((v, ctx) => {
+  if (!isMapping(v) || 'id' in v || !('en' in v || 'fr' in v)) return v;
+  const r = pair.safeParse(v, { reportInput: true });
+  if (r.success) return literal(r.data.en, r.data.fr);
+  for (const issue of r.error.issues) {
+    const what = describeIssue({ ...issue, path: [] }).replace(/^\(document\): /, '');
+    ctx.addIssue({ code: 'custom', message: what, path: issue.path, input: v });
+  }
+  return literal('', '');
+}, message);
+
+/**
+ * A text that a data file gives in both languages (`{ fr, en }`: a corrective migration's title), so that
+ * adding one stays a data change: it enters the program as a literal message.
+ */
+export const bilingual = pair.transform((p) => literal(p.en, p.fr));
 
 /**
  * The French twin of an older file's English text, present only until `savedTexts` folds it in: a twin left

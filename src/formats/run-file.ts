@@ -14,8 +14,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { NotFoundError, VerificationError } from '../errors.ts';
-import { localizedText, severity } from './findings.ts';
-import { message, savedTexts, twins } from './message.ts';
+import { severity } from './findings.ts';
+import { message, messageOrPair, savedTexts, twins } from './message.ts';
 import { checkFormat, parseDocument, parseYamlText, readText, writeYamlAtomic, yamlBody, z } from './schema.ts';
 
 export const RUN_FILE = 'run.yaml';
@@ -38,9 +38,9 @@ export const anomaly = z.object({
   stepId: z.string().optional(),
   findingId: z.string().optional(),
   severity,
-  title: localizedText,
-  detail: localizedText,
-  remedy: localizedText.optional(),
+  title: messageOrPair,
+  detail: messageOrPair,
+  remedy: messageOrPair.optional(),
   /** Resolved during the rehearsal (e.g. by a corrective migration); residual otherwise. */
   resolved: z.boolean(),
 });

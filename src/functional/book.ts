@@ -7,7 +7,8 @@ import path from 'node:path';
 import YAML from 'yaml';
 import { NotFoundError, UsageError } from '../errors.ts';
 import { PACKAGE_ROOT } from '../paths.ts';
-import type { AppName, Localized, ManualCase, Scenario, ScenarioAssertion, ScenarioBook, ScenarioStep } from './types.ts';
+import type { AppName, ManualCase, Scenario, ScenarioAssertion, ScenarioBook, ScenarioStep } from './types.ts';
+import { literal, type LiteralMessage } from '../i18n/messages.ts';
 
 export const BUILTIN_BOOK = path.join(PACKAGE_ROOT, 'scenarios', 'builtin.yaml');
 
@@ -18,10 +19,11 @@ function bad(file: string, where: string, what: string): never {
   throw new UsageError(`${file}: ${where}: ${what}`, { hint: 'see docs/functional.md for the scenario format' });
 }
 
-function localized(file: string, where: string, v: unknown): Localized {
-  const o = v as Partial<Localized> | undefined;
+/** A text the book gives in both languages (`{ fr, en }`): it enters the program as a literal message. */
+function localized(file: string, where: string, v: unknown): LiteralMessage {
+  const o = v as { fr?: unknown; en?: unknown } | undefined;
   if (!o || typeof o.fr !== 'string' || typeof o.en !== 'string' || !o.fr.trim() || !o.en.trim()) bad(file, where, 'needs a French and an English text (fr:, en:)');
-  return { fr: o.fr, en: o.en };
+  return literal(o.en, o.fr);
 }
 
 /** A YAML mapping (not a list, not a scalar). */

@@ -5,9 +5,10 @@
  * Scenarios are data (scenarios/builtin.yaml, extended with `--scenarios FILE`); this file holds the shapes
  * of the book and of the results written to `<runDir>/functional/results.json`.
  */
-import type { AppName, Localized, ManualCase } from '../formats/functional-results.ts';
+import type { AppName, ManualCase } from '../formats/functional-results.ts';
+import type { Message } from '../i18n/messages.ts';
 
-export type { AppName, AssertionResult, CheckStatus, FunctionalResults, Localized, ManualCase, ScenarioResult } from '../formats/functional-results.ts';
+export type { AppName, AssertionResult, CheckStatus, FunctionalResults, ManualCase, ScenarioResult } from '../formats/functional-results.ts';
 
 /**
  * One step of a scenario, run in order. Strings may hold `{name}` placeholders, replaced by the values
@@ -53,14 +54,14 @@ export type ScenarioAssertion =
 export interface Scenario {
   /** Stable id, e.g. CT-FON-01. */
   id: string;
-  title: Localized;
+  title: Message;
   /** The customer requirement covered (tender reference), shown in the dossier. */
   requirement: string;
   app: AppName;
   steps: ScenarioStep[];
   assert: ScenarioAssertion[];
   /** Why it matters / what is observed, shown in the dossier. */
-  expected?: Localized;
+  expected?: Message;
 }
 
 export interface ScenarioBook {

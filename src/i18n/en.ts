@@ -214,4 +214,109 @@ export const en = {
   'result.plugin.count': (p) => `${p.before} ${p.table === 'registrykeys' ? 'registry keys' : 'admin-info links'} before, ${p.after} after`,
   'result.plugin.rules': (p) => `${p.before} OCS import rule(s) before${p.missing.length ? `, missing after: ${p.missing.join(', ')}` : ', all present after'}`,
   'result.plugin.cron': (p) => `ocsng task state ${p.before} before, ${p.after ?? 'missing'} after`,
+  // --- audit: check titles and manual remedies
+  'audit.title.duplicates': (p, t) => `Duplicates in ${p.table} (${p.columns.join(', ')}): they collide with the unique key added in ${typeof p.addedIn === 'string' ? p.addedIn : t(p.addedIn)}`,
+  'audit.added-in.glpi.duplicates.documentcategories': () => '9.2 (documentcategories_id, name), documentcategories_id added as 0 for every row',
+  'audit.added-in.glpi.duplicates.computers_softwareversions': () => '9.5 (glpi_items_softwareversions: itemtype, items_id, softwareversions_id)',
+  'audit.added-in.glpi.duplicates.documents_items': () => '9.5 (documents_id, itemtype, items_id, timeline_position)',
+  'audit.added-in.glpi.duplicates.displaypreferences': () => '0.83.8 (unicity, required by every later schema check)',
+  'audit.remedy.glpi.dates.after_2038': (p) => `Correct the listed dates or bring them before ${p.max} (often warranty or contract ends typed as 2099) before migration:timestamps (GLPI #10534).`,
+  'audit.remedy.same-fix': (p) => `The same fix as migration ${p.migration}, applied to the ${p.table ?? 'links'} table.`,
+  'audit.data-instants': () => 'GLPI and OCS data copied at two different moments (snapshot without a common lock): differences between the two databases may come from that gap.',
+  'audit.remedy.glpi.duplicates.reservationitems': () =>
+    'For each reservable item listed twice, move its reservations (glpi_reservations.reservationitems_id) onto one glpi_reservationitems row and delete the others, before the update.',
+  'audit.remedy.glpi.duplicates.documentcategories': () =>
+    'Rename the document categories that share a name (e.g. add the department) before the update: 9.2 puts them all at the root level under a unique key.',
+  'audit.title.glpi.dates.zero_values': () => "Zero dates '0000-00-00' (refused by strict SQL modes and by the migration:* conversions)",
+  'audit.title.glpi.dates.zero_defaults': () => 'Date columns whose default is a zero date (ALTER TABLE refused under strict modes)',
+  'audit.remedy.glpi.dates.zero_defaults': () =>
+    'Set the default of each listed column back to NULL (ALTER TABLE t MODIFY col <type> DEFAULT NULL) on the test instance, after db:update and before the migration:* commands (GLPI #11902).',
+  'audit.title.glpi.dates.after_2038': () => 'Dates after 2038-01-19 (migration:timestamps fails: TIMESTAMP cannot hold them)',
+  'audit.title.glpi.ids.negative': () => 'Negative ids (migration:unsigned_keys refuses them)',
+  'audit.remedy.glpi.ids.negative': () => 'For each listed column, replace negative values by 0 (or NULL for nullable keys) after checking what they mean, before migration:unsigned_keys.',
+  'audit.title.glpi.ids.oversized': () => "Ids beyond 2,147,483,647 (they do not fit GLPI's INT keys)",
+  'audit.remedy.glpi.ids.oversized': () => 'Renumber the rows concerned (and their references) below 2,147,483,647; the column was widened outside GLPI.',
+  'audit.title.glpi.text.double_encoded': () => "Double-encoded text (UTF-8 read as latin1 and re-encoded: 'Ã©' instead of 'é'): GLPI keeps it as is",
+  'audit.remedy.glpi.text.double_encoded': () =>
+    "Repair the listed values, e.g. UPDATE t SET col = CONVERT(CAST(CONVERT(col USING latin1) AS BINARY) USING utf8) WHERE <listed ids>, after checking each row (a correct value containing 'Ã' would be damaged).",
+  'audit.title.glpi.text.replacement_chars': () => "Lost characters (U+FFFD '�'): latin1 text went through a lossy conversion",
+  'audit.remedy.glpi.text.replacement_chars': () =>
+    'The original characters cannot be recovered from the database: correct the listed values by hand or from another source (an older backup, the directory).',
+  'audit.title.glpi.text.latin1_holding_utf8': () => "UTF-8 bytes stored in latin1 columns: migration:utf8mb4 will turn them into 'Ã©'",
+  'audit.remedy.glpi.text.latin1_holding_utf8': () =>
+    'After migration:utf8mb4, repair the listed rows: UPDATE t SET col = CONVERT(CAST(CONVERT(col USING latin1) AS BINARY) USING utf8mb4) WHERE id IN (…). Do not change the schema before db:update (glpi_notimportedemails is latin1 in the reference schema).',
+  'audit.title.glpi.text.large_values': () => 'Very long values: TEXT at the 65,535-byte limit (probably truncated) or fields of 1 MiB and more',
+  'audit.remedy.glpi.text.large_values': () =>
+    'Set max_allowed_packet to at least 64 MiB on the dump/restore clients and the target server; check the TEXT values at the limit (truncated when written) and that a latin1 → utf8mb4 conversion does not lengthen them beyond it.',
+  'audit.title.glpi.tables.mixed_engines': () => 'Mixed storage engines',
+  'audit.remedy.glpi.tables.mixed_engines': () =>
+    'Nothing before the update: migration:myisam_to_innodb converts the glpi_* tables; ocs_glpi_* and backup_* tables stay MyISAM and must be archived or converted by hand.',
+  'audit.title.glpi.tables.mixed_collations': () => "Tables or columns in another character set than utf8_unicode_ci (GLPI's schema check refuses the update)",
+  'audit.remedy.glpi.tables.mixed_collations': () =>
+    'Bring each listed column back to its exact definition in the source version (ALTER TABLE t MODIFY col <type> CHARACTER SET utf8 COLLATE utf8_unicode_ci …, column by column; not CONVERT TO, which turns TEXT into MEDIUMTEXT), then ALTER TABLE t DEFAULT CHARSET=utf8 COLLATE=utf8_unicode_ci. For glpi_computers: migration glpi-repair-charset-computers.',
+  'audit.title.glpi.tables.row_size': () => 'Tables whose rows will be too large for the target format (InnoDB COMPACT/REDUNDANT, or over 65,535 bytes in utf8mb4)',
+  'audit.remedy.glpi.tables.row_size': () =>
+    'Switch the listed InnoDB tables to ROW_FORMAT=DYNAMIC (ALTER TABLE t ROW_FORMAT=DYNAMIC, or migration:dynamic_row_format) before db:update; for tables too wide in utf8mb4, shrink the VARCHARs added outside GLPI (GLPI #7697, #11840).',
+  'audit.title.glpi.schema.drift': () => "Schema drift against the reference schema of the version the database claims to be (GLPI's check refuses the update)",
+  'audit.remedy.glpi.schema.drift': () =>
+    'Bring each listed table back to its reference definition (columns, indexes, character sets) on the test instance; do not use --skip-db-checks, which keeps the drift (missing keys are never re-added).',
+  'audit.title.ocs.software.null_fields': () => 'OCS software rows with a NULL publisher, name or version: update 7037 deletes them silently',
+  'audit.title.ocs.batteries.dropped': () => 'Inventoried batteries: update 7080 drops and recreates the batteries table',
+  'audit.remedy.ocs.batteries.dropped': () => 'Accept the loss (agents inventory batteries again at their next run) or export the batteries table before the update if its history matters.',
+  'audit.title.ocs.tables.myisam': () => 'OCS tables in MyISAM although the 2.1 schema creates them InnoDB (update 7034 fails)',
+  'audit.title.ocs.schema.drift': () => 'OCS schema drift against the reference schema of its version (update files may fail silently)',
+  'audit.remedy.ocs.schema.drift': () =>
+    'Bring the listed tables back to their reference definition before the update, or check in the rehearsal that each update file concerned applies without error.',
+  'audit.title.ocs.version.target_refuses': () => 'OCS or database server version the target refuses',
+  'audit.remedy.ocs.version.target_refuses': () =>
+    'GUI_VERSION must be a known number (7005 for OCS 2.1); the server must accept FULLTEXT indexes on InnoDB (file 7022: MySQL ≥ 5.6 or MariaDB ≥ 10.0.5) — rehearse on a newer server.',
+  'audit.title.link.orphan_links': () => 'OCS links to a GLPI computer that no longer exists',
+  'audit.title.link.multiple_links': () => 'GLPI computers linked to OCS more than once',
+  'audit.title.link.vanished_hardware': () => 'Links to OCS hardware that no longer exists',
+  'audit.remedy.link.vanished_hardware': () =>
+    "Before the migration, run the connector's link cleaning in production (Tools > OCSNG > Clean links, or the checkocslinks.php script) so the chosen deletion behaviour is applied; otherwise these computers stay 'dynamic' without a source.",
+  'audit.title.link.never_imported': () => 'OCS hardware never imported into GLPI',
+  'audit.remedy.link.never_imported': () =>
+    'Check with the IT department whether these machines should be managed in GLPI (TAG filters, import rules); otherwise nothing to do. Machines without an accountinfo row are invisible to the connector.',
+  'audit.title.link.stale': () => 'Links not synchronised since the last OCS inventory (late beyond the threshold)',
+  'audit.remedy.link.stale': () => 'Check that the ocsng automatic action runs (glpi_crontasks) and run a full synchronisation before the production snapshot, so up-to-date data is migrated.',
+  'audit.title.ocs.trace_deleted_off': () => 'TRACE_DELETED is off in OCS (the connector requires it)',
+  'audit.remedy.ocs.trace_deleted_off': () =>
+    "In the OCS console (Configuration > Server), enable TRACE_DELETED, or UPDATE config SET IVALUE = 1 WHERE NAME = 'TRACE_DELETED'; without it, deleted or merged machines stay linked in GLPI.",
+  'audit.title.ocs.deleted_equiv_backlog': () => 'OCS deletions waiting in deleted_equiv (the connector refuses import and sync while any remain)',
+  'audit.remedy.ocs.deleted_equiv_backlog': () =>
+    "In production, before the snapshot: run the connector's deleted-machines processing (ocsng automatic action or 'Clean links'), which applies the replacements and empties deleted_equiv.",
+  'audit.title.link.declared_version': () => 'OCS version declared in GLPI differs from the real one (GUI_VERSION)',
+  'audit.remedy.link.declared_version': () =>
+    'No effect on data: the connector rewrites ocs_version when it tests the connection. Check that the declared OCS server is the audited database (host, database).',
+  'audit.title.link.synchronised_fields_empty': () => 'Fields synchronised from OCS but empty in GLPI on linked computers',
+  'audit.remedy.link.synchronised_fields_empty': () =>
+    'Check with the IT department that these fields are expected: either OCS lacks the information (agents), or the field is locked in GLPI (computer_update); a full synchronisation after the migration fills them if OCS knows them.',
+  'audit.title.link.glpicrypt_key_needed': () => 'OCS database password stored in GLPI: the rehearsal needs the glpicrypt.key',
+  'audit.remedy.link.glpicrypt_key_needed': () =>
+    'GLPI ≥ 9.4: give the rehearsal the production config/glpicrypt.key (--glpi-dir), otherwise the OCS password cannot be read. GLPI 0.83: keep with the rehearsed database the glpicrypt.key that db:update creates, which encrypts the password during the connector migration.',
+  'audit.title.plugin.lost_profile_rights': () => "OCS rights of profiles other than the installer's: the plugin migration loses them",
+  'audit.remedy.plugin.lost_profile_rights': () =>
+    "After the plugin install, recreate for each listed profile the plugin_ocsinventoryng (ocsng), _sync, _view, _clean, _rule rights in glpi_profilerights ('w' → 23 or 3, 'r' → 1) and one glpi_plugin_ocsinventoryng_ocsservers_profiles row per server.",
+  'audit.title.plugin.password_special_chars': () => 'OCS password with special characters: the plugin migration URL-encodes it twice (connection refused)',
+  'audit.remedy.plugin.password_special_chars': () =>
+    'After the plugin install, type the OCS database password again in the OCS server form (or store encrypt(rawurldecode(decrypt(value)))), then test the connection.',
+  // --- rehearsal: anomalies
+  'anomaly.row-count.title': (p) => `Unexplained row count change in ${p.table}`,
+  'anomaly.row-count.detail': (p) => `${p.before ?? 'absent'} → ${p.after ?? 'absent'} row(s) during step ${p.step}, not expected by the plan.`,
+  'anomaly.undetected.title': (p) => `Table ${p.table} changed without the per-step check seeing it`,
+  'anomaly.undetected.detail': (p) =>
+    `The full check at the end of the chain (${p.step}) finds a row count or checksum for ${p.table} other than the one carried forward since that table was last read: a step of the chain changed it without changing its metadata.`,
+  'anomaly.untouched.title': (p) => `Table ${p.table} changed outside the step's scope`,
+  'anomaly.untouched.detail': (p) => `The checksum of ${p.table} changed during step ${p.step}.`,
+  'anomaly.deleted.title': (p) => `${p.rows} row(s) of ${p.table} deleted by the official update`,
+  'anomaly.deleted.detail': (p) => `Known data loss of the official updater: ${p.why}`,
+  'anomaly.deleted.remedy': () => 'Export these rows before the production update, or fill in the missing values at the source.',
+  'anomaly.step-failed.title': (p) => `Step ${p.step} failed`,
+  'anomaly.step-failed.detail': (p, t) => (p.reason ? t(p.reason) : 'failure'),
+  'anomaly.finding.detail': (p) =>
+    `${p.count} occurrence(s) found by the audit${p.recheck ? ', fixed: the check run again after the corrective migrations finds nothing' : p.migration !== undefined ? `, fixed by migration ${p.migration}` : ''}.`,
+  'anomaly.finding.remedy-migration': (p) => `Corrective migration ${p.migration}`,
+  'anomaly.functional.title': (p, t) => `Functional test ${p.id} failed: ${t(p.title)}`,
+  'anomaly.functional.detail': (p, t) => (p.reason ? t(p.reason) : 'failed'),
 } satisfies Catalog;

@@ -258,4 +258,113 @@ export const fr = {
   'result.plugin.count': (p) => `${p.before} ${p.table === 'registrykeys' ? 'clé(s) de registre' : 'correspondance(s) de champs administratifs'} avant, ${p.after} après`,
   'result.plugin.rules': (p) => `${p.before} règle(s) d’import OCS avant${p.missing.length ? `, manquantes après : ${p.missing.join(', ')}` : ', toutes présentes après'}`,
   'result.plugin.cron': (p) => `état de la tâche ocsng : ${p.before} avant, ${p.after ?? 'tâche absente'} après`,
+  // --- audit: check titles and manual remedies
+  'audit.title.duplicates': (p, t) => `Doublons dans ${p.table} (${p.columns.join(', ')}) : collision avec la clé unique ajoutée en ${typeof p.addedIn === 'string' ? p.addedIn : t(p.addedIn)}`,
+  'audit.added-in.glpi.duplicates.documentcategories': () => '9.2 sur (documentcategories_id, name), documentcategories_id étant mis à 0 sur toutes les lignes',
+  'audit.added-in.glpi.duplicates.computers_softwareversions': () => '9.5 sur glpi_items_softwareversions (itemtype, items_id, softwareversions_id)',
+  'audit.added-in.glpi.duplicates.documents_items': () => '9.5 sur (documents_id, itemtype, items_id, timeline_position)',
+  'audit.added-in.glpi.duplicates.displaypreferences': () => '0.83.8 (« unicity », exigée par les contrôles de schéma de toutes les versions suivantes)',
+  'audit.remedy.glpi.dates.after_2038': (p) =>
+    `Avant migration:timestamps, corriger les dates listées ou les ramener avant le ${p.max} (il s’agit souvent de fins de garantie ou de contrat saisies en 2099) (GLPI #10534).`,
+  'audit.remedy.same-fix': (p) => `Même correction que la migration corrective ${p.migration}, à appliquer à la table ${p.table ?? 'des liens'}.`,
+  'audit.data-instants': () => 'Données GLPI et OCS copiées à deux moments différents (instantané sans verrou commun) : les écarts entre les deux bases peuvent venir de ce décalage.',
+  'audit.remedy.glpi.duplicates.reservationitems': () =>
+    'Avant la mise à jour, pour chaque objet réservable présent en double, reporter ses réservations (glpi_reservations.reservationitems_id) sur une seule ligne de glpi_reservationitems, puis supprimer les autres lignes.',
+  'audit.remedy.glpi.duplicates.documentcategories': () =>
+    'Avant la mise à jour, renommer les catégories de documents qui portent le même nom (par exemple en y ajoutant le nom du service) : la 9.2 les place toutes à la racine, sous une clé unique.',
+  'audit.title.glpi.dates.zero_values': () => 'Dates nulles « 0000-00-00 » (refusées par les modes SQL stricts et par les conversions migration:*)',
+  'audit.title.glpi.dates.zero_defaults': () => 'Colonnes de date dont la valeur par défaut est une date nulle (ALTER TABLE refusé en mode strict)',
+  'audit.remedy.glpi.dates.zero_defaults': () =>
+    'Sur l’instance de test, après db:update et avant les commandes migration:*, remettre à NULL la valeur par défaut de chaque colonne listée (ALTER TABLE t MODIFY col <type> DEFAULT NULL) (GLPI #11902).',
+  'audit.title.glpi.dates.after_2038': () => 'Dates postérieures au 19/01/2038 (migration:timestamps échoue : TIMESTAMP ne peut pas les contenir)',
+  'audit.title.glpi.ids.negative': () => 'Identifiants négatifs (migration:unsigned_keys les refuse)',
+  'audit.remedy.glpi.ids.negative': () =>
+    'Avant migration:unsigned_keys, pour chaque colonne listée, remplacer les valeurs négatives par 0 (ou par NULL pour les clés qui l’acceptent), après avoir vérifié ce qu’elles signifient.',
+  'audit.title.glpi.ids.oversized': () => 'Identifiants supérieurs à 2 147 483 647 (ils ne tiennent pas dans les clés INT de GLPI)',
+  'audit.remedy.glpi.ids.oversized': () => 'La colonne a été élargie en dehors de GLPI : renuméroter les lignes concernées (et les références à ces lignes) en dessous de 2 147 483 647.',
+  'audit.title.glpi.text.double_encoded': () => 'Texte doublement encodé (UTF-8 relu comme du latin1 puis réencodé, « Ã© » au lieu de « é ») : GLPI le conserve tel quel',
+  'audit.remedy.glpi.text.double_encoded': () =>
+    'Corriger les valeurs listées, par exemple par UPDATE t SET col = CONVERT(CAST(CONVERT(col USING latin1) AS BINARY) USING utf8) WHERE id IN (…) sur les lignes listées, après un contrôle ligne à ligne (une valeur correcte qui contient « Ã » serait abîmée).',
+  'audit.title.glpi.text.replacement_chars': () => 'Caractères perdus (U+FFFD « � ») : du texte latin1 est passé par une conversion destructive',
+  'audit.remedy.glpi.text.replacement_chars': () =>
+    'Les caractères d’origine ne peuvent plus être retrouvés dans la base : corriger les valeurs listées à la main ou à partir d’une autre source (ancienne sauvegarde, annuaire).',
+  'audit.title.glpi.text.latin1_holding_utf8': () => 'Octets UTF-8 stockés dans des colonnes latin1 : migration:utf8mb4 les transformera en « Ã© »',
+  'audit.remedy.glpi.text.latin1_holding_utf8': () =>
+    'Après migration:utf8mb4, réparer les lignes listées : UPDATE t SET col = CONVERT(CAST(CONVERT(col USING latin1) AS BINARY) USING utf8mb4) WHERE id IN (…). Ne pas modifier le schéma avant db:update (glpi_notimportedemails est en latin1 dans le schéma de référence).',
+  'audit.title.glpi.text.large_values': () => 'Valeurs très longues : TEXT à la limite des 65 535 octets (sans doute tronquées) ou champs d’au moins 1 Mio',
+  'audit.remedy.glpi.text.large_values': () =>
+    'Régler max_allowed_packet à 64 Mio au moins sur les clients de sauvegarde et de restauration et sur le serveur cible ; vérifier les valeurs TEXT à la limite (tronquées à la saisie) et s’assurer qu’une conversion de latin1 en utf8mb4 ne les allonge pas au-delà de cette limite.',
+  'audit.title.glpi.tables.mixed_engines': () => 'Moteurs de stockage hétérogènes',
+  'audit.remedy.glpi.tables.mixed_engines': () =>
+    'Rien à faire avant la mise à jour : migration:myisam_to_innodb convertit les tables glpi_* ; les tables ocs_glpi_* et backup_* restent en MyISAM et doivent être archivées ou converties à la main.',
+  'audit.title.glpi.tables.mixed_collations': () => 'Tables ou colonnes dont l’interclassement n’est pas utf8_unicode_ci (le contrôle de schéma de GLPI refuse alors la mise à jour)',
+  'audit.remedy.glpi.tables.mixed_collations': () =>
+    'Ramener chaque colonne listée à sa définition exacte dans la version d’origine, colonne par colonne (ALTER TABLE t MODIFY col <type> CHARACTER SET utf8 COLLATE utf8_unicode_ci …, et non CONVERT TO, qui change TEXT en MEDIUMTEXT), puis exécuter ALTER TABLE t DEFAULT CHARSET=utf8 COLLATE=utf8_unicode_ci. Pour glpi_computers : migration corrective glpi-repair-charset-computers.',
+  'audit.title.glpi.tables.row_size': () => 'Tables dont les lignes seront trop grandes pour le format cible (InnoDB COMPACT ou REDUNDANT, ou plus de 65 535 octets en utf8mb4)',
+  'audit.remedy.glpi.tables.row_size': () =>
+    'Avant db:update, passer les tables InnoDB listées en ROW_FORMAT=DYNAMIC (ALTER TABLE t ROW_FORMAT=DYNAMIC, ou migration:dynamic_row_format) ; pour les tables trop larges en utf8mb4, réduire les colonnes VARCHAR ajoutées en dehors de GLPI (GLPI #7697, #11840).',
+  'audit.title.glpi.schema.drift': () => 'Écarts par rapport au schéma de référence de la version déclarée (le contrôle de schéma de GLPI refuse la mise à jour)',
+  'audit.remedy.glpi.schema.drift': () =>
+    'Sur l’instance de test, ramener chaque table listée à sa définition de référence (colonnes, index, jeux de caractères) ; ne pas utiliser --skip-db-checks, qui laisse l’écart en place (les index manquants ne sont jamais recréés).',
+  'audit.title.ocs.software.null_fields': () => 'Logiciels OCS sans éditeur, nom ou version (NULL) : la mise à jour 7037 les supprime sans avertissement',
+  'audit.title.ocs.batteries.dropped': () => 'Batteries inventoriées : la mise à jour 7080 supprime et recrée la table batteries',
+  'audit.remedy.ocs.batteries.dropped': () =>
+    'Accepter la perte (les agents remontent de nouveau les batteries à l’inventaire suivant) ou, si l’historique compte, exporter la table batteries avant la mise à jour.',
+  'audit.title.ocs.tables.myisam': () => 'Tables OCS en MyISAM alors que le schéma 2.1 les crée en InnoDB (la mise à jour 7034 échoue)',
+  'audit.title.ocs.schema.drift': () => 'Écarts du schéma OCS par rapport au schéma de référence de sa version (les fichiers de mise à jour peuvent échouer en silence)',
+  'audit.remedy.ocs.schema.drift': () =>
+    'Avant la mise à jour, ramener les tables listées à leur définition de référence, ou vérifier dans la répétition que chaque fichier de mise à jour concerné s’applique sans erreur.',
+  'audit.title.ocs.version.target_refuses': () => 'Version d’OCS ou du serveur de bases de données refusée par la version cible',
+  'audit.remedy.ocs.version.target_refuses': () =>
+    'GUI_VERSION doit être un numéro connu (7005 pour OCS 2.1) et le serveur doit accepter les index FULLTEXT sur InnoDB (fichier 7022 : MySQL ≥ 5.6 ou MariaDB ≥ 10.0.5) ; sinon, faire la répétition sur un serveur plus récent.',
+  'audit.title.link.orphan_links': () => 'Liens OCS vers un ordinateur GLPI qui n’existe plus',
+  'audit.title.link.multiple_links': () => 'Ordinateurs GLPI liés plusieurs fois à OCS',
+  'audit.title.link.vanished_hardware': () => 'Liens vers une machine OCS qui n’existe plus',
+  'audit.remedy.link.vanished_hardware': () =>
+    'Avant la migration, lancer en production le nettoyage des liens du connecteur (Outils > OCSNG > Nettoyer les liens, ou le script checkocslinks.php) pour appliquer le comportement de suppression choisi ; sinon, ces ordinateurs resteront « dynamiques » sans source.',
+  'audit.title.link.never_imported': () => 'Machines OCS jamais importées dans GLPI',
+  'audit.remedy.link.never_imported': () =>
+    'Vérifier avec la DSI si ces machines doivent être gérées dans GLPI (filtres sur le TAG, règles d’import) ; sinon, rien à faire. Les machines sans ligne dans accountinfo ne sont pas vues par le connecteur.',
+  'audit.title.link.stale': () => 'Liens non synchronisés depuis le dernier inventaire OCS (retard au-delà du seuil)',
+  'audit.remedy.link.stale': () =>
+    'Vérifier que l’action automatique ocsng s’exécute (glpi_crontasks) et lancer une synchronisation complète avant l’instantané de production, pour migrer des données à jour.',
+  'audit.title.ocs.trace_deleted_off': () => 'TRACE_DELETED désactivé dans OCS (exigé par le connecteur)',
+  'audit.remedy.ocs.trace_deleted_off': () =>
+    "Dans la console OCS (Configuration > Serveur), activer TRACE_DELETED, ou exécuter UPDATE config SET IVALUE = 1 WHERE NAME = 'TRACE_DELETED' ; sans ce réglage, les machines supprimées ou fusionnées restent liées dans GLPI.",
+  'audit.title.ocs.deleted_equiv_backlog': () => 'Suppressions OCS en attente dans deleted_equiv (le connecteur refuse l’import et la synchronisation tant qu’il en reste)',
+  'audit.remedy.ocs.deleted_equiv_backlog': () =>
+    'En production, avant l’instantané : lancer le traitement des machines supprimées par le connecteur (action automatique ocsng ou « Nettoyer les liens »), qui applique les remplacements puis vide deleted_equiv.',
+  'audit.title.link.declared_version': () => 'Version OCS déclarée dans GLPI différente de la version réelle (GUI_VERSION)',
+  'audit.remedy.link.declared_version': () =>
+    'Sans conséquence sur les données : le connecteur réécrit ocs_version lors du test de connexion. Vérifier que le serveur OCS déclaré correspond bien à la base auditée (hôte, base).',
+  'audit.title.link.synchronised_fields_empty': () => 'Champs synchronisés depuis OCS mais vides dans GLPI sur des ordinateurs liés',
+  'audit.remedy.link.synchronised_fields_empty': () =>
+    'Examiner avec la DSI pourquoi ces champs sont vides : soit l’information manque dans OCS (agents), soit le champ est verrouillé dans GLPI (computer_update) ; une synchronisation complète après la migration les remplit si OCS dispose de l’information.',
+  'audit.title.link.glpicrypt_key_needed': () => 'Mot de passe de la base OCS stocké dans GLPI : la répétition a besoin de la clé glpicrypt.key',
+  'audit.remedy.link.glpicrypt_key_needed': () =>
+    'GLPI ≥ 9.4 : fournir à la répétition le fichier config/glpicrypt.key de production (--glpi-dir), faute de quoi le mot de passe OCS est illisible. GLPI 0.83 : conserver avec la base répétée la clé glpicrypt.key créée par db:update, qui chiffre le mot de passe lors de la migration du connecteur.',
+  'audit.title.plugin.lost_profile_rights': () => 'Droits OCS des profils autres que celui de l’installateur : la migration vers le greffon ocsinventoryng les perd',
+  'audit.remedy.plugin.lost_profile_rights': () =>
+    "Après l’installation du greffon, recréer pour chaque profil listé les droits plugin_ocsinventoryng (ocsng), _sync, _view, _clean, _rule dans glpi_profilerights ('w' → 23 ou 3, 'r' → 1) et une ligne glpi_plugin_ocsinventoryng_ocsservers_profiles par serveur.",
+  'audit.title.plugin.password_special_chars': () => 'Mot de passe OCS contenant des caractères spéciaux : la migration vers le greffon ocsinventoryng l’encode deux fois (connexion refusée)',
+  'audit.remedy.plugin.password_special_chars': () =>
+    'Après l’installation du greffon, ressaisir le mot de passe de la base OCS dans le formulaire du serveur OCS (ou enregistrer encrypt(rawurldecode(decrypt(valeur)))), puis tester la connexion.',
+  // --- rehearsal: anomalies
+  'anomaly.row-count.title': (p) => `Variation inexpliquée du nombre de lignes de ${p.table}`,
+  'anomaly.row-count.detail': (p) => `${p.before ?? 'absente'} → ${p.after ?? 'absente'} ligne(s) lors de l'étape ${p.step}, sans que le plan ne le prévoie.`,
+  'anomaly.undetected.title': (p) => `Table ${p.table} modifiée sans que le contrôle par étape ne le voie`,
+  'anomaly.undetected.detail': (p) =>
+    `Le contrôle complet de fin de chaîne (${p.step}) trouve pour ${p.table} un nombre de lignes ou une somme de contrôle différents de ceux reportés depuis la dernière lecture de cette table : une étape de la chaîne l'a modifiée sans changer ses métadonnées.`,
+  'anomaly.untouched.title': (p) => `Table ${p.table} modifiée hors du périmètre de l'étape`,
+  'anomaly.untouched.detail': (p) => `La somme de contrôle de ${p.table} a changé pendant l'étape ${p.step}.`,
+  'anomaly.deleted.title': (p) => `${p.rows} ligne(s) de ${p.table} supprimée(s) par la mise à jour officielle`,
+  'anomaly.deleted.detail': (p) => `Perte de données connue de l'outil de mise à jour : ${p.why}`,
+  'anomaly.deleted.remedy': () => 'Exporter ces lignes avant la mise à jour de production ou compléter les valeurs manquantes à la source.',
+  'anomaly.step-failed.title': (p) => `Échec de l'étape ${p.step}`,
+  'anomaly.step-failed.detail': (p, t) => (p.reason ? t(p.reason) : 'échec'),
+  'anomaly.finding.detail': (p) =>
+    `${p.count} occurrence(s) relevée(s) par l'audit${p.recheck ? ', corrigée(s) : le contrôle relancé après les migrations correctives ne relève plus rien' : p.migration !== undefined ? `, corrigée(s) par la migration ${p.migration}` : ''}.`,
+  'anomaly.finding.remedy-migration': (p) => `Migration corrective ${p.migration}`,
+  'anomaly.functional.title': (p, t) => `Test fonctionnel ${p.id} en échec : ${t(p.title)}`,
+  'anomaly.functional.detail': (p, t) => (p.reason ? t(p.reason) : 'échec'),
 } satisfies Catalog;

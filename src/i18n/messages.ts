@@ -8,7 +8,8 @@
  *
  * Two ids are not in the catalogs:
  * - `literal`: a text given in both languages by data that is itself bilingual (a catalog YAML entry's
- *   `notes` / `notes_fr`), or read from a file written before messages existed (its English and French twins);
+ *   `notes` / `notes_fr`, a corrective migration's or a scenario's `{ fr, en }` title), or read from a file
+ *   written before messages existed (its English and French twins, or its `{ en, fr }` pairs);
  * - `joined`: several messages printed one after the other, separated by a space.
  */
 
@@ -207,6 +208,87 @@ export interface MessageParams {
   'result.plugin.count': { table: 'registrykeys' | 'ocsadmininfoslinks'; before: number; after: number };
   'result.plugin.rules': { before: number; missing: string[] };
   'result.plugin.cron': { before: string; after?: string };
+  // --- audit: check titles and manual remedies
+  'audit.title.duplicates': { table: string; columns: string[]; addedIn: string | Message };
+  'audit.added-in.glpi.duplicates.documentcategories': NoParams;
+  'audit.added-in.glpi.duplicates.computers_softwareversions': NoParams;
+  'audit.added-in.glpi.duplicates.documents_items': NoParams;
+  'audit.added-in.glpi.duplicates.displaypreferences': NoParams;
+  'audit.remedy.glpi.dates.after_2038': { max: string };
+  'audit.remedy.same-fix': { migration: string; table?: string };
+  'audit.data-instants': NoParams;
+  'audit.remedy.glpi.duplicates.reservationitems': NoParams;
+  'audit.remedy.glpi.duplicates.documentcategories': NoParams;
+  'audit.title.glpi.dates.zero_values': NoParams;
+  'audit.title.glpi.dates.zero_defaults': NoParams;
+  'audit.remedy.glpi.dates.zero_defaults': NoParams;
+  'audit.title.glpi.dates.after_2038': NoParams;
+  'audit.title.glpi.ids.negative': NoParams;
+  'audit.remedy.glpi.ids.negative': NoParams;
+  'audit.title.glpi.ids.oversized': NoParams;
+  'audit.remedy.glpi.ids.oversized': NoParams;
+  'audit.title.glpi.text.double_encoded': NoParams;
+  'audit.remedy.glpi.text.double_encoded': NoParams;
+  'audit.title.glpi.text.replacement_chars': NoParams;
+  'audit.remedy.glpi.text.replacement_chars': NoParams;
+  'audit.title.glpi.text.latin1_holding_utf8': NoParams;
+  'audit.remedy.glpi.text.latin1_holding_utf8': NoParams;
+  'audit.title.glpi.text.large_values': NoParams;
+  'audit.remedy.glpi.text.large_values': NoParams;
+  'audit.title.glpi.tables.mixed_engines': NoParams;
+  'audit.remedy.glpi.tables.mixed_engines': NoParams;
+  'audit.title.glpi.tables.mixed_collations': NoParams;
+  'audit.remedy.glpi.tables.mixed_collations': NoParams;
+  'audit.title.glpi.tables.row_size': NoParams;
+  'audit.remedy.glpi.tables.row_size': NoParams;
+  'audit.title.glpi.schema.drift': NoParams;
+  'audit.remedy.glpi.schema.drift': NoParams;
+  'audit.title.ocs.software.null_fields': NoParams;
+  'audit.title.ocs.batteries.dropped': NoParams;
+  'audit.remedy.ocs.batteries.dropped': NoParams;
+  'audit.title.ocs.tables.myisam': NoParams;
+  'audit.title.ocs.schema.drift': NoParams;
+  'audit.remedy.ocs.schema.drift': NoParams;
+  'audit.title.ocs.version.target_refuses': NoParams;
+  'audit.remedy.ocs.version.target_refuses': NoParams;
+  'audit.title.link.orphan_links': NoParams;
+  'audit.title.link.multiple_links': NoParams;
+  'audit.title.link.vanished_hardware': NoParams;
+  'audit.remedy.link.vanished_hardware': NoParams;
+  'audit.title.link.never_imported': NoParams;
+  'audit.remedy.link.never_imported': NoParams;
+  'audit.title.link.stale': NoParams;
+  'audit.remedy.link.stale': NoParams;
+  'audit.title.ocs.trace_deleted_off': NoParams;
+  'audit.remedy.ocs.trace_deleted_off': NoParams;
+  'audit.title.ocs.deleted_equiv_backlog': NoParams;
+  'audit.remedy.ocs.deleted_equiv_backlog': NoParams;
+  'audit.title.link.declared_version': NoParams;
+  'audit.remedy.link.declared_version': NoParams;
+  'audit.title.link.synchronised_fields_empty': NoParams;
+  'audit.remedy.link.synchronised_fields_empty': NoParams;
+  'audit.title.link.glpicrypt_key_needed': NoParams;
+  'audit.remedy.link.glpicrypt_key_needed': NoParams;
+  'audit.title.plugin.lost_profile_rights': NoParams;
+  'audit.remedy.plugin.lost_profile_rights': NoParams;
+  'audit.title.plugin.password_special_chars': NoParams;
+  'audit.remedy.plugin.password_special_chars': NoParams;
+  // --- rehearsal: anomalies (run.yaml anomalies[])
+  'anomaly.row-count.title': { table: string };
+  'anomaly.row-count.detail': { before: number | null; after: number | null; step: string };
+  'anomaly.undetected.title': { table: string };
+  'anomaly.undetected.detail': { table: string; step: string };
+  'anomaly.untouched.title': { table: string };
+  'anomaly.untouched.detail': { table: string; step: string };
+  'anomaly.deleted.title': { rows: number; table: string };
+  'anomaly.deleted.detail': { why: string };
+  'anomaly.deleted.remedy': NoParams;
+  'anomaly.step-failed.title': { step: string };
+  'anomaly.step-failed.detail': { reason?: Message };
+  'anomaly.finding.detail': { count: number; recheck?: boolean; migration?: string };
+  'anomaly.finding.remedy-migration': { migration: string };
+  'anomaly.functional.title': { id: string; title: Message };
+  'anomaly.functional.detail': { reason?: Message };
 }
 
 export type MessageId = keyof MessageParams;

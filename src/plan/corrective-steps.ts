@@ -37,7 +37,7 @@ export function insertCorrective(ctx: Ctx, steps: PlanStep[], migrations: Correc
       before: [],
       expected: { tablesTouched: [...m.touches] },
       hazards: [...m.fixes],
-      explanation: msg('step.corrective.explanation', { id: m.id, title: literal(m.title.en, sentence(m.title.fr)), before: target.id }),
+      explanation: msg('step.corrective.explanation', { id: m.id, title: literal(m.title.params.en, sentence(m.title.params.fr)), before: target.id }),
       shell: [`-- on the ${m.database} database, when "${sqlFor(ctx, m, m.precheck)}" returns more than 0:`, ...m.statements.map((x) => sqlFor(ctx, m, x))],
     });
     included.push(m.id);

@@ -132,7 +132,7 @@ export function buildPlan(input: PlanInput, targets: PlanTargets = {}, options: 
 
   const used = new Set(steps.flatMap((s) => s.hazards));
   const texts = hazardTexts(c);
-  for (const m of corrective) for (const f of m.fixes) if (!texts[f]) texts[f] = m.title.en;
+  for (const m of corrective) for (const f of m.fixes) if (!texts[f]) texts[f] = m.title.params.en;
   const hazards = Object.fromEntries(
     [...used]
       .sort()

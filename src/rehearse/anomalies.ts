@@ -7,6 +7,7 @@
 import type { FindingsFile } from '../audit/finding-types.ts';
 import type { PlanFile } from '../plan/plan-types.ts';
 import type { Anomaly, StepResult } from './run-types.ts';
+import { msg } from '../i18n/messages.ts';
 
 export function findingsToAnomalies(findings: FindingsFile | undefined, plan: PlanFile, steps: StepResult[], recheckedClean: Set<string> = new Set()): Anomaly[] {
   if (!findings) return [];
@@ -14,19 +15,15 @@ export function findingsToAnomalies(findings: FindingsFile | undefined, plan: Pl
   const migrationPassed = new Set(plan.steps.filter((s) => s.runner.kind === 'corrective-migration' && passed.has(s.id)).map((s) => (s.runner as { migration: string }).migration));
   return findings.findings.map((f) => {
     const resolved = recheckedClean.has(f.id) || Boolean(f.remedy.migration && migrationPassed.has(f.remedy.migration));
-    const how = recheckedClean.has(f.id)
-      ? { fr: ', corrigée(s) : le contrôle relancé après les migrations correctives ne relève plus rien', en: ', fixed: the check run again after the corrective migrations finds nothing' }
-      : { fr: `, corrigée(s) par la migration ${f.remedy.migration}`, en: `, fixed by migration ${f.remedy.migration}` };
-    const remedy = f.remedy.manual ?? (f.remedy.migration ? { fr: `Migration corrective ${f.remedy.migration}`, en: `Corrective migration ${f.remedy.migration}` } : undefined);
+    const recheck = recheckedClean.has(f.id);
+    const fixed = !resolved ? {} : recheck ? { recheck: true } : { migration: f.remedy.migration ?? '' };
+    const remedy = f.remedy.manual ?? (f.remedy.migration ? msg('anomaly.finding.remedy-migration', { migration: f.remedy.migration }) : undefined);
     return {
       id: `F-${f.id}`,
       findingId: f.id,
       severity: f.severity,
       title: f.title,
-      detail: {
-        fr: `${f.count} occurrence(s) relevée(s) par l'audit${resolved ? how.fr : ''}.`,
-        en: `${f.count} occurrence(s) found by the audit${resolved ? how.en : ''}.`,
-      },
+      detail: msg('anomaly.finding.detail', { count: f.count, ...fixed }),
       remedy,
       resolved,
     } satisfies Anomaly;

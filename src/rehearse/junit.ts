@@ -53,7 +53,7 @@ export function runToJUnit(run: RunSummary, lang: 'fr' | 'en' = 'en'): string {
     if (a.resolved) lines.push(`${open}/>`);
     else {
       lines.push(`${open}>`);
-      lines.push(`      <failure message="${esc(a.title[lang])}">${esc(a.detail[lang])}</failure>`);
+      lines.push(`      <failure message="${esc(render(a.title, lang))}">${esc(render(a.detail, lang))}</failure>`);
       lines.push('    </testcase>');
     }
   }

@@ -25,7 +25,6 @@ import { rollbackByReplay } from './replay.ts';
 import type { ExecutorResult } from './executors/types.ts';
 import { executeStep, expectedEffects, stepIndexOnlyTables, stepTables } from './dispatch.ts';
 import { msg } from '../i18n/messages.ts';
-import { render } from '../i18n/render.ts';
 import type { RehearseOptions, StepPhase } from './runner.ts';
 import { writeSavepointJson, writeStepResultJson } from '../formats/step-evidence.ts';
 
@@ -328,11 +327,8 @@ function stepAnomalies(step: PlanStep, exec: ExecutorResult, deltas: TableDelta[
       id: `A-${step.id}-${d.table}`,
       stepId: step.id,
       severity: 'majeure',
-      title: { fr: `Variation inexpliquée du nombre de lignes de ${d.table}`, en: `Unexplained row count change in ${d.table}` },
-      detail: {
-        fr: `${d.before ?? 'absente'} → ${d.after ?? 'absente'} ligne(s) lors de l'étape ${step.id}, sans que le plan ne le prévoie.`,
-        en: `${d.before ?? 'absent'} → ${d.after ?? 'absent'} row(s) during step ${step.id}, not expected by the plan.`,
-      },
+      title: msg('anomaly.row-count.title', { table: d.table }),
+      detail: msg('anomaly.row-count.detail', { before: d.before, after: d.after, step: step.id }),
       resolved: false,
     });
   }
@@ -341,11 +337,8 @@ function stepAnomalies(step: PlanStep, exec: ExecutorResult, deltas: TableDelta[
       id: `A-${step.id}-undetected-${t}`,
       stepId: step.id,
       severity: 'majeure',
-      title: { fr: `Table ${t} modifiée sans que le contrôle par étape ne le voie`, en: `Table ${t} changed without the per-step check seeing it` },
-      detail: {
-        fr: `Le contrôle complet de fin de chaîne (${step.id}) trouve pour ${t} un nombre de lignes ou une somme de contrôle différents de ceux reportés depuis la dernière lecture de cette table : une étape de la chaîne l'a modifiée sans changer ses métadonnées.`,
-        en: `The full check at the end of the chain (${step.id}) finds a row count or checksum for ${t} other than the one carried forward since that table was last read: a step of the chain changed it without changing its metadata.`,
-      },
+      title: msg('anomaly.undetected.title', { table: t }),
+      detail: msg('anomaly.undetected.detail', { table: t, step: step.id }),
       resolved: false,
     });
   }
@@ -354,8 +347,8 @@ function stepAnomalies(step: PlanStep, exec: ExecutorResult, deltas: TableDelta[
       id: `A-${step.id}-untouched-${t}`,
       stepId: step.id,
       severity: 'majeure',
-      title: { fr: `Table ${t} modifiée hors du périmètre de l'étape`, en: `Table ${t} changed outside the step's scope` },
-      detail: { fr: `La somme de contrôle de ${t} a changé pendant l'étape ${step.id}.`, en: `The checksum of ${t} changed during step ${step.id}.` },
+      title: msg('anomaly.untouched.title', { table: t }),
+      detail: msg('anomaly.untouched.detail', { table: t, step: step.id }),
       resolved: false,
     });
   }
@@ -365,12 +358,9 @@ function stepAnomalies(step: PlanStep, exec: ExecutorResult, deltas: TableDelta[
       id: `A-${step.id}-deleted-${d.table}`,
       stepId: step.id,
       severity: 'majeure',
-      title: { fr: `${d.rows} ligne(s) de ${d.table} supprimée(s) par la mise à jour officielle`, en: `${d.rows} row(s) of ${d.table} deleted by the official update` },
-      detail: { fr: `Perte de données connue de l'outil de mise à jour : ${d.why}`, en: `Known data loss of the official updater: ${d.why}` },
-      remedy: {
-        fr: 'Exporter ces lignes avant la mise à jour de production ou compléter les valeurs manquantes à la source.',
-        en: 'Export these rows before the production update, or fill in the missing values at the source.',
-      },
+      title: msg('anomaly.deleted.title', { rows: d.rows, table: d.table }),
+      detail: msg('anomaly.deleted.detail', { why: d.why }),
+      remedy: msg('anomaly.deleted.remedy', {}),
       resolved: false,
     });
   }
@@ -379,8 +369,8 @@ function stepAnomalies(step: PlanStep, exec: ExecutorResult, deltas: TableDelta[
       id: `A-${step.id}-failed`,
       stepId: step.id,
       severity: 'bloquante',
-      title: { fr: `Échec de l'étape ${step.id}`, en: `Step ${step.id} failed` },
-      detail: { fr: exec.reason ? render(exec.reason, 'fr') : 'échec', en: exec.reason ? render(exec.reason, 'en') : 'failure' },
+      title: msg('anomaly.step-failed.title', { step: step.id }),
+      detail: msg('anomaly.step-failed.detail', exec.reason ? { reason: exec.reason } : {}),
       resolved: false,
     });
   }

@@ -498,7 +498,7 @@ function interconnection(s: Strings, p: Parts): string[] {
                   : k.status === 'skipped'
                     ? t.checkSkipped
                     : found.map((f) => t.checkFinding(s.count(f.count), s.severity[f.severity].toLowerCase())).join(' ; ') || t.checkFinding('?', '?');
-              return [code(k.id), esc(k.title[lang]), result];
+              return [code(k.id), esc(render(k.title, lang)), result];
             }),
           )
         : s.none,

@@ -54,7 +54,7 @@ export function caseTitle(s: Strings, c: TestCase): string {
   if (c.kind === 'manual') return c.manual!.title;
   if (c.bridgeSource === 'tool' && c.planStep) return s.rec.bridgeTitleTool(c.planStep.from, c.planStep.to);
   if (c.kind === 'pre-check') return entry(d.preCheckTitles, c.ref) ?? text(s, c.preCheck!.title);
-  if (c.kind === 'audit-check') return c.auditCheck!.title[s.lang as 'fr' | 'en'];
+  if (c.kind === 'audit-check') return render(c.auditCheck!.title, s.lang as 'fr' | 'en');
   return c.planStep ? stepTitle(s, c.planStep) : (c.ref ?? d.stepNoPlan);
 }
 
@@ -403,7 +403,7 @@ function stepCase(s: Strings, m: DossierModel, c: TestCase): string[] {
     exp.push(d.expectedCounts, s.rec.expectedChecked);
     out.push(`${labelFor(s, d.expected)}\n\n${bullets(exp)}`);
     if (c.findings.length) {
-      out.push(`${labelFor(s, d.hazards)}\n\n${bullets(c.findings.map((f) => `${code(f.id)} — ${esc(f.title[s.lang as 'fr' | 'en'])} (${s.severity[f.severity].toLowerCase()})`))}`);
+      out.push(`${labelFor(s, d.hazards)}\n\n${bullets(c.findings.map((f) => `${code(f.id)} — ${esc(render(f.title, s.lang as 'fr' | 'en'))} (${s.severity[f.severity].toLowerCase()})`))}`);
     }
   } else {
     out.push(d.stepNoPlan);
@@ -489,13 +489,13 @@ function auditCase(s: Strings, c: TestCase): string[] {
   else
     observed = c.findings
       .map((f) => {
-        const remedy = f.remedy.migration ? d.auditRemedyMigration(code(f.remedy.migration)) : f.remedy.manual ? d.auditRemedyManual(esc(f.remedy.manual[lang]).replace(/\.$/, '')) : undefined;
-        return `${d.auditFinding(esc(f.title[lang]), s.count(f.count), s.severity[f.severity].toLowerCase())}${remedy ? ` ${remedy}` : ''}`;
+        const remedy = f.remedy.migration ? d.auditRemedyMigration(code(f.remedy.migration)) : f.remedy.manual ? d.auditRemedyManual(esc(render(f.remedy.manual, lang)).replace(/\.$/, '')) : undefined;
+        return `${d.auditFinding(esc(render(f.title, lang)), s.count(f.count), s.severity[f.severity].toLowerCase())}${remedy ? ` ${remedy}` : ''}`;
       })
       .join(' ');
   return [
-    heading(4, `${c.id} — ${esc(k.title[lang])}`),
-    fieldL(s, d.objective, d.auditObjective(esc(k.title[lang]), d.families[k.family] ?? esc(k.family))),
+    heading(4, `${c.id} — ${esc(render(k.title, lang))}`),
+    fieldL(s, d.objective, d.auditObjective(esc(render(k.title, lang)), d.families[k.family] ?? esc(k.family))),
     fieldL(s, d.procedure, d.auditProcedure(code(k.id))),
     fieldL(s, d.expected, d.auditExpected),
     fieldL(s, d.observed, observed || s.none),
@@ -704,7 +704,7 @@ function pvSection(s: Strings, m: DossierModel, o: RenderOptions): string[] {
           reserves.map((x) => [`${code(x.id)} — ${esc(x.text)}`, s.day(`${x.deadline}T00:00:00Z`), x.anomalies.map(code).join(', ') || '—']),
         )
       : residual.length
-        ? bullets(residual.map((a: RegisterAnomaly) => `${code(a.id)} (${s.severity[a.severity].toLowerCase()}) — ${esc(a.title[lang])}`))
+        ? bullets(residual.map((a: RegisterAnomaly) => `${code(a.id)} (${s.severity[a.severity].toLowerCase()}) — ${esc(render(a.title, lang))}`))
         : d.pvReservesNone,
     d.pvSignatures,
     table(

@@ -4,7 +4,7 @@
  * overrides it like any other — and open until a later run passes the scenario. A scenario that did not run
  * is not an anomaly (the dossier lists it as not run, with its command).
  */
-import { render } from '../i18n/render.ts';
+import { msg } from '../i18n/messages.ts';
 import type { FunctionalResults } from '../functional/types.ts';
 import type { RegisterAnomaly } from './registers.ts';
 
@@ -15,8 +15,8 @@ export function functionalAnomalies(results: FunctionalResults | undefined): Reg
     .map((s) => ({
       id: `A-${s.id}-failed`,
       origin: 'functional' as const,
-      title: { fr: `Test fonctionnel ${s.id} en échec : ${s.title.fr}`, en: `Functional test ${s.id} failed: ${s.title.en}` },
-      detail: { fr: s.reason ? render(s.reason, 'fr') : 'échec', en: s.reason ? render(s.reason, 'en') : 'failed' },
+      title: msg('anomaly.functional.title', { id: s.id, title: s.title }),
+      detail: msg('anomaly.functional.detail', s.reason ? { reason: s.reason } : {}),
       attempt: `functional ${results.startedAt}`,
       detectedOn: results.finishedAt.slice(0, 10),
       severity: 'majeure' as const,

@@ -14,7 +14,7 @@ import { appliedRunDirs, applyDir, readApplyRecord, recordedBackups, recordedHos
 import { confirmFlags } from '../apply/servers.ts';
 import { NotFoundError } from '../errors.ts';
 import { render } from '../i18n/render.ts';
-import type { FunctionalResults } from '../functional/types.ts';
+import { readFunctionalResultsFile } from '../formats/functional-results.ts';
 
 type Lang = 'fr' | 'en';
 const NB = '\u00a0';
@@ -170,10 +170,10 @@ export async function renderGoLiveReport(runDir: string, lang: Lang = 'fr'): Pro
     out.push('', `## ${t.functional}`, '', t.functionalText, '');
     if (rec.functional.error) out.push(t.functionalError(rec.functional.error));
     else {
-      const results = fs.existsSync(rec.functional.resultsFile) ? (JSON.parse(fs.readFileSync(rec.functional.resultsFile, 'utf8')) as FunctionalResults) : undefined;
+      const results = readFunctionalResultsFile(rec.functional.resultsFile);
       for (const sc of results?.scenarios ?? [])
         out.push(
-          `- \`${sc.id}\` ${sc.title[lang]}${lang === 'fr' ? NB : ''}: ${t.scenarioStatus[sc.status] ?? sc.status}${sc.status !== 'passed' && sc.reason ? ` — ${render(sc.reason, lang)}` : ''}`,
+          `- \`${sc.id}\` ${render(sc.title, lang)}${lang === 'fr' ? NB : ''}: ${t.scenarioStatus[sc.status] ?? sc.status}${sc.status !== 'passed' && sc.reason ? ` — ${render(sc.reason, lang)}` : ''}`,
         );
     }
   }

@@ -14,7 +14,8 @@
  * Severities are the tool's defaults unless recette.yaml changes them by agreement; a change is kept next to
  * the default with its justification, so the documents can mark it.
  */
-import type { Finding, LocalizedText, Severity } from '../audit/finding-types.ts';
+import type { Finding, Severity } from '../audit/finding-types.ts';
+import { literal, type Message } from '../i18n/messages.ts';
 import type { Anomaly } from '../rehearse/run-types.ts';
 import type { PlanStep } from '../plan/plan-types.ts';
 import type { AnomalyFollowUp, AnomalyState, Recette, SeverityChange } from './recette.ts';
@@ -41,11 +42,11 @@ export interface SeverityInfo {
 export interface Constat extends SeverityInfo {
   id: string;
   finding?: Finding;
-  title: LocalizedText;
+  title: Message;
   count?: number;
   /** applied: the remedy ran and the check found nothing afterwards; proposed: to do (manual or not run). */
   remedy: 'applied' | 'proposed';
-  remedyText?: LocalizedText;
+  remedyText?: Message;
   migration?: string;
   /** The attempt whose result shows the remedy worked. */
   verifiedBy?: string;
@@ -54,9 +55,9 @@ export interface Constat extends SeverityInfo {
 export interface Risk extends SeverityInfo {
   id: string;
   finding?: Finding;
-  title: LocalizedText;
+  title: Message;
   count?: number;
-  remedyText?: LocalizedText;
+  remedyText?: Message;
   /** The plan steps the prediction is about, and whether each ran. */
   steps: Array<{ id: string; ran: boolean }>;
 }
@@ -66,9 +67,9 @@ export type AnomalyOrigin = 'rehearsal' | 'manual-test' | 'apply' | 'functional'
 export interface RegisterAnomaly extends SeverityInfo {
   id: string;
   origin: AnomalyOrigin;
-  title: LocalizedText;
-  detail?: LocalizedText;
-  remedy?: LocalizedText;
+  title: Message;
+  detail?: Message;
+  remedy?: Message;
   stepId?: string;
   /** The run, apply or test that observed it. */
   attempt: string;
@@ -175,14 +176,13 @@ export function buildRegisters(inputs: RunInputs, recette: Recette | undefined, 
   }
   for (const t of recette?.manualTests ?? []) {
     if (t.status !== 'failed' || !t.anomaly) continue;
-    const text = { fr: t.anomaly.title, en: t.anomaly.title };
     anomalies.push(
       lifecycle(
         {
           id: t.anomaly.id,
           origin: 'manual-test',
-          title: text,
-          detail: { fr: t.observed, en: t.observed },
+          title: literal(t.anomaly.title, t.anomaly.title),
+          detail: literal(t.observed, t.observed),
           attempt: t.id,
           detectedOn: t.date,
           ...severityOf(recette, [t.anomaly.id], t.anomaly.severity, used),

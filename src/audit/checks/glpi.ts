@@ -10,8 +10,7 @@ import { TIMESTAMP_MAX, UTF8_IN_LATIN1_PATTERNS, bytePatternsPredicate, doubleEn
 import { qi } from '../../db/connect.ts';
 import type { SchemaDifference } from '../../db/schema.ts';
 import { diffSchemas, formatDifference } from '../../db/schema.ts';
-import { literal, type Lang, type Message } from '../../i18n/messages.ts';
-import { render } from '../../i18n/render.ts';
+import type { Message } from '../../i18n/messages.ts';
 
 /** A unique key a later GLPI version adds to a table that may already hold colliding rows. */
 export interface LaterUniqueKey {
@@ -25,7 +24,7 @@ export interface LaterUniqueKey {
   /** Whether a real update was seen dying on it (our rehearsal or a GLPI issue). */
   seen: string;
   migration?: string;
-  manual?: { fr: string; en: string };
+  manual?: Message;
   /** String columns: samples show row ids, not values (they may be personal data). */
   stringColumns?: boolean;
 }
@@ -80,25 +79,16 @@ export const LATER_UNIQUE_KEYS: LaterUniqueKey[] = [
     addedIn: '10.0',
     seen: 'reference schemas (non-unique in 0.83.8, unique in 10.0); not yet rehearsed',
     stringColumns: true,
-    manual: {
-      fr: 'Avant la mise à jour, pour chaque objet réservable présent en double, reporter ses réservations (glpi_reservations.reservationitems_id) sur une seule ligne de glpi_reservationitems, puis supprimer les autres lignes.',
-      en: 'For each reservable item listed twice, move its reservations (glpi_reservations.reservationitems_id) onto one glpi_reservationitems row and delete the others, before the update.',
-    },
+    manual: msg('audit.remedy.glpi.duplicates.reservationitems', {}),
   },
   {
     id: 'glpi.duplicates.documentcategories',
     table: 'glpi_documentcategories',
     columns: ['name'],
-    addedIn: literal(
-      '9.2 (documentcategories_id, name), documentcategories_id added as 0 for every row',
-      '9.2 sur (documentcategories_id, name), documentcategories_id étant mis à 0 sur toutes les lignes',
-    ),
+    addedIn: msg('audit.added-in.glpi.duplicates.documentcategories', {}),
     seen: 'reference schemas (no key in 0.83.8, unique from 9.2); not yet rehearsed',
     stringColumns: true,
-    manual: {
-      fr: 'Avant la mise à jour, renommer les catégories de documents qui portent le même nom (par exemple en y ajoutant le nom du service) : la 9.2 les place toutes à la racine, sous une clé unique.',
-      en: 'Rename the document categories that share a name (e.g. add the department) before the update: 9.2 puts them all at the root level under a unique key.',
-    },
+    manual: msg('audit.remedy.glpi.duplicates.documentcategories', {}),
   },
   {
     id: 'glpi.duplicates.users',
@@ -114,7 +104,7 @@ export const LATER_UNIQUE_KEYS: LaterUniqueKey[] = [
     id: 'glpi.duplicates.computers_softwareversions',
     table: 'glpi_computers_softwareversions',
     columns: ['computers_id', 'softwareversions_id'],
-    addedIn: literal('9.5 (glpi_items_softwareversions: itemtype, items_id, softwareversions_id)', '9.5 sur glpi_items_softwareversions (itemtype, items_id, softwareversions_id)'),
+    addedIn: msg('audit.added-in.glpi.duplicates.computers_softwareversions', {}),
     existsIn083: 'unicity (computers_id, softwareversions_id)',
     seen: 'reference schemas; duplicates exist only if the 0.83.8 key was dropped',
     migration: 'glpi-dedup-computers-softwareversions',
@@ -123,7 +113,7 @@ export const LATER_UNIQUE_KEYS: LaterUniqueKey[] = [
     id: 'glpi.duplicates.documents_items',
     table: 'glpi_documents_items',
     columns: ['documents_id', 'itemtype', 'items_id'],
-    addedIn: literal('9.5 (documents_id, itemtype, items_id, timeline_position)', '9.5 sur (documents_id, itemtype, items_id, timeline_position)'),
+    addedIn: msg('audit.added-in.glpi.duplicates.documents_items', {}),
     existsIn083: 'unicity (documents_id, itemtype, items_id)',
     seen: 'reference schemas; duplicates exist only if the 0.83.8 key was dropped',
     migration: 'glpi-dedup-documents-items',
@@ -133,7 +123,7 @@ export const LATER_UNIQUE_KEYS: LaterUniqueKey[] = [
     id: 'glpi.duplicates.displaypreferences',
     table: 'glpi_displaypreferences',
     columns: ['users_id', 'itemtype', 'num'],
-    addedIn: literal('0.83.8 (unicity, required by every later schema check)', '0.83.8 (« unicity », exigée par les contrôles de schéma de toutes les versions suivantes)'),
+    addedIn: msg('audit.added-in.glpi.duplicates.displaypreferences', {}),
     existsIn083: 'unicity (users_id, itemtype, num)',
     seen: 'rehearsal: key missing → db:update exit 4; glpi-project/glpi#5658',
     migration: 'glpi-dedup-displaypreferences',
@@ -170,20 +160,12 @@ export async function duplicateGroups(ctx: AuditContext, which: 'glpi' | 'ocs', 
   };
 }
 
-/** Where the key comes from, in a language. */
-export function addedIn(k: LaterUniqueKey, lang: Lang): string {
-  return typeof k.addedIn === 'string' ? k.addedIn : render(k.addedIn, lang);
-}
-
 function duplicateCheck(k: LaterUniqueKey): AuditCheck {
   const confirmed = k.seen.startsWith('rehearsal') || k.seen.includes('#');
   return {
     id: k.id,
     family: 'glpi-upgrade',
-    title: {
-      fr: `Doublons dans ${k.table} (${k.columns.join(', ')}) : collision avec la clé unique ajoutée en ${addedIn(k, 'fr')}`,
-      en: `Duplicates in ${k.table} (${k.columns.join(', ')}): they collide with the unique key added in ${addedIn(k, 'en')}`,
-    },
+    title: msg('audit.title.duplicates', { table: k.table, columns: k.columns, addedIn: k.addedIn }),
     appliesTo: { needs: ['glpi'], glpiVersions: ['0.80'], steps: ['glpi-db-update'] },
     severity: confirmed ? 'bloquante' : 'majeure',
     remedy: k.migration ? { migration: k.migration } : { manual: k.manual },
@@ -256,10 +238,7 @@ export const GLPI_CHECKS: AuditCheck[] = [
   {
     id: 'glpi.dates.zero_values',
     family: 'glpi-upgrade',
-    title: {
-      fr: 'Dates nulles « 0000-00-00 » (refusées par les modes SQL stricts et par les conversions migration:*)',
-      en: "Zero dates '0000-00-00' (refused by strict SQL modes and by the migration:* conversions)",
-    },
+    title: msg('audit.title.glpi.dates.zero_values', {}),
     appliesTo: { needs: ['glpi'], steps: ['glpi-db-update', 'glpi-console'] },
     severity: 'mineure',
     remedy: { migration: 'glpi-null-zero-dates' },
@@ -274,17 +253,11 @@ export const GLPI_CHECKS: AuditCheck[] = [
   {
     id: 'glpi.dates.zero_defaults',
     family: 'glpi-upgrade',
-    title: {
-      fr: 'Colonnes de date dont la valeur par défaut est une date nulle (ALTER TABLE refusé en mode strict)',
-      en: 'Date columns whose default is a zero date (ALTER TABLE refused under strict modes)',
-    },
+    title: msg('audit.title.glpi.dates.zero_defaults', {}),
     appliesTo: { needs: ['glpi'], steps: ['glpi-console'] },
     severity: 'majeure',
     remedy: {
-      manual: {
-        fr: 'Sur l’instance de test, après db:update et avant les commandes migration:*, remettre à NULL la valeur par défaut de chaque colonne listée (ALTER TABLE t MODIFY col <type> DEFAULT NULL) (GLPI #11902).',
-        en: 'Set the default of each listed column back to NULL (ALTER TABLE t MODIFY col <type> DEFAULT NULL) on the test instance, after db:update and before the migration:* commands (GLPI #11902).',
-      },
+      manual: msg('audit.remedy.glpi.dates.zero_defaults', {}),
     },
     async run(ctx) {
       const cols = (await ctx.glpiColumns()).filter((c) => ['date', 'datetime', 'timestamp'].includes(c.dataType) && c.default !== null && /^0000-00-00/.test(c.default));
@@ -295,133 +268,88 @@ export const GLPI_CHECKS: AuditCheck[] = [
   {
     id: 'glpi.dates.after_2038',
     family: 'glpi-upgrade',
-    title: {
-      fr: 'Dates postérieures au 19/01/2038 (migration:timestamps échoue : TIMESTAMP ne peut pas les contenir)',
-      en: 'Dates after 2038-01-19 (migration:timestamps fails: TIMESTAMP cannot hold them)',
-    },
+    title: msg('audit.title.glpi.dates.after_2038', {}),
     appliesTo: { needs: ['glpi'], steps: ['glpi-console'] },
     severity: 'majeure',
     remedy: {
-      manual: {
-        fr: `Avant migration:timestamps, corriger les dates listées ou les ramener avant le ${TIMESTAMP_MAX} (il s’agit souvent de fins de garantie ou de contrat saisies en 2099) (GLPI #10534).`,
-        en: `Correct the listed dates or bring them before ${TIMESTAMP_MAX} (often warranty or contract ends typed as 2099) before migration:timestamps (GLPI #10534).`,
-      },
+      manual: msg('audit.remedy.glpi.dates.after_2038', { max: TIMESTAMP_MAX }),
     },
     run: (ctx) => profileCount(ctx, 'after2038'),
   },
   {
     id: 'glpi.ids.negative',
     family: 'glpi-upgrade',
-    title: {
-      fr: 'Identifiants négatifs (migration:unsigned_keys les refuse)',
-      en: 'Negative ids (migration:unsigned_keys refuses them)',
-    },
+    title: msg('audit.title.glpi.ids.negative', {}),
     appliesTo: { needs: ['glpi'], steps: ['glpi-console'] },
     severity: 'majeure',
     remedy: {
-      manual: {
-        fr: 'Avant migration:unsigned_keys, pour chaque colonne listée, remplacer les valeurs négatives par 0 (ou par NULL pour les clés qui l’acceptent), après avoir vérifié ce qu’elles signifient.',
-        en: 'For each listed column, replace negative values by 0 (or NULL for nullable keys) after checking what they mean, before migration:unsigned_keys.',
-      },
+      manual: msg('audit.remedy.glpi.ids.negative', {}),
     },
     run: (ctx) => profileCount(ctx, 'negative'),
   },
   {
     id: 'glpi.ids.oversized',
     family: 'glpi-upgrade',
-    title: {
-      fr: 'Identifiants supérieurs à 2 147 483 647 (ils ne tiennent pas dans les clés INT de GLPI)',
-      en: "Ids beyond 2,147,483,647 (they do not fit GLPI's INT keys)",
-    },
+    title: msg('audit.title.glpi.ids.oversized', {}),
     appliesTo: { needs: ['glpi'], steps: ['glpi-db-update'] },
     severity: 'bloquante',
     remedy: {
-      manual: {
-        fr: 'La colonne a été élargie en dehors de GLPI : renuméroter les lignes concernées (et les références à ces lignes) en dessous de 2 147 483 647.',
-        en: 'Renumber the rows concerned (and their references) below 2,147,483,647; the column was widened outside GLPI.',
-      },
+      manual: msg('audit.remedy.glpi.ids.oversized', {}),
     },
     run: (ctx) => profileCount(ctx, 'oversized'),
   },
   {
     id: 'glpi.text.double_encoded',
     family: 'glpi-upgrade',
-    title: {
-      fr: 'Texte doublement encodé (UTF-8 relu comme du latin1 puis réencodé, « Ã© » au lieu de « é ») : GLPI le conserve tel quel',
-      en: "Double-encoded text (UTF-8 read as latin1 and re-encoded: 'Ã©' instead of 'é'): GLPI keeps it as is",
-    },
+    title: msg('audit.title.glpi.text.double_encoded', {}),
     appliesTo: { needs: ['glpi'], steps: ['glpi-db-update'] },
     severity: 'majeure',
     remedy: {
-      manual: {
-        fr: 'Corriger les valeurs listées, par exemple par UPDATE t SET col = CONVERT(CAST(CONVERT(col USING latin1) AS BINARY) USING utf8) WHERE id IN (…) sur les lignes listées, après un contrôle ligne à ligne (une valeur correcte qui contient « Ã » serait abîmée).',
-        en: "Repair the listed values, e.g. UPDATE t SET col = CONVERT(CAST(CONVERT(col USING latin1) AS BINARY) USING utf8) WHERE <listed ids>, after checking each row (a correct value containing 'Ã' would be damaged).",
-      },
+      manual: msg('audit.remedy.glpi.text.double_encoded', {}),
     },
     run: (ctx) => profileSample(ctx, 'doubleEncoded', doubleEncodedPredicate),
   },
   {
     id: 'glpi.text.replacement_chars',
     family: 'glpi-upgrade',
-    title: {
-      fr: 'Caractères perdus (U+FFFD « � ») : du texte latin1 est passé par une conversion destructive',
-      en: "Lost characters (U+FFFD '�'): latin1 text went through a lossy conversion",
-    },
+    title: msg('audit.title.glpi.text.replacement_chars', {}),
     appliesTo: { needs: ['glpi'], steps: ['glpi-db-update'] },
     severity: 'mineure',
     remedy: {
-      manual: {
-        fr: 'Les caractères d’origine ne peuvent plus être retrouvés dans la base : corriger les valeurs listées à la main ou à partir d’une autre source (ancienne sauvegarde, annuaire).',
-        en: 'The original characters cannot be recovered from the database: correct the listed values by hand or from another source (an older backup, the directory).',
-      },
+      manual: msg('audit.remedy.glpi.text.replacement_chars', {}),
     },
     run: (ctx) => profileSample(ctx, 'replacementChars', (q) => `LOCATE(X'EFBFBD', BINARY ${q}) > 0`),
   },
   {
     id: 'glpi.text.latin1_holding_utf8',
     family: 'glpi-upgrade',
-    title: {
-      fr: 'Octets UTF-8 stockés dans des colonnes latin1 : migration:utf8mb4 les transformera en « Ã© »',
-      en: "UTF-8 bytes stored in latin1 columns: migration:utf8mb4 will turn them into 'Ã©'",
-    },
+    title: msg('audit.title.glpi.text.latin1_holding_utf8', {}),
     appliesTo: { needs: ['glpi'], steps: ['glpi-console'] },
     severity: 'majeure',
     remedy: {
-      manual: {
-        fr: 'Après migration:utf8mb4, réparer les lignes listées : UPDATE t SET col = CONVERT(CAST(CONVERT(col USING latin1) AS BINARY) USING utf8mb4) WHERE id IN (…). Ne pas modifier le schéma avant db:update (glpi_notimportedemails est en latin1 dans le schéma de référence).',
-        en: 'After migration:utf8mb4, repair the listed rows: UPDATE t SET col = CONVERT(CAST(CONVERT(col USING latin1) AS BINARY) USING utf8mb4) WHERE id IN (…). Do not change the schema before db:update (glpi_notimportedemails is latin1 in the reference schema).',
-      },
+      manual: msg('audit.remedy.glpi.text.latin1_holding_utf8', {}),
     },
     run: (ctx) => profileSample(ctx, 'latin1HoldingUtf8', (q) => bytePatternsPredicate(q, UTF8_IN_LATIN1_PATTERNS)),
   },
   {
     id: 'glpi.text.large_values',
     family: 'glpi-upgrade',
-    title: {
-      fr: 'Valeurs très longues : TEXT à la limite des 65 535 octets (sans doute tronquées) ou champs d’au moins 1 Mio',
-      en: 'Very long values: TEXT at the 65,535-byte limit (probably truncated) or fields of 1 MiB and more',
-    },
+    title: msg('audit.title.glpi.text.large_values', {}),
     appliesTo: { needs: ['glpi'], steps: ['glpi-db-update', 'glpi-console'] },
     severity: 'mineure',
     remedy: {
-      manual: {
-        fr: 'Régler max_allowed_packet à 64 Mio au moins sur les clients de sauvegarde et de restauration et sur le serveur cible ; vérifier les valeurs TEXT à la limite (tronquées à la saisie) et s’assurer qu’une conversion de latin1 en utf8mb4 ne les allonge pas au-delà de cette limite.',
-        en: 'Set max_allowed_packet to at least 64 MiB on the dump/restore clients and the target server; check the TEXT values at the limit (truncated when written) and that a latin1 → utf8mb4 conversion does not lengthen them beyond it.',
-      },
+      manual: msg('audit.remedy.glpi.text.large_values', {}),
     },
     run: (ctx) => profileCount(ctx, 'largeValues'),
   },
   {
     id: 'glpi.tables.mixed_engines',
     family: 'glpi-upgrade',
-    title: { fr: 'Moteurs de stockage hétérogènes', en: 'Mixed storage engines' },
+    title: msg('audit.title.glpi.tables.mixed_engines', {}),
     appliesTo: { needs: ['glpi'], steps: ['glpi-console'] },
     severity: 'mineure',
     remedy: {
-      manual: {
-        fr: 'Rien à faire avant la mise à jour : migration:myisam_to_innodb convertit les tables glpi_* ; les tables ocs_glpi_* et backup_* restent en MyISAM et doivent être archivées ou converties à la main.',
-        en: 'Nothing before the update: migration:myisam_to_innodb converts the glpi_* tables; ocs_glpi_* and backup_* tables stay MyISAM and must be archived or converted by hand.',
-      },
+      manual: msg('audit.remedy.glpi.tables.mixed_engines', {}),
     },
     async run(ctx) {
       const byEngine: Record<string, string[]> = {};
@@ -443,17 +371,11 @@ export const GLPI_CHECKS: AuditCheck[] = [
   {
     id: 'glpi.tables.mixed_collations',
     family: 'glpi-upgrade',
-    title: {
-      fr: 'Tables ou colonnes dont l’interclassement n’est pas utf8_unicode_ci (le contrôle de schéma de GLPI refuse alors la mise à jour)',
-      en: "Tables or columns in another character set than utf8_unicode_ci (GLPI's schema check refuses the update)",
-    },
+    title: msg('audit.title.glpi.tables.mixed_collations', {}),
     appliesTo: { needs: ['glpi'], glpiVersions: ['0.78', '10.0'], steps: ['glpi-db-update'] },
     severity: 'bloquante',
     remedy: {
-      manual: {
-        fr: 'Ramener chaque colonne listée à sa définition exacte dans la version d’origine, colonne par colonne (ALTER TABLE t MODIFY col <type> CHARACTER SET utf8 COLLATE utf8_unicode_ci …, et non CONVERT TO, qui change TEXT en MEDIUMTEXT), puis exécuter ALTER TABLE t DEFAULT CHARSET=utf8 COLLATE=utf8_unicode_ci. Pour glpi_computers : migration corrective glpi-repair-charset-computers.',
-        en: 'Bring each listed column back to its exact definition in the source version (ALTER TABLE t MODIFY col <type> CHARACTER SET utf8 COLLATE utf8_unicode_ci …, column by column; not CONVERT TO, which turns TEXT into MEDIUMTEXT), then ALTER TABLE t DEFAULT CHARSET=utf8 COLLATE=utf8_unicode_ci. For glpi_computers: migration glpi-repair-charset-computers.',
-      },
+      manual: msg('audit.remedy.glpi.tables.mixed_collations', {}),
     },
     async run(ctx) {
       const expected = 'utf8_unicode_ci';
@@ -479,17 +401,11 @@ export const GLPI_CHECKS: AuditCheck[] = [
   {
     id: 'glpi.tables.row_size',
     family: 'glpi-upgrade',
-    title: {
-      fr: 'Tables dont les lignes seront trop grandes pour le format cible (InnoDB COMPACT ou REDUNDANT, ou plus de 65 535 octets en utf8mb4)',
-      en: 'Tables whose rows will be too large for the target format (InnoDB COMPACT/REDUNDANT, or over 65,535 bytes in utf8mb4)',
-    },
+    title: msg('audit.title.glpi.tables.row_size', {}),
     appliesTo: { needs: ['glpi'], steps: ['glpi-db-update', 'glpi-console'] },
     severity: 'majeure',
     remedy: {
-      manual: {
-        fr: 'Avant db:update, passer les tables InnoDB listées en ROW_FORMAT=DYNAMIC (ALTER TABLE t ROW_FORMAT=DYNAMIC, ou migration:dynamic_row_format) ; pour les tables trop larges en utf8mb4, réduire les colonnes VARCHAR ajoutées en dehors de GLPI (GLPI #7697, #11840).',
-        en: 'Switch the listed InnoDB tables to ROW_FORMAT=DYNAMIC (ALTER TABLE t ROW_FORMAT=DYNAMIC, or migration:dynamic_row_format) before db:update; for tables too wide in utf8mb4, shrink the VARCHARs added outside GLPI (GLPI #7697, #11840).',
-      },
+      manual: msg('audit.remedy.glpi.tables.row_size', {}),
     },
     async run(ctx) {
       const compact = [...(await ctx.glpiTables()).values()]
@@ -508,17 +424,11 @@ export const GLPI_CHECKS: AuditCheck[] = [
   {
     id: 'glpi.schema.drift',
     family: 'glpi-upgrade',
-    title: {
-      fr: 'Écarts par rapport au schéma de référence de la version déclarée (le contrôle de schéma de GLPI refuse la mise à jour)',
-      en: "Schema drift against the reference schema of the version the database claims to be (GLPI's check refuses the update)",
-    },
+    title: msg('audit.title.glpi.schema.drift', {}),
     appliesTo: { needs: ['glpi'], steps: ['glpi-db-update'] },
     severity: 'bloquante',
     remedy: {
-      manual: {
-        fr: 'Sur l’instance de test, ramener chaque table listée à sa définition de référence (colonnes, index, jeux de caractères) ; ne pas utiliser --skip-db-checks, qui laisse l’écart en place (les index manquants ne sont jamais recréés).',
-        en: 'Bring each listed table back to its reference definition (columns, indexes, character sets) on the test instance; do not use --skip-db-checks, which keeps the drift (missing keys are never re-added).',
-      },
+      manual: msg('audit.remedy.glpi.schema.drift', {}),
     },
     async run(ctx) {
       const ref = await ctx.reference('glpi');

@@ -11,7 +11,6 @@ import { msg } from '../../i18n/messages.ts';
 import type { AuditContext, LinkTables } from '../context.ts';
 import { NO_CONNECTOR_TABLES, NO_OCS_SERVER, OCS_GUI_VERSION_UNKNOWN } from '../context.ts';
 import type { Message } from '../../i18n/messages.ts';
-import type { LocalizedText } from '../finding-types.ts';
 import { qi } from '../../db/connect.ts';
 import { compareDotted } from '../../catalog/version.ts';
 import { ocsReleasesForGuiVersion } from '../../catalog/ocs-releases.ts';
@@ -76,23 +75,20 @@ function when(s: string | null | undefined): number | undefined {
 
 const DAY = 86_400_000;
 
-const instantsCache = new WeakMap<AuditContext, Promise<LocalizedText | undefined>>();
+const instantsCache = new WeakMap<AuditContext, Promise<Message | undefined>>();
 
 /**
  * When the audited GLPI and OCS databases were restored from a snapshot that did not freeze them at one
  * instant (restore records it as the database comment, src/snapshot/origin.ts), checks comparing the two say so.
  */
-function twoInstants(ctx: AuditContext): Promise<LocalizedText | undefined> {
+function twoInstants(ctx: AuditContext): Promise<Message | undefined> {
   let p = instantsCache.get(ctx);
   if (!p) {
     p = (async () => {
       if (!ctx.glpi || !ctx.ocs) return undefined;
       const origins = [await snapshotOrigin(ctx.glpi.conn, ctx.glpi.database), await snapshotOrigin(ctx.ocs.conn, ctx.ocs.database)];
       if (!origins.some((o) => o?.instants === 'separate')) return undefined;
-      return {
-        fr: 'Données GLPI et OCS copiées à deux moments différents (instantané sans verrou commun) : les écarts entre les deux bases peuvent venir de ce décalage.',
-        en: 'GLPI and OCS data copied at two different moments (snapshot without a common lock): differences between the two databases may come from that gap.',
-      };
+      return msg('audit.data-instants', {});
     })();
     instantsCache.set(ctx, p);
   }
@@ -126,17 +122,14 @@ export const coreOnlyMigration = (lt: LinkTables | undefined, id: string): Check
   lt?.mode === 'core-0.83'
     ? { migration: id }
     : {
-        manual: {
-          fr: `Même correction que la migration corrective ${id}, à appliquer à la table ${lt?.links ?? 'des liens'}.`,
-          en: `The same fix as migration ${id}, applied to the ${lt?.links ?? 'links'} table.`,
-        },
+        manual: msg('audit.remedy.same-fix', { migration: id, ...(lt?.links ? { table: lt.links } : {}) }),
       };
 
 export const INTERCONNECTION_CHECKS: AuditCheck[] = [
   {
     id: 'link.orphan_links',
     family: 'interconnection',
-    title: { fr: 'Liens OCS vers un ordinateur GLPI qui n’existe plus', en: 'OCS links to a GLPI computer that no longer exists' },
+    title: msg('audit.title.link.orphan_links', {}),
     appliesTo: { needs: ['glpi'], steps: ['glpi-db-update', 'plugin-install'] },
     severity: 'majeure',
     remedy: { migration: 'glpi-ocslinks-orphans' },
@@ -158,7 +151,7 @@ export const INTERCONNECTION_CHECKS: AuditCheck[] = [
   {
     id: 'link.multiple_links',
     family: 'interconnection',
-    title: { fr: 'Ordinateurs GLPI liés plusieurs fois à OCS', en: 'GLPI computers linked to OCS more than once' },
+    title: msg('audit.title.link.multiple_links', {}),
     appliesTo: { needs: ['glpi'], steps: ['plugin-install'] },
     severity: 'majeure',
     remedy: { migration: 'glpi-ocslinks-dedup' },
@@ -185,14 +178,11 @@ export const INTERCONNECTION_CHECKS: AuditCheck[] = [
   {
     id: 'link.vanished_hardware',
     family: 'interconnection',
-    title: { fr: 'Liens vers une machine OCS qui n’existe plus', en: 'Links to OCS hardware that no longer exists' },
+    title: msg('audit.title.link.vanished_hardware', {}),
     appliesTo: { needs: ['glpi', 'ocs'], steps: ['plugin-install'] },
     severity: 'majeure',
     remedy: {
-      manual: {
-        fr: 'Avant la migration, lancer en production le nettoyage des liens du connecteur (Outils > OCSNG > Nettoyer les liens, ou le script checkocslinks.php) pour appliquer le comportement de suppression choisi ; sinon, ces ordinateurs resteront « dynamiques » sans source.',
-        en: "Before the migration, run the connector's link cleaning in production (Tools > OCSNG > Clean links, or the checkocslinks.php script) so the chosen deletion behaviour is applied; otherwise these computers stay 'dynamic' without a source.",
-      },
+      manual: msg('audit.remedy.link.vanished_hardware', {}),
     },
     async run(ctx) {
       const l = await linksOfServer(ctx);
@@ -209,14 +199,11 @@ export const INTERCONNECTION_CHECKS: AuditCheck[] = [
   {
     id: 'link.never_imported',
     family: 'interconnection',
-    title: { fr: 'Machines OCS jamais importées dans GLPI', en: 'OCS hardware never imported into GLPI' },
+    title: msg('audit.title.link.never_imported', {}),
     appliesTo: { needs: ['glpi', 'ocs'], steps: ['plugin-install'] },
     severity: 'mineure',
     remedy: {
-      manual: {
-        fr: 'Vérifier avec la DSI si ces machines doivent être gérées dans GLPI (filtres sur le TAG, règles d’import) ; sinon, rien à faire. Les machines sans ligne dans accountinfo ne sont pas vues par le connecteur.',
-        en: 'Check with the IT department whether these machines should be managed in GLPI (TAG filters, import rules); otherwise nothing to do. Machines without an accountinfo row are invisible to the connector.',
-      },
+      manual: msg('audit.remedy.link.never_imported', {}),
     },
     async run(ctx) {
       const l = await linksOfServer(ctx);
@@ -239,17 +226,11 @@ export const INTERCONNECTION_CHECKS: AuditCheck[] = [
   {
     id: 'link.stale',
     family: 'interconnection',
-    title: {
-      fr: 'Liens non synchronisés depuis le dernier inventaire OCS (retard au-delà du seuil)',
-      en: 'Links not synchronised since the last OCS inventory (late beyond the threshold)',
-    },
+    title: msg('audit.title.link.stale', {}),
     appliesTo: { needs: ['glpi', 'ocs'], steps: ['plugin-install'] },
     severity: 'mineure',
     remedy: {
-      manual: {
-        fr: 'Vérifier que l’action automatique ocsng s’exécute (glpi_crontasks) et lancer une synchronisation complète avant l’instantané de production, pour migrer des données à jour.',
-        en: 'Check that the ocsng automatic action runs (glpi_crontasks) and run a full synchronisation before the production snapshot, so up-to-date data is migrated.',
-      },
+      manual: msg('audit.remedy.link.stale', {}),
     },
     async run(ctx) {
       const l = await linksOfServer(ctx);
@@ -269,14 +250,11 @@ export const INTERCONNECTION_CHECKS: AuditCheck[] = [
   {
     id: 'ocs.trace_deleted_off',
     family: 'interconnection',
-    title: { fr: 'TRACE_DELETED désactivé dans OCS (exigé par le connecteur)', en: 'TRACE_DELETED is off in OCS (the connector requires it)' },
+    title: msg('audit.title.ocs.trace_deleted_off', {}),
     appliesTo: { needs: ['ocs'], steps: ['plugin-install'] },
     severity: 'majeure',
     remedy: {
-      manual: {
-        fr: "Dans la console OCS (Configuration > Serveur), activer TRACE_DELETED, ou exécuter UPDATE config SET IVALUE = 1 WHERE NAME = 'TRACE_DELETED' ; sans ce réglage, les machines supprimées ou fusionnées restent liées dans GLPI.",
-        en: "In the OCS console (Configuration > Server), enable TRACE_DELETED, or UPDATE config SET IVALUE = 1 WHERE NAME = 'TRACE_DELETED'; without it, deleted or merged machines stay linked in GLPI.",
-      },
+      manual: msg('audit.remedy.ocs.trace_deleted_off', {}),
     },
     async run(ctx) {
       if (!(await ctx.hasTable('ocs', 'config'))) return skip(msg('audit.skip.no-table', { table: 'config' }));
@@ -289,17 +267,11 @@ export const INTERCONNECTION_CHECKS: AuditCheck[] = [
   {
     id: 'ocs.deleted_equiv_backlog',
     family: 'interconnection',
-    title: {
-      fr: 'Suppressions OCS en attente dans deleted_equiv (le connecteur refuse l’import et la synchronisation tant qu’il en reste)',
-      en: 'OCS deletions waiting in deleted_equiv (the connector refuses import and sync while any remain)',
-    },
+    title: msg('audit.title.ocs.deleted_equiv_backlog', {}),
     appliesTo: { needs: ['ocs'], steps: ['plugin-install'] },
     severity: 'majeure',
     remedy: {
-      manual: {
-        fr: 'En production, avant l’instantané : lancer le traitement des machines supprimées par le connecteur (action automatique ocsng ou « Nettoyer les liens »), qui applique les remplacements puis vide deleted_equiv.',
-        en: "In production, before the snapshot: run the connector's deleted-machines processing (ocsng automatic action or 'Clean links'), which applies the replacements and empties deleted_equiv.",
-      },
+      manual: msg('audit.remedy.ocs.deleted_equiv_backlog', {}),
     },
     async run(ctx) {
       if (!(await ctx.hasTable('ocs', 'deleted_equiv'))) return skip(msg('audit.skip.no-table', { table: 'deleted_equiv' }));
@@ -315,17 +287,11 @@ export const INTERCONNECTION_CHECKS: AuditCheck[] = [
   {
     id: 'link.declared_version',
     family: 'interconnection',
-    title: {
-      fr: 'Version OCS déclarée dans GLPI différente de la version réelle (GUI_VERSION)',
-      en: 'OCS version declared in GLPI differs from the real one (GUI_VERSION)',
-    },
+    title: msg('audit.title.link.declared_version', {}),
     appliesTo: { needs: ['glpi', 'ocs'], steps: ['plugin-install'] },
     severity: 'mineure',
     remedy: {
-      manual: {
-        fr: 'Sans conséquence sur les données : le connecteur réécrit ocs_version lors du test de connexion. Vérifier que le serveur OCS déclaré correspond bien à la base auditée (hôte, base).',
-        en: 'No effect on data: the connector rewrites ocs_version when it tests the connection. Check that the declared OCS server is the audited database (host, database).',
-      },
+      manual: msg('audit.remedy.link.declared_version', {}),
     },
     async run(ctx) {
       const lt = await ctx.linkTables();
@@ -345,17 +311,11 @@ export const INTERCONNECTION_CHECKS: AuditCheck[] = [
   {
     id: 'link.synchronised_fields_empty',
     family: 'interconnection',
-    title: {
-      fr: 'Champs synchronisés depuis OCS mais vides dans GLPI sur des ordinateurs liés',
-      en: 'Fields synchronised from OCS but empty in GLPI on linked computers',
-    },
+    title: msg('audit.title.link.synchronised_fields_empty', {}),
     appliesTo: { needs: ['glpi'], connector: ['core-0.83', 'renamed-0.84', 'plugin'], steps: ['plugin-install'] },
     severity: 'mineure',
     remedy: {
-      manual: {
-        fr: 'Examiner avec la DSI pourquoi ces champs sont vides : soit l’information manque dans OCS (agents), soit le champ est verrouillé dans GLPI (computer_update) ; une synchronisation complète après la migration les remplit si OCS dispose de l’information.',
-        en: 'Check with the IT department that these fields are expected: either OCS lacks the information (agents), or the field is locked in GLPI (computer_update); a full synchronisation after the migration fills them if OCS knows them.',
-      },
+      manual: msg('audit.remedy.link.synchronised_fields_empty', {}),
     },
     async run(ctx) {
       const lt = await ctx.linkTables();
@@ -392,17 +352,11 @@ export const INTERCONNECTION_CHECKS: AuditCheck[] = [
   {
     id: 'link.glpicrypt_key_needed',
     family: 'interconnection',
-    title: {
-      fr: 'Mot de passe de la base OCS stocké dans GLPI : la répétition a besoin de la clé glpicrypt.key',
-      en: 'OCS database password stored in GLPI: the rehearsal needs the glpicrypt.key',
-    },
+    title: msg('audit.title.link.glpicrypt_key_needed', {}),
     appliesTo: { needs: ['glpi'], steps: ['plugin-install'] },
     severity: 'majeure',
     remedy: {
-      manual: {
-        fr: 'GLPI ≥ 9.4 : fournir à la répétition le fichier config/glpicrypt.key de production (--glpi-dir), faute de quoi le mot de passe OCS est illisible. GLPI 0.83 : conserver avec la base répétée la clé glpicrypt.key créée par db:update, qui chiffre le mot de passe lors de la migration du connecteur.',
-        en: 'GLPI ≥ 9.4: give the rehearsal the production config/glpicrypt.key (--glpi-dir), otherwise the OCS password cannot be read. GLPI 0.83: keep with the rehearsed database the glpicrypt.key that db:update creates, which encrypts the password during the connector migration.',
-      },
+      manual: msg('audit.remedy.link.glpicrypt_key_needed', {}),
     },
     async run(ctx) {
       const lt = await ctx.linkTables();
@@ -420,17 +374,11 @@ export const INTERCONNECTION_CHECKS: AuditCheck[] = [
   {
     id: 'plugin.lost_profile_rights',
     family: 'interconnection',
-    title: {
-      fr: 'Droits OCS des profils autres que celui de l’installateur : la migration vers le greffon ocsinventoryng les perd',
-      en: "OCS rights of profiles other than the installer's: the plugin migration loses them",
-    },
+    title: msg('audit.title.plugin.lost_profile_rights', {}),
     appliesTo: { needs: ['glpi'], connector: ['core-0.83', 'renamed-0.84'], steps: ['plugin-install'] },
     severity: 'majeure',
     remedy: {
-      manual: {
-        fr: "Après l’installation du greffon, recréer pour chaque profil listé les droits plugin_ocsinventoryng (ocsng), _sync, _view, _clean, _rule dans glpi_profilerights ('w' → 23 ou 3, 'r' → 1) et une ligne glpi_plugin_ocsinventoryng_ocsservers_profiles par serveur.",
-        en: "After the plugin install, recreate for each listed profile the plugin_ocsinventoryng (ocsng), _sync, _view, _clean, _rule rights in glpi_profilerights ('w' → 23 or 3, 'r' → 1) and one glpi_plugin_ocsinventoryng_ocsservers_profiles row per server.",
-      },
+      manual: msg('audit.remedy.plugin.lost_profile_rights', {}),
     },
     async run(ctx) {
       const lt = await ctx.linkTables();
@@ -457,17 +405,11 @@ export const INTERCONNECTION_CHECKS: AuditCheck[] = [
   {
     id: 'plugin.password_special_chars',
     family: 'interconnection',
-    title: {
-      fr: 'Mot de passe OCS contenant des caractères spéciaux : la migration vers le greffon ocsinventoryng l’encode deux fois (connexion refusée)',
-      en: 'OCS password with special characters: the plugin migration URL-encodes it twice (connection refused)',
-    },
+    title: msg('audit.title.plugin.password_special_chars', {}),
     appliesTo: { needs: ['glpi'], connector: ['core-0.83', 'renamed-0.84'], steps: ['plugin-install'] },
     severity: 'majeure',
     remedy: {
-      manual: {
-        fr: 'Après l’installation du greffon, ressaisir le mot de passe de la base OCS dans le formulaire du serveur OCS (ou enregistrer encrypt(rawurldecode(decrypt(valeur)))), puis tester la connexion.',
-        en: 'After the plugin install, type the OCS database password again in the OCS server form (or store encrypt(rawurldecode(decrypt(value)))), then test the connection.',
-      },
+      manual: msg('audit.remedy.plugin.password_special_chars', {}),
     },
     async run(ctx) {
       const lt = await ctx.linkTables();

@@ -16,10 +16,7 @@ export const OCS_CHECKS: AuditCheck[] = [
   {
     id: 'ocs.software.null_fields',
     family: 'ocs-upgrade',
-    title: {
-      fr: 'Logiciels OCS sans éditeur, nom ou version (NULL) : la mise à jour 7037 les supprime sans avertissement',
-      en: 'OCS software rows with a NULL publisher, name or version: update 7037 deletes them silently',
-    },
+    title: msg('audit.title.ocs.software.null_fields', {}),
     appliesTo: { needs: ['ocs'], ocsGuiVersions: [0, 7037], steps: ['ocs-update-file'] },
     severity: 'majeure',
     remedy: { migration: 'ocs-softwares-fill-nulls' },
@@ -39,17 +36,11 @@ export const OCS_CHECKS: AuditCheck[] = [
   {
     id: 'ocs.batteries.dropped',
     family: 'ocs-upgrade',
-    title: {
-      fr: 'Batteries inventoriées : la mise à jour 7080 supprime et recrée la table batteries',
-      en: 'Inventoried batteries: update 7080 drops and recreates the batteries table',
-    },
+    title: msg('audit.title.ocs.batteries.dropped', {}),
     appliesTo: { needs: ['ocs'], ocsGuiVersions: [0, 7080], steps: ['ocs-update-file'] },
     severity: 'mineure',
     remedy: {
-      manual: {
-        fr: 'Accepter la perte (les agents remontent de nouveau les batteries à l’inventaire suivant) ou, si l’historique compte, exporter la table batteries avant la mise à jour.',
-        en: 'Accept the loss (agents inventory batteries again at their next run) or export the batteries table before the update if its history matters.',
-      },
+      manual: msg('audit.remedy.ocs.batteries.dropped', {}),
     },
     async run(ctx) {
       if (!(await ctx.hasTable('ocs', 'batteries'))) return skip(msg('audit.skip.no-table', { table: 'batteries' }));
@@ -60,10 +51,7 @@ export const OCS_CHECKS: AuditCheck[] = [
   {
     id: 'ocs.tables.myisam',
     family: 'ocs-upgrade',
-    title: {
-      fr: 'Tables OCS en MyISAM alors que le schéma 2.1 les crée en InnoDB (la mise à jour 7034 échoue)',
-      en: 'OCS tables in MyISAM although the 2.1 schema creates them InnoDB (update 7034 fails)',
-    },
+    title: msg('audit.title.ocs.tables.myisam', {}),
     appliesTo: { needs: ['ocs'], steps: ['ocs-bridge', 'ocs-update-file'] },
     // Rehearsed: 7034.sql adds FOREIGN KEYs referencing hardware(ID), impossible on MyISAM (errno 150).
     severity: 'bloquante',
@@ -79,17 +67,11 @@ export const OCS_CHECKS: AuditCheck[] = [
   {
     id: 'ocs.schema.drift',
     family: 'ocs-upgrade',
-    title: {
-      fr: 'Écarts du schéma OCS par rapport au schéma de référence de sa version (les fichiers de mise à jour peuvent échouer en silence)',
-      en: 'OCS schema drift against the reference schema of its version (update files may fail silently)',
-    },
+    title: msg('audit.title.ocs.schema.drift', {}),
     appliesTo: { needs: ['ocs'], steps: ['ocs-bridge', 'ocs-update-file'] },
     severity: 'majeure',
     remedy: {
-      manual: {
-        fr: 'Avant la mise à jour, ramener les tables listées à leur définition de référence, ou vérifier dans la répétition que chaque fichier de mise à jour concerné s’applique sans erreur.',
-        en: 'Bring the listed tables back to their reference definition before the update, or check in the rehearsal that each update file concerned applies without error.',
-      },
+      manual: msg('audit.remedy.ocs.schema.drift', {}),
     },
     async run(ctx) {
       const ref = await ctx.reference('ocs');
@@ -102,17 +84,11 @@ export const OCS_CHECKS: AuditCheck[] = [
   {
     id: 'ocs.version.target_refuses',
     family: 'ocs-upgrade',
-    title: {
-      fr: 'Version d’OCS ou du serveur de bases de données refusée par la version cible',
-      en: 'OCS or database server version the target refuses',
-    },
+    title: msg('audit.title.ocs.version.target_refuses', {}),
     appliesTo: { needs: ['ocs'], steps: ['ocs-bridge', 'ocs-update-file'] },
     severity: 'bloquante',
     remedy: {
-      manual: {
-        fr: 'GUI_VERSION doit être un numéro connu (7005 pour OCS 2.1) et le serveur doit accepter les index FULLTEXT sur InnoDB (fichier 7022 : MySQL ≥ 5.6 ou MariaDB ≥ 10.0.5) ; sinon, faire la répétition sur un serveur plus récent.',
-        en: 'GUI_VERSION must be a known number (7005 for OCS 2.1); the server must accept FULLTEXT indexes on InnoDB (file 7022: MySQL ≥ 5.6 or MariaDB ≥ 10.0.5) — rehearse on a newer server.',
-      },
+      manual: msg('audit.remedy.ocs.version.target_refuses', {}),
     },
     async run(ctx) {
       const v = await ctx.ocsVersion();

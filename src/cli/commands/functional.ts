@@ -36,7 +36,7 @@ export function scenarioPrinter(out: Output): (r: ScenarioResult) => void {
   return (r) => {
     if (out.json || out.quiet) return;
     const status = r.status === 'passed' ? out.c.green('passed') : r.status === 'failed' ? out.c.red('FAILED') : out.c.yellow('not run');
-    process.stderr.write(`  ${r.id} ${status} ${out.c.dim(r.title.en)}${r.status !== 'passed' && r.reason ? ` — ${render(r.reason, 'en')}` : ''}\n`);
+    process.stderr.write(`  ${r.id} ${status} ${out.c.dim(render(r.title, 'en'))}${r.status !== 'passed' && r.reason ? ` — ${render(r.reason, 'en')}` : ''}\n`);
   };
 }
 

@@ -128,7 +128,7 @@ export function correctiveStepTables(step: StepOf<'corrective-migration'>): stri
 export function correctiveExpectedEffects(step: StepOf<'corrective-migration'>): ExpectedEffects {
   const m = correctiveMigration(step.runner.migration);
   if (!m) return step.expected;
-  const why = literal(`corrective migration ${m.id}: ${m.title.en}`, `migration corrective ${m.id} : ${m.title.fr}`);
+  const why = literal(`corrective migration ${m.id}: ${m.title.params.en}`, `migration corrective ${m.id} : ${m.title.params.fr}`);
   return {
     ...step.expected,
     tablesTouched: [...new Set([...(Array.isArray(step.expected.tablesTouched) ? step.expected.tablesTouched : []), ...m.touches])],

@@ -93,8 +93,8 @@ function field(s: S, label: string, body: string): string {
 }
 
 function caseBlock(s: S, lang: 'fr' | 'en', r: ScenarioResult): string[] {
-  const expected = r.expected?.[lang];
-  const out = [heading(4, `${r.id} — ${esc(r.title[lang])}`)];
+  const expected = r.expected ? render(r.expected, lang) : undefined;
+  const out = [heading(4, `${r.id} — ${esc(render(r.title, lang))}`)];
   const lines = [field(s, s.requirement, esc(r.requirement))];
   if (expected) lines.push(field(s, s.expected, esc(expected)));
   lines.push(field(s, s.status, `**${s.caseStatus[r.status]}**`));
@@ -143,15 +143,15 @@ export function functionalSection(lang: 'fr' | 'en', results: FunctionalResults 
   out.push(
     table(
       [s.caseId, s.object, s.requirement, s.status],
-      results.scenarios.map((r) => [r.id, esc(r.title[lang]), esc(r.requirement), s.caseStatus[r.status]]),
+      results.scenarios.map((r) => [r.id, esc(render(r.title, lang)), esc(r.requirement), s.caseStatus[r.status]]),
     ),
   );
   for (const r of results.scenarios) out.push(...caseBlock(s, lang, r));
   if (results.manual.length) {
     out.push(heading(3, s.manualTitle), s.manualIntro);
     for (const m of results.manual) {
-      out.push(heading(4, `${m.id} — ${esc(m.title[lang])}`));
-      out.push([field(s, s.requirement, esc(m.requirement)), field(s, s.procedure, esc(m.procedure[lang])), field(s, s.expected, esc(m.expected[lang]))].join('\n'));
+      out.push(heading(4, `${m.id} — ${esc(render(m.title, lang))}`));
+      out.push([field(s, s.requirement, esc(m.requirement)), field(s, s.procedure, esc(render(m.procedure, lang))), field(s, s.expected, esc(render(m.expected, lang)))].join('\n'));
       out.push(table([s.tester, s.date, s.observedResult, s.status], [['', '', '', '']]));
     }
   }

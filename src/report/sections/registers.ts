@@ -8,6 +8,7 @@ import type { DossierModel } from '../model.ts';
 import type { Constat, RegisterAnomaly, Risk, SeverityInfo } from '../registers.ts';
 import { bullets, code, esc, heading, redact, table } from '../md.ts';
 import { dayText, severityText } from './common.ts';
+import { render } from '../../i18n/render.ts';
 
 const field = (s: Strings, label: string, body: string) => `**${label}${s.colon}** ${body}`;
 
@@ -33,7 +34,7 @@ function anomalies(s: Strings, m: DossierModel): string[] {
       m.register.map((a) => [
         code(a.id),
         severityText(s, a),
-        esc(a.title[lang]),
+        esc(render(a.title, lang)),
         r.state[a.state],
         dayText(s, a.detectedOn),
         a.owner ? esc(a.owner) : r.none,
@@ -51,10 +52,10 @@ function anomalies(s: Strings, m: DossierModel): string[] {
       changeLine(s, a),
     ].filter((x): x is string => Boolean(x));
     out.push(
-      heading(4, `${code(a.id)} — ${esc(a.title[lang])}`),
+      heading(4, `${code(a.id)} — ${esc(render(a.title, lang))}`),
       bullets(meta),
-      a.detail ? field(s, r.detail, esc(redact(a.detail[lang]))) : '',
-      field(s, r.remedy, a.remedy ? esc(redact(a.remedy[lang])) : r.remedyTodo),
+      a.detail ? field(s, r.detail, esc(redact(render(a.detail, lang)))) : '',
+      field(s, r.remedy, a.remedy ? esc(redact(render(a.remedy, lang))) : r.remedyTodo),
       a.note ? field(s, r.note, esc(a.note)) : '',
     );
   }
@@ -65,7 +66,7 @@ function constatRemedy(s: Strings, c: Constat): string {
   const lang = s.lang as 'fr' | 'en';
   if (c.remedy === 'applied') return s.rec.applied(c.migration);
   if (c.migration) return s.rec.proposedMigration(c.migration);
-  return c.remedyText ? `${s.rec.proposed}${s.colon} ${esc(c.remedyText[lang])}` : s.rec.proposed;
+  return c.remedyText ? `${s.rec.proposed}${s.colon} ${esc(render(c.remedyText, lang))}` : s.rec.proposed;
 }
 
 function constats(s: Strings, m: DossierModel): string[] {
@@ -76,7 +77,7 @@ function constats(s: Strings, m: DossierModel): string[] {
   out.push(
     table(
       [r.idCol, r.severityCol, r.titleCol, r.countCol, r.remedyCol],
-      m.constats.map((c) => [code(c.id), severityText(s, c), esc(c.title[lang]), c.count === undefined ? '—' : s.count(c.count), constatRemedy(s, c)]),
+      m.constats.map((c) => [code(c.id), severityText(s, c), esc(render(c.title, lang)), c.count === undefined ? '—' : s.count(c.count), constatRemedy(s, c)]),
     ),
   );
   const changed = m.constats.map((c) => (c.change ? `${code(c.id)}${s.colon} ${changeLine(s, c)}` : undefined)).filter((x): x is string => Boolean(x));
@@ -95,7 +96,7 @@ function risks(s: Strings, m: DossierModel): string[] {
       m.risks.map((x: Risk) => [
         code(x.id),
         severityText(s, x),
-        esc(x.title[lang]),
+        esc(render(x.title, lang)),
         x.count === undefined ? '—' : s.count(x.count),
         x.steps.map((st) => `${code(st.id)} (${st.ran ? r.stepRan : r.stepNotRun})`).join(', ') || '—',
       ]),

@@ -10,6 +10,7 @@ import { isResidual } from '../registers.ts';
 import { ACCEPTANCE_RULE } from '../verdict.ts';
 import { bullets, code, esc, heading, quote, table } from '../md.ts';
 import { duration } from '../format.ts';
+import { render } from '../../i18n/render.ts';
 import { dayText, severityText } from './common.ts';
 
 /** Longest list printed in the synthesis before "and N more". */
@@ -58,7 +59,7 @@ function bySeverity(s: Strings, m: DossierModel): string[] {
   if (!open.length) out.push(r.noOpen);
   else {
     const lang = s.lang as 'fr' | 'en';
-    const items = open.slice(0, CAP).map((a) => `${code(a.id)} — ${esc(a.title[lang])} — ${severityText(s, a).toLowerCase()}`);
+    const items = open.slice(0, CAP).map((a) => `${code(a.id)} — ${esc(render(a.title, lang))} — ${severityText(s, a).toLowerCase()}`);
     if (open.length > CAP) items.push(r.moreItems(open.length - CAP, `« ${r.anomalies} »`));
     out.push(bullets(items), r.openNote);
   }
