@@ -9,47 +9,27 @@ import { distSkipReason, glpiDist, phpCommand, pluginDist } from './helpers/dist
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import YAML from 'yaml';
-import mysql from 'mysql2/promise';
 import type { Connection } from 'mysql2/promise';
-import { REPO_ROOT } from './helpers/shared.ts';
 import { runCli } from './helpers/cli.ts';
+import { rehearsedProduction, type Production } from './helpers/production.ts';
 import { GLPI_UPDATE_VOLATILE_TABLES } from './helpers/glpi-volatile.ts';
-import { readManifest, restoreSnapshot } from '../src/snapshot/index.ts';
-import { buildPlan, planInputFromSnapshot, writePlan } from '../src/plan/index.ts';
-import { rehearseOrThrow } from '../src/rehearse/runner.ts';
 import { detectGlpiDist, detectPluginDist } from '../src/distributions/glpi.ts';
-import { baseOptions } from '../src/db/connect.ts';
-import { databaseState } from '../src/rehearse/checks.ts';
-import { startEmbedded } from '../src/db/embedded.ts';
-import type { EmbeddedInstance } from '../src/db/embedded.ts';
-import { isMarkedTestInstance, MARKER_SCHEMA } from '../src/db/interlock.ts';
-import { runAudit, writeFindings } from '../src/audit/index.ts';
-import type { ApplyRecord } from '../src/apply/state.ts';
 import { configDbPhp } from '../src/rehearse/executors/glpi-env.ts';
 import { readFunctionalResultsFile } from '../src/formats/functional-results.ts';
 import { en } from './helpers/reason.ts';
 
-const FIXTURE = path.join(REPO_ROOT, 'fixtures', 'small');
 const GLPI_DIST = glpiDist();
 const PLUGIN_DIST = pluginDist('2.0.5');
 const PHP = phpCommand();
 const SKIP = distSkipReason({ glpi: true, plugin: '2.0.5', php: true });
 
-let work: string;
-let prod: EmbeddedInstance;
-let hostPort: string;
-let rehearsed: string;
+let P: Production;
 let root: Connection;
+let hostPort: string;
 let configDir: string;
-
-const env = {
-  get MYSQL_PWD() {
-    return prod.dsn.password ?? '';
-  },
-};
+let env: Production['env'];
 /** An apply with GLPI's real updater takes minutes (runCli's default limit is 5). */
 const LONG = 2_400_000;
 const sha = (f: string) => crypto.createHash('sha256').update(fs.readFileSync(f)).digest('hex');
@@ -59,9 +39,9 @@ function applyArgs(runDir: string): string[] {
     'apply',
     runDir,
     '--glpi',
-    `mysql://root@127.0.0.1:${prod.record.port}/glpi`,
+    P.dsnFor('glpi'),
     '--ocs',
-    `mysql://root@127.0.0.1:${prod.record.port}/ocsweb`,
+    P.dsnFor('ocsweb'),
     '--glpi-dist',
     GLPI_DIST as string,
     '--plugin-dist',
@@ -75,28 +55,7 @@ function applyArgs(runDir: string): string[] {
   ];
 }
 function rollbackArgs(runDir: string): string[] {
-  return ['rollback', runDir, '--glpi', `mysql://root@127.0.0.1:${prod.record.port}/glpi`, '--ocs', `mysql://root@127.0.0.1:${prod.record.port}/ocsweb`, '--confirm', hostPort];
-}
-function record(runDir: string): ApplyRecord {
-  return YAML.parse(fs.readFileSync(path.join(runDir, 'apply', 'apply.yaml'), 'utf8')) as ApplyRecord;
-}
-function copyRun(name: string): string {
-  const to = path.join(work, name);
-  fs.cpSync(rehearsed, to, { recursive: true });
-  return to;
-}
-async function differencesFromFixture(): Promise<string[]> {
-  const m = await readManifest(FIXTURE);
-  const off: string[] = [];
-  for (const d of m.databases) {
-    const now = await databaseState(root, d.name);
-    for (const t of d.tables) {
-      const s = now.get(t.name);
-      if (!s || s.rows !== t.rows || s.checksum !== t.checksum) off.push(`${d.name}.${t.name}`);
-    }
-    for (const t of now.keys()) if (!d.tables.some((x) => x.name === t)) off.push(`${d.name}.${t} (extra)`);
-  }
-  return off;
+  return ['rollback', runDir, '--glpi', P.dsnFor('glpi'), '--ocs', P.dsnFor('ocsweb'), '--confirm', hostPort];
 }
 async function maintenanceMode(): Promise<string | undefined> {
   const [rows] = await root.query("SELECT value AS v FROM glpi.glpi_configs WHERE context = 'core' AND name = 'maintenance_mode'");
@@ -105,46 +64,28 @@ async function maintenanceMode(): Promise<string | undefined> {
 
 beforeAll(async () => {
   if (SKIP) return;
-  work = fs.mkdtempSync(path.join(os.tmpdir(), 'gou-apply-glpi-'));
-  configDir = path.join(work, 'glpi-config');
-  fs.mkdirSync(configDir, { mode: 0o700 });
-  fs.cpSync(FIXTURE, path.join(work, 'snapshot'), { recursive: true });
-  prod = await startEmbedded({ name: `apply-glpi-prod-${process.pid}` });
-  hostPort = `127.0.0.1:${prod.record.port}`;
-  await restoreSnapshot(FIXTURE, prod.dsn);
-  root = await mysql.createConnection(baseOptions(prod.dsn));
-  await root.query(`DROP DATABASE ${MARKER_SCHEMA}`);
-  expect(await isMarkedTestInstance(root)).toBe(false);
-  // With the GLPI tree as reference, as apply runs the blocking checks again (--glpi-dist): the schema drift
-  // check then runs in both.
-  const findings = await runAudit({ live: { glpi: { ...prod.dsn, database: 'glpi' }, ocs: { ...prod.dsn, database: 'ocsweb' } } }, { glpiDists: [GLPI_DIST as string] });
-  writeFindings(path.join(work, 'findings.yaml'), findings);
   const glpi = detectGlpiDist(GLPI_DIST as string);
   const plugin = detectPluginDist(PLUGIN_DIST as string);
   // The GLPI side of the fixture's plan: corrective migrations, db:update, the plugin, GLPI's migrations.
-  const plan = buildPlan(await planInputFromSnapshot(FIXTURE), { glpi: glpi.version });
-  plan.steps = plan.steps.filter((s) => s.database === 'glpi');
-  expect(plan.steps.some((s) => s.runner.kind === 'plugin-install')).toBe(true);
-  const planFile = path.join(work, 'plan.yaml');
-  writePlan(planFile, plan);
-  rehearsed = path.join(work, 'rehearsal');
-  const run = await rehearseOrThrow({
-    plan,
-    planPath: planFile,
-    manifest: await readManifest(FIXTURE),
-    snapshotDir: path.join(work, 'snapshot'),
-    runDir: rehearsed,
+  P = await rehearsedProduction({
+    name: 'apply-glpi',
+    database: 'glpi',
+    targets: { glpi: glpi.version },
     dists: { glpi: [glpi], plugin: [plugin] },
     php: PHP,
-    findings,
+    // The live audit with the GLPI tree as reference, as apply runs the blocking checks again (--glpi-dist):
+    // the schema drift check then runs in both.
+    glpiDists: [GLPI_DIST as string],
   });
-  expect(run.steps.filter((s) => s.status !== 'passed').map((s) => `${s.stepId}: ${s.reason}`)).toEqual([]);
+  ({ root, hostPort, env } = P);
+  configDir = path.join(P.work, 'glpi-config');
+  fs.mkdirSync(configDir, { mode: 0o700 });
+  expect(P.plan.steps.some((s) => s.runner.kind === 'plugin-install')).toBe(true);
+  expect(P.run.steps.filter((s) => s.status !== 'passed').map((s) => `${s.stepId}: ${s.reason}`)).toEqual([]);
 }, 1_800_000);
 
 afterAll(async () => {
-  await root?.end().catch(() => undefined);
-  await prod?.stop();
-  if (work && !process.env.GOU_KEEP_TEST_WORK) fs.rmSync(work, { recursive: true, force: true });
+  await P?.close();
 });
 
 describe('apply with GLPI steps on production', () => {
@@ -152,7 +93,7 @@ describe('apply with GLPI steps on production', () => {
     `GLPI's console with production's config dir: same structure and checksums as the rehearsal, glpicrypt.key created and kept, maintenance mode off at the end; then with an existing key, backed up ${SKIP ? `(skipped: ${SKIP})` : ''}`,
     async () => {
       // Without the config dir: refused before anything is written.
-      const first = copyRun('apply-glpi-1');
+      const first = P.copyRun('apply-glpi-1');
       const noDir = await runCli(
         applyArgs(first).filter((a, i, all) => a !== '--glpi-config-dir' && all[i - 1] !== '--glpi-config-dir'),
         { env },
@@ -164,7 +105,7 @@ describe('apply with GLPI steps on production', () => {
       // 1. An empty config dir: config_db.php written, glpicrypt.key created by db:update and kept.
       const r1 = await runCli(applyArgs(first), { env, timeoutMs: LONG });
       expect(r1.exitCode, r1.stderr).toBe(0);
-      const rec1 = record(first);
+      const rec1 = P.record(first);
       const mode1 = await maintenanceMode();
       // The config_db.php apply wrote, before rollback removes it.
       const configDb = path.join(configDir, 'config_db.php');
@@ -173,7 +114,7 @@ describe('apply with GLPI steps on production', () => {
       expect(fs.readFileSync(configDb, 'utf8')).toMatch(/\$dbdefault = 'glpi';/);
       const back1 = await runCli(rollbackArgs(first), { env });
       expect(back1.exitCode, back1.stderr).toBe(0);
-      expect(await differencesFromFixture()).toEqual([]);
+      expect(await P.differencesFromFixture()).toEqual([]);
 
       expect(rec1.final?.structureEqual, rec1.final?.structureDifferences.join('\n')).toBe(true);
       // Besides the tables stamped at run time: the plugin's OCS server definition, whose password is encrypted
@@ -200,26 +141,26 @@ describe('apply with GLPI steps on production', () => {
 
       // Rollback put the config dir back: the config_db.php apply wrote is gone, the key stays.
       expect(fs.existsSync(configDb)).toBe(false);
-      expect(record(first).rollback?.glpiConfigDb).toBe('removed');
+      expect(P.record(first).rollback?.glpiConfigDb).toBe('removed');
       expect(sha(key)).toBe(rec1.glpiConfig!.keyAtEnd!.sha256);
 
       // 2. Production's own config_db.php and the key already there: the file used as it is (copied aside
       // first, put back by rollback), the existing key copied aside before the first GLPI step and kept.
-      fs.writeFileSync(configDb, configDbPhp({ ...prod.dsn, host: '127.0.0.1', port: prod.record.port }, 'glpi', [], true), { mode: 0o600 });
+      fs.writeFileSync(configDb, configDbPhp({ ...P.prod.dsn, host: '127.0.0.1', port: P.prod.record.port }, 'glpi', [], true), { mode: 0o600 });
       const configText = fs.readFileSync(configDb, 'utf8');
       const keySum = sha(key);
-      const second = copyRun('apply-glpi-2');
+      const second = P.copyRun('apply-glpi-2');
       // With the functional stage: the read-only scenarios only.
       const r2 = await runCli([...applyArgs(second), '--functional'], { env, timeoutMs: LONG });
       expect(r2.exitCode, r2.stderr).toBe(0);
-      const rec2 = record(second);
+      const rec2 = P.record(second);
       const back2 = await runCli(rollbackArgs(second), { env });
       expect(back2.exitCode, back2.stderr).toBe(0);
-      expect(await differencesFromFixture()).toEqual([]);
+      expect(await P.differencesFromFixture()).toEqual([]);
       expect(rec2.glpiConfig?.configDb).toBe('existing');
       expect(fs.readFileSync(rec2.glpiConfig!.configDbBackup!, 'utf8')).toBe(configText);
       expect(fs.readFileSync(configDb, 'utf8')).toBe(configText);
-      expect(record(second).rollback?.glpiConfigDb).toBe('restored');
+      expect(P.record(second).rollback?.glpiConfigDb).toBe('restored');
       expect(rec2.glpiConfig?.keyBackups.map((b) => [b.sha256, b.before])).toEqual([[keySum, plan2FirstConsoleStep(second)]]);
       expect(sha(rec2.glpiConfig!.keyBackups[0].backup)).toBe(keySum);
       expect(fs.statSync(rec2.glpiConfig!.keyBackups[0].backup).mode & 0o777).toBe(0o600);

@@ -10,118 +10,54 @@ import YAML from 'yaml';
 import { execa } from 'execa';
 import mysql from 'mysql2/promise';
 import type { Connection } from 'mysql2/promise';
-import { REPO_ROOT } from './helpers/shared.ts';
 import { BIN, runCli } from './helpers/cli.ts';
-import { readManifest, restoreSnapshot } from '../src/snapshot/index.ts';
-import { buildPlan, planInputFromSnapshot, writePlan } from '../src/plan/index.ts';
-import { rehearseOrThrow } from '../src/rehearse/runner.ts';
+import { FIXTURE, rehearsedProduction, type Production } from './helpers/production.ts';
+import { restoreSnapshot } from '../src/snapshot/index.ts';
 import { obtainDebianOcsDist } from '../src/distributions/ocs.ts';
 import type { OcsDistribution } from '../src/distributions/ocs.ts';
 import { Journal, journalState } from '../src/rehearse/journal.ts';
 import { baseOptions } from '../src/db/connect.ts';
-import { databaseState } from '../src/rehearse/checks.ts';
 import { startEmbedded } from '../src/db/embedded.ts';
 import type { EmbeddedInstance } from '../src/db/embedded.ts';
 import { isMarkedTestInstance, MARKER_SCHEMA } from '../src/db/interlock.ts';
-import { runAudit, writeFindings } from '../src/audit/index.ts';
 import { ExitCode } from '../src/errors.ts';
-import type { ApplyRecord } from '../src/apply/state.ts';
 import { englishIn, typographyFaults } from './helpers/french.ts';
 import { LOCK_FILE } from '../src/rehearse/lock.ts';
 import { processStartTime } from '../src/rehearse/processes.ts';
 import { PRODUCTION_LOCK_NAME } from '../src/apply/lock.ts';
 
-const FIXTURE = path.join(REPO_ROOT, 'fixtures', 'small');
 const CACHE = path.join(os.tmpdir(), 'gou-test-cache');
 let debian: OcsDistribution;
+let P: Production;
 let work: string;
 let prod: EmbeddedInstance;
 let hostPort: string;
 let rehearsed: string;
 let root: Connection;
-
-const dsnFor = (db: string) => `mysql://root@127.0.0.1:${prod.record.port}/${db}`;
-/** The embedded server's root password (embedded servers refuse an empty one), given as a user would. */
-const env = {
-  get MYSQL_PWD() {
-    return prod.dsn.password ?? '';
-  },
-};
+let env: Production['env'];
 
 function applyArgs(runDir: string, ...extra: string[]): string[] {
-  return ['apply', runDir, '--glpi', dsnFor('glpi'), '--ocs', dsnFor('ocsweb'), '--ocs-dist', debian.dir, '--confirm', hostPort, ...extra];
+  return ['apply', runDir, '--glpi', P.dsnFor('glpi'), '--ocs', P.dsnFor('ocsweb'), '--ocs-dist', debian.dir, '--confirm', hostPort, ...extra];
 }
 function rollbackArgs(runDir: string, confirm = hostPort): string[] {
-  return ['rollback', runDir, '--glpi', dsnFor('glpi'), '--ocs', dsnFor('ocsweb'), '--confirm', confirm];
-}
-
-/** A fresh copy of the rehearsal's run directory (one apply per copy), at the same depth. */
-function copyRun(name: string): string {
-  const to = path.join(work, name);
-  fs.cpSync(rehearsed, to, { recursive: true });
-  return to;
-}
-
-/** Every table of both databases (or of `only`) equal (rows + CHECKSUM TABLE) to the fixture's manifest, on `conn`. */
-async function differencesFromFixture(conn: Connection = root, only?: string): Promise<string[]> {
-  const m = await readManifest(FIXTURE);
-  const off: string[] = [];
-  for (const d of m.databases) {
-    if (only && d.name !== only) continue;
-    const now = await databaseState(conn, d.name);
-    for (const t of d.tables) {
-      const s = now.get(t.name);
-      if (!s || s.rows !== t.rows || s.checksum !== t.checksum) off.push(`${d.name}.${t.name}`);
-    }
-    for (const t of now.keys()) if (!d.tables.some((x) => x.name === t)) off.push(`${d.name}.${t} (extra)`);
-  }
-  return off;
-}
-
-function record(runDir: string): ApplyRecord {
-  return YAML.parse(fs.readFileSync(path.join(runDir, 'apply', 'apply.yaml'), 'utf8')) as ApplyRecord;
+  return ['rollback', runDir, '--glpi', P.dsnFor('glpi'), '--ocs', P.dsnFor('ocsweb'), '--confirm', confirm];
 }
 
 beforeAll(async () => {
   debian = await obtainDebianOcsDist(CACHE);
-  work = fs.mkdtempSync(path.join(os.tmpdir(), 'gou-apply-'));
-  fs.cpSync(FIXTURE, path.join(work, 'snapshot'), { recursive: true });
-  prod = await startEmbedded({ name: `apply-prod-${process.pid}` });
-  hostPort = `127.0.0.1:${prod.record.port}`;
-  // Load the fixture while the server is still a test instance, then make it "production".
-  await restoreSnapshot(FIXTURE, prod.dsn);
-  root = await mysql.createConnection(baseOptions(prod.dsn));
-  await root.query(`DROP DATABASE ${MARKER_SCHEMA}`);
-  expect(await isMarkedTestInstance(root)).toBe(false);
-  // Audit production (read only), plan, rehearse on a separate embedded instance.
-  const findings = await runAudit({ live: { glpi: { ...prod.dsn, database: 'glpi' }, ocs: { ...prod.dsn, database: 'ocsweb' } } });
-  writeFindings(path.join(work, 'findings.yaml'), findings);
-  const plan = buildPlan(await planInputFromSnapshot(FIXTURE), { ocs: '2.11.1' });
-  plan.steps = plan.steps.filter((s) => s.database === 'ocs');
-  const planFile = path.join(work, 'plan.yaml');
-  writePlan(planFile, plan);
-  rehearsed = path.join(work, 'rehearsal');
-  const run = await rehearseOrThrow({
-    plan,
-    planPath: planFile,
-    manifest: await readManifest(FIXTURE),
-    snapshotDir: path.join(work, 'snapshot'),
-    runDir: rehearsed,
-    dists: { ocs: [debian] },
-    findings,
-  });
-  expect(run.complete).toBe(true);
+  P = await rehearsedProduction({ name: 'apply', database: 'ocs', targets: { ocs: '2.11.1' }, dists: { ocs: [debian] } });
+  ({ work, prod, hostPort, rehearsed, root, env } = P);
+  expect(P.run.complete).toBe(true);
 }, 900_000);
 
 afterAll(async () => {
-  await root?.end().catch(() => undefined);
-  await prod?.stop();
+  await P?.close();
 });
 
 describe('apply refuses, writing nothing', () => {
   it('a wrong --confirm exits 6; a plan other than the rehearsed one exits 15', async () => {
-    const runDir = copyRun('refuse-confirm');
-    const wrong = await runCli(['apply', runDir, '--glpi', dsnFor('glpi'), '--ocs', dsnFor('ocsweb'), '--ocs-dist', debian.dir, '--confirm', '127.0.0.1:1'], { env });
+    const runDir = P.copyRun('refuse-confirm');
+    const wrong = await runCli(['apply', runDir, '--glpi', P.dsnFor('glpi'), '--ocs', P.dsnFor('ocsweb'), '--ocs-dist', debian.dir, '--confirm', '127.0.0.1:1'], { env });
     expect(wrong.exitCode, wrong.stderr).toBe(ExitCode.REFUSED);
     expect(wrong.stderr).toMatch(/--confirm 127\.0\.0\.1:1 does not name the production server/);
     const other = path.join(work, 'other-plan.yaml');
@@ -131,11 +67,11 @@ describe('apply refuses, writing nothing', () => {
     expect(plan.stderr).toMatch(/is not the rehearsed plan \(sha256/);
     expect(plan.stderr.split('\n').filter((l) => l.startsWith('error:'))).toHaveLength(1);
     expect(fs.existsSync(path.join(runDir, 'apply'))).toBe(false);
-    expect(await differencesFromFixture()).toEqual([]);
+    expect(await P.differencesFromFixture()).toEqual([]);
   });
 
   it('--dry-run: the read-only checks and a downtime estimate from the rehearsal, nothing written', async () => {
-    const runDir = copyRun('dry-run');
+    const runDir = P.copyRun('dry-run');
     const r = await runCli([...applyArgs(runDir, '--dry-run'), '--json'], { env });
     expect(r.exitCode, r.stderr).toBe(0);
     const doc = JSON.parse(r.stdout) as { preflight: Array<{ check: string; status: string }>; estimate: { totalMs: number; steps: unknown[]; windowMs: number } };
@@ -144,7 +80,7 @@ describe('apply refuses, writing nothing', () => {
     expect(doc.estimate.totalMs).toBeGreaterThan(0);
     expect(doc.estimate.windowMs).toBeGreaterThan(doc.estimate.totalMs);
     expect(fs.existsSync(path.join(runDir, 'apply'))).toBe(false);
-    expect(await differencesFromFixture()).toEqual([]);
+    expect(await P.differencesFromFixture()).toEqual([]);
     // Not the rehearsal's distributions: refused.
     const noDist = await runCli(
       applyArgs(runDir).filter((a, i, all) => a !== '--ocs-dist' && all[i - 1] !== '--ocs-dist'),
@@ -155,7 +91,7 @@ describe('apply refuses, writing nothing', () => {
   });
 
   it('another session connected to a database: refused, naming it', async () => {
-    const runDir = copyRun('refuse-session');
+    const runDir = P.copyRun('refuse-session');
     const other = await mysql.createConnection(baseOptions({ ...prod.dsn, database: 'ocsweb' }));
     try {
       const r = await runCli(applyArgs(runDir), { env });
@@ -169,7 +105,7 @@ describe('apply refuses, writing nothing', () => {
   });
 
   it('a structure change in production after the snapshot: refused', async () => {
-    const runDir = copyRun('refuse-structure');
+    const runDir = P.copyRun('refuse-structure');
     await root.query('ALTER TABLE ocsweb.accountinfo ADD COLUMN fields_99 VARCHAR(10) NULL');
     try {
       const r = await runCli(applyArgs(runDir), { env });
@@ -182,7 +118,7 @@ describe('apply refuses, writing nothing', () => {
   });
 
   it('a new blocking finding: refused, listing it', async () => {
-    const runDir = copyRun('refuse-hazard');
+    const runDir = P.copyRun('refuse-hazard');
     // Two rows colliding on glpi_states (states_id, name): glpi.duplicates.states is blocking, and the
     // fixture (hence the rehearsal) has no such duplicate.
     await root.query('CREATE TEMPORARY TABLE glpi.tmp_state SELECT * FROM glpi.glpi_states ORDER BY id LIMIT 1');
@@ -199,7 +135,7 @@ describe('apply refuses, writing nothing', () => {
       await root.query('DELETE FROM glpi.glpi_states WHERE id IN (900001, 900002)');
     }
     expect(fs.existsSync(path.join(runDir, 'apply'))).toBe(false);
-    expect(await differencesFromFixture()).toEqual([]);
+    expect(await P.differencesFromFixture()).toEqual([]);
   });
 });
 
@@ -217,7 +153,7 @@ describe('plan --rehearsal: the downtime estimate before the window', () => {
     try {
       await root.query('INSERT INTO ocsweb.zz_grown SELECT seq, REPEAT("x", 20) FROM ocsweb.seq_1_to_200000');
       await root.query('ANALYZE TABLE ocsweb.zz_grown');
-      const r = await runCli(['plan', '--rehearsal', rehearsed, '--glpi', dsnFor('glpi'), '--ocs', dsnFor('ocsweb')], { env: { ...env, NO_COLOR: '1' } });
+      const r = await runCli(['plan', '--rehearsal', rehearsed, '--glpi', P.dsnFor('glpi'), '--ocs', P.dsnFor('ocsweb')], { env: { ...env, NO_COLOR: '1' } });
       expect(r.exitCode, r.stderr).toBe(0);
       expect(r.stdout).toMatch(/scaled to {2}production's rows: GLPI ×\d+\.\d\d, OCS ×\d+\.\d\d/);
       const ocsScale = Number(/OCS ×(\d+\.\d\d)/.exec(r.stdout)![1]);
@@ -231,7 +167,7 @@ describe('plan --rehearsal: the downtime estimate before the window', () => {
 
 describe('one apply or rollback at a time', () => {
   it('a run directory held by a live process: apply and rollback exit 13 naming it', async () => {
-    const runDir = copyRun('busy-dir');
+    const runDir = P.copyRun('busy-dir');
     const holder = { pid: process.pid, startTime: processStartTime(process.pid), host: os.hostname(), command: 'apply', since: new Date().toISOString() };
     fs.writeFileSync(path.join(runDir, LOCK_FILE), `${JSON.stringify(holder)}\n`);
     const a = await runCli(applyArgs(runDir, '--dry-run'), { env });
@@ -250,7 +186,7 @@ describe('one apply or rollback at a time', () => {
   });
 
   it('a production server held by another apply (its named lock): apply and rollback of another run directory exit 13 naming the holder', async () => {
-    const runDir = copyRun('busy-server');
+    const runDir = P.copyRun('busy-server');
     const other = await mysql.createConnection(baseOptions(prod.dsn));
     try {
       const [got] = await other.query('SELECT GET_LOCK(?, 0) AS g', [PRODUCTION_LOCK_NAME]);
@@ -267,13 +203,13 @@ describe('one apply or rollback at a time', () => {
       await other.end();
     }
     expect(fs.existsSync(path.join(runDir, 'apply'))).toBe(false);
-    expect(await differencesFromFixture()).toEqual([]);
+    expect(await P.differencesFromFixture()).toEqual([]);
   });
 });
 
 describe('apply and rollback', () => {
   it('applies the rehearsed plan: backup before any write (general log), same structure and checksums as the rehearsal', async () => {
-    const runDir = copyRun('apply-a');
+    const runDir = P.copyRun('apply-a');
     await root.query("SET GLOBAL log_output = 'TABLE'");
     await root.query('TRUNCATE mysql.general_log');
     await root.query("SET GLOBAL general_log = 'ON'");
@@ -290,13 +226,13 @@ describe('apply and rollback', () => {
       [Math.floor(t0.getTime() / 1000)],
     );
     const applied = YAML.parse(fs.readFileSync(path.join(runDir, 'apply', 'run.yaml'), 'utf8'));
-    const rec = record(runDir);
-    const dataAfterApply = await differencesFromFixture();
+    const rec = P.record(runDir);
+    const dataAfterApply = await P.differencesFromFixture();
     // rollback, byte for byte (first, so that a failed assertion below leaves production as the fixture).
     const back = await runCli(rollbackArgs(runDir), { env });
     expect(back.exitCode, back.stderr).toBe(0);
-    expect(await differencesFromFixture()).toEqual([]);
-    expect(record(runDir).rollback?.ok).toBe(true);
+    expect(await P.differencesFromFixture()).toEqual([]);
+    expect(P.record(runDir).rollback?.ok).toBe(true);
 
     expect(dataAfterApply.length).toBeGreaterThan(50);
     expect(rec.final?.structureEqual).toBe(true);
@@ -323,7 +259,7 @@ describe('apply and rollback', () => {
   });
 
   it('a failing step stops everything, nothing rolled back silently; rollback gives production back byte for byte', async () => {
-    const runDir = copyRun('apply-fail');
+    const runDir = P.copyRun('apply-fail');
     // A FAKE of the OCS distribution, only to make one update file fail on production.
     const broken = path.join(work, 'broken-ocs-dist');
     fs.cpSync(debian.dir, broken, { recursive: true });
@@ -339,7 +275,7 @@ describe('apply and rollback', () => {
     expect(r.stderr).toMatch(/failed on production.*nothing was rolled back/);
     expect(r.stderr).toMatch(/--resume.*rollback/s);
     // Half-migrated: production is not the fixture any more, and no later step ran.
-    expect((await differencesFromFixture()).length).toBeGreaterThan(0);
+    expect((await P.differencesFromFixture()).length).toBeGreaterThan(0);
     const applied = YAML.parse(fs.readFileSync(path.join(runDir, 'apply', 'run.yaml'), 'utf8'));
     const failedAt = applied.steps.findIndex((s: { status: string }) => s.status === 'failed');
     expect(applied.steps.slice(failedAt + 1).every((s: { status: string }) => s.status === 'not-run')).toBe(true);
@@ -352,13 +288,13 @@ describe('apply and rollback', () => {
     expect(wrong.exitCode).toBe(ExitCode.REFUSED);
     const back = await runCli(rollbackArgs(runDir), { env });
     expect(back.exitCode, back.stderr).toBe(0);
-    expect(await differencesFromFixture()).toEqual([]);
+    expect(await P.differencesFromFixture()).toEqual([]);
     const [shadows] = await root.query("SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME LIKE '%gou_savepoint%'");
     expect(shadows).toEqual([]);
   });
 
   it('kill -9 mid-step, then apply --resume, ends like an uninterrupted apply', async () => {
-    const runDir = copyRun('apply-killed');
+    const runDir = P.copyRun('apply-killed');
     const child = execa(process.execPath, [BIN, ...applyArgs(runDir)], { reject: false, env: { NO_COLOR: '1', ...env } });
     const journal = new Journal(path.join(runDir, 'apply'));
     const deadline = Date.now() + 240_000;
@@ -380,12 +316,12 @@ describe('apply and rollback', () => {
     // The half-run step was undone on the user's --resume, said so and journaled.
     expect(resumed.stderr).toMatch(/rolling back the interrupted step /);
     expect(new Journal(path.join(runDir, 'apply')).read().filter((e) => e.event === 'step-rolled-back')).toHaveLength(1);
-    const rec = record(runDir);
+    const rec = P.record(runDir);
     expect(rec.final?.structureEqual).toBe(true);
     expect(rec.final?.tablesDiffering).toEqual([]);
     const back = await runCli(rollbackArgs(runDir), { env });
     expect(back.exitCode, back.stderr).toBe(0);
-    expect(await differencesFromFixture()).toEqual([]);
+    expect(await P.differencesFromFixture()).toEqual([]);
   });
 });
 
@@ -409,8 +345,8 @@ describe('GLPI and OCS on two servers', () => {
     // The second server's password comes from the OCS role's own variable (two accounts, two passwords).
     const env2 = { ...env, OCS_DB_PASSWORD: prod2.dsn.password ?? '' };
     const ocs2 = `mysql://root@127.0.0.1:${prod2.record.port}/ocsweb`;
-    const runDir = copyRun('two-servers');
-    const args = (...extra: string[]) => ['apply', runDir, '--glpi', dsnFor('glpi'), '--ocs', ocs2, '--ocs-dist', debian.dir, ...extra];
+    const runDir = P.copyRun('two-servers');
+    const args = (...extra: string[]) => ['apply', runDir, '--glpi', P.dsnFor('glpi'), '--ocs', ocs2, '--ocs-dist', debian.dir, ...extra];
 
     // Only one of the two servers confirmed: refused before anything is opened.
     const one = await runCli(args('--confirm', hostPort), { env: env2 });
@@ -420,7 +356,7 @@ describe('GLPI and OCS on two servers', () => {
 
     const r = await runCli(args('--confirm', hostPort, '--confirm', hostPort2), { env: env2 });
     expect(r.exitCode, r.stderr).toBe(0);
-    const rec = record(runDir);
+    const rec = P.record(runDir);
     expect(rec.production.hostPorts).toEqual({ glpi: hostPort, ocs: hostPort2 });
     expect(rec.backups?.map((b) => [b.roles, b.hostPort, b.taken])).toEqual([
       [['ocs'], hostPort2, true],
@@ -432,17 +368,17 @@ describe('GLPI and OCS on two servers', () => {
     const applied = YAML.parse(fs.readFileSync(path.join(runDir, 'apply', 'ocs', 'run.yaml'), 'utf8'));
     expect(applied.complete).toBe(true);
     expect(applied.steps.length).toBeGreaterThan(50);
-    expect((await differencesFromFixture(root2, 'ocsweb')).length).toBeGreaterThan(50);
-    expect(await differencesFromFixture(root)).toEqual([]);
+    expect((await P.differencesFromFixture(root2, 'ocsweb')).length).toBeGreaterThan(50);
+    expect(await P.differencesFromFixture(root)).toEqual([]);
     const report = fs.readFileSync(path.join(runDir, 'apply', 'compte-rendu-mise-en-production.md'), 'utf8');
     expect(report).toContain(`glpi-ocs-upgrade rollback ${runDir} --confirm ${hostPort2} --confirm ${hostPort}`);
 
     // Rollback: both backups given back, each proven.
-    const back = await runCli(['rollback', runDir, '--glpi', dsnFor('glpi'), '--ocs', ocs2, '--confirm', hostPort, '--confirm', hostPort2], { env: env2 });
+    const back = await runCli(['rollback', runDir, '--glpi', P.dsnFor('glpi'), '--ocs', ocs2, '--confirm', hostPort, '--confirm', hostPort2], { env: env2 });
     expect(back.exitCode, back.stderr).toBe(0);
     expect(back.stdout + back.stderr).toContain(`on ${hostPort2} and backup`);
-    expect(await differencesFromFixture(root2, 'ocsweb')).toEqual([]);
-    expect(await differencesFromFixture(root)).toEqual([]);
-    expect(record(runDir).rollback?.ok).toBe(true);
+    expect(await P.differencesFromFixture(root2, 'ocsweb')).toEqual([]);
+    expect(await P.differencesFromFixture(root)).toEqual([]);
+    expect(P.record(runDir).rollback?.ok).toBe(true);
   });
 });

@@ -1,8 +1,8 @@
 /**
  * Every catalog entry checked against the reference material in ../shared/reference when it is present
  * (read at test time, never copied): GLPI's per-version empty schemas and OCS 2.12.4's update files.
- * Skipped, with the reason, when ../shared is absent. Optionally (GOU_OCS_DIST=dir of an unpacked OCS console,
- * e.g. the Debian package ocsinventory-reports 2.11.1) checks a real distribution's layout.
+ * Skipped, with the reason, when ../shared is absent. Also checks the layout of the real OCS distributions at hand
+ * (GOU_OCS_DIST, Debian's ocsinventory-reports package as the external tests cache it, the reference files).
  */
 import { describe, expect, it } from 'vitest';
 import fs from 'node:fs';
@@ -11,6 +11,8 @@ import { loadCatalog, ocsRelease } from '../src/catalog/catalog.ts';
 import type { GlpiBranch } from '../src/catalog/catalog.ts';
 import { composeTableChanges } from '../src/plan/planner.ts';
 import { sharedPath, SHARED_MISSING_REASON } from './helpers/shared.ts';
+import { cachedDebianOcs, DEBIAN_OCS_CACHE } from './helpers/dist.ts';
+import { detectOcsDist } from '../src/distributions/ocs.ts';
 
 const glpiRef = sharedPath('reference', 'glpi');
 const ocsRef = sharedPath('reference', 'ocs');
@@ -126,23 +128,33 @@ describe.skipIf(!ocsRef)(`catalog vs OCS reference files${ocsRef ? '' : ` (skipp
   });
 });
 
-const dist = process.env.GOU_OCS_DIST;
-describe.skipIf(!dist)(
-  `a real OCS distribution (GOU_OCS_DIST)${dist ? '' : ' (skipped: set GOU_OCS_DIST to an unpacked ocsreports directory, e.g. usr/share/ocsinventory-reports of the unpacked Debian package ocsinventory-reports)'}`,
-  () => {
-    it('ships every update file from 7007 up to the GUI_VERSION of its release, without gap', () => {
-      const upd = path.join(dist!, 'files', 'update');
-      const files = fs
-        .readdirSync(upd)
-        .filter((f) => /^\d+\.sql$/.test(f))
-        .map((f) => Number(f.slice(0, -4)))
-        .sort((a, b) => a - b);
-      const last = files[files.length - 1];
-      expect(files).toEqual(Array.from({ length: last - 7006 }, (_, i) => 7007 + i));
-      expect(
-        c.ocs.releases.some((r) => r.gui_version === last),
-        `GUI_VERSION ${last} is a release in the catalog`,
-      ).toBe(true);
-    });
-  },
-);
+/**
+ * The real OCS distributions at hand, each checked: GOU_OCS_DIST (an unpacked ocsreports directory), Debian's
+ * ocsinventory-reports package where test/executors-ocs.test.ts unpacked it (this unit file reads the cache and
+ * fetches nothing), and OCS 2.12.4's update files in ../shared/reference/ocs.
+ */
+const ocsDists: Array<{ name: string; updates: string }> = [];
+if (process.env.GOU_OCS_DIST) ocsDists.push({ name: `GOU_OCS_DIST (${process.env.GOU_OCS_DIST})`, updates: path.join(process.env.GOU_OCS_DIST, 'files', 'update') });
+const debian = await cachedDebianOcs();
+if (debian?.updates.length) ocsDists.push({ name: `Debian's ocsinventory-reports ${debian.release ?? ''}`.trim(), updates: path.dirname(debian.updates[0].file) });
+const reference = ocsRef ? detectOcsDist(ocsRef) : undefined;
+if (reference?.updates.length) ocsDists.push({ name: `../shared/reference/ocs (${reference.release ?? 'reference'})`, updates: path.dirname(reference.updates[0].file) });
+const NO_OCS_DIST = `skipped: set GOU_OCS_DIST to an unpacked ocsreports directory (e.g. usr/share/ocsinventory-reports of Debian's ocsinventory-reports package), put ../shared beside the repository (reference/ocs), or run test/executors-ocs.test.ts once (it fetches Debian's package into ${DEBIAN_OCS_CACHE})`;
+
+describe.skipIf(ocsDists.length === 0)(`a real OCS distribution${ocsDists.length ? '' : ` (${NO_OCS_DIST})`}`, () => {
+  // it.each over nothing registers no test: one placeholder carries the skip and its reason.
+  if (ocsDists.length === 0) it('ships every update file from 7007 up to the GUI_VERSION of its release, without gap', () => undefined);
+  it.each(ocsDists)('$name ships every update file from 7007 up to the GUI_VERSION of its release, without gap', ({ updates }) => {
+    const files = fs
+      .readdirSync(updates)
+      .filter((f) => /^\d+\.sql$/.test(f))
+      .map((f) => Number(f.slice(0, -4)))
+      .sort((a, b) => a - b);
+    const last = files[files.length - 1];
+    expect(files).toEqual(Array.from({ length: last - 7006 }, (_, i) => 7007 + i));
+    expect(
+      c.ocs.releases.some((r) => r.gui_version === last),
+      `GUI_VERSION ${last} is a release in the catalog`,
+    ).toBe(true);
+  });
+});

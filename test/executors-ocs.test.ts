@@ -11,6 +11,7 @@ import path from 'node:path';
 import type { Connection } from 'mysql2/promise';
 import { startTestServer, type TestServer } from './helpers/server.ts';
 import { sharedPath } from './helpers/shared.ts';
+import { DEBIAN_OCS_CACHE } from './helpers/dist.ts';
 import { withDatabase } from '../src/db/dsn.ts';
 import { connect } from '../src/db/connect.ts';
 import { splitSqlStatements } from '../src/db/sql-script.ts';
@@ -29,7 +30,6 @@ import { en, fr } from './helpers/reason.ts';
 
 const OCS21 = sharedPath('reference', 'ocs', 'ocsbase_new-2.1.sql');
 const REF_OCS = sharedPath('reference', 'ocs');
-const CACHE = path.join(os.tmpdir(), 'glpi-ocs-upgrade-test-cache');
 
 let server: TestServer;
 let root: Connection;
@@ -42,7 +42,7 @@ beforeAll(async () => {
   root = await server.connect();
   runDir = fs.mkdtempSync(path.join(os.tmpdir(), 'gou-exec-ocs-'));
   try {
-    deb = await obtainDebianOcsDist(CACHE);
+    deb = await obtainDebianOcsDist(DEBIAN_OCS_CACHE);
   } catch (err) {
     if (!(err instanceof MissingDependencyError)) throw err;
     debMissing = err.message;

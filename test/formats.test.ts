@@ -124,6 +124,36 @@ describe('plan.yaml', () => {
     expect(() => readPlan(path.join(dir, 'none.yaml'))).toThrow(NotFoundError);
   });
 
+  it('reads an older plan’s English texts and French twins as literal messages, and refuses a twin that is not a string', () => {
+    const dir = freshDir();
+    const older = structuredClone(good);
+    older.steps[1].title = 'Bridge';
+    older.steps[1].titleFr = 'Pont';
+    older.steps[1].explanation = 'Why';
+    older.steps[1].explanationFr = 'Pourquoi';
+    fs.writeFileSync(path.join(dir, 'plan.yaml'), YAML.stringify(older));
+    const step = readPlan(path.join(dir, 'plan.yaml')).steps[1];
+    expect(step.title).toEqual(literal('Bridge', 'Pont'));
+    expect(step.explanation).toEqual(literal('Why', 'Pourquoi'));
+    expect('titleFr' in step).toBe(false);
+    for (const [, mutate, where] of [
+      ['titleFr', (s: { titleFr?: unknown }) => (s.titleFr = 3), /plan\.yaml: steps\[1\]\.titleFr: expected a string \(the French twin of an older file's text\), got 3 \(number\)$/],
+      [
+        'whyFr',
+        (s: { expected: { rowsDeleted?: unknown } }) => (s.expected.rowsDeleted = [{ table: 't', why: 'gone', whyFr: ['x'] }]),
+        /plan\.yaml: steps\[1\]\.expected\.rowsDeleted\[0\]\.whyFr: expected a string .*, got a list$/,
+      ],
+    ] as const) {
+      const bad = structuredClone(older);
+      mutate(bad.steps[1]);
+      const file = path.join(freshDir(), 'plan.yaml');
+      fs.writeFileSync(file, YAML.stringify(bad));
+      const { err } = refusal(() => readPlan(file));
+      expect(err.exitCode).toBe(ExitCode.VERIFICATION_FAILED);
+      expect(err.message).toMatch(where);
+    }
+  });
+
   it('round-trips through its writer (atomic: no temporary file left)', () => {
     const dir = freshDir();
     const plan = readPlan(path.join(REPO, 'docs/examples/demo/plan.yaml'));

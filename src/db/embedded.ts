@@ -34,6 +34,7 @@ import { MissingDependencyError, ToolError, ExitCode, fromSystemError } from '..
 import type { Dsn } from './dsn.ts';
 import { connect, queryRows } from './connect.ts';
 import { onShutdown } from '../util/shutdown.ts';
+import { freePort } from '../util/net.ts';
 import { markAsTestInstance } from './interlock.ts';
 import { readInstanceRecord, writeInstanceRecord } from '../formats/instance-record.ts';
 import type { InstanceRecord, ServerSettings } from '../formats/instance-record.ts';
@@ -105,19 +106,6 @@ function isAlive(pid: number | undefined): boolean {
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const address = srv.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
 }
 
 async function portIsFree(port: number): Promise<boolean> {

@@ -13,6 +13,7 @@ import path from 'node:path';
 import { isSemverLike, newestVersion, satisfiesRange } from '../catalog/version.ts';
 import { execa } from 'execa';
 import { MissingDependencyError, NotFoundError, UnsupportedError } from '../errors.ts';
+import { isDir, isFile } from '../util/files.ts';
 
 export interface GlpiDistribution {
   dir: string;
@@ -30,22 +31,6 @@ export interface PluginDistribution {
   version: string;
   glpiMin?: string;
   glpiMax?: string;
-}
-
-function isFile(p: string): boolean {
-  try {
-    return fs.statSync(p).isFile();
-  } catch {
-    return false;
-  }
-}
-
-function isDir(p: string): boolean {
-  try {
-    return fs.statSync(p).isDirectory();
-  } catch {
-    return false;
-  }
 }
 
 export function detectGlpiDist(dir: string): GlpiDistribution {

@@ -19,6 +19,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
 import { MissingDependencyError, NotFoundError, UnsupportedError } from '../errors.ts';
+import { isDir, isFile } from '../util/files.ts';
 
 export type OcsDistLayout = 'release' | 'debian' | 'reference';
 
@@ -68,22 +69,6 @@ const UPDATE_RE = /^(\d{4})\.sql$/;
 
 export function sha256File(file: string): string {
   return crypto.createHash('sha256').update(fs.readFileSync(file)).digest('hex');
-}
-
-function isDir(p: string): boolean {
-  try {
-    return fs.statSync(p).isDirectory();
-  } catch {
-    return false;
-  }
-}
-
-function isFile(p: string): boolean {
-  try {
-    return fs.statSync(p).isFile();
-  } catch {
-    return false;
-  }
 }
 
 /** Classifies an OCS base script by its content. */

@@ -5,9 +5,8 @@
  * the one atomic writer (mode 0600). Never the password. The reader is forgiving by design: a file that is
  * absent, torn or of another shape reads as no instance, which the cleaner then removes.
  */
-import fs from 'node:fs';
 import { writeFileAtomic } from './atomic.ts';
-import { orderLike, z } from './schema.ts';
+import { readJsonIfValid, z } from './schema.ts';
 
 export const serverSettingsSchema = z.object({
   sqlMode: z.string().optional(),
@@ -48,14 +47,7 @@ export type InstanceRecord = z.infer<typeof instanceRecordSchema>;
 
 /** The record in `file`, or undefined when it is absent, torn or not a record. */
 export function readInstanceRecord(file: string): InstanceRecord | undefined {
-  let doc: unknown;
-  try {
-    doc = JSON.parse(fs.readFileSync(file, 'utf8'));
-  } catch {
-    return undefined;
-  }
-  const r = instanceRecordSchema.safeParse(doc);
-  return r.success ? (orderLike(doc, r.data) as InstanceRecord) : undefined;
+  return readJsonIfValid(file, instanceRecordSchema);
 }
 
 /** Writes the record atomically, readable by its owner only. */

@@ -4,8 +4,7 @@
  * to tell a live holder from a dead one. The reader is forgiving: a file being written or of another shape
  * reads as no owner, and the lock is then retried.
  */
-import fs from 'node:fs';
-import { orderLike, z } from './schema.ts';
+import { readJsonIfValid, z } from './schema.ts';
 
 export const lockOwnerSchema = z.object({
   pid: z.number(),
@@ -24,12 +23,5 @@ export function lockOwnerLine(owner: LockOwner): string {
 
 /** The one reader: the owner recorded in `file`, or undefined. */
 export function readLockOwner(file: string): LockOwner | undefined {
-  let doc: unknown;
-  try {
-    doc = JSON.parse(fs.readFileSync(file, 'utf8'));
-  } catch {
-    return undefined;
-  }
-  const r = lockOwnerSchema.safeParse(doc);
-  return r.success ? (orderLike(doc, r.data) as LockOwner) : undefined;
+  return readJsonIfValid(file, lockOwnerSchema);
 }

@@ -5,15 +5,16 @@
  * Texts for people (`title`, `explanation`, `notes`, `rowsDeleted[].why`) are messages (src/i18n): an id and
  * its parameters, rendered in English or French where shown. Plans written before messages existed (an
  * English string with an optional French twin `titleFr`, `explanationFr`, `notesFr`, `whyFr`) are read into
- * literal messages first (plan-texts.ts).
+ * literal messages first: `savedTexts` (message.ts) for the steps' texts, `savedNotes` below for the list of notes.
  *
  * Errors: missing file → NotFoundError (4), not a plan / broken field → VerificationError (5) naming the file
  * and the path inside it, a newer format → UnsupportedError (11).
  */
 import path from 'node:path';
 import { NotFoundError, UnsupportedError, VerificationError } from '../errors.ts';
-import { message } from './message.ts';
-import { upgradePlanTexts } from './plan-texts.ts';
+import { fromSaved } from '../i18n/saved.ts';
+import { literal } from '../i18n/messages.ts';
+import { message, savedTexts, twins } from './message.ts';
 import { checkFormat, integer, isMapping, parseDocument, parseYamlText, patterned, readText, writeYamlAtomic, yamlText, z } from './schema.ts';
 
 export const PLAN_FORMAT = 1;
@@ -26,7 +27,7 @@ const expectedEffects = z.strictObject({
   tablesDropped: strings.optional(),
   tablesRenamed: z.array(z.strictObject({ from: z.string(), to: z.string() })).optional(),
   /** Rows deleted on purpose by the step, so row-count checks can explain them. */
-  rowsDeleted: z.array(z.strictObject({ table: z.string(), why: message })).optional(),
+  rowsDeleted: z.array(savedTexts(['why'], z.strictObject({ table: z.string(), why: message, ...twins('why') }))).optional(),
   /** Tables the step may change; every other table's checksum must be unchanged. */
   tablesTouched: z.union([z.literal('all'), strings], { error: (iss) => `expected a list of tables or "all", got ${JSON.stringify(iss.input)}` }).optional(),
 });
@@ -67,47 +68,73 @@ const stepRequirements = z.strictObject({
   distribution: z.strictObject({ product, version: z.string() }).optional(),
 });
 
-const planStep = z.strictObject({
-  /** Stable id, e.g. "ocs-7037", "glpi-10.0.22-db-update", "fix-glpi-slalevels-dedup". */
-  id: patterned(/^[A-Za-z0-9._-]+$/, 'a step id like "ocs-7037"'),
-  product,
-  /** Which database the step writes to. */
-  database: z.enum(['glpi', 'ocs']),
-  /** One line for people (a message). */
-  title: message,
-  runner: stepRunner,
-  /** Version before and after, in the product's own terms ("0.83.8" → "10.0.22"; "7036" → "7037"). */
-  from: z.string(),
-  to: z.string(),
-  requires: stepRequirements,
-  /** Corrective migrations (ids) that must have run before this step. */
-  before: strings,
-  expected: expectedEffects,
-  /** Audit finding ids that matter for this step. */
-  hazards: strings,
-  /** Why this step is here (a message, shown by `plan --explain` and in the dossier). */
-  explanation: message,
-  /** What a sysadmin runs by hand for this step, in order (no password ever; <placeholders> in angle brackets). */
-  shell: strings.optional(),
-});
-
-export const planSchema = z.strictObject({
-  format: z.literal(PLAN_FORMAT),
-  tool: z.strictObject({ name: z.literal('glpi-ocs-upgrade'), version: z.string() }),
-  createdAt: z.string(),
-  /** The data the plan was made for: rehearse refuses a plan made for another snapshot. */
-  source: z.strictObject({
-    snapshotId: z.string().optional(),
-    glpi: z.strictObject({ version: z.string(), connector: z.string() }).optional(),
-    ocs: z.strictObject({ guiVersion: integer(), releases: strings }).optional(),
+const planStep = savedTexts(
+  ['title', 'explanation'],
+  z.strictObject({
+    /** Stable id, e.g. "ocs-7037", "glpi-10.0.22-db-update", "fix-glpi-slalevels-dedup". */
+    id: patterned(/^[A-Za-z0-9._-]+$/, 'a step id like "ocs-7037"'),
+    product,
+    /** Which database the step writes to. */
+    database: z.enum(['glpi', 'ocs']),
+    /** One line for people (a message). */
+    title: message,
+    runner: stepRunner,
+    /** Version before and after, in the product's own terms ("0.83.8" → "10.0.22"; "7036" → "7037"). */
+    from: z.string(),
+    to: z.string(),
+    requires: stepRequirements,
+    /** Corrective migrations (ids) that must have run before this step. */
+    before: strings,
+    expected: expectedEffects,
+    /** Audit finding ids that matter for this step. */
+    hazards: strings,
+    /** Why this step is here (a message, shown by `plan --explain` and in the dossier). */
+    explanation: message.default(() => literal('', '')),
+    /** What a sysadmin runs by hand for this step, in order (no password ever; <placeholders> in angle brackets). */
+    shell: strings.optional(),
+    ...twins('title', 'explanation'),
   }),
-  targets: z.strictObject({ glpi: z.string().optional(), ocs: z.string().optional(), connector: z.enum(['plugin', 'native', 'none']) }),
-  steps: z.array(planStep),
-  /** Choices the planner made and why (messages). */
-  notes: z.array(message),
-  /** Text of every hazard id used by the steps (id → English sentence). */
-  hazards: z.record(z.string(), z.string()).optional(),
-});
+);
+
+/**
+ * An older plan's notes: English strings with, in `notesFr`, their French twins one for one (parsePlan refuses
+ * lists of different lengths first). Both become literal messages; a French twin that is not a string is ignored.
+ */
+function savedNotes<T extends z.ZodType>(schema: T) {
+  return z.preprocess((v) => {
+    if (!isMapping(v) || !Array.isArray(v.notes)) return v;
+    const { notesFr, ...o } = v;
+    const fr = Array.isArray(notesFr) && notesFr.length === v.notes.length ? notesFr : undefined;
+    return { ...o, notes: v.notes.map((n, i) => fromSaved(n, fr?.[i])) };
+  }, schema);
+}
+
+/** Why an older plan's `notesFr` cannot be read with its `notes`, if it cannot. */
+function notesTwinProblem(doc: { [key: string]: unknown }): string | undefined {
+  const { notes, notesFr } = doc;
+  if (!Array.isArray(notes) || !Array.isArray(notesFr) || notesFr.length === notes.length) return undefined;
+  return `notesFr has ${notesFr.length} entries, notes has ${notes.length} (they go one for one)`;
+}
+
+export const planSchema = savedNotes(
+  z.strictObject({
+    format: z.literal(PLAN_FORMAT),
+    tool: z.strictObject({ name: z.literal('glpi-ocs-upgrade'), version: z.string() }),
+    createdAt: z.string(),
+    /** The data the plan was made for: rehearse refuses a plan made for another snapshot. */
+    source: z.strictObject({
+      snapshotId: z.string().optional(),
+      glpi: z.strictObject({ version: z.string(), connector: z.string() }).optional(),
+      ocs: z.strictObject({ guiVersion: integer(), releases: strings }).optional(),
+    }),
+    targets: z.strictObject({ glpi: z.string().optional(), ocs: z.string().optional(), connector: z.enum(['plugin', 'native', 'none']) }),
+    steps: z.array(planStep),
+    /** Choices the planner made and why (messages). */
+    notes: z.array(message),
+    /** Text of every hazard id used by the steps (id → English sentence). */
+    hazards: z.record(z.string(), z.string()).optional(),
+  }),
+);
 
 export type Product = z.infer<typeof product>;
 export type StepRunner = z.infer<typeof stepRunner>;
@@ -134,8 +161,8 @@ const newer = (message: string) => new UnsupportedError(message, { hint: 'upgrad
  */
 export function parsePlan(doc: unknown, where: string, knownMigrations?: () => Set<string>): PlanFile {
   checkFormat(doc, where, PLAN_FORMAT, invalid, newer);
-  // Texts are messages; an older plan's English strings and French twins become literal messages first.
-  const notesProblem = isMapping(doc) ? upgradePlanTexts(doc) : undefined;
+  // Texts are messages; an older plan's English strings and French twins become literal messages (in the schema).
+  const notesProblem = isMapping(doc) ? notesTwinProblem(doc) : undefined;
   if (notesProblem) throw invalid(`${where} is not a valid plan: ${notesProblem}`);
   const plan = parseDocument(planSchema, doc, where, invalid);
   const ids = new Set<string>();

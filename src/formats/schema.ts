@@ -190,6 +190,21 @@ export function orderLike(input: unknown, output: unknown, seen: Map<object, unk
   return out;
 }
 
+/**
+ * The JSON file `file` read with `schema`, or undefined when it is absent, unreadable, torn or not what the
+ * schema says (the small files of running processes: records, locks, step evidence).
+ */
+export function readJsonIfValid<S extends z.ZodType>(file: string, schema: S): z.output<S> | undefined {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(fs.readFileSync(file, 'utf8'));
+  } catch {
+    return undefined;
+  }
+  const r = schema.safeParse(doc);
+  return r.success ? (orderLike(doc, r.data) as z.output<S>) : undefined;
+}
+
 /** Parses `doc` with `schema`; the first issue becomes `invalid("<label>: <path>: <what>")`. */
 export function parseDocument<S extends z.ZodType>(schema: S, doc: unknown, label: string, invalid: (message: string) => Error): z.output<S> {
   const r = schema.safeParse(doc, { reportInput: true });

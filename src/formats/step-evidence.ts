@@ -7,11 +7,10 @@
  * of the format reads as absent, which is what the runner falls back on (no savepoint: the step never started;
  * no result: run.yaml's record).
  */
-import fs from 'node:fs';
 import { writeFileAtomic } from './atomic.ts';
 import { anomaly, stepResult } from './run-file.ts';
 import type { Anomaly, StepResult } from './run-file.ts';
-import { orderLike, z } from './schema.ts';
+import { readJsonIfValid, z } from './schema.ts';
 
 export const savepointSchema = z.object({
   database: z.string(),
@@ -39,26 +38,15 @@ const bridgeEvidenceSchema = z.object({ source: z.enum(['tool', 'official']) });
 
 /** Whose bridge script ran, from `bridge.json`, or undefined when absent, unreadable or not saying. */
 export function readBridgeSource(file: string): 'tool' | 'official' | undefined {
-  return readJson(file, bridgeEvidenceSchema)?.source;
+  return readJsonIfValid(file, bridgeEvidenceSchema)?.source;
 }
 
 /** What the runner reads back of result.json (the file also records the executor's result and the row counts before). */
 const stepResultFileSchema = z.object({ result: stepResult.optional(), anomalies: z.array(anomaly).optional() });
 
-function readJson<S extends z.ZodType>(file: string, schema: S): z.output<S> | undefined {
-  let doc: unknown;
-  try {
-    doc = JSON.parse(fs.readFileSync(file, 'utf8'));
-  } catch {
-    return undefined;
-  }
-  const r = schema.safeParse(doc);
-  return r.success ? (orderLike(doc, r.data) as z.output<S>) : undefined;
-}
-
 /** The savepoint of a step, or undefined when absent, torn or not a savepoint. */
 export function readSavepointJson(file: string): Savepoint | undefined {
-  return readJson(file, savepointSchema);
+  return readJsonIfValid(file, savepointSchema);
 }
 
 /** Atomic: a kill during this write leaves no savepoint file (`fault`: the test-only fault point). */
@@ -68,7 +56,7 @@ export function writeSavepointJson(file: string, sp: Savepoint, fault?: string):
 
 /** A step's result.json (result and anomalies), or undefined when absent, torn or not of the format. */
 export function readStepResultJson(file: string): { result?: StepResult; anomalies?: Anomaly[] } | undefined {
-  return readJson(file, stepResultFileSchema);
+  return readJsonIfValid(file, stepResultFileSchema);
 }
 
 export function writeStepResultJson(file: string, doc: { result: StepResult; anomalies: Anomaly[]; executor: unknown; rowsBefore: Record<string, number> }): void {

@@ -8,6 +8,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import { onShutdown } from '../util/shutdown.ts';
+import { freePort } from '../util/net.ts';
+import { signalGroup } from '../rehearse/processes.ts';
 
 export interface PhpServerOptions {
   php: string;
@@ -41,19 +43,6 @@ export interface PhpServer {
 /** Set in the environment of every server and browser the stage starts: the tool's pid (tests find leftovers by it). */
 export const OWNER_ENV = 'GOU_FUNCTIONAL_OWNER';
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const a = srv.address();
-      const port = typeof a === 'object' && a ? a.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
 /** PHP errors, warnings and notices; deprecation notices are not errors (PHP 8.2 raises many in older code). */
 const PHP_ERROR_RE = /PHP (Fatal error|Parse error|Warning|Notice|Recoverable fatal error)|(^|\s)(Fatal error|Parse error|Warning|Notice): /;
 
@@ -63,18 +52,6 @@ export function phpErrorLines(text: string): string[] {
     .split('\n')
     .map((l) => l.trim())
     .filter((l) => l && PHP_ERROR_RE.test(l));
-}
-
-function killGroup(pid: number, signal: NodeJS.Signals): void {
-  try {
-    process.kill(-pid, signal);
-  } catch {
-    try {
-      process.kill(pid, signal);
-    } catch {
-      /* gone */
-    }
-  }
 }
 
 function alive(pid: number): boolean {
@@ -119,18 +96,18 @@ export async function startPhpServer(o: PhpServerOptions): Promise<PhpServer> {
   fs.closeSync(log);
   const pid = child.pid;
   if (pid === undefined) throw new Error(`cannot start ${o.php}`);
-  const removeHook = onShutdown(() => killGroup(pid, 'SIGKILL'));
-  const onAbort = () => killGroup(pid, 'SIGKILL');
+  const removeHook = onShutdown(() => signalGroup(pid, 'SIGKILL'));
+  const onAbort = () => signalGroup(pid, 'SIGKILL');
   o.signal?.addEventListener('abort', onAbort, { once: true });
   let stopped = false;
   const stop = async () => {
     if (stopped) return;
     stopped = true;
     o.signal?.removeEventListener('abort', onAbort);
-    killGroup(pid, 'SIGTERM');
+    signalGroup(pid, 'SIGTERM');
     const deadline = Date.now() + 3000;
     while (alive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
-    killGroup(pid, 'SIGKILL');
+    signalGroup(pid, 'SIGKILL');
     removeHook();
   };
   try {

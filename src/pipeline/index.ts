@@ -36,6 +36,7 @@ import type { Verdict } from '../report/index.ts';
 import { PACKAGE_ROOT } from '../paths.ts';
 import { functionalAfterRehearsal, functionalWanted } from '../functional/after-rehearsal.ts';
 import type { FunctionalResults } from '../functional/types.ts';
+import { databaseNames } from '../rehearse/instance.ts';
 
 export const REPO_ROOT = PACKAGE_ROOT;
 /** The bundled fixture snapshot the demo starts from. */
@@ -211,8 +212,7 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
   if (functional) {
     const failed = run.steps.some((st) => st.status === 'failed');
     if (!failed) stage('functional: serving the upgraded GLPI and OCS console, scenarios in headless Chromium');
-    const databases: { glpi?: string; ocs?: string } = {};
-    for (const d of manifest.databases) databases[d.role] = d.name;
+    const databases = databaseNames(manifest);
     // A failed run keeps its instance for --resume (the runner's rule): no scenario on a half-migrated base.
     if (!failed)
       functionalResults = await functionalAfterRehearsal({ plan, run, runDir, dists: o.dists, databases, php: o.php, chromium: o.chromium, scenarios: o.scenarios, lang: o.lang, signal: o.signal });

@@ -51,6 +51,19 @@ function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
 
+/** Sends `signal` to the process group led by `pid`, or to `pid` alone when it has no group of its own; silent when gone. */
+export function signalGroup(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    try {
+      process.kill(pid, signal);
+    } catch {
+      /* gone */
+    }
+  }
+}
+
 /**
  * Stops the process group led by `pid` (started with its own group), if that process is still the one
  * recorded: SIGTERM, then SIGKILL after `graceMs`. Returns the signal that ended it, or undefined if it was
@@ -58,24 +71,13 @@ function sleep(ms: number): Promise<void> {
  */
 export async function stopProcessGroup(pid: number, startTime: number | undefined, graceMs = 5000): Promise<'SIGTERM' | 'SIGKILL' | undefined> {
   if (!isSameProcessAlive(pid, startTime)) return undefined;
-  const signalGroup = (sig: NodeJS.Signals) => {
-    try {
-      process.kill(-pid, sig);
-    } catch {
-      try {
-        process.kill(pid, sig);
-      } catch {
-        /* gone */
-      }
-    }
-  };
-  signalGroup('SIGTERM');
+  signalGroup(pid, 'SIGTERM');
   const deadline = Date.now() + graceMs;
   while (Date.now() < deadline) {
     if (!isSameProcessAlive(pid, startTime)) return 'SIGTERM';
     await sleep(100);
   }
-  signalGroup('SIGKILL');
+  signalGroup(pid, 'SIGKILL');
   for (let i = 0; i < 50 && isSameProcessAlive(pid, startTime); i++) await sleep(100);
   return 'SIGKILL';
 }

@@ -93,6 +93,11 @@ export function patchReferenceDocx(reference: Buffer, title: string, meta: Docum
     if (!e) throw new Error(`reference.docx has no ${name}`);
     return e;
   };
+  /** Replaces the text of entry `name` by `change(text)`. */
+  const edit = (name: string, change: (text: string) => string) => {
+    const e = get(name);
+    e.data = Buffer.from(change(e.data.toString('utf8')), 'utf8');
+  };
   const border = (side: string) => `<w:${side} w:val="single" w:sz="4" w:space="0" w:color="808080"/>`;
   const styles = get('word/styles.xml');
   let st = styles.data.toString('utf8');
@@ -117,33 +122,24 @@ export function patchReferenceDocx(reference: Buffer, title: string, meta: Docum
   const footer = `<?xml version="1.0" encoding="UTF-8" standalone="yes"?><w:ftr ${W_NS}><w:p><w:pPr><w:pBdr><w:top w:val="single" w:sz="4" w:space="1" w:color="808080"/></w:pBdr><w:tabs><w:tab w:val="right" w:pos="9638"/></w:tabs></w:pPr>${run(foot, '<w:sz w:val="16"/>')}<w:r><w:tab/></w:r>${run(`${l.page} `, '<w:sz w:val="16"/>')}${field('PAGE')}${run(` ${l.of} `, '<w:sz w:val="16"/>')}${field('NUMPAGES')}</w:p></w:ftr>`;
   entries.push({ name: 'word/header1.xml', data: Buffer.from(header, 'utf8') }, { name: 'word/footer1.xml', data: Buffer.from(footer, 'utf8') });
 
-  const rels = get('word/_rels/document.xml.rels');
-  rels.data = Buffer.from(
-    rels.data
-      .toString('utf8')
-      .replace(
-        '</Relationships>',
-        '<Relationship Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/header" Id="rIdGouHeader" Target="header1.xml" /><Relationship Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/footer" Id="rIdGouFooter" Target="footer1.xml" /></Relationships>',
-      ),
-    'utf8',
+  edit('word/_rels/document.xml.rels', (t) =>
+    t.replace(
+      '</Relationships>',
+      '<Relationship Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/header" Id="rIdGouHeader" Target="header1.xml" /><Relationship Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/footer" Id="rIdGouFooter" Target="footer1.xml" /></Relationships>',
+    ),
   );
-  const types = get('[Content_Types].xml');
-  types.data = Buffer.from(
-    types.data
-      .toString('utf8')
-      .replace(
-        '</Types>',
-        '<Override PartName="/word/header1.xml" ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.header+xml" /><Override PartName="/word/footer1.xml" ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.footer+xml" /></Types>',
-      ),
-    'utf8',
+  edit('[Content_Types].xml', (t) =>
+    t.replace(
+      '</Types>',
+      '<Override PartName="/word/header1.xml" ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.header+xml" /><Override PartName="/word/footer1.xml" ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.footer+xml" /></Types>',
+    ),
   );
-  const document = get('word/document.xml');
-  let d = document.data.toString('utf8');
-  if (!/xmlns:r=/.test(d)) d = d.replace('<w:document ', '<w:document xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships" ');
   const sect =
     '<w:sectPr><w:headerReference w:type="default" r:id="rIdGouHeader"/><w:footerReference w:type="default" r:id="rIdGouFooter"/><w:pgSz w:w="11906" w:h="16838"/><w:pgMar w:top="1417" w:right="1134" w:bottom="1417" w:left="1134" w:header="708" w:footer="708" w:gutter="0"/></w:sectPr>';
-  d = d.replace(/<w:sectPr\s*\/>|<w:sectPr>[\s\S]*?<\/w:sectPr>/, sect);
-  document.data = Buffer.from(d, 'utf8');
+  edit('word/document.xml', (text) => {
+    const d = /xmlns:r=/.test(text) ? text : text.replace('<w:document ', '<w:document xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships" ');
+    return d.replace(/<w:sectPr\s*\/>|<w:sectPr>[\s\S]*?<\/w:sectPr>/, sect);
+  });
   return writeZip(entries);
 }
 

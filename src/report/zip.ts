@@ -57,6 +57,22 @@ export function readZip(buf: Buffer): ZipEntry[] {
   return out;
 }
 
+/**
+ * The fields a local file header and its central directory record share, in the same order (version needed
+ * to extract … file name length), written at `at`: 4 in a local header, 6 in a central record.
+ */
+function writeEntryFields(h: Buffer, at: number, f: { dosTime: number; dosDate: number; crc: number; compressed: number; size: number; nameLength: number }): void {
+  h.writeUInt16LE(20, at);
+  h.writeUInt16LE(0x0800, at + 2);
+  h.writeUInt16LE(8, at + 4);
+  h.writeUInt16LE(f.dosTime, at + 6);
+  h.writeUInt16LE(f.dosDate, at + 8);
+  h.writeUInt32LE(f.crc, at + 10);
+  h.writeUInt32LE(f.compressed, at + 14);
+  h.writeUInt32LE(f.size, at + 18);
+  h.writeUInt16LE(f.nameLength, at + 22);
+}
+
 export function writeZip(entries: ZipEntry[]): Buffer {
   const locals: Buffer[] = [];
   const centrals: Buffer[] = [];
@@ -67,31 +83,15 @@ export function writeZip(entries: ZipEntry[]): Buffer {
   for (const e of entries) {
     const name = Buffer.from(e.name, 'utf8');
     const comp = zlib.deflateRawSync(e.data);
-    const crc = crc32(e.data);
+    const fields = { dosTime, dosDate, crc: crc32(e.data), compressed: comp.length, size: e.data.length, nameLength: name.length };
     const lh = Buffer.alloc(30);
     lh.writeUInt32LE(0x04034b50, 0);
-    lh.writeUInt16LE(20, 4);
-    lh.writeUInt16LE(0x0800, 6);
-    lh.writeUInt16LE(8, 8);
-    lh.writeUInt16LE(dosTime, 10);
-    lh.writeUInt16LE(dosDate, 12);
-    lh.writeUInt32LE(crc, 14);
-    lh.writeUInt32LE(comp.length, 18);
-    lh.writeUInt32LE(e.data.length, 22);
-    lh.writeUInt16LE(name.length, 26);
+    writeEntryFields(lh, 4, fields);
     lh.writeUInt16LE(0, 28);
     const ch = Buffer.alloc(46);
     ch.writeUInt32LE(0x02014b50, 0);
     ch.writeUInt16LE(20, 4);
-    ch.writeUInt16LE(20, 6);
-    ch.writeUInt16LE(0x0800, 8);
-    ch.writeUInt16LE(8, 10);
-    ch.writeUInt16LE(dosTime, 12);
-    ch.writeUInt16LE(dosDate, 14);
-    ch.writeUInt32LE(crc, 16);
-    ch.writeUInt32LE(comp.length, 20);
-    ch.writeUInt32LE(e.data.length, 24);
-    ch.writeUInt16LE(name.length, 28);
+    writeEntryFields(ch, 6, fields);
     ch.writeUInt32LE(offset, 42);
     locals.push(lh, name, comp);
     centrals.push(ch, name);

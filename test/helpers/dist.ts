@@ -289,6 +289,20 @@ export function assertDistsUsableInCi(results: EnsureResult[], env: NodeJS.Proce
   }
 }
 
+/** Where the tests keep Debian's ocsinventory-reports package once fetched (test/executors-ocs.test.ts fetches it). */
+export const DEBIAN_OCS_CACHE = path.join(os.tmpdir(), 'glpi-ocs-upgrade-test-cache');
+
+/**
+ * Debian's ocsinventory-reports package as a test fetched it into `cacheDir`, without fetching it (no
+ * program runs: for the unit project), or undefined when it is not there yet.
+ */
+export async function cachedDebianOcs(cacheDir = DEBIAN_OCS_CACHE): Promise<OcsDistribution | undefined> {
+  const dir = path.join(cacheDir, 'ocsinventory-reports');
+  if (!fs.existsSync(dir)) return undefined;
+  const { detectOcsDist } = await import('../../src/distributions/ocs.ts');
+  return detectOcsDist(dir);
+}
+
 /**
  * Debian's ocsinventory-reports package (OCS's real update files), fetched once with apt-get download into
  * `cacheDir`. Offline on a cold cache, `skip` says why and what to do; under CI=true that is an error.

@@ -20,6 +20,7 @@ import { onInterrupt } from '../../util/shutdown.ts';
 import { functionalAfterRehearsal } from '../../functional/after-rehearsal.ts';
 import { DEFAULT_CHROMIUM } from '../../functional/index.ts';
 import type { FunctionalResults, ScenarioResult } from '../../functional/types.ts';
+import { databaseNames } from '../../rehearse/instance.ts';
 
 interface FunctionalCliOptions extends DistOptions {
   chromium?: string;
@@ -99,8 +100,7 @@ Exit codes: 0 no failure, 7 a scenario failed, 4 no run directory, 130 interrupt
     if (!fs.existsSync(planFile)) throw new NotFoundError(`${planFile} is missing`);
     const plan = readPlan(planFile);
     const manifest = await readManifest(path.resolve(runDir, run.snapshot.dir));
-    const databases: { glpi?: string; ocs?: string } = {};
-    for (const d of manifest.databases) databases[d.role] = d.name;
+    const databases = databaseNames(manifest);
     const label = journalState(new Journal(runDir).read()).instance ?? '';
     if (!opts.instance && !label.startsWith('embedded:')) throw new UsageError(`this run used ${label || 'an external instance'}: pass the same --instance`);
     const instance = opts.instance ? resolvePassword(parseDsn(opts.instance), 'instance', { passwordEnv: opts.passwordEnv, defaultsFile: opts.defaultsFile }).dsn : undefined;

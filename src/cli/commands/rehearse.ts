@@ -22,6 +22,7 @@ import { onInterrupt } from '../../util/shutdown.ts';
 import { InterruptedError, StepFailedError } from '../../errors.ts';
 import { functionalAfterRehearsal, functionalWanted } from '../../functional/after-rehearsal.ts';
 import { reportFunctional, scenarioPrinter } from './functional.ts';
+import { databaseNames } from '../../rehearse/instance.ts';
 
 interface RehearseCliOptions extends ServerSettingsOptions, DistOptions {
   snapshot: string;
@@ -127,8 +128,7 @@ ${CREDENTIALS_HELP}`,
       });
       // --- functional stage (issue 19), only when no step failed (a failed run keeps its instance for --resume).
       if (run && !error && functional && !run.steps.some((st) => st.status === 'failed')) {
-        const databases: { glpi?: string; ocs?: string } = {};
-        for (const d of manifest.databases) databases[d.role] = d.name;
+        const databases = databaseNames(manifest);
         if (!out.json && !out.quiet) process.stderr.write('functional tests: serving the upgraded applications, scenarios in headless Chromium\n');
         const res = await functionalAfterRehearsal({
           plan,

@@ -53,6 +53,22 @@ function summary(run: RunOcsSqlResult): Message {
   return msg('result.ocs.statements', { total: s.total, ok: s.ok, expectedErrors: s.expectedErrors, failed: s.failed });
 }
 
+/** A step with nothing to do: the database is at `gui` already. */
+function alreadyDone(reason: Message, gui: number): ExecutorResult {
+  return { status: 'passed', reason, versionBefore: String(gui), versionAfter: String(gui), statements: { total: 0, ok: 0, expectedErrors: 0, failed: 0 }, evidence: [] };
+}
+
+/** What every result of an SQL file run says the same way: GUI_VERSION before and after, statements, errors, evidence. */
+function ranSql(before: number, after: number | undefined, run: RunOcsSqlResult, evidence: string) {
+  return {
+    versionBefore: String(before),
+    versionAfter: after === undefined ? undefined : String(after),
+    statements: run.statements,
+    errors: run.errors,
+    evidence: [evidence],
+  };
+}
+
 function noOcsDb(stepId: string): Message {
   return msg('result.ocs.no-database', { step: stepId });
 }
@@ -72,16 +88,7 @@ export const ocsBridgeExecutor: StepExecutor<'ocs-bridge'> = {
       await applyOcsSession(conn);
       const before = await readGuiVersion(conn);
       if (before === undefined) return failed(notOcs(db));
-      if (before >= 7006) {
-        return {
-          status: 'passed',
-          reason: msg('result.ocs.bridge-not-needed', { gui: before }),
-          versionBefore: String(before),
-          versionAfter: String(before),
-          statements: { total: 0, ok: 0, expectedErrors: 0, failed: 0 },
-          evidence: [],
-        };
-      }
+      if (before >= 7006) return alreadyDone(msg('result.ocs.bridge-not-needed', { gui: before }), before);
       if (sources.bridge) {
         const file = sources.bridge.file;
         ctx.log(`OCS bridge: official ${path.basename(file)} from ${sources.bridge.dist.dir}`);
@@ -98,11 +105,7 @@ export const ocsBridgeExecutor: StepExecutor<'ocs-bridge'> = {
             : run.statements.failed > 0
               ? msg('result.ocs.official-bridge-failed', { failed: run.statements.failed, index: first?.index, message: first?.message })
               : msg('result.ocs.official-bridge-version', { is: msg('result.ocs.gui-version', { gui: after }) }),
-          versionBefore: String(before),
-          versionAfter: after === undefined ? undefined : String(after),
-          statements: run.statements,
-          errors: run.errors,
-          evidence: [ev],
+          ...ranSql(before, after, run, ev),
           rowsDeletedOnPurpose: deleted,
           details: { source: 'official', file, sha256: sources.bridge.sha256, warnings: OCS_BRIDGE_WARNINGS },
         };
@@ -123,11 +126,7 @@ export const ocsBridgeExecutor: StepExecutor<'ocs-bridge'> = {
       return {
         status: ok ? 'passed' : 'failed',
         reason: ok ? msg('result.ocs.tool-bridge', { summary: summary(run) }) : msg('result.ocs.tool-bridge-failed', { index: run.stoppedAt?.index, message: run.stoppedAt?.message }),
-        versionBefore: String(before),
-        versionAfter: after === undefined ? undefined : String(after),
-        statements: run.statements,
-        errors: run.errors,
-        evidence: [ev],
+        ...ranSql(before, after, run, ev),
         rowsDeletedOnPurpose: [],
         details: { source: 'tool', sha256 },
       };
@@ -156,16 +155,7 @@ export const ocsUpdateFileExecutor: StepExecutor<'ocs-update-file'> = {
       await applyOcsSession(conn);
       const before = await readGuiVersion(conn);
       if (before === undefined) return failed(notOcs(db));
-      if (before >= target) {
-        return {
-          status: 'passed',
-          reason: msg('result.ocs.file-applied-before', { gui: before, target }),
-          versionBefore: String(before),
-          versionAfter: String(before),
-          statements: { total: 0, ok: 0, expectedErrors: 0, failed: 0 },
-          evidence: [],
-        };
-      }
+      if (before >= target) return alreadyDone(msg('result.ocs.file-applied-before', { gui: before, target }), before);
       if (before !== target - 1) {
         return failed(msg('result.ocs.file-out-of-order', { gui: before, target }), { versionBefore: String(before), versionAfter: String(before) });
       }
@@ -186,11 +176,7 @@ export const ocsUpdateFileExecutor: StepExecutor<'ocs-update-file'> = {
           : run.stoppedAt
             ? msg('result.ocs.file-failed', { target, index: run.stoppedAt.index, code: String(run.stoppedAt.code), message: run.stoppedAt.message, after })
             : msg('result.ocs.file-version', { target, after }),
-        versionBefore: String(before),
-        versionAfter: after === undefined ? undefined : String(after),
-        statements: run.statements,
-        errors: run.errors,
-        evidence: [ev],
+        ...ranSql(before, after, run, ev),
         rowsDeletedOnPurpose: deleted,
         details: { file, sha256, ...extra },
       };
