@@ -129,8 +129,11 @@ export function keptTableReports(rules: AnonymizeRule[], columnNames: string[] |
   return out;
 }
 
-/** Counts and rewrites one table's rule columns (one SELECT, one UPDATE). */
-async function anonymizeTable(conn: Connection, db: string, rules: AnonymizeRule[]): Promise<ColumnReport[]> {
+/**
+ * Counts and rewrites one table's rule columns (one SELECT, one UPDATE). `keysStayDisabled`: a MyISAM/Aria
+ * table's non-unique indexes are left disabled afterwards (the database is only read back and thrown away).
+ */
+async function anonymizeTable(conn: Connection, db: string, rules: AnonymizeRule[], keysStayDisabled: boolean): Promise<ColumnReport[]> {
   const role = rules[0].database;
   const table = rules[0].table;
   const base = (rule: AnonymizeRule, column: string): ColumnReport => ({
@@ -193,7 +196,7 @@ async function anonymizeTable(conn: Connection, db: string, rules: AnonymizeRule
     // (A failed UPDATE fails the whole anonymization: the databases are thrown away, keys disabled or not.)
     if (disableKeys) await conn.query(`ALTER TABLE ${t} DISABLE KEYS`);
     await conn.query(`UPDATE ${t} SET ${sets.join(', ')} WHERE ${where}`);
-    if (disableKeys) await conn.query(`ALTER TABLE ${t} ENABLE KEYS`);
+    if (disableKeys && !keysStayDisabled) await conn.query(`ALTER TABLE ${t} ENABLE KEYS`);
   }
   return reports;
 }
@@ -263,6 +266,11 @@ export async function anonymizeDatabases(
     identities?: Identity[];
     /** Receives the scrubber once free text is rewritten (its emitted values, for the sweep). */
     onScrubbed?: (scrubber: Scrubber) => void;
+    /**
+     * MyISAM/Aria tables keep their non-unique indexes disabled after the rewrite (no ENABLE KEYS, a rebuild by
+     * sort as long as the UPDATE): for databases that are snapshotted and thrown away. Unique keys stay in force.
+     */
+    keysStayDisabled?: boolean;
   } = {},
 ): Promise<AnonymizationReport> {
   if (!salt) throw new Error('anonymizeDatabases: empty salt');
@@ -306,7 +314,7 @@ export async function anonymizeDatabases(
         const rules = byTable.get(key)!;
         opts.onTable?.(rules[0].database, rules[0].table, index++, order.length);
         try {
-          results.set(key, await anonymizeTable(c, names[rules[0].database]!, rules));
+          results.set(key, await anonymizeTable(c, names[rules[0].database]!, rules, opts.keysStayDisabled ?? false));
         } catch (err) {
           failure ??= err;
         }

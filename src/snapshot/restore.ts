@@ -70,6 +70,12 @@ export interface RestoreOptions {
   force?: boolean;
   /** Check every file's sha256 before loading (default true). */
   verifyFiles?: boolean;
+  /**
+   * MyISAM/Aria tables keep their non-unique indexes disabled after the load (no ENABLE KEYS, a rebuild by sort):
+   * for databases that are only rewritten, read back and thrown away (anonymize). Their unique keys stay in force
+   * and SHOW CREATE TABLE is unchanged; queries that would use a disabled index scan the table instead.
+   */
+  keepKeysDisabled?: boolean;
   onProgress?: (e: RestoreProgress) => void | Promise<void>;
 }
 
@@ -263,7 +269,7 @@ export async function restoreSnapshot(dir: string, target: Dsn, opts: RestoreOpt
     const finish = async (c: Connection, w: TableWork) => {
       const ref = `${qi(w.name)}.${qi(w.t.name)}`;
       if (w.deferred?.addKeys.length) await c.query(`ALTER TABLE ${ref} ${w.deferred.addKeys.join(', ')}`);
-      else if (w.deferred?.disableKeys && w.t.files.length > 1) await c.query(`ALTER TABLE ${ref} ENABLE KEYS`);
+      else if (w.deferred?.disableKeys && w.t.files.length > 1 && !opts.keepKeysDisabled) await c.query(`ALTER TABLE ${ref} ENABLE KEYS`);
       const proof = await proveTable(c, w.name, w.t);
       const ok = proof.rows === w.t.rows && proof.checksum === proof.expected;
       results.push({
