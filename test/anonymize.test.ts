@@ -453,7 +453,13 @@ describe('anonymize: only the tables with rules are rewritten, the others are co
           expect(t.digest ?? t.checksum, t.name).not.toBe(o.digest ?? o.checksum);
           // Rewritten with its MyISAM indexes left disabled (restore keepKeysDisabled): the structure written is
           // the input's, every index included (only the comment line names the throwaway database).
-          const structure = async (dir: string, file: string) => zlib.gunzipSync(await fsp.readFile(path.join(dir, file))).toString('utf8').split('\n').slice(1).join('\n');
+          const structure = async (dir: string, file: string) =>
+            zlib
+              .gunzipSync(await fsp.readFile(path.join(dir, file)))
+              .toString('utf8')
+              .split('\n')
+              .slice(1)
+              .join('\n');
           expect(await structure(outA, t.files[0].path), t.name).toBe(await structure(inDir, o.files[0].path));
         } else {
           expect(t, t.name).toEqual(o);
