@@ -216,7 +216,7 @@ describe('what the dossier says', () => {
     for (const s of inputs.plan.steps) expect(md).toMatch(new RegExp(`#### CT-ETP-\\d\\d — .*\\(\`${s.id.replace(/\./g, '\\.')}\`\\)`));
     for (const p of inputs.run.preChecks) expect(md).toContain(`**Procédure :** Contrôle automatique \`${p.id}\`,`);
     for (const k of inputs.findings!.checksRun) expect(md).toContain(`**Procédure :** Contrôle d’audit \`${k.id}\`,`);
-    expect(md).toContain('**Résultat obtenu :** 9 tables et 10\u202f648 lignes restaurées ; nombre de lignes et CHECKSUM TABLE identiques au manifeste pour chaque table.');
+    expect(md).toContain('**Résultat obtenu :** 9 tables et 10\u202f648 lignes restaurées ; nombre de lignes et sommes de contrôle identiques au manifeste pour chaque table.');
     for (const e of Object.values(inputs.evidence)) {
       if (e.sha256) expect(md).toContain(`\`${e.sha256}\``);
     }
