@@ -152,7 +152,7 @@ export async function benchSnapshot(computers: number, jobs: number, log: (s: st
       `${node} --quiet restore ${q(path.join(tmp, 'ours-l1'))} --instance ${q(`mysql://root@localhost/?socket=${sock}`)} --glpi-db r_glpi --ocs-db r_ocs --force --jobs ${jobs}`,
       env,
     );
-    measures.push({ name: 'glpi-ocs-upgrade restore (incl. sha256 verify + CHECKSUM of every table)', kind: 'restore', ...restored });
+    measures.push({ name: 'glpi-ocs-upgrade restore (incl. sha256 verify + digest of every table read back)', kind: 'restore', ...restored });
     await dropTargets(['r_glpi', 'r_ocs']);
     log('gunzip | mariadb…');
     await dropTargets([G, O]);
