@@ -9,7 +9,6 @@ import { applyToProduction } from '../../apply/apply.ts';
 import { writeGoLiveReport } from '../../report/golive.ts';
 import { progressPrinter } from './rehearse.ts';
 import { onInterrupt } from '../../util/shutdown.ts';
-import { hostPortOf } from '../../db/interlock.ts';
 import { render } from '../../i18n/render.ts';
 import { confirmFlags } from '../../apply/servers.ts';
 import { recordedBackups, recordedHostPorts } from '../../apply/state.ts';
