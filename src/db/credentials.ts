@@ -235,10 +235,12 @@ export function readOcsConfig(ocsDir: string): InstallConfig {
 export async function promptPassword(label: string): Promise<string> {
   const stdin = process.stdin;
   if (!stdin.isTTY) throw new UsageError('no password available and standard input is not a terminal');
-  process.stderr.write(`Password for ${label}: `);
   return new Promise<string>((resolve, reject) => {
     let value = '';
+    // Echo off before the prompt shows: a password typed as soon as the prompt appears (or pasted by a
+    // script watching for it) must never be echoed by the terminal.
     stdin.setRawMode(true);
+    process.stderr.write(`Password for ${label}: `);
     stdin.resume();
     stdin.setEncoding('utf8');
     const onData = (chunk: string) => {
