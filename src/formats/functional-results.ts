@@ -3,8 +3,7 @@
  * `functional` (and `rehearse --functional`), read by the dossier. The schema, its types, the one reader and
  * the one writer (atomic). A bad file is a VerificationError naming the path inside it.
  */
-import fs from 'node:fs';
-import { VerificationError, fromSystemError } from '../errors.ts';
+import { VerificationError } from '../errors.ts';
 import { writeFileAtomic } from './atomic.ts';
 import { message, messageOrPair, savedTexts, twins } from './message.ts';
 import { checkFormat, parseDocument, readTextIfPresent, z } from './schema.ts';

@@ -7,6 +7,5 @@
  * Plans written before messages existed (an English string and an optional French twin `titleFr`,
  * `explanationFr`, `notesFr`, `whyFr`) are read into `literal` messages by src/plan/io.ts.
  */
-import type { Message } from '../i18n/messages.ts';
 
 export type { ExpectedEffects, PlanFile, PlanStep, Product, StepRequirements, StepRunner } from '../formats/plan.ts';

@@ -4,8 +4,8 @@
  */
 import crypto from 'node:crypto';
 import type { Connection } from 'mysql2/promise';
-import { qi, queryRows } from '../db/connect.ts';
-import { listTables } from '../db/introspect.ts';
+import { queryRows } from '../db/connect.ts';
+import { checksumTables, countRows, listTables } from '../db/introspect.ts';
 import type { ExpectedEffects } from '../plan/plan-types.ts';
 import type { TableDelta } from './run-types.ts';
 import { render } from '../i18n/render.ts';
@@ -24,14 +24,9 @@ export type DatabaseState = Map<string, TableState>;
 
 /** Exact row count and CHECKSUM TABLE of one table. */
 async function measureTable(conn: Connection, database: string, table: string, checksums: boolean): Promise<{ rows: number; checksum: string | null }> {
-  const [c] = await conn.query(`SELECT COUNT(*) AS n FROM ${qi(database)}.${qi(table)}`);
-  let checksum: string | null = null;
-  if (checksums) {
-    const [k] = await conn.query(`CHECKSUM TABLE ${qi(database)}.${qi(table)}`);
-    const v = (k as Array<{ Checksum: string | number | null }>)[0]?.Checksum;
-    checksum = v === null || v === undefined ? null : String(v);
-  }
-  return { rows: Number((c as Array<{ n: number | string }>)[0].n), checksum };
+  const rows = await countRows(conn, database, table);
+  const checksum = checksums ? ((await checksumTables(conn, database, [table])).get(table) ?? null) : null;
+  return { rows, checksum };
 }
 
 /** Measures `tables` on one or more connections (each connection takes the next table, largest first). */

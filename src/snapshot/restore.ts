@@ -27,6 +27,7 @@ import type { DatabaseRole, Manifest, ManifestColumn, ManifestDatabase, Manifest
 import { describeProblems, readManifest, verifySnapshot } from './manifest.ts';
 import { loadDataStatement } from './tsv.ts';
 import { readTableDigest } from './digest.ts';
+import { checksumTables, countRows, listTables } from '../db/introspect.ts';
 import { defaultJobs } from './dump.ts';
 import { originComment } from './origin.ts';
 
@@ -415,11 +416,8 @@ export async function proveTable(conn: Connection, database: string, t: Manifest
     const r = await readTableDigest(conn, database, t.name, t.columns);
     return { rows: r.rows, checksum: r.digest, expected: t.digest };
   }
-  const ref = `${qi(database)}.${qi(t.name)}`;
-  const [ck] = await conn.query({ sql: `CHECKSUM TABLE ${ref}`, rowsAsArray: true });
-  const v = (ck as unknown[][])[0]?.[1];
-  const [cnt] = await conn.query({ sql: `SELECT COUNT(*) FROM ${ref}`, rowsAsArray: true });
-  return { rows: Number((cnt as unknown[][])[0][0]), checksum: v === null || v === undefined ? null : String(v), expected: t.checksum ?? null };
+  const checksum = (await checksumTables(conn, database, [t.name])).get(t.name) ?? null;
+  return { rows: await countRows(conn, database, t.name), checksum, expected: t.checksum ?? null };
 }
 
 /**
@@ -427,12 +425,7 @@ export async function proveTable(conn: Connection, database: string, t: Manifest
  * or not in the manifest (`name (not in the backup)`). Read-only: SELECTs (or CHECKSUM TABLE) only.
  */
 export async function tablesDifferingFrom(conn: Connection, database: string, db: ManifestDatabase): Promise<{ tables: number; differing: string[] }> {
-  const [present] = await conn.query({
-    sql: "SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_TYPE = 'BASE TABLE'",
-    values: [database],
-    rowsAsArray: true,
-  });
-  const live = new Set((present as unknown[][]).map((r) => String(r[0])));
+  const live = new Set((await listTables(conn, database)).filter((x) => x.type === 'BASE TABLE').map((x) => x.name));
   const differing: string[] = [];
   for (const t of db.tables) {
     if (!live.has(t.name)) {
